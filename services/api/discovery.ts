@@ -1,0 +1,83 @@
+// Discovery documents: how kubectl learns which kinds, verbs, short names and subresources exist.
+import { RESOURCES, groupVersions, type ResourceInfo } from '../../shared/api/resources.ts';
+
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-wharf',
+  gitCommit: 'wharf',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-25T00:00:00Z',
+  goVersion: 'n/a (Node.js)',
+  compiler: 'tsx',
+  platform: `${process.platform}/${process.arch}`,
+};
+
+export function apiVersions(serverAddress: string) {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+export function apiGroupList() {
+  const groups = groupVersions()
+    .filter((gv) => gv.group !== '')
+    .map((gv) => ({
+      name: gv.group,
+      versions: [{ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }],
+      preferredVersion: { groupVersion: `${gv.group}/${gv.version}`, version: gv.version },
+    }));
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+}
+
+export function apiGroup(group: string) {
+  const gv = groupVersions().find((g) => g.group === group);
+  if (!gv) return undefined;
+  const v = { groupVersion: `${gv.group}/${gv.version}`, version: gv.version };
+  return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: [v], preferredVersion: v };
+}
+
+function subresourceEntries(r: ResourceInfo) {
+  return r.subresources.map((sub) => {
+    switch (sub) {
+      case 'scale':
+        return { name: `${r.plural}/scale`, singularName: '', namespaced: r.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+      case 'status':
+        return { name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] };
+      case 'log':
+        return { name: `${r.plural}/log`, singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] };
+      case 'eviction':
+        return { name: `${r.plural}/eviction`, singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
+      case 'binding':
+        return { name: `${r.plural}/binding`, singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] };
+      case 'finalize':
+        return { name: `${r.plural}/finalize`, singularName: '', namespaced: false, kind: r.kind, verbs: ['update'] };
+      default:
+        return { name: `${r.plural}/${sub}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get'] };
+    }
+  });
+}
+
+export function apiResourceList(group: string, version: string) {
+  const resources = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (!resources.length) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources: resources.flatMap((r) => [
+      {
+        name: r.plural,
+        singularName: r.singular,
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: r.verbs,
+        ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+        ...(r.categories.length ? { categories: r.categories } : {}),
+      },
+      ...subresourceEntries(r),
+    ]),
+  };
+}

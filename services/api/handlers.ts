@@ -1,0 +1,358 @@
+// The verbs of the Kubernetes API over the store: get, list, watch, create, update, patch,
+// delete, deletecollection, and the status and scale subresources.
+import type { Request, Response } from 'express';
+import type { KubeObject } from '../../shared/types.ts';
+import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
+import type { Store } from '../../shared/store/store.ts';
+import {
+  BadRequestError,
+  ConflictError,
+  InvalidError,
+  MethodNotAllowedError,
+  NotFoundError,
+  isConflict,
+} from '../../shared/errors.ts';
+import { parseFieldSelector, parseLabelSelector, matchesFields, matchesRequirements, formatSelector } from '../../shared/api/selectors.ts';
+import { mergePatch, jsonPatch } from '../../shared/api/patch.ts';
+import { strategicMergePatch } from '../../shared/api/strategic-merge.ts';
+import {
+  type ResourcePath,
+  decodeBody,
+  fieldValidationOf,
+  isDryRun,
+  patchTypeOf,
+  queryBool,
+  queryInt,
+  queryString,
+} from './request.ts';
+import { checkIdentity, checkNamespace, defaultAndValidate, prepareForCreate } from './admission.ts';
+import { serveWatch, type WakeHub } from './watch.ts';
+import { renderList, renderWatchObject, wantsTable } from './tables.ts';
+import type { Logger } from '../../shared/log.ts';
+import { streamPodLogs } from './logs.ts';
+import type { DeleteOptions } from '../../shared/store/store.ts';
+
+export interface HandlerContext {
+  store: Store;
+  hub: WakeHub;
+  log: Logger;
+}
+
+function sendObject(res: Response, code: number, obj: unknown, warnings: string[] = []): void {
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
+  res.status(code).json(obj);
+}
+
+function withTypeMeta(r: ResourceInfo, obj: KubeObject): KubeObject {
+  return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(r), kind: obj.kind ?? r.kind };
+}
+
+function matcherFor(req: Request, r: ResourceInfo): (obj: KubeObject) => boolean {
+  const labels = parseLabelSelector(queryString(req, 'labelSelector'));
+  const fields = parseFieldSelector(queryString(req, 'fieldSelector'), r.kind);
+  return (obj) => matchesRequirements(obj.metadata.labels, labels) && matchesFields(obj, fields);
+}
+
+export async function handle(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  if (r.namespaced && path.name !== undefined && path.namespace === undefined) {
+    throw new NotFoundError(r.plural, path.name, r.group);
+  }
+  if (path.subresource) return handleSubresource(ctx, req, res, path);
+  switch (req.method) {
+    case 'GET':
+      if (path.name !== undefined) return getOne(ctx, req, res, path);
+      if (queryBool(req, 'watch')) return watch(ctx, req, res, path);
+      return list(ctx, req, res, path);
+    case 'POST':
+      if (path.name !== undefined) throw new MethodNotAllowedError(`POST is not supported on a named ${r.kind}`);
+      return create(ctx, req, res, path);
+    case 'PUT':
+      if (path.name === undefined) throw new MethodNotAllowedError('PUT needs an object name');
+      return update(ctx, req, res, path);
+    case 'PATCH':
+      if (path.name === undefined) throw new MethodNotAllowedError('PATCH needs an object name');
+      return patch(ctx, req, res, path);
+    case 'DELETE':
+      if (path.name === undefined) return deleteCollection(ctx, req, res, path);
+      return remove(ctx, req, res, path);
+    default:
+      throw new MethodNotAllowedError(`${req.method} is not supported`);
+  }
+}
+
+async function getOne(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const obj = await ctx.store.mustGet(path.resource, path.namespace, path.name!);
+  if (wantsTable(req)) return sendObject(res, 200, renderList(path.resource, [obj], obj.metadata.resourceVersion ?? '', req));
+  sendObject(res, 200, withTypeMeta(path.resource, obj));
+}
+
+interface ContinueToken {
+  rv: string;
+  start: string;
+}
+
+async function list(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const matches = matcherFor(req, r);
+  const limit = queryInt(req, 'limit');
+  const token = queryString(req, 'continue');
+  let after: ContinueToken | undefined;
+  if (token) {
+    try {
+      after = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as ContinueToken;
+    } catch {
+      throw new BadRequestError('continue key is not valid: illegal base64 data');
+    }
+  }
+  const listed = await ctx.store.list(r, path.namespace);
+  let items = listed.items.filter(matches);
+  const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  if (after) items = items.filter((o) => keyOf(o) > after!.start);
+  const metadata: Record<string, unknown> = { resourceVersion: after?.rv ?? listed.resourceVersion };
+  if (limit && limit > 0 && items.length > limit) {
+    const remaining = items.length - limit;
+    items = items.slice(0, limit);
+    metadata.continue = Buffer.from(JSON.stringify({ rv: metadata.resourceVersion, start: keyOf(items[items.length - 1]) })).toString('base64');
+    metadata.remainingItemCount = remaining;
+  }
+  if (wantsTable(req)) return sendObject(res, 200, { ...renderList(r, items, String(metadata.resourceVersion), req), metadata });
+  sendObject(res, 200, {
+    kind: r.listKind,
+    apiVersion: apiVersionOf(r),
+    metadata,
+    items: items.map((o) => withTypeMeta(r, o)),
+  });
+}
+
+async function watch(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const matches = matcherFor(req, path.resource);
+  const timeout = queryInt(req, 'timeoutSeconds');
+  await serveWatch(ctx.store, ctx.hub, res, {
+    resource: path.resource,
+    namespace: path.namespace,
+    resourceVersion: queryString(req, 'resourceVersion'),
+    timeoutSeconds: timeout && timeout > 0 ? timeout : 1800 + Math.floor(Math.random() * 1800),
+    allowBookmarks: queryBool(req, 'allowWatchBookmarks'),
+    matches,
+    render: (obj, type, first) => renderWatchObject(path.resource, obj, req, first),
+  }, ctx.log);
+}
+
+async function create(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace });
+  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req));
+  await checkNamespace(ctx.store, r, obj.metadata.namespace);
+  prepareForCreate(r, obj);
+  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req) });
+  sendObject(res, 201, withTypeMeta(r, created), warnings);
+}
+
+async function update(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
+  const old = await ctx.store.mustGet(r, path.namespace, path.name!);
+  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), old);
+  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req) });
+  sendObject(res, 200, withTypeMeta(r, updated), warnings);
+}
+
+/** Applies a patch of any supported type to the current object (a pure step, retried on conflict). */
+function applyPatch(r: ResourceInfo, current: KubeObject, patchType: ReturnType<typeof patchTypeOf>, body: unknown): KubeObject {
+  switch (patchType) {
+    case 'merge':
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('merge patch must be a JSON object');
+      return mergePatch(current, body);
+    case 'json':
+      return jsonPatch(current, body);
+    case 'strategic':
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('strategic merge patch must be a JSON object');
+      return strategicMergePatch(r.kind, current, body as Record<string, unknown>);
+    case 'apply':
+      throw new BadRequestError('server-side apply is handled separately');
+  }
+}
+
+async function patch(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const patchType = patchTypeOf(req.headers['content-type'] ?? '');
+  const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+  const dryRun = isDryRun(req);
+  const validation = fieldValidationOf(req);
+  for (let attempt = 0; ; attempt++) {
+    const current = await ctx.store.get(r, path.namespace, path.name!);
+    if (!current) {
+      if (patchType === 'apply') return create(ctx, Object.assign(req, { body: req.body }), res, path);
+      throw new NotFoundError(r.plural, path.name!, r.group);
+    }
+    const patched = patchType === 'apply' ? applyPatchServerSide(r, current, body) : applyPatch(r, current, patchType, body);
+    const obj = checkIdentity(r, patched, path);
+    // A resourceVersion the client put in its patch is a precondition; otherwise we patch the version we read.
+    const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
+    if (!explicitRv) obj.metadata.resourceVersion = current.metadata.resourceVersion;
+    const { warnings } = defaultAndValidate(r, obj, validation, current);
+    try {
+      const updated = await ctx.store.update(r, obj, { dryRun });
+      return sendObject(res, 200, withTypeMeta(r, updated), warnings);
+    } catch (err) {
+      if (isConflict(err) && !explicitRv && attempt < 20) continue;
+      throw err;
+    }
+  }
+}
+
+/** Server-side apply, in its simplest faithful form: the applied configuration merges into the live object. */
+function applyPatchServerSide(r: ResourceInfo, current: KubeObject, body: unknown): KubeObject {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('apply patch must be an object');
+  return strategicMergePatch(r.kind, current, body as Record<string, unknown>);
+}
+
+function deleteOptionsOf(req: Request): DeleteOptions {
+  let body: Record<string, any> = {};
+  const raw = req.body as Buffer | undefined;
+  if (raw && raw.length && raw.toString('utf8').trim()) {
+    const decoded = decodeBody(raw, req.headers['content-type']);
+    if (decoded && typeof decoded === 'object') body = decoded as Record<string, any>;
+  }
+  const policy = queryString(req, 'propagationPolicy') ?? body.propagationPolicy ?? (body.orphanDependents === true ? 'Orphan' : undefined);
+  if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+    throw new BadRequestError(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+  }
+  const grace = queryInt(req, 'gracePeriodSeconds') ?? body.gracePeriodSeconds;
+  if (grace !== undefined && (typeof grace !== 'number' || grace < 0)) {
+    throw new BadRequestError(`gracePeriodSeconds: Invalid value: ${grace}: must be greater than or equal to 0`);
+  }
+  return {
+    propagationPolicy: policy,
+    gracePeriodSeconds: grace,
+    preconditions: body.preconditions,
+    dryRun: isDryRun(req) || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
+  };
+}
+
+async function remove(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const result = await ctx.store.delete(r, path.namespace, path.name!, deleteOptionsOf(req));
+  if (result.removed && r.plural !== 'pods') {
+    return sendObject(res, 200, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name: path.name, group: r.group, kind: r.plural, uid: result.object.metadata.uid },
+    });
+  }
+  sendObject(res, 200, withTypeMeta(r, result.object));
+}
+
+async function deleteCollection(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const matches = matcherFor(req, r);
+  const opts = deleteOptionsOf(req);
+  const listed = await ctx.store.list(r, path.namespace);
+  const items: KubeObject[] = [];
+  for (const obj of listed.items.filter(matches)) {
+    try {
+      items.push((await ctx.store.delete(r, obj.metadata.namespace, obj.metadata.name!, opts)).object);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+  sendObject(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: {}, items: items.map((o) => withTypeMeta(r, o)) });
+}
+
+// ---- subresources -----------------------------------------------------------------------
+
+async function handleSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const sub = path.subresource!;
+  if (!r.subresources.includes(sub)) throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);
+  if (sub === 'status') return statusSubresource(ctx, req, res, path);
+  if (sub === 'scale') return scaleSubresource(ctx, req, res, path);
+  if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, req, res, path.namespace!, path.name!);
+  if (sub === 'eviction' && req.method === 'POST') return evict(ctx, req, res, path);
+  throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);
+}
+
+async function statusSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const dryRun = isDryRun(req);
+  switch (req.method) {
+    case 'GET':
+      return getOne(ctx, req, res, path);
+    case 'PUT': {
+      const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
+      const updated = await ctx.store.update(r, obj, { subresource: 'status', dryRun });
+      return sendObject(res, 200, withTypeMeta(r, updated));
+    }
+    case 'PATCH': {
+      const patchType = patchTypeOf(req.headers['content-type'] ?? '');
+      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => applyPatch(r, current, patchType, body), { subresource: 'status', dryRun });
+      return sendObject(res, 200, withTypeMeta(r, updated));
+    }
+    default:
+      throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/status`);
+  }
+}
+
+/** policy/v1 Eviction: a pod deletion that asks first (disruption budgets come with issue 6). */
+async function evict(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const body = decodeBody(req.body as Buffer, req.headers['content-type']) as any;
+  if (!body || typeof body !== 'object' || (body.kind && body.kind !== 'Eviction')) throw new BadRequestError('the body of an eviction must be a policy/v1 Eviction');
+  if (body.metadata?.name && body.metadata.name !== path.name) {
+    throw new BadRequestError(`name in URL does not match name in Eviction object`);
+  }
+  const options = body.deleteOptions ?? {};
+  await ctx.store.delete('pods', path.namespace, path.name!, {
+    gracePeriodSeconds: options.gracePeriodSeconds,
+    preconditions: options.preconditions,
+    dryRun: isDryRun(req) || (Array.isArray(options.dryRun) && options.dryRun.includes('All')),
+  });
+  sendObject(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+function scaleOf(r: ResourceInfo, obj: KubeObject): KubeObject {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: obj.spec?.replicas ?? 1 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: formatSelector(obj.spec?.selector) },
+  };
+}
+
+async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const current = await ctx.store.mustGet(r, path.namespace, path.name!);
+  if (req.method === 'GET') return sendObject(res, 200, scaleOf(r, current));
+  if (req.method !== 'PUT' && req.method !== 'PATCH') throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/scale`);
+  const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+  let scale = scaleOf(r, current);
+  if (req.method === 'PUT') {
+    scale = body as KubeObject;
+  } else {
+    const patchType = patchTypeOf(req.headers['content-type'] ?? '');
+    scale = patchType === 'json' ? jsonPatch(scale, body) : mergePatch(scale, body);
+  }
+  const replicas = scale?.spec?.replicas;
+  if (!Number.isInteger(replicas) || replicas < 0) {
+    throw new InvalidError('Scale', path.name!, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }], 'autoscaling');
+  }
+  const precondition = scale.metadata?.resourceVersion;
+  if (req.method === 'PUT' && precondition && precondition !== current.metadata.resourceVersion) {
+    throw new ConflictError(r.plural, path.name!, r.group);
+  }
+  const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (obj) => {
+    obj.spec = { ...obj.spec, replicas };
+    return obj;
+  }, { dryRun: isDryRun(req) });
+  sendObject(res, 200, scaleOf(r, updated));
+}

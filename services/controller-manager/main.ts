@@ -1,0 +1,142 @@
+// Controller manager entry point: the Deployment, ReplicaSet, garbage-collector and namespace
+// controllers, fed by one consumer group over the change streams. Stateless; run as many as you like.
+import { hostname } from 'node:os';
+import type { KubeObject } from '../../shared/types.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
+import { createLogger } from '../../shared/log.ts';
+import { connectRedis } from '../../shared/redis.ts';
+import { Store, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type StoredEvent } from '../../shared/store/store.ts';
+import { ChangeFeed } from '../../shared/store/changefeed.ts';
+import { WorkQueue } from '../../shared/queue/workqueue.ts';
+import { EventRecorder } from '../../shared/events.ts';
+import { controllerOf } from '../../shared/api/podutil.ts';
+import { ReplicaSetController } from './replicaset/controller.ts';
+import { DeploymentController } from './deployment/controller.ts';
+import { GarbageCollector } from './gc/controller.ts';
+import { NamespaceController } from './namespace/controller.ts';
+
+const config = loadConfig();
+const log = createLogger('controller-manager', config.common.logLevel);
+const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
+const redis = connectRedis(redisUrl);
+const keys = new Keys(config.common.keyPrefix);
+const store = new Store(redis, keys, config.common.watchHistory);
+const identity = `${hostname()}-${process.pid}`;
+const recorder = (component: string) => new EventRecorder(store, component, identity, log);
+
+const replicaSets = new ReplicaSetController(store, recorder('replicaset-controller'));
+const deployments = new DeploymentController(store, recorder('deployment-controller'));
+const gc = new GarbageCollector(store);
+const namespaces = new NamespaceController(store);
+
+function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
+  return new WorkQueue({
+    name: QUEUES.controller(name),
+    keys,
+    redis,
+    connect: () => connectRedis(redisUrl),
+    reconcile,
+    log,
+    concurrency: config.controller.concurrency,
+  });
+}
+
+const queues = {
+  deployments: queue('deployment', (k) => deployments.reconcile(k)),
+  replicasets: queue('replicaset', (k) => replicaSets.reconcile(k)),
+  gc: queue('gc', (k) => gc.reconcile(k)),
+  namespaces: queue('namespace', (k) => namespaces.reconcile(k)),
+};
+
+const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+
+/** Maps one change to the keys it concerns. Cheap, idempotent: duplicates collapse in the queues. */
+async function onChange(resource: string, ev: StoredEvent): Promise<void> {
+  const obj = ev.object;
+  const owner = controllerOf(obj);
+  switch (resource) {
+    case 'deployments':
+      await queues.deployments.add(nsKey(obj));
+      break;
+    case 'replicasets':
+      await queues.replicasets.add(nsKey(obj));
+      if (owner?.kind === 'Deployment') await queues.deployments.add(`${obj.metadata.namespace}/${owner.name}`);
+      break;
+    case 'pods':
+      if (owner?.kind === 'ReplicaSet') await queues.replicasets.add(`${obj.metadata.namespace}/${owner.name}`);
+      break;
+    case 'namespaces':
+      if (obj.metadata.deletionTimestamp) await queues.namespaces.add(obj.metadata.name!);
+      break;
+  }
+  const finalizers = obj.metadata.finalizers ?? [];
+  if (ev.type === 'DELETED') {
+    if (await redis.exists(keys.dependents(obj.metadata.uid!))) await queues.gc.add(obj.metadata.uid!);
+    // An owner deleted in the foreground waits for this dependent.
+    for (const ref of obj.metadata.ownerReferences ?? []) await queues.gc.add(ref.uid);
+  } else if (obj.metadata.deletionTimestamp && (finalizers.includes(ORPHAN_FINALIZER) || finalizers.includes(FOREGROUND_FINALIZER))) {
+    await queues.gc.add(obj.metadata.uid!);
+  }
+}
+
+/** Enqueues everything of a resource: the start-up sync, the periodic safety net, and recovery after a gap. */
+async function resync(resource: string): Promise<void> {
+  switch (resource) {
+    case 'deployments':
+      await queues.deployments.addAll((await store.list('deployments')).items.map(nsKey));
+      break;
+    case 'replicasets':
+      await queues.replicasets.addAll((await store.list('replicasets')).items.map(nsKey));
+      break;
+    case 'namespaces':
+      await queues.namespaces.addAll((await store.list('namespaces')).items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
+      break;
+    case 'pods': {
+      // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', keys.dependents('*'), 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) {
+          const uid = key.slice(keys.dependents('').length);
+          if (!(await store.locateUid(uid))) await queues.gc.add(uid);
+        }
+      } while (cursor !== '0');
+      await queues.replicasets.addAll((await store.list('replicasets')).items.map(nsKey));
+      break;
+    }
+  }
+}
+
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces'];
+const feed = new ChangeFeed({
+  store,
+  keys,
+  connection: connectRedis(redisUrl),
+  group: GROUPS.controller('manager'),
+  consumer: identity,
+  resources,
+  handle: onChange,
+  onGap: resync,
+  log,
+});
+
+for (const q of Object.values(queues)) q.start();
+await feed.start();
+for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
+const resyncTimer = setInterval(() => {
+  for (const r of resources) resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
+}, config.controller.resyncMs);
+log.info({ identity }, 'controller manager started');
+
+async function shutdown(signal: string) {
+  log.info({ signal }, 'shutting down');
+  clearInterval(resyncTimer);
+  await feed.stop();
+  await Promise.all(Object.values(queues).map((q) => q.close()));
+  redis.disconnect();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

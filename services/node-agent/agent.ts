@@ -1,0 +1,457 @@
+// One node: registers its Node, heartbeats (Node status and a Lease), and reconciles the pods
+// bound to it from its own queue, against whatever the container runtime actually runs. All it
+// needs to remember is in Redis (back-off) or in the containers' labels, so a restarted agent
+// converges instead of duplicating or losing containers.
+import type { Container, KubeObject, Node, Pod } from '../../shared/types.ts';
+import type { Store } from '../../shared/store/store.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../../shared/errors.ts';
+import type { EventRecorder } from '../../shared/events.ts';
+import { WorkQueue, type ReconcileResult } from '../../shared/queue/workqueue.ts';
+import { QUEUES } from '../../shared/keys.ts';
+import type { Logger } from '../../shared/log.ts';
+import { deepEqual, now } from '../../shared/util.ts';
+import { cpuMillis, memoryBytes } from '../../shared/api/quantity.ts';
+import type { Redis } from 'ioredis';
+import {
+  ImagePullError,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type NodeResources,
+  type ObservedContainer,
+  type PodIdentity,
+} from './runtime/types.ts';
+import {
+  afterExit,
+  computePodStatus,
+  containerStep,
+  latestAttempt,
+  type BackoffEntry,
+  type BackoffPolicy,
+  type BackoffState,
+} from './pod-logic.ts';
+
+export interface AgentOptions {
+  nodeName: string;
+  store: Store;
+  runtime: ContainerRuntime;
+  events: EventRecorder;
+  log: Logger;
+  connect: () => Redis;
+  backoff: BackoffPolicy;
+  heartbeatMs: number;
+  resyncMs: number;
+  concurrency: number;
+  maxPods: number;
+  cpuMillis?: number;
+  memoryBytes?: number;
+  labels?: Record<string, string>;
+  endpoint?: { host: string; port: number };
+}
+
+const KUBELET_VERSION = 'v1.32.0-wharf';
+
+export class NodeAgent {
+  private readonly queue: WorkQueue;
+  private readonly store: Store;
+  private readonly runtime: ContainerRuntime;
+  private readonly log: Logger;
+  private resources?: NodeResources;
+  private timers: NodeJS.Timeout[] = [];
+  private stopWatch?: () => void;
+  private readonly keyByUid = new Map<string, string>();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.store = opts.store;
+    this.runtime = opts.runtime;
+    this.log = opts.log.child({ node: opts.nodeName });
+    this.queue = new WorkQueue({
+      name: QUEUES.node(opts.nodeName),
+      keys: opts.store.keys,
+      redis: opts.store.redis,
+      connect: opts.connect,
+      reconcile: (key) => this.reconcile(key),
+      log: this.log,
+      concurrency: opts.concurrency,
+      // Held locks are renewed, so the TTL only decides how soon a killed agent's keys free up.
+      lockTtlMs: 8_000,
+    });
+  }
+
+  get name(): string {
+    return this.opts.nodeName;
+  }
+
+  async start(): Promise<void> {
+    this.resources = await this.runtime.describeNode();
+    await this.register();
+    await this.queue.clearLocks();
+    this.queue.start();
+    this.stopWatch = this.runtime.watch(this.opts.nodeName, (uid) => this.onContainerChange(uid));
+    await this.resync();
+    this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.log.warn({ err: err.message }, 'heartbeat failed')), this.opts.heartbeatMs));
+    this.timers.push(setInterval(() => void this.resync().catch((err) => this.log.warn({ err: err.message }, 'resync failed')), this.opts.resyncMs));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.stopWatch?.();
+    await this.queue.close();
+  }
+
+  // ---- the Node ----------------------------------------------------------------------------
+
+  private nodeStatus(previous?: Node['status']): Node['status'] {
+    const r = this.resources!;
+    const cpu = this.opts.cpuMillis ?? r.cpuMillis;
+    const memory = this.opts.memoryBytes ?? r.memoryBytes;
+    const capacity = { cpu: cpu % 1000 === 0 ? String(cpu / 1000) : `${cpu}m`, memory: `${Math.floor(memory / 1024)}Ki`, pods: String(this.opts.maxPods) };
+    const ts = now();
+    const ready = (previous?.conditions ?? []).find((c) => c.type === 'Ready');
+    const cond = (type: string, status: 'True' | 'False', reason: string, message: string) => {
+      const prev = (previous?.conditions ?? []).find((c) => c.type === type);
+      return { type, status, reason, message, lastHeartbeatTime: ts, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime ?? ts : ts };
+    };
+    void ready;
+    return {
+      capacity,
+      allocatable: capacity,
+      conditions: [
+        cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+      ],
+      addresses: [
+        { type: 'InternalIP', address: r.address },
+        { type: 'Hostname', address: this.opts.nodeName },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: this.opts.endpoint?.port ?? 10250 } },
+      nodeInfo: {
+        machineID: this.opts.nodeName,
+        systemUUID: this.opts.nodeName,
+        bootID: '',
+        kernelVersion: r.kernelVersion,
+        osImage: r.osImage,
+        containerRuntimeVersion: r.runtimeVersion,
+        kubeletVersion: KUBELET_VERSION,
+        kubeProxyVersion: KUBELET_VERSION,
+        operatingSystem: r.os,
+        architecture: r.arch,
+      },
+    };
+  }
+
+  private async register(): Promise<void> {
+    const labels = {
+      'kubernetes.io/hostname': this.opts.nodeName,
+      'kubernetes.io/os': this.resources!.os,
+      'kubernetes.io/arch': this.resources!.arch,
+      'wharf.io/runtime': this.runtime.kind,
+      ...(this.runtime.kind === 'simulated' ? { type: 'kwok' } : {}),
+      ...this.opts.labels,
+    };
+    const node: Node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: this.opts.nodeName,
+        labels,
+        annotations: { 'wharf.io/runtime': this.runtime.kind, ...(this.runtime.kind === 'simulated' ? { 'kwok.x-k8s.io/node': 'fake' } : {}) },
+      },
+      spec: {},
+      status: this.nodeStatus(),
+    };
+    try {
+      await this.store.create('nodes', node);
+      this.log.info('node registered');
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      await this.store.guaranteedUpdate<Node>('nodes', undefined, this.opts.nodeName, (cur) => {
+        cur.metadata.labels = { ...cur.metadata.labels, ...labels };
+        return cur;
+      });
+      await this.heartbeat();
+      this.log.info('node re-registered');
+    }
+    if (this.opts.endpoint) {
+      await this.store.redis.hset(this.store.keys.agentEndpoints, this.opts.nodeName, `${this.opts.endpoint.host}:${this.opts.endpoint.port}`);
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.store.guaranteedUpdate<Node>('nodes', undefined, this.opts.nodeName, (cur) => {
+      cur.status = this.nodeStatus(cur.status);
+      return cur;
+    }, { subresource: 'status' });
+    await this.renewLease();
+  }
+
+  private async renewLease(): Promise<void> {
+    const ns = 'kube-node-lease';
+    const renewTime = new Date().toISOString().replace('Z', '000Z');
+    try {
+      await this.store.guaranteedUpdate('leases', ns, this.opts.nodeName, (lease) => {
+        lease.spec = { ...lease.spec, holderIdentity: this.opts.nodeName, leaseDurationSeconds: 40, renewTime };
+        return lease;
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      const node = await this.store.get('nodes', undefined, this.opts.nodeName);
+      await this.store.create('leases', {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: this.opts.nodeName,
+          namespace: ns,
+          ownerReferences: node ? [{ apiVersion: 'v1', kind: 'Node', name: this.opts.nodeName, uid: node.metadata.uid! }] : undefined,
+        },
+        spec: { holderIdentity: this.opts.nodeName, leaseDurationSeconds: 40, renewTime },
+      }).catch((e) => {
+        if (!isAlreadyExists(e)) throw e;
+      });
+    }
+  }
+
+  // ---- pods --------------------------------------------------------------------------------
+
+  private onContainerChange(uid: string): void {
+    const key = this.keyByUid.get(uid);
+    if (key) void this.queue.add(key).catch(() => undefined);
+    else void this.resync().catch(() => undefined);
+  }
+
+  /** Enqueues every pod bound here and every pod that still has containers here. */
+  async resync(): Promise<void> {
+    const [{ items }, containers] = await Promise.all([this.store.list<Pod>('pods'), this.runtime.listContainers(this.opts.nodeName)]);
+    const keys = new Set<string>();
+    for (const pod of items) {
+      if (pod.spec.nodeName !== this.opts.nodeName) continue;
+      const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      keys.add(key);
+      this.keyByUid.set(pod.metadata.uid!, key);
+    }
+    for (const c of containers) keys.add(`${c.pod.namespace}/${c.pod.name}`);
+    await this.queue.addAll(keys);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/');
+    const pod = await this.store.get<Pod>('pods', namespace, name);
+    const all = await this.runtime.listContainers(this.opts.nodeName);
+    const mine = all.filter((c) => c.pod.namespace === namespace && c.pod.name === name);
+    const stale = mine.filter((c) => !pod || c.pod.uid !== pod.metadata.uid || pod.spec.nodeName !== this.opts.nodeName);
+    if (stale.length) {
+      // Containers of a pod that is gone, replaced (same name, new uid) or moved elsewhere.
+      await this.killAll(stale, 0);
+      for (const uid of new Set(stale.map((c) => c.pod.uid))) await this.store.redis.del(this.store.keys.backoff(uid));
+    }
+    if (!pod || pod.spec.nodeName !== this.opts.nodeName) return;
+    this.keyByUid.set(pod.metadata.uid!, key);
+    const current = mine.filter((c) => c.pod.uid === pod.metadata.uid);
+    if (pod.metadata.deletionTimestamp) return this.terminate(pod, current);
+    return this.run(pod, current);
+  }
+
+  private async terminate(pod: Pod, current: ObservedContainer[]): Promise<ReconcileResult> {
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    await this.killAll(current, grace);
+    await this.store.redis.del(this.store.keys.backoff(pod.metadata.uid!));
+    this.keyByUid.delete(pod.metadata.uid!);
+    await this.store.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch((err) => {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    });
+  }
+
+  /** Stops app containers first (with the grace period), then the sandbox; removes them all. */
+  private async killAll(containers: ObservedContainer[], graceSeconds: number): Promise<void> {
+    const apps = containers.filter((c) => c.role !== 'sandbox');
+    await Promise.all(apps.filter((c) => c.state === 'running').map((c) => this.runtime.stopContainer(c.id, graceSeconds)));
+    const sandboxes = containers.filter((c) => c.role === 'sandbox');
+    await Promise.all(sandboxes.map((c) => this.runtime.stopContainer(c.id, 0)));
+    await Promise.all(containers.map((c) => this.runtime.removeContainer(c.id)));
+  }
+
+  private identity(pod: Pod): PodIdentity {
+    return { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid!, node: this.opts.nodeName };
+  }
+
+  private async loadBackoff(uid: string): Promise<BackoffState> {
+    const raw = await this.store.redis.hgetall(this.store.keys.backoff(uid));
+    const out: BackoffState = {};
+    for (const [k, v] of Object.entries(raw)) out[k] = JSON.parse(v);
+    return out;
+  }
+
+  private async saveBackoff(uid: string, container: string, entry: BackoffEntry & { seen?: string }): Promise<void> {
+    await this.store.redis.hset(this.store.keys.backoff(uid), container, JSON.stringify(entry));
+  }
+
+  private async run(pod: Pod, current: ObservedContainer[]): Promise<ReconcileResult> {
+    const identity = this.identity(pod);
+    const restartPolicy = pod.spec.restartPolicy ?? 'Always';
+    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    const backoff = await this.loadBackoff(identity.uid);
+    let waits: number[] = [];
+    let podIP = current.find((c) => c.role === 'sandbox' && c.state === 'running')?.ip;
+
+    if (!terminal) {
+      // Count each exit once towards the crash-loop back-off.
+      const policy = this.opts.backoff;
+      for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+        const latest = latestAttempt(current, c.name);
+        const entry = backoff[c.name] as (BackoffEntry & { seen?: string }) | undefined;
+        if (latest?.state === 'exited' && entry?.seen !== latest.id) {
+          const ran = (Date.parse(latest.finishedAt ?? '') || Date.now()) - (Date.parse(latest.startedAt ?? '') || Date.now());
+          const next = { ...afterExit(entry, ran, Date.parse(latest.finishedAt ?? '') || Date.now(), policy), seen: latest.id };
+          backoff[c.name] = next;
+          await this.saveBackoff(identity.uid, c.name, next);
+        }
+      }
+      const sandbox = await this.runtime.ensureSandbox({
+        ...identity,
+        hostname: pod.metadata.name!,
+        ports: pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' }))),
+      });
+      podIP = sandbox.ip;
+      waits = await this.startContainers(pod, sandbox.id, podIP, current, backoff, restartPolicy);
+    }
+    const refreshed = (await this.runtime.listContainers(this.opts.nodeName)).filter((c) => c.pod.uid === identity.uid);
+    await this.pruneOldAttempts(refreshed);
+    await this.writeStatus(pod, refreshed, await this.loadBackoff(identity.uid), podIP);
+    if (waits.length) return { requeueAfterMs: Math.max(50, Math.min(...waits)) };
+  }
+
+  /** Init containers one at a time, in order; then every app container. Returns back-off waits. */
+  private async startContainers(pod: Pod, sandboxId: string, podIP: string, current: ObservedContainer[], backoff: BackoffState, restartPolicy: string): Promise<number[]> {
+    const waits: number[] = [];
+    const initPolicy = restartPolicy === 'Never' ? 'Never' : 'OnFailure';
+    for (const c of pod.spec.initContainers ?? []) {
+      const latest = latestAttempt(current, c.name);
+      if (latest?.state === 'exited' && latest.exitCode === 0) continue;
+      const step = containerStep(c, latest, initPolicy, backoff[c.name], Date.now());
+      if (step.kind === 'start') await this.startOne(pod, sandboxId, podIP, c, 'init', step.attempt, backoff);
+      if (step.kind === 'backoff') waits.push(step.waitMs);
+      return waits; // the next init container waits for this one
+    }
+    await Promise.all(pod.spec.containers.map(async (c) => {
+      const step = containerStep(c, latestAttempt(current, c.name), restartPolicy, backoff[c.name], Date.now());
+      if (step.kind === 'start') {
+        const wait = await this.startOne(pod, sandboxId, podIP, c, 'app', step.attempt, backoff);
+        if (wait) waits.push(wait);
+      }
+      if (step.kind === 'backoff') waits.push(step.waitMs);
+    }));
+    return waits;
+  }
+
+  private async startOne(pod: Pod, sandboxId: string, podIP: string, c: Container, role: 'init' | 'app', attempt: number, backoff: BackoffState): Promise<number | undefined> {
+    const spec = this.containerSpec(pod, podIP, c, role, attempt);
+    try {
+      await this.runtime.startContainer(this.identity(pod), sandboxId, spec);
+      if (backoff[c.name]?.message) {
+        // The image arrived: pulls no longer count against the container.
+        await this.store.redis.hdel(this.store.keys.backoff(pod.metadata.uid!), c.name);
+        delete backoff[c.name];
+      }
+      await this.opts.events.record(pod, 'Normal', attempt === 0 ? 'Started' : 'Started', `Started container ${c.name}`, `spec.${role === 'init' ? 'initContainers' : 'containers'}{${c.name}}`);
+      return undefined;
+    } catch (err) {
+      if (err instanceof ImagePullError) {
+        const prev = backoff[c.name];
+        const failures = prev?.message ? prev.failures : 0;
+        const delay = Math.min(this.opts.backoff.baseMs * 2 ** failures, this.opts.backoff.maxMs);
+        const entry = { failures: failures + 1, notBefore: Date.now() + delay, delayMs: delay, message: err.message };
+        backoff[c.name] = entry;
+        await this.saveBackoff(pod.metadata.uid!, c.name, entry);
+        await this.opts.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${c.image}": ${err.message}`, `spec.containers{${c.name}}`);
+        return delay;
+      }
+      await this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`, `spec.containers{${c.name}}`);
+      throw err;
+    }
+  }
+
+  private containerSpec(pod: Pod, podIP: string, c: Container, role: 'init' | 'app', attempt: number): ContainerSpec {
+    const limits = c.resources?.limits ?? {};
+    return {
+      name: c.name,
+      role,
+      image: c.image,
+      imagePullPolicy: (c.imagePullPolicy ?? 'IfNotPresent') as ContainerSpec['imagePullPolicy'],
+      command: c.command,
+      args: c.args,
+      env: resolveEnv(pod, podIP, c, this.opts.nodeName),
+      workingDir: c.workingDir,
+      nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
+      memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,
+      attempt,
+    };
+  }
+
+  /** Keeps the newest two instances of each container (the current one and the previous, for logs --previous). */
+  private async pruneOldAttempts(containers: ObservedContainer[]): Promise<void> {
+    const byName = new Map<string, ObservedContainer[]>();
+    for (const c of containers) {
+      if (c.role === 'sandbox') continue;
+      byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+    }
+    for (const list of byName.values()) {
+      const old = list.sort((a, b) => b.attempt - a.attempt).slice(2).filter((c) => c.state === 'exited');
+      await Promise.all(old.map((c) => this.runtime.removeContainer(c.id)));
+    }
+  }
+
+  private async writeStatus(pod: Pod, observed: ObservedContainer[], backoff: BackoffState, podIP: string | undefined): Promise<void> {
+    const status = computePodStatus({ pod, observed, backoff, podIP, hostIP: this.resources!.address, nowIso: now(), runtime: this.runtime.kind === 'docker' ? 'docker' : 'simulated' });
+    if (deepEqual(status, pod.status)) return;
+    const previousPhase = pod.status?.phase;
+    await this.store.guaranteedUpdate<Pod>('pods', pod.metadata.namespace, pod.metadata.name!, (cur) => {
+      if (cur.metadata.uid !== pod.metadata.uid) return null;
+      // Conditions the agent does not own (PodScheduled) are kept as they are.
+      const scheduled = (cur.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
+      cur.status = { ...status, conditions: [...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), ...(scheduled ? [scheduled] : [])] };
+      return cur;
+    }, { subresource: 'status' }).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+    if (previousPhase !== status.phase) this.log.debug({ pod: pod.metadata.name, phase: status.phase }, 'pod phase changed');
+  }
+}
+
+/** Environment of a container: literal values and the downward-API fields a pod knows about itself. */
+export function resolveEnv(pod: Pod, podIP: string, c: Container, nodeName: string): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined) {
+      out.push({ name: e.name, value: expandVars(e.value, out) });
+      continue;
+    }
+    const path = e.valueFrom?.fieldRef?.fieldPath as string | undefined;
+    if (!path) continue;
+    const fields: Record<string, string | undefined> = {
+      'metadata.name': pod.metadata.name,
+      'metadata.namespace': pod.metadata.namespace,
+      'metadata.uid': pod.metadata.uid,
+      'spec.nodeName': nodeName,
+      'spec.serviceAccountName': pod.spec.serviceAccountName,
+      'status.podIP': podIP,
+      'status.hostIP': undefined,
+    };
+    const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
+    const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(path);
+    const value = label ? pod.metadata.labels?.[label[1]] : annotation ? pod.metadata.annotations?.[annotation[1]] : fields[path];
+    out.push({ name: e.name, value: value ?? '' });
+  }
+  return out;
+}
+
+/** $(VAR) references to earlier variables, as Kubernetes expands them; $$ escapes. */
+function expandVars(value: string, defined: { name: string; value: string }[]): string {
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => {
+    if (m === '$$') return '$';
+    const found = [...defined].reverse().find((d) => d.name === name);
+    return found ? found.value : m;
+  });
+}
+
+export type { KubeObject };

@@ -1,0 +1,78 @@
+// Node agent entry point: one agent per node. With the Docker runtime this process is the node;
+// with the simulated runtime one process can host many nodes (WHARF_SIMULATED_NODES), as kwok does.
+import { loadConfig } from '../../shared/config.ts';
+import { Keys } from '../../shared/keys.ts';
+import { createLogger } from '../../shared/log.ts';
+import { connectRedis } from '../../shared/redis.ts';
+import { Store } from '../../shared/store/store.ts';
+import { EventRecorder } from '../../shared/events.ts';
+import { NodeAgent } from './agent.ts';
+import { DockerRuntime } from './runtime/docker.ts';
+import { SimulatedRuntime } from './runtime/simulated.ts';
+import type { ContainerRuntime } from './runtime/types.ts';
+import { startAgentServer } from './server.ts';
+
+const config = loadConfig();
+const cfg = config.nodeAgent;
+const log = createLogger('node-agent', config.common.logLevel);
+const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
+const redis = connectRedis(redisUrl);
+const keys = new Keys(config.common.keyPrefix);
+const store = new Store(redis, keys, config.common.watchHistory);
+
+const nodeNames = cfg.runtime === 'simulated' && cfg.simulatedNodes > 1
+  ? Array.from({ length: cfg.simulatedNodes }, (_, i) => `${cfg.nodeName}-${i}`)
+  : [cfg.nodeName];
+
+const runtimes = new Map<string, ContainerRuntime>();
+
+/** Each simulated node gets its own /16 so pod IPs never overlap between nodes of one process. */
+function simulatedIpBase(index: number): string {
+  return `10.${244 + Math.floor(index / 256)}.${index % 256}.0`;
+}
+function runtimeFor(node: string): ContainerRuntime {
+  if (cfg.runtime === 'docker') {
+    // One Docker engine serves every node this process hosts (normally just one).
+    const shared = runtimes.get('docker') ?? new DockerRuntime({ network: cfg.podNetwork, pauseImage: cfg.pauseImage, address: cfg.nodeAddress, log });
+    runtimes.set('docker', shared);
+    return shared;
+  }
+  const sim = new SimulatedRuntime({ cpuMillis: cfg.cpuMillis, memoryBytes: cfg.memoryBytes, address: cfg.nodeAddress, podIpBase: simulatedIpBase(runtimes.size) });
+  runtimes.set(node, sim);
+  return sim;
+}
+
+const server = await startAgentServer({ port: cfg.logPort, host: '0.0.0.0', store, runtimeFor: (node) => runtimes.get(cfg.runtime === 'docker' ? 'docker' : node), log });
+const agents: NodeAgent[] = [];
+for (const nodeName of nodeNames) {
+  const agent = new NodeAgent({
+    nodeName,
+    store,
+    runtime: runtimeFor(nodeName),
+    events: new EventRecorder(store, 'kubelet', nodeName, log),
+    log,
+    connect: () => connectRedis(redisUrl),
+    backoff: { baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, resetMs: cfg.backoffResetMs },
+    heartbeatMs: cfg.heartbeatMs,
+    resyncMs: cfg.resyncMs,
+    concurrency: cfg.concurrency,
+    maxPods: cfg.maxPods,
+    cpuMillis: cfg.cpuMillis,
+    memoryBytes: cfg.memoryBytes,
+    endpoint: { host: cfg.advertiseHost, port: server.port },
+  });
+  await agent.start();
+  agents.push(agent);
+}
+log.info({ nodes: nodeNames.length, runtime: cfg.runtime }, 'node agent started');
+
+async function shutdown(signal: string) {
+  log.info({ signal }, 'shutting down');
+  await Promise.all(agents.map((a) => a.stop()));
+  await Promise.all([...runtimes.values()].map((r) => r.close()));
+  server.close();
+  redis.disconnect();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

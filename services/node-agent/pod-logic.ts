@@ -1,0 +1,218 @@
+// Pure decisions of the node agent about one pod: what each container needs next (start,
+// restart after a back-off, nothing), and the PodStatus that the observed containers amount to.
+import type { Container, ContainerStatus, Pod, PodStatus, Condition } from '../../shared/types.ts';
+import type { ObservedContainer } from './runtime/types.ts';
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+  resetMs: number;
+}
+
+/** Per container: consecutive quick failures and when the next start is allowed. */
+export interface BackoffEntry {
+  failures: number;
+  notBefore: number;
+  delayMs?: number;
+  message?: string; // the pull error, for ErrImagePull / ImagePullBackOff
+}
+
+export type BackoffState = Record<string, BackoffEntry>;
+
+/** Kubernetes' crash-loop delay: the first restart is immediate, then base doubling to max. */
+export function backoffDelay(failures: number, policy: BackoffPolicy): number {
+  if (failures <= 0) return 0;
+  return Math.min(policy.baseMs * 2 ** (failures - 1), policy.maxMs);
+}
+
+export function latestAttempt(observed: ObservedContainer[], name: string): ObservedContainer | undefined {
+  let best: ObservedContainer | undefined;
+  for (const c of observed) {
+    if (c.role === 'sandbox' || c.name !== name) continue;
+    if (!best || c.attempt > best.attempt || (c.attempt === best.attempt && c.createdAt > best.createdAt)) best = c;
+  }
+  return best;
+}
+
+export type ContainerStep =
+  | { kind: 'start'; attempt: number }
+  | { kind: 'running' }
+  | { kind: 'backoff'; waitMs: number; attempt: number }
+  | { kind: 'done' }; // exited and will not run again
+
+function shouldRestart(restartPolicy: string, exitCode: number | undefined): boolean {
+  if (restartPolicy === 'Always') return true;
+  if (restartPolicy === 'OnFailure') return exitCode !== 0;
+  return false;
+}
+
+/** What one container needs next, given its newest observed instance and its back-off entry. */
+export function containerStep(
+  spec: Container,
+  latest: ObservedContainer | undefined,
+  restartPolicy: string,
+  backoff: BackoffEntry | undefined,
+  nowMs: number,
+): ContainerStep {
+  if (latest && (latest.state === 'running' || latest.state === 'created')) return { kind: 'running' };
+  const nextAttempt = latest ? latest.attempt + 1 : 0;
+  if (latest && !shouldRestart(restartPolicy, latest.exitCode)) return { kind: 'done' };
+  if (backoff && backoff.notBefore > nowMs) return { kind: 'backoff', waitMs: backoff.notBefore - nowMs, attempt: nextAttempt };
+  void spec;
+  return { kind: 'start', attempt: nextAttempt };
+}
+
+/**
+ * The back-off entry after a container exited: a run that lasted at least resetMs starts the
+ * count again, a quick failure doubles the delay.
+ */
+export function afterExit(entry: BackoffEntry | undefined, ranForMs: number, finishedAt: number, policy: BackoffPolicy): BackoffEntry {
+  const failures = ranForMs >= policy.resetMs ? 0 : entry?.failures ?? 0;
+  const delayMs = backoffDelay(failures, policy);
+  return { failures: failures + 1, notBefore: finishedAt + delayMs, delayMs };
+}
+
+function terminatedReason(c: ObservedContainer): string {
+  if (c.oomKilled) return 'OOMKilled';
+  if (c.error) return 'StartError';
+  return c.exitCode === 0 ? 'Completed' : 'Error';
+}
+
+function stateOf(c: ObservedContainer): Record<string, any> {
+  if (c.state === 'running') return { running: { startedAt: c.startedAt } };
+  if (c.state === 'created') return { waiting: { reason: 'ContainerCreating' } };
+  return {
+    terminated: {
+      exitCode: c.exitCode ?? 0,
+      reason: terminatedReason(c),
+      ...(c.error ? { message: c.error } : {}),
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      containerID: `docker://${c.id}`,
+    },
+  };
+}
+
+export interface StatusInput {
+  pod: Pod;
+  observed: ObservedContainer[];
+  backoff: BackoffState;
+  podIP?: string;
+  hostIP: string;
+  nowIso: string;
+  runtime: string; // 'docker' | 'simulated': the containerID scheme
+}
+
+function condition(type: string, ok: boolean, nowIso: string, previous: Condition[] | undefined, reason?: string, message?: string): Condition {
+  const status = ok ? 'True' : 'False';
+  const prev = previous?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    lastProbeTime: null,
+    lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : nowIso,
+    ...(ok || !reason ? {} : { reason }),
+    ...(ok || !message ? {} : { message }),
+  };
+}
+
+function containerStatus(spec: Container, observed: ObservedContainer[], backoff: BackoffEntry | undefined, restartPolicy: string, nowMs: number, scheme: string, podRef: string): ContainerStatus {
+  const latest = latestAttempt(observed, spec.name);
+  const previous = observed
+    .filter((c) => c.role !== 'sandbox' && c.name === spec.name && c !== latest && c.state === 'exited')
+    .sort((a, b) => b.attempt - a.attempt)[0];
+  const base = { name: spec.name, image: spec.image, imageID: latest?.imageId ?? '', started: false, ready: false };
+  if (!latest) {
+    const waiting = backoff?.message
+      ? { reason: backoff.notBefore > nowMs && backoff.failures > 1 ? 'ImagePullBackOff' : 'ErrImagePull', message: backoff.notBefore > nowMs && backoff.failures > 1 ? `Back-off pulling image "${spec.image}": ${backoff.message}` : backoff.message }
+      : { reason: 'ContainerCreating' };
+    return { ...base, state: { waiting }, restartCount: 0 };
+  }
+  const restartCount = latest.attempt;
+  let state = stateOf(latest);
+  let lastState: Record<string, any> = previous ? stateOf(previous) : {};
+  const id = `${scheme}://${latest.id}`;
+  if (latest.state === 'exited' && shouldRestart(restartPolicy, latest.exitCode)) {
+    // Waiting to be restarted: what Kubernetes shows as CrashLoopBackOff, with the exit as lastState.
+    lastState = stateOf(latest);
+    const waitingFor = backoff && backoff.notBefore > nowMs;
+    state = {
+      waiting: backoff?.message
+        ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}": ${backoff.message}` }
+        : waitingFor
+          ? { reason: 'CrashLoopBackOff', message: `back-off ${formatSeconds(backoff!.delayMs ?? 0)} restarting failed container=${spec.name} pod=${podRef}` }
+          : { reason: 'ContainerCreating' },
+    };
+  }
+  if (lastState.terminated) lastState.terminated.containerID = lastState.terminated.containerID?.replace(/^docker:/, `${scheme}:`);
+  if (state.terminated) state.terminated.containerID = id;
+  return {
+    ...base,
+    state,
+    lastState,
+    restartCount,
+    containerID: id,
+    started: latest.state === 'running',
+    ready: latest.state === 'running',
+  };
+}
+
+function formatSeconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}` : `${s}s`;
+}
+
+/** The PodStatus the observed containers amount to (phase, conditions, container statuses, IPs). */
+export function computePodStatus(input: StatusInput): PodStatus {
+  const { pod, observed, backoff, nowIso } = input;
+  const nowMs = Date.parse(nowIso);
+  const restartPolicy = pod.spec.restartPolicy ?? 'Always';
+  const initSpecs = pod.spec.initContainers ?? [];
+  const podRef = `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
+  const initStatuses = initSpecs.map((c) => containerStatus(c, observed, backoff[c.name], 'OnFailure', nowMs, input.runtime, podRef));
+  const initialized = initSpecs.every((c) => {
+    const latest = latestAttempt(observed, c.name);
+    return latest?.state === 'exited' && latest.exitCode === 0;
+  });
+  const statuses = pod.spec.containers.map((c) => containerStatus(c, observed, backoff[c.name], restartPolicy, nowMs, input.runtime, podRef));
+  const latest = pod.spec.containers.map((c) => latestAttempt(observed, c.name));
+  const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
+  const anyRunning = latest.some((c) => c?.state === 'running');
+  const allTerminated = latest.every((c) => c?.state === 'exited');
+  const willRestart = latest.some((c) => c?.state === 'exited' && shouldRestart(restartPolicy, c.exitCode));
+  const initFailedForGood = restartPolicy === 'Never' && initSpecs.some((c) => {
+    const l = latestAttempt(observed, c.name);
+    return l?.state === 'exited' && l.exitCode !== 0;
+  });
+  let phase: PodStatus['phase'] = 'Pending';
+  if (initFailedForGood) phase = 'Failed';
+  else if (initialized && allTerminated && !willRestart) phase = latest.every((c) => c?.exitCode === 0) ? 'Succeeded' : 'Failed';
+  else if (initialized && (anyRunning || (allTerminated && willRestart) || latest.some((c) => c?.state === 'exited'))) phase = 'Running';
+
+  const prev = pod.status?.conditions;
+  const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
+  const unreadyMessage = `containers with unready status: [${notReady.join(' ')}]`;
+  const conditions: Condition[] = [
+    condition('PodReadyToStartContainers', !!input.podIP, nowIso, prev),
+    condition('Initialized', initialized, nowIso, prev, 'ContainersNotInitialized', `containers with incomplete status: [${initSpecs.filter((c) => latestAttempt(observed, c.name)?.exitCode !== 0).map((c) => c.name).join(' ')}]`),
+    condition('Ready', allReady && phase === 'Running', nowIso, prev, phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady', unreadyMessage),
+    condition('ContainersReady', allReady && phase === 'Running', nowIso, prev, phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady', unreadyMessage),
+    (prev ?? []).find((c) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, nowIso, prev),
+  ];
+  const status: PodStatus = {
+    phase,
+    conditions,
+    hostIP: input.hostIP,
+    hostIPs: [{ ip: input.hostIP }],
+    startTime: pod.status?.startTime ?? nowIso,
+    containerStatuses: statuses,
+    qosClass: pod.status?.qosClass,
+  };
+  if (initSpecs.length) (status as any).initContainerStatuses = initStatuses;
+  if (input.podIP) {
+    status.podIP = input.podIP;
+    status.podIPs = [{ ip: input.podIP }];
+  }
+  if (!status.qosClass) delete status.qosClass;
+  return status;
+}

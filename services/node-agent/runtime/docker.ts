@@ -1,0 +1,648 @@
+// The Docker engine as a ContainerRuntime. A pod is a sandbox ("pause") container that owns the
+// network and IPC namespaces, plus one container per spec container joined to them, so the
+// containers of a pod share localhost and the pod IP — the same shape as dockershim/cri-dockerd.
+// Everything the agent needs to know later is in the containers' labels (see types.ts).
+import os from 'node:os';
+import { PassThrough, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type { Logger } from '../../../shared/log.ts';
+import { now } from '../../../shared/util.ts';
+import {
+  ContainerStartError,
+  ImagePullError,
+  LABELS,
+  type ContainerRole,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type LogOptions,
+  type NodeResources,
+  type ObservedContainer,
+  type PodIdentity,
+  type SandboxSpec,
+} from './types.ts';
+
+export interface DockerRuntimeOptions {
+  /** Defaults to DOCKER_HOST, else /var/run/docker.sock. */
+  docker?: Docker;
+  /** The bridge network every sandbox joins; created if missing. */
+  network?: string;
+  pauseImage?: string;
+  /** Defaults to a shell loop for the default busybox pause image, to the image's own command otherwise. */
+  pauseCommand?: string[];
+  /** The node's InternalIP; defaults to the host's first non-internal IPv4 (see describeNode). */
+  address?: string;
+  log?: Logger;
+}
+
+// Keeps running with nothing to do, and exits at once on SIGTERM: a shell as PID 1 ignores
+// signals it has no trap for, and `wait` (unlike a foreground sleep) is interrupted by the trap.
+export const DEFAULT_PAUSE_COMMAND = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
+const DEFAULT_PAUSE_IMAGE = 'busybox:latest';
+const SANDBOX_NAME = 'POD';
+const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
+const WATCH_BACKOFF_MIN_MS = 250;
+const WATCH_BACKOFF_MAX_MS = 30_000;
+const INSPECT_CONCURRENCY = 8;
+
+type InspectInfo = Docker.ContainerInspectInfo;
+
+export class DockerRuntime implements ContainerRuntime {
+  readonly kind = 'docker' as const;
+  private readonly docker: Docker;
+  private readonly network: string;
+  private readonly pauseImage: string;
+  private readonly pauseCommand: string[] | undefined;
+  private readonly address: string | undefined;
+  private readonly log: Logger | undefined;
+  private networkReady: Promise<Docker.NetworkInspectInfo> | undefined;
+  // Inspect results by container id, valid while the listed state is unchanged: a running
+  // container's start time and an exited container's exit status cannot change without a state
+  // change, so a steady node costs one list call per resync.
+  private readonly inspectCache = new Map<string, { state: string; info: InspectInfo }>();
+  private readonly watchers = new Set<() => void>();
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.docker = options.docker ?? new Docker();
+    this.network = options.network ?? 'wharf';
+    this.pauseImage = options.pauseImage ?? DEFAULT_PAUSE_IMAGE;
+    // A custom pause image (e.g. registry.k8s.io/pause) brings its own entrypoint.
+    this.pauseCommand = options.pauseCommand ?? (this.pauseImage === DEFAULT_PAUSE_IMAGE ? DEFAULT_PAUSE_COMMAND : undefined);
+    this.address = options.address;
+    this.log = options.log;
+  }
+
+  /**
+   * The address is the host's first non-internal IPv4 outside Docker's own bridges: it is the one
+   * address reachable from the host, from pods (the bridge routes to it) and from other machines,
+   * and hostPorts are published on it. The Wharf network's gateway is only a fallback for a host
+   * with no such interface, because it is unreachable from anywhere but this host.
+   */
+  async describeNode(): Promise<NodeResources> {
+    const info = await this.docker.info();
+    const address = this.address ?? hostIPv4() ?? (await this.networkGateway()) ?? '127.0.0.1';
+    return {
+      cpuMillis: Number(info.NCPU) * 1000,
+      memoryBytes: Number(info.MemTotal),
+      os: String(info.OSType ?? 'linux'),
+      arch: goArch(String(info.Architecture ?? os.arch())),
+      kernelVersion: String(info.KernelVersion ?? ''),
+      osImage: String(info.OperatingSystem ?? ''),
+      runtimeVersion: `docker://${info.ServerVersion}`,
+      address,
+    };
+  }
+
+  async listContainers(node: string): Promise<ObservedContainer[]> {
+    const listed = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${node}`] } });
+    const seen = new Set(listed.map((c) => c.Id));
+    for (const id of this.inspectCache.keys()) if (!seen.has(id)) this.inspectCache.delete(id);
+
+    const observed = await mapLimit(listed, INSPECT_CONCURRENCY, async (c) => {
+      try {
+        return toObserved(await this.inspectCached(c), this.network);
+      } catch (err) {
+        if (statusCode(err) === 404) return undefined; // removed between list and inspect
+        return fromListing(c, this.network, engineMessage(err));
+      }
+    });
+    return observed.filter((c): c is ObservedContainer => c !== undefined);
+  }
+
+  async ensureSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }> {
+    const name = containerName(spec, SANDBOX_NAME);
+    try {
+      await this.ensureNetwork();
+      const existing = await this.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABELS.podUid}=${spec.uid}`, `${LABELS.role}=sandbox`, `${LABELS.node}=${spec.node}`] },
+      });
+      const running = existing.find((c) => c.State === 'running');
+      if (running) return { id: running.Id, ip: await this.sandboxIp(running.Id) };
+
+      // A sandbox created but never started (the agent stopped in between) is started as is; one
+      // that has exited lost its network namespace, so it is replaced by a new attempt — the agent
+      // sees the new id and restarts the pod's containers in it, as the kubelet does.
+      let attempt = 0;
+      for (const c of existing) {
+        attempt = Math.max(attempt, labelAttempt(c.Labels) + 1);
+        if (c.State === 'created' && existing.length === 1) {
+          const info = await this.docker.getContainer(c.Id).inspect();
+          if (!info.State.Error) return await this.startSandbox(c.Id, spec);
+        }
+        await this.removeContainer(c.Id);
+      }
+
+      await this.ensureImage(this.pauseImage, 'IfNotPresent');
+      const id = await this.createNamed(name, this.sandboxConfig(spec, attempt));
+      return await this.startSandbox(id, spec);
+    } catch (err) {
+      throw asStartError(SANDBOX_NAME, err);
+    }
+  }
+
+  async startContainer(pod: PodIdentity, sandboxId: string, spec: ContainerSpec): Promise<string> {
+    try {
+      await this.ensureImage(spec.image, spec.imagePullPolicy);
+      const id = await this.createNamed(containerName(pod, spec.name, spec.attempt), this.containerConfig(pod, sandboxId, spec));
+      await startIfNeeded(this.docker.getContainer(id));
+      return id;
+    } catch (err) {
+      throw asStartError(spec.name, err);
+    }
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceSeconds)) });
+    } catch (err) {
+      const code = statusCode(err);
+      if (code !== 304 && code !== 404) throw err;
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      const code = statusCode(err);
+      // 409: a removal is already in progress, which is what we asked for
+      if (code !== 404 && code !== 409) throw err;
+    }
+    this.inspectCache.delete(id);
+  }
+
+  async logs(id: string, options: LogOptions): Promise<Readable> {
+    const query: Record<string, unknown> = {
+      stdout: true,
+      stderr: true,
+      follow: options.follow,
+      timestamps: options.timestamps,
+      tail: options.tailLines === undefined ? 'all' : Math.max(0, Math.floor(options.tailLines)),
+    };
+    if (options.sinceSeconds !== undefined) query.since = Math.floor(Date.now() / 1000 - options.sinceSeconds);
+
+    // Streamed even when not following, so a long log is never buffered whole in memory.
+    const raw = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/containers/${encodeURIComponent(id)}/logs?`,
+          method: 'GET',
+          isStream: true,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+          options: query,
+        },
+        (err: unknown, stream: unknown) => (err ? reject(new Error(engineMessage(err), { cause: err })) : resolve(stream as never)),
+      );
+    });
+
+    const out = new PassThrough();
+    // Containers are created without a TTY, so the engine multiplexes stdout and stderr frames.
+    this.docker.modem.demuxStream(raw, out, out);
+    // 'close' without 'end' is a dropped connection: the reader still gets an ending stream.
+    const finish = () => {
+      if (!out.writableEnded && !out.destroyed) out.end();
+    };
+    raw.on('end', finish);
+    raw.on('close', finish);
+    raw.on('error', (err: Error) => out.destroy(err));
+    out.on('close', () => raw.destroy()); // the reader went away: drop the engine connection
+    return out;
+  }
+
+  watch(node: string, onChange: (podUid: string) => void): () => void {
+    let stopped = false;
+    let stream: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let backoff = WATCH_BACKOFF_MIN_MS;
+    // After a reconnect, replay from the last event seen so that nothing that happened while the
+    // stream was down is missed; a repeated event only costs the agent one idempotent reconcile.
+    let since: number | undefined;
+
+    const notify = (line: string) => {
+      let event: { id?: string; time?: number; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+      try {
+        event = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (event.time) since = event.time;
+      const id = event.Actor?.ID ?? event.id;
+      if (id) this.inspectCache.delete(id);
+      const podUid = event.Actor?.Attributes?.[LABELS.podUid];
+      if (!podUid) return;
+      try {
+        onChange(podUid);
+      } catch (err) {
+        this.log?.error({ err, podUid }, 'watch callback failed');
+      }
+    };
+
+    const reconnect = (err?: unknown) => {
+      stream = undefined;
+      if (stopped || retry) return;
+      this.log?.warn({ err: err ? engineMessage(err) : undefined, retryMs: backoff }, 'docker event stream lost; reconnecting');
+      retry = setTimeout(() => {
+        retry = undefined;
+        void connect();
+      }, backoff);
+      backoff = Math.min(backoff * 2, WATCH_BACKOFF_MAX_MS);
+    };
+
+    const connect = async () => {
+      let s: NodeJS.ReadableStream & { destroy(): void };
+      try {
+        s = (await this.docker.getEvents({
+          ...(since !== undefined ? { since } : {}),
+          filters: { type: ['container'], label: [`${LABELS.node}=${node}`], event: WATCHED_EVENTS },
+        })) as never;
+      } catch (err) {
+        return reconnect(err);
+      }
+      if (stopped) return s.destroy();
+      stream = s;
+      backoff = WATCH_BACKOFF_MIN_MS;
+      since ??= Math.floor(Date.now() / 1000);
+      let buffered = '';
+      s.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line) notify(line);
+        }
+      });
+      let ended = false;
+      const onEnd = (err?: unknown) => {
+        if (ended) return;
+        ended = true;
+        if (stream === s) reconnect(err);
+      };
+      s.on('error', onEnd);
+      s.on('end', () => onEnd());
+      s.on('close', () => onEnd());
+    };
+
+    const stop = () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      stream?.destroy();
+      stream = undefined;
+      this.watchers.delete(stop);
+    };
+    this.watchers.add(stop);
+    void connect();
+    return stop;
+  }
+
+  async close(): Promise<void> {
+    for (const stop of [...this.watchers]) stop();
+  }
+
+  // --- sandbox -------------------------------------------------------------------------------
+
+  private sandboxConfig(spec: SandboxSpec, attempt: number): Docker.ContainerCreateOptions {
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostPort: string }[]> = {};
+    for (const p of spec.ports) {
+      const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
+      exposed[key] = {};
+      if (p.hostPort) (bindings[key] ??= []).push({ HostPort: String(p.hostPort) });
+    }
+    return {
+      Image: this.pauseImage,
+      ...(this.pauseCommand ? { Entrypoint: this.pauseCommand, Cmd: [] } : {}),
+      Hostname: spec.hostname,
+      Labels: labelsFor(spec, SANDBOX_NAME, 'sandbox', attempt),
+      ExposedPorts: exposed,
+      HostConfig: {
+        NetworkMode: this.network,
+        PortBindings: bindings,
+        Dns: spec.dnsServers ?? [],
+        DnsSearch: spec.dnsSearch ?? [],
+        IpcMode: 'shareable', // so the pod's containers can join it
+        RestartPolicy: { Name: 'no' },
+      },
+      NetworkingConfig: { EndpointsConfig: { [this.network]: {} } },
+    };
+  }
+
+  private async startSandbox(id: string, spec: SandboxSpec): Promise<{ id: string; ip: string }> {
+    await startIfNeeded(this.docker.getContainer(id));
+    const ip = await this.sandboxIp(id);
+    if (!ip) throw new ContainerStartError(SANDBOX_NAME, `sandbox of pod ${spec.namespace}/${spec.name} has no IP on network ${this.network}`);
+    return { id, ip };
+  }
+
+  private async sandboxIp(id: string): Promise<string> {
+    const info = await this.docker.getContainer(id).inspect();
+    return info.NetworkSettings.Networks?.[this.network]?.IPAddress ?? '';
+  }
+
+  private ensureNetwork(): Promise<Docker.NetworkInspectInfo> {
+    this.networkReady ??= (async () => {
+      const network = this.docker.getNetwork(this.network);
+      try {
+        return await network.inspect();
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+      }
+      try {
+        await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', CheckDuplicate: true, Labels: { 'io.wharf.network': 'true' } });
+      } catch (err) {
+        if (statusCode(err) !== 409) throw err; // another agent on this engine created it first
+      }
+      return await network.inspect();
+    })();
+    // A failure is not remembered: the next pod tries again.
+    this.networkReady.catch(() => (this.networkReady = undefined));
+    return this.networkReady;
+  }
+
+  private async networkGateway(): Promise<string | undefined> {
+    try {
+      const info = await this.ensureNetwork();
+      return info.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // --- app containers ------------------------------------------------------------------------
+
+  private containerConfig(pod: PodIdentity, sandboxId: string, spec: ContainerSpec): Docker.ContainerCreateOptions {
+    // Kubernetes semantics: command replaces ENTRYPOINT (and drops the image's CMD), args replace
+    // CMD; args alone keep the image's ENTRYPOINT. Docker's create does exactly that when
+    // Entrypoint is set non-empty and Cmd is left out.
+    const command = spec.command?.length ? spec.command : undefined;
+    const args = spec.args?.length ? spec.args : undefined;
+    return {
+      Image: spec.image,
+      ...(command ? { Entrypoint: command } : {}),
+      ...(args ? { Cmd: args } : command ? { Cmd: [] } : {}),
+      Env: spec.env.map((e) => `${e.name}=${e.value}`),
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      Labels: labelsFor(pod, spec.name, spec.role, spec.attempt),
+      HostConfig: {
+        NetworkMode: `container:${sandboxId}`,
+        IpcMode: `container:${sandboxId}`,
+        ...(spec.nanoCpus ? { NanoCpus: Math.floor(spec.nanoCpus) } : {}),
+        // Swap equal to memory: without it the container swaps instead of being OOM-killed.
+        ...(spec.memoryBytes ? { Memory: Math.floor(spec.memoryBytes), MemorySwap: Math.floor(spec.memoryBytes) } : {}),
+        Binds: (spec.mounts ?? []).map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
+        // The agent restarts containers itself, as new attempts.
+        RestartPolicy: { Name: 'no' },
+      },
+    };
+  }
+
+  /** Images present locally are never pulled, whatever the policy: this cluster is offline and images are side-loaded. */
+  private async ensureImage(image: string, policy: ContainerSpec['imagePullPolicy']): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return;
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+    }
+    if (policy === 'Never') throw new ImagePullError(image, `Container image "${image}" is not present with pull policy of Never`);
+    try {
+      const stream = await this.docker.pull(image);
+      await followPull(stream);
+    } catch (err) {
+      throw new ImagePullError(image, engineMessage(err), { cause: err });
+    }
+  }
+
+  /**
+   * Creates a container under a name that is unique per pod, container and attempt. The name may
+   * already exist when an earlier call got this far and then failed or the agent restarted: a
+   * container that is running or can still be started is reused, any other is replaced.
+   */
+  private async createNamed(name: string, config: Docker.ContainerCreateOptions): Promise<string> {
+    try {
+      return (await this.docker.createContainer({ name, ...config })).id;
+    } catch (err) {
+      if (statusCode(err) !== 409) throw err;
+    }
+    const existing = await this.docker.getContainer(name).inspect();
+    const state = existing.State;
+    if (state.Running || (state.Status === 'created' && !state.Error)) return existing.Id;
+    await this.removeContainer(existing.Id);
+    return (await this.docker.createContainer({ name, ...config })).id;
+  }
+
+  private async inspectCached(c: Docker.ContainerInfo): Promise<InspectInfo> {
+    const cached = this.inspectCache.get(c.Id);
+    if (cached && cached.state === c.State) return cached.info;
+    const info = await this.docker.getContainer(c.Id).inspect();
+    // A created container may still be starting (or fail to): always look again.
+    if (c.State !== 'created') this.inspectCache.set(c.Id, { state: c.State, info });
+    return info;
+  }
+}
+
+// --- mapping ---------------------------------------------------------------------------------
+
+function containerName(pod: Pick<PodIdentity, 'namespace' | 'name' | 'uid'>, container: string, attempt?: number): string {
+  const uid8 = pod.uid.replace(/-/g, '').slice(0, 8);
+  const parts = ['wharf', pod.namespace, pod.name, container, uid8];
+  if (attempt !== undefined) parts.push(String(attempt));
+  return parts.map((p) => p.replace(/[^a-zA-Z0-9.-]/g, '-')).join('_');
+}
+
+function labelsFor(pod: PodIdentity, container: string, role: ContainerRole, attempt: number): Record<string, string> {
+  return {
+    [LABELS.podNamespace]: pod.namespace,
+    [LABELS.podName]: pod.name,
+    [LABELS.podUid]: pod.uid,
+    [LABELS.containerName]: container,
+    [LABELS.node]: pod.node,
+    [LABELS.role]: role,
+    [LABELS.attempt]: String(attempt),
+  };
+}
+
+function labelAttempt(labels: Record<string, string> | undefined): number {
+  const n = Number.parseInt(labels?.[LABELS.attempt] ?? '', 10);
+  return Number.isFinite(n) && n >= 0 ? n : 0;
+}
+
+function podOf(labels: Record<string, string>): PodIdentity {
+  return {
+    namespace: labels[LABELS.podNamespace] ?? '',
+    name: labels[LABELS.podName] ?? '',
+    uid: labels[LABELS.podUid] ?? '',
+    node: labels[LABELS.node] ?? '',
+  };
+}
+
+function roleOf(labels: Record<string, string>): ContainerRole {
+  const role = labels[LABELS.role];
+  return role === 'sandbox' || role === 'init' ? role : 'app';
+}
+
+function toObserved(info: InspectInfo, network: string): ObservedContainer {
+  const labels = info.Config.Labels ?? {};
+  const s = info.State;
+  // A container whose start failed stays 'created' in Docker, with the error and exit code 127/128;
+  // for the agent it is a container that ran and failed, as the kubelet reports it.
+  const failedStart = s.Status === 'created' && Boolean(s.Error);
+  const state = failedStart ? 'exited' : mapState(s.Status);
+  const role = roleOf(labels);
+  const observed: ObservedContainer = {
+    id: info.Id,
+    pod: podOf(labels),
+    name: labels[LABELS.containerName] ?? info.Name.replace(/^\//, ''),
+    role,
+    image: info.Config.Image,
+    imageId: info.Image,
+    attempt: labelAttempt(labels),
+    state,
+    createdAt: rfc3339(info.Created) ?? now(),
+  };
+  if (s.Error) observed.error = s.Error;
+  const startedAt = rfc3339(s.StartedAt);
+  if (startedAt) observed.startedAt = startedAt;
+  if (state === 'exited') {
+    observed.exitCode = s.ExitCode;
+    observed.oomKilled = s.OOMKilled;
+    const finishedAt = rfc3339(s.FinishedAt);
+    if (finishedAt) observed.finishedAt = finishedAt;
+  }
+  if (role === 'sandbox' && state === 'running') {
+    const ip = info.NetworkSettings.Networks?.[network]?.IPAddress;
+    if (ip) observed.ip = ip;
+  }
+  return observed;
+}
+
+/** What the listing alone says, when inspecting failed for a reason other than the container being gone. */
+function fromListing(c: Docker.ContainerInfo, network: string, error: string): ObservedContainer {
+  const labels = c.Labels ?? {};
+  const role = roleOf(labels);
+  const state = mapState(c.State);
+  const ip = role === 'sandbox' && state === 'running' ? c.NetworkSettings?.Networks?.[network]?.IPAddress : undefined;
+  return {
+    id: c.Id,
+    pod: podOf(labels),
+    name: labels[LABELS.containerName] ?? '',
+    role,
+    image: c.Image,
+    imageId: c.ImageID,
+    attempt: labelAttempt(labels),
+    state,
+    error,
+    createdAt: now(new Date(c.Created * 1000)),
+    ...(ip ? { ip } : {}),
+  };
+}
+
+function mapState(status: string): ObservedContainer['state'] {
+  switch (status) {
+    case 'created':
+      return 'created';
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return 'running';
+    case 'exited':
+    case 'dead':
+      return 'exited';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Docker writes nanosecond timestamps and the zero time for "never". */
+function rfc3339(ts: string | undefined): string | undefined {
+  if (!ts || ts.startsWith('0001-01-01')) return undefined;
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? undefined : now(d);
+}
+
+// --- engine helpers --------------------------------------------------------------------------
+
+async function startIfNeeded(container: Docker.Container): Promise<void> {
+  try {
+    await container.start();
+  } catch (err) {
+    if (statusCode(err) !== 304) throw err; // 304: already started
+  }
+}
+
+/** Resolves when a pull finished; rejects with the engine's message, which may arrive mid-stream. */
+function followPull(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let failure: string | undefined;
+    const scan = (line: string) => {
+      try {
+        const msg = JSON.parse(line) as { error?: string; errorDetail?: { message?: string } };
+        failure ??= msg.errorDetail?.message ?? msg.error;
+      } catch {
+        // progress lines we cannot read do not matter
+      }
+    };
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        scan(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+    stream.on('error', reject);
+    stream.on('end', () => {
+      if (buffered.trim()) scan(buffered);
+      if (failure) reject(new Error(failure));
+      else resolve();
+    });
+  });
+}
+
+function statusCode(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The engine's own words, without dockerode's "(HTTP code 404) no such container - " prefix. */
+function engineMessage(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } } | undefined)?.json;
+  if (json && typeof json.message === 'string') return json.message.trim();
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^\(HTTP code \d+\) .*? - /, '').trim();
+}
+
+function asStartError(container: string, err: unknown): Error {
+  if (err instanceof ImagePullError || err instanceof ContainerStartError) return err;
+  return new ContainerStartError(container, engineMessage(err), { cause: err });
+}
+
+function hostIPv4(): string | undefined {
+  for (const [name, addresses] of Object.entries(os.networkInterfaces())) {
+    if (/^(docker|br-|veth|virbr|cni|flannel|cali)/.test(name)) continue;
+    const v4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) return v4.address;
+  }
+  return undefined;
+}
+
+/** Kubernetes names architectures as Go does. */
+function goArch(arch: string): string {
+  const known: Record<string, string> = { x86_64: 'amd64', x64: 'amd64', aarch64: 'arm64', armv7l: 'arm', i386: '386', i686: '386' };
+  return known[arch] ?? arch;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

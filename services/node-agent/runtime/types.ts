@@ -1,0 +1,125 @@
+// The narrow interface between the node agent's pod logic and whatever runs containers: the
+// Docker engine (docker.ts) or the simulated runtime used for scale tests (simulated.ts).
+// Every container the runtime creates carries labels naming its pod, so that a restarted agent
+// rediscovers what runs by listing, never by remembering.
+import type { Readable } from 'node:stream';
+
+export const LABELS = {
+  podNamespace: 'io.wharf.pod.namespace',
+  podName: 'io.wharf.pod.name',
+  podUid: 'io.wharf.pod.uid',
+  containerName: 'io.wharf.container.name',
+  node: 'io.wharf.node',
+  // 'sandbox' (the pause container that owns the pod's network namespace), 'init' or 'app'
+  role: 'io.wharf.container.role',
+  // how many times this container has been (re)started before: restartCount survives agent restarts
+  attempt: 'io.wharf.container.attempt',
+} as const;
+
+export type ContainerRole = 'sandbox' | 'init' | 'app';
+
+export interface PodIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+}
+
+export interface SandboxSpec extends PodIdentity {
+  hostname: string;
+  // ports with hostPort set are published on the node; others are reachable on the pod IP
+  ports: { containerPort: number; hostPort?: number; protocol: 'TCP' | 'UDP' }[];
+  dnsServers?: string[];
+  dnsSearch?: string[];
+}
+
+export interface ContainerSpec {
+  name: string;
+  role: Exclude<ContainerRole, 'sandbox'>;
+  image: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  command?: string[]; // overrides the image ENTRYPOINT
+  args?: string[]; // overrides the image CMD
+  env: { name: string; value: string }[];
+  workingDir?: string;
+  nanoCpus?: number; // resources.limits.cpu
+  memoryBytes?: number; // resources.limits.memory
+  mounts?: { hostPath: string; containerPath: string; readOnly: boolean }[];
+  attempt: number; // 0 for the first start, restartCount afterwards
+}
+
+export interface ObservedContainer {
+  id: string;
+  pod: PodIdentity;
+  name: string; // the spec container's name; 'POD' for the sandbox
+  role: ContainerRole;
+  image: string;
+  imageId?: string;
+  attempt: number;
+  state: 'created' | 'running' | 'exited' | 'unknown';
+  exitCode?: number;
+  oomKilled?: boolean;
+  error?: string; // the engine's own message when a start failed
+  createdAt: string; // RFC 3339
+  startedAt?: string;
+  finishedAt?: string;
+  ip?: string; // sandbox only: the pod IP
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  timestamps: boolean;
+}
+
+export interface NodeResources {
+  cpuMillis: number;
+  memoryBytes: number;
+  os: string;
+  arch: string;
+  kernelVersion: string;
+  osImage: string;
+  runtimeVersion: string; // e.g. docker://20.10.24
+  address: string; // the node's InternalIP
+}
+
+/** Thrown when an image is absent and cannot be pulled: the pod shows ErrImagePull. */
+export class ImagePullError extends Error {
+  constructor(readonly image: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImagePullError';
+  }
+}
+
+/** Thrown when the engine refuses to create or start a container (bad command, ...). */
+export class ContainerStartError extends Error {
+  constructor(readonly container: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ContainerStartError';
+  }
+}
+
+export interface ContainerRuntime {
+  readonly kind: 'docker' | 'simulated';
+  /** Capacity and identity of the machine, for the Node object. */
+  describeNode(): Promise<NodeResources>;
+  /** Every container (running or exited) labelled for this node. */
+  listContainers(node: string): Promise<ObservedContainer[]>;
+  /** Creates and starts the pod's sandbox if it is not running; returns its id and the pod IP. Idempotent. */
+  ensureSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }>;
+  /** Creates and starts one container inside the sandbox's network namespace; returns its id. */
+  startContainer(pod: PodIdentity, sandboxId: string, spec: ContainerSpec): Promise<string>;
+  /** SIGTERM, then SIGKILL after graceSeconds. A container already stopped or gone is fine. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  /** Removes a stopped container; a container already gone is fine. */
+  removeContainer(id: string): Promise<void>;
+  /** The container's output as plain text (stdout and stderr interleaved). */
+  logs(id: string, options: LogOptions): Promise<Readable>;
+  /**
+   * Calls onChange with the pod uid whenever one of this node's containers dies, starts or is
+   * removed, so the agent reconciles at once rather than at the next resync. Returns a stop function.
+   */
+  watch(node: string, onChange: (podUid: string) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+// Pure facts about pods and nodes that the store, the scheduler and the agents all need.
+import type { KubeObject, Pod, Container } from '../types.ts';
+import { cpuMillis, memoryBytes } from './quantity.ts';
+
+export interface Resources {
+  cpuMillis: number;
+  memoryBytes: number;
+}
+
+function containerRequests(c: Container): Resources {
+  const req = c.resources?.requests ?? {};
+  const lim = c.resources?.limits ?? {};
+  // Kubernetes defaults a missing request to the limit.
+  const cpu = req.cpu ?? lim.cpu;
+  const mem = req.memory ?? lim.memory;
+  return { cpuMillis: cpu ? cpuMillis(cpu) : 0, memoryBytes: mem ? memoryBytes(mem) : 0 };
+}
+
+/**
+ * What a pod asks of its node: the sum over its containers, or the largest init container if
+ * that is more, since init containers run one at a time before the others start.
+ */
+export function podRequests(pod: Pod): Resources {
+  let cpu = 0;
+  let mem = 0;
+  for (const c of pod.spec.containers ?? []) {
+    const r = containerRequests(c);
+    cpu += r.cpuMillis;
+    mem += r.memoryBytes;
+  }
+  for (const c of pod.spec.initContainers ?? []) {
+    const r = containerRequests(c);
+    cpu = Math.max(cpu, r.cpuMillis);
+    mem = Math.max(mem, r.memoryBytes);
+  }
+  return { cpuMillis: cpu, memoryBytes: mem };
+}
+
+export function nodeAllocatable(node: KubeObject): (Resources & { pods: number }) | undefined {
+  const alloc = node.status?.allocatable as Record<string, string> | undefined;
+  if (!alloc) return undefined;
+  return {
+    cpuMillis: alloc.cpu ? cpuMillis(alloc.cpu) : 0,
+    memoryBytes: alloc.memory ? memoryBytes(alloc.memory) : 0,
+    pods: alloc.pods ? Number(alloc.pods) : 110,
+  };
+}
+
+export function isPodTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+export function isPodReady(pod: Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Ready for at least minReadySeconds, as Deployments and ReplicaSets count availability. */
+export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs = Date.now()): boolean {
+  const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready' && c.status === 'True');
+  if (!ready) return false;
+  if (!minReadySeconds) return true;
+  const since = ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : 0;
+  return nowMs - since >= minReadySeconds * 1000;
+}
+
+export function controllerOf(obj: KubeObject) {
+  return (obj.metadata.ownerReferences ?? []).find((o) => o.controller);
+}

@@ -1,0 +1,149 @@
+// Strategic merge patch, the patch kubectl apply/edit/label send: like a JSON merge patch, except
+// that the lists Kubernetes declares as keyed (containers by name, ports by containerPort, ...)
+// merge element by element, and the $patch / $retainKeys / $setElementOrder /
+// $deleteFromPrimitiveList directives are honoured.
+import { BadRequestError } from '../errors.ts';
+
+type Json = any;
+type Path = string[];
+
+function isObject(v: Json): v is Record<string, Json> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Lists merged by a key, per Kubernetes' patchMergeKey tags; field name -> key (by context). */
+function mergeKeyFor(kind: string, path: Path, field: string): string | undefined {
+  switch (field) {
+    case 'containers':
+    case 'initContainers':
+    case 'ephemeralContainers':
+    case 'env':
+    case 'volumes':
+    case 'imagePullSecrets':
+    case 'readinessGates':
+      return field === 'readinessGates' ? 'conditionType' : 'name';
+    case 'volumeMounts':
+      return 'mountPath';
+    case 'volumeDevices':
+      return 'devicePath';
+    case 'ports':
+      // A Service's ports are keyed by port; a container's by containerPort.
+      return kind === 'Service' && path.join('.') === 'spec' ? 'port' : 'containerPort';
+    case 'conditions':
+      return 'type';
+    case 'ownerReferences':
+      return 'uid';
+    case 'hostAliases':
+      return 'ip';
+    case 'topologySpreadConstraints':
+      return 'topologyKey';
+    case 'taints':
+      return 'key';
+    case 'addresses':
+      return path.join('.') === 'status' ? 'type' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Primitive lists with patchStrategy "merge": union rather than replace. */
+function isMergedPrimitiveList(path: Path, field: string): boolean {
+  return field === 'finalizers' && path.join('.') === 'metadata';
+}
+
+const SET_ORDER = '$setElementOrder/';
+const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
+
+export function strategicMergePatch(kind: string, original: Json, patch: Record<string, Json>): Json {
+  return mergeMap(kind, [], isObject(original) ? original : {}, patch);
+}
+
+function mergeMap(kind: string, path: Path, original: Record<string, Json>, patch: Record<string, Json>): Json {
+  const directive = patch.$patch;
+  if (directive === 'replace') {
+    const { $patch: _ignored, ...rest } = patch;
+    return stripDirectives(rest);
+  }
+  if (directive === 'delete') return undefined;
+  if (directive !== undefined && directive !== 'merge') throw new BadRequestError(`Unknown patch type: ${String(directive)}`);
+  let out: Record<string, Json> = { ...original };
+  if (Array.isArray(patch.$retainKeys)) {
+    const keep = new Set<string>(patch.$retainKeys);
+    out = Object.fromEntries(Object.entries(out).filter(([k]) => keep.has(k)));
+  }
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === '$patch' || key === '$retainKeys') continue;
+    if (key.startsWith(DELETE_PRIMITIVE)) {
+      const field = key.slice(DELETE_PRIMITIVE.length);
+      const remove = new Set((value as Json[]) ?? []);
+      if (Array.isArray(out[field])) out[field] = out[field].filter((v: Json) => !remove.has(v));
+      continue;
+    }
+    if (key.startsWith(SET_ORDER)) continue; // applied after the list itself is merged
+    if (value === null) {
+      delete out[key];
+      continue;
+    }
+    const current = out[key];
+    if (isObject(value)) {
+      const merged = mergeMap(kind, [...path, key], isObject(current) ? current : {}, value);
+      if (merged === undefined) delete out[key];
+      else out[key] = merged;
+    } else if (Array.isArray(value)) {
+      out[key] = mergeList(kind, path, key, Array.isArray(current) ? current : [], value);
+    } else {
+      out[key] = value;
+    }
+  }
+  for (const [key, order] of Object.entries(patch)) {
+    if (!key.startsWith(SET_ORDER) || !Array.isArray(order)) continue;
+    const field = key.slice(SET_ORDER.length);
+    if (Array.isArray(out[field])) out[field] = applyOrder(kind, path, field, out[field], order);
+  }
+  return out;
+}
+
+function mergeList(kind: string, path: Path, field: string, original: Json[], patch: Json[]): Json[] {
+  const mergeKey = mergeKeyFor(kind, path, field);
+  if (patch.some((e) => isObject(e) && e.$patch === 'replace' && Object.keys(e).length === 1)) {
+    return stripDirectives(patch.filter((e) => !(isObject(e) && e.$patch === 'replace')));
+  }
+  if (!mergeKey) {
+    if (isMergedPrimitiveList(path, field)) return [...original, ...patch.filter((v) => !original.includes(v))];
+    return stripDirectives(patch);
+  }
+  const out = original.map((e) => structuredClone(e));
+  for (const element of patch) {
+    if (!isObject(element)) {
+      throw new BadRequestError(`the element of ${[...path, field].join('.')} must be an object keyed by ${mergeKey}`);
+    }
+    const keyValue = element[mergeKey];
+    const index = out.findIndex((e) => isObject(e) && e[mergeKey] === keyValue);
+    if (element.$patch === 'delete') {
+      if (index >= 0) out.splice(index, 1);
+      continue;
+    }
+    if (index >= 0) out[index] = mergeMap(kind, [...path, field], out[index], element);
+    else out.push(stripDirectives(element));
+  }
+  return out;
+}
+
+function applyOrder(kind: string, path: Path, field: string, list: Json[], order: Json[]): Json[] {
+  const mergeKey = mergeKeyFor(kind, path, field);
+  const keyOf = (e: Json) => (mergeKey && isObject(e) ? e[mergeKey] : e);
+  const position = new Map(order.map((o, i) => [mergeKey && isObject(o) ? o[mergeKey] : o, i]));
+  return [...list].sort((a, b) => (position.get(keyOf(a)) ?? Infinity) - (position.get(keyOf(b)) ?? Infinity));
+}
+
+function stripDirectives(v: Json): Json {
+  if (Array.isArray(v)) return v.map(stripDirectives);
+  if (!isObject(v)) return v;
+  const out: Record<string, Json> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;
+    if (x === null) continue;
+    out[k] = stripDirectives(x);
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+// Configuration is read once at start-up: raw environment -> defaults -> validated, typed values
+// with durations in milliseconds. Every service calls loadConfig() and reads only its own section.
+import { hostname } from 'node:os';
+
+export interface CommonConfig {
+  redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
+  keyPrefix: string;
+  logLevel: string;
+  watchHistory: number; // events kept per kind's change stream before older ones are compacted
+}
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  serviceClusterIpRange: string;
+}
+
+export interface SchedulerConfig {
+  concurrency: number;
+  retryUnschedulableMs: number;
+}
+
+export interface ControllerConfig {
+  concurrency: number;
+  resyncMs: number;
+}
+
+export interface NodeAgentConfig {
+  nodeName: string;
+  runtime: 'docker' | 'simulated';
+  simulatedNodes: number; // with the simulated runtime one process may host many nodes
+  dockerHost: string | undefined;
+  podNetwork: string;
+  pauseImage: string;
+  heartbeatMs: number;
+  resyncMs: number;
+  concurrency: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  backoffResetMs: number;
+  logPort: number; // the agent's own HTTP endpoint the API server proxies logs through
+  advertiseHost: string;
+  nodeAddress?: string; // the Node's InternalIP; by default the host's first non-internal IPv4
+  cpuMillis?: number;
+  memoryBytes?: number;
+  maxPods: number;
+}
+
+export interface WharfConfig {
+  common: CommonConfig;
+  api: ApiConfig;
+  scheduler: SchedulerConfig;
+  controller: ControllerConfig;
+  nodeAgent: NodeAgentConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(name, `expected an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Durations accept "250ms", "10s", "5m", "1h" or a bare number of milliseconds. */
+export function parseDurationMs(name: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(name, `expected a duration like 500ms, 10s or 5m, got "${raw}"`);
+  return Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 'ms']);
+}
+
+function duration(env: Env, name: string, fallbackMs: number): number {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallbackMs : parseDurationMs(name, raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function optionalInt(env: Env, name: string): number | undefined {
+  return env[name] ? int(env, name, 0, 1) : undefined;
+}
+
+export function loadConfig(env: Env = process.env): WharfConfig {
+  const nodeName = (env.WHARF_NODE_NAME || hostname()).toLowerCase();
+  return {
+    common: {
+      redisUrl: env.REDIS_URL || undefined,
+      keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
+      logLevel: env.WHARF_LOG_LEVEL || 'info',
+      watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
+    },
+    api: {
+      host: env.WHARF_API_HOST || '127.0.0.1',
+      port: int(env, 'WHARF_API_PORT', 8080),
+      maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
+      serviceClusterIpRange: env.WHARF_SERVICE_CIDR || '10.96.0.0/16',
+    },
+    scheduler: {
+      concurrency: int(env, 'WHARF_SCHEDULER_CONCURRENCY', 16, 1),
+      retryUnschedulableMs: duration(env, 'WHARF_SCHEDULER_RETRY', 30_000),
+    },
+    controller: {
+      concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),
+      resyncMs: duration(env, 'WHARF_CONTROLLER_RESYNC', 60_000),
+    },
+    nodeAgent: {
+      nodeName,
+      runtime: oneOf(env, 'WHARF_RUNTIME', ['docker', 'simulated'] as const, 'docker'),
+      simulatedNodes: int(env, 'WHARF_SIMULATED_NODES', 1, 1),
+      dockerHost: env.DOCKER_HOST || undefined,
+      podNetwork: env.WHARF_POD_NETWORK || 'wharf',
+      pauseImage: env.WHARF_PAUSE_IMAGE || 'busybox:latest',
+      heartbeatMs: duration(env, 'WHARF_HEARTBEAT', 10_000),
+      resyncMs: duration(env, 'WHARF_AGENT_RESYNC', 10_000),
+      concurrency: int(env, 'WHARF_AGENT_CONCURRENCY', 8, 1),
+      backoffBaseMs: duration(env, 'WHARF_BACKOFF_BASE', 10_000),
+      backoffMaxMs: duration(env, 'WHARF_BACKOFF_MAX', 300_000),
+      backoffResetMs: duration(env, 'WHARF_BACKOFF_RESET', 600_000),
+      logPort: int(env, 'WHARF_AGENT_PORT', 10250),
+      advertiseHost: env.WHARF_AGENT_ADVERTISE_HOST || '127.0.0.1',
+      nodeAddress: env.WHARF_NODE_ADDRESS || undefined,
+      cpuMillis: optionalInt(env, 'WHARF_NODE_CPU_MILLIS'),
+      memoryBytes: optionalInt(env, 'WHARF_NODE_MEMORY_BYTES'),
+      maxPods: int(env, 'WHARF_NODE_MAX_PODS', 110, 1),
+    },
+  };
+}

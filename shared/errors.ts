@@ -1,0 +1,155 @@
+// Errors are classes that say when they are thrown; the API edge turns each into one Kubernetes
+// Status (toStatus), so handlers never build Status objects by hand.
+import type { StatusCause } from './types.ts';
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure' | 'Success';
+  message: string;
+  reason: string;
+  details?: StatusDetails;
+  code: number;
+}
+
+/** Base class: every API-visible failure carries its HTTP code and Kubernetes reason. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: StatusDetails,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+function gk(group: string | undefined, resource: string): string {
+  return group ? `${resource}.${group}` : resource;
+}
+
+/** The object asked for does not exist (404). */
+export class NotFoundError extends ApiError {
+  constructor(resource: string, name: string, group = '') {
+    super(404, 'NotFound', `${gk(group, resource)} "${name}" not found`, { name, group, kind: resource });
+  }
+}
+
+/** Create of a name that is taken (409). */
+export class AlreadyExistsError extends ApiError {
+  constructor(resource: string, name: string, group = '') {
+    super(409, 'AlreadyExists', `${gk(group, resource)} "${name}" already exists`, { name, group, kind: resource });
+  }
+}
+
+/** A write carried a resourceVersion or uid precondition that no longer holds (409). */
+export class ConflictError extends ApiError {
+  constructor(resource: string, name: string, group = '', why = 'the object has been modified; please apply your changes to the latest version and try again') {
+    super(409, 'Conflict', `Operation cannot be fulfilled on ${gk(group, resource)} "${name}": ${why}`, { name, group, kind: resource });
+  }
+}
+
+/** Schema or semantic validation failed (422); causes name each offending field. */
+export class InvalidError extends ApiError {
+  constructor(kind: string, name: string, causes: StatusCause[], group = '') {
+    const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+    const list = summary.length === 1 ? summary[0] : `[${summary.join(', ')}]`;
+    super(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${list}`, { name, group, kind, causes });
+  }
+}
+
+/** The request could not be understood: malformed body, bad query parameter (400). */
+export class BadRequestError extends ApiError {
+  constructor(message: string, causes?: StatusCause[]) {
+    super(400, 'BadRequest', message, causes ? { causes } : undefined);
+  }
+}
+
+export class MethodNotAllowedError extends ApiError {
+  constructor(message: string) {
+    super(405, 'MethodNotAllowed', message);
+  }
+}
+
+export class UnsupportedMediaTypeError extends ApiError {
+  constructor(contentType: string) {
+    super(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got "${contentType}")`);
+  }
+}
+
+export class RequestEntityTooLargeError extends ApiError {
+  constructor(limitBytes: number) {
+    super(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limitBytes}`);
+  }
+}
+
+/** Watch from a resourceVersion older than the retained history (410): clients relist. */
+export class ExpiredError extends ApiError {
+  constructor(rv: string, oldest: string) {
+    super(410, 'Expired', `too old resource version: ${rv} (${oldest})`);
+  }
+}
+
+export class ForbiddenError extends ApiError {
+  constructor(message: string, details?: StatusDetails) {
+    super(403, 'Forbidden', message, details);
+  }
+}
+
+/** An eviction refused by a disruption budget, or a request the server is too busy for (429). */
+export class TooManyRequestsError extends ApiError {
+  constructor(message: string, details?: StatusDetails) {
+    super(429, 'TooManyRequests', message, details);
+  }
+}
+
+export class InternalError extends ApiError {
+  constructor(message: string, cause?: unknown) {
+    super(500, 'InternalError', `Internal error occurred: ${message}`, undefined, { cause });
+  }
+}
+
+export class ServiceUnavailableError extends ApiError {
+  constructor(message: string) {
+    super(503, 'ServiceUnavailable', message);
+  }
+}
+
+export function toStatus(err: unknown): Status {
+  const e = err instanceof ApiError ? err : new InternalError(err instanceof Error ? err.message : String(err), err);
+  const status: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: e.message,
+    reason: e.reason,
+    code: e.code,
+  };
+  if (e.details) status.details = e.details;
+  return status;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.code === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof ApiError && err.reason === 'Conflict';
+}
+
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof ApiError && err.reason === 'AlreadyExists';
+}

@@ -1,0 +1,88 @@
+// Every Redis key, stream and queue name Wharf uses comes from here, so the layout of the state
+// store can be read in one place.
+
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  /** The cluster's single, monotonically increasing resourceVersion counter. */
+  get resourceVersion(): string {
+    return `${this.prefix}:rv`;
+  }
+
+  /** Hash: object name -> JSON, one per (resource, namespace); cluster-scoped kinds use namespace ''. */
+  objects(resource: string, namespace: string): string {
+    return `${this.prefix}:obj:${resource}:${namespace}`;
+  }
+
+  /** Set of namespaces that hold at least one object of a resource, for cluster-wide lists. */
+  namespacesOf(resource: string): string {
+    return `${this.prefix}:objns:${resource}`;
+  }
+
+  /** Change stream of one resource: entry id `<rv>-0`, fields t (event type) and o (object JSON). */
+  stream(resource: string): string {
+    return `${this.prefix}:events:${resource}`;
+  }
+
+  /** Highest resourceVersion that may have been trimmed from a resource's stream. */
+  compacted(resource: string): string {
+    return `${this.prefix}:compacted:${resource}`;
+  }
+
+  /** Hash: uid -> "resource|namespace|name" for every live object (garbage collection looks owners up by uid). */
+  get uids(): string {
+    return `${this.prefix}:uids`;
+  }
+
+  /** Set of "resource|namespace|name" of the objects that name `ownerUid` in their ownerReferences. */
+  dependents(ownerUid: string): string {
+    return `${this.prefix}:dependents:${ownerUid}`;
+  }
+
+  /**
+   * Hash per node: alloc.cpu / alloc.memory / alloc.pods (from the Node's allocatable),
+   * used.cpu / used.memory / used.pods, and one field per charged pod uid ("cpu mem").
+   * Binding a pod charges it atomically; terminal or deleted pods are released.
+   */
+  nodeUsage(node: string): string {
+    return `${this.prefix}:nodeusage:${node}`;
+  }
+
+  /** Per-key counter that advances when a worker starts reconciling the key (see WorkQueue). */
+  workEpoch(queue: string, key: string): string {
+    return `${this.prefix}:epoch:${queue}:${key}`;
+  }
+
+  /** Per-key lock held while one worker reconciles the key, so no key runs twice at once. */
+  workLock(queue: string, key: string): string {
+    return `${this.prefix}:lock:${queue}:${key}`;
+  }
+
+  /** Prefix for BullMQ's own keys. */
+  get bullPrefix(): string {
+    return `${this.prefix}-bull`;
+  }
+
+  /** Pod restart back-off state, per pod uid and container. */
+  backoff(podUid: string): string {
+    return `${this.prefix}:backoff:${podUid}`;
+  }
+
+  /** Where a node agent's log/exec endpoint can be reached (host:port), for the API server's proxy. */
+  get agentEndpoints(): string {
+    return `${this.prefix}:agents`;
+  }
+}
+
+/** Queue names (BullMQ forbids ':' in them). */
+export const QUEUES = {
+  schedule: 'schedule',
+  controller: (name: string) => `controller-${name}`,
+  node: (nodeName: string) => `node-${nodeName}`,
+} as const;
+
+/** Consumer groups reading the change streams. */
+export const GROUPS = {
+  scheduler: 'scheduler',
+  controller: (name: string) => `ctrl-${name}`,
+} as const;

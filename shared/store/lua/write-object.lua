@@ -1,0 +1,112 @@
+-- Writes one object atomically: compare-and-set on its resourceVersion, a new cluster-wide
+-- resourceVersion, the watch event on the kind's stream, the uid and owner indexes, and the
+-- node resource accounting that keeps schedulers from overcommitting a node.
+--
+-- KEYS[1]  the resourceVersion counter
+-- KEYS[2]  the objects hash of (resource, namespace)
+-- KEYS[3]  the set of namespaces holding objects of this resource
+-- KEYS[4]  the resource's change stream
+-- KEYS[5]  the resource's compacted-resourceVersion marker
+-- KEYS[6]  the uid index hash
+-- KEYS[7]  the node usage hash touched by ARGV[13] (any key when ARGV[13] is '')
+-- KEYS[8 .. 8+ARGV[11]-1]             dependents sets to add this object to
+-- KEYS[8+ARGV[11] .. +ARGV[12]-1]     dependents sets to remove this object from
+--
+-- ARGV[1]  op: create | update | delete
+-- ARGV[2]  object name (field of the objects hash)
+-- ARGV[3]  expected current resourceVersion for update/delete ('' = any)
+-- ARGV[4]  object JSON up to its resourceVersion value
+-- ARGV[5]  object JSON after its resourceVersion value
+-- ARGV[6]  watch event type: ADDED | MODIFIED | DELETED
+-- ARGV[7]  how many events the stream keeps (approximately) before compacting
+-- ARGV[8]  object uid
+-- ARGV[9]  uid index value: "resource|namespace|name"
+-- ARGV[10] namespace
+-- ARGV[11] number of dependents sets to add to
+-- ARGV[12] number of dependents sets to remove from
+-- ARGV[13] node usage op: '' | charge | force-charge | release | allocatable
+-- ARGV[14] pod uid (charge/release)
+-- ARGV[15] cpu millicores (charge, allocatable)
+-- ARGV[16] memory bytes (charge, allocatable)
+-- ARGV[17] pods (allocatable)
+--
+-- Returns the new resourceVersion, or an error reply:
+--   WHARF_NOT_FOUND, WHARF_EXISTS, WHARF_CONFLICT <current rv>, WHARF_INSUFFICIENT <resource> <detail>
+
+local op = ARGV[1]
+local name = ARGV[2]
+local current = redis.call('HGET', KEYS[2], name)
+
+if op == 'create' then
+  if current then return redis.error_reply('WHARF_EXISTS') end
+else
+  if not current then return redis.error_reply('WHARF_NOT_FOUND') end
+  if ARGV[3] ~= '' then
+    local currentRv = cjson.decode(current)['metadata']['resourceVersion']
+    if currentRv ~= ARGV[3] then return redis.error_reply('WHARF_CONFLICT ' .. tostring(currentRv)) end
+  end
+end
+
+-- Node accounting is checked before anything is written, so a refused bind changes nothing.
+local usageOp = ARGV[13]
+local usage = KEYS[7]
+if usageOp == 'charge' or usageOp == 'force-charge' then
+  local podField = 'pod:' .. ARGV[14]
+  if redis.call('HEXISTS', usage, podField) == 0 then
+    local cpu = tonumber(ARGV[15])
+    local mem = tonumber(ARGV[16])
+    if usageOp == 'charge' then
+      local v = redis.call('HMGET', usage, 'alloc.cpu', 'alloc.memory', 'alloc.pods', 'used.cpu', 'used.memory', 'used.pods')
+      if not v[1] then return redis.error_reply('WHARF_INSUFFICIENT node not registered') end
+      local usedCpu, usedMem, usedPods = tonumber(v[4] or 0), tonumber(v[5] or 0), tonumber(v[6] or 0)
+      if usedPods + 1 > tonumber(v[3]) then return redis.error_reply('WHARF_INSUFFICIENT pods') end
+      if usedCpu + cpu > tonumber(v[1]) then return redis.error_reply('WHARF_INSUFFICIENT cpu') end
+      if usedMem + mem > tonumber(v[2]) then return redis.error_reply('WHARF_INSUFFICIENT memory') end
+    end
+    redis.call('HINCRBY', usage, 'used.cpu', cpu)
+    redis.call('HINCRBY', usage, 'used.memory', mem)
+    redis.call('HINCRBY', usage, 'used.pods', 1)
+    redis.call('HSET', usage, podField, cpu .. ' ' .. mem)
+  end
+elseif usageOp == 'release' then
+  local podField = 'pod:' .. ARGV[14]
+  local charged = redis.call('HGET', usage, podField)
+  if charged then
+    local cpu, mem = string.match(charged, '^(%d+) (%d+)$')
+    -- 0 - x rather than -x: Lua's -0 reaches Redis as "-0", which is not an integer to HINCRBY.
+    redis.call('HINCRBY', usage, 'used.cpu', 0 - tonumber(cpu))
+    redis.call('HINCRBY', usage, 'used.memory', 0 - tonumber(mem))
+    redis.call('HINCRBY', usage, 'used.pods', -1)
+    redis.call('HDEL', usage, podField)
+  end
+elseif usageOp == 'allocatable' then
+  redis.call('HSET', usage, 'alloc.cpu', ARGV[15], 'alloc.memory', ARGV[16], 'alloc.pods', ARGV[17])
+end
+
+local rv = redis.call('INCR', KEYS[1])
+local json = ARGV[4] .. rv .. ARGV[5]
+
+if op == 'delete' then
+  redis.call('HDEL', KEYS[2], name)
+  if redis.call('HLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[10]) end
+  redis.call('HDEL', KEYS[6], ARGV[8])
+else
+  redis.call('HSET', KEYS[2], name, json)
+  redis.call('SADD', KEYS[3], ARGV[10])
+  redis.call('HSET', KEYS[6], ARGV[8], ARGV[9])
+end
+
+local adds = tonumber(ARGV[11])
+local removes = tonumber(ARGV[12])
+for i = 1, adds do redis.call('SADD', KEYS[7 + i], ARGV[9]) end
+for i = 1, removes do redis.call('SREM', KEYS[7 + adds + i], ARGV[9]) end
+
+redis.call('XADD', KEYS[4], rv .. '-0', 't', ARGV[6], 'o', json)
+-- Approximate trimming removes whole stream nodes, so it costs nothing on most writes.
+if redis.call('XTRIM', KEYS[4], 'MAXLEN', '~', tonumber(ARGV[7])) > 0 then
+  local first = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', 1)[1]
+  local firstRv = tonumber(string.match(first[1], '^(%d+)-'))
+  redis.call('SET', KEYS[5], firstRv - 1)
+end
+
+return rv

@@ -1,0 +1,65 @@
+// The one loader of Wharf's Lua scripts, and the one place their error replies become errors.
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+const SCRIPTS = {
+  writeObject: 'write-object.lua',
+  listObjects: 'list-objects.lua',
+  releaseLock: 'release-lock.lua',
+  extendLock: 'extend-lock.lua',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+const sources = new Map<ScriptName, string>();
+
+function source(name: ScriptName): string {
+  let text = sources.get(name);
+  if (!text) {
+    text = readFileSync(new URL(`./lua/${SCRIPTS[name]}`, import.meta.url), 'utf8');
+    sources.set(name, text);
+  }
+  return text;
+}
+
+export interface ScriptRunner {
+  run(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown>;
+}
+
+/** Registers the scripts on a connection; ioredis sends EVALSHA and falls back to EVAL once. */
+export function scriptsFor(redis: Redis): ScriptRunner {
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    if (!(name in redis)) redis.defineCommand(name, { lua: source(name) });
+  }
+  return {
+    run(name, keys, args) {
+      const command = (redis as any)[name] as (...a: unknown[]) => Promise<unknown>;
+      return command.call(redis, keys.length, ...keys, ...args);
+    },
+  };
+}
+
+/** The error replies of write-object.lua, decoded. */
+export type ScriptFailure =
+  | { code: 'NOT_FOUND' }
+  | { code: 'EXISTS' }
+  | { code: 'CONFLICT'; currentRv: string }
+  | { code: 'INSUFFICIENT'; detail: string };
+
+export function decodeScriptError(err: unknown): ScriptFailure | undefined {
+  const message = err instanceof Error ? err.message : '';
+  const m = /WHARF_([A-Z_]+)\s*(.*)$/.exec(message);
+  if (!m) return undefined;
+  switch (m[1]) {
+    case 'NOT_FOUND':
+      return { code: 'NOT_FOUND' };
+    case 'EXISTS':
+      return { code: 'EXISTS' };
+    case 'CONFLICT':
+      return { code: 'CONFLICT', currentRv: m[2] };
+    case 'INSUFFICIENT':
+      return { code: 'INSUFFICIENT', detail: m[2] };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,251 @@
+// Real processes for integration tests: a redis-server per test file on a free port, and Wharf's
+// services as child processes (so tests can kill them mid-way, as the brief demands).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, createWriteStream, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; message?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`timed out waiting for ${opts.message ?? 'condition'}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
+
+export interface RedisHandle {
+  port: number;
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const { connect } = await import('node:net');
+  await eventually(() => new Promise<boolean>((res) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.on('error', () => res(false));
+  }), { timeoutMs, message: `port ${port}` });
+}
+
+/** A private redis-server with append-only persistence, so a restart keeps the data (like etcd). */
+export async function startRedis(): Promise<RedisHandle> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-redis-'));
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: 'ignore' });
+    await waitForPort(port);
+  };
+  await launch();
+  const stopChild = () => new Promise<void>((res) => {
+    if (child.exitCode !== null) return res();
+    child.once('exit', () => res());
+    child.kill('SIGTERM');
+  });
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    async stop() {
+      await stopChild();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await stopChild();
+      await launch();
+    },
+  };
+}
+
+export interface ServiceHandle {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  logs(): string;
+}
+
+const LOG_DIR = mkdtempSync(join(tmpdir(), 'wharf-test-logs-'));
+
+/** Starts services/<name>/main.ts as its own process with the given environment. */
+export function startService(name: string, env: Record<string, string>, label = name): ServiceHandle {
+  const logFile = join(LOG_DIR, `${label}-${randomBytes(3).toString('hex')}.log`);
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', name, 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, WHARF_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return {
+    name,
+    child,
+    logFile,
+    kill(signal: NodeJS.Signals = 'SIGKILL') {
+      return new Promise((res) => {
+        if (child.exitCode !== null || child.signalCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill(signal);
+      });
+    },
+    logs() {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+  };
+}
+
+export interface ClusterOptions {
+  apiServers?: number;
+  schedulers?: number;
+  controllerManagers?: number;
+  /** Node agents: each an env override (WHARF_NODE_NAME, WHARF_RUNTIME, ...). */
+  agents?: Record<string, string>[];
+  env?: Record<string, string>;
+}
+
+export interface Cluster {
+  redis: RedisHandle;
+  prefix: string;
+  env: Record<string, string>;
+  apiUrls: string[];
+  api: ApiClient;
+  services: ServiceHandle[];
+  start(name: string, env?: Record<string, string>, label?: string): ServiceHandle;
+  stop(): Promise<void>;
+  dumpLogs(): string;
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const redis = await startRedis();
+  const prefix = `t${randomBytes(3).toString('hex')}`;
+  const env: Record<string, string> = {
+    REDIS_URL: redis.url,
+    WHARF_KEY_PREFIX: prefix,
+    WHARF_CONTROLLER_RESYNC: '5s',
+    WHARF_AGENT_RESYNC: '3s',
+    WHARF_HEARTBEAT: '2s',
+    WHARF_SCHEDULER_RETRY: '1s',
+    WHARF_BACKOFF_BASE: '1s',
+    WHARF_BACKOFF_MAX: '4s',
+    ...opts.env,
+  };
+  const services: ServiceHandle[] = [];
+  const start = (name: string, extra: Record<string, string> = {}, label = name) => {
+    const s = startService(name, { ...env, ...extra }, label);
+    services.push(s);
+    return s;
+  };
+  const apiUrls: string[] = [];
+  for (let i = 0; i < (opts.apiServers ?? 1); i++) {
+    const port = await freePort();
+    start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1' }, `api-${i}`);
+    apiUrls.push(`http://127.0.0.1:${port}`);
+  }
+  for (let i = 0; i < (opts.schedulers ?? 1); i++) start('scheduler', {}, `scheduler-${i}`);
+  for (let i = 0; i < (opts.controllerManagers ?? 1); i++) start('controller-manager', {}, `controller-manager-${i}`);
+  for (const [i, agentEnv] of (opts.agents ?? []).entries()) {
+    start('node-agent', { WHARF_AGENT_PORT: String(await freePort()), ...agentEnv }, `node-agent-${i}`);
+  }
+  const api = new ApiClient(apiUrls[0]);
+  for (const url of apiUrls) {
+    await eventually(async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 20_000, message: `${url}/readyz` });
+  }
+  await eventually(async () => (await api.get('/api/v1/namespaces/default')).status === 200, { timeoutMs: 10_000, message: 'default namespace' });
+  return {
+    redis,
+    prefix,
+    env,
+    apiUrls,
+    api,
+    services,
+    start,
+    async stop() {
+      await Promise.all(services.map((s) => s.kill('SIGTERM')));
+      await redis.stop();
+    },
+    dumpLogs() {
+      return services.map((s) => `==== ${s.logFile}\n${s.logs().split('\n').slice(-40).join('\n')}`).join('\n');
+    },
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A deliberately plain HTTP client: tests assert on exactly what the API answers. */
+export class ApiClient {
+  constructor(readonly base: string) {}
+
+  async request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      (init.headers as Record<string, string>)['Content-Type'] = contentType;
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as any) : JSON.stringify(body);
+    }
+    const res = await fetch(`${this.base}${path}`, init);
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('GET', path, undefined, undefined, headers);
+  }
+  post<T = any>(path: string, body: unknown, contentType?: string) {
+    return this.request<T>('POST', path, body, contentType);
+  }
+  put<T = any>(path: string, body: unknown, contentType?: string) {
+    return this.request<T>('PUT', path, body, contentType);
+  }
+  patch<T = any>(path: string, body: unknown, contentType = 'application/merge-patch+json') {
+    return this.request<T>('PATCH', path, body, contentType);
+  }
+  delete<T = any>(path: string, body?: unknown) {
+    return this.request<T>('DELETE', path, body);
+  }
+}

@@ -1,0 +1,180 @@
+// The real kubectl (Debian's v1.32 binary) drives Wharf: a newcomer's first hour — apply a
+// manifest, watch pods come up, scale, read logs, change the image, roll back, delete — asserting
+// on what kubectl prints and its exit codes, errors included.
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { requireImages } from '../helpers/images.ts';
+
+const docker = new Docker();
+const suffix = randomBytes(3).toString('hex');
+const NODE = `kubectl-${suffix}`;
+const NETWORK = `wharf-test-${suffix}`;
+const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-'));
+let cluster: Cluster;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kubectl(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile('kubectl', ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), ...args], { env: { ...process.env, KUBECONFIG: join(work, 'none') }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+async function ok(t: any, ...args: string[]): Promise<string> {
+  const r = await kubectl(...args);
+  t.is(r.code, 0, `kubectl ${args.join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function file(name: string, text: string): string {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const SERVER = "process.on('SIGTERM',()=>process.exit(0));console.log('hello from '+require('os').hostname());require('http').createServer((q,s)=>s.end('v1')).listen(3000)";
+
+const manifest = (image: string, replicas = 2) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: web
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: web
+        image: ${image}
+        command: ["node", "-e", "${SERVER}"]
+        ports:
+        - containerPort: 3000
+        env:
+        - name: GREETING
+          value: hello
+`;
+
+test.before(async () => {
+  await requireImages(['node:20', 'busybox:latest']);
+  await docker.getImage('node:20').tag({ repo: 'node', tag: '20-wharf-test' });
+  cluster = await startCluster({
+    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1' }],
+  });
+  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+});
+
+test.after.always(async () => {
+  await cluster?.stop();
+  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
+  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await docker.getImage('node:20-wharf-test').remove().catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+});
+
+test.serial('version, api-resources, api-versions, get nodes', async (t) => {
+  t.regex(await ok(t, 'version'), /Server Version: v1\.32/);
+  const resources = await ok(t, 'api-resources');
+  t.regex(resources, /deployments\s+deploy\s+apps\/v1\s+true\s+Deployment/);
+  t.regex(resources, /pods\s+po\s+v1\s+true\s+Pod/);
+  t.regex(await ok(t, 'api-versions'), /apps\/v1/);
+  const nodes = await ok(t, 'get', 'nodes');
+  t.regex(nodes, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
+  t.regex(nodes, new RegExp(`${NODE}\\s+Ready\\s+<none>`));
+  t.regex(await ok(t, 'get', 'no', '-o', 'wide'), /INTERNAL-IP.*CONTAINER-RUNTIME[\s\S]*docker:\/\//);
+});
+
+test.serial('apply a manifest, watch the pods come up, get with the usual columns', async (t) => {
+  const path = file('web.yaml', manifest('node:20'));
+  t.regex(await ok(t, 'apply', '-f', path), /deployment.apps\/web created/);
+  await ok(t, 'rollout', 'status', 'deployment/web', '--timeout=30s');
+  const pods = await ok(t, 'get', 'pods', '-l', 'app=web');
+  t.regex(pods, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
+  t.is(pods.trim().split('\n').filter((l) => /1\/1\s+Running/.test(l)).length, 2);
+  t.regex(await ok(t, 'get', 'deploy'), /web\s+2\/2\s+2\s+2\s+/);
+  t.regex(await ok(t, 'get', 'po', '-o', 'wide'), /IP\s+NODE[\s\S]*\d+\.\d+\.\d+\.\d+\s+kubectl-/);
+  t.regex(await ok(t, 'get', 'all'), /deployment.apps\/web/);
+  t.regex(await ok(t, 'apply', '-f', path), /deployment.apps\/web unchanged/);
+  const names = await ok(t, 'get', 'pods', '-o', 'name');
+  t.regex(names, /^pod\/web-/m);
+  t.is(await ok(t, 'get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'), '2');
+});
+
+test.serial('scale, logs, describe', async (t) => {
+  t.regex(await ok(t, 'scale', 'deployment', 'web', '--replicas=3'), /scaled/);
+  await ok(t, 'rollout', 'status', 'deployment/web', '--timeout=30s');
+  t.regex(await ok(t, 'get', 'deploy', 'web'), /3\/3/);
+  t.regex(await ok(t, 'logs', 'deploy/web'), /hello from web-/);
+  const pod = (await ok(t, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+  t.regex(await ok(t, 'logs', pod, '-c', 'web', '--tail=1'), /hello from/);
+  const described = await ok(t, 'describe', 'deployment', 'web');
+  t.regex(described, /Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available/);
+  t.regex(described, /ScalingReplicaSet/);
+  t.regex(await ok(t, 'describe', 'pod', pod), /Successfully assigned default\//);
+});
+
+test.serial('change the image, see the rollout history, roll back', async (t) => {
+  await ok(t, 'set', 'image', 'deployment/web', 'web=node:20-wharf-test');
+  await ok(t, 'rollout', 'status', 'deployment/web', '--timeout=60s');
+  t.regex(await ok(t, 'get', 'deploy', 'web', '-o', 'wide'), /node:20-wharf-test/);
+  const history = await ok(t, 'rollout', 'history', 'deployment/web');
+  t.regex(history, /REVISION\s+CHANGE-CAUSE\s+1\s+<none>\s+2\s+<none>/);
+  t.regex(await ok(t, 'rollout', 'undo', 'deployment/web'), /rolled back/);
+  await ok(t, 'rollout', 'status', 'deployment/web', '--timeout=60s');
+  t.regex(await ok(t, 'get', 'deploy', 'web', '-o', 'wide'), /\snode:20\s/);
+  const rs = await ok(t, 'get', 'rs', '-l', 'app=web');
+  t.is(rs.trim().split('\n').length, 3, `two ReplicaSets, the old one reused by the rollback:\n${rs}`);
+  t.regex(await ok(t, 'rollout', 'history', 'deployment/web'), /2\s+<none>\s+3\s+<none>/);
+});
+
+test.serial('errors read as they do on Kubernetes', async (t) => {
+  const missing = await kubectl('get', 'deployment', 'nope');
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /Error from server \(NotFound\): deployments.apps "nope" not found/);
+  const bad = file('bad.yaml', manifest('node:20', -1).replace('name: web', 'name: bad'));
+  const invalid = await kubectl('apply', '-f', bad);
+  t.is(invalid.code, 1);
+  t.regex(invalid.stderr, /The Deployment "bad" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0/);
+  const unknown = file('unknown.yaml', manifest('node:20').replace('replicas: 2', 'replicas: 2\n  replicaz: 3'));
+  const strict = await kubectl('apply', '-f', unknown, '--validate=strict');
+  t.is(strict.code, 1);
+  t.regex(strict.stderr, /unknown field "spec.replicaz"/);
+});
+
+test.serial('watch with -w prints updates as rows', async (t) => {
+  const child = spawn('kubectl', ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), 'get', 'deploy', 'web', '-w'], { env: { ...process.env, KUBECONFIG: join(work, 'none') } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await eventually(() => out.includes('web'), { timeoutMs: 10_000, message: 'initial row' });
+  await ok(t, 'scale', 'deployment', 'web', '--replicas=1');
+  await eventually(() => out.trim().split('\n').length >= 3, { timeoutMs: 15_000, message: 'updated rows' });
+  child.kill();
+  t.regex(out, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE/);
+});
+
+test.serial('delete the Deployment and wait for it to be gone', async (t) => {
+  t.regex(await ok(t, 'delete', 'deployment', 'web', '--wait=true', '--timeout=30s'), /deployment.apps "web" deleted/);
+  await eventually(async () => (await ok(t, 'get', 'pods', '-l', 'app=web', '-o', 'name')).trim() === '', { timeoutMs: 20_000, message: 'pods gone' });
+  const none = await kubectl('get', 'pods');
+  t.regex(none.stderr + none.stdout, /No resources found in default namespace\./);
+});
