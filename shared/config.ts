@@ -1,6 +1,7 @@
 // Configuration is read once at start-up: raw environment -> defaults -> validated, typed values
 // with durations in milliseconds. Every service calls loadConfig() and reads only its own section.
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 
 export interface CommonConfig {
   redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
@@ -42,6 +43,7 @@ export interface NodeAgentConfig {
   logPort: number; // the agent's own HTTP endpoint the API server proxies logs through
   advertiseHost: string;
   nodeAddress?: string; // the Node's InternalIP; by default the host's first non-internal IPv4
+  dataDir: string; // where pod volumes live on the node (bind-mounted into containers)
   cpuMillis?: number;
   memoryBytes?: number;
   maxPods: number;
@@ -136,6 +138,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       logPort: int(env, 'WHARF_AGENT_PORT', 10250),
       advertiseHost: env.WHARF_AGENT_ADVERTISE_HOST || '127.0.0.1',
       nodeAddress: env.WHARF_NODE_ADDRESS || undefined,
+      dataDir: resolve(env.WHARF_AGENT_DATA_DIR || '.wharf/agent'),
       cpuMillis: optionalInt(env, 'WHARF_NODE_CPU_MILLIS'),
       memoryBytes: optionalInt(env, 'WHARF_NODE_MEMORY_BYTES'),
       maxPods: int(env, 'WHARF_NODE_MAX_PODS', 110, 1),

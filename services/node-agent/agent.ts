@@ -20,6 +20,8 @@ import {
   type ObservedContainer,
   type PodIdentity,
 } from './runtime/types.ts';
+import { Prober } from './prober.ts';
+import { ContainerConfigError, mountsFor, prepareVolumes, removePodData, resolveEnv } from './volumes.ts';
 import {
   afterExit,
   computePodStatus,
@@ -46,6 +48,7 @@ export interface AgentOptions {
   memoryBytes?: number;
   labels?: Record<string, string>;
   endpoint?: { host: string; port: number };
+  dataDir: string;
 }
 
 const KUBELET_VERSION = 'v1.32.0-wharf';
@@ -59,11 +62,17 @@ export class NodeAgent {
   private timers: NodeJS.Timeout[] = [];
   private stopWatch?: () => void;
   private readonly keyByUid = new Map<string, string>();
+  private readonly prober: Prober;
 
   constructor(private readonly opts: AgentOptions) {
     this.store = opts.store;
     this.runtime = opts.runtime;
     this.log = opts.log.child({ node: opts.nodeName });
+    this.prober = new Prober(opts.runtime, {
+      changed: (key) => void this.queue.add(key).catch(() => undefined),
+      failed: (key, container, kind, message) => void this.restartUnhealthy(key, container, kind, message),
+      unhealthy: (key, container, kind, message) => void this.recordUnhealthy(key, container, kind, message),
+    });
     this.queue = new WorkQueue({
       name: QUEUES.node(opts.nodeName),
       keys: opts.store.keys,
@@ -93,6 +102,7 @@ export class NodeAgent {
   }
 
   async stop(): Promise<void> {
+    this.prober.close();
     for (const t of this.timers) clearInterval(t);
     this.stopWatch?.();
     await this.queue.close();
@@ -242,8 +252,12 @@ export class NodeAgent {
     const stale = mine.filter((c) => !pod || c.pod.uid !== pod.metadata.uid || pod.spec.nodeName !== this.opts.nodeName);
     if (stale.length) {
       // Containers of a pod that is gone, replaced (same name, new uid) or moved elsewhere.
+      this.prober.forget(stale.map((c) => c.id));
       await this.killAll(stale, 0);
-      for (const uid of new Set(stale.map((c) => c.pod.uid))) await this.store.redis.del(this.store.keys.backoff(uid));
+      for (const uid of new Set(stale.map((c) => c.pod.uid))) {
+        await this.store.redis.del(this.store.keys.backoff(uid));
+        await removePodData(this.opts.dataDir, uid);
+      }
     }
     if (!pod || pod.spec.nodeName !== this.opts.nodeName) return;
     this.keyByUid.set(pod.metadata.uid!, key);
@@ -254,8 +268,10 @@ export class NodeAgent {
 
   private async terminate(pod: Pod, current: ObservedContainer[]): Promise<ReconcileResult> {
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    this.prober.forget(current.map((c) => c.id));
     await this.killAll(current, grace);
     await this.store.redis.del(this.store.keys.backoff(pod.metadata.uid!));
+    await removePodData(this.opts.dataDir, pod.metadata.uid!);
     this.keyByUid.delete(pod.metadata.uid!);
     await this.store.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch((err) => {
       if (!isNotFound(err) && !isConflict(err)) throw err;
@@ -269,6 +285,27 @@ export class NodeAgent {
     const sandboxes = containers.filter((c) => c.role === 'sandbox');
     await Promise.all(sandboxes.map((c) => this.runtime.stopContainer(c.id, 0)));
     await Promise.all(containers.map((c) => this.runtime.removeContainer(c.id)));
+  }
+
+  /** A liveness or startup probe gave up: kill the container; its restart policy brings it back. */
+  private async restartUnhealthy(key: string, container: ObservedContainer, kind: string, message: string): Promise<void> {
+    const [namespace, name] = key.split('/');
+    const pod = await this.store.get<Pod>('pods', namespace, name).catch(() => null);
+    if (pod) {
+      const why = kind === 'liveness' ? 'failed liveness probe' : 'failed startup probe';
+      await this.opts.events.record(pod, 'Normal', 'Killing', `Container ${container.name} ${why}, will be restarted`, `spec.containers{${container.name}}`);
+    }
+    this.log.info({ pod: key, container: container.name, kind, message }, 'probe failed; restarting container');
+    await this.runtime.stopContainer(container.id, pod?.spec.terminationGracePeriodSeconds ?? 30).catch(() => undefined);
+    await this.queue.add(key).catch(() => undefined);
+  }
+
+  private async recordUnhealthy(key: string, container: string, kind: string, message: string): Promise<void> {
+    const [namespace, name] = key.split('/');
+    const pod = await this.store.get<Pod>('pods', namespace, name).catch(() => null);
+    if (!pod) return;
+    const label = kind[0].toUpperCase() + kind.slice(1);
+    await this.opts.events.record(pod, 'Warning', 'Unhealthy', `${label} probe failed: ${message}`, `spec.containers{${container}}`);
   }
 
   private identity(pod: Pod): PodIdentity {
@@ -317,6 +354,7 @@ export class NodeAgent {
     }
     const refreshed = (await this.runtime.listContainers(this.opts.nodeName)).filter((c) => c.pod.uid === identity.uid);
     await this.pruneOldAttempts(refreshed);
+    if (!terminal) this.prober.sync(pod, podIP, refreshed);
     await this.writeStatus(pod, refreshed, await this.loadBackoff(identity.uid), podIP);
     if (waits.length) return { requeueAfterMs: Math.max(50, Math.min(...waits)) };
   }
@@ -324,19 +362,34 @@ export class NodeAgent {
   /** Init containers one at a time, in order; then every app container. Returns back-off waits. */
   private async startContainers(pod: Pod, sandboxId: string, podIP: string, current: ObservedContainer[], backoff: BackoffState, restartPolicy: string): Promise<number[]> {
     const waits: number[] = [];
+    let volumes: Map<string, { path: string; readOnly: boolean }>;
+    try {
+      volumes = await prepareVolumes(this.store, this.opts.dataDir, pod);
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      // Nothing can start until the volume's source exists; every container waits with the reason.
+      for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+        if (!latestAttempt(current, c.name)) waits.push(await this.recordConfigError(pod, c, err, backoff));
+      }
+      await this.opts.events.record(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
+      return waits;
+    }
     const initPolicy = restartPolicy === 'Never' ? 'Never' : 'OnFailure';
     for (const c of pod.spec.initContainers ?? []) {
       const latest = latestAttempt(current, c.name);
       if (latest?.state === 'exited' && latest.exitCode === 0) continue;
       const step = containerStep(c, latest, initPolicy, backoff[c.name], Date.now());
-      if (step.kind === 'start') await this.startOne(pod, sandboxId, podIP, c, 'init', step.attempt, backoff);
+      if (step.kind === 'start') {
+        const wait = await this.startOne(pod, sandboxId, podIP, c, 'init', step.attempt, backoff, volumes);
+        if (wait) waits.push(wait);
+      }
       if (step.kind === 'backoff') waits.push(step.waitMs);
       return waits; // the next init container waits for this one
     }
     await Promise.all(pod.spec.containers.map(async (c) => {
       const step = containerStep(c, latestAttempt(current, c.name), restartPolicy, backoff[c.name], Date.now());
       if (step.kind === 'start') {
-        const wait = await this.startOne(pod, sandboxId, podIP, c, 'app', step.attempt, backoff);
+        const wait = await this.startOne(pod, sandboxId, podIP, c, 'app', step.attempt, backoff, volumes);
         if (wait) waits.push(wait);
       }
       if (step.kind === 'backoff') waits.push(step.waitMs);
@@ -344,9 +397,9 @@ export class NodeAgent {
     return waits;
   }
 
-  private async startOne(pod: Pod, sandboxId: string, podIP: string, c: Container, role: 'init' | 'app', attempt: number, backoff: BackoffState): Promise<number | undefined> {
-    const spec = this.containerSpec(pod, podIP, c, role, attempt);
+  private async startOne(pod: Pod, sandboxId: string, podIP: string, c: Container, role: 'init' | 'app', attempt: number, backoff: BackoffState, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<number | undefined> {
     try {
+      const spec = await this.containerSpec(pod, podIP, c, role, attempt, volumes);
       await this.runtime.startContainer(this.identity(pod), sandboxId, spec);
       if (backoff[c.name]?.message) {
         // The image arrived: pulls no longer count against the container.
@@ -356,6 +409,7 @@ export class NodeAgent {
       await this.opts.events.record(pod, 'Normal', attempt === 0 ? 'Started' : 'Started', `Started container ${c.name}`, `spec.${role === 'init' ? 'initContainers' : 'containers'}{${c.name}}`);
       return undefined;
     } catch (err) {
+      if (err instanceof ContainerConfigError) return this.recordConfigError(pod, c, err, backoff);
       if (err instanceof ImagePullError) {
         const prev = backoff[c.name];
         const failures = prev?.message ? prev.failures : 0;
@@ -371,7 +425,19 @@ export class NodeAgent {
     }
   }
 
-  private containerSpec(pod: Pod, podIP: string, c: Container, role: 'init' | 'app', attempt: number): ContainerSpec {
+  /** A container that cannot be configured (missing ConfigMap, Secret, key): waits, retried with back-off. */
+  private async recordConfigError(pod: Pod, c: Container, err: Error, backoff: BackoffState): Promise<number> {
+    const prev = backoff[c.name];
+    const failures = prev?.reason === 'CreateContainerConfigError' ? prev.failures : 0;
+    const delay = Math.min(this.opts.backoff.baseMs * 2 ** failures, this.opts.backoff.maxMs);
+    const entry: BackoffEntry = { failures: failures + 1, notBefore: Date.now() + delay, delayMs: delay, message: err.message, reason: 'CreateContainerConfigError' };
+    backoff[c.name] = entry;
+    await this.saveBackoff(pod.metadata.uid!, c.name, entry);
+    await this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`, `spec.containers{${c.name}}`);
+    return delay;
+  }
+
+  private async containerSpec(pod: Pod, podIP: string, c: Container, role: 'init' | 'app', attempt: number, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<ContainerSpec> {
     const limits = c.resources?.limits ?? {};
     return {
       name: c.name,
@@ -380,7 +446,8 @@ export class NodeAgent {
       imagePullPolicy: (c.imagePullPolicy ?? 'IfNotPresent') as ContainerSpec['imagePullPolicy'],
       command: c.command,
       args: c.args,
-      env: resolveEnv(pod, podIP, c, this.opts.nodeName),
+      env: await resolveEnv(this.store, pod, podIP, c, this.opts.nodeName, this.resources!.address),
+      mounts: mountsFor(c, volumes),
       workingDir: c.workingDir,
       nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
       memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,
@@ -402,7 +469,16 @@ export class NodeAgent {
   }
 
   private async writeStatus(pod: Pod, observed: ObservedContainer[], backoff: BackoffState, podIP: string | undefined): Promise<void> {
-    const status = computePodStatus({ pod, observed, backoff, podIP, hostIP: this.resources!.address, nowIso: now(), runtime: this.runtime.kind === 'docker' ? 'docker' : 'simulated' });
+    const status = computePodStatus({
+      pod,
+      observed,
+      backoff,
+      podIP,
+      hostIP: this.resources!.address,
+      nowIso: now(),
+      runtime: this.runtime.kind === 'docker' ? 'docker' : 'simulated',
+      probes: (id, kind) => this.prober.verdict(id, kind),
+    });
     if (deepEqual(status, pod.status)) return;
     const previousPhase = pod.status?.phase;
     await this.store.guaranteedUpdate<Pod>('pods', pod.metadata.namespace, pod.metadata.name!, (cur) => {
@@ -416,42 +492,6 @@ export class NodeAgent {
     });
     if (previousPhase !== status.phase) this.log.debug({ pod: pod.metadata.name, phase: status.phase }, 'pod phase changed');
   }
-}
-
-/** Environment of a container: literal values and the downward-API fields a pod knows about itself. */
-export function resolveEnv(pod: Pod, podIP: string, c: Container, nodeName: string): { name: string; value: string }[] {
-  const out: { name: string; value: string }[] = [];
-  for (const e of c.env ?? []) {
-    if (e.value !== undefined) {
-      out.push({ name: e.name, value: expandVars(e.value, out) });
-      continue;
-    }
-    const path = e.valueFrom?.fieldRef?.fieldPath as string | undefined;
-    if (!path) continue;
-    const fields: Record<string, string | undefined> = {
-      'metadata.name': pod.metadata.name,
-      'metadata.namespace': pod.metadata.namespace,
-      'metadata.uid': pod.metadata.uid,
-      'spec.nodeName': nodeName,
-      'spec.serviceAccountName': pod.spec.serviceAccountName,
-      'status.podIP': podIP,
-      'status.hostIP': undefined,
-    };
-    const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
-    const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(path);
-    const value = label ? pod.metadata.labels?.[label[1]] : annotation ? pod.metadata.annotations?.[annotation[1]] : fields[path];
-    out.push({ name: e.name, value: value ?? '' });
-  }
-  return out;
-}
-
-/** $(VAR) references to earlier variables, as Kubernetes expands them; $$ escapes. */
-function expandVars(value: string, defined: { name: string; value: string }[]): string {
-  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => {
-    if (m === '$$') return '$';
-    const found = [...defined].reverse().find((d) => d.name === name);
-    return found ? found.value : m;
-  });
 }
 
 export type { KubeObject };

@@ -60,6 +60,7 @@ for (const nodeName of nodeNames) {
     cpuMillis: cfg.cpuMillis,
     memoryBytes: cfg.memoryBytes,
     endpoint: { host: cfg.advertiseHost, port: server.port },
+    dataDir: cfg.dataDir,
   });
   await agent.start();
   agents.push(agent);

@@ -2,6 +2,7 @@
 // restart after a back-off, nothing), and the PodStatus that the observed containers amount to.
 import type { Container, ContainerStatus, Pod, PodStatus, Condition } from '../../shared/types.ts';
 import type { ObservedContainer } from './runtime/types.ts';
+import { containerReady } from './probe-logic.ts';
 
 export interface BackoffPolicy {
   baseMs: number;
@@ -14,7 +15,8 @@ export interface BackoffEntry {
   failures: number;
   notBefore: number;
   delayMs?: number;
-  message?: string; // the pull error, for ErrImagePull / ImagePullBackOff
+  message?: string; // why the container could not start
+  reason?: 'CreateContainerConfigError'; // absent: an image pull failed (ErrImagePull / ImagePullBackOff)
 }
 
 export type BackoffState = Record<string, BackoffEntry>;
@@ -93,7 +95,11 @@ function stateOf(c: ObservedContainer): Record<string, any> {
   };
 }
 
+/** What the probes say of a container instance (undefined: no verdict yet). */
+export type ProbeVerdicts = (containerId: string, kind: 'readiness' | 'startup') => boolean | undefined;
+
 export interface StatusInput {
+  probes?: ProbeVerdicts;
   pod: Pod;
   observed: ObservedContainer[];
   backoff: BackoffState;
@@ -116,14 +122,16 @@ function condition(type: string, ok: boolean, nowIso: string, previous: Conditio
   };
 }
 
-function containerStatus(spec: Container, observed: ObservedContainer[], backoff: BackoffEntry | undefined, restartPolicy: string, nowMs: number, scheme: string, podRef: string): ContainerStatus {
+function containerStatus(spec: Container, observed: ObservedContainer[], backoff: BackoffEntry | undefined, restartPolicy: string, nowMs: number, scheme: string, podRef: string, probes?: ProbeVerdicts): ContainerStatus {
   const latest = latestAttempt(observed, spec.name);
   const previous = observed
     .filter((c) => c.role !== 'sandbox' && c.name === spec.name && c !== latest && c.state === 'exited')
     .sort((a, b) => b.attempt - a.attempt)[0];
   const base = { name: spec.name, image: spec.image, imageID: latest?.imageId ?? '', started: false, ready: false };
   if (!latest) {
-    const waiting = backoff?.message
+    const waiting = backoff?.reason
+      ? { reason: backoff.reason, message: backoff.message }
+      : backoff?.message
       ? { reason: backoff.notBefore > nowMs && backoff.failures > 1 ? 'ImagePullBackOff' : 'ErrImagePull', message: backoff.notBefore > nowMs && backoff.failures > 1 ? `Back-off pulling image "${spec.image}": ${backoff.message}` : backoff.message }
       : { reason: 'ContainerCreating' };
     return { ...base, state: { waiting }, restartCount: 0 };
@@ -137,7 +145,9 @@ function containerStatus(spec: Container, observed: ObservedContainer[], backoff
     lastState = stateOf(latest);
     const waitingFor = backoff && backoff.notBefore > nowMs;
     state = {
-      waiting: backoff?.message
+      waiting: backoff?.reason
+        ? { reason: backoff.reason, message: backoff.message }
+        : backoff?.message
         ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}": ${backoff.message}` }
         : waitingFor
           ? { reason: 'CrashLoopBackOff', message: `back-off ${formatSeconds(backoff!.delayMs ?? 0)} restarting failed container=${spec.name} pod=${podRef}` }
@@ -152,8 +162,8 @@ function containerStatus(spec: Container, observed: ObservedContainer[], backoff
     lastState,
     restartCount,
     containerID: id,
-    started: latest.state === 'running',
-    ready: latest.state === 'running',
+    started: latest.state === 'running' && (!spec.startupProbe || probes?.(latest.id, 'startup') === true),
+    ready: containerReady(latest.state === 'running', spec, probes?.(latest.id, 'readiness'), probes?.(latest.id, 'startup')),
   };
 }
 
@@ -169,12 +179,12 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const restartPolicy = pod.spec.restartPolicy ?? 'Always';
   const initSpecs = pod.spec.initContainers ?? [];
   const podRef = `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
-  const initStatuses = initSpecs.map((c) => containerStatus(c, observed, backoff[c.name], 'OnFailure', nowMs, input.runtime, podRef));
+  const initStatuses = initSpecs.map((c) => containerStatus(c, observed, backoff[c.name], 'OnFailure', nowMs, input.runtime, podRef, input.probes));
   const initialized = initSpecs.every((c) => {
     const latest = latestAttempt(observed, c.name);
     return latest?.state === 'exited' && latest.exitCode === 0;
   });
-  const statuses = pod.spec.containers.map((c) => containerStatus(c, observed, backoff[c.name], restartPolicy, nowMs, input.runtime, podRef));
+  const statuses = pod.spec.containers.map((c) => containerStatus(c, observed, backoff[c.name], restartPolicy, nowMs, input.runtime, podRef, input.probes));
   const latest = pod.spec.containers.map((c) => latestAttempt(observed, c.name));
   const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
   const anyRunning = latest.some((c) => c?.state === 'running');

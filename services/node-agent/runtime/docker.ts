@@ -172,6 +172,31 @@ export class DockerRuntime implements ContainerRuntime {
     this.inspectCache.delete(id);
   }
 
+  async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const sink = new PassThrough();
+    let output = '';
+    sink.on('data', (d: Buffer) => {
+      if (output.length < 10_240) output += d.toString('utf8');
+    });
+    this.docker.modem.demuxStream(stream, sink, sink);
+    const finished = new Promise<boolean>((resolve) => {
+      stream.on('end', () => resolve(false));
+      stream.on('close', () => resolve(false));
+      stream.on('error', () => resolve(false));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
+    clearTimeout(timer);
+    if (timedOut) {
+      stream.destroy();
+      return { exitCode: -1, output, timedOut: true };
+    }
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, output, timedOut: false };
+  }
+
   async logs(id: string, options: LogOptions): Promise<Readable> {
     const query: Record<string, unknown> = {
       stdout: true,

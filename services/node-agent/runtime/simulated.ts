@@ -140,6 +140,13 @@ export class SimulatedRuntime implements ContainerRuntime {
     this.changed(c);
   }
 
+  /** Simulated commands succeed, except exactly ['false'] (exit 1), mirroring the container commands. */
+  async exec(id: string, command: string[]): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+    const c = this.containers.get(id);
+    if (!c || c.state !== 'running') return { exitCode: 126, output: 'container is not running', timedOut: false };
+    return { exitCode: command.length === 1 && command[0] === 'false' ? 1 : 0, output: '', timedOut: false };
+  }
+
   async logs(id: string, options: LogOptions): Promise<Readable> {
     const c = this.containers.get(id);
     if (!c) throw new Error(`No such container: ${id}`);

@@ -117,6 +117,11 @@ export interface ContainerRuntime {
   /** The container's output as plain text (stdout and stderr interleaved). */
   logs(id: string, options: LogOptions): Promise<Readable>;
   /**
+   * Runs a command inside a running container (exec probes, preStop hooks). Resolves with its
+   * exit code and combined output; a command still running after timeoutMs counts as failed.
+   */
+  exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }>;
+  /**
    * Calls onChange with the pod uid whenever one of this node's containers dies, starts or is
    * removed, so the agent reconciles at once rather than at the next resync. Returns a stop function.
    */

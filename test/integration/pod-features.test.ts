@@ -1,0 +1,143 @@
+// What a pod is made of, on real containers: containers of one pod share localhost and emptyDir
+// volumes; init containers run first, in order; ConfigMaps and Secrets reach containers through
+// env, envFrom and volumes (and a ConfigMap change reaches the mounted files); a missing reference
+// shows CreateContainerConfigError until it appears.
+import test from 'ava';
+import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { requireImages } from '../helpers/images.ts';
+
+const docker = new Docker();
+const suffix = randomBytes(3).toString('hex');
+const NODE = `features-${suffix}`;
+const NETWORK = `wharf-test-${suffix}`;
+let cluster: Cluster;
+
+async function pod(name: string) {
+  return (await cluster.api.get(`/api/v1/namespaces/default/pods/${name}`)).body;
+}
+
+async function logsOf(name: string, container: string): Promise<string> {
+  const res = await fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods/${name}/log?container=${container}`);
+  return res.ok ? res.text() : '';
+}
+
+async function exec(podName: string, container: string, cmd: string[]): Promise<string> {
+  const [c] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${podName}`, `io.wharf.container.name=${container}`], status: ['running'] } });
+  const e = await docker.getContainer(c.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await e.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve) => {
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => resolve());
+  });
+  // Strip Docker's 8-byte multiplexing headers.
+  const buf = Buffer.concat(chunks);
+  let out = '';
+  for (let i = 0; i + 8 <= buf.length;) {
+    const size = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
+    i += 8 + size;
+  }
+  return out;
+}
+
+test.before(async () => {
+  await requireImages(['busybox:latest']);
+  cluster = await startCluster({
+    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1', WHARF_AGENT_RESYNC: '2s' }],
+  });
+  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+});
+
+test.after.always(async () => {
+  await cluster?.stop();
+  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
+  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+});
+
+test.serial('two containers talk over localhost and share a file through an emptyDir; init containers run first, in order', async (t) => {
+  const res = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'pair' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      volumes: [{ name: 'shared', emptyDir: {} }],
+      initContainers: [
+        { name: 'first', image: 'busybox:latest', command: ['sh', '-c', 'echo one > /work/order'], volumeMounts: [{ name: 'shared', mountPath: '/work' }] },
+        { name: 'second', image: 'busybox:latest', command: ['sh', '-c', 'echo two >> /work/order'], volumeMounts: [{ name: 'shared', mountPath: '/work' }] },
+      ],
+      containers: [
+        { name: 'server', image: 'busybox:latest', command: ['sh', '-c', 'echo served-by-server > /www/index.html && httpd -f -p 8080 -h /www'], volumeMounts: [{ name: 'shared', mountPath: '/www' }] },
+        { name: 'client', image: 'busybox:latest', command: ['sh', '-c', 'while :; do wget -q -O - http://localhost:8080/ && cat /www/order; sleep 1; done'], volumeMounts: [{ name: 'shared', mountPath: '/www' }] },
+      ],
+    },
+  });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  await eventually(async () => (await pod('pair')).status?.phase === 'Running', { timeoutMs: 15_000, message: 'running' });
+  const p = await pod('pair');
+  t.true(p.status.initContainerStatuses.every((c: any) => c.state.terminated?.exitCode === 0));
+  const logs = await eventually(async () => {
+    const text = await logsOf('pair', 'client');
+    return text.includes('served-by-server') && text.includes('one\ntwo') ? text : undefined;
+  }, { timeoutMs: 10_000, message: 'client reached the server over localhost and read the init files' });
+  t.regex(logs, /served-by-server/);
+});
+
+test.serial('ConfigMaps and Secrets through env, envFrom and volumes; a ConfigMap change reaches the mounted file', async (t) => {
+  await cluster.api.post('/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { color: 'blue', 'app.conf': 'level=1' } });
+  await cluster.api.post('/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { password: Buffer.from('s3cret').toString('base64') } });
+  const res = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'configured' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      volumes: [{ name: 'conf', configMap: { name: 'settings' } }, { name: 'secret', secret: { secretName: 'creds' } }],
+      containers: [{
+        name: 'app',
+        image: 'busybox:latest',
+        command: ['sh', '-c', 'echo "COLOR=$COLOR PASS=$PASS FROM_color=$CFG_color"; sleep 600'],
+        env: [
+          { name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'settings', key: 'color' } } },
+          { name: 'PASS', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+        ],
+        envFrom: [{ configMapRef: { name: 'settings' }, prefix: 'CFG_' }],
+        volumeMounts: [{ name: 'conf', mountPath: '/etc/app' }, { name: 'secret', mountPath: '/etc/secret' }],
+      }],
+    },
+  });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  await eventually(async () => (await pod('configured')).status?.phase === 'Running', { timeoutMs: 15_000, message: 'running' });
+  const logs = await eventually(async () => (await logsOf('configured', 'app')) || undefined, { timeoutMs: 5000, message: 'logs' });
+  t.regex(logs, /COLOR=blue PASS=s3cret FROM_color=blue/);
+  t.is(await exec('configured', 'app', ['cat', '/etc/app/app.conf']), 'level=1');
+  t.is(await exec('configured', 'app', ['cat', '/etc/secret/password']), 's3cret');
+  await cluster.api.patch('/api/v1/namespaces/default/configmaps/settings', { data: { 'app.conf': 'level=2' } });
+  await eventually(async () => (await exec('configured', 'app', ['cat', '/etc/app/app.conf'])) === 'level=2', { timeoutMs: 10_000, message: 'updated file in the volume' });
+  t.pass();
+});
+
+test.serial('a missing ConfigMap shows CreateContainerConfigError until it is created', async (t) => {
+  const res = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'waiting' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'app', image: 'busybox:latest', command: ['sleep', '600'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'later', key: 'x' } } }] }],
+    },
+  });
+  t.is(res.status, 201);
+  const waiting = await eventually(async () => {
+    const w = (await pod('waiting')).status?.containerStatuses?.[0]?.state?.waiting;
+    return w?.reason === 'CreateContainerConfigError' ? w : undefined;
+  }, { timeoutMs: 10_000, message: 'CreateContainerConfigError' });
+  t.is(waiting.message, 'configmap "later" not found');
+  await cluster.api.post('/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { x: '1' } });
+  await eventually(async () => (await pod('waiting')).status?.phase === 'Running', { timeoutMs: 20_000, message: 'starts once the ConfigMap exists' });
+  t.pass();
+});
