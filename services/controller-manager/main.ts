@@ -15,6 +15,8 @@ import { ReplicaSetController } from './replicaset/controller.ts';
 import { DeploymentController } from './deployment/controller.ts';
 import { GarbageCollector } from './gc/controller.ts';
 import { NamespaceController } from './namespace/controller.ts';
+import { JobController } from './job/controller.ts';
+import { CronJobController } from './cronjob/controller.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -29,6 +31,8 @@ const replicaSets = new ReplicaSetController(store, recorder('replicaset-control
 const deployments = new DeploymentController(store, recorder('deployment-controller'));
 const gc = new GarbageCollector(store);
 const namespaces = new NamespaceController(store);
+const jobs = new JobController(store, recorder('job-controller'));
+const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
   return new WorkQueue({
@@ -47,6 +51,8 @@ const queues = {
   replicasets: queue('replicaset', (k) => replicaSets.reconcile(k)),
   gc: queue('gc', (k) => gc.reconcile(k)),
   namespaces: queue('namespace', (k) => namespaces.reconcile(k)),
+  jobs: queue('job', (k) => jobs.reconcile(k)),
+  cronjobs: queue('cronjob', (k) => cronJobs.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -65,6 +71,14 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'pods':
       if (owner?.kind === 'ReplicaSet') await queues.replicasets.add(`${obj.metadata.namespace}/${owner.name}`);
+      if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
+      break;
+    case 'jobs':
+      await queues.jobs.add(nsKey(obj));
+      if (owner?.kind === 'CronJob') await queues.cronjobs.add(`${obj.metadata.namespace}/${owner.name}`);
+      break;
+    case 'cronjobs':
+      await queues.cronjobs.add(nsKey(obj));
       break;
     case 'namespaces':
       if (obj.metadata.deletionTimestamp) await queues.namespaces.add(obj.metadata.name!);
@@ -89,6 +103,12 @@ async function resync(resource: string): Promise<void> {
     case 'replicasets':
       await queues.replicasets.addAll((await store.list('replicasets')).items.map(nsKey));
       break;
+    case 'jobs':
+      await queues.jobs.addAll((await store.list('jobs')).items.map(nsKey));
+      break;
+    case 'cronjobs':
+      await queues.cronjobs.addAll((await store.list('cronjobs')).items.map(nsKey));
+      break;
     case 'namespaces':
       await queues.namespaces.addAll((await store.list('namespaces')).items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
       break;
@@ -109,7 +129,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs'];
 const feed = new ChangeFeed({
   store,
   keys,

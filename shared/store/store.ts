@@ -53,7 +53,7 @@ export class InsufficientCapacityError extends Error {
 }
 
 // Kinds whose status is written only through the status subresource.
-const STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'services', 'namespaces', 'deployments', 'replicasets']);
+const STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'services', 'namespaces', 'deployments', 'replicasets', 'jobs', 'cronjobs']);
 
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
