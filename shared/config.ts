@@ -66,12 +66,16 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, fallback: number, min = 0): number {
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(name, `expected an integer >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
   return n;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  return int(env, name, fallback, 0, 65535);
 }
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -110,7 +114,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
     },
     api: {
       host: env.WHARF_API_HOST || '127.0.0.1',
-      port: int(env, 'WHARF_API_PORT', 8080),
+      port: port(env, 'WHARF_API_PORT', 8080),
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
       serviceClusterIpRange: env.WHARF_SERVICE_CIDR || '10.96.0.0/16',
     },
@@ -135,7 +139,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       backoffBaseMs: duration(env, 'WHARF_BACKOFF_BASE', 10_000),
       backoffMaxMs: duration(env, 'WHARF_BACKOFF_MAX', 300_000),
       backoffResetMs: duration(env, 'WHARF_BACKOFF_RESET', 600_000),
-      logPort: int(env, 'WHARF_AGENT_PORT', 10250),
+      logPort: port(env, 'WHARF_AGENT_PORT', 10250),
       advertiseHost: env.WHARF_AGENT_ADVERTISE_HOST || '127.0.0.1',
       nodeAddress: env.WHARF_NODE_ADDRESS || undefined,
       dataDir: resolve(env.WHARF_AGENT_DATA_DIR || '.wharf/agent'),

@@ -167,9 +167,37 @@ function containerStatus(spec: Container, observed: ObservedContainer[], backoff
   };
 }
 
+/** A Go duration as the kubelet prints it: "10s", "1m20s", "5m0s". */
 function formatSeconds(ms: number): string {
   const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}` : `${s}s`;
+  return s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+}
+
+/**
+ * The kubelet's getPhase over the container statuses: any container not yet started keeps the
+ * pod Pending; one waiting to restart after an exit counts as stopped, not waiting.
+ */
+export function podPhase(statuses: ContainerStatus[], restartPolicy: string): PodStatus['phase'] {
+  let waiting = 0;
+  let running = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const st of statuses) {
+    if (st.state.running) running++;
+    else if (st.state.terminated) {
+      stopped++;
+      if (st.state.terminated.exitCode === 0) succeeded++;
+    } else if (st.lastState?.terminated) stopped++;
+    else waiting++;
+  }
+  if (waiting > 0) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0) {
+    if (restartPolicy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    return restartPolicy === 'Never' ? 'Failed' : 'Running';
+  }
+  return 'Pending';
 }
 
 /** The PodStatus the observed containers amount to (phase, conditions, container statuses, IPs). */
@@ -179,26 +207,24 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const restartPolicy = pod.spec.restartPolicy ?? 'Always';
   const initSpecs = pod.spec.initContainers ?? [];
   const podRef = `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
-  const initStatuses = initSpecs.map((c) => containerStatus(c, observed, backoff[c.name], 'OnFailure', nowMs, input.runtime, podRef, input.probes));
+  const initPolicy = restartPolicy === 'Never' ? 'Never' : 'OnFailure';
+  const initStatuses = initSpecs.map((c) => containerStatus(c, observed, backoff[c.name], initPolicy, nowMs, input.runtime, podRef, input.probes));
   const initialized = initSpecs.every((c) => {
     const latest = latestAttempt(observed, c.name);
     return latest?.state === 'exited' && latest.exitCode === 0;
   });
   const statuses = pod.spec.containers.map((c) => containerStatus(c, observed, backoff[c.name], restartPolicy, nowMs, input.runtime, podRef, input.probes));
+  if (!initialized) {
+    // App containers wait for the init containers, as Kubernetes shows it.
+    for (const st of statuses) if (st.state.waiting?.reason === 'ContainerCreating') st.state = { waiting: { reason: 'PodInitializing' } };
+  }
   const latest = pod.spec.containers.map((c) => latestAttempt(observed, c.name));
   const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
-  const anyRunning = latest.some((c) => c?.state === 'running');
-  const allTerminated = latest.every((c) => c?.state === 'exited');
-  const willRestart = latest.some((c) => c?.state === 'exited' && shouldRestart(restartPolicy, c.exitCode));
   const initFailedForGood = restartPolicy === 'Never' && initSpecs.some((c) => {
     const l = latestAttempt(observed, c.name);
     return l?.state === 'exited' && l.exitCode !== 0;
   });
-  let phase: PodStatus['phase'] = 'Pending';
-  if (initFailedForGood) phase = 'Failed';
-  else if (initialized && allTerminated && !willRestart) phase = latest.every((c) => c?.exitCode === 0) ? 'Succeeded' : 'Failed';
-  else if (initialized && (anyRunning || (allTerminated && willRestart) || latest.some((c) => c?.state === 'exited'))) phase = 'Running';
-
+  const phase: PodStatus['phase'] = initFailedForGood ? 'Failed' : initialized ? podPhase(statuses, restartPolicy) : 'Pending';
   const prev = pod.status?.conditions;
   const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
   const unreadyMessage = `containers with unready status: [${notReady.join(' ')}]`;

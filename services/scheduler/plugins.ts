@@ -10,7 +10,11 @@ export interface NodeInfo {
   used: { cpuMillis: number; memoryBytes: number; pods: number };
 }
 
-export type FilterResult = { fits: true } | { fits: false; reason: string };
+export type FilterResult = { fits: true } | { fits: false; reason: string; reasons: string[] };
+
+function unfit(...reasons: string[]): FilterResult {
+  return { fits: false, reason: reasons.join(', '), reasons };
+}
 
 export interface FilterPlugin {
   name: string;
@@ -36,9 +40,12 @@ export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): 
 
 export const nodeReady: FilterPlugin = {
   name: 'NodeReady',
-  filter(_pod, { node }) {
+  filter(pod, { node }) {
     const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
-    return ready?.status === 'True' ? FITS : { fits: false, reason: "node(s) had untolerated taint {node.kubernetes.io/not-ready: }" };
+    if (ready?.status === 'True') return FITS;
+    // A node that is not ready is tainted as such; pods that tolerate the taint may still go there.
+    const key = ready?.status === 'Unknown' ? 'node.kubernetes.io/unreachable' : 'node.kubernetes.io/not-ready';
+    return tolerates(pod.spec.tolerations, { key, effect: 'NoSchedule' }) ? FITS : unfit(`node(s) had untolerated taint {${key}: }`);
   },
 };
 
@@ -47,7 +54,7 @@ export const nodeUnschedulable: FilterPlugin = {
   filter(pod, { node }) {
     if (!node.spec?.unschedulable) return FITS;
     const taint: Taint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
-    return tolerates(pod.spec.tolerations, taint) ? FITS : { fits: false, reason: 'node(s) were unschedulable' };
+    return tolerates(pod.spec.tolerations, taint) ? FITS : unfit('node(s) were unschedulable');
   },
 };
 
@@ -57,7 +64,7 @@ export const taintToleration: FilterPlugin = {
     for (const taint of node.spec?.taints ?? []) {
       if (taint.effect === 'PreferNoSchedule') continue;
       if (!tolerates(pod.spec.tolerations, taint)) {
-        return { fits: false, reason: `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}` };
+        return unfit(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
       }
     }
     return FITS;
@@ -65,6 +72,8 @@ export const taintToleration: FilterPlugin = {
 };
 
 function nodeSelectorTermMatches(term: any, labels: Record<string, string> | undefined, nodeName: string): boolean {
+  // An empty term selects no node (Kubernetes' NodeSelectorTerm semantics).
+  if (!(term.matchExpressions ?? []).length && !(term.matchFields ?? []).length) return false;
   const reqs: LabelRequirement[] = [];
   for (const e of term.matchExpressions ?? []) {
     if (e.operator === 'In' || e.operator === 'NotIn') reqs.push({ key: e.key, op: e.operator, values: e.values ?? [] });
@@ -88,12 +97,12 @@ export const nodeAffinity: FilterPlugin = {
   filter(pod, { node }) {
     const labels = node.metadata.labels ?? {};
     for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) {
-      if (labels[k] !== v) return { fits: false, reason: "node(s) didn't match Pod's node affinity/selector" };
+      if (labels[k] !== v) return unfit("node(s) didn't match Pod's node affinity/selector");
     }
     const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
     const terms = required?.nodeSelectorTerms ?? [];
     if (terms.length && !terms.some((t: any) => nodeSelectorTermMatches(t, labels, node.metadata.name!))) {
-      return { fits: false, reason: "node(s) didn't match Pod's node affinity/selector" };
+      return unfit("node(s) didn't match Pod's node affinity/selector");
     }
     return FITS;
   },
@@ -103,10 +112,12 @@ export const nodeResourcesFit: FilterPlugin = {
   name: 'NodeResourcesFit',
   filter(pod, { allocatable, used }) {
     const req = podRequests(pod);
-    if (used.pods + 1 > allocatable.pods) return { fits: false, reason: 'Too many pods' };
-    if (used.cpuMillis + req.cpuMillis > allocatable.cpuMillis) return { fits: false, reason: 'Insufficient cpu' };
-    if (used.memoryBytes + req.memoryBytes > allocatable.memoryBytes) return { fits: false, reason: 'Insufficient memory' };
-    return FITS;
+    // Every shortage is reported, and only the resources the pod asks for are checked.
+    const reasons: string[] = [];
+    if (used.pods + 1 > allocatable.pods) reasons.push('Too many pods');
+    if (req.cpuMillis > 0 && used.cpuMillis + req.cpuMillis > allocatable.cpuMillis) reasons.push('Insufficient cpu');
+    if (req.memoryBytes > 0 && used.memoryBytes + req.memoryBytes > allocatable.memoryBytes) reasons.push('Insufficient memory');
+    return reasons.length ? unfit(...reasons) : FITS;
   },
 };
 
@@ -114,7 +125,7 @@ export const nodeName: FilterPlugin = {
   name: 'NodeName',
   filter(pod, { node }) {
     const wanted = pod.spec.nodeName;
-    return !wanted || wanted === node.metadata.name ? FITS : { fits: false, reason: "node(s) didn't match the requested node name" };
+    return !wanted || wanted === node.metadata.name ? FITS : unfit("node(s) didn't match the requested node name");
   },
 };
 
@@ -158,16 +169,16 @@ export function decide(pod: Pod, nodes: NodeInfo[], filters = DEFAULT_FILTERS, s
   const reasons = new Map<string, number>();
   const scored: { name: string; score: number; tie: number }[] = [];
   for (const info of nodes) {
-    let failed: string | undefined;
+    let failed: string[] | undefined;
     for (const f of filters) {
       const r = f.filter(pod, info);
       if (!r.fits) {
-        failed = r.reason;
+        failed = r.reasons;
         break;
       }
     }
     if (failed) {
-      reasons.set(failed, (reasons.get(failed) ?? 0) + 1);
+      for (const reason of failed) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       continue;
     }
     const score = scorers.reduce((s, p) => s + p.weight * p.score(pod, info), 0);
@@ -180,6 +191,6 @@ export function decide(pod: Pod, nodes: NodeInfo[], filters = DEFAULT_FILTERS, s
 /** Kubernetes' message: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable." */
 export function unschedulableMessage(d: ScheduleDecision): string {
   if (d.total === 0) return 'no nodes available to schedule pods';
-  const parts = [...d.reasons.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([reason, n]) => `${n} ${reason}`);
+  const parts = [...d.reasons.entries()].map(([reason, n]) => `${n} ${reason}`).sort();
   return `0/${d.total} nodes are available: ${parts.join(', ')}.`;
 }

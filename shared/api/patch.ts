@@ -62,7 +62,7 @@ function removeAt(doc: Json, path: string): Json {
     if (!Number.isInteger(i) || i < 0 || i >= parent.length) throw missing(path);
     return parent.splice(i, 1)[0];
   }
-  if (!isObject(parent) || !(key in parent)) throw missing(path);
+  if (!isObject(parent) || !Object.hasOwn(parent, key)) throw missing(path);
   const v = parent[key];
   delete parent[key];
   return v;
@@ -78,7 +78,7 @@ function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
     if (replace) parent[i] = value;
     else parent.splice(i, 0, value);
   } else if (isObject(parent)) {
-    if (replace && !(key in parent)) throw missing(path);
+    if (replace && !Object.hasOwn(parent, key)) throw missing(path);
     parent[key] = value;
   } else {
     throw missing(path);

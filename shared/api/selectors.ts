@@ -31,8 +31,10 @@ export function matchesRequirements(labels: Labels, reqs: LabelRequirement[]): b
   return true;
 }
 
-const KEY = String.raw`[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?`;
-const VALUE = String.raw`([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?`;
+// A qualified name: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters.
+const NAME = String.raw`[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?`;
+const KEY = String.raw`([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?${NAME}`;
+const VALUE = String.raw`(${NAME})?`;
 
 /**
  * Parses kubectl's selector syntax: `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
@@ -97,22 +99,19 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Lab
   return matchesRequirements(labels, selectorRequirements(selector));
 }
 
-/** The selector as kubectl prints it (Scale.status.selector, describe): `app=web,tier in (a,b)`. */
+/**
+ * The selector as Kubernetes prints it (Scale.status.selector, `-o wide`, describe): requirements
+ * sorted by key, matchLabels as `key=value`, expressions as sets with sorted values.
+ */
 export function formatSelector(selector: LabelSelector | undefined): string {
-  return selectorRequirements(selector)
-    .map((r) => {
-      switch (r.op) {
-        case 'In':
-          return r.values.length === 1 ? `${r.key}=${r.values[0]}` : `${r.key} in (${r.values.join(',')})`;
-        case 'NotIn':
-          return r.values.length === 1 ? `${r.key}!=${r.values[0]}` : `${r.key} notin (${r.values.join(',')})`;
-        case 'Exists':
-          return r.key;
-        case 'DoesNotExist':
-          return `!${r.key}`;
-      }
-    })
-    .join(',');
+  if (!selector) return '';
+  const terms: [string, string][] = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => [k, `${k}=${v}`]);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(',');
+    const text = e.operator === 'In' ? `${e.key} in (${values})` : e.operator === 'NotIn' ? `${e.key} notin (${values})` : e.operator === 'Exists' ? e.key : `!${e.key}`;
+    terms.push([e.key, text]);
+  }
+  return terms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, t]) => t).join(',');
 }
 
 export interface FieldRequirement {
@@ -145,11 +144,14 @@ export function parseFieldSelector(input: string | undefined, kind: string): Fie
   });
 }
 
+// Values an absent field selects as (Go's zero values in Kubernetes' field label functions).
+const ZERO_VALUES: Record<string, string> = { 'spec.unschedulable': 'false', 'status.replicas': '0' };
+
 function fieldValue(obj: KubeObject, path: string): string {
   if (path === 'source') return String(obj.source?.component ?? obj.reportingComponent ?? '');
   let v: any = obj;
   for (const part of path.split('.')) v = v?.[part];
-  return v === undefined || v === null ? '' : String(v);
+  return v === undefined || v === null ? ZERO_VALUES[path] ?? '' : String(v);
 }
 
 export function matchesFields(obj: KubeObject, reqs: FieldRequirement[]): boolean {

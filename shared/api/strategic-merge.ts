@@ -20,8 +20,7 @@ function mergeKeyFor(kind: string, path: Path, field: string): string | undefine
     case 'env':
     case 'volumes':
     case 'imagePullSecrets':
-    case 'readinessGates':
-      return field === 'readinessGates' ? 'conditionType' : 'name';
+      return 'name';
     case 'volumeMounts':
       return 'mountPath';
     case 'volumeDevices':
@@ -37,8 +36,6 @@ function mergeKeyFor(kind: string, path: Path, field: string): string | undefine
       return 'ip';
     case 'topologySpreadConstraints':
       return 'topologyKey';
-    case 'taints':
-      return 'key';
     case 'addresses':
       return path.join('.') === 'status' ? 'type' : undefined;
     default:

@@ -65,7 +65,8 @@ export function resolveIntOrPercent(value: number | string | undefined, total: n
 
 export function surgeAndUnavailable(d: Deployment): { maxSurge: number; maxUnavailable: number } {
   const replicas = d.spec.replicas ?? 1;
-  if (d.spec.strategy?.type === 'Recreate') return { maxSurge: 0, maxUnavailable: replicas };
+  // Kubernetes counts no surge and no unavailability outside rolling updates (and for 0 replicas).
+  if (d.spec.strategy?.type === 'Recreate' || replicas === 0) return { maxSurge: 0, maxUnavailable: 0 };
   const ru = d.spec.strategy?.rollingUpdate ?? {};
   const maxSurge = resolveIntOrPercent(ru.maxSurge, replicas, true, '25%');
   let maxUnavailable = resolveIntOrPercent(ru.maxUnavailable, replicas, false, '25%');
@@ -149,7 +150,8 @@ export function revisionOf(rs: { metadata: { annotations?: Record<string, string
 export function proportionalScale(d: Deployment, active: ReplicaSet[]): Map<string, number> {
   const out = new Map<string, number>();
   const { maxSurge } = surgeAndUnavailable(d);
-  const allowed = (d.spec.replicas ?? 1) + maxSurge;
+  const replicas = d.spec.replicas ?? 1;
+  const allowed = replicas === 0 ? 0 : replicas + maxSurge;
   const total = active.reduce((s, rs) => s + specReplicas(rs), 0);
   const toAdd = allowed - total;
   if (toAdd === 0 || total === 0) return out;
@@ -157,7 +159,8 @@ export function proportionalScale(d: Deployment, active: ReplicaSet[]): Map<stri
   let added = 0;
   for (const rs of sorted) {
     const size = specReplicas(rs);
-    const share = toAdd > 0 ? Math.floor((size * toAdd) / total) : Math.ceil((size * toAdd) / total);
+    // Each ReplicaSet's share, rounded to the nearest whole pod (Kubernetes' getProportion).
+    const share = Math.round((size * toAdd) / total);
     const proportion = toAdd > 0 ? Math.min(share, toAdd - added) : Math.max(share, toAdd - added);
     out.set(rs.metadata.name!, size + proportion);
     added += proportion;
@@ -207,7 +210,8 @@ export function calculateStatus({ d, all, newRS, nowIso, newRSCreated }: Deploym
     readyReplicas: sum((rs) => rs.status?.readyReplicas ?? 0),
     availableReplicas: sum((rs) => rs.status?.availableReplicas ?? 0),
   };
-  status.unavailableReplicas = Math.max(0, Math.max(replicas, status.replicas ?? 0) - (status.availableReplicas ?? 0));
+  const specTotal = all.reduce((s, rs) => s + (rs.spec.replicas ?? 0), 0);
+  status.unavailableReplicas = Math.max(0, specTotal - (status.availableReplicas ?? 0));
   if (d.status?.collisionCount) status.collisionCount = d.status.collisionCount;
   const { maxUnavailable } = surgeAndUnavailable(d);
   let conditions = [...(d.status?.conditions ?? [])];
@@ -226,7 +230,7 @@ export function calculateStatus({ d, all, newRS, nowIso, newRSCreated }: Deploym
   } else if (newRSCreated) {
     conditions = setCondition(conditions, progressing('NewReplicaSetCreated', `Created new replica set "${rsName}"`));
   } else if (previous?.reason === 'DeploymentPaused') {
-    conditions = setCondition(conditions, progressing('DeploymentResumed', 'Deployment is resumed'));
+    conditions = setCondition(conditions, progressing('DeploymentResumed', 'Deployment is resumed', 'Unknown'));
   } else {
     const prev = d.status ?? {};
     const madeProgress = (status.updatedReplicas ?? 0) !== (prev.updatedReplicas ?? 0) || (status.availableReplicas ?? 0) > (prev.availableReplicas ?? 0) || (status.replicas ?? 0) !== (prev.replicas ?? 0) || (status.readyReplicas ?? 0) > (prev.readyReplicas ?? 0);
@@ -236,7 +240,7 @@ export function calculateStatus({ d, all, newRS, nowIso, newRSCreated }: Deploym
       conditions = setCondition(conditions, { ...progressing('ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`), lastUpdateTime: nowIso });
       // progress always refreshes lastUpdateTime, even with an unchanged reason
       conditions = conditions.map((c) => (c.type === 'Progressing' ? { ...c, lastUpdateTime: nowIso } : c));
-    } else if (previous.reason !== 'ProgressDeadlineExceeded' && deadline !== undefined && deadline !== 2147483647 && Date.parse(nowIso) - since > deadline * 1000) {
+    } else if (previous.reason !== 'ProgressDeadlineExceeded' && previous.reason !== 'NewReplicaSetAvailable' && deadline !== undefined && deadline !== 2147483647 && Date.parse(nowIso) - since > deadline * 1000) {
       conditions = setCondition(conditions, progressing('ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, 'False'));
     }
   }

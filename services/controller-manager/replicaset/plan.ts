@@ -32,6 +32,9 @@ export function deletionOrder(a: Pod, b: Pod): number {
   if (phase(a) !== phase(b)) return phase(a) - phase(b);
   const ready = (p: Pod) => (isPodReady(p) ? 1 : 0);
   if (ready(a) !== ready(b)) return ready(a) - ready(b);
+  // controller.kubernetes.io/pod-deletion-cost: cheaper pods go first.
+  const cost = (p: Pod) => Number(p.metadata.annotations?.['controller.kubernetes.io/pod-deletion-cost'] ?? 0) || 0;
+  if (cost(a) !== cost(b)) return cost(a) - cost(b);
   if (ready(a) && readySince(a) !== readySince(b)) return readySince(b) - readySince(a);
   if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
   const created = (p: Pod) => Date.parse(p.metadata.creationTimestamp ?? '') || 0;

@@ -1,0 +1,154 @@
+// Rolling updates on real containers, watched the whole time: the total never exceeds
+// replicas + maxSurge and availability never drops below replicas - maxUnavailable. A rollout to
+// a broken image stalls with ProgressDeadlineExceeded while the old pods keep serving, and a
+// rollback restores it.
+import test from 'ava';
+import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { requireImages } from '../helpers/images.ts';
+
+const docker = new Docker();
+const suffix = randomBytes(3).toString('hex');
+const NODE = `rollout-${suffix}`;
+const NETWORK = `wharf-test-${suffix}`;
+const V2 = `node:20-rollout-${suffix}`;
+const DEPLOY = '/apis/apps/v1/namespaces/default/deployments/web';
+let cluster: Cluster;
+
+const SERVER = "process.on('SIGTERM',()=>process.exit(0));require('http').createServer((q,s)=>s.end('ok')).listen(3000)";
+
+interface Violation {
+  at: number;
+  total: number;
+  available: number;
+}
+
+/** Watches the Deployment's pods and checks the rollout bounds on every event. */
+function watchBounds(maxTotal: number, minAvailable: number) {
+  const pods = new Map<string, any>();
+  const violations: Violation[] = [];
+  let events = 0;
+  const controller = new AbortController();
+  const done = (async () => {
+    // List, then watch from the list's resourceVersion (as informers do), so the bounds are only
+    // ever judged against the complete set of pods.
+    const listed = await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb');
+    for (const p of listed.body.items) pods.set(p.metadata.name, p);
+    const res = await fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dweb&resourceVersion=${listed.body.metadata.resourceVersion}`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done: end } = await reader.read();
+      if (end) return;
+      buffer += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const ev = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        events++;
+        if (ev.type === 'DELETED') pods.delete(ev.object.metadata.name);
+        else pods.set(ev.object.metadata.name, ev.object);
+        const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded');
+        const available = live.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+        if (live.length > maxTotal || available < minAvailable) violations.push({ at: Date.now(), total: live.length, available });
+      }
+    }
+  })().catch((err) => {
+    if (!controller.signal.aborted) throw err;
+  });
+  return { violations, stop: () => controller.abort(), done, events: () => events };
+}
+
+async function deployment() {
+  return (await cluster.api.get(DEPLOY)).body;
+}
+
+test.before(async () => {
+  await requireImages(['node:20']);
+  await docker.getImage('node:20').tag({ repo: 'node', tag: V2.split(':')[1] });
+  cluster = await startCluster({
+    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1' }],
+  });
+  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+});
+
+test.after.always(async () => {
+  await cluster?.stop();
+  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
+  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await docker.getImage(V2).remove().catch(() => undefined);
+});
+
+test.serial('a rolling update across 6 replicas never breaks the surge/unavailable bounds', async (t) => {
+  const res = await cluster.api.post('/apis/apps/v1/namespaces/default/deployments', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      replicas: 6,
+      progressDeadlineSeconds: 8,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [{ name: 'web', image: 'node:20', command: ['node', '-e', SERVER], ports: [{ containerPort: 3000 }], readinessProbe: { tcpSocket: { port: 3000 }, periodSeconds: 1 } }],
+        },
+      },
+    },
+  });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  await eventually(async () => (await deployment()).status?.availableReplicas === 6, { timeoutMs: 30_000, message: '6 available' });
+
+  const watcher = watchBounds(7, 5);
+  await new Promise((r) => setTimeout(r, 300));
+  await cluster.api.patch(DEPLOY, { spec: { template: { spec: { containers: [{ name: 'web', image: V2 }] } } } }, 'application/strategic-merge-patch+json');
+  const finished = await eventually(async () => {
+    const d = await deployment();
+    const s = d.status ?? {};
+    return d.metadata.generation === s.observedGeneration && s.updatedReplicas === 6 && s.replicas === 6 && s.availableReplicas === 6 ? d : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 200, message: 'rollout complete' });
+  watcher.stop();
+  await watcher.done;
+  t.log(`${watcher.events()} pod events watched`);
+  t.deepEqual(watcher.violations, []);
+  t.is(finished.metadata.annotations['deployment.kubernetes.io/revision'], '2');
+  const rs = (await cluster.api.get('/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).body.items as any[];
+  t.is(rs.length, 2);
+  t.deepEqual(rs.map((r) => r.spec.replicas).sort(), [0, 6]);
+  t.true(finished.status.conditions.some((c: any) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable'));
+});
+
+test.serial('a rollout to a broken image stalls with ProgressDeadlineExceeded while old pods serve; undo restores it', async (t) => {
+  await cluster.api.patch(DEPLOY, { spec: { template: { spec: { containers: [{ name: 'web', image: 'wharf-test/broken:1' }] } } } }, 'application/strategic-merge-patch+json');
+  const stalled = await eventually(async () => {
+    const d = await deployment();
+    return d.status?.conditions?.some((c: any) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded') ? d : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 300, message: 'ProgressDeadlineExceeded' });
+  t.true(stalled.status.availableReplicas >= 5, 'the old pods keep serving');
+  const serving = (await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).body.items.filter((p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+  const answers = await Promise.all(serving.map(async (p: any) => (await fetch(`http://${p.status.podIP}:3000/`, { signal: AbortSignal.timeout(2000) })).text()));
+  t.true(answers.length >= 5 && answers.every((a) => a === 'ok'));
+
+  // kubectl rollout undo: a JSON patch restoring the previous ReplicaSet's template.
+  const rs = (await cluster.api.get('/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).body.items as any[];
+  const previous = rs.find((r) => r.metadata.annotations['deployment.kubernetes.io/revision'] === '2');
+  const template = structuredClone(previous.spec.template);
+  delete template.metadata.labels['pod-template-hash'];
+  const undo = await cluster.api.patch(DEPLOY, [
+    { op: 'replace', path: '/spec/template', value: template },
+  ], 'application/json-patch+json');
+  t.is(undo.status, 200);
+  const restored = await eventually(async () => {
+    const d = await deployment();
+    const s = d.status ?? {};
+    return s.updatedReplicas === 6 && s.availableReplicas === 6 && s.replicas === 6 && s.observedGeneration === d.metadata.generation ? d : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 300, message: 'rolled back' });
+  t.is(restored.spec.template.spec.containers[0].image, V2);
+  t.is(restored.metadata.annotations['deployment.kubernetes.io/revision'], '4', 'the restored template takes the next revision');
+  t.true(restored.status.conditions.some((c: any) => c.type === 'Progressing' && c.status === 'True'));
+});
