@@ -80,7 +80,7 @@ test('100 replicas on room for exactly 100: each pod bound once, no node overcom
   try {
     for (const node of perNode.keys()) {
       const usage = await redis.hgetall(`${cluster.prefix}:nodeusage:${node}`);
-      t.is(Number(usage['used.pods']), perNode.get(node));
+      t.is(Number(usage['used.pods']), perNode.get(node)!);
       t.true(Number(usage['used.cpu']) <= Number(usage['alloc.cpu']));
     }
   } finally {

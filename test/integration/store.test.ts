@@ -58,7 +58,7 @@ test('create assigns uid, generation and a rising resourceVersion; duplicates ar
   t.deepEqual((await store.get('configmaps', 'default', 'a'))?.metadata.uid, a.metadata.uid);
   const listed = await store.list('configmaps', 'default');
   t.deepEqual(listed.items.map((i) => i.metadata.name), ['a', 'b']);
-  t.is(listed.resourceVersion, b.metadata.resourceVersion);
+  t.is(listed.resourceVersion, b.metadata.resourceVersion!);
 });
 
 test('a stale resourceVersion is a Conflict and changes nothing', async (t) => {
@@ -102,7 +102,7 @@ test('generation rises on spec changes only; status subresource writes only stat
   t.is(labelled.metadata.generation, 1);
   const scaled = await store.update('deployments', { ...labelled, spec: { replicas: 2 }, status: { replicas: 9 } });
   t.is(scaled.metadata.generation, 2);
-  t.is(scaled.status, undefined, 'status is ignored through the main resource');
+  t.is(scaled.status as unknown, undefined, 'status is ignored through the main resource');
   const status = await store.update('deployments', { ...scaled, spec: { replicas: 7 }, status: { replicas: 2 } }, { subresource: 'status' });
   t.is(status.status.replicas, 2);
   t.is(status.spec.replicas, 2, 'spec is ignored through the status subresource');
@@ -112,7 +112,7 @@ test('the owner index follows ownerReferences through create, update and delete'
   const store = newStore(prefix());
   const owner = await store.create('configmaps', cm('owner'));
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid! };
-  const dep = await store.create('configmaps', { ...cm('dep'), metadata: { name: 'dep', namespace: 'default', ownerReferences: [ref] } });
+  const dep: KubeObject = await store.create('configmaps', { ...cm('dep'), metadata: { name: 'dep', namespace: 'default', ownerReferences: [ref] } });
   t.deepEqual(await store.dependentsOf(owner.metadata.uid!), [{ resource: 'configmaps', namespace: 'default', name: 'dep' }]);
   t.deepEqual(await store.locateUid(dep.metadata.uid!), { resource: 'configmaps', namespace: 'default', name: 'dep' });
   await store.update('configmaps', { ...dep, metadata: { ...dep.metadata, ownerReferences: [] } });
