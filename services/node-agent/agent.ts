@@ -269,13 +269,40 @@ export class NodeAgent {
   private async terminate(pod: Pod, current: ObservedContainer[]): Promise<ReconcileResult> {
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     this.prober.forget(current.map((c) => c.id));
-    await this.killAll(current, grace);
+    const started = Date.now();
+    await this.runPreStopHooks(pod, current, grace);
+    // The hooks' time counts against the grace period, as in Kubernetes.
+    await this.killAll(current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
     await this.store.redis.del(this.store.keys.backoff(pod.metadata.uid!));
     await removePodData(this.opts.dataDir, pod.metadata.uid!);
     this.keyByUid.delete(pod.metadata.uid!);
     await this.store.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch((err) => {
       if (!isNotFound(err) && !isConflict(err)) throw err;
     });
+  }
+
+  /** Runs each running container's preStop hook (exec or httpGet), all at once, within the grace period. */
+  private async runPreStopHooks(pod: Pod, current: ObservedContainer[], graceSeconds: number): Promise<void> {
+    const podIP = current.find((c) => c.role === 'sandbox')?.ip;
+    await Promise.all(pod.spec.containers.map(async (spec) => {
+      const hook = spec.lifecycle?.preStop;
+      const running = current.find((c) => c.role === 'app' && c.name === spec.name && c.state === 'running');
+      if (!hook || !running || graceSeconds <= 0) return;
+      const timeoutMs = graceSeconds * 1000;
+      try {
+        if (hook.exec) {
+          const r = await this.runtime.exec(running.id, hook.exec.command ?? [], timeoutMs);
+          if (r.exitCode !== 0) throw new Error(r.timedOut ? 'timed out' : `exited with ${r.exitCode}: ${r.output.trim()}`);
+        } else if (hook.httpGet && podIP) {
+          const port = typeof hook.httpGet.port === 'number' ? hook.httpGet.port : (spec.ports ?? []).find((p) => p.name === hook.httpGet.port)?.containerPort ?? Number(hook.httpGet.port);
+          await fetch(`http://${hook.httpGet.host || podIP}:${port}${hook.httpGet.path ?? '/'}`, { signal: AbortSignal.timeout(timeoutMs) });
+        } else if (hook.sleep?.seconds) {
+          await new Promise((r) => setTimeout(r, Math.min(hook.sleep.seconds, graceSeconds) * 1000));
+        }
+      } catch (err) {
+        await this.opts.events.record(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${(err as Error).message}`, `spec.containers{${spec.name}}`);
+      }
+    }));
   }
 
   /** Stops app containers first (with the grace period), then the sandbox; removes them all. */

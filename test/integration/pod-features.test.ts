@@ -141,3 +141,40 @@ test.serial('a missing ConfigMap shows CreateContainerConfigError until it is cr
   await eventually(async () => (await pod('waiting')).status?.phase === 'Running', { timeoutMs: 20_000, message: 'starts once the ConfigMap exists' });
   t.pass();
 });
+
+test.serial('deletion: the pod shows Terminating, its preStop hook runs before SIGTERM, and --force removes at once', async (t) => {
+  const res = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'graceful' },
+    spec: {
+      terminationGracePeriodSeconds: 10,
+      volumes: [{ name: 'out', hostPath: { path: `/tmp/wharf-prestop-${suffix}`, type: 'DirectoryOrCreate' } }],
+      containers: [{
+        name: 'app',
+        image: 'busybox:latest',
+        // On SIGTERM it records that the hook had already run, then exits.
+        command: ['sh', '-c', 'trap "cat /out/hook > /out/seen-at-term 2>/dev/null; exit 0" TERM; while :; do sleep 1 & wait $!; done'],
+        volumeMounts: [{ name: 'out', mountPath: '/out' }],
+        lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo hook-ran > /out/hook; sleep 1'] } } },
+      }],
+    },
+  });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  await eventually(async () => (await pod('graceful')).status?.phase === 'Running', { timeoutMs: 15_000, message: 'running' });
+  const del = await cluster.api.delete('/api/v1/namespaces/default/pods/graceful');
+  t.truthy(del.body.metadata.deletionTimestamp, 'marked for deletion');
+  t.is(del.body.metadata.deletionGracePeriodSeconds, 10);
+  const { readFile, rm } = await import('node:fs/promises');
+  await eventually(async () => (await cluster.api.get('/api/v1/namespaces/default/pods/graceful')).status === 404, { timeoutMs: 15_000, message: 'pod gone after the hook' });
+  t.is((await readFile(`/tmp/wharf-prestop-${suffix}/seen-at-term`, 'utf8')).trim(), 'hook-ran');
+  await rm(`/tmp/wharf-prestop-${suffix}`, { recursive: true, force: true });
+
+  // kubectl delete --grace-period=0 --force: gone from the API at once.
+  await cluster.api.post('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'forced' }, spec: { containers: [{ name: 'app', image: 'busybox:latest', command: ['sleep', '600'] }] } });
+  await eventually(async () => (await pod('forced')).status?.phase === 'Running', { timeoutMs: 15_000, message: 'running' });
+  const forced = await cluster.api.delete('/api/v1/namespaces/default/pods/forced', { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 });
+  t.is(forced.status, 200);
+  t.is((await cluster.api.get('/api/v1/namespaces/default/pods/forced')).status, 404);
+  await eventually(async () => (await docker.listContainers({ all: true, filters: { label: ['io.wharf.pod.name=forced'] } })).length === 0, { timeoutMs: 15_000, message: 'the agent removed the forced pod\'s containers' });
+});
