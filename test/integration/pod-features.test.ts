@@ -178,3 +178,44 @@ test.serial('deletion: the pod shows Terminating, its preStop hook runs before S
   t.is((await cluster.api.get('/api/v1/namespaces/default/pods/forced')).status, 404);
   await eventually(async () => (await docker.listContainers({ all: true, filters: { label: ['io.wharf.pod.name=forced'] } })).length === 0, { timeoutMs: 15_000, message: 'the agent removed the forced pod\'s containers' });
 });
+
+test.serial('crash-loop back-off doubles and caps (base 1 s, cap 4 s here); a memory hog is OOMKilled', async (t) => {
+  await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'crasher' },
+    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'busybox:latest', command: ['sh', '-c', 'exit 1'] }] },
+  });
+  await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hog' },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [{ name: 'app', image: 'busybox:latest', command: ['sh', '-c', 'x=a; while :; do x=$x$x; done'], resources: { limits: { memory: '8Mi' } } }],
+    },
+  });
+  // The start time of each attempt, from the containers' own startedAt.
+  const starts = new Map<number, number>();
+  await eventually(async () => {
+    const cs = (await pod('crasher')).status?.containerStatuses?.[0];
+    if (!cs) return undefined;
+    // Running: this is attempt restartCount, and lastState is the one before it. Waiting to be
+    // restarted: lastState is the attempt that just exited, number restartCount.
+    if (cs.state?.running) starts.set(cs.restartCount, Date.parse(cs.state.running.startedAt));
+    const last = cs.lastState?.terminated;
+    if (last) starts.set(cs.state?.running ? cs.restartCount - 1 : cs.restartCount, Date.parse(last.startedAt));
+    return cs.restartCount >= 6 ? true : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 100, message: '6 restarts' });
+  const gaps: number[] = [];
+  for (let i = 1; i <= 5; i++) if (starts.has(i) && starts.has(i - 1)) gaps.push(Math.round((starts.get(i)! - starts.get(i - 1)!) / 1000));
+  t.log(`seconds between starts: ${gaps.join(', ')}`);
+  // Kubernetes: immediate, then base doubling to the cap (second-granular timestamps: ±1 s).
+  t.true(gaps.length >= 4, `gaps ${gaps}`);
+  const expected = [0, 1, 2, 4, 4];
+  gaps.forEach((g, i) => t.true(Math.abs(g - expected[i]) <= 1, `gap ${i + 1}: ${g}s, expected about ${expected[i]}s`));
+  t.is((await pod('crasher')).status.containerStatuses[0].lastState.terminated.reason, 'Error');
+
+  const oom = await eventually(async () => {
+    const p = await pod('hog');
+    return p.status?.phase === 'Failed' ? p : undefined;
+  }, { timeoutMs: 20_000, message: 'hog killed' });
+  t.is(oom.status.containerStatuses[0].state.terminated.reason, 'OOMKilled');
+  t.is(oom.status.containerStatuses[0].state.terminated.exitCode, 137);
+});
