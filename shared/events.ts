@@ -32,40 +32,40 @@ export class EventRecorder {
     const ts = now();
     try {
       try {
+        // Most events are new: create first, fold into an existing one only when it is taken.
+        await this.store.create('events', {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          involvedObject: {
+            kind: obj.kind,
+            namespace: obj.metadata.namespace,
+            name: obj.metadata.name,
+            uid: obj.metadata.uid,
+            apiVersion: obj.apiVersion,
+            resourceVersion: obj.metadata.resourceVersion,
+            ...(fieldPath ? { fieldPath } : {}),
+          },
+          reason,
+          message,
+          type,
+          source: { component: this.component, host: this.host },
+          firstTimestamp: ts,
+          lastTimestamp: ts,
+          count: 1,
+          reportingComponent: this.component,
+          reportingInstance: this.host,
+        });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
         await this.store.guaranteedUpdate('events', namespace, name, (ev) => {
           ev.count = (ev.count ?? 1) + 1;
           ev.lastTimestamp = ts;
           return ev;
         });
-        return;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
       }
-      await this.store.create('events', {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name, namespace },
-        involvedObject: {
-          kind: obj.kind,
-          namespace: obj.metadata.namespace,
-          name: obj.metadata.name,
-          uid: obj.metadata.uid,
-          apiVersion: obj.apiVersion,
-          resourceVersion: obj.metadata.resourceVersion,
-          ...(fieldPath ? { fieldPath } : {}),
-        },
-        reason,
-        message,
-        type,
-        source: { component: this.component, host: this.host },
-        firstTimestamp: ts,
-        lastTimestamp: ts,
-        count: 1,
-        reportingComponent: this.component,
-        reportingInstance: this.host,
-      });
     } catch (err) {
-      if (!isAlreadyExists(err)) this.log.debug({ err: (err as Error).message, reason }, 'could not record event');
+      if (!isNotFound(err)) this.log.debug({ err: (err as Error).message, reason }, 'could not record event');
     }
   }
 }
