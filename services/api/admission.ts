@@ -50,13 +50,16 @@ export function defaultAndValidate(
   obj: KubeObject,
   fieldValidation: FieldValidation,
   old?: KubeObject,
+  decoding = false,
 ): AdmissionResult {
   applyDefaults(r.kind, obj);
   const { causes, unknownFields } = validateObject(r.kind, obj, old ? { isUpdate: true, old } : {});
   const warnings = unknownFields.map((f) => `unknown field "${f}"`);
   if (fieldValidation === 'Strict' && unknownFields.length) {
+    // A decoded body (create, replace) fails as Kubernetes' decoder reports it; a patch without the prefix.
+    const prefix = decoding ? `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ` : '';
     throw new BadRequestError(
-      `strict decoding error: ${warnings.join(', ')}`,
+      `${prefix}strict decoding error: ${warnings.join(', ')}`,
       unknownFields.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f}"`, field: f })),
     );
   }
@@ -104,6 +107,7 @@ export function prepareForCreate(r: ResourceInfo, obj: KubeObject): void {
       break;
     case 'namespaces':
       obj.status = { phase: 'Active' };
+      obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };
       // As Kubernetes' namespace strategy: the namespace controller must empty it before it goes.
       obj.spec = { ...obj.spec, finalizers: [...new Set([...(obj.spec?.finalizers ?? []), 'kubernetes'])] };
       break;

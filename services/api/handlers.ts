@@ -31,11 +31,19 @@ import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
 import type { DeleteOptions } from '../../shared/store/store.ts';
+import type { ClusterIpAllocator } from './service-ips.ts';
+import { managerOf, serverSideApply } from './apply.ts';
 
 export interface HandlerContext {
   store: Store;
   hub: WakeHub;
   log: Logger;
+  ips: ClusterIpAllocator;
+}
+
+/** What the API server itself sets on some kinds before a write (allocated Service addresses). */
+async function admitKind(ctx: HandlerContext, r: ResourceInfo, obj: KubeObject, old?: KubeObject): Promise<void> {
+  if (r.plural === 'services') await ctx.ips.admit(ctx.store, obj, old);
 }
 
 function sendObject(res: Response, code: number, obj: unknown, warnings: string[] = []): void {
@@ -139,11 +147,12 @@ async function watch(ctx: HandlerContext, req: Request, res: Response, path: Res
   }, ctx.log);
 }
 
-async function create(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+async function create(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath, decoded?: KubeObject): Promise<void> {
   const r = path.resource;
-  const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace });
-  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req));
+  const obj = checkIdentity(r, decoded ?? decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace, name: decoded ? path.name : undefined });
+  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), undefined, true);
   await checkNamespace(ctx.store, r, obj.metadata.namespace);
+  await admitKind(ctx, r, obj);
   prepareForCreate(r, obj);
   const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req) });
   sendObject(res, 201, withTypeMeta(r, created), warnings);
@@ -153,7 +162,8 @@ async function update(ctx: HandlerContext, req: Request, res: Response, path: Re
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
   const old = await ctx.store.mustGet(r, path.namespace, path.name!);
-  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), old);
+  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), old, true);
+  await admitKind(ctx, r, obj, old);
   const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req) });
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
@@ -183,15 +193,18 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
   for (let attempt = 0; ; attempt++) {
     const current = await ctx.store.get(r, path.namespace, path.name!);
     if (!current) {
-      if (patchType === 'apply') return create(ctx, Object.assign(req, { body: req.body }), res, path);
+      if (patchType === 'apply') return create(ctx, req, res, path, serverSideApply(r.kind, undefined, body as Record<string, any>, managerOf(queryString(req, 'fieldManager'))));
       throw new NotFoundError(r.plural, path.name!, r.group);
     }
-    const patched = patchType === 'apply' ? applyPatchServerSide(r, current, body) : applyPatch(r, current, patchType, body);
+    const patched = patchType === 'apply'
+      ? serverSideApply(r.kind, current, body as Record<string, any>, managerOf(queryString(req, 'fieldManager')))
+      : applyPatch(r, current, patchType, body);
     const obj = checkIdentity(r, patched, path);
     // A resourceVersion the client put in its patch is a precondition; otherwise we patch the version we read.
     const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
     if (!explicitRv) obj.metadata.resourceVersion = current.metadata.resourceVersion;
     const { warnings } = defaultAndValidate(r, obj, validation, current);
+    await admitKind(ctx, r, obj, current);
     try {
       const updated = await ctx.store.update(r, obj, { dryRun });
       return sendObject(res, 200, withTypeMeta(r, updated), warnings);
@@ -200,12 +213,6 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
       throw err;
     }
   }
-}
-
-/** Server-side apply, in its simplest faithful form: the applied configuration merges into the live object. */
-function applyPatchServerSide(r: ResourceInfo, current: KubeObject, body: unknown): KubeObject {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('apply patch must be an object');
-  return strategicMergePatch(r.kind, current, body as Record<string, unknown>);
 }
 
 function deleteOptionsOf(req: Request): DeleteOptions {

@@ -26,6 +26,7 @@ const app = createApiServer({
   maxBodyBytes: config.api.maxBodyBytes,
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(schemaFor),
+  serviceClusterIpRange: config.api.serviceClusterIpRange,
 });
 
 await ensureSystemNamespaces(store, log);
@@ -38,11 +39,14 @@ server.requestTimeout = 0; // watches stay open
 function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
-  server.closeAllConnections();
-  void hub.close().finally(() => {
-    redis.disconnect();
-    process.exit(0);
-  });
+  // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
+  void hub.close()
+    .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
+    .finally(() => {
+      server.closeAllConnections();
+      redis.disconnect();
+      process.exit(0);
+    });
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

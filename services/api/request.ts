@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { parseAllDocuments } from 'yaml';
 import { findByPath, type ResourceInfo } from '../../shared/api/resources.ts';
 import { BadRequestError, NotFoundError, UnsupportedMediaTypeError } from '../../shared/errors.ts';
+import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
 
 export interface ResourcePath {
   group: string;
@@ -70,6 +71,10 @@ export function patchTypeOf(contentType: string): PatchType {
 
 /** Decodes a JSON or YAML body (or patch). Malformed input is a 400 that says where. */
 export function decodeBody(raw: Buffer | undefined, contentType: string | undefined): unknown {
+  if ((contentType ?? '').split(';')[0].trim().toLowerCase() === PROTOBUF) {
+    if (!raw || !raw.length) throw new BadRequestError('the request body is empty');
+    return decodeProtobuf(raw);
+  }
   const text = raw && raw.length ? raw.toString('utf8') : '';
   if (!text.trim()) throw new BadRequestError('the request body is empty');
   const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();

@@ -11,6 +11,7 @@ import { parseResourcePath } from './request.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
+import { ClusterIpAllocator } from './service-ips.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -20,6 +21,7 @@ export interface ApiServerDeps {
   maxBodyBytes: number;
   advertiseAddress: () => string;
   openapi: OpenApiV3;
+  serviceClusterIpRange?: string;
 }
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
@@ -82,7 +84,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, ips: new ClusterIpAllocator(deps.serviceClusterIpRange ?? '10.96.0.0/16') };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

@@ -17,6 +17,11 @@ export class WakeHub {
   private stopped = false;
   private readonly connections: Redis[] = [];
 
+  /** True once the server is shutting down: watches end cleanly so clients resume elsewhere. */
+  get closing(): boolean {
+    return this.stopped;
+  }
+
   constructor(
     private readonly keys: Keys,
     private readonly connect: () => Redis,
@@ -87,6 +92,8 @@ export interface WatchRequest {
 }
 
 const BOOKMARK_INTERVAL_MS = 30_000;
+/** How long a watch waits for an unreachable store before it ends (cleanly) instead. */
+const STORE_OUTAGE_MS = 20_000;
 
 export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: WatchRequest, log: Logger): Promise<void> {
   const abort = new AbortController();
@@ -128,10 +135,27 @@ export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: W
       if (!Number.isFinite(cursor)) throw new ExpiredError(rv, 'invalid');
     }
     let lastBookmark = Date.now();
-    while (!abort.signal.aborted) {
-      const events = await store.eventsAfter(w.resource, cursor, 500);
-      const compacted = await store.compactedResourceVersion(w.resource);
-      if (cursor < compacted) throw new ExpiredError(String(cursor), String(compacted + 1));
+    let failingSince = 0;
+    while (!abort.signal.aborted && !hub.closing) {
+      let events: StoredEvent[];
+      try {
+        events = await store.eventsAfter(w.resource, cursor, 500);
+        const compacted = await store.compactedResourceVersion(w.resource);
+        if (cursor < compacted) throw new ExpiredError(String(cursor), String(compacted + 1));
+        failingSince = 0;
+      } catch (err) {
+        if (err instanceof ExpiredError) throw err;
+        // Redis unreachable (restarting, failing over): keep the stream open and retry, since the
+        // events are still there when it is back; after a while end cleanly so the client
+        // re-watches from its last resourceVersion rather than relisting on an error.
+        failingSince ||= Date.now();
+        if (Date.now() - failingSince > STORE_OUTAGE_MS) {
+          log.warn({ err: (err as Error).message, resource: w.resource.plural }, 'watch ended: the store is unreachable');
+          break;
+        }
+        await hub.wait(w.resource.plural, 500, abort.signal);
+        continue;
+      }
       for (const ev of events) {
         cursor = ev.rv;
         const obj = ev.object;
