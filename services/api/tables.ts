@@ -21,7 +21,8 @@ export function wantsTable(req: Request): boolean {
 
 /** Kubernetes' HumanDuration: "45s", "5m3s", "7m", "3h12m", "2d4h", "400d", "3y". */
 export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
+  // Go's Duration.Seconds() truncates toward zero.
+  const s = Math.trunc(ms / 1000);
   if (s < -1) return '<invalid>';
   if (s < 0) return '0s';
   if (s < 120) return `${s}s`;
@@ -75,7 +76,9 @@ export function podStatusReason(pod: Pod): string {
       reason = ready ? 'Running' : 'NotReady';
     }
   }
-  if (pod.metadata.deletionTimestamp) reason = pod.status?.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  // A finished pod keeps its final status while it is deleted (kubectl since 1.27).
+  const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  if (pod.metadata.deletionTimestamp && !finished) reason = pod.status?.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
   return reason;
 }
 
@@ -132,6 +135,14 @@ function endpointsList(ep: any): string {
   }
   if (!out.length) return '<none>';
   return out.length > 3 ? `${out.slice(0, 3).join(',')} + ${out.length - 3} more...` : out.join(',');
+}
+
+function jobStatus(j: any): string {
+  const conditions = (j.status?.conditions ?? []).filter((c: any) => c.status === 'True');
+  if (conditions.some((c: any) => c.type === 'Complete')) return 'Complete';
+  if (conditions.some((c: any) => c.type === 'Failed')) return 'Failed';
+  if (j.spec?.suspend) return 'Suspended';
+  return 'Running';
 }
 
 function containers(o: any): string {
@@ -219,6 +230,27 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Type', description: 'The type of the secret', cell: (s) => s.type ?? 'Opaque' },
     { name: 'Data', type: 'integer', description: 'Number of data items.', cell: (s) => Object.keys(s.data ?? {}).length },
     AGE,
+  ],
+  Job: [
+    NAME,
+    { name: 'Status', description: 'Status of the job.', cell: jobStatus },
+    { name: 'Completions', description: 'The completion status of the job.', cell: (j) => `${j.status?.succeeded ?? 0}/${j.spec?.completions ?? 1}` },
+    { name: 'Duration', description: 'Time required to complete the job.', cell: (j, now) => (j.status?.startTime ? humanDuration((j.status.completionTime ? Date.parse(j.status.completionTime) : now) - Date.parse(j.status.startTime)) : '') },
+    AGE,
+    { name: 'Containers', priority: 1, description: 'Names of each container in the template.', cell: containers },
+    { name: 'Images', priority: 1, description: 'Images referenced by each container in the template.', cell: images },
+    { name: 'Selector', priority: 1, description: 'Label selector for pods.', cell: (j) => formatSelector(j.spec?.selector) || `batch.kubernetes.io/controller-uid=${j.metadata.uid}` },
+  ],
+  CronJob: [
+    NAME,
+    { name: 'Schedule', description: 'The schedule in Cron format.', cell: (c) => c.spec?.schedule ?? '' },
+    { name: 'Timezone', description: 'The time zone of the schedule.', cell: (c) => c.spec?.timeZone ?? '<none>' },
+    { name: 'Suspend', type: 'boolean', description: 'Whether scheduling is suspended.', cell: (c) => (c.spec?.suspend ? 'True' : 'False') },
+    { name: 'Active', type: 'integer', description: 'The number of running jobs.', cell: (c) => (c.status?.active ?? []).length },
+    { name: 'Last Schedule', description: 'When the job was last scheduled.', cell: (c, now) => (c.status?.lastScheduleTime ? humanDuration(now - Date.parse(c.status.lastScheduleTime)) : '<none>') },
+    AGE,
+    { name: 'Containers', priority: 1, description: 'Names of each container in the template.', cell: (c) => (c.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map((x: any) => x.name).join(',') },
+    { name: 'Images', priority: 1, description: 'Images referenced by each container in the template.', cell: (c) => (c.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map((x: any) => x.image).join(',') },
   ],
   Lease: [NAME, { name: 'Holder', description: 'The holder of the lease.', cell: (l) => l.spec?.holderIdentity ?? '' }, AGE],
 };

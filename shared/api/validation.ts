@@ -352,7 +352,7 @@ function updateErrors(kind: string, obj: any, old: any): StatusCause[] {
   }
   if (kind === 'Job' && old.spec?.template && !same(old.spec.template, obj.spec?.template)) out.push(invalid('spec.template', '', 'field is immutable'));
   if (kind === 'Service' && old.spec?.clusterIP && obj.spec?.clusterIP !== undefined && obj.spec.clusterIP !== old.spec.clusterIP) {
-    out.push(invalid('spec.clusterIP', obj.spec.clusterIP, 'field is immutable'));
+    out.push(invalid('spec.clusterIPs[0]', obj.spec.clusterIP, 'may not change once set'));
   }
   if (kind === 'Pod') {
     const strip = (spec: any) => {

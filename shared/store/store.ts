@@ -55,6 +55,9 @@ export class InsufficientCapacityError extends Error {
 // Kinds whose status is written only through the status subresource.
 const STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'services', 'namespaces', 'deployments', 'replicasets', 'jobs', 'cronjobs']);
 
+// Kinds whose spec changes are counted in metadata.generation (Kubernetes sets none on the rest).
+const GENERATION = new Set(['deployments', 'replicasets', 'jobs', 'cronjobs']);
+
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
@@ -152,7 +155,8 @@ export class Store {
     if (!r.namespaced) delete meta.namespace;
     meta.uid = randomUUID();
     meta.creationTimestamp = now();
-    meta.generation = 1;
+    if (GENERATION.has(r.plural)) meta.generation = 1;
+    else delete meta.generation;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     const generated = !meta.name && !!meta.generateName;
@@ -315,7 +319,8 @@ export class Store {
       if (old.status === undefined) delete next.status;
       else next.status = structuredClone(old.status);
     }
-    if (!deepEqual(next.spec, old.spec)) meta.generation = (o.generation ?? 1) + 1;
+    if (GENERATION.has(r.plural) && !deepEqual(next.spec, old.spec)) meta.generation = (o.generation ?? 1) + 1;
+    if (!GENERATION.has(r.plural)) delete meta.generation;
     return next;
   }
 

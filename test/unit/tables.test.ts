@@ -62,7 +62,7 @@ for (const [ms, expected] of durations) {
   });
 }
 
-test.failing('humanDuration(-1500ms) = "0s": Kubernetes truncates seconds toward zero', (t) => {
+test('humanDuration(-1500ms) = "0s": Kubernetes truncates seconds toward zero', (t) => {
   // BUG: Math.floor(-1.5) = -2 -> "<invalid>"; Kubernetes' int(d.Seconds()) truncates to -1 -> "0s"
   // (anything under 2s in the future counts as now). Use Math.trunc.
   t.is(humanDuration(-1500), '0s');
@@ -149,7 +149,7 @@ for (const [name, p, expected] of reasons) {
   });
 }
 
-test.failing('podStatusReason: a finished pod being deleted shows its final status, not Terminating', (t) => {
+test('podStatusReason: a finished pod being deleted shows its final status, not Terminating', (t) => {
   // BUG: Kubernetes' printPod (v1.27+) only prints "Terminating" when deletionTimestamp is set AND
   // the phase is not terminal (Succeeded/Failed): a Completed Job pod being deleted still reads
   // "Completed". Wharf prints "Terminating" for any pod with a deletionTimestamp.
