@@ -127,6 +127,21 @@ test.serial('scale, logs, describe', async (t) => {
   t.regex(await ok(t, 'logs', 'deploy/web'), /hello from web-/);
   const pod = (await ok(t, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
   t.regex(await ok(t, 'logs', pod, '-c', 'web', '--tail=1'), /hello from/);
+  t.regex(await ok(t, 'logs', pod, '--timestamps'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z hello from/m);
+  t.regex(await ok(t, 'logs', pod, '--since=1h'), /hello from/);
+  // -f holds the stream open: read the first line, then stop it.
+  const follow = spawn('kubectl', ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), 'logs', '-f', pod], { env: { ...process.env, KUBECONFIG: join(work, 'none') } });
+  let followed = '';
+  follow.stdout.on('data', (d) => (followed += d));
+  await eventually(() => followed.includes('hello from'), { timeoutMs: 10_000, message: 'followed logs' });
+  t.is(follow.exitCode, null, 'still following');
+  follow.kill();
+  // --previous: the output of the container before a restart.
+  const [victim] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${pod}`, 'io.wharf.container.role=app'] } });
+  await docker.getContainer(victim.Id).kill();
+  await eventually(async () => (await kubectl('get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).stdout === '1', { timeoutMs: 10_000, message: 'restarted' });
+  t.regex(await ok(t, 'logs', pod, '--previous'), /hello from/);
+  t.regex(await ok(t, 'explain', 'deployment.spec.replicas'), /FIELD: +replicas <integer>/);
   const described = await ok(t, 'describe', 'deployment', 'web');
   t.regex(described, /Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available/);
   t.regex(described, /ScalingReplicaSet/);
