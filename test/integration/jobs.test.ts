@@ -3,14 +3,11 @@
 // starts a Job at its scheduled minute.
 import test from 'ava';
 import Docker from 'dockerode';
-import { randomBytes } from 'node:crypto';
-import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
-import { requireImages } from '../helpers/images.ts';
+import { eventually, type Cluster } from '../helpers/cluster.ts';
+import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
-const suffix = randomBytes(3).toString('hex');
-const NODE = `jobs-${suffix}`;
-const NETWORK = `wharf-test-${suffix}`;
+const node = dockerNode('jobs');
 let cluster: Cluster;
 const JOBS = '/apis/batch/v1/namespaces/default/jobs';
 
@@ -29,18 +26,12 @@ async function podsOf(name: string): Promise<any[]> {
 }
 
 test.before(async () => {
-  await requireImages(['busybox:latest']);
-  cluster = await startCluster({
-    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1' }],
-  });
-  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+  cluster = await startDockerCluster(node, ['busybox:latest']);
 });
 
 test.after.always(async () => {
   await cluster?.stop();
-  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
-  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeDockerNode(node, docker);
 });
 
 test.serial('a Job of 5 completions with parallelism 2 finishes exactly 5 successful pods, never more than 2 at once', async (t) => {

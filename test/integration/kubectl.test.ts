@@ -6,15 +6,13 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
-import { requireImages } from '../helpers/images.ts';
+import { eventually, type Cluster } from '../helpers/cluster.ts';
+import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
-const suffix = randomBytes(3).toString('hex');
-const NODE = `kubectl-${suffix}`;
-const NETWORK = `wharf-test-${suffix}`;
+const node = dockerNode('kubectl');
+const NODE = node.name;
 const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-'));
 let cluster: Cluster;
 
@@ -75,19 +73,13 @@ spec:
 `;
 
 test.before(async () => {
-  await requireImages(['node:20', 'busybox:latest']);
   await docker.getImage('node:20').tag({ repo: 'node', tag: '20-wharf-test' });
-  cluster = await startCluster({
-    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1' }],
-  });
-  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+  cluster = await startDockerCluster(node, ['node:20', 'busybox:latest']);
 });
 
 test.after.always(async () => {
   await cluster?.stop();
-  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
-  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeDockerNode(node, docker);
   await docker.getImage('node:20-wharf-test').remove().catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 });

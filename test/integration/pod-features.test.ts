@@ -4,14 +4,12 @@
 // shows CreateContainerConfigError until it appears.
 import test from 'ava';
 import Docker from 'dockerode';
-import { randomBytes } from 'node:crypto';
-import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
-import { requireImages } from '../helpers/images.ts';
+import { eventually, type Cluster } from '../helpers/cluster.ts';
+import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
-const suffix = randomBytes(3).toString('hex');
-const NODE = `features-${suffix}`;
-const NETWORK = `wharf-test-${suffix}`;
+const node = dockerNode('features', { WHARF_AGENT_RESYNC: '2s' });
+const NODE = node.name;
 let cluster: Cluster;
 
 async function pod(name: string) {
@@ -44,18 +42,12 @@ async function exec(podName: string, container: string, cmd: string[]): Promise<
 }
 
 test.before(async () => {
-  await requireImages(['busybox:latest']);
-  cluster = await startCluster({
-    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1', WHARF_AGENT_RESYNC: '2s' }],
-  });
-  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+  cluster = await startDockerCluster(node, ['busybox:latest']);
 });
 
 test.after.always(async () => {
   await cluster?.stop();
-  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
-  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeDockerNode(node, docker);
 });
 
 test.serial('two containers talk over localhost and share a file through an emptyDir; init containers run first, in order', async (t) => {
@@ -149,7 +141,7 @@ test.serial('deletion: the pod shows Terminating, its preStop hook runs before S
     metadata: { name: 'graceful' },
     spec: {
       terminationGracePeriodSeconds: 10,
-      volumes: [{ name: 'out', hostPath: { path: `/tmp/wharf-prestop-${suffix}`, type: 'DirectoryOrCreate' } }],
+      volumes: [{ name: 'out', hostPath: { path: `/tmp/wharf-prestop-${NODE}`, type: 'DirectoryOrCreate' } }],
       containers: [{
         name: 'app',
         image: 'busybox:latest',
@@ -167,8 +159,8 @@ test.serial('deletion: the pod shows Terminating, its preStop hook runs before S
   t.is(del.body.metadata.deletionGracePeriodSeconds, 10);
   const { readFile, rm } = await import('node:fs/promises');
   await eventually(async () => (await cluster.api.get('/api/v1/namespaces/default/pods/graceful')).status === 404, { timeoutMs: 15_000, message: 'pod gone after the hook' });
-  t.is((await readFile(`/tmp/wharf-prestop-${suffix}/seen-at-term`, 'utf8')).trim(), 'hook-ran');
-  await rm(`/tmp/wharf-prestop-${suffix}`, { recursive: true, force: true });
+  t.is((await readFile(`/tmp/wharf-prestop-${NODE}/seen-at-term`, 'utf8')).trim(), 'hook-ran');
+  await rm(`/tmp/wharf-prestop-${NODE}`, { recursive: true, force: true });
 
   // kubectl delete --grace-period=0 --force: gone from the API at once.
   await cluster.api.post('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'forced' }, spec: { containers: [{ name: 'app', image: 'busybox:latest', command: ['sleep', '600'] }] } });

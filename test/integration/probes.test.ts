@@ -3,14 +3,11 @@
 // others back; httpGet (port by name), tcpSocket and exec all work.
 import test from 'ava';
 import Docker from 'dockerode';
-import { randomBytes } from 'node:crypto';
-import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
-import { requireImages } from '../helpers/images.ts';
+import { eventually, type Cluster } from '../helpers/cluster.ts';
+import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
-const suffix = randomBytes(3).toString('hex');
-const NODE = `probes-${suffix}`;
-const NETWORK = `wharf-test-${suffix}`;
+const node = dockerNode('probes');
 let cluster: Cluster;
 
 // Answers 503 on /ready for the first 3 s, then 200: a slow-starting service.
@@ -25,18 +22,12 @@ function ready(p: any): boolean {
 }
 
 test.before(async () => {
-  await requireImages(['node:20', 'busybox:latest']);
-  cluster = await startCluster({
-    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1' }],
-  });
-  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+  cluster = await startDockerCluster(node, ['node:20', 'busybox:latest']);
 });
 
 test.after.always(async () => {
   await cluster?.stop();
-  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
-  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeDockerNode(node, docker);
 });
 
 test('readiness (httpGet, port by name) gates Ready and the Deployment availability', async (t) => {

@@ -4,15 +4,13 @@
 // rollback restores it.
 import test from 'ava';
 import Docker from 'dockerode';
-import { randomBytes } from 'node:crypto';
-import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
-import { requireImages } from '../helpers/images.ts';
+import { eventually, type Cluster } from '../helpers/cluster.ts';
+import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
-const suffix = randomBytes(3).toString('hex');
-const NODE = `rollout-${suffix}`;
-const NETWORK = `wharf-test-${suffix}`;
-const V2 = `node:20-rollout-${suffix}`;
+const node = dockerNode('rollout');
+const NODE = node.name;
+const V2 = `node:20-${NODE}`;
 const DEPLOY = '/apis/apps/v1/namespaces/default/deployments/web';
 let cluster: Cluster;
 
@@ -66,19 +64,13 @@ async function deployment() {
 }
 
 test.before(async () => {
-  await requireImages(['node:20']);
   await docker.getImage('node:20').tag({ repo: 'node', tag: V2.split(':')[1] });
-  cluster = await startCluster({
-    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1' }],
-  });
-  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+  cluster = await startDockerCluster(node, ['node:20']);
 });
 
 test.after.always(async () => {
   await cluster?.stop();
-  const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${NODE}`] } });
-  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeDockerNode(node, docker);
   await docker.getImage(V2).remove().catch(() => undefined);
 });
 

@@ -2,14 +2,12 @@
 // Docker containers, heals itself, scales, survives an agent restart and is cleaned up.
 import test from 'ava';
 import Docker from 'dockerode';
-import { randomBytes } from 'node:crypto';
-import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
-import { requireImages } from '../helpers/images.ts';
+import { eventually, type Cluster } from '../helpers/cluster.ts';
+import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
-const suffix = randomBytes(3).toString('hex');
-const NODE = `skeleton-${suffix}`;
-const NETWORK = `wharf-test-${suffix}`;
+const node = dockerNode('skeleton');
+const NODE = node.name;
 // As PID 1, node ignores SIGTERM unless it handles it; a well-behaved server exits on it.
 const SERVER = "process.on('SIGTERM',()=>process.exit(0));require('http').createServer((q,s)=>s.end(require('os').hostname())).listen(3000)";
 
@@ -66,11 +64,7 @@ async function waitForServingPods(count: number, timeoutMs: number) {
 }
 
 test.before(async () => {
-  await requireImages(['node:20', 'busybox:latest']);
-  cluster = await startCluster({
-    agents: [{ WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1' }],
-  });
-  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${NODE}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+  cluster = await startDockerCluster(node, ['node:20', 'busybox:latest']);
 });
 
 test.after.always(async (t) => {
@@ -78,8 +72,7 @@ test.after.always(async (t) => {
     if (process.env.WHARF_TEST_DEBUG) t.log(cluster.dumpLogs());
     await cluster.stop();
   }
-  for (const c of await containersOf()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeDockerNode(node, docker);
 });
 
 test.serial('the seed manifest as YAML runs 3 containers that answer on port 3000 within 10 s', async (t) => {
@@ -151,7 +144,7 @@ test.serial('restarting the node agent leaves exactly the right containers runni
   // Change the world while the agent is away: one pod deleted.
   const [gone] = await runningPods();
   await cluster.api.delete(`/api/v1/namespaces/default/pods/${gone.metadata.name}?gracePeriodSeconds=0`);
-  cluster.start('node-agent', { WHARF_NODE_NAME: NODE, WHARF_RUNTIME: 'docker', WHARF_POD_NETWORK: NETWORK, WHARF_NODE_ADDRESS: '127.0.0.1', WHARF_AGENT_PORT: '0' }, 'node-agent-restarted');
+  cluster.start('node-agent', { ...node.env, WHARF_AGENT_PORT: '0' }, 'node-agent-restarted');
   const pods = await waitForServingPods(2, 20_000);
   await eventually(async () => {
     const running = (await containersOf()).filter((c) => c.State === 'running');
