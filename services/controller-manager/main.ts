@@ -17,6 +17,7 @@ import { GarbageCollector } from './gc/controller.ts';
 import { NamespaceController } from './namespace/controller.ts';
 import { JobController } from './job/controller.ts';
 import { CronJobController } from './cronjob/controller.ts';
+import { EndpointsController } from './endpoints/controller.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -33,6 +34,7 @@ const gc = new GarbageCollector(store);
 const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
 const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
+const endpoints = new EndpointsController(store);
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
   return new WorkQueue({
@@ -53,6 +55,7 @@ const queues = {
   namespaces: queue('namespace', (k) => namespaces.reconcile(k)),
   jobs: queue('job', (k) => jobs.reconcile(k)),
   cronjobs: queue('cronjob', (k) => cronJobs.reconcile(k)),
+  endpoints: queue('endpoints', (k) => endpoints.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -72,6 +75,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
     case 'pods':
       if (owner?.kind === 'ReplicaSet') await queues.replicasets.add(`${obj.metadata.namespace}/${owner.name}`);
       if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
+      await enqueueServicesOf(obj);
+      break;
+    case 'services':
+      await queues.endpoints.add(nsKey(obj));
       break;
     case 'jobs':
       await queues.jobs.add(nsKey(obj));
@@ -94,6 +101,15 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
   }
 }
 
+/**
+ * A pod change concerns every Service in its namespace that selects pods: its labels may have
+ * started or stopped matching, and nothing in the event says what they were before.
+ */
+async function enqueueServicesOf(pod: KubeObject): Promise<void> {
+  const { items } = await store.list('services', pod.metadata.namespace);
+  await queues.endpoints.addAll(items.filter((s) => Object.keys(s.spec?.selector ?? {}).length).map(nsKey));
+}
+
 /** Enqueues everything of a resource: the start-up sync, the periodic safety net, and recovery after a gap. */
 async function resync(resource: string): Promise<void> {
   switch (resource) {
@@ -105,6 +121,9 @@ async function resync(resource: string): Promise<void> {
       break;
     case 'jobs':
       await queues.jobs.addAll((await store.list('jobs')).items.map(nsKey));
+      break;
+    case 'services':
+      await queues.endpoints.addAll((await store.list('services')).items.map(nsKey));
       break;
     case 'cronjobs':
       await queues.cronjobs.addAll((await store.list('cronjobs')).items.map(nsKey));
@@ -129,7 +148,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services'];
 const feed = new ChangeFeed({
   store,
   keys,

@@ -126,15 +126,11 @@ test.serial('apply a directory and a multi-document file; get every kind with it
   const again = await ok(t, 'apply', '-f', join(work, 'dir'));
   for (const re of [/deployment.apps\/web unchanged/, /service\/web unchanged/, /configmap\/cfg unchanged/, /configmap\/other unchanged/]) t.regex(again, re);
   await ok(t, 'rollout', 'status', 'deployment/web', '--timeout=30s');
-  // Wharf has no endpoints controller yet: the Endpoints object is written as a client would.
-  const pods = JSON.parse(await ok(t, 'get', 'pods', '-l', 'app=web', '-o', 'json')).items;
-  const ep = file('ep.yaml', JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: { name: 'web', labels: { app: 'web' } },
-    subsets: [{ addresses: pods.map((p: any) => ({ ip: p.status.podIP })), ports: [{ port: 80, protocol: 'TCP' }] }],
-  }));
-  t.regex(await ok(t, 'create', '-f', ep), /endpoints\/web created/);
+  // The Endpoints controller fills the Service's Endpoints with the two ready pods.
+  await eventually(async () => {
+    const ep = (await cluster.api.get('/api/v1/namespaces/default/endpoints/web')).body;
+    return (ep.subsets ?? []).flatMap((s: any) => s.addresses ?? []).length === 2;
+  }, { timeoutMs: 15_000, message: 'endpoints of web' });
 
   const po = await ok(t, 'get', 'pods');
   t.regex(po, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
