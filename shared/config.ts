@@ -14,7 +14,16 @@ export interface ApiConfig {
   host: string;
   port: number;
   maxBodyBytes: number;
-  serviceClusterIpRange: string;
+}
+
+/** The Service network, which the API server allocates from and every node agent serves. */
+export interface NetworkConfig {
+  serviceCidr: string; // cluster IPs come from here (Kubernetes' --service-cluster-ip-range)
+  nodePortRange: string; // "30000-32767" (Kubernetes' --service-node-port-range)
+  clusterDomain: string;
+  dnsServiceIp: string; // the cluster DNS server's address, by default the 10th of the range
+  proxy: boolean; // whether node agents proxy Service traffic and serve cluster DNS
+  endpointDrainMs: number; // how long a terminating pod that serves a Service keeps running before it is signalled
 }
 
 export interface SchedulerConfig {
@@ -52,6 +61,7 @@ export interface NodeAgentConfig {
 export interface WharfConfig {
   common: CommonConfig;
   api: ApiConfig;
+  network: NetworkConfig;
   scheduler: SchedulerConfig;
   controller: ControllerConfig;
   nodeAgent: NodeAgentConfig;
@@ -116,8 +126,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       host: env.WHARF_API_HOST || '127.0.0.1',
       port: port(env, 'WHARF_API_PORT', 8080),
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
-      serviceClusterIpRange: env.WHARF_SERVICE_CIDR || '10.96.0.0/16',
     },
+    network: networkConfig(env),
     scheduler: {
       concurrency: int(env, 'WHARF_SCHEDULER_CONCURRENCY', 16, 1),
       retryUnschedulableMs: duration(env, 'WHARF_SCHEDULER_RETRY', 30_000),
@@ -147,5 +157,37 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       memoryBytes: optionalInt(env, 'WHARF_NODE_MEMORY_BYTES'),
       maxPods: int(env, 'WHARF_NODE_MAX_PODS', 110, 1),
     },
+  };
+}
+
+function ipv4ToInt(name: string, ip: string): number {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new ConfigError(name, `expected an IPv4 address, got "${ip}"`);
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+function networkConfig(env: Env): NetworkConfig {
+  const serviceCidr = env.WHARF_SERVICE_CIDR || '10.96.0.0/16';
+  const [ip, bitsText] = serviceCidr.split('/');
+  const bits = Number(bitsText);
+  if (!Number.isInteger(bits) || bits < 8 || bits > 28) throw new ConfigError('WHARF_SERVICE_CIDR', `expected an IPv4 CIDR from /8 to /28, got "${serviceCidr}"`);
+  const size = 2 ** (32 - bits);
+  const base = ipv4ToInt('WHARF_SERVICE_CIDR', ip) - (ipv4ToInt('WHARF_SERVICE_CIDR', ip) % size);
+  const toIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  const dnsServiceIp = env.WHARF_DNS_SERVICE_IP || toIp(base + 10);
+  const dns = ipv4ToInt('WHARF_DNS_SERVICE_IP', dnsServiceIp);
+  if (dns <= base || dns >= base + size - 1) throw new ConfigError('WHARF_DNS_SERVICE_IP', `${dnsServiceIp} is not inside ${serviceCidr}`);
+  const nodePortRange = env.WHARF_SERVICE_NODE_PORT_RANGE || '30000-32767';
+  const m = /^(\d+)-(\d+)$/.exec(nodePortRange);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2])) {
+    throw new ConfigError('WHARF_SERVICE_NODE_PORT_RANGE', `expected a port range like 30000-32767, got "${nodePortRange}"`);
+  }
+  return {
+    serviceCidr,
+    nodePortRange,
+    clusterDomain: env.WHARF_CLUSTER_DOMAIN || 'cluster.local',
+    dnsServiceIp,
+    proxy: oneOf(env, 'WHARF_SERVICE_PROXY', ['on', 'off'] as const, 'on') === 'on',
+    endpointDrainMs: duration(env, 'WHARF_ENDPOINT_DRAIN', 1_000),
   };
 }

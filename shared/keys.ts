@@ -34,6 +34,11 @@ export class Keys {
     return `${this.prefix}:uids`;
   }
 
+  /** Hash: a unique value ("clusterip:10.96.0.7", "nodeport:TCP:30080") -> uid of the object holding it. */
+  get claims(): string {
+    return `${this.prefix}:claims`;
+  }
+
   /** Set of "resource|namespace|name" of the objects that name `ownerUid` in their ownerReferences. */
   dependents(ownerUid: string): string {
     return `${this.prefix}:dependents:${ownerUid}`;

@@ -1,5 +1,6 @@
 // The namespaces every cluster has, created on start-up by whichever API server gets there first.
-import type { Store } from '../../shared/store/store.ts';
+import { ClaimedError, claimsOf, type Store } from '../../shared/store/store.ts';
+import { mustFindByPlural } from '../../shared/api/resources.ts';
 import { isAlreadyExists } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { sleep } from '../../shared/util.ts';
@@ -29,5 +30,59 @@ export async function ensureSystemNamespaces(store: Store, log: Logger): Promise
       log.warn({ err: (err as Error).message, attempt }, 'could not create system namespaces yet');
       await sleep(Math.min(200 * 2 ** attempt, 2000));
     }
+  }
+}
+
+/**
+ * The cluster DNS Service, kube-system/kube-dns, as Kubernetes clusters have it: it holds the DNS
+ * address so no other Service is given it. Node agents answer on it themselves (no pods behind it).
+ */
+export async function ensureDnsService(store: Store, dnsServiceIp: string, log: Logger): Promise<void> {
+  if (await store.get('services', 'kube-system', 'kube-dns')) return;
+  try {
+    await store.create('services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'kube-dns',
+        namespace: 'kube-system',
+        labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+        annotations: { 'wharf.io/served-by': 'node-agent' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: dnsServiceIp,
+        clusterIPs: [dnsServiceIp],
+        ipFamilies: ['IPv4'],
+        ipFamilyPolicy: 'SingleStack',
+        sessionAffinity: 'None',
+        internalTrafficPolicy: 'Cluster',
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        ],
+      },
+      status: { loadBalancer: {} },
+    });
+  } catch (err) {
+    if (isAlreadyExists(err)) return;
+    if (err instanceof ClaimedError) log.warn({ ip: dnsServiceIp }, 'the cluster DNS address is held by another Service; pods will not resolve cluster names');
+    else throw err;
+  }
+}
+
+/**
+ * Services written before their addresses were claims (an older Wharf) claim them now, so the
+ * allocator never hands them out twice. Idempotent: HSETNX leaves existing claims alone.
+ */
+export async function backfillServiceClaims(store: Store): Promise<void> {
+  const { items } = await store.list('services');
+  const r = mustFindByPlural('services');
+  for (const svc of items) {
+    const claims = claimsOf(r, svc);
+    if (!claims.length) continue;
+    const pipeline = store.redis.pipeline();
+    for (const c of claims) pipeline.hsetnx(store.keys.claims, c, svc.metadata.uid!);
+    await pipeline.exec();
   }
 }

@@ -31,19 +31,25 @@ import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
 import type { DeleteOptions } from '../../shared/store/store.ts';
-import type { ClusterIpAllocator } from './service-ips.ts';
+import { dropTypeDependentFields, type ServiceAllocator } from './service-ips.ts';
 import { managerOf, serverSideApply } from './apply.ts';
 
 export interface HandlerContext {
   store: Store;
   hub: WakeHub;
   log: Logger;
-  ips: ClusterIpAllocator;
+  services: ServiceAllocator;
 }
 
-/** What the API server itself sets on some kinds before a write (allocated Service addresses). */
-async function admitKind(ctx: HandlerContext, r: ResourceInfo, obj: KubeObject, old?: KubeObject): Promise<void> {
-  if (r.plural === 'services') await ctx.ips.admit(ctx.store, obj, old);
+/** Writes an object, with what the API server itself allocates on some kinds (a Service's addresses). */
+function writeAdmitted<T>(ctx: HandlerContext, r: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, write: (obj: KubeObject) => Promise<T>): Promise<T> {
+  if (r.plural === 'services') return ctx.services.write(ctx.store, obj, old, write);
+  return write(obj);
+}
+
+/** What changes with a kind's type before validation sees an update (a Service leaving NodePort). */
+function prepareUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject): void {
+  if (r.plural === 'services') dropTypeDependentFields(obj, old);
 }
 
 function sendObject(res: Response, code: number, obj: unknown, warnings: string[] = []): void {
@@ -152,9 +158,8 @@ async function create(ctx: HandlerContext, req: Request, res: Response, path: Re
   const obj = checkIdentity(r, decoded ?? decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace, name: decoded ? path.name : undefined });
   const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), undefined, true);
   await checkNamespace(ctx.store, r, obj.metadata.namespace);
-  await admitKind(ctx, r, obj);
   prepareForCreate(r, obj);
-  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req) });
+  const created = await writeAdmitted(ctx, r, obj, undefined, (o) => ctx.store.create(r, o, { dryRun: isDryRun(req) }));
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }
 
@@ -162,9 +167,9 @@ async function update(ctx: HandlerContext, req: Request, res: Response, path: Re
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
   const old = await ctx.store.mustGet(r, path.namespace, path.name!);
+  prepareUpdate(r, obj, old);
   const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), old, true);
-  await admitKind(ctx, r, obj, old);
-  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req) });
+  const updated = await writeAdmitted(ctx, r, obj, old, (o) => ctx.store.update(r, o, { dryRun: isDryRun(req) }));
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
 
@@ -203,10 +208,10 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
     // A resourceVersion the client put in its patch is a precondition; otherwise we patch the version we read.
     const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
     if (!explicitRv) obj.metadata.resourceVersion = current.metadata.resourceVersion;
+    prepareUpdate(r, obj, current);
     const { warnings } = defaultAndValidate(r, obj, validation, current);
-    await admitKind(ctx, r, obj, current);
     try {
-      const updated = await ctx.store.update(r, obj, { dryRun });
+      const updated = await writeAdmitted(ctx, r, obj, current, (o) => ctx.store.update(r, o, { dryRun }));
       return sendObject(res, 200, withTypeMeta(r, updated), warnings);
     } catch (err) {
       if (isConflict(err) && !explicitRv && attempt < 20) continue;

@@ -6,7 +6,7 @@ import { connectRedis } from '../../shared/redis.ts';
 import { Store } from '../../shared/store/store.ts';
 import { createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
-import { ensureSystemNamespaces } from './bootstrap.ts';
+import { backfillServiceClaims, ensureDnsService, ensureSystemNamespaces } from './bootstrap.ts';
 import { OpenApiV3 } from './openapi.ts';
 import { schemaFor } from '../../shared/api/schemas.ts';
 
@@ -26,10 +26,13 @@ const app = createApiServer({
   maxBodyBytes: config.api.maxBodyBytes,
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(schemaFor),
-  serviceClusterIpRange: config.api.serviceClusterIpRange,
+  serviceCidr: config.network.serviceCidr,
+  nodePortRange: config.network.nodePortRange,
 });
 
 await ensureSystemNamespaces(store, log);
+await backfillServiceClaims(store);
+await ensureDnsService(store, config.network.dnsServiceIp, log);
 const server = app.listen(config.api.port, config.api.host, () => {
   log.info({ host: config.api.host, port: config.api.port }, 'API server listening');
 });

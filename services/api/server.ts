@@ -11,7 +11,7 @@ import { parseResourcePath } from './request.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
-import { ClusterIpAllocator } from './service-ips.ts';
+import { ServiceAllocator } from './service-ips.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -21,7 +21,8 @@ export interface ApiServerDeps {
   maxBodyBytes: number;
   advertiseAddress: () => string;
   openapi: OpenApiV3;
-  serviceClusterIpRange?: string;
+  serviceCidr?: string;
+  nodePortRange?: string;
 }
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
@@ -84,7 +85,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, ips: new ClusterIpAllocator(deps.serviceClusterIpRange ?? '10.96.0.0/16') };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, services: new ServiceAllocator(deps.serviceCidr ?? '10.96.0.0/16', deps.nodePortRange) };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

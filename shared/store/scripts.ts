@@ -44,7 +44,8 @@ export type ScriptFailure =
   | { code: 'NOT_FOUND' }
   | { code: 'EXISTS' }
   | { code: 'CONFLICT'; currentRv: string }
-  | { code: 'INSUFFICIENT'; detail: string };
+  | { code: 'INSUFFICIENT'; detail: string }
+  | { code: 'CLAIMED'; claim: string };
 
 export function decodeScriptError(err: unknown): ScriptFailure | undefined {
   const message = err instanceof Error ? err.message : '';
@@ -59,6 +60,8 @@ export function decodeScriptError(err: unknown): ScriptFailure | undefined {
       return { code: 'CONFLICT', currentRv: m[2] };
     case 'INSUFFICIENT':
       return { code: 'INSUFFICIENT', detail: m[2] };
+    case 'CLAIMED':
+      return { code: 'CLAIMED', claim: m[2] };
     default:
       return undefined;
   }

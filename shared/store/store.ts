@@ -44,6 +44,27 @@ export interface UpdateOptions {
   dryRun?: boolean;
 }
 
+/** A unique value (a cluster IP, a node port) is held by another object. */
+export class ClaimedError extends Error {
+  constructor(readonly claim: string) {
+    super(`${claim} is already allocated`);
+    this.name = 'ClaimedError';
+  }
+}
+
+/**
+ * The values an object holds exclusively across the cluster: a Service's cluster IP and node
+ * ports. The write script takes and releases them atomically with the object.
+ */
+export function claimsOf(r: ResourceInfo, obj: KubeObject | undefined): string[] {
+  if (!obj || r.plural !== 'services') return [];
+  const out: string[] = [];
+  const ip = obj.spec?.clusterIP;
+  if (typeof ip === 'string' && ip && ip !== 'None') out.push(`clusterip:${ip}`);
+  for (const p of (obj.spec?.ports ?? []) as any[]) if (p?.nodePort) out.push(`nodeport:${p.protocol ?? 'TCP'}:${p.nodePort}`);
+  return out;
+}
+
 /** A bind found the node full (or gone): the scheduler tries another node. */
 export class InsufficientCapacityError extends Error {
   constructor(readonly node: string, readonly resource: string) {
@@ -352,6 +373,10 @@ export class Store {
     const after = op === 'delete' ? new Set<string>() : ownerUids(obj);
     const adds = [...after].filter((u) => !before.has(u));
     const removes = [...before].filter((u) => !after.has(u));
+    const heldBefore = new Set(claimsOf(r, old));
+    const heldAfter = new Set(op === 'delete' ? [] : claimsOf(r, obj));
+    const takes = [...heldAfter].filter((c) => !heldBefore.has(c));
+    const gives = [...heldBefore].filter((c) => !heldAfter.has(c));
     const usageKey = usage.op === '' ? this.keys.resourceVersion : this.keys.nodeUsage(usage.node);
     const keys = [
       this.keys.resourceVersion,
@@ -361,6 +386,7 @@ export class Store {
       this.keys.compacted(r.plural),
       this.keys.uids,
       usageKey,
+      this.keys.claims,
       ...adds.map((u) => this.keys.dependents(u)),
       ...removes.map((u) => this.keys.dependents(u)),
     ];
@@ -383,6 +409,10 @@ export class Store {
       usage.op === 'charge' || usage.op === 'force-charge' || usage.op === 'allocatable' ? usage.cpu : 0,
       usage.op === 'charge' || usage.op === 'force-charge' || usage.op === 'allocatable' ? usage.mem : 0,
       usage.op === 'allocatable' ? usage.pods : 0,
+      takes.length,
+      gives.length,
+      ...takes,
+      ...gives,
     ];
     try {
       const rv = await this.scripts.run('writeObject', keys, args);
@@ -400,6 +430,8 @@ export class Store {
           throw new ConflictError(r.plural, name, r.group);
         case 'INSUFFICIENT':
           throw new InsufficientCapacityError(usage.op === '' ? '' : usage.node, failure.detail);
+        case 'CLAIMED':
+          throw new ClaimedError(failure.claim);
       }
     }
   }

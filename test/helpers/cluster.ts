@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, createWriteStream, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -152,6 +152,11 @@ export interface Cluster {
   dumpLogs(): string;
 }
 
+function nodePortBlock(): string {
+  const base = 30000 + randomInt(54) * 50;
+  return `${base}-${base + 49}`;
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const redis = await startRedis();
   const prefix = `t${randomBytes(3).toString('hex')}`;
@@ -164,6 +169,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     WHARF_SCHEDULER_RETRY: '1s',
     WHARF_BACKOFF_BASE: '1s',
     WHARF_BACKOFF_MAX: '4s',
+    // Each cluster its own Service addresses and node ports: node agents of test files running in
+    // parallel serve them on this one machine.
+    WHARF_SERVICE_CIDR: `10.${100 + randomInt(100)}.${randomInt(256)}.0/24`,
+    WHARF_SERVICE_NODE_PORT_RANGE: nodePortBlock(),
     ...opts.env,
   };
   const services: ServiceHandle[] = [];

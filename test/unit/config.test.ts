@@ -6,7 +6,8 @@ import { loadConfig, parseDurationMs, ConfigError } from '../../shared/config.ts
 test('defaults with an empty environment', (t) => {
   const c = loadConfig({});
   t.like(c.common, { redisUrl: undefined, keyPrefix: 'wharf', logLevel: 'info', watchHistory: 20_000 });
-  t.like(c.api, { host: '127.0.0.1', port: 8080, maxBodyBytes: 3 * 1024 * 1024, serviceClusterIpRange: '10.96.0.0/16' });
+  t.like(c.api, { host: '127.0.0.1', port: 8080, maxBodyBytes: 3 * 1024 * 1024 });
+  t.like(c.network, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', clusterDomain: 'cluster.local', dnsServiceIp: '10.96.0.10', proxy: true, endpointDrainMs: 1000 });
   t.like(c.scheduler, { concurrency: 16, retryUnschedulableMs: 30_000 });
   t.like(c.controller, { concurrency: 16, resyncMs: 60_000 });
   const n = c.nodeAgent;
@@ -80,7 +81,8 @@ test('values from the environment', (t) => {
     WHARF_NODE_MAX_PODS: '30',
   });
   t.like(c.common, { redisUrl: 'redis://r:6379/2', keyPrefix: 'test', logLevel: 'debug', watchHistory: 500 });
-  t.like(c.api, { host: '0.0.0.0', port: 6443, maxBodyBytes: 2048, serviceClusterIpRange: '10.0.0.0/24' });
+  t.like(c.api, { host: '0.0.0.0', port: 6443, maxBodyBytes: 2048 });
+  t.like(c.network, { serviceCidr: '10.0.0.0/24', dnsServiceIp: '10.0.0.10' });
   t.like(c.scheduler, { concurrency: 4, retryUnschedulableMs: 5000 });
   t.like(c.controller, { concurrency: 2, resyncMs: 60_000 });
   // t.like: sections may grow new fields; these must hold.

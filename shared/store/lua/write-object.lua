@@ -9,8 +9,9 @@
 -- KEYS[5]  the resource's compacted-resourceVersion marker
 -- KEYS[6]  the uid index hash
 -- KEYS[7]  the node usage hash touched by ARGV[13] (any key when ARGV[13] is '')
--- KEYS[8 .. 8+ARGV[11]-1]             dependents sets to add this object to
--- KEYS[8+ARGV[11] .. +ARGV[12]-1]     dependents sets to remove this object from
+-- KEYS[8]  the claims hash: a unique value (a Service's cluster IP, a node port) -> owner uid
+-- KEYS[9 .. 9+ARGV[11]-1]             dependents sets to add this object to
+-- KEYS[9+ARGV[11] .. +ARGV[12]-1]     dependents sets to remove this object from
 --
 -- ARGV[1]  op: create | update | delete
 -- ARGV[2]  object name (field of the objects hash)
@@ -29,9 +30,13 @@
 -- ARGV[15] cpu millicores (charge, allocatable)
 -- ARGV[16] memory bytes (charge, allocatable)
 -- ARGV[17] pods (allocatable)
+-- ARGV[18] number of claims this write takes
+-- ARGV[19] number of claims this write gives up
+-- ARGV[20 ..] the claims taken, then the claims given up
 --
 -- Returns the new resourceVersion, or an error reply:
---   WHARF_NOT_FOUND, WHARF_EXISTS, WHARF_CONFLICT <current rv>, WHARF_INSUFFICIENT <resource> <detail>
+--   WHARF_NOT_FOUND, WHARF_EXISTS, WHARF_CONFLICT <current rv>, WHARF_INSUFFICIENT <resource> <detail>,
+--   WHARF_CLAIMED <claim> (another object holds that unique value)
 
 local op = ARGV[1]
 local name = ARGV[2]
@@ -45,6 +50,14 @@ else
     local currentRv = cjson.decode(current)['metadata']['resourceVersion']
     if currentRv ~= ARGV[3] then return redis.error_reply('WHARF_CONFLICT ' .. tostring(currentRv)) end
   end
+end
+
+-- Unique values are checked before anything is written, so a refused write changes nothing.
+local takes = tonumber(ARGV[18])
+local gives = tonumber(ARGV[19])
+for i = 1, takes do
+  local owner = redis.call('HGET', KEYS[8], ARGV[19 + i])
+  if owner and owner ~= ARGV[8] then return redis.error_reply('WHARF_CLAIMED ' .. ARGV[19 + i]) end
 end
 
 -- Node accounting is checked before anything is written, so a refused bind changes nothing.
@@ -96,10 +109,16 @@ else
   redis.call('HSET', KEYS[6], ARGV[8], ARGV[9])
 end
 
+for i = 1, takes do redis.call('HSET', KEYS[8], ARGV[19 + i], ARGV[8]) end
+for i = 1, gives do
+  local claim = ARGV[19 + takes + i]
+  if redis.call('HGET', KEYS[8], claim) == ARGV[8] then redis.call('HDEL', KEYS[8], claim) end
+end
+
 local adds = tonumber(ARGV[11])
 local removes = tonumber(ARGV[12])
-for i = 1, adds do redis.call('SADD', KEYS[7 + i], ARGV[9]) end
-for i = 1, removes do redis.call('SREM', KEYS[7 + adds + i], ARGV[9]) end
+for i = 1, adds do redis.call('SADD', KEYS[8 + i], ARGV[9]) end
+for i = 1, removes do redis.call('SREM', KEYS[8 + adds + i], ARGV[9]) end
 
 redis.call('XADD', KEYS[4], rv .. '-0', 't', ARGV[6], 'o', json)
 -- Approximate trimming removes whole stream nodes, so it costs nothing on most writes.
