@@ -23,6 +23,7 @@ export interface NetworkConfig {
   clusterDomain: string;
   dnsServiceIp: string; // the cluster DNS server's address, by default the 10th of the range
   proxy: boolean; // whether node agents proxy Service traffic and serve cluster DNS
+  dnsUpstream?: string; // "host[:port],..." for names outside the cluster; by default the node's resolv.conf
   endpointDrainMs: number; // how long a terminating pod that serves a Service keeps running before it is signalled
 }
 
@@ -188,6 +189,7 @@ function networkConfig(env: Env): NetworkConfig {
     clusterDomain: env.WHARF_CLUSTER_DOMAIN || 'cluster.local',
     dnsServiceIp,
     proxy: oneOf(env, 'WHARF_SERVICE_PROXY', ['on', 'off'] as const, 'on') === 'on',
+    dnsUpstream: env.WHARF_DNS_UPSTREAM || undefined,
     endpointDrainMs: duration(env, 'WHARF_ENDPOINT_DRAIN', 1_000),
   };
 }

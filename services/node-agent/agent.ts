@@ -21,6 +21,7 @@ import {
   type PodIdentity,
 } from './runtime/types.ts';
 import { Prober } from './prober.ts';
+import type { PodDns } from './proxy/dns-records.ts';
 import { ContainerConfigError, mountsFor, prepareVolumes, removePodData, resolveEnv } from './volumes.ts';
 import {
   afterExit,
@@ -49,6 +50,10 @@ export interface AgentOptions {
   labels?: Record<string, string>;
   endpoint?: { host: string; port: number };
   dataDir: string;
+  /** The resolver configuration of a pod's sandbox (cluster DNS); none: the node's own. */
+  podDns?: (pod: Pod) => PodDns;
+  /** Called before a terminating pod is signalled: stop sending it Service traffic (may wait). */
+  drainPod?: (podIp: string | undefined, graceMs: number) => Promise<void>;
 }
 
 const KUBELET_VERSION = 'v1.32.0-wharf';
@@ -270,7 +275,9 @@ export class NodeAgent {
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     this.prober.forget(current.map((c) => c.id));
     const started = Date.now();
-    await this.runPreStopHooks(pod, current, grace);
+    const running = current.some((c) => c.role === 'app' && c.state === 'running');
+    if (running) await this.opts.drainPod?.(current.find((c) => c.role === 'sandbox')?.ip ?? pod.status?.podIP, grace * 1000);
+    await this.runPreStopHooks(pod, current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
     // The hooks' time counts against the grace period, as in Kubernetes.
     await this.killAll(current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
     await this.store.redis.del(this.store.keys.backoff(pod.metadata.uid!));
@@ -371,9 +378,13 @@ export class NodeAgent {
           await this.saveBackoff(identity.uid, c.name, next);
         }
       }
+      const dns = this.opts.podDns?.(pod) ?? {};
       const sandbox = await this.runtime.ensureSandbox({
         ...identity,
-        hostname: pod.metadata.name!,
+        hostname: pod.spec.hostname ?? pod.metadata.name!,
+        dnsServers: dns.nameservers,
+        dnsSearch: dns.searches,
+        dnsOptions: dns.options,
         ports: pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' }))),
       });
       podIP = sandbox.ip;

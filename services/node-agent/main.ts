@@ -11,6 +11,8 @@ import { DockerRuntime } from './runtime/docker.ts';
 import { SimulatedRuntime } from './runtime/simulated.ts';
 import type { ContainerRuntime } from './runtime/types.ts';
 import { startAgentServer } from './server.ts';
+import { ServiceProxy } from './proxy/service-proxy.ts';
+import { podDnsConfig } from './proxy/dns-records.ts';
 
 const config = loadConfig();
 const cfg = config.nodeAgent;
@@ -42,6 +44,16 @@ function runtimeFor(node: string): ContainerRuntime {
   return sim;
 }
 
+// Service traffic and cluster DNS are served where pods really run; simulated pods have no network.
+let proxy: ServiceProxy | undefined;
+if (cfg.runtime === 'docker' && config.network.proxy) {
+  const docker = runtimeFor(nodeNames[0]);
+  const { address } = await docker.describeNode();
+  proxy = new ServiceProxy({ store, connect: () => connectRedis(redisUrl), log, network: config.network, nodeAddresses: [address] });
+  await proxy.start();
+}
+const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };
+
 const server = await startAgentServer({ port: cfg.logPort, host: '0.0.0.0', store, runtimeFor: (node) => runtimes.get(cfg.runtime === 'docker' ? 'docker' : node), log });
 const agents: NodeAgent[] = [];
 for (const nodeName of nodeNames) {
@@ -61,6 +73,8 @@ for (const nodeName of nodeNames) {
     memoryBytes: cfg.memoryBytes,
     endpoint: { host: cfg.advertiseHost, port: server.port },
     dataDir: cfg.dataDir,
+    podDns: proxy ? (pod) => podDnsConfig(pod, cluster) : undefined,
+    drainPod: proxy ? (ip, graceMs) => proxy.drainPod(ip, graceMs) : undefined,
   });
   await agent.start();
   agents.push(agent);
@@ -70,6 +84,7 @@ log.info({ nodes: nodeNames.length, runtime: cfg.runtime }, 'node agent started'
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   await Promise.all(agents.map((a) => a.stop()));
+  await proxy?.stop();
   await Promise.all([...runtimes.values()].map((r) => r.close()));
   server.close();
   redis.disconnect();

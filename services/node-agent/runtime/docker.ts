@@ -346,6 +346,7 @@ export class DockerRuntime implements ContainerRuntime {
         PortBindings: bindings,
         Dns: spec.dnsServers ?? [],
         DnsSearch: spec.dnsSearch ?? [],
+        DnsOptions: spec.dnsOptions ?? [],
         IpcMode: 'shareable', // so the pod's containers can join it
         RestartPolicy: { Name: 'no' },
       },

@@ -31,6 +31,7 @@ export interface SandboxSpec extends PodIdentity {
   ports: { containerPort: number; hostPort?: number; protocol: 'TCP' | 'UDP' }[];
   dnsServers?: string[];
   dnsSearch?: string[];
+  dnsOptions?: string[];
 }
 
 export interface ContainerSpec {

@@ -1,0 +1,135 @@
+// A node's share of the Service network (what kube-proxy and the cluster DNS do on a Kubernetes
+// node): it follows Services and Endpoints, makes the whole service range local to the node (so
+// that pods, whose traffic leaves through the node, reach any cluster IP), listens on every cluster
+// IP, node port and load-balancer port, and answers cluster DNS on the DNS Service's address.
+// Everything it knows is re-read from Redis on start, so it is safe to kill at any time.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { Redis } from 'ioredis';
+import type { NetworkConfig } from '../../../shared/config.ts';
+import type { Logger } from '../../../shared/log.ts';
+import type { Store } from '../../../shared/store/store.ts';
+import { Informer } from '../../../shared/store/informer.ts';
+import { planListeners } from './plan.ts';
+import { Proxier } from './proxier.ts';
+import { DnsIndex } from './dns-records.ts';
+import { ClusterDnsServer, parseUpstreamList, parseUpstreams, type Upstream } from './dns-server.ts';
+
+const run = promisify(execFile);
+const RETRY_MS = 2_000;
+/** How long a drained pod IP stays out of rotation: longer than any pod's Endpoints take to follow. */
+const DRAIN_MEMORY_MS = 60_000;
+
+export interface ServiceProxyOptions {
+  store: Store;
+  connect: () => Redis;
+  log: Logger;
+  network: NetworkConfig;
+  /** The node's addresses, where LoadBalancer ports answer (loopback is added). */
+  nodeAddresses: string[];
+  dnsPort?: number;
+}
+
+export class ServiceProxy {
+  private readonly services: Informer;
+  private readonly endpoints: Informer;
+  private readonly proxier: Proxier;
+  private dns?: ClusterDnsServer;
+  private index: DnsIndex;
+  private timer?: NodeJS.Timeout;
+  private syncing = false;
+  private again = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ServiceProxyOptions) {
+    this.log = opts.log.child({ component: 'service-proxy' });
+    const onChange = () => this.requestSync();
+    this.services = new Informer({ store: opts.store, resource: 'services', connection: opts.connect(), log: this.log, onChange });
+    this.endpoints = new Informer({ store: opts.store, resource: 'endpoints', connection: opts.connect(), log: this.log, onChange });
+    this.proxier = new Proxier(this.log);
+    this.index = new DnsIndex(opts.network.clusterDomain, [], []);
+  }
+
+  async start(): Promise<void> {
+    await this.makeServiceRangeLocal();
+    const upstreams = await this.upstreams();
+    this.dns = new ClusterDnsServer(this.opts.network.dnsServiceIp, this.opts.dnsPort ?? 53, () => this.index, upstreams, this.log);
+    await Promise.all([this.services.start(), this.endpoints.start()]);
+    await this.sync();
+    // Retries what could not bind (an address another agent on this host holds, until it stops).
+    this.timer = setInterval(() => this.requestSync(), RETRY_MS);
+    this.log.info({ serviceCidr: this.opts.network.serviceCidr, dns: `${this.opts.network.dnsServiceIp}:${this.opts.dnsPort ?? 53}`, upstreams }, 'service proxy started');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.proxier.close();
+    this.dns?.close();
+    await Promise.all([this.services.stop(), this.endpoints.stop()]);
+  }
+
+  get stats() {
+    return { ...this.proxier.snapshot, dns: this.dns?.listening ?? false };
+  }
+
+  /**
+   * Before a pod is signalled: if this node sends it Service traffic, stop at once and give the
+   * other nodes' proxies (which follow its Endpoints) time to do the same.
+   */
+  async drainPod(podIp: string | undefined, graceMs: number): Promise<void> {
+    if (!podIp || !this.proxier.serves(podIp)) return;
+    this.proxier.drain(podIp, DRAIN_MEMORY_MS);
+    const wait = Math.min(this.opts.network.endpointDrainMs, graceMs);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
+  private requestSync(): void {
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    void this.sync();
+  }
+
+  private async sync(): Promise<void> {
+    this.syncing = true;
+    try {
+      do {
+        this.again = false;
+        const services = this.services.list();
+        const endpoints = this.endpoints.list();
+        const { network } = this.opts;
+        this.index = new DnsIndex(network.clusterDomain, services, endpoints);
+        const specs = planListeners(services, endpoints, {
+          nodeAddresses: [...new Set([...this.opts.nodeAddresses, '127.0.0.1'])],
+          reservedIps: new Set([network.dnsServiceIp]),
+        });
+        await this.proxier.sync(specs);
+        if (this.dns && !this.dns.listening) await this.dns.start().catch((err) => this.log.debug({ err: err.message }, 'cluster DNS cannot listen yet'));
+      } while (this.again);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'service proxy sync failed');
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /**
+   * A local route for the whole service range: the kernel then accepts any cluster IP as its own,
+   * so a listener can bind it and pod traffic to it (routed through the node) arrives here.
+   */
+  private async makeServiceRangeLocal(): Promise<void> {
+    try {
+      await run('ip', ['route', 'replace', 'local', this.opts.network.serviceCidr, 'dev', 'lo']);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message.split('\n')[0], cidr: this.opts.network.serviceCidr }, 'cannot route the service range to this node (needs iproute2 and CAP_NET_ADMIN); cluster IPs will not answer here, node ports will');
+    }
+  }
+
+  private async upstreams(): Promise<Upstream[]> {
+    if (this.opts.network.dnsUpstream) return parseUpstreamList(this.opts.network.dnsUpstream);
+    const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    return parseUpstreams(text, this.opts.network.dnsServiceIp);
+  }
+}

@@ -1,0 +1,94 @@
+// A read-only cache of one kind that follows its change stream, as client-go's informers do: list,
+// then read the stream from the list's resourceVersion; relist when the stream was compacted past
+// the cursor or Redis went away. For components that need every object of a kind at hand (a node's
+// service proxy and DNS) rather than work items (controllers use consumer groups instead).
+import type { Redis } from 'ioredis';
+import type { KubeObject } from '../types.ts';
+import type { Logger } from '../log.ts';
+import { decodeStreamEntry, type Store } from './store.ts';
+
+export interface InformerOptions {
+  store: Store;
+  resource: string;
+  /** A dedicated connection: XREAD BLOCK holds it. */
+  connection: Redis;
+  log: Logger;
+  /** Called after the cache changed (a batch of events, or a relist). */
+  onChange: () => void;
+}
+
+const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly cache = new Map<string, T>();
+  private cursor = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private synced!: Promise<void>;
+
+  constructor(private readonly opts: InformerOptions) {}
+
+  /** Starts following; resolves once the first list is in the cache. */
+  start(): Promise<void> {
+    let markSynced!: () => void;
+    this.synced = new Promise((resolve) => (markSynced = resolve));
+    this.loop = this.run(markSynced);
+    return this.synced;
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(`${namespace ?? ''}/${name}`);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.opts.connection.disconnect();
+    await this.loop?.catch(() => undefined);
+  }
+
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.opts.store.list<T>(this.opts.resource);
+    this.cache.clear();
+    for (const item of items) this.cache.set(keyOf(item), item);
+    this.cursor = Number(resourceVersion);
+    this.opts.onChange();
+  }
+
+  private async run(markSynced: () => void): Promise<void> {
+    const { store, resource, connection, log } = this.opts;
+    const stream = store.keys.stream(resource);
+    let needsList = true;
+    while (!this.stopped) {
+      try {
+        if (needsList) {
+          await this.relist();
+          needsList = false;
+          markSynced();
+        }
+        const reply = (await connection.xread('COUNT', 1000, 'BLOCK', 5000, 'STREAMS', stream, `${this.cursor}-0`)) as [string, [string, string[]][]][] | null;
+        if (!reply?.[0]?.[1]?.length) continue;
+        // Events older than the compaction mark may be gone: the cache could miss a deletion.
+        if ((await store.compactedResourceVersion(resource)) > this.cursor) {
+          needsList = true;
+          continue;
+        }
+        for (const entry of reply[0][1]) {
+          const ev = decodeStreamEntry(entry);
+          if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
+          else this.cache.set(keyOf(ev.object), ev.object as T);
+          this.cursor = ev.rv;
+        }
+        this.opts.onChange();
+      } catch (err) {
+        if (this.stopped) return;
+        log.warn({ err: (err as Error).message, resource }, 'informer lost its stream; relisting');
+        needsList = true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+}
