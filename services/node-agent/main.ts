@@ -47,9 +47,13 @@ function runtimeFor(node: string): ContainerRuntime {
 // Service traffic and cluster DNS are served where pods really run; simulated pods have no network.
 let proxy: ServiceProxy | undefined;
 if (cfg.runtime === 'docker' && config.network.proxy) {
-  const docker = runtimeFor(nodeNames[0]);
+  const docker = runtimeFor(nodeNames[0]) as DockerRuntime;
   const { address } = await docker.describeNode();
-  proxy = new ServiceProxy({ store, connect: () => connectRedis(redisUrl), log, network: config.network, nodeAddresses: [address] });
+  const runIp = async (args: string[]) => {
+    const r = await docker.runInHostNetwork(['ip', ...args]);
+    if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: exit ${r.exitCode}: ${r.output.trim()}`);
+  };
+  proxy = new ServiceProxy({ store, connect: () => connectRedis(redisUrl), log, network: config.network, nodeAddresses: [address], runIp });
   await proxy.start();
 }
 const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };

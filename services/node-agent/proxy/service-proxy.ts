@@ -29,6 +29,8 @@ export interface ServiceProxyOptions {
   /** The node's addresses, where LoadBalancer ports answer (loopback is added). */
   nodeAddresses: string[];
   dnsPort?: number;
+  /** Runs `ip ...` another way when this process has no iproute2 (the Docker runtime's helper container). */
+  runIp?: (args: string[]) => Promise<void>;
 }
 
 export class ServiceProxy {
@@ -120,8 +122,14 @@ export class ServiceProxy {
    * so a listener can bind it and pod traffic to it (routed through the node) arrives here.
    */
   private async makeServiceRangeLocal(): Promise<void> {
+    const args = ['route', 'replace', 'local', this.opts.network.serviceCidr, 'dev', 'lo', 'table', 'local'];
     try {
-      await run('ip', ['route', 'replace', 'local', this.opts.network.serviceCidr, 'dev', 'lo']);
+      // No iproute2 here (the Wharf image) or no CAP_NET_ADMIN (a user in the docker group): a
+      // helper container in the host's network does it.
+      await run('ip', args).catch((err) => {
+        if (!this.opts.runIp) throw err;
+        return this.opts.runIp(args);
+      });
     } catch (err) {
       this.log.warn({ err: (err as Error).message.split('\n')[0], cidr: this.opts.network.serviceCidr }, 'cannot route the service range to this node (needs iproute2 and CAP_NET_ADMIN); cluster IPs will not answer here, node ports will');
     }

@@ -172,6 +172,30 @@ export class DockerRuntime implements ContainerRuntime {
     this.inspectCache.delete(id);
   }
 
+  /**
+   * Runs a command of the pause image (busybox) in the host's network namespace with NET_ADMIN, for
+   * an agent whose own image has no iproute2; it changes the host only if the agent runs in the
+   * host's network namespace too (compose's network_mode: host), which is where it is needed.
+   */
+  async runInHostNetwork(command: string[]): Promise<{ exitCode: number; output: string }> {
+    await this.ensureImage(this.pauseImage, 'IfNotPresent');
+    const container = await this.docker.createContainer({
+      Image: this.pauseImage,
+      Entrypoint: command.slice(0, 1),
+      Cmd: command.slice(1),
+      Labels: { 'io.wharf.helper': 'host-network' },
+      HostConfig: { NetworkMode: 'host', CapAdd: ['NET_ADMIN'], RestartPolicy: { Name: 'no' } },
+    });
+    try {
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      const logs = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+      return { exitCode: StatusCode, output: logs.toString('utf8') };
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
     const exec = await this.docker.getContainer(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
