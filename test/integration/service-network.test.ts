@@ -155,7 +155,10 @@ function t_assert(ok: boolean, message: string): void {
 test.after.always(async () => {
   await cluster?.stop();
   upstream?.close();
-  if (node) await removeDockerNode(node, docker);
+  if (node) {
+    await removeDockerNode({ ...node, name: `${node.name}-b` }, docker);
+    await removeDockerNode(node, docker);
+  }
 });
 
 test.serial('pods get the cluster resolver: nameserver, search path, ndots', async (t) => {
@@ -281,4 +284,22 @@ test.serial('a deleted Service stops answering and its name stops resolving', as
   await eventually(async () => (await get(`http://127.0.0.1:${svc.spec.ports[0].nodePort}/`, 1000).then(() => 'ok', () => 'gone')) === 'gone', { timeoutMs: 10_000, message: 'node port closed' });
   await eventually(async () => JSON.stringify(await fromFrontend('/resolve?name=backend-roll')) === JSON.stringify({ error: 'ENOTFOUND' }), { timeoutMs: 15_000, message: 'name gone' });
   t.pass();
+});
+
+test.serial('two agents on one engine share the Service network: when the serving one dies, the other takes over', async (t) => {
+  const ip = (await cluster.api.get(`${SERVICES}/backend`)).body.spec.clusterIP;
+  // A second node agent on the same engine and pod network; its proxy cannot bind what the first holds.
+  const second = cluster.start('node-agent', { ...node.env, WHARF_NODE_NAME: `${node.name}-b`, WHARF_AGENT_PORT: String(await freePort()) }, 'node-agent-b');
+  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${node.name}-b`)).status === 200, { timeoutMs: 20_000, message: 'second node registered' });
+  await new Promise((r) => setTimeout(r, 1000));
+  const first = cluster.services.find((s) => s.name === 'node-agent-0' || s.logFile.includes('node-agent-0'));
+  t.truthy(first, cluster.services.map((s) => s.name).join(', '));
+  await first!.kill('SIGKILL');
+  const killedAt = Date.now();
+  // The pods keep running (nothing marks the node down yet); what moved is who proxies.
+  await eventually(() => get(`http://${ip}/`, 1000).then((r) => r.status === 200, () => false), { timeoutMs: 10_000, intervalMs: 100, message: 'cluster IP answers again' });
+  const viaName = await eventually(() => callN('http://backend/', 1).catch(() => undefined), { timeoutMs: 10_000, intervalMs: 200, message: 'DNS answers again' });
+  t.is(viaName.length, 1);
+  t.log(`served again ${Date.now() - killedAt} ms after the first agent was killed`);
+  await second.kill('SIGTERM');
 });
