@@ -117,11 +117,12 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
         spec.ipFamilyPolicy ??= 'SingleStack';
         spec.ipFamilies ??= ['IPv4'];
       }
-      if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+      if (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.type === 'ClusterIP' && spec.externalIPs?.length)) spec.externalTrafficPolicy ??= 'Cluster';
+      if (spec.sessionAffinity === 'ClientIP' && spec.sessionAffinityConfig?.clientIP?.timeoutSeconds == null) spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
       for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
         if (!p || typeof p !== 'object') continue;
         p.protocol ??= 'TCP';
-        p.targetPort ??= p.port;
+        if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
       }
       break;
     case 'Namespace':

@@ -4,6 +4,7 @@
 // specs, selectors, strategies, ports, immutable fields — each cause naming its field the way
 // kubectl prints it (`spec.template.spec.containers[0].image`).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import type { KubeObject, StatusCause } from '../types.ts';
 import { schemaFor } from './schemas.ts';
@@ -112,6 +113,16 @@ export function dnsLabelErrors(field: string, value: string): StatusCause[] {
   return [];
 }
 
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+function dns1035LabelErrors(field: string, value: string): StatusCause[] {
+  if (value.length > 63) return [invalid(field, value, 'must be no more than 63 characters')];
+  if (!DNS1035_LABEL.test(value)) {
+    return [invalid(field, value, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")];
+  }
+  return [];
+}
+
 export function dnsSubdomainErrors(field: string, value: string): StatusCause[] {
   if (value.length > 253) return [invalid(field, value, 'must be no more than 253 characters')];
   if (!DNS1123_SUBDOMAIN.test(value)) {
@@ -146,8 +157,11 @@ function labelErrors(field: string, labels: Record<string, unknown> | undefined)
 function metadataErrors(kind: string, meta: any): StatusCause[] {
   const out: StatusCause[] = [];
   if (!meta || typeof meta !== 'object') return out;
-  const byLabel = kind === 'Namespace' || kind === 'Service';
-  if (typeof meta.name === 'string' && meta.name) out.push(...(byLabel ? dnsLabelErrors('metadata.name', meta.name) : dnsSubdomainErrors('metadata.name', meta.name)));
+  if (typeof meta.name === 'string' && meta.name) {
+    // As Kubernetes: a Service's name is a DNS-1035 label (it becomes a DNS name and env variables).
+    const nameErrors = kind === 'Service' ? dns1035LabelErrors : kind === 'Namespace' ? dnsLabelErrors : dnsSubdomainErrors;
+    out.push(...nameErrors('metadata.name', meta.name));
+  }
   if (typeof meta.namespace === 'string' && meta.namespace) out.push(...dnsLabelErrors('metadata.namespace', meta.namespace));
   out.push(...labelErrors('metadata.labels', meta.labels));
   for (const k of Object.keys(meta.annotations ?? {})) out.push(...qualifiedNameErrors('metadata.annotations', k));
@@ -308,33 +322,139 @@ function jobErrors(field: string, spec: any): StatusCause[] {
   return out;
 }
 
-function serviceErrors(spec: any): StatusCause[] {
+// ---- services --------------------------------------------------------------------------
+
+const MAX_CLIENT_IP_AFFINITY_SECONDS = 86400;
+
+/** Kubernetes' IsValidPortNum: 1..65535. */
+function portNumErrors(field: string, value: unknown): StatusCause[] {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535 ? [] : [invalid(field, value, 'must be between 1 and 65535, inclusive')];
+}
+
+/** Kubernetes' IsValidPortName (an IANA_SVC_NAME): one cause per rule broken. */
+function portNameErrors(field: string, name: string): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (name.length > 15) out.push(invalid(field, name, 'must be no more than 15 characters'));
+  if (!/^[-a-z0-9]+$/.test(name)) out.push(invalid(field, name, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)'));
+  if (!/[a-z]/.test(name)) out.push(invalid(field, name, 'must contain at least one letter (a-z)'));
+  if (name.includes('--')) out.push(invalid(field, name, 'must not contain consecutive hyphens'));
+  if (name.startsWith('-') || name.endsWith('-')) out.push(invalid(field, name, 'must not begin or end with a hyphen'));
+  return out;
+}
+
+/** The (protocol, port) key of a duplicate port, printed as Kubernetes prints its Go value. */
+function goServicePort(protocol: string, port: unknown): string {
+  return `core.ServicePort{Name:"", Protocol:${JSON.stringify(protocol)}, AppProtocol:(*string)(nil), Port:${port}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`;
+}
+
+/** As Kubernetes' ExternallyAccessible: where externalTrafficPolicy means something. */
+function externallyAccessible(spec: any): boolean {
+  const type = spec?.type ?? 'ClusterIP';
+  return type === 'LoadBalancer' || type === 'NodePort' || (type === 'ClusterIP' && (spec?.externalIPs ?? []).length > 0);
+}
+
+const hasSelector = (spec: any) => !!spec?.selector && typeof spec.selector === 'object' && Object.keys(spec.selector).length > 0;
+
+/**
+ * Kubernetes' ValidateService (and validateServicePort, validateClientIPAffinityConfig,
+ * validateLoadBalancerClassField, validateServiceExternalTrafficPolicy) for what Wharf implements,
+ * plus one rule of Wharf's own: a Service with a cluster IP (ClusterIP, NodePort, LoadBalancer)
+ * must select pods — Wharf has no user-managed Endpoints for selectorless Services.
+ *
+ * Node ports are checked here only as numbers and for duplicates within the Service; the
+ * configured range and uniqueness across Services are the allocator's (services/api/service-ips.ts).
+ *
+ * On an update, a value a type change left behind unchanged (externalTrafficPolicy after leaving
+ * NodePort, loadBalancerClass after leaving LoadBalancer) and a selector an older Service never
+ * had are tolerated rather than refused, so that such objects stay editable.
+ */
+function serviceErrors(spec: any, old?: any): StatusCause[] {
   const out: StatusCause[] = [];
   const type = spec.type ?? 'ClusterIP';
+  const oldSpec = old?.spec;
   const headless = spec.clusterIP === 'None';
-  const ports = Array.isArray(spec.ports) ? spec.ports : [];
+  const ports: any[] = Array.isArray(spec.ports) ? spec.ports : [];
   if (type !== 'ExternalName' && !headless && ports.length === 0) out.push(required('spec.ports'));
-  if (type === 'ExternalName' && !spec.externalName) out.push(required('spec.externalName'));
+  if (headless && (type === 'LoadBalancer' || type === 'NodePort')) out.push(invalid('spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${type} services`));
+  if (type === 'ExternalName') {
+    // The value (a CNAME) may end in a dot, as a fully qualified name.
+    const cname = typeof spec.externalName === 'string' ? spec.externalName.replace(/\.$/, '') : '';
+    if (cname) out.push(...dnsSubdomainErrors('spec.externalName', cname));
+    else out.push(required('spec.externalName'));
+  } else if (!hasSelector(spec) && !(oldSpec && (oldSpec.type ?? 'ClusterIP') !== 'ExternalName' && !hasSelector(oldSpec))) {
+    out.push(required('spec.selector'));
+  }
+
   const names = new Set<string>();
   ports.forEach((p: any, i: number) => {
     const f = `spec.ports[${i}]`;
-    if (ports.length > 1 && !p?.name) out.push(required(`${f}.name`));
-    if (p?.name) {
+    if (!p || typeof p !== 'object') return;
+    if (ports.length > 1 && !p.name) out.push(required(`${f}.name`));
+    else if (p.name) {
       out.push(...dnsLabelErrors(`${f}.name`, p.name));
       if (names.has(p.name)) out.push(duplicate(`${f}.name`, p.name));
       names.add(p.name);
     }
-    if (typeof p?.port === 'number' && (p.port < 1 || p.port > 65535)) out.push(invalid(`${f}.port`, p.port, 'must be between 1 and 65535, inclusive'));
-    if (typeof p?.targetPort === 'number' && (p.targetPort < 1 || p.targetPort > 65535)) out.push(invalid(`${f}.targetPort`, p.targetPort, 'must be between 1 and 65535, inclusive'));
-    if (typeof p?.targetPort === 'string' && !/^\d+$/.test(p.targetPort) && (p.targetPort.length > 15 || !IANA_SVC_NAME.test(p.targetPort))) {
-      out.push(invalid(`${f}.targetPort`, p.targetPort, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)'));
+    if (p.port !== undefined) out.push(...portNumErrors(`${f}.port`, p.port));
+    if (typeof p.targetPort === 'number') out.push(...portNumErrors(`${f}.targetPort`, p.targetPort));
+    else if (typeof p.targetPort === 'string') out.push(...portNameErrors(`${f}.targetPort`, p.targetPort));
+    if (p.nodePort !== undefined && p.nodePort !== 0) {
+      if (type === 'ClusterIP') out.push(forbidden(`${f}.nodePort`, "may not be used when `type` is 'ClusterIP'"));
+      else out.push(...portNumErrors(`${f}.nodePort`, p.nodePort));
     }
-    if (p?.nodePort !== undefined && p.nodePort !== 0) {
-      if (type === 'ClusterIP') out.push(forbidden(`${f}.nodePort`, 'may not be used when `type` is \'ClusterIP\''));
-      else if (p.nodePort < 30000 || p.nodePort > 32767) out.push(invalid(`${f}.nodePort`, p.nodePort, 'provided port is not in the valid range. The range of valid ports is 30000-32767'));
-    }
+    if (typeof p.appProtocol === 'string') out.push(...qualifiedNameErrors(`${f}.appProtocol`, p.appProtocol));
   });
+  // Duplicates consider (protocol, port) pairs, and (protocol, nodePort) pairs.
+  const nodePorts = new Set<string>();
+  const pairs = new Set<string>();
+  ports.forEach((p: any, i: number) => {
+    if (!p || typeof p !== 'object') return;
+    const protocol = p.protocol ?? 'TCP';
+    if (p.nodePort) {
+      const key = `${protocol}/${p.nodePort}`;
+      if (nodePorts.has(key)) out.push(duplicate(`spec.ports[${i}].nodePort`, p.nodePort));
+      nodePorts.add(key);
+    }
+    const key = `${protocol}/${p.port}`;
+    if (pairs.has(key)) out.push({ reason: 'FieldValueDuplicate', field: `spec.ports[${i}]`, message: `Duplicate value: ${goServicePort(protocol, p.port)}` });
+    pairs.add(key);
+  });
+
   out.push(...labelErrors('spec.selector', spec.selector));
+
+  const affinity = spec.sessionAffinity ?? 'None';
+  const affinityConfig = spec.sessionAffinityConfig;
+  if (affinity === 'ClientIP') {
+    const why = 'when session affinity type is ClientIP';
+    const timeout = affinityConfig?.clientIP?.timeoutSeconds;
+    if (!affinityConfig || typeof affinityConfig !== 'object') out.push(required('spec.sessionAffinityConfig', why));
+    else if (!affinityConfig.clientIP || typeof affinityConfig.clientIP !== 'object') out.push(required('spec.sessionAffinityConfig.clientIP', why));
+    else if (timeout === undefined || timeout === null) out.push(required('spec.sessionAffinityConfig.clientIP.timeoutSeconds', why));
+    else if (!Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_CLIENT_IP_AFFINITY_SECONDS) {
+      out.push(invalid('spec.sessionAffinityConfig.clientIP.timeoutSeconds', timeout, `must be greater than 0 and less than ${MAX_CLIENT_IP_AFFINITY_SECONDS}`));
+    }
+  } else if (affinity === 'None' && affinityConfig !== undefined && affinityConfig !== null) {
+    out.push(forbidden('spec.sessionAffinityConfig', 'must not be set when session affinity is None'));
+  }
+
+  (Array.isArray(spec.externalIPs) ? spec.externalIPs : []).forEach((ip: unknown, i: number) => {
+    if (typeof ip !== 'string' || !isIP(ip)) out.push(invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+  });
+
+  const policy = spec.externalTrafficPolicy;
+  if (policy !== undefined && policy !== '' && !externallyAccessible(spec)) {
+    const leftByTypeChange = oldSpec && externallyAccessible(oldSpec) && oldSpec.externalTrafficPolicy === policy;
+    if (!leftByTypeChange) out.push(invalid('spec.externalTrafficPolicy', policy, 'may only be set for externally-accessible services'));
+  }
+
+  const lbClass = spec.loadBalancerClass;
+  if (type === 'LoadBalancer') {
+    if (oldSpec?.type === 'LoadBalancer' && (oldSpec.loadBalancerClass ?? null) !== (lbClass ?? null)) out.push(invalid('spec.loadBalancerClass', lbClass, 'may not change once set'));
+    if (typeof lbClass === 'string') out.push(...qualifiedNameErrors('spec.loadBalancerClass', lbClass));
+  } else if (lbClass !== undefined && lbClass !== null) {
+    const leftByTypeChange = oldSpec?.type === 'LoadBalancer' && oldSpec.loadBalancerClass === lbClass;
+    if (!leftByTypeChange) out.push(forbidden('spec.loadBalancerClass', "may only be used when `type` is 'LoadBalancer'"));
+  }
   return out;
 }
 
@@ -411,7 +531,7 @@ export function validateObject(kind: string, obj: KubeObject, opts: { isUpdate?:
       causes.push(...jobErrors('spec.jobTemplate.spec', spec?.jobTemplate?.spec));
       break;
     case 'Service':
-      causes.push(...serviceErrors(spec ?? {}));
+      causes.push(...serviceErrors(spec ?? {}, opts.isUpdate ? opts.old : undefined));
       break;
     case 'ConfigMap':
     case 'Secret':

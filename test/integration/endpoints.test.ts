@@ -94,7 +94,12 @@ test.serial('Endpoints follow the ready pods of a Service', async (t) => {
 });
 
 test.serial('a Service without a selector keeps the Endpoints its user wrote', async (t) => {
-  await cluster.api.post('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual' }, spec: { ports: [{ port: 80 }] } });
+  // Wharf refuses selectorless Services with a cluster IP; an ExternalName Service selects nothing.
+  const refused = await cluster.api.post('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual' }, spec: { ports: [{ port: 80 }] } });
+  t.is(refused.status, 422);
+  t.is(refused.body.message, 'Service "manual" is invalid: spec.selector: Required value');
+  const created = await cluster.api.post('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual' }, spec: { type: 'ExternalName', externalName: 'example.com', ports: [{ port: 80 }] } });
+  t.is(created.status, 201, JSON.stringify(created.body));
   await cluster.api.post('/api/v1/namespaces/default/endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: 80 }] }] });
   await new Promise((r) => setTimeout(r, 1500));
   const ep = (await cluster.api.get('/api/v1/namespaces/default/endpoints/manual')).body;

@@ -118,7 +118,8 @@ test('Services: ports, node ports, names', (t) => {
   t.deepEqual(causesOf('Service', svc({ ports: [{ port: 80, targetPort: 'http' }] })), []);
   t.true(causesOf('Service', svc({ ports: [] })).some((c) => c.field === 'spec.ports'));
   t.true(causesOf('Service', svc({ ports: [{ port: 70000 }] })).some((c) => c.field === 'spec.ports[0].port'));
-  t.true(causesOf('Service', svc({ type: 'NodePort', ports: [{ port: 80, nodePort: 80 }] })).some((c) => c.field === 'spec.ports[0].nodePort'));
+  t.true(causesOf('Service', svc({ type: 'NodePort', ports: [{ port: 80, nodePort: 70000 }] })).some((c) => c.field === 'spec.ports[0].nodePort'));
+  t.true(causesOf('Service', svc({ ports: [{ port: 80, nodePort: 30080 }] })).some((c) => c.field === 'spec.ports[0].nodePort' && c.reason === 'FieldValueForbidden'));
   t.true(causesOf('Service', svc({ ports: [{ port: 80 }, { port: 81 }] })).some((c) => c.field === 'spec.ports[0].name' && c.reason === 'FieldValueRequired'));
   const defaulted = svc({ ports: [{ port: 80 }] });
   applyDefaults('Service', defaulted);
