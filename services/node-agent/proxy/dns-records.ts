@@ -72,7 +72,7 @@ export class DnsIndex {
     const rest = labels.slice(0, -1);
     if (rest.length === 1) return this.namespaces.has(rest[0]) ? { kind: 'answer', answers: [] } : { kind: 'nxdomain' };
     if (rest.length === 2) return this.resolveService(name, rest[0], rest[1], type);
-    if (rest.length === 3 && rest[0].startsWith('_')) return { kind: 'answer', answers: [] }; // _proto.<svc>.<ns>: an empty non-terminal
+    if (rest.length === 3 && rest[0].startsWith('_')) return this.services.has(`${rest[1]}.${rest[2]}`) ? { kind: 'answer', answers: [] } : { kind: 'nxdomain' }; // _proto.<svc>.<ns>: an empty non-terminal
     if (rest.length === 4 && rest[0].startsWith('_') && rest[1].startsWith('_')) return this.resolveSrv(name, rest[0].slice(1), rest[1].slice(1), rest[2], rest[3], type);
     if (rest.length === 3) return this.resolveEndpointHost(name, rest[0], rest[1], rest[2], type);
     return { kind: 'nxdomain' };

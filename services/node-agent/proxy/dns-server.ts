@@ -179,6 +179,7 @@ export function parseUpstreams(text: string, exclude: string): Upstream[] {
 
 export function parseUpstreamList(text: string): Upstream[] {
   return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    if (net.isIPv6(s)) return { host: s, port: 53 }; // bare IPv6: its colons are not a port
     const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(s);
     return { host: m?.[1] ?? s, port: m?.[2] ? Number(m[2]) : 53 };
   });
