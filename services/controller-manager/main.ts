@@ -18,6 +18,8 @@ import { NamespaceController } from './namespace/controller.ts';
 import { JobController } from './job/controller.ts';
 import { CronJobController } from './cronjob/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
+import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
+import { concernsServiceLb } from './service-lb/plan.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -35,6 +37,7 @@ const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
 const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
 const endpoints = new EndpointsController(store);
+const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
   return new WorkQueue({
@@ -56,6 +59,7 @@ const queues = {
   jobs: queue('job', (k) => jobs.reconcile(k)),
   cronjobs: queue('cronjob', (k) => cronJobs.reconcile(k)),
   endpoints: queue('endpoints', (k) => endpoints.reconcile(k)),
+  serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -79,6 +83,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'services':
       await queues.endpoints.add(nsKey(obj));
+      if (concernsServiceLb(obj)) await queues.serviceLb.add(nsKey(obj));
+      break;
+    case 'nodes':
+      await queues.serviceLb.add(NODES_KEY);
       break;
     case 'jobs':
       await queues.jobs.add(nsKey(obj));
@@ -122,8 +130,14 @@ async function resync(resource: string): Promise<void> {
     case 'jobs':
       await queues.jobs.addAll((await store.list('jobs')).items.map(nsKey));
       break;
-    case 'services':
-      await queues.endpoints.addAll((await store.list('services')).items.map(nsKey));
+    case 'services': {
+      const { items } = await store.list('services');
+      await queues.endpoints.addAll(items.map(nsKey));
+      await queues.serviceLb.addAll(items.filter(concernsServiceLb).map(nsKey));
+      break;
+    }
+    case 'nodes':
+      await queues.serviceLb.add(NODES_KEY);
       break;
     case 'cronjobs':
       await queues.cronjobs.addAll((await store.list('cronjobs')).items.map(nsKey));
@@ -148,7 +162,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes'];
 const feed = new ChangeFeed({
   store,
   keys,
