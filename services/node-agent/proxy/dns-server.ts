@@ -118,6 +118,8 @@ export class ClusterDnsServer {
   }
 
   private async handle(query: Buffer): Promise<Buffer | undefined> {
+    // A response (QR bit) is never answered, so two servers cannot bounce messages forever.
+    if (query.length < 12 || (query[2] & 0x80) !== 0) return undefined;
     const local = answerQuery(this.index(), query);
     if (local) return local;
     for (const upstream of this.upstreams) {
