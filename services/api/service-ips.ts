@@ -57,13 +57,24 @@ export const nodePortClaim = (protocol: string | undefined, port: number) => `no
  * Runs before validation, so `kubectl apply` of a type change is not refused for stale values.
  */
 export function dropTypeDependentFields(svc: KubeObject, old: KubeObject): void {
-  if (!needsNodePorts(old) || needsNodePorts(svc)) return;
-  const oldPorts = new Map(((old.spec?.ports ?? []) as any[]).map((p) => [p?.name ?? '', p?.nodePort]));
-  const ports = (svc.spec?.ports ?? []) as any[];
-  if (ports.every((p) => !p?.nodePort || oldPorts.get(p?.name ?? '') === p.nodePort)) {
-    for (const p of ports) if (p && typeof p === 'object') delete p.nodePort;
+  const spec = svc.spec ?? {};
+  const type = spec.type ?? 'ClusterIP';
+  if (needsNodePorts(old) && !needsNodePorts(svc)) {
+    const oldPorts = new Map(((old.spec?.ports ?? []) as any[]).map((p) => [p?.name ?? '', p?.nodePort]));
+    const ports = (spec.ports ?? []) as any[];
+    if (ports.every((p) => !p?.nodePort || oldPorts.get(p?.name ?? '') === p.nodePort)) {
+      for (const p of ports) if (p && typeof p === 'object') delete p.nodePort;
+    }
   }
-  if ((svc.spec?.type ?? 'ClusterIP') !== 'LoadBalancer' && (old.spec?.type === 'LoadBalancer')) delete svc.spec?.healthCheckNodePort;
+  // Fields that only mean something for the old type go with it, if the request left them unchanged.
+  if (type !== 'NodePort' && type !== 'LoadBalancer' && !(spec.externalIPs ?? []).length && spec.externalTrafficPolicy === old.spec?.externalTrafficPolicy) {
+    delete spec.externalTrafficPolicy;
+  }
+  if (type !== 'LoadBalancer' && old.spec?.type === 'LoadBalancer') {
+    delete spec.healthCheckNodePort;
+    if (spec.loadBalancerClass === old.spec?.loadBalancerClass) delete spec.loadBalancerClass;
+    if (spec.allocateLoadBalancerNodePorts === old.spec?.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+  }
 }
 
 /** What the allocator chose by itself for one write: losing a race for these is retried, not refused. */

@@ -111,3 +111,15 @@ test.serial('a full node-port range is an error, not a duplicate', async (t) => 
   t.is(all.length, 20);
   t.is(new Set(all).size, 20);
 });
+
+test.serial('a LoadBalancer turned ClusterIP sheds its type-only fields', async (t) => {
+  // The node-port range is full from the test above: free one port first.
+  t.is((await cluster.api.delete(path('fill-0'))).status, 200);
+  const created = await cluster.api.post(path(), svc('lb-shed', { type: 'LoadBalancer', loadBalancerClass: 'example.com/other', externalTrafficPolicy: 'Local' }));
+  t.is(created.status, 201, JSON.stringify(created.body));
+  const res = await cluster.api.patch(path('lb-shed'), { spec: { type: 'ClusterIP' } }, 'application/strategic-merge-patch+json');
+  t.is(res.status, 200, JSON.stringify(res.body));
+  t.is(res.body.spec.loadBalancerClass, undefined);
+  t.is(res.body.spec.externalTrafficPolicy, undefined);
+  t.is(res.body.spec.ports[0].nodePort, undefined);
+});

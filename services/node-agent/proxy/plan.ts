@@ -34,6 +34,10 @@ export interface PlanOptions {
 
 const DEFAULT_AFFINITY_SECONDS = 10_800; // Kubernetes' default for sessionAffinityConfig.clientIP.timeoutSeconds
 
+/** The class Wharf's own load balancer serves (no class counts as ours), as the controller manager's. */
+export const LOAD_BALANCER_CLASS = 'wharf.io/service-lb';
+const ownLoadBalancer = (spec: any) => !spec.loadBalancerClass || spec.loadBalancerClass === LOAD_BALANCER_CLASS;
+
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 /** The ready backends of one Service port, from its Endpoints (ports matched by name, as kube-proxy does). */
@@ -75,7 +79,7 @@ export function planListeners(services: KubeObject[], endpoints: KubeObject[], o
       if (!clusterIP) continue;
       add({ host: clusterIP, port: p.port, ...common });
       if ((type === 'NodePort' || type === 'LoadBalancer') && p.nodePort) add({ host: '0.0.0.0', port: p.nodePort, ...common });
-      if (type === 'LoadBalancer') for (const host of opts.nodeAddresses) add({ host, port: p.port, ...common });
+      if (type === 'LoadBalancer' && ownLoadBalancer(spec)) for (const host of opts.nodeAddresses) add({ host, port: p.port, ...common });
     }
   }
   return [...byId.values()];
