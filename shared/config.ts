@@ -14,6 +14,8 @@ export interface ApiConfig {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /** tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets (DefaultTolerationSeconds). */
+  podEvictionTolerationSeconds: number;
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -35,6 +37,7 @@ export interface SchedulerConfig {
 export interface ControllerConfig {
   concurrency: number;
   resyncMs: number;
+  nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
 }
 
 export interface NodeAgentConfig {
@@ -127,6 +130,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       host: env.WHARF_API_HOST || '127.0.0.1',
       port: port(env, 'WHARF_API_PORT', 8080),
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
+      podEvictionTolerationSeconds: Math.ceil(duration(env, 'WHARF_POD_EVICTION_TOLERATION', 300_000) / 1000),
     },
     network: networkConfig(env),
     scheduler: {
@@ -136,6 +140,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
     controller: {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),
       resyncMs: duration(env, 'WHARF_CONTROLLER_RESYNC', 60_000),
+      nodeMonitorGraceMs: duration(env, 'WHARF_NODE_MONITOR_GRACE', 50_000),
     },
     nodeAgent: {
       nodeName,

@@ -20,6 +20,8 @@ import { CronJobController } from './cronjob/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
+import { NodeLifecycleController } from './node-lifecycle/controller.ts';
+import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -37,6 +39,7 @@ const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
 const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
 const endpoints = new EndpointsController(store);
+const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -60,6 +63,7 @@ const queues = {
   cronjobs: queue('cronjob', (k) => cronJobs.reconcile(k)),
   endpoints: queue('endpoints', (k) => endpoints.reconcile(k)),
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
+  nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -80,6 +84,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       if (owner?.kind === 'ReplicaSet') await queues.replicasets.add(`${obj.metadata.namespace}/${owner.name}`);
       if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
       await enqueueServicesOf(obj);
+      if (obj.spec?.nodeName) await queues.nodeLifecycle.add(obj.spec.nodeName);
       break;
     case 'services':
       await queues.endpoints.add(nsKey(obj));
@@ -87,6 +92,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'nodes':
       await queues.serviceLb.add(NODES_KEY);
+      await queues.nodeLifecycle.add(obj.metadata.name!);
+      break;
+    case 'leases':
+      if (obj.metadata.namespace === LEASE_NAMESPACE) await queues.nodeLifecycle.add(obj.metadata.name!);
       break;
     case 'jobs':
       await queues.jobs.add(nsKey(obj));
@@ -138,6 +147,7 @@ async function resync(resource: string): Promise<void> {
     }
     case 'nodes':
       await queues.serviceLb.add(NODES_KEY);
+      await queues.nodeLifecycle.addAll(await nodeLifecycle.resyncKeys());
       break;
     case 'cronjobs':
       await queues.cronjobs.addAll((await store.list('cronjobs')).items.map(nsKey));
@@ -162,7 +172,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases'];
 const feed = new ChangeFeed({
   store,
   keys,

@@ -2,6 +2,7 @@
 import type { KubeObject, Pod, PodTemplateSpec } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { randomSuffix } from '../../shared/store/store.ts';
+import { addDefaultTolerations } from '../../shared/api/defaults.ts';
 
 /** The pods whose controller ownerReference is this owner, from the owner index (no full scan). */
 export async function ownedPods(store: Store, owner: KubeObject): Promise<Pod[]> {
@@ -23,6 +24,8 @@ export async function ownedPods(store: Store, owner: KubeObject): Promise<Pod[]>
 /** A new pod for an owner's template, named like Kubernetes names them (owner name + random suffix). */
 export function podFromTemplate(owner: KubeObject & { spec: { template: PodTemplateSpec } }, kind: string, apiVersion: string): Pod {
   const template = structuredClone(owner.spec.template);
+  // Created in the store directly, the pod gets here what the API server's admission gives a pod.
+  addDefaultTolerations(template.spec);
   const prefix = owner.metadata.name!.length > 57 ? owner.metadata.name!.slice(0, 57) : owner.metadata.name!;
   return {
     apiVersion: 'v1',

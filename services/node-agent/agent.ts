@@ -177,7 +177,8 @@ export class NodeAgent {
       status: this.nodeStatus(),
     };
     try {
-      await this.store.create('nodes', node);
+      const created = await this.store.create('nodes', node);
+      await this.renewLease(created.metadata.uid!);
       this.log.info('node registered');
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -194,32 +195,30 @@ export class NodeAgent {
   }
 
   private async heartbeat(): Promise<void> {
-    await this.store.guaranteedUpdate<Node>('nodes', undefined, this.opts.nodeName, (cur) => {
+    const node = await this.store.guaranteedUpdate<Node>('nodes', undefined, this.opts.nodeName, (cur) => {
       cur.status = this.nodeStatus(cur.status);
       return cur;
     }, { subresource: 'status' });
-    await this.renewLease();
+    await this.renewLease(node.metadata.uid!);
   }
 
-  private async renewLease(): Promise<void> {
+  /** The node's Lease, as the kubelet keeps it: renewed every heartbeat, owned by the Node (it goes with it). */
+  private async renewLease(nodeUid: string): Promise<void> {
     const ns = 'kube-node-lease';
     const renewTime = new Date().toISOString().replace('Z', '000Z');
+    const owner = [{ apiVersion: 'v1', kind: 'Node', name: this.opts.nodeName, uid: nodeUid }];
     try {
       await this.store.guaranteedUpdate('leases', ns, this.opts.nodeName, (lease) => {
         lease.spec = { ...lease.spec, holderIdentity: this.opts.nodeName, leaseDurationSeconds: 40, renewTime };
+        if (!(lease.metadata.ownerReferences ?? []).some((r) => r.kind === 'Node' && r.uid === nodeUid)) lease.metadata.ownerReferences = owner;
         return lease;
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      const node = await this.store.get('nodes', undefined, this.opts.nodeName);
       await this.store.create('leases', {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: {
-          name: this.opts.nodeName,
-          namespace: ns,
-          ownerReferences: node ? [{ apiVersion: 'v1', kind: 'Node', name: this.opts.nodeName, uid: node.metadata.uid! }] : undefined,
-        },
+        metadata: { name: this.opts.nodeName, namespace: ns, ownerReferences: owner },
         spec: { holderIdentity: this.opts.nodeName, leaseDurationSeconds: 40, renewTime },
       }).catch((e) => {
         if (!isAlreadyExists(e)) throw e;
@@ -521,9 +520,9 @@ export class NodeAgent {
     const previousPhase = pod.status?.phase;
     await this.store.guaranteedUpdate<Pod>('pods', pod.metadata.namespace, pod.metadata.name!, (cur) => {
       if (cur.metadata.uid !== pod.metadata.uid) return null;
-      // Conditions the agent does not own (PodScheduled) are kept as they are.
-      const scheduled = (cur.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
-      cur.status = { ...status, conditions: [...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), ...(scheduled ? [scheduled] : [])] };
+      // Conditions the agent does not own (PodScheduled, DisruptionTarget) are kept as they are.
+      const foreign = (cur.status?.conditions ?? []).filter((c) => c.type === 'PodScheduled' || c.type === 'DisruptionTarget');
+      cur.status = { ...status, conditions: [...(status.conditions ?? []).filter((c) => !foreign.some((f) => f.type === c.type)), ...foreign] };
       return cur;
     }, { subresource: 'status' }).catch((err) => {
       if (!isNotFound(err)) throw err;

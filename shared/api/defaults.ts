@@ -1,6 +1,7 @@
 // Kubernetes' defaulting (SetDefaults_*) for the kinds Wharf serves: what a field means when a
 // manifest leaves it out. Idempotent: defaulting twice changes nothing.
 import type { KubeObject } from '../types.ts';
+import { loadConfig } from '../config.ts';
 
 type Json = Record<string, any>;
 
@@ -62,6 +63,24 @@ export function defaultPodSpec(spec: Json | undefined): void {
   }
 }
 
+let evictionTolerationSeconds: number | undefined;
+
+/**
+ * The DefaultTolerationSeconds admission plugin: a pod tolerates a not-ready or unreachable node
+ * for WHARF_POD_EVICTION_TOLERATION (300 s) before the taint eviction controller deletes it,
+ * unless it already says how long it tolerates that (a NoExecute toleration of the key, or of all keys).
+ */
+export function addDefaultTolerations(spec: Json | undefined, seconds?: number): void {
+  if (!spec || typeof spec !== 'object' || (spec.tolerations != null && !Array.isArray(spec.tolerations))) return;
+  seconds ??= evictionTolerationSeconds ??= loadConfig().api.podEvictionTolerationSeconds;
+  const tolerations: Json[] = spec.tolerations ?? [];
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    const covered = tolerations.some((t) => t && (!t.key || t.key === key) && (!t.effect || t.effect === 'NoExecute'));
+    if (!covered) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds });
+  }
+  spec.tolerations = tolerations;
+}
+
 function defaultTemplate(spec: Json | undefined): void {
   if (spec?.template && typeof spec.template === 'object') defaultPodSpec(spec.template.spec);
 }
@@ -71,6 +90,7 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
   switch (kind) {
     case 'Pod':
       defaultPodSpec(spec);
+      addDefaultTolerations(spec);
       break;
     case 'Deployment':
       if (!spec || typeof spec !== 'object') return;
