@@ -18,6 +18,7 @@ import { NamespaceController } from './namespace/controller.ts';
 import { JobController } from './job/controller.ts';
 import { CronJobController } from './cronjob/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
+import { DaemonSetController } from './daemonset/controller.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
@@ -34,6 +35,7 @@ const recorder = (component: string) => new EventRecorder(store, component, iden
 
 const replicaSets = new ReplicaSetController(store, recorder('replicaset-controller'));
 const deployments = new DeploymentController(store, recorder('deployment-controller'));
+const daemonSets = new DaemonSetController(store, recorder('daemonset-controller'));
 const gc = new GarbageCollector(store);
 const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
@@ -57,6 +59,7 @@ function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueu
 const queues = {
   deployments: queue('deployment', (k) => deployments.reconcile(k)),
   replicasets: queue('replicaset', (k) => replicaSets.reconcile(k)),
+  daemonsets: queue('daemonset', (k) => daemonSets.reconcile(k)),
   gc: queue('gc', (k) => gc.reconcile(k)),
   namespaces: queue('namespace', (k) => namespaces.reconcile(k)),
   jobs: queue('job', (k) => jobs.reconcile(k)),
@@ -82,6 +85,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'pods':
       if (owner?.kind === 'ReplicaSet') await queues.replicasets.add(`${obj.metadata.namespace}/${owner.name}`);
+      if (owner?.kind === 'DaemonSet') await queues.daemonsets.add(`${obj.metadata.namespace}/${owner.name}`);
       if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
       await enqueueServicesOf(obj);
       if (obj.spec?.nodeName) await queues.nodeLifecycle.add(obj.spec.nodeName);
@@ -93,9 +97,14 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
     case 'nodes':
       await queues.serviceLb.add(NODES_KEY);
       await queues.nodeLifecycle.add(obj.metadata.name!);
+      // Any node change may start or stop a daemon pod there: every DaemonSet looks again.
+      await queues.daemonsets.addAll((await store.list('daemonsets')).items.map(nsKey));
       break;
     case 'leases':
       if (obj.metadata.namespace === LEASE_NAMESPACE) await queues.nodeLifecycle.add(obj.metadata.name!);
+      break;
+    case 'daemonsets':
+      await queues.daemonsets.add(nsKey(obj));
       break;
     case 'jobs':
       await queues.jobs.add(nsKey(obj));
@@ -136,6 +145,9 @@ async function resync(resource: string): Promise<void> {
     case 'replicasets':
       await queues.replicasets.addAll((await store.list('replicasets')).items.map(nsKey));
       break;
+    case 'daemonsets':
+      await queues.daemonsets.addAll((await store.list('daemonsets')).items.map(nsKey));
+      break;
     case 'jobs':
       await queues.jobs.addAll((await store.list('jobs')).items.map(nsKey));
       break;
@@ -172,7 +184,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'daemonsets'];
 const feed = new ChangeFeed({
   store,
   keys,

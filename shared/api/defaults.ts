@@ -111,6 +111,18 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
       spec.replicas ??= 1;
       defaultTemplate(spec);
       break;
+    case 'DaemonSet':
+      if (!spec || typeof spec !== 'object') return;
+      spec.updateStrategy ??= {};
+      spec.updateStrategy.type ??= 'RollingUpdate';
+      if (spec.updateStrategy.type === 'RollingUpdate') {
+        spec.updateStrategy.rollingUpdate ??= {};
+        spec.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
+        spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
+      }
+      spec.revisionHistoryLimit ??= 10;
+      defaultTemplate(spec);
+      break;
     case 'Job':
       if (!spec || typeof spec !== 'object') return;
       if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;

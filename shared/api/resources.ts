@@ -43,6 +43,7 @@ export const RESOURCES: ResourceInfo[] = [
   resource({ plural: 'secrets', kind: 'Secret' }),
   resource({ group: 'apps', plural: 'deployments', kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
   resource({ group: 'apps', plural: 'replicasets', kind: 'ReplicaSet', shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
+  resource({ group: 'apps', plural: 'daemonsets', kind: 'DaemonSet', shortNames: ['ds'], categories: ['all'], subresources: ['status'] }),
   resource({ group: 'batch', plural: 'jobs', kind: 'Job', categories: ['all'], subresources: ['status'] }),
   resource({ group: 'batch', plural: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ['all'], subresources: ['status'] }),
   resource({ group: 'coordination.k8s.io', plural: 'leases', kind: 'Lease' }),

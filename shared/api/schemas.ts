@@ -123,6 +123,10 @@ const SCHEMAS: Record<string, Schema> = {
     minReadySeconds: int(0), revisionHistoryLimit: int(0), paused: bool, progressDeadlineSeconds: int(0),
   }, ['selector', 'template'])),
   ReplicaSet: topLevel(obj({ replicas: int(0), minReadySeconds: int(0), selector: labelSelector, template: templateSpec }, ['selector'])),
+  DaemonSet: topLevel(obj({
+    selector: labelSelector, template: templateSpec, minReadySeconds: int(0), revisionHistoryLimit: int(0),
+    updateStrategy: obj({ type: enumOf('RollingUpdate', 'OnDelete'), rollingUpdate: obj({ maxUnavailable: intOrString, maxSurge: intOrString }) }),
+  }, ['selector', 'template'])),
   Job: topLevel(jobSpec),
   CronJob: topLevel(obj({
     schedule: str, timeZone: str, startingDeadlineSeconds: int(0), concurrencyPolicy: enumOf('Allow', 'Forbid', 'Replace'),

@@ -316,6 +316,19 @@ function deploymentErrors(spec: any): StatusCause[] {
   return out;
 }
 
+function daemonSetErrors(spec: any): StatusCause[] {
+  const out: StatusCause[] = [...selectorErrors('spec.selector', spec.selector), ...templateErrors('spec', spec, ['Always'])];
+  const strategy = spec.updateStrategy ?? {};
+  if (strategy.type === 'OnDelete' && strategy.rollingUpdate) out.push(forbidden('spec.updateStrategy.rollingUpdate', 'may not be specified when strategy `type` is \'OnDelete\''));
+  if ((strategy.type ?? 'RollingUpdate') === 'RollingUpdate' && strategy.rollingUpdate) {
+    const surge = intOrPercent('spec.updateStrategy.rollingUpdate.maxSurge', strategy.rollingUpdate.maxSurge);
+    const unavailable = intOrPercent('spec.updateStrategy.rollingUpdate.maxUnavailable', strategy.rollingUpdate.maxUnavailable);
+    out.push(...surge.causes, ...unavailable.causes);
+    if (surge.zero && unavailable.zero) out.push(invalid('spec.updateStrategy.rollingUpdate.maxUnavailable', strategy.rollingUpdate.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+  }
+  return out;
+}
+
 function jobErrors(field: string, spec: any): StatusCause[] {
   const out = templateErrors(field, spec, ['OnFailure', 'Never']);
   if (spec?.template?.spec && spec.template.spec.restartPolicy === undefined) out.push(required(`${field}.template.spec.restartPolicy`, 'valid values: "OnFailure", "Never"'));
@@ -467,7 +480,7 @@ function updateErrors(kind: string, obj: any, old: any): StatusCause[] {
   if (old.metadata?.name !== obj.metadata?.name) out.push(invalid('metadata.name', obj.metadata?.name, 'field is immutable'));
   if ((old.metadata?.namespace ?? '') !== (obj.metadata?.namespace ?? '')) out.push(invalid('metadata.namespace', obj.metadata?.namespace, 'field is immutable'));
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if ((kind === 'Deployment' || kind === 'ReplicaSet') && old.spec?.selector && !same(old.spec.selector, obj.spec?.selector)) {
+  if ((kind === 'Deployment' || kind === 'ReplicaSet' || kind === 'DaemonSet') && old.spec?.selector && !same(old.spec.selector, obj.spec?.selector)) {
     out.push(invalid('spec.selector', obj.spec?.selector, 'field is immutable'));
   }
   if (kind === 'Job' && old.spec?.template && !same(old.spec.template, obj.spec?.template)) out.push(invalid('spec.template', '', 'field is immutable'));
@@ -516,6 +529,9 @@ export function validateObject(kind: string, obj: KubeObject, opts: { isUpdate?:
       break;
     case 'ReplicaSet':
       causes.push(...selectorErrors('spec.selector', spec?.selector), ...templateErrors('spec', spec ?? {}, ['Always']));
+      break;
+    case 'DaemonSet':
+      causes.push(...daemonSetErrors(spec ?? {}));
       break;
     case 'Job':
       if (spec?.selector && spec.manualSelector) causes.push(...selectorErrors('spec.selector', spec.selector));

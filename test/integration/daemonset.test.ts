@@ -1,0 +1,95 @@
+// DaemonSets: one pod per matching node, bound by the scheduler through the metadata.name node
+// affinity the controller sets; node labels, new nodes and template changes are followed, and
+// deleting the DaemonSet removes its pods through their ownerReference.
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { startCluster, eventually, freePort, type Cluster } from '../helpers/cluster.ts';
+
+const suffix = randomBytes(3).toString('hex');
+const nodeName = (n: string) => `ds-${n}-${suffix}`;
+const agentEnv = (n: string) => ({ WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: nodeName(n) });
+let cluster: Cluster;
+
+test.before(async () => {
+  cluster = await startCluster({ agents: ['a', 'b', 'c'].map(agentEnv) });
+  await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.length === 3, { timeoutMs: 20_000, message: 'three simulated nodes' });
+});
+
+test.after.always(async (t) => {
+  if (process.env.WHARF_TEST_DEBUG) t.log(cluster?.dumpLogs());
+  await cluster?.stop();
+});
+
+const DS = '/apis/apps/v1/namespaces/default/daemonsets';
+
+function daemonSet(name: string, nodeSelector?: Record<string, string>, image = 'busybox:1') {
+  return {
+    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { nodeSelector, containers: [{ name: 'c', image, command: ['sleep', '3600'] }] } },
+    },
+  };
+}
+
+async function podsOf(name: string): Promise<any[]> {
+  const res = await cluster.api.get(`/api/v1/namespaces/default/pods?labelSelector=app%3D${name}`);
+  return (res.body.items ?? []).filter((p: any) => !p.metadata.deletionTimestamp);
+}
+
+/** Waits until the DaemonSet's live pods are bound exactly one per given node, and returns them. */
+async function onePerNode(name: string, nodes: string[], check: (p: any) => boolean = () => true, timeoutMs = 30_000): Promise<any[]> {
+  const want = nodes.map(nodeName).sort();
+  return eventually(async () => {
+    const pods = await podsOf(name);
+    const bound = pods.map((p) => p.spec.nodeName).sort();
+    return JSON.stringify(bound) === JSON.stringify(want) && pods.every(check) ? pods : undefined;
+  }, { timeoutMs, message: `${name}: one pod on each of ${want}` });
+}
+
+test.serial('one pod per node, pinned with matchFields, status counts them', async (t) => {
+  t.is((await cluster.api.post(DS, daemonSet('everywhere'))).status, 201);
+  const pods = await onePerNode('everywhere', ['a', 'b', 'c']);
+  for (const p of pods) {
+    t.deepEqual(p.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values, [p.spec.nodeName]);
+    t.is(p.metadata.ownerReferences[0].kind, 'DaemonSet');
+    t.truthy(p.metadata.labels['controller-revision-hash']);
+  }
+  const ds = await eventually(async () => {
+    const d = (await cluster.api.get(`${DS}/everywhere`)).body;
+    return d.status?.desiredNumberScheduled === 3 && d.status?.numberReady === 3 && d.status?.updatedNumberScheduled === 3 ? d : undefined;
+  }, { timeoutMs: 30_000, message: 'status 3 ready' });
+  t.is(ds.status.numberMisscheduled, 0);
+  t.is(ds.spec.updateStrategy.rollingUpdate.maxUnavailable, 1);
+});
+
+test.serial('a template change rolls every pod', async (t) => {
+  const before = new Set((await podsOf('everywhere')).map((p) => p.metadata.uid));
+  const res = await cluster.api.patch(`${DS}/everywhere`, { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2', command: ['sleep', '3600'] }] } } } });
+  t.is(res.status, 200);
+  const pods = await onePerNode('everywhere', ['a', 'b', 'c'], (p) => p.spec.containers[0].image === 'busybox:2' && !before.has(p.metadata.uid), 60_000);
+  t.is(pods.length, 3);
+});
+
+test.serial('a nodeSelector limits the pods; labelling a node adds one there', async (t) => {
+  await cluster.api.patch(`/api/v1/nodes/${nodeName('a')}`, { metadata: { labels: { role: 'edge' } } });
+  t.is((await cluster.api.post(DS, daemonSet('edge', { role: 'edge' }))).status, 201);
+  await onePerNode('edge', ['a']);
+  await cluster.api.patch(`/api/v1/nodes/${nodeName('b')}`, { metadata: { labels: { role: 'edge' } } });
+  await onePerNode('edge', ['a', 'b']);
+  await cluster.api.patch(`/api/v1/nodes/${nodeName('a')}`, { metadata: { labels: { role: null } } });
+  await onePerNode('edge', ['b']);
+  t.pass();
+});
+
+test.serial('a new node gets a pod', async (t) => {
+  cluster.start('node-agent', { WHARF_AGENT_PORT: String(await freePort()), ...agentEnv('d') }, 'node-agent-d');
+  await onePerNode('everywhere', ['a', 'b', 'c', 'd'], () => true, 40_000);
+  t.pass();
+});
+
+test.serial('deleting the DaemonSet removes its pods', async (t) => {
+  t.is((await cluster.api.delete(`${DS}/everywhere`)).status, 200);
+  await eventually(async () => (await podsOf('everywhere')).length === 0, { timeoutMs: 30_000, message: 'pods gone' });
+  t.pass();
+});
