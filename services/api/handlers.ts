@@ -1,15 +1,19 @@
 // The verbs of the Kubernetes API over the store: get, list, watch, create, update, patch,
 // delete, deletecollection, and the status and scale subresources.
 import type { Request, Response } from 'express';
-import type { KubeObject } from '../../shared/types.ts';
+import type { KubeObject, Pod } from '../../shared/types.ts';
+import { evictionVerdict, pdbSelects } from '../controller-manager/disruption/plan.ts';
 import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
 import type { Store } from '../../shared/store/store.ts';
 import {
   BadRequestError,
   ConflictError,
   InvalidError,
+  ForbiddenError,
+  InternalError,
   MethodNotAllowedError,
   NotFoundError,
+  TooManyRequestsError,
   isConflict,
 } from '../../shared/errors.ts';
 import { parseFieldSelector, parseLabelSelector, matchesFields, matchesRequirements, formatSelector } from '../../shared/api/selectors.ts';
@@ -309,7 +313,11 @@ async function statusSubresource(ctx: HandlerContext, req: Request, res: Respons
   }
 }
 
-/** policy/v1 Eviction: a pod deletion that asks first (disruption budgets come with issue 6). */
+/**
+ * policy/v1 Eviction: a pod deletion that asks the pod's disruption budget first. A budget with no
+ * disruption left answers 429 (kubectl drain retries); one that allows it gives one up by a
+ * compare-and-set on its resourceVersion before the pod is deleted (Kubernetes' eviction REST).
+ */
 async function evict(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const body = decodeBody(req.body as Buffer, req.headers['content-type']) as any;
   if (!body || typeof body !== 'object' || (body.kind && body.kind !== 'Eviction')) throw new BadRequestError('the body of an eviction must be a policy/v1 Eviction');
@@ -317,12 +325,40 @@ async function evict(ctx: HandlerContext, req: Request, res: Response, path: Res
     throw new BadRequestError(`name in URL does not match name in Eviction object`);
   }
   const options = body.deleteOptions ?? {};
+  const dryRun = isDryRun(req) || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
+  await spendDisruption(ctx, path.namespace!, path.name!, dryRun);
   await ctx.store.delete('pods', path.namespace, path.name!, {
     gracePeriodSeconds: options.gracePeriodSeconds,
     preconditions: options.preconditions,
-    dryRun: isDryRun(req) || (Array.isArray(options.dryRun) && options.dryRun.includes('All')),
+    dryRun,
   });
   sendObject(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+async function spendDisruption(ctx: HandlerContext, namespace: string, name: string, dryRun: boolean): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const pod = (await ctx.store.mustGet('pods', namespace, name)) as Pod;
+    if (pod.metadata.deletionTimestamp) return; // already going: deleting again only shortens nothing
+    const pdbs = (await ctx.store.list('poddisruptionbudgets', namespace)).items.filter((pdb) => pdbSelects(pdb, pod));
+    if (!pdbs.length) return;
+    if (pdbs.length > 1) throw new InternalError('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    const pdb = pdbs[0];
+    const verdict = evictionVerdict(pdb, pod);
+    if (!verdict.allow) {
+      const details = verdict.cause ? { causes: [{ reason: verdict.cause.reason, message: verdict.cause.message, field: '' }] } : undefined;
+      if (verdict.code === 429) throw new TooManyRequestsError(verdict.message, details);
+      throw new ForbiddenError(verdict.message);
+    }
+    if (!verdict.decrement || dryRun) return;
+    const status = pdb.status ?? {};
+    const next = { ...pdb, status: { ...status, disruptionsAllowed: status.disruptionsAllowed - 1, disruptedPods: { ...status.disruptedPods, [name]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } } };
+    try {
+      await ctx.store.update('poddisruptionbudgets', next, { subresource: 'status' }); // conditional: next carries the read resourceVersion
+      return;
+    } catch (err) {
+      if (!isConflict(err) || attempt >= 5) throw err;
+    }
+  }
 }
 
 function scaleOf(r: ResourceInfo, obj: KubeObject): KubeObject {

@@ -265,6 +265,13 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Containers', priority: 1, description: 'Names of each container in the template.', cell: (c) => (c.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map((x: any) => x.name).join(',') },
     { name: 'Images', priority: 1, description: 'Images referenced by each container in the template.', cell: (c) => (c.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map((x: any) => x.image).join(',') },
   ],
+  PodDisruptionBudget: [
+    NAME,
+    { name: 'Min Available', description: 'The minimum number of pods that must be available.', cell: (p) => (p.spec?.minAvailable != null ? String(p.spec.minAvailable) : 'N/A') },
+    { name: 'Max Unavailable', description: 'The maximum number of pods that may be unavailable.', cell: (p) => (p.spec?.maxUnavailable != null ? String(p.spec.maxUnavailable) : 'N/A') },
+    { name: 'Allowed Disruptions', type: 'integer', description: 'Calculated number of pods that may be disrupted at this time.', cell: (p) => p.status?.disruptionsAllowed ?? 0 },
+    AGE,
+  ],
   Lease: [NAME, { name: 'Holder', description: 'The holder of the lease.', cell: (l) => l.spec?.holderIdentity ?? '' }, AGE],
 };
 

@@ -22,6 +22,7 @@ import { DaemonSetController } from './daemonset/controller.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
+import { DisruptionController } from './disruption/controller.ts';
 import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
 
 const config = loadConfig();
@@ -42,6 +43,7 @@ const jobs = new JobController(store, recorder('job-controller'));
 const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
 const endpoints = new EndpointsController(store);
 const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
+const disruption = new DisruptionController(store);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -67,6 +69,7 @@ const queues = {
   endpoints: queue('endpoints', (k) => endpoints.reconcile(k)),
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
   nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
+  disruption: queue('disruption', (k) => disruption.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -89,6 +92,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
       await enqueueServicesOf(obj);
       if (obj.spec?.nodeName) await queues.nodeLifecycle.add(obj.spec.nodeName);
+      await queues.disruption.addAll(await disruption.budgetsOf(obj));
+      break;
+    case 'poddisruptionbudgets':
+      await queues.disruption.add(nsKey(obj));
       break;
     case 'services':
       await queues.endpoints.add(nsKey(obj));
@@ -161,6 +168,9 @@ async function resync(resource: string): Promise<void> {
       await queues.serviceLb.add(NODES_KEY);
       await queues.nodeLifecycle.addAll(await nodeLifecycle.resyncKeys());
       break;
+    case 'poddisruptionbudgets':
+      await queues.disruption.addAll((await store.list('poddisruptionbudgets')).items.map(nsKey));
+      break;
     case 'cronjobs':
       await queues.cronjobs.addAll((await store.list('cronjobs')).items.map(nsKey));
       break;
@@ -184,7 +194,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'daemonsets'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets'];
 const feed = new ChangeFeed({
   store,
   keys,

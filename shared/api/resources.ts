@@ -47,6 +47,7 @@ export const RESOURCES: ResourceInfo[] = [
   resource({ group: 'batch', plural: 'jobs', kind: 'Job', categories: ['all'], subresources: ['status'] }),
   resource({ group: 'batch', plural: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ['all'], subresources: ['status'] }),
   resource({ group: 'coordination.k8s.io', plural: 'leases', kind: 'Lease' }),
+  resource({ group: 'policy', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'] }),
 ];
 
 export function apiVersionOf(r: ResourceInfo): string {

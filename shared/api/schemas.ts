@@ -150,6 +150,7 @@ const SCHEMAS: Record<string, Schema> = {
     firstTimestamp: { type: ['string', 'null'] }, lastTimestamp: { type: ['string', 'null'] }, count: int(), type: str,
     eventTime: { type: ['string', 'null'] }, series: open, action: str, related: open, reportingComponent: str, reportingInstance: str,
   }),
+  PodDisruptionBudget: topLevel(obj({ minAvailable: intOrString, maxUnavailable: intOrString, selector: labelSelector, unhealthyPodEvictionPolicy: enumOf('IfHealthyBudget', 'AlwaysAllow') })),
   Lease: topLevel(obj({ holderIdentity: str, leaseDurationSeconds: int(), acquireTime: str, renewTime: str, leaseTransitions: int(), strategy: str, preferredHolder: str })),
 };
 

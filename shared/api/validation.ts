@@ -502,6 +502,25 @@ function updateErrors(kind: string, obj: any, old: any): StatusCause[] {
   return out;
 }
 
+/** policy/v1 PodDisruptionBudget: one of minAvailable or maxUnavailable, each a non-negative int or a percent up to 100%. */
+function pdbErrors(spec: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  const has = (v: unknown) => v !== undefined && v !== null;
+  if (has(spec.minAvailable) && has(spec.maxUnavailable)) out.push(invalid('spec.minAvailable', spec.minAvailable, 'minAvailable and maxUnavailable cannot be both set'));
+  if (!has(spec.minAvailable) && !has(spec.maxUnavailable)) out.push(required('spec.minAvailable', 'one of minAvailable or maxUnavailable must be set'));
+  for (const key of ['minAvailable', 'maxUnavailable']) {
+    const v = spec[key];
+    if (typeof v === 'number' && v < 0) out.push(invalid(`spec.${key}`, v, 'must be greater than or equal to 0'));
+    if (typeof v === 'string') {
+      const m = /^([0-9]+)%$/.exec(v);
+      if (!m) out.push(invalid(`spec.${key}`, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"));
+      else if (Number(m[1]) > 100) out.push(invalid(`spec.${key}`, v, 'must not be greater than 100%'));
+    }
+  }
+  if (spec.selector) out.push(...labelErrors('spec.selector.matchLabels', spec.selector.matchLabels));
+  return out;
+}
+
 // ---- entry point -----------------------------------------------------------------------
 
 export function validateObject(kind: string, obj: KubeObject, opts: { isUpdate?: boolean; old?: KubeObject } = {}): ValidationResult {
@@ -545,6 +564,9 @@ export function validateObject(kind: string, obj: KubeObject, opts: { isUpdate?:
         causes.push(invalid('spec.schedule', spec?.schedule, 'unparseable schedule'));
       }
       causes.push(...jobErrors('spec.jobTemplate.spec', spec?.jobTemplate?.spec));
+      break;
+    case 'PodDisruptionBudget':
+      causes.push(...pdbErrors(spec ?? {}));
       break;
     case 'Service':
       causes.push(...serviceErrors(spec ?? {}, opts.isUpdate ? opts.old : undefined));

@@ -77,7 +77,7 @@ export class InsufficientCapacityError extends Error {
 const STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'services', 'namespaces', 'deployments', 'replicasets', 'jobs', 'cronjobs']);
 
 // Kinds whose spec changes are counted in metadata.generation (Kubernetes sets none on the rest).
-const GENERATION = new Set(['deployments', 'replicasets', 'jobs', 'cronjobs']);
+const GENERATION = new Set(['deployments', 'replicasets', 'jobs', 'cronjobs', 'poddisruptionbudgets']);
 
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
