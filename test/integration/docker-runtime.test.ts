@@ -107,7 +107,8 @@ test.serial('describeNode reports the engine and a node address', async (t) => {
 });
 
 test.serial('containers of a pod share localhost; the pod IP and hostPorts are reachable from the host', async (t) => {
-  const hostPort = 20000 + Math.floor(Math.random() * 20000);
+  // Below the ephemeral range (32768+), where outgoing connections of parallel tests take ports.
+  const hostPort = await freeListenPort(20000, 29999);
   const web = app('web', ['sh', '-c', 'mkdir -p /www && echo hello-wharf > /www/index.html && exec httpd -f -p 8080 -h /www']);
   const client = app('client', [
     'sh',
@@ -299,3 +300,16 @@ test.serial('watch reports the pod uid when a container is killed', async (t) =>
     stop();
   }
 });
+
+async function freeListenPort(from: number, to: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  for (let i = 0; i < 50; i++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer().once('error', () => resolve(false));
+      server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port in ${from}-${to}`);
+}

@@ -109,7 +109,8 @@ export class DeploymentController {
         // A name taken by a ReplicaSet with another template: hash again with a new collisionCount.
         const other = await this.store.get<ReplicaSet>('replicasets', d.metadata.namespace, rs.metadata.name!);
         if (other && deepEqual(stripHash(other.spec.template), wanted) && other.metadata.ownerReferences?.some((o) => o.uid === d.metadata.uid)) {
-          return { newRS: other, created: false };
+          // Created by an earlier attempt that may have died before recording the revision.
+          return { newRS: await this.syncAnnotations(d, other, Math.max(revisionOf(other), maxRevision)), created: false };
         }
         collisionCount++;
         await this.store.guaranteedUpdate<Deployment>('deployments', d.metadata.namespace, d.metadata.name!, (cur) => {
