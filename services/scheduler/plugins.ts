@@ -1,13 +1,15 @@
 // Scheduling as small pure plugins over a snapshot, as kube-scheduler's framework: each filter
 // says whether a pod fits a node (and why not), each scorer ranks the nodes that fit.
-import type { Node, Pod, Taint, Toleration } from '../../shared/types.ts';
+import type { LabelSelector, Node, Pod, Taint, Toleration } from '../../shared/types.ts';
 import { podRequests } from '../../shared/api/podutil.ts';
-import { matchesRequirements, type LabelRequirement } from '../../shared/api/selectors.ts';
+import { matchesRequirements, selectorMatches, selectorRequirements, type LabelRequirement } from '../../shared/api/selectors.ts';
 
 export interface NodeInfo {
   node: Node;
   allocatable: { cpuMillis: number; memoryBytes: number; pods: number };
   used: { cpuMillis: number; memoryBytes: number; pods: number };
+  /** Pods bound to the node that are not terminal, when the snapshot has read them (inter-pod plugins need them). */
+  pods?: Pod[];
 }
 
 export type FilterResult = { fits: true } | { fits: false; reason: string; reasons: string[] };
@@ -18,14 +20,20 @@ function unfit(...reasons: string[]): FilterResult {
 
 export interface FilterPlugin {
   name: string;
-  filter(pod: Pod, info: NodeInfo): FilterResult;
+  /** Computed once per scheduling cycle over every node; what it returns is handed to filter as `state`. */
+  preFilter?(pod: Pod, nodes: NodeInfo[]): unknown;
+  filter(pod: Pod, info: NodeInfo, state?: any): FilterResult;
 }
 
 export interface ScorePlugin {
   name: string;
   weight: number;
-  /** 0..100, higher is better. */
-  score(pod: Pod, info: NodeInfo): number;
+  /** Computed once per cycle over all nodes and the feasible ones; handed to score as `state`. */
+  preScore?(pod: Pod, nodes: NodeInfo[], feasible: NodeInfo[]): unknown;
+  /** 0..100 after normalize (or directly, without one), higher is better. */
+  score(pod: Pod, info: NodeInfo, state?: any): number;
+  /** Maps the raw scores of the feasible nodes onto 0..100 (kube-scheduler's NormalizeScore). */
+  normalize?(scores: number[]): number[];
 }
 
 const FITS: FilterResult = { fits: true };
@@ -71,7 +79,7 @@ export const taintToleration: FilterPlugin = {
   },
 };
 
-function nodeSelectorTermMatches(term: any, labels: Record<string, string> | undefined, nodeName: string): boolean {
+export function nodeSelectorTermMatches(term: any, labels: Record<string, string> | undefined, nodeName: string): boolean {
   // An empty term selects no node (Kubernetes' NodeSelectorTerm semantics).
   if (!(term.matchExpressions ?? []).length && !(term.matchFields ?? []).length) return false;
   const reqs: LabelRequirement[] = [];
@@ -154,8 +162,168 @@ export const taintPreference: ScorePlugin = {
   },
 };
 
-export const DEFAULT_FILTERS: FilterPlugin[] = [nodeName, nodeUnschedulable, nodeReady, taintToleration, nodeAffinity, nodeResourcesFit];
-export const DEFAULT_SCORERS: ScorePlugin[] = [leastAllocated, taintPreference];
+/** NodeAffinity scoring: the summed weights of the preferred terms a node matches, scaled so the best node gets 100. */
+export const nodeAffinityPreference: ScorePlugin = {
+  name: 'NodeAffinity',
+  weight: 2,
+  score(pod, { node }) {
+    let sum = 0;
+    for (const p of pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
+      if (p.weight && nodeSelectorTermMatches(p.preference ?? {}, node.metadata.labels, node.metadata.name!)) sum += p.weight;
+    }
+    return sum;
+  },
+  normalize: scaleToMax,
+};
+
+/** kube-scheduler's DefaultNormalizeScore: the highest raw score becomes 100, the others in proportion. */
+function scaleToMax(scores: number[]): number[] {
+  const max = Math.max(0, ...scores);
+  return scores.map((s) => (max > 0 ? (s * 100) / max : 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inter-pod affinity and anti-affinity (kube-scheduler's InterPodAffinity), over any topology key
+// ---------------------------------------------------------------------------------------------
+
+interface PodAffinityTerm {
+  labelSelector?: LabelSelector | null;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector | null;
+  topologyKey: string;
+}
+
+/** Whether a term of `owner` selects `other`: its namespaces (the owner's own by default) and its label selector. */
+export function termMatches(term: PodAffinityTerm, owner: Pod, other: Pod): boolean {
+  // A nil selector selects no pod; an empty one selects all (Kubernetes' LabelSelectorAsSelector).
+  if (!term.labelSelector) return false;
+  const namespaces = term.namespaces ?? [];
+  // An empty namespaceSelector ({}) means every namespace; a non-empty one is not supported (namespace labels are not in the snapshot).
+  const allNamespaces = !!term.namespaceSelector && !selectorRequirements(term.namespaceSelector).length;
+  if (!allNamespaces && !(namespaces.length ? namespaces : [owner.metadata.namespace]).includes(other.metadata.namespace)) return false;
+  return selectorMatches(term.labelSelector, other.metadata.labels ?? {});
+}
+
+const requiredTerms = (pod: Pod, kind: 'podAffinity' | 'podAntiAffinity'): PodAffinityTerm[] =>
+  pod.spec.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+const preferredTerms = (pod: Pod, kind: 'podAffinity' | 'podAntiAffinity'): { weight: number; podAffinityTerm: PodAffinityTerm }[] =>
+  pod.spec.affinity?.[kind]?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+
+/** "key=value" of a topology domain. */
+const domain = (key: string, value: string) => `${key}\u0000${value}`;
+const nodeDomain = (info: NodeInfo, key: string): string | undefined => {
+  const v = info.node.metadata.labels?.[key];
+  return v === undefined ? undefined : domain(key, v);
+};
+const samePod = (a: Pod, b: Pod) => a.metadata.namespace === b.metadata.namespace && a.metadata.name === b.metadata.name;
+
+interface InterPodState {
+  /** Per required affinity term of the incoming pod: the domains holding a pod it selects. */
+  affinity: Set<string>[];
+  /** No existing pod matches any affinity term, and the pod matches its own terms: the first of a group may go anywhere. */
+  affinityBootstrap: boolean;
+  /** Per required anti-affinity term of the incoming pod: the domains holding a pod it selects. */
+  antiAffinity: Set<string>[];
+  /** Domains where an existing pod's required anti-affinity selects the incoming pod (symmetry). */
+  existingAntiAffinity: Set<string>;
+}
+
+export const interPodAffinity: FilterPlugin = {
+  name: 'InterPodAffinity',
+  preFilter(pod, nodes): InterPodState {
+    const aff = requiredTerms(pod, 'podAffinity');
+    const anti = requiredTerms(pod, 'podAntiAffinity');
+    const state: InterPodState = { affinity: aff.map(() => new Set()), affinityBootstrap: false, antiAffinity: anti.map(() => new Set()), existingAntiAffinity: new Set() };
+    let anyAffinityMatch = false;
+    for (const info of nodes) {
+      for (const other of info.pods ?? []) {
+        if (samePod(other, pod)) continue;
+        aff.forEach((term, i) => {
+          const d = nodeDomain(info, term.topologyKey);
+          if (termMatches(term, pod, other)) {
+            anyAffinityMatch = true;
+            if (d) state.affinity[i].add(d);
+          }
+        });
+        anti.forEach((term, i) => {
+          const d = nodeDomain(info, term.topologyKey);
+          if (d && termMatches(term, pod, other)) state.antiAffinity[i].add(d);
+        });
+        for (const term of requiredTerms(other, 'podAntiAffinity')) {
+          const d = nodeDomain(info, term.topologyKey);
+          if (d && termMatches(term, other, pod)) state.existingAntiAffinity.add(d);
+        }
+      }
+    }
+    state.affinityBootstrap = aff.length > 0 && !anyAffinityMatch && aff.every((term) => termMatches(term, pod, pod));
+    return state;
+  },
+  filter(pod, info, state?: InterPodState) {
+    state ??= this.preFilter!(pod, [info]) as InterPodState;
+    for (const d of state.existingAntiAffinity) {
+      const [key, value] = d.split('\u0000');
+      if (info.node.metadata.labels?.[key] === value) return unfit("node(s) didn't satisfy existing pods anti-affinity rules");
+    }
+    const anti = requiredTerms(pod, 'podAntiAffinity');
+    for (let i = 0; i < anti.length; i++) {
+      const d = nodeDomain(info, anti[i].topologyKey);
+      if (d && state.antiAffinity[i].has(d)) return unfit("node(s) didn't match pod anti-affinity rules");
+    }
+    const aff = requiredTerms(pod, 'podAffinity');
+    for (let i = 0; i < aff.length; i++) {
+      const d = nodeDomain(info, aff[i].topologyKey);
+      if (!d || !(state.affinityBootstrap || state.affinity[i].has(d))) return unfit("node(s) didn't match pod affinity rules");
+    }
+    return FITS;
+  },
+};
+
+/** Preferred inter-pod (anti-)affinity of the incoming pod and, symmetrically, of the pods already placed. */
+export const interPodAffinityPreference: ScorePlugin = {
+  name: 'InterPodAffinity',
+  weight: 2,
+  preScore(pod, nodes): Map<string, number> {
+    const byDomain = new Map<string, number>();
+    const add = (info: NodeInfo, key: string, w: number) => {
+      const d = nodeDomain(info, key);
+      if (d) byDomain.set(d, (byDomain.get(d) ?? 0) + w);
+    };
+    const aff = preferredTerms(pod, 'podAffinity');
+    const anti = preferredTerms(pod, 'podAntiAffinity');
+    for (const info of nodes) {
+      for (const other of info.pods ?? []) {
+        if (samePod(other, pod)) continue;
+        for (const t of aff) if (termMatches(t.podAffinityTerm, pod, other)) add(info, t.podAffinityTerm.topologyKey, t.weight);
+        for (const t of anti) if (termMatches(t.podAffinityTerm, pod, other)) add(info, t.podAffinityTerm.topologyKey, -t.weight);
+        // Existing pods' terms that select the incoming pod count too; their required affinity with weight 1 (hardPodAffinityWeight).
+        for (const t of requiredTerms(other, 'podAffinity')) if (termMatches(t, other, pod)) add(info, t.topologyKey, 1);
+        for (const t of preferredTerms(other, 'podAffinity')) if (termMatches(t.podAffinityTerm, other, pod)) add(info, t.podAffinityTerm.topologyKey, t.weight);
+        for (const t of preferredTerms(other, 'podAntiAffinity')) if (termMatches(t.podAffinityTerm, other, pod)) add(info, t.podAffinityTerm.topologyKey, -t.weight);
+      }
+    }
+    return byDomain;
+  },
+  score(pod, info, byDomain?: Map<string, number>) {
+    let sum = 0;
+    for (const [d, w] of byDomain ?? []) {
+      const [key, value] = d.split('\u0000');
+      if (info.node.metadata.labels?.[key] === value) sum += w;
+    }
+    return sum;
+  },
+  normalize: minMax,
+};
+
+/** Scores spread over 0..100 from the lowest to the highest; all equal gives 0 (as InterPodAffinity's NormalizeScore). */
+function minMax(scores: number[]): number[] {
+  if (!scores.length) return scores;
+  const min = Math.min(...scores);
+  const max = Math.max(...scores);
+  return scores.map((s) => (max > min ? ((s - min) * 100) / (max - min) : 0));
+}
+
+export const DEFAULT_FILTERS: FilterPlugin[] = [nodeName, nodeUnschedulable, nodeReady, taintToleration, nodeAffinity, nodeResourcesFit, interPodAffinity];
+export const DEFAULT_SCORERS: ScorePlugin[] = [leastAllocated, taintPreference, nodeAffinityPreference, interPodAffinityPreference];
 
 export interface ScheduleDecision {
   /** Feasible nodes, best first. */
@@ -167,11 +335,12 @@ export interface ScheduleDecision {
 
 export function decide(pod: Pod, nodes: NodeInfo[], filters = DEFAULT_FILTERS, scorers = DEFAULT_SCORERS, random = Math.random): ScheduleDecision {
   const reasons = new Map<string, number>();
-  const scored: { name: string; score: number; tie: number }[] = [];
+  const states = filters.map((f) => f.preFilter?.(pod, nodes));
+  const feasible: NodeInfo[] = [];
   for (const info of nodes) {
     let failed: string[] | undefined;
-    for (const f of filters) {
-      const r = f.filter(pod, info);
+    for (let i = 0; i < filters.length; i++) {
+      const r = filters[i].filter(pod, info, states[i]);
       if (!r.fits) {
         failed = r.reasons;
         break;
@@ -181,9 +350,16 @@ export function decide(pod: Pod, nodes: NodeInfo[], filters = DEFAULT_FILTERS, s
       for (const reason of failed) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       continue;
     }
-    const score = scorers.reduce((s, p) => s + p.weight * p.score(pod, info), 0);
-    scored.push({ name: info.node.metadata.name!, score, tie: random() });
+    feasible.push(info);
   }
+  const totals = feasible.map(() => 0);
+  for (const p of scorers) {
+    const state = p.preScore?.(pod, nodes, feasible);
+    const raw = feasible.map((info) => p.score(pod, info, state));
+    const scores = p.normalize ? p.normalize(raw) : raw;
+    scores.forEach((s, i) => (totals[i] += p.weight * s));
+  }
+  const scored = feasible.map((info, i) => ({ name: info.node.metadata.name!, score: totals[i], tie: random() }));
   scored.sort((a, b) => b.score - a.score || a.tie - b.tie);
   return { ranked: scored.map((s) => s.name), reasons, total: nodes.length };
 }

@@ -13,8 +13,16 @@ import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
+/** A pod whose placement depends on the pods already placed. */
+export function needsPods(pod: Pod): boolean {
+  const a = pod.spec.affinity;
+  return !!(a?.podAffinity || a?.podAntiAffinity || pod.spec.topologySpreadConstraints?.length);
+}
+
 export class Scheduler {
-  private snapshot?: { at: number; nodes: NodeInfo[] };
+  private snapshot?: { at: number; nodes: NodeInfo[]; podsAt?: number };
+  /** Whether the last read of the pods saw a pod with required anti-affinity (then every pod must check it). */
+  private antiAffinitySeen = true;
 
   constructor(
     private readonly store: Store,
@@ -27,9 +35,19 @@ export class Scheduler {
     this.snapshot = undefined;
   }
 
-  private async nodes(): Promise<NodeInfo[]> {
+  private async nodes(pod: Pod): Promise<NodeInfo[]> {
     const ttl = this.opts.snapshotTtlMs ?? 250;
-    if (this.snapshot && Date.now() - this.snapshot.at < ttl) return this.snapshot.nodes;
+    const fresh = this.snapshot && Date.now() - this.snapshot.at < ttl;
+    if (!fresh) await this.readNodes();
+    // Pods per node are read only when a plugin needs them: the pod has inter-pod terms or spread
+    // constraints, or some placed pod has required anti-affinity (re-checked every few seconds).
+    const snap = this.snapshot!;
+    const age = snap.podsAt === undefined ? Infinity : Date.now() - snap.podsAt;
+    if (age > ((needsPods(pod) || this.antiAffinitySeen) ? ttl : 5000)) await this.readPods(snap);
+    return snap.nodes;
+  }
+
+  private async readNodes(): Promise<void> {
     const { items } = await this.store.list<Node>('nodes');
     const pipeline = this.store.redis.pipeline();
     for (const n of items) pipeline.hmget(this.store.keys.nodeUsage(n.metadata.name!), 'alloc.cpu', 'alloc.memory', 'alloc.pods', 'used.cpu', 'used.memory', 'used.pods');
@@ -43,8 +61,28 @@ export class Scheduler {
         used: { cpuMillis: num(v[3]), memoryBytes: num(v[4]), pods: num(v[5]) },
       };
     });
-    this.snapshot = { at: Date.now(), nodes };
-    return nodes;
+    const podsAt = this.snapshot?.podsAt;
+    const old = new Map((this.snapshot?.nodes ?? []).map((n) => [n.node.metadata.name!, n.pods]));
+    // Pods read within the last seconds stay valid across a node refresh; they are re-read when stale.
+    for (const n of nodes) n.pods = old.get(n.node.metadata.name!) ?? (podsAt === undefined ? undefined : []);
+    this.snapshot = { at: Date.now(), nodes, podsAt };
+  }
+
+  /** Reads the bound, non-terminal pods into the snapshot's nodes. */
+  private async readPods(snap: { nodes: NodeInfo[]; podsAt?: number }): Promise<void> {
+    const { items } = await this.store.list<Pod>('pods');
+    const byNode = new Map<string, Pod[]>();
+    let anti = false;
+    for (const p of items) {
+      if (!p.spec.nodeName || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+      if (p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) anti = true;
+      const list = byNode.get(p.spec.nodeName) ?? [];
+      list.push(p);
+      byNode.set(p.spec.nodeName, list);
+    }
+    for (const n of snap.nodes) n.pods = byNode.get(n.node.metadata.name!) ?? [];
+    snap.podsAt = Date.now();
+    this.antiAffinitySeen = anti;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -53,7 +91,7 @@ export class Scheduler {
       const pod = await this.store.get<Pod>('pods', namespace, name);
       if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp) return;
       if ((pod.spec.schedulerName ?? SCHEDULER_NAME) !== SCHEDULER_NAME) return;
-      const nodes = await this.nodes();
+      const nodes = await this.nodes(pod);
       const decision = decide(pod, nodes);
       if (!decision.ranked.length) {
         await this.markUnschedulable(pod, unschedulableMessage(decision));
@@ -88,6 +126,8 @@ export class Scheduler {
     info.used.pods += 1;
     info.used.cpuMillis += req.cpuMillis;
     info.used.memoryBytes += req.memoryBytes;
+    info.pods?.push(pod);
+    if (pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.antiAffinitySeen = true;
   }
 
   private async markUnschedulable(pod: Pod, message: string): Promise<void> {
