@@ -123,16 +123,24 @@ async function list(ctx: HandlerContext, req: Request, res: Response, path: Reso
       throw new BadRequestError('continue key is not valid: illegal base64 data');
     }
   }
-  const listed = await ctx.store.list(r, path.namespace);
-  let items = listed.items.filter(matches);
   const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  if (after) items = items.filter((o) => keyOf(o) > after!.start);
-  const metadata: Record<string, unknown> = { resourceVersion: after?.rv ?? listed.resourceVersion };
-  if (limit && limit > 0 && items.length > limit) {
-    const remaining = items.length - limit;
-    items = items.slice(0, limit);
-    metadata.continue = Buffer.from(JSON.stringify({ rv: metadata.resourceVersion, start: keyOf(items[items.length - 1]) })).toString('base64');
-    metadata.remainingItemCount = remaining;
+  let items: KubeObject[];
+  const metadata: Record<string, unknown> = {};
+  if (limit && limit > 0) {
+    // A page read from the store alone; a selector may leave it short, as Kubernetes' pages may be.
+    const page = await ctx.store.listPage(r, path.namespace, after?.start ?? '', limit);
+    items = page.items.filter(matches);
+    metadata.resourceVersion = after?.rv ?? page.resourceVersion;
+    if (page.remaining > 0) {
+      metadata.continue = Buffer.from(JSON.stringify({ rv: metadata.resourceVersion, start: page.lastKey })).toString('base64');
+      // As Kubernetes: a count only when no selector makes it a guess.
+      if (!queryString(req, 'labelSelector') && !queryString(req, 'fieldSelector')) metadata.remainingItemCount = page.remaining;
+    }
+  } else {
+    const listed = await ctx.store.list(r, path.namespace);
+    items = listed.items.filter(matches);
+    if (after) items = items.filter((o) => keyOf(o) > after!.start);
+    metadata.resourceVersion = after?.rv ?? listed.resourceVersion;
   }
   if (wantsTable(req)) return sendObject(res, 200, { ...renderList(r, items, String(metadata.resourceVersion), req), metadata });
   sendObject(res, 200, {

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 const SCRIPTS = {
   writeObject: 'write-object.lua',
   listObjects: 'list-objects.lua',
+  listPage: 'list-page.lua',
   releaseLock: 'release-lock.lua',
   extendLock: 'extend-lock.lua',
 } as const;

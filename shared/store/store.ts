@@ -151,6 +151,26 @@ export class Store {
     return { items, resourceVersion: reply[0] };
   }
 
+  /**
+   * One page of a resource's objects in "namespace/name" order, after `afterKey`: for list requests
+   * with a limit, without reading the objects of the other pages.
+   */
+  async listPage<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, afterKey: string, limit: number): Promise<{ items: T[]; resourceVersion: string; remaining: number; lastKey: string }> {
+    const r = resolve(resource);
+    const ns = r.namespaced ? namespace ?? '' : '';
+    const reply = (await this.scripts.run(
+      'listPage',
+      [this.keys.resourceVersion, this.keys.namespacesOf(r.plural)],
+      [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0', afterKey, String(limit)],
+    )) as (string | number)[];
+    return {
+      resourceVersion: String(reply[0]),
+      remaining: Number(reply[1]),
+      lastKey: String(reply[2]),
+      items: (reply.slice(3) as string[]).map((json) => JSON.parse(json) as T),
+    };
+  }
+
   /** Objects whose ownerReferences name ownerUid: "resource|namespace|name" triples. */
   async dependentsOf(ownerUid: string): Promise<{ resource: string; namespace: string; name: string }[]> {
     const members = await this.redis.smembers(this.keys.dependents(ownerUid));

@@ -1,0 +1,137 @@
+// Side by side on one Docker engine: how long until N replicas of the same small image are running
+// — raw `docker run` in parallel (the floor), Docker Swarm's `docker service create --replicas N`,
+// and Wharf applying a Deployment (API server, scheduler, controller manager, one Docker node
+// agent, each its own process). Then Wharf's pod start-up latency, as Kubernetes' SLO measures it:
+// from a pod's creation to all its containers running, per pod, p50/p99.
+//
+//   node --import tsx bench/side-by-side.ts [sizes=10,30,60]
+//
+// Needs a Docker engine, redis-server and the local busybox image (bash test/images/build.sh).
+// Swarm is initialised for the run (single node, this machine) and left again if this script started it.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { loadavg } from 'node:os';
+import Docker from 'dockerode';
+import { startCluster, eventually, type Cluster } from '../test/helpers/cluster.ts';
+import { dockerNode, removeDockerNode } from '../test/helpers/docker-node.ts';
+
+const run = promisify(execFile);
+const docker = new Docker();
+const sizes = (process.argv[2] ?? '10,30,60').split(',').map(Number);
+const IMAGE = 'busybox:latest';
+const LABEL = 'io.wharf.bench';
+
+async function waitGone(filter: Record<string, string[]>): Promise<void> {
+  for (;;) {
+    const left = await docker.listContainers({ all: true, filters: filter });
+    if (!left.length) return;
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  }
+}
+
+async function dockerRun(n: number): Promise<number> {
+  const started = performance.now();
+  await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const c = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '3600'], name: `bench-raw-${i}`, Labels: { [LABEL]: 'raw' } });
+    await c.start();
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  await waitGone({ label: [`${LABEL}=raw`] });
+  return seconds;
+}
+
+async function swarm(n: number): Promise<number> {
+  const started = performance.now();
+  await run('docker', ['service', 'create', '--detach', '--no-resolve-image', '--name', 'wharf-bench', '--replicas', String(n), IMAGE, 'sleep', '3600']);
+  await eventually(async () => {
+    const { stdout } = await run('docker', ['service', 'ps', 'wharf-bench', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}']);
+    return stdout.split('\n').filter((l) => l.startsWith('Running')).length === n;
+  }, { timeoutMs: 300_000, intervalMs: 100, message: `swarm ${n} running` });
+  const seconds = (performance.now() - started) / 1000;
+  await run('docker', ['service', 'rm', 'wharf-bench']);
+  await waitGone({ label: ['com.docker.swarm.service.name=wharf-bench'] });
+  return seconds;
+}
+
+function deployment(name: string, replicas: number) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: IMAGE, command: ['sleep', '3600'] }] },
+      },
+    },
+  };
+}
+
+const running = (p: any) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c: any) => c.state?.running);
+
+async function wharf(cluster: Cluster, n: number): Promise<{ seconds: number; startup: number[] }> {
+  const name = `bench-${n}`;
+  const created = new Map<string, number>();
+  const runningAt = new Map<string, number>();
+  const started = performance.now();
+  const res = await cluster.api.post('/apis/apps/v1/namespaces/default/deployments', deployment(name, n));
+  if (res.status !== 201) throw new Error(JSON.stringify(res.body));
+  // Poll often: each pod's "first seen" and "running" moments give its start-up latency (upper bound by the poll period).
+  await eventually(async () => {
+    const pods = (await cluster.api.get(`/api/v1/namespaces/default/pods?labelSelector=app%3D${name}`)).body.items as any[];
+    const now = performance.now();
+    for (const p of pods) {
+      if (!created.has(p.metadata.name)) created.set(p.metadata.name, now);
+      if (!runningAt.has(p.metadata.name) && running(p)) runningAt.set(p.metadata.name, now);
+    }
+    return runningAt.size >= n;
+  }, { timeoutMs: 300_000, intervalMs: 50, message: `wharf ${n} running` });
+  const seconds = (performance.now() - started) / 1000;
+  const startup = [...runningAt].map(([pod, at]) => (at - (created.get(pod) ?? started)) / 1000).sort((a, b) => a - b);
+  await cluster.api.delete(`/apis/apps/v1/namespaces/default/deployments/${name}`);
+  await eventually(async () => ((await cluster.api.get(`/api/v1/namespaces/default/pods?labelSelector=app%3D${name}`)).body.items as any[]).length === 0, { timeoutMs: 120_000, message: 'pods gone' });
+  return { seconds, startup };
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+
+async function main() {
+  const info = await docker.info();
+  let startedSwarm = false;
+  if (info.Swarm?.LocalNodeState !== 'active') {
+    // Swarm refuses a loopback advertise address; the engine picks this machine's own.
+    await run('docker', ['swarm', 'init']);
+    startedSwarm = true;
+  }
+  const node = dockerNode('bench');
+  const cluster = await startCluster({ agents: [{ ...node.env, WHARF_LOG_LEVEL: 'warn' }], env: { WHARF_LOG_LEVEL: 'warn' } });
+  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${node.name}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
+  const rows: string[] = [];
+  try {
+    // One warm-up of each, so image layers and networks exist before anything is timed.
+    await dockerRun(2);
+    await swarm(2);
+    await wharf(cluster, 2);
+    for (const n of sizes) {
+      const raw = await dockerRun(n);
+      const sw = await swarm(n);
+      const wh = await wharf(cluster, n);
+      const row = `N=${String(n).padStart(3)}  docker run ${raw.toFixed(2)} s | swarm ${sw.toFixed(2)} s (${(sw / raw).toFixed(2)}x) | wharf ${wh.seconds.toFixed(2)} s (${(wh.seconds / raw).toFixed(2)}x docker run, ${(wh.seconds / sw).toFixed(2)}x swarm) | wharf pod start-up p50 ${pct(wh.startup, 50).toFixed(2)} s p99 ${pct(wh.startup, 99).toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`;
+      console.log(row);
+      rows.push(row);
+    }
+    // Pod start-up latency at the sizes Kubernetes' SLO discussion uses.
+    for (const n of [1, 10, 50]) {
+      const { startup } = await wharf(cluster, n);
+      console.log(`pod start-up, ${n} pods at once: p50 ${pct(startup, 50).toFixed(2)} s, p99 ${pct(startup, 99).toFixed(2)} s, max ${startup[startup.length - 1].toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`);
+    }
+  } finally {
+    await cluster.stop();
+    await removeDockerNode(node, docker);
+    if (startedSwarm) await run('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
+  }
+}
+
+await main();
