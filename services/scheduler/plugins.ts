@@ -322,8 +322,99 @@ function minMax(scores: number[]): number[] {
   return scores.map((s) => (max > min ? ((s - min) * 100) / (max - min) : 0));
 }
 
-export const DEFAULT_FILTERS: FilterPlugin[] = [nodeName, nodeUnschedulable, nodeReady, taintToleration, nodeAffinity, nodeResourcesFit, interPodAffinity];
-export const DEFAULT_SCORERS: ScorePlugin[] = [leastAllocated, taintPreference, nodeAffinityPreference, interPodAffinityPreference];
+// ---------------------------------------------------------------------------------------------
+// Pod topology spread (kube-scheduler's PodTopologySpread): maxSkew over the domains of a node label
+// ---------------------------------------------------------------------------------------------
+
+interface SpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+  labelSelector?: LabelSelector | null;
+  minDomains?: number;
+}
+
+const spreadConstraints = (pod: Pod, when: SpreadConstraint['whenUnsatisfiable']): SpreadConstraint[] =>
+  ((pod.spec.topologySpreadConstraints ?? []) as SpreadConstraint[]).filter((c) => c.whenUnsatisfiable === when);
+
+/**
+ * Matching pods per domain of each constraint, counted over the nodes the pod's node affinity and
+ * nodeSelector allow that carry every constraint's key (nodeAffinityPolicy Honor, nodeTaintsPolicy
+ * Ignore, Kubernetes' defaults); terminating pods are not counted.
+ */
+function countSpread(pod: Pod, constraints: SpreadConstraint[], nodes: NodeInfo[]): Map<string, number>[] {
+  const counts = constraints.map(() => new Map<string, number>());
+  for (const info of nodes) {
+    const labels = info.node.metadata.labels ?? {};
+    if (!constraints.every((c) => c.topologyKey in labels)) continue;
+    if (!nodeAffinity.filter(pod, info).fits) continue;
+    constraints.forEach((c, i) => {
+      const value = labels[c.topologyKey];
+      let n = counts[i].get(value) ?? 0;
+      for (const other of info.pods ?? []) {
+        if (other.metadata.deletionTimestamp || other.metadata.namespace !== pod.metadata.namespace || samePod(other, pod)) continue;
+        if (c.labelSelector && selectorMatches(c.labelSelector, other.metadata.labels ?? {})) n++;
+      }
+      counts[i].set(value, n);
+    });
+  }
+  return counts;
+}
+
+const selfMatch = (c: SpreadConstraint, pod: Pod) => (c.labelSelector && selectorMatches(c.labelSelector, pod.metadata.labels ?? {}) ? 1 : 0);
+
+export const podTopologySpread: FilterPlugin = {
+  name: 'PodTopologySpread',
+  preFilter(pod, nodes) {
+    const constraints = spreadConstraints(pod, 'DoNotSchedule');
+    const counts = countSpread(pod, constraints, nodes);
+    // With fewer domains than minDomains the global minimum is taken as 0.
+    const minima = counts.map((m, i) => (m.size < (constraints[i].minDomains ?? 1) ? 0 : Math.min(...m.values())));
+    return { constraints, counts, minima };
+  },
+  filter(pod, info, state?: { constraints: SpreadConstraint[]; counts: Map<string, number>[]; minima: number[] }) {
+    state ??= this.preFilter!(pod, [info]) as any;
+    const { constraints, counts, minima } = state!;
+    const labels = info.node.metadata.labels ?? {};
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i];
+      if (!(c.topologyKey in labels)) return unfit("node(s) didn't match pod topology spread constraints (missing required label)");
+      const skew = (counts[i].get(labels[c.topologyKey]) ?? 0) + selfMatch(c, pod) - (Number.isFinite(minima[i]) ? minima[i] : 0);
+      if (skew > c.maxSkew) return unfit("node(s) didn't match pod topology spread constraints");
+    }
+    return FITS;
+  },
+};
+
+/** ScheduleAnyway constraints: fewer matching pods in a node's domains scores higher; nodes missing a key score 0. */
+export const podTopologySpreadPreference: ScorePlugin = {
+  name: 'PodTopologySpread',
+  weight: 2,
+  preScore(pod, nodes, feasible) {
+    const constraints = spreadConstraints(pod, 'ScheduleAnyway');
+    if (!constraints.length) return undefined;
+    const counts = countSpread(pod, constraints, nodes);
+    // Kubernetes weighs each constraint by log(domains + 2), domains counted among the feasible nodes.
+    const weights = constraints.map((c) => Math.log(new Set(feasible.map((n) => n.node.metadata.labels?.[c.topologyKey]).filter((v) => v !== undefined)).size + 2));
+    return { constraints, counts, weights };
+  },
+  score(pod, info, state?: { constraints: SpreadConstraint[]; counts: Map<string, number>[]; weights: number[] }) {
+    if (!state) return 0;
+    const labels = info.node.metadata.labels ?? {};
+    if (!state.constraints.every((c) => c.topologyKey in labels)) return -1; // ignored: scored 0 by normalize
+    return state.constraints.reduce((sum, c, i) => sum + (state.counts[i].get(labels[c.topologyKey]) ?? 0) * state.weights[i] + (c.maxSkew - 1), 0);
+  },
+  normalize(scores) {
+    const kept = scores.filter((s) => s >= 0);
+    if (!kept.length) return scores.map(() => 0);
+    const min = Math.min(...kept);
+    const max = Math.max(...kept);
+    return scores.map((s) => (s < 0 ? 0 : max === 0 ? 100 : (100 * (max + min - s)) / max));
+  },
+};
+
+export const DEFAULT_FILTERS: FilterPlugin[] = [nodeName, nodeUnschedulable, nodeReady, taintToleration, nodeAffinity, nodeResourcesFit, interPodAffinity, podTopologySpread];
+export const DEFAULT_SCORERS: ScorePlugin[] = [leastAllocated, taintPreference, nodeAffinityPreference, interPodAffinityPreference, podTopologySpreadPreference];
 
 export interface ScheduleDecision {
   /** Feasible nodes, best first. */
