@@ -4,6 +4,7 @@ import { mustFindByPlural } from '../../shared/api/resources.ts';
 import { isAlreadyExists } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { sleep } from '../../shared/util.ts';
+import { SYSTEM_PRIORITY_CLASSES, systemPriorityClass } from '../../shared/api/priority.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -23,6 +24,13 @@ export async function ensureSystemNamespaces(store: Store, log: Logger): Promise
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
         }
+      }
+      // The system priority classes, as Kubernetes' API server creates them.
+      for (const { name } of SYSTEM_PRIORITY_CLASSES) {
+        if (await store.get('priorityclasses', undefined, name)) continue;
+        await store.create('priorityclasses', systemPriorityClass(name)).catch((err) => {
+          if (!isAlreadyExists(err)) throw err;
+        });
       }
       return;
     } catch (err) {

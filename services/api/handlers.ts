@@ -1,6 +1,7 @@
 // The verbs of the Kubernetes API over the store: get, list, watch, create, update, patch,
 // delete, deletecollection, and the status and scale subresources.
 import type { Request, Response } from 'express';
+import { resolvePriority } from '../../shared/api/priority.ts';
 import type { KubeObject, Pod } from '../../shared/types.ts';
 import { evictionVerdict, pdbSelects } from '../controller-manager/disruption/plan.ts';
 import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
@@ -171,6 +172,7 @@ async function create(ctx: HandlerContext, req: Request, res: Response, path: Re
   const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), undefined, true);
   await checkNamespace(ctx.store, r, obj.metadata.namespace);
   prepareForCreate(r, obj);
+  if (r.kind === 'Pod') await resolvePriority(ctx.store, (obj as Pod).spec, obj.metadata.name ?? '');
   const created = await writeAdmitted(ctx, r, obj, undefined, (o) => ctx.store.create(r, o, { dryRun: isDryRun(req) }));
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }

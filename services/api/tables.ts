@@ -273,6 +273,13 @@ const COLUMNS: Record<string, Column[]> = {
     AGE,
   ],
   Lease: [NAME, { name: 'Holder', description: 'The holder of the lease.', cell: (l) => l.spec?.holderIdentity ?? '' }, AGE],
+  PriorityClass: [
+    NAME,
+    { name: 'Value', type: 'integer', description: 'The value of this priority class.', cell: (p) => p.value ?? 0 },
+    { name: 'Global-Default', type: 'boolean', description: 'Whether this is the default priority for pods that name no class.', cell: (p) => (p.globalDefault ? 'true' : 'false') },
+    AGE,
+    { name: 'PreemptionPolicy', priority: 1, description: 'Whether pods of this class may preempt lower-priority pods.', cell: (p) => p.preemptionPolicy ?? 'PreemptLowerPriority' },
+  ],
 };
 
 function columnsFor(r: ResourceInfo): Column[] {

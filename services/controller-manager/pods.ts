@@ -3,6 +3,7 @@ import type { KubeObject, Pod, PodTemplateSpec } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { randomSuffix } from '../../shared/store/store.ts';
 import { addDefaultTolerations } from '../../shared/api/defaults.ts';
+import { resolvePriority } from '../../shared/api/priority.ts';
 
 /** The pods whose controller ownerReference is this owner, from the owner index (no full scan). */
 export async function ownedPods(store: Store, owner: KubeObject): Promise<Pod[]> {
@@ -40,4 +41,10 @@ export function podFromTemplate(owner: KubeObject & { spec: { template: PodTempl
     spec: template.spec,
     status: { phase: 'Pending' },
   };
+}
+
+/** Creates a pod in the store with what the API server's priority admission would give it (403 for an unknown class). */
+export async function createPod(store: Store, pod: Pod): Promise<Pod> {
+  await resolvePriority(store, pod.spec, pod.metadata.name!);
+  return store.create<Pod>('pods', pod);
 }

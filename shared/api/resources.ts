@@ -48,6 +48,7 @@ export const RESOURCES: ResourceInfo[] = [
   resource({ group: 'batch', plural: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ['all'], subresources: ['status'] }),
   resource({ group: 'coordination.k8s.io', plural: 'leases', kind: 'Lease' }),
   resource({ group: 'policy', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'] }),
+  resource({ group: 'scheduling.k8s.io', plural: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }),
 ];
 
 export function apiVersionOf(r: ResourceInfo): string {

@@ -152,6 +152,7 @@ const SCHEMAS: Record<string, Schema> = {
   }),
   PodDisruptionBudget: topLevel(obj({ minAvailable: intOrString, maxUnavailable: intOrString, selector: labelSelector, unhealthyPodEvictionPolicy: enumOf('IfHealthyBudget', 'AlwaysAllow') })),
   Lease: topLevel(obj({ holderIdentity: str, leaseDurationSeconds: int(), acquireTime: str, renewTime: str, leaseTransitions: int(), strategy: str, preferredHolder: str })),
+  PriorityClass: obj({ apiVersion: str, kind: str, metadata: objectMeta, value: int(), globalDefault: bool, description: str, preemptionPolicy: enumOf('PreemptLowerPriority', 'Never') }, ['value']),
 };
 
 export function schemaFor(kind: string): Schema | undefined {

@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import type { KubeObject, StatusCause } from '../types.ts';
+import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from './priority.ts';
 import { schemaFor } from './schemas.ts';
 import { isValidQuantity, parseQuantity } from './quantity.ts';
 import { selectorMatches } from './selectors.ts';
@@ -502,6 +503,18 @@ function updateErrors(kind: string, obj: any, old: any): StatusCause[] {
   return out;
 }
 
+/** scheduling.k8s.io/v1 PriorityClass: user classes at most 1e9 and not named system-*; value and preemptionPolicy immutable. */
+function priorityClassErrors(pc: any, old: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  const name = String(pc.metadata?.name ?? '');
+  const builtin = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name);
+  if (builtin ? pc.value !== builtin.value : name.startsWith('system-')) out.push(forbidden('metadata.name', 'priority class names with \'system-\' prefix are reserved for system use only'));
+  else if (!builtin && pc.value > HIGHEST_USER_DEFINABLE_PRIORITY) out.push(forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`));
+  if (old && old.value !== pc.value) out.push(forbidden('value', 'may not be changed in an update.'));
+  if (old && (old.preemptionPolicy ?? 'PreemptLowerPriority') !== (pc.preemptionPolicy ?? 'PreemptLowerPriority')) out.push(invalid('preemptionPolicy', pc.preemptionPolicy, 'field is immutable'));
+  return out;
+}
+
 /** policy/v1 PodDisruptionBudget: one of minAvailable or maxUnavailable, each a non-negative int or a percent up to 100%. */
 function pdbErrors(spec: any): StatusCause[] {
   const out: StatusCause[] = [];
@@ -567,6 +580,9 @@ export function validateObject(kind: string, obj: KubeObject, opts: { isUpdate?:
       break;
     case 'PodDisruptionBudget':
       causes.push(...pdbErrors(spec ?? {}));
+      break;
+    case 'PriorityClass':
+      causes.push(...priorityClassErrors(obj, opts.isUpdate ? opts.old : undefined));
       break;
     case 'Service':
       causes.push(...serviceErrors(spec ?? {}, opts.isUpdate ? opts.old : undefined));
