@@ -77,6 +77,14 @@ export class Keys {
   get agentEndpoints(): string {
     return `${this.prefix}:agents`;
   }
+
+  /**
+   * Node name -> the queue of the process hosting that node, for nodes that are not served by a
+   * queue of their own (simulated nodes, many to a process). A node missing here has QUEUES.node.
+   */
+  get nodeQueueRoutes(): string {
+    return `${this.prefix}:nodequeues`;
+  }
 }
 
 /** Queue names (BullMQ forbids ':' in them). */
@@ -84,7 +92,14 @@ export const QUEUES = {
   schedule: 'schedule',
   controller: (name: string) => `controller-${name}`,
   node: (nodeName: string) => `node-${nodeName}`,
+  /** One queue for every simulated node of one process; its keys are `<node>|<namespace>/<name>`. */
+  simulatedHost: (hostName: string) => `simhost-${hostName}`,
 } as const;
+
+/** The key of a pod of a node in a queue shared by several nodes (QUEUES.simulatedHost). */
+export function hostedPodKey(node: string, podKey: string): string {
+  return `${node}|${podKey}`;
+}
 
 /** Consumer groups reading the change streams. */
 export const GROUPS = {

@@ -54,12 +54,26 @@ export interface AgentOptions {
   podDns?: (pod: Pod) => PodDns;
   /** Called before a terminating pod is signalled: stop sending it Service traffic (may wait). */
   drainPod?: (podIp: string | undefined, graceMs: number) => Promise<void>;
+  /**
+   * Hosted mode (many simulated nodes in one process): the pod keys of this node go to a queue
+   * the host shares between its nodes, and the host drives heartbeats and resyncs; the agent
+   * then starts no queue worker and no timers of its own.
+   */
+  hosted?: { queue: PodQueue; requestResync: () => void };
+}
+
+/** Where an agent asks for a pod key of its node to be reconciled. */
+export interface PodQueue {
+  add(key: string, delayMs?: number): Promise<void>;
+  addAll(keys: Iterable<string>): Promise<void>;
 }
 
 const KUBELET_VERSION = 'v1.32.0-wharf';
 
 export class NodeAgent {
-  private readonly queue: WorkQueue;
+  private readonly queue: PodQueue;
+  private readonly ownQueue?: WorkQueue;
+  private lastStatusAt = 0;
   private readonly store: Store;
   private readonly runtime: ContainerRuntime;
   private readonly log: Logger;
@@ -78,7 +92,11 @@ export class NodeAgent {
       failed: (key, container, kind, message) => void this.restartUnhealthy(key, container, kind, message),
       unhealthy: (key, container, kind, message) => void this.recordUnhealthy(key, container, kind, message),
     });
-    this.queue = new WorkQueue({
+    if (opts.hosted) {
+      this.queue = opts.hosted.queue;
+      return;
+    }
+    this.queue = this.ownQueue = new WorkQueue({
       name: QUEUES.node(opts.nodeName),
       keys: opts.store.keys,
       redis: opts.store.redis,
@@ -98,9 +116,10 @@ export class NodeAgent {
   async start(): Promise<void> {
     this.resources = await this.runtime.describeNode();
     await this.register();
-    await this.queue.clearLocks();
-    this.queue.start();
     this.stopWatch = this.runtime.watch(this.opts.nodeName, (uid) => this.onContainerChange(uid));
+    if (!this.ownQueue) return; // hosted: the host starts the queue, resyncs and heartbeats
+    await this.ownQueue.clearLocks();
+    this.ownQueue.start();
     await this.resync();
     this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.log.warn({ err: err.message }, 'heartbeat failed')), this.opts.heartbeatMs));
     this.timers.push(setInterval(() => void this.resync().catch((err) => this.log.warn({ err: err.message }, 'resync failed')), this.opts.resyncMs));
@@ -110,7 +129,7 @@ export class NodeAgent {
     this.prober.close();
     for (const t of this.timers) clearInterval(t);
     this.stopWatch?.();
-    await this.queue.close();
+    await this.ownQueue?.close();
   }
 
   // ---- the Node ----------------------------------------------------------------------------
@@ -194,11 +213,21 @@ export class NodeAgent {
     }
   }
 
-  private async heartbeat(): Promise<void> {
+  /**
+   * Node status and Lease. With statusEveryMs (hosted nodes), the status is written only that often
+   * or when it is not what this agent would post (Ready taken away by the lifecycle controller),
+   * as the kubelet does with nodeStatusReportFrequency; the Lease is renewed every time.
+   */
+  async heartbeat(statusEveryMs = 0): Promise<void> {
+    const fresh = Date.now() - this.lastStatusAt < statusEveryMs;
     const node = await this.store.guaranteedUpdate<Node>('nodes', undefined, this.opts.nodeName, (cur) => {
+      const ready = (cur.status?.conditions ?? []).find((c) => c.type === 'Ready');
+      if (fresh && ready?.status === 'True') return null;
       cur.status = this.nodeStatus(cur.status);
       return cur;
     }, { subresource: 'status' });
+    const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    if (!fresh || ready?.status !== 'True') this.lastStatusAt = Date.now();
     await this.renewLease(node.metadata.uid!);
   }
 
@@ -231,12 +260,19 @@ export class NodeAgent {
   private onContainerChange(uid: string): void {
     const key = this.keyByUid.get(uid);
     if (key) void this.queue.add(key).catch(() => undefined);
+    else if (this.opts.hosted) this.opts.hosted.requestResync();
     else void this.resync().catch(() => undefined);
   }
 
-  /** Enqueues every pod bound here and every pod that still has containers here. */
-  async resync(): Promise<void> {
-    const [{ items }, containers] = await Promise.all([this.store.list<Pod>('pods'), this.runtime.listContainers(this.opts.nodeName)]);
+  /**
+   * Enqueues every pod bound here and every pod that still has containers here. A host passes
+   * the pods it listed once for all its nodes.
+   */
+  async resync(pods?: Pod[]): Promise<void> {
+    const [items, containers] = await Promise.all([
+      pods ?? this.store.list<Pod>('pods').then((l) => l.items),
+      this.runtime.listContainers(this.opts.nodeName),
+    ]);
     const keys = new Set<string>();
     for (const pod of items) {
       if (pod.spec.nodeName !== this.opts.nodeName) continue;

@@ -7,6 +7,8 @@ import { connectRedis } from '../../shared/redis.ts';
 import { Store } from '../../shared/store/store.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeAgent } from './agent.ts';
+import { SimulatedNodeHost } from './simulated-host.ts';
+import type { Pod } from '../../shared/types.ts';
 import { DockerRuntime } from './runtime/docker.ts';
 import { SimulatedRuntime } from './runtime/simulated.ts';
 import type { ContainerRuntime } from './runtime/types.ts';
@@ -28,9 +30,11 @@ const nodeNames = cfg.runtime === 'simulated' && cfg.simulatedNodes > 1
 
 const runtimes = new Map<string, ContainerRuntime>();
 
-/** Each simulated node gets its own /16 so pod IPs never overlap between nodes of one process. */
+/** Each simulated node gets its own /24 so pod IPs never overlap between nodes of one process. */
 function simulatedIpBase(index: number): string {
-  return `10.${244 + Math.floor(index / 256)}.${index % 256}.0`;
+  // 10.244.0.0 - 10.255.255.0 for the first 3,072 nodes, then on from 10.128.0.0 (35,840 in all).
+  const block = index < 3072 ? 244 * 256 + index : 128 * 256 + (index - 3072);
+  return `10.${Math.floor(block / 256)}.${block % 256}.0`;
 }
 function runtimeFor(node: string): ContainerRuntime {
   if (cfg.runtime === 'docker') {
@@ -59,35 +63,54 @@ if (cfg.runtime === 'docker' && config.network.proxy) {
 const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };
 
 const server = await startAgentServer({ port: cfg.logPort, host: '0.0.0.0', store, runtimeFor: (node) => runtimes.get(cfg.runtime === 'docker' ? 'docker' : node), log });
+const agentOptions = (nodeName: string) => ({
+  nodeName,
+  store,
+  runtime: runtimeFor(nodeName),
+  events: new EventRecorder(store, 'kubelet', nodeName, log),
+  log,
+  connect: () => connectRedis(redisUrl),
+  backoff: { baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, resetMs: cfg.backoffResetMs },
+  heartbeatMs: cfg.heartbeatMs,
+  resyncMs: cfg.resyncMs,
+  concurrency: cfg.concurrency,
+  maxPods: cfg.maxPods,
+  cpuMillis: cfg.cpuMillis,
+  memoryBytes: cfg.memoryBytes,
+  endpoint: { host: cfg.advertiseHost, port: server.port },
+  dataDir: cfg.dataDir,
+  podDns: proxy ? (pod: Pod) => podDnsConfig(pod, cluster) : undefined,
+  drainPod: proxy ? (ip: string | undefined, graceMs: number) => proxy.drainPod(ip, graceMs) : undefined,
+});
 const agents: NodeAgent[] = [];
-for (const nodeName of nodeNames) {
-  const agent = new NodeAgent({
-    nodeName,
+// Many simulated nodes share one queue worker, heartbeat timer and pod list (SimulatedNodeHost).
+let host: SimulatedNodeHost | undefined;
+if (nodeNames.length > 1) {
+  host = new SimulatedNodeHost({
+    hostName: cfg.nodeName,
+    nodeNames,
     store,
-    runtime: runtimeFor(nodeName),
-    events: new EventRecorder(store, 'kubelet', nodeName, log),
-    log,
     connect: () => connectRedis(redisUrl),
-    backoff: { baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, resetMs: cfg.backoffResetMs },
+    log,
     heartbeatMs: cfg.heartbeatMs,
     resyncMs: cfg.resyncMs,
-    concurrency: cfg.concurrency,
-    maxPods: cfg.maxPods,
-    cpuMillis: cfg.cpuMillis,
-    memoryBytes: cfg.memoryBytes,
-    endpoint: { host: cfg.advertiseHost, port: server.port },
-    dataDir: cfg.dataDir,
-    podDns: proxy ? (pod) => podDnsConfig(pod, cluster) : undefined,
-    drainPod: proxy ? (ip, graceMs) => proxy.drainPod(ip, graceMs) : undefined,
+    concurrency: Math.max(cfg.concurrency, 32),
+    agentOptions,
   });
-  await agent.start();
-  agents.push(agent);
+  await host.start();
+} else {
+  for (const nodeName of nodeNames) {
+    const agent = new NodeAgent(agentOptions(nodeName));
+    await agent.start();
+    agents.push(agent);
+  }
 }
 log.info({ nodes: nodeNames.length, runtime: cfg.runtime }, 'node agent started');
 
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   await Promise.all(agents.map((a) => a.stop()));
+  await host?.stop();
   await proxy?.stop();
   await Promise.all([...runtimes.values()].map((r) => r.close()));
   server.close();

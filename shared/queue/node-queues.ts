@@ -1,12 +1,18 @@
 // Producers for the per-node pod queues: a bound pod's key goes to its node's queue, where that
-// node's agent reconciles it. Triggers collapse by key exactly as in WorkQueue.
+// node's agent reconciles it. Triggers collapse by key exactly as in WorkQueue. A node hosted with
+// many others in one process (simulated nodes) is routed, through keys.nodeQueueRoutes, to that
+// process's shared queue under the key `<node>|<pod key>`.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { Keys, QUEUES } from '../keys.ts';
+import { Keys, QUEUES, hostedPodKey } from '../keys.ts';
 import { enqueueKey } from './workqueue.ts';
+
+/** How long a node's route is trusted before it is read again (routes change only on re-hosting). */
+const ROUTE_TTL_MS = 5_000;
 
 export class NodeQueues {
   private readonly queues = new Map<string, Queue>();
+  private readonly routes = new Map<string, { queue: string | null; at: number }>();
   private readonly connection: Redis;
 
   constructor(
@@ -18,13 +24,22 @@ export class NodeQueues {
   }
 
   async add(node: string, podKey: string): Promise<void> {
-    const name = QUEUES.node(node);
+    const hosted = await this.route(node);
+    const name = hosted ?? QUEUES.node(node);
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: this.keys.bullPrefix });
       this.queues.set(name, queue);
     }
-    await enqueueKey(queue, this.redis, this.keys, podKey);
+    await enqueueKey(queue, this.redis, this.keys, hosted ? hostedPodKey(node, podKey) : podKey);
+  }
+
+  private async route(node: string): Promise<string | null> {
+    const cached = this.routes.get(node);
+    if (cached && Date.now() - cached.at < ROUTE_TTL_MS) return cached.queue;
+    const queue = await this.redis.hget(this.keys.nodeQueueRoutes, node);
+    this.routes.set(node, { queue, at: Date.now() });
+    return queue;
   }
 
   async close(): Promise<void> {
