@@ -124,6 +124,8 @@ export interface PodStatus {
   reason?: string;
   message?: string;
   qosClass?: string;
+  /** Set by the scheduler when the pod preempted pods on this node and waits for them to go. */
+  nominatedNodeName?: string;
 }
 
 export interface Pod extends KubeObject {

@@ -260,19 +260,19 @@ export const interPodAffinity: FilterPlugin = {
   },
   filter(pod, info, state?: InterPodState) {
     state ??= this.preFilter!(pod, [info]) as InterPodState;
-    for (const d of state.existingAntiAffinity) {
-      const [key, value] = d.split('\u0000');
-      if (info.node.metadata.labels?.[key] === value) return unfit("node(s) didn't satisfy existing pods anti-affinity rules");
+    const aff = requiredTerms(pod, 'podAffinity');
+    for (let i = 0; i < aff.length; i++) {
+      const d = nodeDomain(info, aff[i].topologyKey);
+      if (!d || !(state.affinityBootstrap || state.affinity[i].has(d))) return unfit("node(s) didn't match pod affinity rules");
     }
     const anti = requiredTerms(pod, 'podAntiAffinity');
     for (let i = 0; i < anti.length; i++) {
       const d = nodeDomain(info, anti[i].topologyKey);
       if (d && state.antiAffinity[i].has(d)) return unfit("node(s) didn't match pod anti-affinity rules");
     }
-    const aff = requiredTerms(pod, 'podAffinity');
-    for (let i = 0; i < aff.length; i++) {
-      const d = nodeDomain(info, aff[i].topologyKey);
-      if (!d || !(state.affinityBootstrap || state.affinity[i].has(d))) return unfit("node(s) didn't match pod affinity rules");
+    for (const d of state.existingAntiAffinity) {
+      const [key, value] = d.split('\u0000');
+      if (info.node.metadata.labels?.[key] === value) return unfit("node(s) didn't satisfy existing pods anti-affinity rules");
     }
     return FITS;
   },
