@@ -1,6 +1,7 @@
 // Scheduling over simulated nodes: required pod anti-affinity spreads replicas one per node, a
 // topology spread constraint balances them, and a high-priority pod preempts a low-priority one.
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
 
 let cluster: Cluster;
@@ -104,4 +105,18 @@ test.serial('PriorityClass: unknown class refused; a high-priority pod preempts 
   await new Promise((r) => setTimeout(r, 2000));
   const now = await podsOf('filler');
   t.is(now.filter((p) => p.spec.nodeName).length, 2);
+});
+
+test.serial('kubectl get priorityclasses prints NAME VALUE GLOBAL-DEFAULT AGE', async (t) => {
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('kubectl', ['--server', cluster.apiUrls[0], 'get', 'pc'], { env: { ...process.env, KUBECONFIG: '/dev/null' }, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(String(stdout)))),
+  );
+  const lines = out.trim().split('\n').map((l) => l.split(/\s+/));
+  t.deepEqual(lines[0], ['NAME', 'VALUE', 'GLOBAL-DEFAULT', 'AGE']);
+  t.deepEqual(lines.slice(1).map((l) => l.slice(0, 3)), [
+    ['high', '1000', 'false'],
+    ['low', '10', 'false'],
+    ['system-cluster-critical', '2000000000', 'false'],
+    ['system-node-critical', '2000001000', 'false'],
+  ]);
 });
