@@ -1,10 +1,13 @@
 // Scheduling throughput: N nodes, P pods, with 1, 2 and 4 scheduler processes. Nodes are written
 // straight into the store (Ready, with allocatable), pods created through the store; the figure
-// is pods bound per second from the first create to the last bind. Afterwards it checks that no
-// pod was bound twice and no node is overcommitted.
+// is pods bound per second from the first create to the last bind. Afterwards it checks, reading
+// back from Redis, that no pod was bound twice (one Scheduled event per pod, the nodes' charged
+// pod counts sum to the pods) and no node is overcommitted (charged cpu, memory and pods within
+// allocatable, and equal to what the bound pods request). The load average is printed with each run.
 //
 //   node --import tsx bench/scheduling.ts [nodes=1000] [pods=30000] [schedulers=1,2,4]
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
@@ -72,13 +75,32 @@ async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds
     }
     await creating;
     const seconds = (Date.now() - started) / 1000;
-    // Correctness: every pod bound once, no node over its allocatable.
+    // Correctness, read back from Redis: every pod bound exactly once, no node over its allocatable.
     const listed = await store.list<Pod>('pods', 'default');
     const unbound = listed.items.filter((p) => !p.spec.nodeName).length;
     const perNode = new Map<string, number>();
     for (const p of listed.items) if (p.spec.nodeName) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
-    const over = [...perNode.values()].filter((n) => n > 110).length;
-    if (unbound || over) throw new Error(`${unbound} unbound pods, ${over} overcommitted nodes`);
+    const events = await store.list<any>('events', 'default');
+    const scheduled = new Map<string, number>();
+    for (const e of events.items) if (e.reason === 'Scheduled') scheduled.set(e.involvedObject.name, (scheduled.get(e.involvedObject.name) ?? 0) + (e.count ?? 1));
+    const twice = [...scheduled.values()].filter((n) => n > 1).length;
+    const pipeline = connection.pipeline();
+    for (let k = 0; k < nodes; k++) pipeline.hgetall(`${prefix}:nodeusage:node-${k}`);
+    let charged = 0;
+    let over = 0;
+    let mismatched = 0;
+    for (const [k, [, u]] of ((await pipeline.exec()) ?? []).entries()) {
+      const usage = u as Record<string, string>;
+      const n = (f: string) => Number(usage[f] ?? 0);
+      charged += n('used.pods');
+      if (n('used.pods') > n('alloc.pods') || n('used.cpu') > n('alloc.cpu') || n('used.memory') > n('alloc.memory')) over++;
+      const count = perNode.get(`node-${k}`) ?? 0;
+      if (n('used.pods') !== count || n('used.cpu') !== count * 100) mismatched++;
+    }
+    if (unbound || over || twice || mismatched || charged !== pods) {
+      throw new Error(`${unbound} unbound pods, ${twice} bound twice, ${over} overcommitted nodes, ${mismatched} nodes charged other than their pods, ${charged} charged of ${pods}`);
+    }
+    console.log(`    checked: ${pods} pods bound once each (${scheduled.size} Scheduled events, none twice), ${charged} charged, 0 of ${nodes} nodes overcommitted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds };
   } finally {
     await Promise.all(services.map((s) => s.kill('SIGKILL')));
@@ -87,7 +109,7 @@ async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds
   }
 }
 
-console.log(`scheduling ${pods} pods onto ${nodes} nodes (requests 100m/128Mi; nodes 32 cpu, 256Gi, 110 pods)`);
+console.log(`scheduling ${pods} pods onto ${nodes} nodes (requests 100m/128Mi; nodes 32 cpu, 256Gi, 110 pods); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const results: { schedulers: number; podsPerSecond: number; seconds: number }[] = [];
 for (const s of schedulerCounts) {
   const r = await run(s);
