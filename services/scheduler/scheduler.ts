@@ -10,9 +10,11 @@ import type { ReconcileResult } from '../../shared/queue/workqueue.ts';
 import { now } from '../../shared/util.ts';
 import { podRequests } from '../../shared/api/podutil.ts';
 import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
+import { nodesToScore, window } from './sampling.ts';
 import { mayPreempt, priorityOf, selectVictims, withNominated } from './preemption.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
+const NODE_LIST_MS = 1000;
 
 /** A pod whose placement depends on the pods already placed. */
 export function needsPods(pod: Pod): boolean {
@@ -40,6 +42,26 @@ export class Scheduler {
   /** Drops the cached snapshot (a node changed, or a bind found it stale). */
   invalidate(): void {
     this.snapshot = undefined;
+    this.nodeList = undefined;
+  }
+
+  /** The Node objects of the last list (see readNodes). */
+  private nodeList?: { at: number; items: Node[] };
+
+  /** Where the next sampled cycle starts (see sampling.ts). */
+  private nextStart = 0;
+
+  /**
+   * Filters and scores a share of the nodes in a large cluster (percentageOfNodesToScore), all of
+   * them when the pod's placement depends on the pods already placed, or when the share has no
+   * feasible node (so an unschedulable pod's message counts every node).
+   */
+  private decide(pod: Pod, nodes: NodeInfo[]) {
+    const count = nodesToScore(nodes.length);
+    if (count >= nodes.length || needsPods(pod) || this.antiAffinitySeen) return decide(pod, nodes);
+    const sampled = decide(pod, window(nodes, this.nextStart, count));
+    this.nextStart = (this.nextStart + count) % nodes.length;
+    return sampled.ranked.length ? sampled : decide(pod, nodes);
   }
 
   private async nodes(pod: Pod): Promise<NodeInfo[]> {
@@ -55,7 +77,11 @@ export class Scheduler {
   }
 
   private async readNodes(): Promise<void> {
-    const { items } = await this.store.list<Node>('nodes');
+    // Node objects change seldom and any change invalidates; usage changes with every bind. So the
+    // objects are listed at most every NODE_LIST_MS (another scheduler may have had the event) and
+    // only the usage is re-read every snapshot.
+    if (!this.nodeList || Date.now() - this.nodeList.at > NODE_LIST_MS) this.nodeList = { at: Date.now(), items: (await this.store.list<Node>('nodes')).items };
+    const items = this.nodeList.items;
     const pipeline = this.store.redis.pipeline();
     for (const n of items) pipeline.hmget(this.store.keys.nodeUsage(n.metadata.name!), 'alloc.cpu', 'alloc.memory', 'alloc.pods', 'used.cpu', 'used.memory', 'used.pods');
     const replies = (await pipeline.exec()) ?? [];
@@ -113,7 +139,7 @@ export class Scheduler {
       if ((pod.spec.schedulerName ?? SCHEDULER_NAME) !== SCHEDULER_NAME) return;
       // Pods waiting for room they preempted keep it from pods of lower priority.
       const nodes = withNominated(pod, await this.nodes(pod), this.nominated);
-      const decision = decide(pod, nodes);
+      const decision = this.decide(pod, nodes);
       if (!decision.ranked.length) {
         const nominated = await this.preempt(pod);
         await this.markUnschedulable(pod, unschedulableMessage(decision), nominated);
