@@ -228,7 +228,12 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
       const updated = await writeAdmitted(ctx, r, obj, current, (o) => ctx.store.update(r, o, { dryRun }));
       return sendObject(res, 200, withTypeMeta(r, updated), warnings);
     } catch (err) {
-      if (isConflict(err) && !explicitRv && attempt < 20) continue;
+      // As Kubernetes' GuaranteedUpdate: a patch without a precondition is re-applied to the newer
+      // object; a busy object (a controller writing its status) gets a short, growing pause.
+      if (isConflict(err) && !explicitRv && attempt < 100) {
+        if (attempt >= 3) await new Promise((r) => setTimeout(r, Math.min(50, attempt * 2) * Math.random()));
+        continue;
+      }
       throw err;
     }
   }

@@ -98,7 +98,9 @@ test.serial('a rolling update across 6 replicas never breaks the surge/unavailab
 
   const watcher = watchBounds(7, 5);
   await new Promise((r) => setTimeout(r, 300));
-  await cluster.api.patch(DEPLOY, { spec: { template: { spec: { containers: [{ name: 'web', image: V2 }] } } } }, 'application/strategic-merge-patch+json');
+  const patched = await cluster.api.patch(DEPLOY, { spec: { template: { spec: { containers: [{ name: 'web', image: V2 }] } } } }, 'application/strategic-merge-patch+json');
+  t.is(patched.status, 200, JSON.stringify(patched.body));
+  t.is(patched.body.metadata.generation, 2);
   const finished = await eventually(async () => {
     const d = await deployment();
     const s = d.status ?? {};
