@@ -137,6 +137,20 @@ function endpointsList(ep: any): string {
   return out.length > 3 ? `${out.slice(0, 3).join(',')} + ${out.length - 3} more...` : out.join(',');
 }
 
+/** kubectl's listWithMoreString: the first three, then "+ N more...", or <unset> for none. */
+function listWithMore(list: string[]): string {
+  if (list.length > 3) return `${list.slice(0, 3).join(',')} + ${list.length - 3} more...`;
+  return list.length ? list.join(',') : '<unset>';
+}
+
+function endpointSlicePorts(slice: any): string {
+  return listWithMore((slice.ports ?? []).map((p: any) => (p.port != null ? String(p.port) : p.name ?? '*')));
+}
+
+function endpointSliceEndpoints(slice: any): string {
+  return listWithMore((slice.endpoints ?? []).flatMap((e: any) => e.addresses ?? []));
+}
+
 function jobStatus(j: any): string {
   const conditions = (j.status?.conditions ?? []).filter((c: any) => c.status === 'True');
   if (conditions.some((c: any) => c.type === 'Complete')) return 'Complete';
@@ -225,6 +239,13 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Selector', priority: 1, description: 'The label selector of the service.', cell: (s) => Object.entries(s.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>' },
   ],
   Endpoints: [NAME, { name: 'Endpoints', description: 'Endpoints of the service.', cell: endpointsList }, AGE],
+  EndpointSlice: [
+    NAME,
+    { name: 'AddressType', description: 'addressType specifies the type of address carried by this EndpointSlice.', cell: (s) => s.addressType ?? '' },
+    { name: 'Ports', description: 'ports specifies the list of network ports exposed by each endpoint in this slice.', cell: endpointSlicePorts },
+    { name: 'Endpoints', description: 'endpoints is a list of unique endpoints in this slice.', cell: endpointSliceEndpoints },
+    AGE,
+  ],
   Event: [
     { name: 'Last Seen', description: 'Time since the event was last seen.', cell: (e, now) => age(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp, now) },
     { name: 'Type', description: 'Type of this event.', cell: (e) => e.type ?? 'Normal' },

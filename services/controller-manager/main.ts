@@ -18,6 +18,7 @@ import { NamespaceController } from './namespace/controller.ts';
 import { JobController } from './job/controller.ts';
 import { CronJobController } from './cronjob/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
+import { EndpointSliceController } from './endpointslice/controller.ts';
 import { DaemonSetController } from './daemonset/controller.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
@@ -42,6 +43,7 @@ const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
 const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
 const endpoints = new EndpointsController(store);
+const endpointSlices = new EndpointSliceController(store);
 const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
 const disruption = new DisruptionController(store);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
@@ -67,6 +69,7 @@ const queues = {
   jobs: queue('job', (k) => jobs.reconcile(k)),
   cronjobs: queue('cronjob', (k) => cronJobs.reconcile(k)),
   endpoints: queue('endpoints', (k) => endpoints.reconcile(k)),
+  endpointSlices: queue('endpointslice', (k) => endpointSlices.reconcile(k)),
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
   nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
   disruption: queue('disruption', (k) => disruption.reconcile(k)),
@@ -99,6 +102,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'services':
       await queues.endpoints.add(nsKey(obj));
+      await queues.endpointSlices.add(nsKey(obj));
       if (concernsServiceLb(obj)) await queues.serviceLb.add(nsKey(obj));
       break;
     case 'nodes':
@@ -109,6 +113,11 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'leases':
       if (obj.metadata.namespace === LEASE_NAMESPACE) await queues.nodeLifecycle.add(obj.metadata.name!);
+      break;
+    case 'endpointslices':
+      // Whoever changed or deleted a slice, its Service's slices are reconciled again, a second
+      // later (Kubernetes' endpointSliceChangeMinSyncDelay), so a burst of slice writes costs one.
+      if (obj.metadata.labels?.['kubernetes.io/service-name']) await queues.endpointSlices.add(`${obj.metadata.namespace}/${obj.metadata.labels['kubernetes.io/service-name']}`, 1000);
       break;
     case 'daemonsets':
       await queues.daemonsets.add(nsKey(obj));
@@ -140,7 +149,9 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
  */
 async function enqueueServicesOf(pod: KubeObject): Promise<void> {
   const { items } = await store.list('services', pod.metadata.namespace);
-  await queues.endpoints.addAll(items.filter((s) => Object.keys(s.spec?.selector ?? {}).length).map(nsKey));
+  const selecting = items.filter((s) => Object.keys(s.spec?.selector ?? {}).length).map(nsKey);
+  await queues.endpoints.addAll(selecting);
+  await queues.endpointSlices.addAll(selecting);
 }
 
 /** Enqueues everything of a resource: the start-up sync, the periodic safety net, and recovery after a gap. */
@@ -174,6 +185,9 @@ async function resync(resource: string): Promise<void> {
     case 'cronjobs':
       await queues.cronjobs.addAll((await store.list('cronjobs')).items.map(nsKey));
       break;
+    case 'endpointslices':
+      await queues.endpointSlices.addAll((await store.list('services')).items.map(nsKey));
+      break;
     case 'namespaces':
       await queues.namespaces.addAll((await store.list('namespaces')).items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
       break;
@@ -194,7 +208,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices'];
 const feed = new ChangeFeed({
   store,
   keys,

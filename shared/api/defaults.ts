@@ -166,6 +166,14 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
       break;
     case 'Node':
       break;
+    case 'EndpointSlice':
+      // As Kubernetes' SetDefaults_EndpointPort: an unnamed port is named "", the protocol is TCP.
+      for (const p of Array.isArray(obj.ports) ? obj.ports : []) {
+        if (!p || typeof p !== 'object') continue;
+        p.name ??= '';
+        p.protocol ??= 'TCP';
+      }
+      break;
     default:
       break;
   }

@@ -49,6 +49,7 @@ export const RESOURCES: ResourceInfo[] = [
   resource({ group: 'coordination.k8s.io', plural: 'leases', kind: 'Lease' }),
   resource({ group: 'policy', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'] }),
   resource({ group: 'scheduling.k8s.io', plural: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }),
+  resource({ group: 'discovery.k8s.io', plural: 'endpointslices', kind: 'EndpointSlice' }),
 ];
 
 export function apiVersionOf(r: ResourceInfo): string {

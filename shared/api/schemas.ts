@@ -115,6 +115,15 @@ const jobSpec = obj({
   completionMode: enumOf('NonIndexed', 'Indexed'), suspend: bool, podReplacementPolicy: str, managedBy: str,
 }, ['template']);
 
+// discovery.k8s.io/v1: Kubernetes writes the lists of an EndpointSlice without endpoints or ports as null.
+const nullableArr = (items: Schema): Schema => ({ type: ['array', 'null'], items });
+const objectReference = obj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str });
+const endpoint = obj({
+  addresses: nullableArr(str), conditions: obj({ ready: bool, serving: bool, terminating: bool }), hostname: str,
+  targetRef: objectReference, deprecatedTopology: strMap, nodeName: str, zone: str, hints: obj({ forZones: arr(obj({ name: str }, ['name'])) }),
+});
+const endpointPort = obj({ name: str, protocol: str, port: int(), appProtocol: str });
+
 const SCHEMAS: Record<string, Schema> = {
   Pod: topLevel(podSpec),
   Deployment: topLevel(obj({
@@ -145,6 +154,7 @@ const SCHEMAS: Record<string, Schema> = {
   ConfigMap: obj({ apiVersion: str, kind: str, metadata: objectMeta, immutable: bool, data: strMap, binaryData: strMap }),
   Secret: obj({ apiVersion: str, kind: str, metadata: objectMeta, immutable: bool, data: strMap, stringData: strMap, type: str }),
   Endpoints: obj({ apiVersion: str, kind: str, metadata: objectMeta, subsets: arr(open) }),
+  EndpointSlice: obj({ apiVersion: str, kind: str, metadata: objectMeta, addressType: str, endpoints: nullableArr(endpoint), ports: nullableArr(endpointPort) }),
   Event: obj({
     apiVersion: str, kind: str, metadata: objectMeta, involvedObject: open, reason: str, message: str, source: open,
     firstTimestamp: { type: ['string', 'null'] }, lastTimestamp: { type: ['string', 'null'] }, count: int(), type: str,

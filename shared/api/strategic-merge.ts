@@ -26,7 +26,8 @@ function mergeKeyFor(kind: string, path: Path, field: string): string | undefine
     case 'volumeDevices':
       return 'devicePath';
     case 'ports':
-      // A Service's ports are keyed by port; a container's by containerPort.
+      // A Service's ports are keyed by port; a container's by containerPort; an EndpointSlice's are atomic.
+      if (kind === 'EndpointSlice' && path.length === 0) return undefined;
       return kind === 'Service' && path.join('.') === 'spec' ? 'port' : 'containerPort';
     case 'conditions':
       return 'type';

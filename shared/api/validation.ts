@@ -4,7 +4,7 @@
 // specs, selectors, strategies, ports, immutable fields — each cause naming its field the way
 // kubectl prints it (`spec.template.spec.containers[0].image`).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import type { KubeObject, StatusCause } from '../types.ts';
 import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from './priority.ts';
@@ -503,6 +503,123 @@ function updateErrors(kind: string, obj: any, old: any): StatusCause[] {
   return out;
 }
 
+// ---- endpoint slices -------------------------------------------------------------------
+
+const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
+const ENDPOINT_PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const MAX_SLICE_ENDPOINTS = 1000;
+const MAX_ENDPOINT_ADDRESSES = 100;
+const MAX_SLICE_PORTS = 20000;
+const MAX_TOPOLOGY_LABELS = 16;
+const MAX_ZONE_HINTS = 8;
+
+const tooMany = (field: string, actual: number, max: number): StatusCause => ({ reason: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` });
+
+const SPECIAL_ENDPOINT_IPS: [BlockList, string][] = (() => {
+  const ranges = (...subnets: [string, number, 'ipv4' | 'ipv6'][]) => {
+    const list = new BlockList();
+    for (const [net, prefix, family] of subnets) list.addSubnet(net, prefix, family);
+    return list;
+  };
+  return [
+    [ranges(['0.0.0.0', 32, 'ipv4'], ['::', 128, 'ipv6']), 'may not be unspecified'],
+    [ranges(['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']), 'may not be in the loopback range (127.0.0.0/8, ::1/128)'],
+    [ranges(['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']), 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'],
+    [ranges(['224.0.0.0', 24, 'ipv4'], ['ff02::', 16, 'ipv6']), 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'],
+  ];
+})();
+
+/** Kubernetes' IsValidIPv4Address / IsValidIPv6Address, then ValidateEndpointIP. */
+function endpointIpErrors(field: string, address: string, family: 4 | 6): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (isIP(address) !== family) out.push(invalid(field, address, `must be a valid IPv${family} address`));
+  if (!isIP(address)) return [...out, invalid(field, address, 'must be a valid IP address')];
+  const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
+  for (const [range, why] of SPECIAL_ENDPOINT_IPS) {
+    if (range.check(address, type)) out.push(invalid(field, address, why === 'may not be unspecified' ? `${why} (${address})` : why));
+  }
+  return out;
+}
+
+/** Kubernetes' IsFullyQualifiedDomainName. */
+function fqdnErrors(field: string, value: string): StatusCause[] {
+  if (!value) return [required(field)];
+  const name = value.replace(/\.$/, '');
+  const subdomain = dnsSubdomainErrors(field, name);
+  if (subdomain.length) return subdomain;
+  const labels = name.split('.');
+  if (labels.length < 2) return [invalid(field, name, 'should be a domain with at least two segments separated by dots')];
+  for (const label of labels) {
+    const errs = dnsLabelErrors(field, label);
+    if (errs.length) return errs;
+  }
+  return [];
+}
+
+/**
+ * Kubernetes' ValidateEndpointSlice (discovery/v1): the address type, at most 1000 endpoints of
+ * 1 to 100 addresses each of that type, node names, hostnames, topology and zone hints, and ports
+ * with unique names and a supported protocol; on an update, the address type is immutable.
+ */
+function endpointSliceErrors(slice: any, old?: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  const addressType = slice.addressType ?? '';
+  if (addressType === '') out.push(required('addressType'));
+  else if (!ADDRESS_TYPES.includes(addressType)) out.push(unsupported('addressType', addressType, ADDRESS_TYPES));
+
+  const endpoints: any[] = Array.isArray(slice.endpoints) ? slice.endpoints : [];
+  if (endpoints.length > MAX_SLICE_ENDPOINTS) out.push(tooMany('endpoints', endpoints.length, MAX_SLICE_ENDPOINTS));
+  else {
+    endpoints.forEach((ep: any, i: number) => {
+      const f = `endpoints[${i}]`;
+      const addresses: string[] = Array.isArray(ep?.addresses) ? ep.addresses : [];
+      if (!addresses.length) out.push(required(`${f}.addresses`, 'must contain at least 1 address'));
+      else if (addresses.length > MAX_ENDPOINT_ADDRESSES) out.push(tooMany(`${f}.addresses`, addresses.length, MAX_ENDPOINT_ADDRESSES));
+      addresses.forEach((address, j) => {
+        const af = `${f}.addresses[${j}]`;
+        if (addressType === 'IPv4') out.push(...endpointIpErrors(af, address, 4));
+        else if (addressType === 'IPv6') out.push(...endpointIpErrors(af, address, 6));
+        else if (addressType === 'FQDN') out.push(...fqdnErrors(af, address));
+      });
+      if (typeof ep?.nodeName === 'string') out.push(...dnsSubdomainErrors(`${f}.nodeName`, ep.nodeName));
+      const topology = ep?.deprecatedTopology ?? {};
+      if (Object.keys(topology).length > MAX_TOPOLOGY_LABELS) out.push(tooMany(`${f}.deprecatedTopology`, Object.keys(topology).length, MAX_TOPOLOGY_LABELS));
+      out.push(...labelErrors(`${f}.deprecatedTopology`, topology));
+      if (typeof ep?.hostname === 'string') out.push(...dnsLabelErrors(`${f}.hostname`, ep.hostname));
+      const zones: any[] = ep?.hints?.forZones ?? [];
+      if (zones.length > MAX_ZONE_HINTS) out.push(tooMany(`${f}.hints.forZones`, zones.length, MAX_ZONE_HINTS));
+      else {
+        const seen = new Set<string>();
+        zones.forEach((z: any, k: number) => {
+          const zf = `${f}.hints.forZones[${k}].name`;
+          if (seen.has(z.name)) out.push(duplicate(zf, z.name));
+          seen.add(z.name);
+          if (z.name.length > 63 || !LABEL_VALUE.test(z.name)) out.push(invalid(zf, z.name, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"));
+        });
+      }
+    });
+  }
+
+  const ports: any[] = Array.isArray(slice.ports) ? slice.ports : [];
+  if (ports.length > MAX_SLICE_PORTS) out.push(tooMany('ports', ports.length, MAX_SLICE_PORTS));
+  else {
+    const names = new Set<string>();
+    ports.forEach((p: any, i: number) => {
+      const f = `ports[${i}]`;
+      const name = p?.name ?? '';
+      if (name) out.push(...dnsLabelErrors(`${f}.name`, name));
+      if (names.has(name)) out.push(duplicate(`${f}.name`, name));
+      names.add(name);
+      if (p?.protocol === undefined) out.push(required(`${f}.protocol`));
+      else if (!ENDPOINT_PORT_PROTOCOLS.includes(p.protocol)) out.push(unsupported(`${f}.protocol`, p.protocol, ENDPOINT_PORT_PROTOCOLS));
+      if (typeof p?.appProtocol === 'string') out.push(...qualifiedNameErrors(`${f}.appProtocol`, p.appProtocol));
+    });
+  }
+
+  if (old && (old.addressType ?? '') !== addressType) out.push(invalid('addressType', addressType, 'field is immutable'));
+  return out;
+}
+
 /** scheduling.k8s.io/v1 PriorityClass: user classes at most 1e9 and not named system-*; value and preemptionPolicy immutable. */
 function priorityClassErrors(pc: any, old: any): StatusCause[] {
   const out: StatusCause[] = [];
@@ -597,6 +714,9 @@ export function validateObject(kind: string, obj: KubeObject, opts: { isUpdate?:
           if (typeof v === 'string' && !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) causes.push(invalid(`data[${k}]`, '<secret contents redacted>', 'must be base64-encoded'));
         }
       }
+      break;
+    case 'EndpointSlice':
+      causes.push(...endpointSliceErrors(obj, opts.isUpdate ? opts.old : undefined));
       break;
   }
   if (opts.isUpdate && opts.old) causes.push(...updateErrors(kind, obj, opts.old));

@@ -1,8 +1,10 @@
-// The Endpoints controller on real containers: a Service's Endpoints follow its pods through
-// scaling, a pod that stops being ready leaves the addresses within a second, and deleting the
-// Service deletes its Endpoints.
+// The Endpoints and EndpointSlice controllers on real containers: a Service's Endpoints and
+// EndpointSlices follow its pods through scaling, a pod that stops being ready leaves the
+// addresses (and is ready=false in its slice) within a second, and deleting the Service deletes
+// its Endpoints and, through the garbage collector, its EndpointSlices.
 import test from 'ava';
 import Docker from 'dockerode';
+import { execFile } from 'node:child_process';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
 import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 
@@ -19,6 +21,18 @@ const addresses = async () => {
   };
 };
 
+const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb';
+const slices = async () => (await cluster.api.get(SLICES)).body.items as any[];
+/** The endpoints of the Service's slices by pod IP. */
+const sliceEndpoints = async () => new Map((await slices()).flatMap((s) => s.endpoints ?? []).map((e: any) => [e.addresses[0], e]));
+
+function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('kubectl', ['--server', cluster.apiUrls[0], ...args], { env: { ...process.env, KUBECONFIG: '/dev/null' }, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }));
+  });
+}
+
 test.before(async () => {
   cluster = await startDockerCluster(node, ['busybox:latest']);
 });
@@ -28,7 +42,7 @@ test.after.always(async () => {
   await removeDockerNode(node, docker);
 });
 
-test.serial('Endpoints follow the ready pods of a Service', async (t) => {
+test.serial('Endpoints and EndpointSlices follow the ready pods of a Service', async (t) => {
   await cluster.api.post('/apis/apps/v1/namespaces/default/deployments', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -62,6 +76,29 @@ test.serial('Endpoints follow the ready pods of a Service', async (t) => {
   t.deepEqual((await addresses()).ready, current.map((p) => p.status.podIP).sort());
   t.deepEqual((await addresses()).ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);
 
+  // The EndpointSlice controller lists the same pods, in one slice named after the Service and owned by it.
+  await eventually(async () => [...(await sliceEndpoints()).values()].filter((e: any) => e.conditions.ready).length === 3, { timeoutMs: 10_000, message: '3 ready endpoints in the slices' });
+  const [slice, ...others] = await slices();
+  t.deepEqual(others, []);
+  t.regex(slice.metadata.name, /^web-[a-z0-9]{5}$/);
+  t.is(slice.metadata.generateName, 'web-');
+  t.deepEqual(slice.metadata.labels, { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' });
+  t.deepEqual(slice.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: svc.body.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+  t.is(slice.addressType, 'IPv4');
+  t.deepEqual(slice.ports, [{ name: 'http', protocol: 'TCP', port: 8080 }], 'targetPort "http" resolved to the container port');
+  t.deepEqual(slice.endpoints.map((e: any) => e.addresses[0]).sort(), current.map((p) => p.status.podIP).sort());
+  for (const p of current) {
+    t.deepEqual((await sliceEndpoints()).get(p.status.podIP), {
+      addresses: [p.status.podIP],
+      conditions: { ready: true, serving: true, terminating: false },
+      targetRef: { kind: 'Pod', namespace: 'default', name: p.metadata.name, uid: p.metadata.uid },
+      nodeName: node.name,
+    });
+  }
+  const got = await kubectl(['get', 'endpointslices']);
+  t.is(got.code, 0, got.stderr);
+  t.regex(got.stdout, new RegExp(`^NAME\\s+ADDRESSTYPE\\s+PORTS\\s+ENDPOINTS\\s+AGE\\n${slice.metadata.name}\\s+IPv4\\s+8080\\s+(\\d+\\.){3}\\d+,(\\d+\\.){3}\\d+,(\\d+\\.){3}\\d+\\s+\\d+s\\n$`));
+
   // A pod that stops being ready leaves the addresses within a second of its Ready=False.
   const victim = current[0];
   const [c] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${victim.metadata.name}`, 'io.wharf.container.role=app'] } });
@@ -72,13 +109,19 @@ test.serial('Endpoints follow the ready pods of a Service', async (t) => {
     return p.status.conditions.some((x: any) => x.type === 'Ready' && x.status === 'False');
   }, { timeoutMs: 10_000, intervalMs: 50, message: 'pod not ready' });
   const unreadyAt = Date.now();
-  await eventually(async () => {
-    const a = await addresses();
-    return !a.ready.includes(victim.status.podIP) && a.notReady.includes(victim.status.podIP);
-  }, { timeoutMs: 5000, intervalMs: 50, message: 'address moved to notReadyAddresses' });
-  const lag = Date.now() - unreadyAt;
-  t.log(`endpoints updated ${lag} ms after the pod's Ready=False`);
-  t.true(lag <= 1000, `${lag} ms`);
+  const lags = await Promise.all([
+    eventually(async () => {
+      const a = await addresses();
+      return !a.ready.includes(victim.status.podIP) && a.notReady.includes(victim.status.podIP);
+    }, { timeoutMs: 5000, intervalMs: 50, message: 'address moved to notReadyAddresses' }).then(() => Date.now() - unreadyAt),
+    eventually(async () => {
+      const e: any = (await sliceEndpoints()).get(victim.status.podIP);
+      return e?.conditions.ready === false && e.conditions.serving === false && e.conditions.terminating === false;
+    }, { timeoutMs: 5000, intervalMs: 50, message: 'endpoint ready=false in its slice' }).then(() => Date.now() - unreadyAt),
+  ]);
+  t.log(`endpoints updated ${lags[0]} ms, endpoint slices ${lags[1]} ms after the pod's Ready=False`);
+  t.true(lags[0] <= 1000, `Endpoints: ${lags[0]} ms`);
+  t.true(lags[1] <= 1000, `EndpointSlices: ${lags[1]} ms`);
 
   // Scaling down shrinks the Endpoints.
   await cluster.api.patch('/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: 1 } });
@@ -86,14 +129,19 @@ test.serial('Endpoints follow the ready pods of a Service', async (t) => {
     const a = await addresses();
     return a.ready.length + a.notReady.length === 1;
   }, { timeoutMs: 15_000, message: 'one address left' });
+  // The slice shrinks in place (terminating pods stay in it, terminating=true, until they are gone).
+  await eventually(async () => (await sliceEndpoints()).size === 1, { timeoutMs: 15_000, message: 'one endpoint left in the slices' });
+  t.deepEqual((await slices()).map((s) => s.metadata.name), [slice.metadata.name], 'the same slice, updated');
 
   // Deleting the Service deletes its Endpoints.
   await cluster.api.delete('/api/v1/namespaces/default/services/web');
   await eventually(async () => (await cluster.api.get('/api/v1/namespaces/default/endpoints/web')).status === 404, { timeoutMs: 10_000, message: 'endpoints deleted' });
-  t.pass();
+  // ...and the garbage collector its EndpointSlices, by their ownerReference.
+  await eventually(async () => (await slices()).length === 0, { timeoutMs: 10_000, message: 'endpoint slices collected' });
+  t.is((await cluster.api.get(`/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/${slice.metadata.name}`)).status, 404);
 });
 
-test.serial('a Service without a selector keeps the Endpoints its user wrote', async (t) => {
+test.serial('a Service without a selector keeps the Endpoints and EndpointSlices its user wrote', async (t) => {
   // Wharf refuses selectorless Services with a cluster IP; an ExternalName Service selects nothing.
   const refused = await cluster.api.post('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual' }, spec: { ports: [{ port: 80 }] } });
   t.is(refused.status, 422);
@@ -101,7 +149,16 @@ test.serial('a Service without a selector keeps the Endpoints its user wrote', a
   const created = await cluster.api.post('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual' }, spec: { type: 'ExternalName', externalName: 'example.com', ports: [{ port: 80 }] } });
   t.is(created.status, 201, JSON.stringify(created.body));
   await cluster.api.post('/api/v1/namespaces/default/endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: 80 }] }] });
+  const written = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'manual-1', labels: { 'kubernetes.io/service-name': 'manual' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.1.2.3'] }], ports: [{ port: 80 }] };
+  const bad = await cluster.api.post('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { ...written, addressType: 'IP', endpoints: [{ addresses: [] }] });
+  t.is(bad.status, 422);
+  t.is(bad.body.message, 'EndpointSlice.discovery.k8s.io "manual-1" is invalid: [addressType: Unsupported value: "IP": supported values: "FQDN", "IPv4", "IPv6", endpoints[0].addresses: Required value: must contain at least 1 address]');
+  const slice = await cluster.api.post('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', written);
+  t.is(slice.status, 201, JSON.stringify(slice.body));
+  t.deepEqual(slice.body.ports, [{ port: 80, name: '', protocol: 'TCP' }], 'defaulted');
   await new Promise((r) => setTimeout(r, 1500));
   const ep = (await cluster.api.get('/api/v1/namespaces/default/endpoints/manual')).body;
   t.deepEqual(ep.subsets, [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: 80 }] }]);
+  const manual = (await cluster.api.get('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dmanual')).body.items;
+  t.deepEqual(manual.map((s: any) => [s.metadata.name, s.metadata.resourceVersion]), [['manual-1', slice.body.metadata.resourceVersion]], 'untouched, and no other');
 });

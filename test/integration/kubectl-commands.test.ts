@@ -217,8 +217,8 @@ test.serial('describe pod, deployment, node, namespace, service', async (t) => {
   const ds = await ok(t, 'describe', 'svc', 'web');
   t.regex(ds, /Type:\s+ClusterIP\n/);
   t.regex(ds, /IP:\s+10\.\d+\.\d+\.\d+\n/);
-  // kubectl 1.32 reads EndpointSlices (discovery.k8s.io) for this line, which Wharf does not serve yet.
-  t.regex(ds, /Endpoints:\s+\S+/);
+  // kubectl 1.32 reads this line from the Service's EndpointSlices (discovery.k8s.io).
+  t.regex(ds, /\nEndpoints:\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80\n/);
 });
 
 test.serial('create -f, replace -f, AlreadyExists, NotFound, Invalid, unknown resource type', async (t) => {
