@@ -1,7 +1,7 @@
 // Scheduling as small pure plugins over a snapshot, as kube-scheduler's framework: each filter
 // says whether a pod fits a node (and why not), each scorer ranks the nodes that fit.
-import type { LabelSelector, Node, Pod, Taint, Toleration } from '../../shared/types.ts';
-import { podRequests } from '../../shared/api/podutil.ts';
+import type { LabelSelector, Node, Pod, Taint } from '../../shared/types.ts';
+import { podRequests, tolerates } from '../../shared/api/podutil.ts';
 import { matchesRequirements, selectorMatches, selectorRequirements, type LabelRequirement } from '../../shared/api/selectors.ts';
 
 export interface NodeInfo {
@@ -37,14 +37,6 @@ export interface ScorePlugin {
 }
 
 const FITS: FilterResult = { fits: true };
-
-export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
-    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-  });
-}
 
 export const nodeReady: FilterPlugin = {
   name: 'NodeReady',

@@ -1,5 +1,5 @@
 // Pure facts about pods and nodes that the store, the scheduler and the agents all need.
-import type { KubeObject, Pod, Container } from '../types.ts';
+import type { KubeObject, Pod, Container, Taint, Toleration } from '../types.ts';
 import { cpuMillis, memoryBytes } from './quantity.ts';
 
 export interface Resources {
@@ -65,4 +65,17 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs = Date.n
 
 export function controllerOf(obj: KubeObject) {
   return (obj.metadata.ownerReferences ?? []).find((o) => o.controller);
+}
+
+/** Kubernetes' ToleratesTaint: the effect (empty: any), the key (empty: any) and the value under Equal. */
+export function toleratesTaint(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  const operator = t.operator ?? 'Equal';
+  if (operator === 'Exists') return true;
+  return operator === 'Equal' && (t.value ?? '') === (taint.value ?? '');
+}
+
+export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
+  return (tolerations ?? []).some((t) => toleratesTaint(t, taint));
 }

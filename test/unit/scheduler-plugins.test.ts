@@ -1,6 +1,6 @@
 import test from 'ava';
+import { tolerates } from '../../shared/api/podutil.ts';
 import {
-  tolerates,
   nodeReady,
   nodeUnschedulable,
   taintToleration,

@@ -3,7 +3,8 @@
 // pkg/controller/daemon, but without I/O, so every rule has a unit test.
 import type { DaemonSet, Node, Pod, PodSpec, PodTemplateSpec, Taint, Toleration } from '../../../shared/types.ts';
 import { isPodAvailable, isPodReady } from '../../../shared/api/podutil.ts';
-import { nodeAffinity, tolerates } from '../../scheduler/plugins.ts';
+import { nodeAffinity } from '../../scheduler/plugins.ts';
+import { tolerates } from '../../../shared/api/podutil.ts';
 import { templateHash } from '../deployment/plan.ts';
 
 export const REVISION_HASH = 'controller-revision-hash';

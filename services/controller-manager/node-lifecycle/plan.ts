@@ -11,6 +11,9 @@
 // or with NTP; a skew eats into (or adds to) the grace period.
 import type { Condition, KubeObject, Node, Pod, Taint, Toleration } from '../../../shared/types.ts';
 import { deepEqual, now, timeMs } from '../../../shared/util.ts';
+import { toleratesTaint } from '../../../shared/api/podutil.ts';
+
+export { toleratesTaint };
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -108,15 +111,6 @@ export function planTaints(node: Node, nowMs: number): Taint[] | undefined {
 }
 
 // ---- pods -------------------------------------------------------------------------------------
-
-/** Kubernetes' ToleratesTaint: the effect (empty: any), the key (empty: any) and the value under Equal. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  const operator = t.operator ?? 'Equal';
-  if (operator === 'Exists') return true;
-  return operator === 'Equal' && (t.value ?? '') === (taint.value ?? '');
-}
 
 /**
  * When a pod must leave a node with these taints (epoch ms): at once (-Infinity) when it does not
