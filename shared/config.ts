@@ -2,6 +2,7 @@
 // with durations in milliseconds. Every service calls loadConfig() and reads only its own section.
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { intToIpv4, ipv4ToInt } from './util.ts';
 
 export interface CommonConfig {
   redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
@@ -166,10 +167,10 @@ export function loadConfig(env: Env = process.env): WharfConfig {
   };
 }
 
-function ipv4ToInt(name: string, ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new ConfigError(name, `expected an IPv4 address, got "${ip}"`);
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+function ipv4(name: string, ip: string): number {
+  const n = ipv4ToInt(ip);
+  if (n === undefined) throw new ConfigError(name, `expected an IPv4 address, got "${ip}"`);
+  return n;
 }
 
 function networkConfig(env: Env): NetworkConfig {
@@ -178,10 +179,10 @@ function networkConfig(env: Env): NetworkConfig {
   const bits = Number(bitsText);
   if (!Number.isInteger(bits) || bits < 8 || bits > 28) throw new ConfigError('WHARF_SERVICE_CIDR', `expected an IPv4 CIDR from /8 to /28, got "${serviceCidr}"`);
   const size = 2 ** (32 - bits);
-  const base = ipv4ToInt('WHARF_SERVICE_CIDR', ip) - (ipv4ToInt('WHARF_SERVICE_CIDR', ip) % size);
-  const toIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-  const dnsServiceIp = env.WHARF_DNS_SERVICE_IP || toIp(base + 10);
-  const dns = ipv4ToInt('WHARF_DNS_SERVICE_IP', dnsServiceIp);
+  const start = ipv4('WHARF_SERVICE_CIDR', ip);
+  const base = start - (start % size);
+  const dnsServiceIp = env.WHARF_DNS_SERVICE_IP || intToIpv4(base + 10);
+  const dns = ipv4('WHARF_DNS_SERVICE_IP', dnsServiceIp);
   if (dns <= base || dns >= base + size - 1) throw new ConfigError('WHARF_DNS_SERVICE_IP', `${dnsServiceIp} is not inside ${serviceCidr}`);
   const nodePortRange = env.WHARF_SERVICE_NODE_PORT_RANGE || '30000-32767';
   const m = /^(\d+)-(\d+)$/.exec(nodePortRange);

@@ -24,3 +24,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function timeMs(ts: string | undefined | null): number {
   return ts ? Date.parse(ts) : NaN;
 }
+
+/** A dotted-quad IPv4 address as a number, or undefined if it is not one. */
+export function ipv4ToInt(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+export function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}

@@ -13,21 +13,7 @@ import type { KubeObject } from '../../shared/types.ts';
 import { ClaimedError, type Store } from '../../shared/store/store.ts';
 import type { StatusCause } from '../../shared/types.ts';
 import { InternalError, InvalidError } from '../../shared/errors.ts';
-
-function ipToInt(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-
-function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+import { intToIpv4, ipv4ToInt } from '../../shared/util.ts';
 
 export interface PortRange {
   base: number;
@@ -88,7 +74,7 @@ export class ServiceAllocator {
   constructor(readonly cidr: string, readonly nodePortRange = '30000-32767') {
     const [ip, bitsText] = cidr.split('/');
     const bits = Number(bitsText);
-    const base = ipToInt(ip);
+    const base = ipv4ToInt(ip);
     if (base === undefined || !Number.isInteger(bits) || bits < 8 || bits > 30) throw new Error(`invalid service CIDR "${cidr}"`);
     this.size = 2 ** (32 - bits);
     this.base = base - (base % this.size);
@@ -96,7 +82,7 @@ export class ServiceAllocator {
   }
 
   contains(ip: string): boolean {
-    const n = ipToInt(ip);
+    const n = ipv4ToInt(ip);
     return n !== undefined && n > this.base && n < this.base + this.size - 1;
   }
 
@@ -166,14 +152,14 @@ export class ServiceAllocator {
     if (spec.clusterIP === 'None') {
       spec.clusterIPs = ['None'];
     } else if (spec.clusterIP) {
-      if (typeof spec.clusterIP !== 'string' || ipToInt(spec.clusterIP) === undefined) throw this.invalid(svc, 'spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+      if (typeof spec.clusterIP !== 'string' || ipv4ToInt(spec.clusterIP) === undefined) throw this.invalid(svc, 'spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
       if (!this.contains(spec.clusterIP)) throw this.invalid(svc, 'spec.clusterIPs[0]', spec.clusterIP, `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${this.cidr}`);
       if (await this.isClaimed(store, clusterIpClaim(spec.clusterIP), svc)) throw this.claimedError(svc, clusterIpClaim(spec.clusterIP));
       spec.clusterIPs = [spec.clusterIP];
     } else {
       // The first usable address (.1) is left for the `kubernetes` Service, as in Kubernetes.
       const usable = this.size - 3;
-      const ip = await this.pick(store, usable, (i) => clusterIpClaim(intToIp(this.base + 2 + i)));
+      const ip = await this.pick(store, usable, (i) => clusterIpClaim(intToIpv4(this.base + 2 + i)));
       if (ip === undefined) throw new InternalError('failed to allocate a serviceIP: range is full');
       spec.clusterIP = ip.slice('clusterip:'.length);
       spec.clusterIPs = [spec.clusterIP];

@@ -4,7 +4,7 @@
 // (crash loops), `['true']` exits 0 (Jobs), and images ending in `:missing` cannot be pulled.
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { now } from '../../../shared/util.ts';
+import { intToIpv4, ipv4ToInt, now } from '../../../shared/util.ts';
 import {
   ContainerStartError,
   ImagePullError,
@@ -44,7 +44,10 @@ export class SimulatedRuntime implements ContainerRuntime {
   constructor(options: SimulatedRuntimeOptions = {}) {
     this.cpuMillis = options.cpuMillis ?? 4000;
     this.memoryBytes = options.memoryBytes ?? 8 * 1024 ** 3;
-    this.podIpBase = ipToInt(options.podIpBase ?? '10.244.0.0');
+    const base = options.podIpBase ?? '10.244.0.0';
+    const parsed = ipv4ToInt(base);
+    if (parsed === undefined) throw new Error(`podIpBase must be an IPv4 address, got ${JSON.stringify(base)}`);
+    this.podIpBase = parsed;
     this.address = options.address ?? '127.0.0.1';
   }
 
@@ -83,7 +86,7 @@ export class SimulatedRuntime implements ContainerRuntime {
       state: 'running',
       createdAt: at,
       startedAt: at,
-      ip: intToIp(this.podIpBase + this.nextIp++),
+      ip: intToIpv4(this.podIpBase + this.nextIp++),
     };
     this.containers.set(sandbox.id, sandbox);
     this.changed(sandbox);
@@ -210,14 +213,3 @@ function newId(): string {
   return randomBytes(32).toString('hex');
 }
 
-function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new Error(`podIpBase must be an IPv4 address, got ${JSON.stringify(ip)}`);
-  }
-  return parts.reduce((n, p) => n * 256 + p, 0);
-}
-
-function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
