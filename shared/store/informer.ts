@@ -36,10 +36,6 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.synced;
   }
 
-  get(namespace: string | undefined, name: string): T | undefined {
-    return this.cache.get(`${namespace ?? ''}/${name}`);
-  }
-
   list(): T[] {
     return [...this.cache.values()];
   }

@@ -23,13 +23,6 @@ interface Listener {
   close(): void;
 }
 
-export interface ProxyStats {
-  listening: number;
-  pending: number;
-  connections: number;
-  failedConnections: number;
-}
-
 export class Proxier {
   private readonly listeners = new Map<string, Listener>();
   /** Wanted but not bound yet (address taken by another process, or not yet local): retried on every sync. */
@@ -38,13 +31,8 @@ export class Proxier {
   /** Pod IPs being killed: left out of every listener whatever the Endpoints still say. */
   private readonly draining = new Map<string, number>();
   private readonly warned = new Set<string>();
-  private stats = { connections: 0, failedConnections: 0 };
 
   constructor(private readonly log: Logger) {}
-
-  get snapshot(): ProxyStats {
-    return { listening: this.listeners.size, pending: this.pending.size, ...this.stats };
-  }
 
   /** Whether any listener currently sends to this IP. */
   serves(ip: string): boolean {
@@ -124,13 +112,7 @@ export class Proxier {
   }
 
   private bindTcp(spec: ListenerSpec, balancer: Balancer): Promise<Listener> {
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer({ pauseOnConnect: true }, (client) => {
-      sockets.add(client);
-      client.on('close', () => sockets.delete(client));
-      this.stats.connections++;
-      void this.relayTcp(client, balancer, listener.spec);
-    });
+    const server = net.createServer({ pauseOnConnect: true }, (client) => void this.relayTcp(client, balancer));
     const listener: Listener = {
       spec,
       balancer,
@@ -147,14 +129,13 @@ export class Proxier {
     });
   }
 
-  private async relayTcp(client: net.Socket, balancer: Balancer, spec: ListenerSpec): Promise<void> {
+  private async relayTcp(client: net.Socket, balancer: Balancer): Promise<void> {
     client.on('error', () => undefined);
     const clientIp = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
     const tried = new Set<string>();
     for (;;) {
       const backend = balancer.pick(clientIp, Date.now(), tried);
       if (!backend) {
-        this.stats.failedConnections++;
         // No endpoint: refuse, as kube-proxy's REJECT rule does.
         client.resetAndDestroy();
         return;

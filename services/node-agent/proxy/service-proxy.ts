@@ -11,7 +11,7 @@ import type { NetworkConfig } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Store } from '../../../shared/store/store.ts';
 import { Informer } from '../../../shared/store/informer.ts';
-import { planListeners } from './plan.ts';
+import { planListeners, type ListenerSpec } from './plan.ts';
 import { Proxier } from './proxier.ts';
 import { DnsIndex } from './dns-records.ts';
 import { ClusterDnsServer, parseUpstreamList, parseUpstreams, type Upstream } from './dns-server.ts';
@@ -42,11 +42,17 @@ export class ServiceProxy {
   private timer?: NodeJS.Timeout;
   private syncing = false;
   private again = false;
+  /** Services or Endpoints changed since the listeners and DNS names were last planned. */
+  private changed = true;
+  private specs: ListenerSpec[] = [];
   private readonly log: Logger;
 
   constructor(private readonly opts: ServiceProxyOptions) {
     this.log = opts.log.child({ component: 'service-proxy' });
-    const onChange = () => this.requestSync();
+    const onChange = () => {
+      this.changed = true;
+      this.requestSync();
+    };
     this.services = new Informer({ store: opts.store, resource: 'services', connection: opts.connect(), log: this.log, onChange });
     this.endpoints = new Informer({ store: opts.store, resource: 'endpoints', connection: opts.connect(), log: this.log, onChange });
     this.proxier = new Proxier(this.log);
@@ -69,10 +75,6 @@ export class ServiceProxy {
     this.proxier.close();
     this.dns?.close();
     await Promise.all([this.services.stop(), this.endpoints.stop()]);
-  }
-
-  get stats() {
-    return { ...this.proxier.snapshot, dns: this.dns?.listening ?? false };
   }
 
   /**
@@ -99,15 +101,19 @@ export class ServiceProxy {
     try {
       do {
         this.again = false;
-        const services = this.services.list();
-        const endpoints = this.endpoints.list();
-        const { network } = this.opts;
-        this.index = new DnsIndex(network.clusterDomain, services, endpoints);
-        const specs = planListeners(services, endpoints, {
-          nodeAddresses: [...new Set([...this.opts.nodeAddresses, '127.0.0.1'])],
-          reservedIps: new Set([network.dnsServiceIp]),
-        });
-        await this.proxier.sync(specs);
+        // The retry timer only re-binds what is pending; planning waits for a change.
+        if (this.changed) {
+          this.changed = false;
+          const services = this.services.list();
+          const endpoints = this.endpoints.list();
+          const { network } = this.opts;
+          this.index = new DnsIndex(network.clusterDomain, services, endpoints);
+          this.specs = planListeners(services, endpoints, {
+            nodeAddresses: [...new Set([...this.opts.nodeAddresses, '127.0.0.1'])],
+            reservedIps: new Set([network.dnsServiceIp]),
+          });
+        }
+        await this.proxier.sync(this.specs);
         if (this.dns && !this.dns.listening) await this.dns.start().catch((err) => this.log.debug({ err: err.message }, 'cluster DNS cannot listen yet'));
       } while (this.again);
     } catch (err) {
