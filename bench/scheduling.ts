@@ -3,10 +3,14 @@
 // is pods bound per second from the first create to the last bind. Afterwards it checks, reading
 // back from Redis, that no pod was bound twice (one Scheduled event per pod, the nodes' charged
 // pod counts sum to the pods) and no node is overcommitted (charged cpu, memory and pods within
-// allocatable, and equal to what the bound pods request). The load average is printed with each run.
+// allocatable, and equal to what the bound pods request). The load average is printed with each
+// run, and the CPU each part used per pod (the schedulers, Redis, and this process creating the
+// pods): on a 2-core machine their sum bounds the rate whatever the number of schedulers.
 //
 //   node --import tsx bench/scheduling.ts [nodes=1000] [pods=30000] [schedulers=1,2,4]
+//   (WHARF_PROFILE_DIR=dir: the schedulers write V8 CPU profiles there, stopped with SIGTERM)
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
@@ -41,12 +45,24 @@ function pod(i: number): Pod {
   };
 }
 
+/** CPU seconds a process has used (utime + stime from /proc). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function redisCpuSeconds(connection: Redis): Promise<number> {
+  const info = await connection.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
 async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds: number }> {
   const redis = await startRedis();
   const prefix = `b${randomBytes(3).toString('hex')}`;
   const connection = new Redis(redis.url);
   const store = new Store(connection, new Keys(prefix), 100_000);
-  const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix, WHARF_LOG_LEVEL: 'warn', WHARF_SCHEDULER_CONCURRENCY: '32' };
+  const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix, WHARF_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', WHARF_SCHEDULER_CONCURRENCY: '32' };
   const services: ServiceHandle[] = [];
   try {
     await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
@@ -54,8 +70,15 @@ async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds
       await Promise.all(Array.from({ length: Math.min(100, nodes - i) }, (_, j) => store.create('nodes', node(`node-${i + j}`))));
     }
     for (let i = 0; i < schedulers; i++) services.push(startService('scheduler', env, `bench-scheduler-${i}`));
-    await new Promise((r) => setTimeout(r, 3000)); // let the schedulers start their feeds
+    // Every scheduler started (its cache synced, its feed reading) before the first pod is created.
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const started = services.filter((s) => s.logs().includes('scheduler started')).length;
+      if (started === schedulers) break;
+      if (Date.now() > deadline) throw new Error(`only ${started} of ${schedulers} schedulers started`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const started = Date.now();
+    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)) };
     const creating = (async () => {
       for (let i = 0; i < pods; i += 200) {
         await Promise.all(Array.from({ length: Math.min(200, pods - i) }, (_, j) => store.create('pods', pod(i + j))));
@@ -75,6 +98,12 @@ async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds
     }
     await creating;
     const seconds = (Date.now() - started) / 1000;
+    const benchCpu = process.cpuUsage(cpuAtStart.bench);
+    const cpuMsPerPod = {
+      schedulers: (services.reduce((sum, s, i) => sum + processCpuSeconds(s.child.pid!) - cpuAtStart.schedulers[i], 0) * 1000) / pods,
+      redis: (((await redisCpuSeconds(connection)) - cpuAtStart.redis) * 1000) / pods,
+      creating: (benchCpu.user + benchCpu.system) / 1000 / pods,
+    };
     // Correctness, read back from Redis: every pod bound exactly once, no node over its allocatable.
     const listed = await store.list<Pod>('pods', 'default');
     const unbound = listed.items.filter((p) => !p.spec.nodeName).length;
@@ -100,10 +129,11 @@ async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds
     if (unbound || over || twice || mismatched || charged !== pods) {
       throw new Error(`${unbound} unbound pods, ${twice} bound twice, ${over} overcommitted nodes, ${mismatched} nodes charged other than their pods, ${charged} charged of ${pods}`);
     }
+    console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms, Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms`);
     console.log(`    checked: ${pods} pods bound once each (${scheduled.size} Scheduled events, none twice), ${charged} charged, 0 of ${nodes} nodes overcommitted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds };
   } finally {
-    await Promise.all(services.map((s) => s.kill('SIGKILL')));
+    await Promise.all(services.map((s) => s.kill(process.env.WHARF_PROFILE_DIR ? 'SIGTERM' : 'SIGKILL')));
     connection.disconnect();
     await redis.stop();
   }

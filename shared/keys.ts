@@ -85,6 +85,14 @@ export class Keys {
   get nodeQueueRoutes(): string {
     return `${this.prefix}:nodequeues`;
   }
+
+  /**
+   * Set of "namespace/name" of the pods the schedulers found no room for, to retry when a node
+   * changes or a pod frees room, without listing every pod (kube-scheduler's unschedulable queue).
+   */
+  get unschedulablePods(): string {
+    return `${this.prefix}:unschedulable`;
+  }
 }
 
 /** Queue names (BullMQ forbids ':' in them). */

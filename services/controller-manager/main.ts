@@ -210,7 +210,6 @@ async function resync(resource: string): Promise<void> {
 
 const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices'];
 const feed = new ChangeFeed({
-  store,
   keys,
   connection: connectRedis(redisUrl),
   group: GROUPS.controller('manager'),

@@ -1,7 +1,10 @@
-// Scheduler entry point. Unbound pods become jobs on the scheduling queue; bound pods are handed
-// to their node's queue. Stateless: any number of schedulers run at once, all active.
+// Scheduler entry point. Informers on pods and nodes keep the scheduler's cache current. New pods
+// arrive in bursts through the pods change stream as a consumer group (each event reaches one
+// scheduler) and are bound a burst at a time; a pod that cannot be bound that way becomes a job
+// on the scheduling queue (one pod per reconcile, retried with backoff). Bound pods are handed to
+// their node's queue. Stateless: any number of schedulers run at once, all active.
 import { hostname } from 'node:os';
-import type { Pod } from '../../shared/types.ts';
+import type { Node, Pod } from '../../shared/types.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -11,7 +14,9 @@ import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeQueues } from '../../shared/queue/node-queues.ts';
-import { Scheduler } from './scheduler.ts';
+import { Informer } from '../../shared/store/informer.ts';
+import { Scheduler, wantsScheduling } from './scheduler.ts';
+import { SchedulerCache } from './cache.ts';
 
 const config = loadConfig();
 const log = createLogger('scheduler', config.common.logLevel);
@@ -23,10 +28,12 @@ const identity = `${hostname()}-${process.pid}`;
 const events = new EventRecorder(store, 'default-scheduler', identity, log);
 const nodeQueues = new NodeQueues(keys, redis, () => connectRedis(redisUrl));
 
-const scheduler = new Scheduler(store, events, {
-  retryUnschedulableMs: config.scheduler.retryUnschedulableMs,
-  onBound: (pod) => nodeQueues.add(pod.spec.nodeName!, `${pod.metadata.namespace}/${pod.metadata.name}`),
-});
+const cache = new SchedulerCache();
+const informers = [
+  new Informer({ store, resource: 'nodes', connection: connectRedis(redisUrl), log, onRelist: (items) => cache.replaceNodes(items as Node[]), onEvents: (evs) => evs.forEach((ev) => cache.applyNode(ev)) }),
+  new Informer({ store, resource: 'pods', connection: connectRedis(redisUrl), log, onRelist: (items) => cache.replacePods(items as Pod[]), onEvents: (evs) => evs.forEach((ev) => cache.applyPod(ev)) }),
+];
+const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs });
 
 const scheduling = new WorkQueue({
   name: QUEUES.schedule,
@@ -39,63 +46,84 @@ const scheduling = new WorkQueue({
 });
 
 const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
-const wantsScheduling = (p: Pod) => !p.spec.nodeName && !p.metadata.deletionTimestamp;
 
-async function retryPending(): Promise<void> {
+/** Binds what it can of these pods a burst at a time; the rest go to the scheduling queue. */
+async function schedulePods(pods: Pod[]): Promise<void> {
+  for (let i = 0; i < pods.length; i += 500) await scheduling.addAll(await scheduler.scheduleBatch(pods.slice(i, i + 500)));
+}
+
+/** Every pending pod: at start-up, and after the feed fell behind compaction. */
+async function schedulePending(): Promise<void> {
   const { items } = await store.list<Pod>('pods');
-  await scheduling.addAll(items.filter(wantsScheduling).map(podKey));
+  await schedulePods(items.filter(wantsScheduling));
 }
 
 let retryTimer: NodeJS.Timeout | undefined;
-/** Node changes can make room: retry pending pods soon, once per burst of node events. */
+/**
+ * Node changes and finished pods can make room: retry the pods found unschedulable soon, once per
+ * burst of events. A pod bound or deleted meanwhile leaves the set when its retry finds it so.
+ */
 function retrySoon(): void {
-  scheduler.invalidate();
   if (retryTimer) return;
   retryTimer = setTimeout(() => {
     retryTimer = undefined;
-    retryPending().catch((err) => log.warn({ err: err.message }, 'retry of pending pods failed'));
+    redis.smembers(keys.unschedulablePods)
+      .then((podKeys) => scheduling.addAll(podKeys))
+      .catch((err) => log.warn({ err: err.message }, 'retry of unschedulable pods failed'));
   }, 500);
 }
 
-async function onChange(resource: string, ev: StoredEvent): Promise<void> {
+async function onChanges(resource: string, changes: StoredEvent[]): Promise<void> {
   if (resource === 'nodes') {
-    retrySoon();
+    if (changes.length) retrySoon();
     return;
   }
-  const pod = ev.object as Pod;
-  if (ev.type !== 'DELETED' && wantsScheduling(pod)) await scheduling.add(podKey(pod));
-  if (pod.spec.nodeName) await nodeQueues.add(pod.spec.nodeName, podKey(pod));
-  // A pod that finished or went away frees room on its node.
-  if (pod.spec.nodeName && (ev.type === 'DELETED' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')) retrySoon();
+  // The last state of each pod in the burst decides.
+  const unbound = new Map<string, Pod>();
+  const bound = new Map<string, string>();
+  for (const ev of changes) {
+    const pod = ev.object as Pod;
+    const key = podKey(pod);
+    if (ev.type !== 'DELETED' && wantsScheduling(pod)) unbound.set(key, pod);
+    else unbound.delete(key);
+    if (pod.spec.nodeName) bound.set(key, pod.spec.nodeName);
+    // A pod that finished or went away frees room on its node.
+    if (pod.spec.nodeName && (ev.type === 'DELETED' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')) retrySoon();
+  }
+  const slow = await scheduler.scheduleBatch([...unbound.values()]);
+  await scheduling.addAll(slow);
+  await nodeQueues.addAll(bound);
 }
 
 async function resync(resource: string): Promise<void> {
   if (resource !== 'pods') return;
   const { items } = await store.list<Pod>('pods');
-  await scheduling.addAll(items.filter(wantsScheduling).map(podKey));
-  for (const pod of items) if (pod.spec.nodeName) await nodeQueues.add(pod.spec.nodeName, podKey(pod));
+  await schedulePods(items.filter(wantsScheduling));
+  await nodeQueues.addAll(new Map(items.filter((p) => p.spec.nodeName).map((p) => [podKey(p), p.spec.nodeName!])));
 }
 
 const feed = new ChangeFeed({
-  store,
   keys,
   connection: connectRedis(redisUrl),
   group: GROUPS.scheduler,
   consumer: identity,
   resources: ['pods', 'nodes'],
-  handle: onChange,
+  handleBatch: onChanges,
   onGap: resync,
   log,
 });
 
+// The cache first: a pod decided against an empty cache would be found unschedulable.
+await Promise.all(informers.map((i) => i.start()));
 scheduling.start();
 await feed.start();
-await retryPending().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
+await schedulePending().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
 log.info({ identity }, 'scheduler started');
 
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   await feed.stop();
+  await Promise.all(informers.map((i) => i.stop()));
   await scheduling.close();
   await nodeQueues.close();
   redis.disconnect();

@@ -18,9 +18,12 @@ function unfit(...reasons: string[]): FilterResult {
   return { fits: false, reason: reasons.join(', '), reasons };
 }
 
+/** What a preFilter or preScore returns when the plugin has nothing to say about this pod (kube-scheduler's Skip status): its filter or score is not run. */
+export const SKIP = Symbol('skip');
+
 export interface FilterPlugin {
   name: string;
-  /** Computed once per scheduling cycle over every node; what it returns is handed to filter as `state`. */
+  /** Computed once per scheduling cycle over every node; what it returns is handed to filter as `state`, or SKIP. */
   preFilter?(pod: Pod, nodes: NodeInfo[]): unknown;
   filter(pod: Pod, info: NodeInfo, state?: any): FilterResult;
 }
@@ -28,7 +31,7 @@ export interface FilterPlugin {
 export interface ScorePlugin {
   name: string;
   weight: number;
-  /** Computed once per cycle over all nodes and the feasible ones; handed to score as `state`. */
+  /** Computed once per cycle over all nodes and the feasible ones; handed to score as `state`, or SKIP. */
   preScore?(pod: Pod, nodes: NodeInfo[], feasible: NodeInfo[]): unknown;
   /** 0..100 after normalize (or directly, without one), higher is better. */
   score(pod: Pod, info: NodeInfo, state?: any): number;
@@ -37,6 +40,30 @@ export interface ScorePlugin {
 }
 
 const FITS: FilterResult = { fits: true };
+
+// A pod's requests are parsed once per scheduling cycle, not once per node: quantity parsing was
+// the largest single cost of a cycle. Pods in a snapshot are never mutated, so the cache holds.
+const requestsCache = new WeakMap<Pod, ReturnType<typeof podRequests>>();
+export function requestsOf(pod: Pod): ReturnType<typeof podRequests> {
+  let req = requestsCache.get(pod);
+  if (!req) requestsCache.set(pod, (req = podRequests(pod)));
+  return req;
+}
+
+const hasPodAffinityTerms = (p: Pod) => !!(p.spec.affinity?.podAffinity || p.spec.affinity?.podAntiAffinity);
+// The pods of a node that carry inter-pod terms (kube-scheduler's NodeInfo.PodsWithAffinity):
+// a pod without terms of its own need only look at these. Cached per pods array; the snapshot
+// only ever appends to an array or replaces it.
+const affinityPodsCache = new WeakMap<Pod[], { length: number; pods: Pod[] }>();
+function podsWithAffinity(info: NodeInfo): Pod[] {
+  const all = info.pods;
+  if (!all) return [];
+  const cached = affinityPodsCache.get(all);
+  if (cached && cached.length === all.length) return cached.pods;
+  const pods = all.filter(hasPodAffinityTerms);
+  affinityPodsCache.set(all, { length: all.length, pods });
+  return pods;
+}
 
 export const nodeReady: FilterPlugin = {
   name: 'NodeReady',
@@ -94,6 +121,10 @@ export function nodeSelectorTermMatches(term: any, labels: Record<string, string
 
 export const nodeAffinity: FilterPlugin = {
   name: 'NodeAffinity',
+  preFilter(pod) {
+    const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    return Object.keys(pod.spec.nodeSelector ?? {}).length || required?.nodeSelectorTerms?.length ? undefined : SKIP;
+  },
   filter(pod, { node }) {
     const labels = node.metadata.labels ?? {};
     for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) {
@@ -111,7 +142,7 @@ export const nodeAffinity: FilterPlugin = {
 export const nodeResourcesFit: FilterPlugin = {
   name: 'NodeResourcesFit',
   filter(pod, { allocatable, used }) {
-    const req = podRequests(pod);
+    const req = requestsOf(pod);
     // Every shortage is reported, and only the resources the pod asks for are checked.
     const reasons: string[] = [];
     if (used.pods + 1 > allocatable.pods) reasons.push('Too many pods');
@@ -123,6 +154,7 @@ export const nodeResourcesFit: FilterPlugin = {
 
 export const nodeName: FilterPlugin = {
   name: 'NodeName',
+  preFilter: (pod) => (pod.spec.nodeName ? undefined : SKIP),
   filter(pod, { node }) {
     const wanted = pod.spec.nodeName;
     return !wanted || wanted === node.metadata.name ? FITS : unfit("node(s) didn't match the requested node name");
@@ -134,8 +166,7 @@ export const leastAllocated: ScorePlugin = {
   name: 'NodeResourcesLeastAllocated',
   weight: 1,
   score(pod, { allocatable, used }) {
-    const req = podRequests(pod);
-    const free = (cap: number, u: number, r: number) => (cap <= 0 ? 0 : Math.max(0, ((cap - u - r) * 100) / cap));
+    const req = requestsOf(pod);
     // Pods that request nothing still spread by pod count.
     const cpu = free(allocatable.cpuMillis, used.cpuMillis, req.cpuMillis);
     const mem = free(allocatable.memoryBytes, used.memoryBytes, req.memoryBytes);
@@ -144,12 +175,17 @@ export const leastAllocated: ScorePlugin = {
   },
 };
 
+function free(capacity: number, used: number, requested: number): number {
+  return capacity <= 0 ? 0 : Math.max(0, ((capacity - used - requested) * 100) / capacity);
+}
+
 /** PreferNoSchedule taints count against a node. */
 export const taintPreference: ScorePlugin = {
   name: 'TaintToleration',
   weight: 1,
   score(pod, { node }) {
-    const intolerable = (node.spec?.taints ?? []).filter((t) => t.effect === 'PreferNoSchedule' && !tolerates(pod.spec.tolerations, t)).length;
+    let intolerable = 0;
+    for (const t of node.spec?.taints ?? []) if (t.effect === 'PreferNoSchedule' && !tolerates(pod.spec.tolerations, t)) intolerable++;
     return Math.max(0, 100 - intolerable * 50);
   },
 };
@@ -158,6 +194,7 @@ export const taintPreference: ScorePlugin = {
 export const nodeAffinityPreference: ScorePlugin = {
   name: 'NodeAffinity',
   weight: 2,
+  preScore: (pod) => (pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ? undefined : SKIP),
   score(pod, { node }) {
     let sum = 0;
     for (const p of pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
@@ -222,25 +259,26 @@ interface InterPodState {
 
 export const interPodAffinity: FilterPlugin = {
   name: 'InterPodAffinity',
-  preFilter(pod, nodes): InterPodState {
+  preFilter(pod, nodes): InterPodState | typeof SKIP {
     const aff = requiredTerms(pod, 'podAffinity');
     const anti = requiredTerms(pod, 'podAntiAffinity');
     const state: InterPodState = { affinity: aff.map(() => new Set()), affinityBootstrap: false, antiAffinity: anti.map(() => new Set()), existingAntiAffinity: new Set() };
     let anyAffinityMatch = false;
+    // Without terms of its own, only the placed pods' anti-affinity (symmetry) can rule a node out.
+    const ownTerms = aff.length > 0 || anti.length > 0;
     for (const info of nodes) {
-      for (const other of info.pods ?? []) {
+      for (const other of ownTerms ? info.pods ?? [] : podsWithAffinity(info)) {
         if (samePod(other, pod)) continue;
-        aff.forEach((term, i) => {
-          const d = nodeDomain(info, term.topologyKey);
-          if (termMatches(term, pod, other)) {
-            anyAffinityMatch = true;
-            if (d) state.affinity[i].add(d);
-          }
-        });
-        anti.forEach((term, i) => {
-          const d = nodeDomain(info, term.topologyKey);
-          if (d && termMatches(term, pod, other)) state.antiAffinity[i].add(d);
-        });
+        for (let i = 0; i < aff.length; i++) {
+          if (!termMatches(aff[i], pod, other)) continue;
+          anyAffinityMatch = true;
+          const d = nodeDomain(info, aff[i].topologyKey);
+          if (d) state.affinity[i].add(d);
+        }
+        for (let i = 0; i < anti.length; i++) {
+          const d = nodeDomain(info, anti[i].topologyKey);
+          if (d && termMatches(anti[i], pod, other)) state.antiAffinity[i].add(d);
+        }
         for (const term of requiredTerms(other, 'podAntiAffinity')) {
           const d = nodeDomain(info, term.topologyKey);
           if (d && termMatches(term, other, pod)) state.existingAntiAffinity.add(d);
@@ -248,10 +286,11 @@ export const interPodAffinity: FilterPlugin = {
       }
     }
     state.affinityBootstrap = aff.length > 0 && !anyAffinityMatch && aff.every((term) => termMatches(term, pod, pod));
-    return state;
+    return ownTerms || state.existingAntiAffinity.size ? state : SKIP;
   },
-  filter(pod, info, state?: InterPodState) {
-    state ??= this.preFilter!(pod, [info]) as InterPodState;
+  filter(pod, info, given?: InterPodState | typeof SKIP) {
+    const state = given ?? (this.preFilter!(pod, [info]) as InterPodState | typeof SKIP);
+    if (state === SKIP) return FITS;
     const aff = requiredTerms(pod, 'podAffinity');
     for (let i = 0; i < aff.length; i++) {
       const d = nodeDomain(info, aff[i].topologyKey);
@@ -274,7 +313,7 @@ export const interPodAffinity: FilterPlugin = {
 export const interPodAffinityPreference: ScorePlugin = {
   name: 'InterPodAffinity',
   weight: 2,
-  preScore(pod, nodes): Map<string, number> {
+  preScore(pod, nodes): Map<string, number> | typeof SKIP {
     const byDomain = new Map<string, number>();
     const add = (info: NodeInfo, key: string, w: number) => {
       const d = nodeDomain(info, key);
@@ -282,8 +321,10 @@ export const interPodAffinityPreference: ScorePlugin = {
     };
     const aff = preferredTerms(pod, 'podAffinity');
     const anti = preferredTerms(pod, 'podAntiAffinity');
+    // Without preferred terms of its own, only placed pods with terms can score a node.
+    const ownTerms = aff.length > 0 || anti.length > 0;
     for (const info of nodes) {
-      for (const other of info.pods ?? []) {
+      for (const other of ownTerms ? info.pods ?? [] : podsWithAffinity(info)) {
         if (samePod(other, pod)) continue;
         for (const t of aff) if (termMatches(t.podAffinityTerm, pod, other)) add(info, t.podAffinityTerm.topologyKey, t.weight);
         for (const t of anti) if (termMatches(t.podAffinityTerm, pod, other)) add(info, t.podAffinityTerm.topologyKey, -t.weight);
@@ -293,9 +334,10 @@ export const interPodAffinityPreference: ScorePlugin = {
         for (const t of preferredTerms(other, 'podAntiAffinity')) if (termMatches(t.podAffinityTerm, other, pod)) add(info, t.podAffinityTerm.topologyKey, -t.weight);
       }
     }
-    return byDomain;
+    return byDomain.size ? byDomain : SKIP;
   },
-  score(pod, info, byDomain?: Map<string, number>) {
+  score(pod, info, byDomain?: Map<string, number> | typeof SKIP) {
+    if (byDomain === SKIP || !byDomain) return 0;
     let sum = 0;
     for (const [d, w] of byDomain ?? []) {
       const [key, value] = d.split('\u0000');
@@ -359,13 +401,15 @@ export const podTopologySpread: FilterPlugin = {
   name: 'PodTopologySpread',
   preFilter(pod, nodes) {
     const constraints = spreadConstraints(pod, 'DoNotSchedule');
+    if (!constraints.length) return SKIP;
     const counts = countSpread(pod, constraints, nodes);
     // With fewer domains than minDomains the global minimum is taken as 0.
     const minima = counts.map((m, i) => (m.size < (constraints[i].minDomains ?? 1) ? 0 : Math.min(...m.values())));
     return { constraints, counts, minima };
   },
-  filter(pod, info, state?: { constraints: SpreadConstraint[]; counts: Map<string, number>[]; minima: number[] }) {
-    state ??= this.preFilter!(pod, [info]) as any;
+  filter(pod, info, given?: { constraints: SpreadConstraint[]; counts: Map<string, number>[]; minima: number[] } | typeof SKIP) {
+    const state = given ?? (this.preFilter!(pod, [info]) as typeof given);
+    if (state === SKIP) return FITS;
     const { constraints, counts, minima } = state!;
     const labels = info.node.metadata.labels ?? {};
     for (let i = 0; i < constraints.length; i++) {
@@ -384,14 +428,14 @@ export const podTopologySpreadPreference: ScorePlugin = {
   weight: 2,
   preScore(pod, nodes, feasible) {
     const constraints = spreadConstraints(pod, 'ScheduleAnyway');
-    if (!constraints.length) return undefined;
+    if (!constraints.length) return SKIP;
     const counts = countSpread(pod, constraints, nodes);
     // Kubernetes weighs each constraint by log(domains + 2), domains counted among the feasible nodes.
     const weights = constraints.map((c) => Math.log(new Set(feasible.map((n) => n.node.metadata.labels?.[c.topologyKey]).filter((v) => v !== undefined)).size + 2));
     return { constraints, counts, weights };
   },
-  score(pod, info, state?: { constraints: SpreadConstraint[]; counts: Map<string, number>[]; weights: number[] }) {
-    if (!state) return 0;
+  score(pod, info, state?: { constraints: SpreadConstraint[]; counts: Map<string, number>[]; weights: number[] } | typeof SKIP) {
+    if (!state || state === SKIP) return 0;
     const labels = info.node.metadata.labels ?? {};
     if (!state.constraints.every((c) => c.topologyKey in labels)) return -1; // ignored: scored 0 by normalize
     return state.constraints.reduce((sum, c, i) => sum + (state.counts[i].get(labels[c.topologyKey]) ?? 0) * state.weights[i] + (c.maxSkew - 1), 0);
@@ -409,16 +453,23 @@ export const DEFAULT_FILTERS: FilterPlugin[] = [nodeName, nodeUnschedulable, nod
 export const DEFAULT_SCORERS: ScorePlugin[] = [leastAllocated, taintPreference, nodeAffinityPreference, interPodAffinityPreference, podTopologySpreadPreference];
 
 export interface ScheduleDecision {
-  /** Feasible nodes, best first. */
+  /** Feasible nodes, best first (the best `limit` of them, when decide was given one). */
   ranked: string[];
   /** For "0/N nodes are available: ..." when nothing fits. */
   reasons: Map<string, number>;
   total: number;
 }
 
-export function decide(pod: Pod, nodes: NodeInfo[], filters = DEFAULT_FILTERS, scorers = DEFAULT_SCORERS, random = Math.random): ScheduleDecision {
+export function decide(pod: Pod, nodes: NodeInfo[], allFilters = DEFAULT_FILTERS, allScorers = DEFAULT_SCORERS, random = Math.random, limit = Infinity): ScheduleDecision {
   const reasons = new Map<string, number>();
-  const states = filters.map((f) => f.preFilter?.(pod, nodes));
+  const filters: FilterPlugin[] = [];
+  const states: unknown[] = [];
+  for (const f of allFilters) {
+    const state = f.preFilter?.(pod, nodes);
+    if (state === SKIP) continue;
+    filters.push(f);
+    states.push(state);
+  }
   const feasible: NodeInfo[] = [];
   for (const info of nodes) {
     let failed: string[] | undefined;
@@ -436,15 +487,30 @@ export function decide(pod: Pod, nodes: NodeInfo[], filters = DEFAULT_FILTERS, s
     feasible.push(info);
   }
   const totals = feasible.map(() => 0);
-  for (const p of scorers) {
+  for (const p of allScorers) {
     const state = p.preScore?.(pod, nodes, feasible);
+    if (state === SKIP) continue;
     const raw = feasible.map((info) => p.score(pod, info, state));
     const scores = p.normalize ? p.normalize(raw) : raw;
     scores.forEach((s, i) => (totals[i] += p.weight * s));
   }
   const scored = feasible.map((info, i) => ({ name: info.node.metadata.name!, score: totals[i], tie: random() }));
-  scored.sort((a, b) => b.score - a.score || a.tie - b.tie);
-  return { ranked: scored.map((s) => s.name), reasons, total: nodes.length };
+  const better = (a: (typeof scored)[number], b: (typeof scored)[number]) => b.score - a.score || a.tie - b.tie;
+  return { ranked: best(scored, limit, better).map((s) => s.name), reasons, total: nodes.length };
+}
+
+/** The `limit` first of items in order, without sorting them all when only a few are wanted (a scheduler binds the best node, or one of the next two). */
+function best<T>(items: T[], limit: number, order: (a: T, b: T) => number): T[] {
+  if (limit >= items.length / 8) return items.sort(order).slice(0, limit);
+  const top: T[] = [];
+  for (const item of items) {
+    if (top.length === limit && order(item, top[limit - 1]) >= 0) continue;
+    let i = Math.min(top.length, limit - 1);
+    while (i > 0 && order(item, top[i - 1]) < 0) i--;
+    top.splice(i, 0, item);
+    if (top.length > limit) top.pop();
+  }
+  return top;
 }
 
 /** Kubernetes' message: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable." */

@@ -3,7 +3,7 @@
 // filter. The adapter deletes those victims and nominates the node; the pod binds on a retry.
 import type { Pod } from '../../shared/types.ts';
 import { podRequests } from '../../shared/api/podutil.ts';
-import { DEFAULT_FILTERS, type FilterPlugin, type NodeInfo } from './plugins.ts';
+import { DEFAULT_FILTERS, SKIP, type FilterPlugin, type NodeInfo } from './plugins.ts';
 
 export const priorityOf = (pod: Pod): number => pod.spec.priority ?? 0;
 
@@ -24,7 +24,7 @@ export function mayPreempt(pod: Pod, nodes: NodeInfo[]): boolean {
 
 function fits(pod: Pod, nodes: NodeInfo[], index: number, filters: FilterPlugin[]): boolean {
   const states = filters.map((f) => f.preFilter?.(pod, nodes));
-  return filters.every((f, i) => f.filter(pod, nodes[index], states[i]).fits);
+  return filters.every((f, i) => states[i] === SKIP || f.filter(pod, nodes[index], states[i]).fits);
 }
 
 /** The node with `pods` on it instead of its own, with the usage adjusted. */

@@ -34,6 +34,14 @@ export class NodeQueues {
     await enqueueKey(queue, this.redis, this.keys, hosted ? hostedPodKey(node, podKey) : podKey);
   }
 
+  /** Many at once (pod key → node), a few hundred in flight. */
+  async addAll(podNodes: Map<string, string>): Promise<void> {
+    const list = [...podNodes];
+    for (let i = 0; i < list.length; i += 200) {
+      await Promise.all(list.slice(i, i + 200).map(([podKey, node]) => this.add(node, podKey)));
+    }
+  }
+
   private async route(node: string): Promise<string | null> {
     const cached = this.routes.get(node);
     if (cached && Date.now() - cached.at < ROUTE_TTL_MS) return cached.queue;

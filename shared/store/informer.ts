@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { KubeObject } from '../types.ts';
 import type { Logger } from '../log.ts';
-import { decodeStreamEntry, type Store } from './store.ts';
+import { decodeStreamEntry, type Store, type StoredEvent } from './store.ts';
 
 export interface InformerOptions {
   store: Store;
@@ -14,7 +14,10 @@ export interface InformerOptions {
   connection: Redis;
   log: Logger;
   /** Called after the cache changed (a batch of events, or a relist). */
-  onChange: () => void;
+  onChange?: () => void;
+  /** For a cache of one's own: every list, whole, and then the events after it, in order. */
+  onRelist?: (items: KubeObject[]) => void;
+  onEvents?: (events: StoredEvent[]) => void;
 }
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -51,7 +54,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.cache.clear();
     for (const item of items) this.cache.set(keyOf(item), item);
     this.cursor = Number(resourceVersion);
-    this.opts.onChange();
+    this.opts.onRelist?.(items);
+    this.opts.onChange?.();
   }
 
   private async run(markSynced: () => void): Promise<void> {
@@ -72,13 +76,14 @@ export class Informer<T extends KubeObject = KubeObject> {
           needsList = true;
           continue;
         }
-        for (const entry of reply[0][1]) {
-          const ev = decodeStreamEntry(entry);
+        const events = reply[0][1].map(decodeStreamEntry);
+        for (const ev of events) {
           if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
           else this.cache.set(keyOf(ev.object), ev.object as T);
           this.cursor = ev.rv;
         }
-        this.opts.onChange();
+        this.opts.onEvents?.(events);
+        this.opts.onChange?.();
       } catch (err) {
         if (this.stopped) return;
         log.warn({ err: (err as Error).message, resource }, 'informer lost its stream; relisting');

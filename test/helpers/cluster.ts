@@ -103,7 +103,9 @@ const LOG_DIR = mkdtempSync(join(tmpdir(), 'wharf-test-logs-'));
 export function startService(name: string, env: Record<string, string>, label = name): ServiceHandle {
   const logFile = join(LOG_DIR, `${label}-${randomBytes(3).toString('hex')}.log`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', name, 'main.ts')], {
+  // WHARF_PROFILE_DIR=dir: each service writes a V8 CPU profile there when it exits (SIGTERM).
+  const profile = process.env.WHARF_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.WHARF_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'services', name, 'main.ts')], {
     cwd: ROOT,
     env: { ...process.env, WHARF_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,114 @@
+import test from 'ava';
+import { SchedulerCache } from '../../services/scheduler/cache.ts';
+import type { StoredEvent } from '../../shared/store/store.ts';
+import type { Node, Pod } from '../../shared/types.ts';
+
+const node = (name: string, cpu = '4'): Node => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+  status: { allocatable: { cpu, memory: '8Gi', pods: '10' }, conditions: [{ type: 'Ready', status: 'True' }] },
+});
+
+function pod(name: string, opts: { node?: string; rv?: number; cpu?: string; phase?: string; priority?: number; anti?: boolean; nominated?: string } = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', uid: `uid-${name}`, resourceVersion: String(opts.rv ?? 1) },
+    spec: {
+      containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: opts.cpu ?? '100m', memory: '64Mi' } } }],
+      ...(opts.node ? { nodeName: opts.node } : {}),
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+      ...(opts.anti ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: {}, topologyKey: 'kubernetes.io/hostname' }] } } } : {}),
+    },
+    status: { phase: (opts.phase ?? 'Pending') as NonNullable<Pod['status']>['phase'], ...(opts.nominated ? { nominatedNodeName: opts.nominated } : {}) },
+  };
+}
+
+const ev = (type: StoredEvent['type'], object: Pod | Node, rv = Number(object.metadata.resourceVersion ?? 1)): StoredEvent => ({ type, object, rv });
+const usage = (c: SchedulerCache, name: string) => {
+  const info = c.nodes().find((n) => n.node.metadata.name === name)!;
+  return { cpu: info.used.cpuMillis, pods: info.used.pods, names: (info.pods ?? []).map((p) => p.metadata.name).sort() };
+};
+
+test('bound, non-terminal pods take room on their node; finishing or deletion gives it back', (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a'), node('b')]);
+  c.replacePods([pod('p1', { node: 'a' }), pod('p2', { node: 'a', cpu: '1' }), pod('done', { node: 'a', phase: 'Succeeded' }), pod('pending')]);
+  t.deepEqual(usage(c, 'a'), { cpu: 1100, pods: 2, names: ['p1', 'p2'] });
+  c.applyPod(ev('MODIFIED', pod('p2', { node: 'a', cpu: '1', phase: 'Failed', rv: 5 })));
+  t.deepEqual(usage(c, 'a'), { cpu: 100, pods: 1, names: ['p1'] });
+  c.applyPod(ev('DELETED', pod('p1', { node: 'a', rv: 6 })));
+  t.deepEqual(usage(c, 'a'), { cpu: 0, pods: 0, names: [] });
+  t.deepEqual(c.nodes()[0].allocatable, { cpuMillis: 4000, memoryBytes: 8 * 1024 ** 3, pods: 10 });
+});
+
+test('an assumed decision counts at once; the stream replaying the older, unbound state does not undo it; the bind confirms it', (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a')]);
+  const p = pod('p', { rv: 7 });
+  c.assume(p, 'a');
+  t.deepEqual(usage(c, 'a'), { cpu: 100, pods: 1, names: ['p'] });
+  // The informer is behind the feed that handed out the pod: its ADDED (rv 7) comes after the decision.
+  c.applyPod(ev('ADDED', p));
+  t.is(usage(c, 'a').pods, 1);
+  c.applyPod(ev('MODIFIED', pod('p', { node: 'a', rv: 9 })));
+  t.deepEqual(usage(c, 'a'), { cpu: 100, pods: 1, names: ['p'] });
+  // Confirmed: forgetting it now (a late failure report) changes nothing.
+  c.forget(p);
+  t.is(usage(c, 'a').pods, 1);
+});
+
+test('a failed bind is forgotten; a decision survives a relist that does not show it yet', (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a'), node('b')]);
+  c.assume(pod('x', { rv: 3 }), 'a');
+  c.assume(pod('y', { rv: 4 }), 'b');
+  c.forget(pod('x', { rv: 3 }));
+  t.is(usage(c, 'a').pods, 0);
+  c.replacePods([pod('y', { rv: 4 }), pod('z', { node: 'a', rv: 5 })]);
+  t.deepEqual(usage(c, 'b'), { cpu: 100, pods: 1, names: ['y'] });
+  t.deepEqual(usage(c, 'a'), { cpu: 100, pods: 1, names: ['z'] });
+});
+
+test('a pod seen before its node is counted when the node arrives; a deleted node drops out of the list', (t) => {
+  const c = new SchedulerCache();
+  c.applyPod(ev('ADDED', pod('early', { node: 'late', rv: 2 })));
+  t.is(c.nodes().length, 0);
+  c.applyNode(ev('ADDED', node('late')));
+  t.deepEqual(usage(c, 'late'), { cpu: 100, pods: 1, names: ['early'] });
+  c.applyNode(ev('DELETED', node('late')));
+  t.is(c.nodes().length, 0);
+  c.applyNode(ev('ADDED', node('late')));
+  t.is(usage(c, 'late').pods, 1);
+});
+
+test('node updates keep the pods and change allocatable', (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a')]);
+  c.applyPod(ev('ADDED', pod('p', { node: 'a' })));
+  c.applyNode(ev('MODIFIED', node('a', '8')));
+  t.is(c.nodes()[0].allocatable.cpuMillis, 8000);
+  t.is(usage(c, 'a').pods, 1);
+  c.replaceNodes([node('b')]);
+  t.deepEqual(c.nodes().map((n) => n.node.metadata.name), ['b']);
+});
+
+test('what preemption and anti-affinity need: lowest placed priority, required anti-affinity seen, nominated pods', (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a')]);
+  t.is(c.lowestPriority(), Infinity);
+  t.false(c.antiAffinitySeen);
+  c.applyPod(ev('ADDED', pod('low', { node: 'a', priority: -5, rv: 2 })));
+  c.applyPod(ev('ADDED', pod('guard', { node: 'a', priority: 10, anti: true, rv: 3 })));
+  c.applyPod(ev('ADDED', pod('waiting', { nominated: 'a', priority: 100, rv: 4 })));
+  t.is(c.lowestPriority(), -5);
+  t.true(c.antiAffinitySeen);
+  t.deepEqual(c.nominated().map((p) => p.metadata.name), ['waiting']);
+  c.applyPod(ev('DELETED', pod('low', { node: 'a', priority: -5, rv: 5 })));
+  c.applyPod(ev('DELETED', pod('guard', { node: 'a', priority: 10, anti: true, rv: 6 })));
+  c.applyPod(ev('MODIFIED', pod('waiting', { node: 'a', priority: 100, rv: 7 })));
+  t.is(c.lowestPriority(), 100);
+  t.false(c.antiAffinitySeen);
+  t.deepEqual(c.nominated(), []);
+});
