@@ -1,8 +1,11 @@
 // Side by side on one Docker engine: how long until N replicas of the same small image are running
 // — raw `docker run` in parallel (the floor), Docker Swarm's `docker service create --replicas N`,
 // and Wharf applying a Deployment (API server, scheduler, controller manager, one Docker node
-// agent, each its own process). Then Wharf's pod start-up latency, as Kubernetes' SLO measures it:
-// from a pod's creation to all its containers running, per pod, p50/p99.
+// agent, each its own process). A pod is two containers to the engine (the sandbox holding the
+// network namespace, and the app container joining it, as the kubelet's pause container), so the
+// engine's floor for pods is measured too: N such pairs started in parallel straight through the
+// Docker API. Then Wharf's pod start-up latency, as Kubernetes' SLO measures it: from a pod's
+// creation to all its containers running, per pod, p50/p99, beside that floor for the same N.
 //
 //   node --import tsx bench/side-by-side.ts [sizes=10,30,60]
 //
@@ -37,6 +40,23 @@ async function dockerRun(n: number): Promise<number> {
   }));
   const seconds = (performance.now() - started) / 1000;
   await waitGone({ label: [`${LABEL}=raw`] });
+  return seconds;
+}
+
+/** N sandbox + app pairs, each sandbox on a user network and its app in the sandbox's network namespace. */
+async function dockerRunPairs(n: number): Promise<number> {
+  const network = `wharf-bench-pairs-${process.pid}`;
+  await docker.createNetwork({ Name: network, Labels: { [LABEL]: 'pairs' } }).catch(() => undefined);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const sandbox = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '3600'], name: `bench-sandbox-${i}`, Labels: { [LABEL]: 'pairs' }, HostConfig: { NetworkMode: network } });
+    await sandbox.start();
+    const app = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '3600'], name: `bench-app-${i}`, Labels: { [LABEL]: 'pairs' }, HostConfig: { NetworkMode: `container:${sandbox.id}` } });
+    await app.start();
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  await waitGone({ label: [`${LABEL}=pairs`] });
+  await docker.getNetwork(network).remove().catch(() => undefined);
   return seconds;
 }
 
@@ -112,20 +132,23 @@ async function main() {
   try {
     // One warm-up of each, so image layers and networks exist before anything is timed.
     await dockerRun(2);
+    await dockerRunPairs(2);
     await swarm(2);
     await wharf(cluster, 2);
     for (const n of sizes) {
       const raw = await dockerRun(n);
+      const pairs = await dockerRunPairs(n);
       const sw = await swarm(n);
       const wh = await wharf(cluster, n);
-      const row = `N=${String(n).padStart(3)}  docker run ${raw.toFixed(2)} s | swarm ${sw.toFixed(2)} s (${(sw / raw).toFixed(2)}x) | wharf ${wh.seconds.toFixed(2)} s (${(wh.seconds / raw).toFixed(2)}x docker run, ${(wh.seconds / sw).toFixed(2)}x swarm) | wharf pod start-up p50 ${pct(wh.startup, 50).toFixed(2)} s p99 ${pct(wh.startup, 99).toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`;
+      const row = `N=${String(n).padStart(3)}  docker run ${raw.toFixed(2)} s | pairs ${pairs.toFixed(2)} s | swarm ${sw.toFixed(2)} s (${(sw / raw).toFixed(2)}x) | wharf ${wh.seconds.toFixed(2)} s (${(wh.seconds / raw).toFixed(2)}x docker run, ${(wh.seconds / pairs).toFixed(2)}x pairs, ${(wh.seconds / sw).toFixed(2)}x swarm) | wharf pod start-up p50 ${pct(wh.startup, 50).toFixed(2)} s p99 ${pct(wh.startup, 99).toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`;
       console.log(row);
       rows.push(row);
     }
     // Pod start-up latency at the sizes Kubernetes' SLO discussion uses.
     for (const n of [1, 10, 50]) {
+      const floor = await dockerRunPairs(n);
       const { startup } = await wharf(cluster, n);
-      console.log(`pod start-up, ${n} pods at once: p50 ${pct(startup, 50).toFixed(2)} s, p99 ${pct(startup, 99).toFixed(2)} s, max ${startup[startup.length - 1].toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`);
+      console.log(`pod start-up, ${n} pods at once: p50 ${pct(startup, 50).toFixed(2)} s, p99 ${pct(startup, 99).toFixed(2)} s, max ${startup[startup.length - 1].toFixed(2)} s; the engine starting ${n} sandbox + app pairs directly: ${floor.toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`);
     }
   } finally {
     await cluster.stop();

@@ -152,7 +152,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       pauseImage: env.WHARF_PAUSE_IMAGE || 'busybox:latest',
       heartbeatMs: duration(env, 'WHARF_HEARTBEAT', 10_000),
       resyncMs: duration(env, 'WHARF_AGENT_RESYNC', 10_000),
-      concurrency: int(env, 'WHARF_AGENT_CONCURRENCY', 8, 1),
+      // Pods start in parallel as the kubelet's pod workers do; the engine, not this, should be the limit.
+      concurrency: int(env, 'WHARF_AGENT_CONCURRENCY', 32, 1),
       backoffBaseMs: duration(env, 'WHARF_BACKOFF_BASE', 10_000),
       backoffMaxMs: duration(env, 'WHARF_BACKOFF_MAX', 300_000),
       backoffResetMs: duration(env, 'WHARF_BACKOFF_RESET', 600_000),

@@ -2,6 +2,7 @@
 // delete, deletecollection, and the status and scale subresources.
 import type { Request, Response } from 'express';
 import { resolvePriority } from '../../shared/api/priority.ts';
+import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
 import type { KubeObject, Pod } from '../../shared/types.ts';
 import { evictionVerdict, pdbSelects } from '../controller-manager/disruption/plan.ts';
 import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
@@ -342,6 +343,14 @@ async function evict(ctx: HandlerContext, req: Request, res: Response, path: Res
   const options = body.deleteOptions ?? {};
   const dryRun = isDryRun(req) || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
   await spendDisruption(ctx, path.namespace!, path.name!, dryRun);
+  if (!dryRun) {
+    // As Kubernetes' eviction does: the pod says why it is going before it goes.
+    await ctx.store.guaranteedUpdate<Pod>('pods', path.namespace, path.name!, (cur) => {
+      if (cur.metadata.deletionTimestamp || isPodTerminal(cur)) return null;
+      if (options.preconditions?.uid && options.preconditions.uid !== cur.metadata.uid) return null;
+      return { ...cur, status: { ...cur.status, conditions: withDisruptionTarget(cur, 'EvictionByEvictionAPI', 'Eviction API: evicting', Date.now()) } };
+    }, { subresource: 'status' });
+  }
   await ctx.store.delete('pods', path.namespace, path.name!, {
     gracePeriodSeconds: options.gracePeriodSeconds,
     preconditions: options.preconditions,

@@ -11,6 +11,7 @@ import { now } from '../../shared/util.ts';
 import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
 import type { SchedulerCache } from './cache.ts';
 import { nodesToScore, window } from './sampling.ts';
+import { withDisruptionTarget } from '../../shared/api/podutil.ts';
 import { mayPreempt, priorityOf, selectVictims, withNominated } from './preemption.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
@@ -149,7 +150,7 @@ export class Scheduler {
       await this.store.guaranteedUpdate<Pod>('pods', victim.metadata.namespace, victim.metadata.name!, (cur) => {
         if (cur.metadata.uid !== victim.metadata.uid || cur.metadata.deletionTimestamp) return null;
         cur.status = cur.status ?? {};
-        cur.status.conditions = upsertCondition(cur.status.conditions ?? [], { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message, lastTransitionTime: now() });
+        cur.status.conditions = withDisruptionTarget(cur, 'PreemptionByScheduler', message, Date.now());
         return cur;
       }, { subresource: 'status' }).catch((err) => {
         if (!isNotFound(err)) throw err;

@@ -1,6 +1,7 @@
 // Pure facts about pods and nodes that the store, the scheduler and the agents all need.
-import type { KubeObject, Pod, Container, Taint, Toleration } from '../types.ts';
+import type { Condition, KubeObject, Pod, Container, Taint, Toleration } from '../types.ts';
 import { cpuMillis, memoryBytes } from './quantity.ts';
+import { now } from '../util.ts';
 
 export interface Resources {
   cpuMillis: number;
@@ -44,6 +45,19 @@ export function nodeAllocatable(node: KubeObject): (Resources & { pods: number }
     memoryBytes: alloc.memory ? memoryBytes(alloc.memory) : 0,
     pods: alloc.pods ? Number(alloc.pods) : 110,
   };
+}
+
+/**
+ * The pod's conditions with DisruptionTarget=True and why the system is about to delete it, as
+ * Kubernetes marks the pods it disrupts: PreemptionByScheduler, DeletionByTaintManager,
+ * EvictionByEvictionAPI, DeletionByPodGC. Already marked, it keeps its transition time.
+ */
+export function withDisruptionTarget(pod: Pod, reason: string, message: string, nowMs: number): Condition[] {
+  const conditions = pod.status?.conditions ?? [];
+  const existing = conditions.find((c) => c.type === 'DisruptionTarget');
+  const since = existing?.status === 'True' && existing.lastTransitionTime ? existing.lastTransitionTime : now(new Date(nowMs));
+  const marked: Condition = { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: since };
+  return existing ? conditions.map((c) => (c === existing ? marked : c)) : [...conditions, marked];
 }
 
 export function isPodTerminal(pod: Pod): boolean {

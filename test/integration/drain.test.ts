@@ -127,3 +127,21 @@ test.serial('an eviction that would break the budget is refused with 429', async
   t.like(res.body.details.causes[0], { reason: 'DisruptionBudget', message: 'The disruption budget web needs 4 healthy pods and has 4 currently' });
   t.is((await cluster.api.get(`/api/v1/namespaces/default/pods/${victim.metadata.name}`)).status, 200);
 });
+
+test.serial('an allowed eviction marks the pod DisruptionTarget (EvictionByEvictionAPI) before deleting it', async (t) => {
+  // A finalizer keeps the evicted pod readable after its deletion.
+  const created = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'held', finalizers: ['wharf.test/hold'] },
+    spec: { containers: [{ name: 'c', image: 'nginx' }] },
+  });
+  t.is(created.status, 201);
+  const res = await cluster.api.post('/api/v1/namespaces/default/pods/held/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'held', namespace: 'default' } });
+  t.is(res.status, 201);
+  const pod = (await cluster.api.get('/api/v1/namespaces/default/pods/held')).body;
+  t.truthy(pod.metadata.deletionTimestamp);
+  t.like((pod.status.conditions ?? []).find((c: any) => c.type === 'DisruptionTarget'), { status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' });
+  const released = await cluster.api.patch('/api/v1/namespaces/default/pods/held', { metadata: { finalizers: null } });
+  t.is(released.status, 200);
+});

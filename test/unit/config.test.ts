@@ -19,7 +19,7 @@ test('defaults with an empty environment', (t) => {
   t.is(n.pauseImage, 'busybox:latest');
   t.is(n.heartbeatMs, 10_000);
   t.is(n.resyncMs, 10_000);
-  t.is(n.concurrency, 8);
+  t.is(n.concurrency, 32);
   t.is(n.backoffBaseMs, 10_000);
   t.is(n.backoffMaxMs, 300_000);
   t.is(n.backoffResetMs, 600_000);

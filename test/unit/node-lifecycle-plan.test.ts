@@ -1,4 +1,5 @@
 import test from 'ava';
+import { withDisruptionTarget } from '../../shared/api/podutil.ts';
 import {
   TAINT_NOT_READY,
   TAINT_UNREACHABLE,
@@ -12,7 +13,6 @@ import {
   podNotReady,
   podsConcerned,
   toleratesTaint,
-  withDisruptionTarget,
 } from '../../services/controller-manager/node-lifecycle/plan.ts';
 import { podFromTemplate } from '../../services/controller-manager/pods.ts';
 import { addDefaultTolerations, applyDefaults } from '../../shared/api/defaults.ts';

@@ -19,8 +19,8 @@ import {
   planTaints,
   podNotReady,
   podsConcerned,
-  withDisruptionTarget,
 } from './plan.ts';
+import { withDisruptionTarget } from '../../../shared/api/podutil.ts';
 
 export interface NodeLifecycleOptions {
   /** How long a node may stay silent before it is Ready=Unknown (WHARF_NODE_MONITOR_GRACE). */

@@ -197,15 +197,6 @@ export function planOrphans(nodeName: string, pods: Pod[], nowMs: number, graceM
   return out;
 }
 
-/**
- * The pod's conditions with DisruptionTarget=True: why it is about to be deleted
- * (DeletionByTaintManager, DeletionByPodGC), as Kubernetes marks pods it evicts.
- */
-export function withDisruptionTarget(pod: Pod, reason: string, message: string, nowMs: number): Condition[] {
-  const others = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
-  return [...others, { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: isoAt(nowMs) }];
-}
-
 /** The earliest of several "look again in N ms" (undefined: no need). */
 export function earliest(...delays: (number | undefined)[]): number | undefined {
   const set = delays.filter((d): d is number => d !== undefined && Number.isFinite(d));
