@@ -378,9 +378,10 @@ const hasSelector = (spec: any) => !!spec?.selector && typeof spec.selector === 
  * Node ports are checked here only as numbers and for duplicates within the Service; the
  * configured range and uniqueness across Services are the allocator's (services/api/service-ips.ts).
  *
- * On an update, a value a type change left behind unchanged (externalTrafficPolicy after leaving
- * NodePort, loadBalancerClass after leaving LoadBalancer) and a selector an older Service never
- * had are tolerated rather than refused, so that such objects stay editable.
+ * On an update, a selector an older Service never had is tolerated rather than refused, so that
+ * such objects stay editable. Values a type change leaves behind unchanged (externalTrafficPolicy
+ * after leaving NodePort, loadBalancerClass after leaving LoadBalancer) never reach this: the API
+ * server drops them first (dropTypeDependentFields, as Kubernetes' PrepareForUpdate).
  */
 function serviceErrors(spec: any, old?: any): StatusCause[] {
   const out: StatusCause[] = [];
@@ -457,8 +458,7 @@ function serviceErrors(spec: any, old?: any): StatusCause[] {
 
   const policy = spec.externalTrafficPolicy;
   if (policy !== undefined && policy !== '' && !externallyAccessible(spec)) {
-    const leftByTypeChange = oldSpec && externallyAccessible(oldSpec) && oldSpec.externalTrafficPolicy === policy;
-    if (!leftByTypeChange) out.push(invalid('spec.externalTrafficPolicy', policy, 'may only be set for externally-accessible services'));
+    out.push(invalid('spec.externalTrafficPolicy', policy, 'may only be set for externally-accessible services'));
   }
 
   const lbClass = spec.loadBalancerClass;
@@ -466,8 +466,7 @@ function serviceErrors(spec: any, old?: any): StatusCause[] {
     if (oldSpec?.type === 'LoadBalancer' && (oldSpec.loadBalancerClass ?? null) !== (lbClass ?? null)) out.push(invalid('spec.loadBalancerClass', lbClass, 'may not change once set'));
     if (typeof lbClass === 'string') out.push(...qualifiedNameErrors('spec.loadBalancerClass', lbClass));
   } else if (lbClass !== undefined && lbClass !== null) {
-    const leftByTypeChange = oldSpec?.type === 'LoadBalancer' && oldSpec.loadBalancerClass === lbClass;
-    if (!leftByTypeChange) out.push(forbidden('spec.loadBalancerClass', "may only be used when `type` is 'LoadBalancer'"));
+    out.push(forbidden('spec.loadBalancerClass', "may only be used when `type` is 'LoadBalancer'"));
   }
   return out;
 }

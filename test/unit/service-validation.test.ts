@@ -3,6 +3,7 @@
 // prints it. Plus Wharf's own rule: a Service with a cluster IP must have a selector.
 import test from 'ava';
 import { defaultAndValidate } from '../../services/api/admission.ts';
+import { dropTypeDependentFields } from '../../services/api/service-ips.ts';
 import { mustFindByPlural } from '../../shared/api/resources.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { KubeObject, StatusCause } from '../../shared/types.ts';
@@ -193,9 +194,14 @@ test('loadBalancerClass: a qualified name, only for LoadBalancer, fixed once set
   t.is(refusal(svc({ type: 'LoadBalancer', loadBalancerClass: 'example.com/lb' }), old), undefined);
 });
 
-test('a type change may leave type-dependent values behind unchanged, not introduce them', (t) => {
+test('a type change may leave type-dependent values behind unchanged (the API server drops them), not introduce them', (t) => {
   const lb = svc({ type: 'LoadBalancer', loadBalancerClass: 'example.com/lb', externalTrafficPolicy: 'Local' });
-  t.is(refusal(svc({ type: 'ClusterIP', loadBalancerClass: 'example.com/lb', externalTrafficPolicy: 'Local' }), lb), undefined);
+  const left = svc({ type: 'ClusterIP', loadBalancerClass: 'example.com/lb', externalTrafficPolicy: 'Local' });
+  t.truthy(refusal(left, lb), 'validation alone refuses them');
+  dropTypeDependentFields(left, lb);
+  t.is(left.spec.loadBalancerClass, undefined);
+  t.is(left.spec.externalTrafficPolicy, undefined);
+  t.is(refusal(left, lb), undefined);
   t.deepEqual(lines(svc({ type: 'ClusterIP', externalTrafficPolicy: 'Cluster' }), lb), ['spec.externalTrafficPolicy: Invalid value: "Cluster": may only be set for externally-accessible services']);
   t.deepEqual(lines(svc({ type: 'ClusterIP', loadBalancerClass: 'example.com/x' }), lb), ["spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'"]);
 });
