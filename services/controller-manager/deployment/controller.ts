@@ -213,6 +213,10 @@ export class DeploymentController {
   private async writeStatus(d: Deployment, all: ReplicaSet[], newRS: ReplicaSet | undefined, created: boolean): Promise<Deployment> {
     return this.store.guaranteedUpdate<Deployment>('deployments', d.metadata.namespace, d.metadata.name!, (cur) => {
       if (cur.metadata.uid !== d.metadata.uid) return null;
+      // The spec changed while this reconcile acted on the older one: a status computed from these
+      // ReplicaSets would claim the new generation observed (and the rollout done) before it began.
+      // The change's own reconcile writes the status.
+      if ((cur.metadata.generation ?? 1) !== (d.metadata.generation ?? 1)) return null;
       const status = calculateStatus({ d: cur, all, newRS, nowIso: now(), newRSCreated: created });
       if (deepEqual(status, cur.status)) return null;
       cur.status = status;
