@@ -23,6 +23,7 @@ import {
 import { Prober } from './prober.ts';
 import type { PodDns } from './proxy/dns-records.ts';
 import { ContainerConfigError, mountsFor, prepareVolumes, removePodData, resolveEnv } from './volumes.ts';
+import { isSettled } from './settled.ts';
 import {
   afterExit,
   computePodStatus,
@@ -268,19 +269,26 @@ export class NodeAgent {
    * Enqueues every pod bound here and every pod that still has containers here. A host passes
    * the pods it listed once for all its nodes.
    */
-  async resync(pods?: Pod[]): Promise<void> {
+  /**
+   * Queues every pod of this node, and every pod the runtime still has containers of. With
+   * onlyUnsettled (a host of many simulated nodes), pods whose status already matches the runtime
+   * are left out, and so are their containers.
+   */
+  async resync(pods?: Pod[], onlyUnsettled = false): Promise<void> {
     const [items, containers] = await Promise.all([
       pods ?? this.store.list<Pod>('pods').then((l) => l.items),
       this.runtime.listContainers(this.opts.nodeName),
     ]);
     const keys = new Set<string>();
+    const settledUids = new Set<string>();
     for (const pod of items) {
       if (pod.spec.nodeName !== this.opts.nodeName) continue;
       const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
-      keys.add(key);
       this.keyByUid.set(pod.metadata.uid!, key);
+      if (onlyUnsettled && isSettled(pod, containers)) settledUids.add(pod.metadata.uid!);
+      else keys.add(key);
     }
-    for (const c of containers) keys.add(`${c.pod.namespace}/${c.pod.name}`);
+    for (const c of containers) if (!settledUids.has(c.pod.uid)) keys.add(`${c.pod.namespace}/${c.pod.name}`);
     await this.queue.addAll(keys);
   }
 

@@ -7,11 +7,13 @@
 //  - heartbeats run on one timer, spread over the heartbeat interval in slices, a slice's updates
 //    in flight together on the shared connection (pipelined); node status is written only every
 //    statusEveryMs unless it must change, the Lease every heartbeat;
-//  - one list of pods per resync for all nodes.
+//  - one informer on pods for all nodes (no list per resync), and a resync queues only the pods
+//    whose status does not yet match their simulated containers.
 import type { Redis } from 'ioredis';
 import type { Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
+import { Informer } from '../../shared/store/informer.ts';
 import { QUEUES, hostedPodKey } from '../../shared/keys.ts';
 import type { Logger } from '../../shared/log.ts';
 import { NodeAgent, type AgentOptions } from './agent.ts';
@@ -41,6 +43,7 @@ export class SimulatedNodeHost {
   readonly queue: WorkQueue;
   readonly agents = new Map<string, NodeAgent>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pods: Informer<Pod>;
   private resyncing?: Promise<void>;
   private resyncAgain = false;
   private tick = 0;
@@ -57,6 +60,7 @@ export class SimulatedNodeHost {
       concurrency: opts.concurrency,
       lockTtlMs: 8_000,
     });
+    this.pods = new Informer<Pod>({ store: opts.store, resource: 'pods', connection: opts.connect(), log: opts.log });
     for (const node of opts.nodeNames) {
       this.agents.set(node, new NodeAgent({
         ...opts.agentOptions(node),
@@ -82,6 +86,7 @@ export class SimulatedNodeHost {
     await this.inBatches([...this.agents.values()], (a) => a.start());
     await this.queue.clearLocks();
     this.queue.start();
+    await this.pods.start();
     await this.resync();
     const tickMs = Math.max(50, Math.floor(this.opts.heartbeatMs / TICKS));
     this.timers.push(setInterval(() => void this.heartbeatSlice(), tickMs));
@@ -90,6 +95,7 @@ export class SimulatedNodeHost {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.pods.stop();
     await Promise.all([...this.agents.values()].map((a) => a.stop()));
     await this.queue.close();
   }
@@ -112,7 +118,7 @@ export class SimulatedNodeHost {
     if (failed.length) this.opts.log.warn({ failed: failed.length, err: ((failed[0] as PromiseRejectedResult).reason as Error)?.message }, 'heartbeats failed');
   }
 
-  /** One list of pods for every node of the host; concurrent requests collapse into one more run. */
+  /** The informer's pods, by node, for every node of the host; concurrent requests collapse into one more run. */
   resync(): Promise<void> {
     if (this.resyncing) {
       this.resyncAgain = true;
@@ -122,16 +128,15 @@ export class SimulatedNodeHost {
       try {
         do {
           this.resyncAgain = false;
-          const { items } = await this.opts.store.list<Pod>('pods');
           const byNode = new Map<string, Pod[]>();
-          for (const pod of items) {
+          for (const pod of this.pods.list()) {
             const node = pod.spec.nodeName;
             if (!node || !this.agents.has(node)) continue;
             let list = byNode.get(node);
             if (!list) byNode.set(node, (list = []));
             list.push(pod);
           }
-          await this.inBatches([...this.agents.values()], (a) => a.resync(byNode.get(a.name) ?? []));
+          await this.inBatches([...this.agents.values()], (a) => a.resync(byNode.get(a.name) ?? [], true));
         } while (this.resyncAgain);
       } finally {
         this.resyncing = undefined;
