@@ -14,6 +14,23 @@ export class Keys {
     return `${this.prefix}:obj:${resource}:${namespace}`;
   }
 
+  /**
+   * Sorted set of "namespace/name" (cluster-scoped kinds: "/name") of every object of a resource,
+   * all scores 0 so members sort by bytes: a page of a list is one ZRANGEBYLEX instead of sorting
+   * every name of the resource.
+   */
+  objectIndex(resource: string): string {
+    return `${this.prefix}:objindex:${resource}`;
+  }
+
+  /**
+   * Set once objectIndex(resource) also holds the objects written before that index existed;
+   * until then paged lists of the resource read the objects hashes instead.
+   */
+  objectIndexBuilt(resource: string): string {
+    return `${this.prefix}:objindex-built:${resource}`;
+  }
+
   /** Set of namespaces that hold at least one object of a resource, for cluster-wide lists. */
   namespacesOf(resource: string): string {
     return `${this.prefix}:objns:${resource}`;

@@ -1,4 +1,5 @@
-// The namespaces every cluster has, created on start-up by whichever API server gets there first.
+// Start-up routines of the API server: the namespaces every cluster has, created by whichever API
+// server gets there first, and the one-time backfills an upgraded cluster's data needs.
 import { ClaimedError, claimsOf, type Store } from '../../shared/store/store.ts';
 import { mustFindByPlural } from '../../shared/api/resources.ts';
 import { isAlreadyExists } from '../../shared/errors.ts';
@@ -93,4 +94,15 @@ export async function backfillServiceClaims(store: Store): Promise<void> {
     for (const c of claims) pipeline.hsetnx(store.keys.claims, c, svc.metadata.uid!);
     await pipeline.exec();
   }
+}
+
+/**
+ * Objects written before the object index existed (an older Wharf) are indexed now; until a kind
+ * is, its paged lists sort every key as before. Every API server runs this at start; each kind's
+ * marker makes it a no-op once done, and an interrupted run is finished by the next.
+ */
+export async function backfillObjectIndex(store: Store, log: Logger): Promise<void> {
+  const started = Date.now();
+  const indexed = await store.buildObjectIndex();
+  if (indexed.length) log.info({ resources: indexed, ms: Date.now() - started }, 'indexed existing objects for paged lists');
 }

@@ -6,7 +6,7 @@ import { connectRedis } from '../../shared/redis.ts';
 import { Store } from '../../shared/store/store.ts';
 import { createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
-import { backfillServiceClaims, ensureDnsService, ensureSystemNamespaces } from './bootstrap.ts';
+import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureSystemNamespaces } from './bootstrap.ts';
 import { OpenApiV3 } from './openapi.ts';
 import { schemaFor } from '../../shared/api/schemas.ts';
 
@@ -32,6 +32,7 @@ const app = createApiServer({
 
 await ensureSystemNamespaces(store, log);
 await backfillServiceClaims(store);
+await backfillObjectIndex(store, log);
 await ensureDnsService(store, config.network.dnsServiceIp, log);
 const server = app.listen(config.api.port, config.api.host, () => {
   log.info({ host: config.api.host, port: config.api.port }, 'API server listening');

@@ -6,6 +6,7 @@ const SCRIPTS = {
   writeObject: 'write-object.lua',
   listObjects: 'list-objects.lua',
   listPage: 'list-page.lua',
+  indexObjects: 'index-objects.lua',
   readGroup: 'read-group.lua',
   releaseLock: 'release-lock.lua',
   extendLock: 'extend-lock.lua',

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { KubeObject, Pod, OwnerReference } from '../types.ts';
 import { Keys } from '../keys.ts';
-import { type ResourceInfo, mustFindByPlural, qualifiedName } from '../api/resources.ts';
+import { type ResourceInfo, RESOURCES, mustFindByPlural, qualifiedName } from '../api/resources.ts';
 import {
   AlreadyExistsError,
   ConflictError,
@@ -90,6 +90,19 @@ function nsOf(r: ResourceInfo, namespace: string | undefined): string {
   return r.namespaced ? namespace || 'default' : '';
 }
 
+/**
+ * The ZRANGEBYLEX bounds of a page of list keys after `afterKey`: within `namespace` when one is
+ * given, every key otherwise. Redis orders the keys by bytes, so the bounds are compared that way.
+ */
+function pageRange(namespace: string, afterKey: string): { min: string; max: string } {
+  if (!namespace) return { min: afterKey ? `(${afterKey}` : '-', max: '+' };
+  const first = `${namespace}/`;
+  // '0' is the byte after '/': every key of the namespace sorts before it, every later one after.
+  const max = `(${namespace}0`;
+  if (!afterKey || Buffer.compare(Buffer.from(afterKey), Buffer.from(first)) < 0) return { min: `[${first}`, max };
+  return { min: `(${afterKey}`, max };
+}
+
 function ownerUids(obj: KubeObject | undefined): Set<string> {
   return new Set((obj?.metadata.ownerReferences ?? []).map((o: OwnerReference) => o.uid));
 }
@@ -158,10 +171,11 @@ export class Store {
   async listPage<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, afterKey: string, limit: number): Promise<{ items: T[]; resourceVersion: string; remaining: number; lastKey: string }> {
     const r = resolve(resource);
     const ns = r.namespaced ? namespace ?? '' : '';
+    const { min, max } = pageRange(ns, afterKey);
     const reply = (await this.scripts.run(
       'listPage',
-      [this.keys.resourceVersion, this.keys.namespacesOf(r.plural)],
-      [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0', afterKey, String(limit)],
+      [this.keys.resourceVersion, this.keys.namespacesOf(r.plural), this.keys.objectIndex(r.plural), this.keys.objectIndexBuilt(r.plural)],
+      [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0', afterKey, String(limit), min, max],
     )) as (string | number)[];
     return {
       resourceVersion: String(reply[0]),
@@ -169,6 +183,31 @@ export class Store {
       lastKey: String(reply[2]),
       items: (reply.slice(3) as string[]).map((json) => JSON.parse(json) as T),
     };
+  }
+
+  /**
+   * Adds the objects written before the object index existed (an upgraded cluster) to it, a chunk
+   * at a time, then marks each resource's index complete so paged lists start using it. Several
+   * processes may run this at once, and one killed midway leaves work the next run finishes:
+   * indexing a key twice changes nothing, and the marker is set only after a resource's last chunk.
+   * Returns the resources that had objects to index.
+   */
+  async buildObjectIndex(resources: ResourceInfo[] = RESOURCES, chunk = 500): Promise<string[]> {
+    const indexed: string[] = [];
+    for (const r of resources) {
+      const built = this.keys.objectIndexBuilt(r.plural);
+      if (await this.redis.exists(built)) continue;
+      const namespaces = await this.redis.smembers(this.keys.namespacesOf(r.plural));
+      for (const ns of namespaces) {
+        let cursor = '0';
+        do {
+          cursor = String(await this.scripts.run('indexObjects', [this.keys.objects(r.plural, ns), this.keys.objectIndex(r.plural)], [cursor, ns, chunk]));
+        } while (cursor !== '0');
+      }
+      await this.redis.set(built, '1');
+      if (namespaces.length) indexed.push(r.plural);
+    }
+    return indexed;
   }
 
   /** Objects whose ownerReferences name ownerUid: "resource|namespace|name" triples. */
@@ -407,6 +446,7 @@ export class Store {
       this.keys.uids,
       usageKey,
       this.keys.claims,
+      this.keys.objectIndex(r.plural),
       ...adds.map((u) => this.keys.dependents(u)),
       ...removes.map((u) => this.keys.dependents(u)),
     ];

@@ -1,6 +1,6 @@
 -- Writes one object atomically: compare-and-set on its resourceVersion, a new cluster-wide
--- resourceVersion, the watch event on the kind's stream, the uid and owner indexes, and the
--- node resource accounting that keeps schedulers from overcommitting a node.
+-- resourceVersion, the watch event on the kind's stream, the uid, owner and list-order indexes, and
+-- the node resource accounting that keeps schedulers from overcommitting a node.
 --
 -- KEYS[1]  the resourceVersion counter
 -- KEYS[2]  the objects hash of (resource, namespace)
@@ -10,8 +10,9 @@
 -- KEYS[6]  the uid index hash
 -- KEYS[7]  the node usage hash touched by ARGV[13] (any key when ARGV[13] is '')
 -- KEYS[8]  the claims hash: a unique value (a Service's cluster IP, a node port) -> owner uid
--- KEYS[9 .. 9+ARGV[11]-1]             dependents sets to add this object to
--- KEYS[9+ARGV[11] .. +ARGV[12]-1]     dependents sets to remove this object from
+-- KEYS[9]  the resource's object index: sorted set of "namespace/name"
+-- KEYS[10 .. 10+ARGV[11]-1]           dependents sets to add this object to
+-- KEYS[10+ARGV[11] .. +ARGV[12]-1]    dependents sets to remove this object from
 --
 -- ARGV[1]  op: create | update | delete
 -- ARGV[2]  object name (field of the objects hash)
@@ -103,10 +104,13 @@ if op == 'delete' then
   redis.call('HDEL', KEYS[2], name)
   if redis.call('HLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[10]) end
   redis.call('HDEL', KEYS[6], ARGV[8])
+  redis.call('ZREM', KEYS[9], ARGV[10] .. '/' .. name)
 else
   redis.call('HSET', KEYS[2], name, json)
   redis.call('SADD', KEYS[3], ARGV[10])
   redis.call('HSET', KEYS[6], ARGV[8], ARGV[9])
+  -- On updates too: it costs little and indexes an object written before the index existed.
+  redis.call('ZADD', KEYS[9], 0, ARGV[10] .. '/' .. name)
 end
 
 for i = 1, takes do redis.call('HSET', KEYS[8], ARGV[19 + i], ARGV[8]) end
@@ -117,8 +121,8 @@ end
 
 local adds = tonumber(ARGV[11])
 local removes = tonumber(ARGV[12])
-for i = 1, adds do redis.call('SADD', KEYS[8 + i], ARGV[9]) end
-for i = 1, removes do redis.call('SREM', KEYS[8 + adds + i], ARGV[9]) end
+for i = 1, adds do redis.call('SADD', KEYS[9 + i], ARGV[9]) end
+for i = 1, removes do redis.call('SREM', KEYS[9 + adds + i], ARGV[9]) end
 
 redis.call('XADD', KEYS[4], rv .. '-0', 't', ARGV[6], 'o', json)
 -- Approximate trimming removes whole stream nodes, so it costs nothing on most writes.
