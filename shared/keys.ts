@@ -104,11 +104,12 @@ export class Keys {
   }
 
   /**
-   * Set of "namespace/name" of the pods the schedulers found no room for, to retry when a node
-   * changes or a pod frees room, without listing every pod (kube-scheduler's unschedulable queue).
+   * Sorted set of "namespace/name" of the pods the schedulers found no room for, scored by pod
+   * priority, to retry (highest first) when a node changes or a pod frees room, without listing
+   * every pod (kube-scheduler's unschedulable queue).
    */
   get unschedulablePods(): string {
-    return `${this.prefix}:unschedulable`;
+    return `${this.prefix}:unschedulablepods`;
   }
 }
 

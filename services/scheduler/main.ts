@@ -15,7 +15,7 @@ import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeQueues } from '../../shared/queue/node-queues.ts';
 import { Informer } from '../../shared/store/informer.ts';
-import { Scheduler, wantsScheduling } from './scheduler.ts';
+import { Scheduler, queuePriority, wantsScheduling } from './scheduler.ts';
 import { SchedulerCache } from './cache.ts';
 
 const config = loadConfig();
@@ -67,8 +67,8 @@ function retrySoon(): void {
   if (retryTimer) return;
   retryTimer = setTimeout(() => {
     retryTimer = undefined;
-    redis.smembers(keys.unschedulablePods)
-      .then((podKeys) => scheduling.addAll(podKeys))
+    redis.zrange(keys.unschedulablePods, '0', '-1', 'WITHSCORES')
+      .then((flat) => scheduling.addAll(Array.from({ length: flat.length / 2 }, (_, i) => ({ key: flat[2 * i], priority: queuePriority(Number(flat[2 * i + 1])) }))))
       .catch((err) => log.warn({ err: err.message }, 'retry of unschedulable pods failed'));
   }, 500);
 }

@@ -27,6 +27,21 @@ export function wantsScheduling(pod: Pod): boolean {
   return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && (pod.spec.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME;
 }
 
+/**
+ * Where a pod waits in the scheduling queue: BullMQ runs priority 1 first (up to 2,097,152), so
+ * higher pod priorities map lower, monotonically. User priorities within ±100,000 keep a slot
+ * each, larger ones are spaced logarithmically; the system classes (2,000,000,000 and up, as
+ * system-cluster-critical and system-node-critical) come before all of them, 100 apart a slot.
+ */
+export function queuePriority(p: number): number {
+  if (p >= 2_000_000_000) return 100_000 - Math.min(99_999, Math.floor((p - 2_000_000_000) / 100));
+  const magnitude = Math.abs(p);
+  const offset = magnitude <= 100_000 ? magnitude : 100_000 + Math.log2(magnitude / 100_000) * 20_000;
+  return Math.round(1_100_000 - Math.sign(p) * offset);
+}
+
+const keyOf = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+
 /** Highest priority first, then oldest first (kube-scheduler's activeQ order). */
 export function schedulingOrder(a: Pod, b: Pod): number {
   return priorityOf(b) - priorityOf(a) || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
@@ -65,18 +80,17 @@ export class Scheduler {
    * turn against the snapshot, highest priority first, each decision assumed before the next, and
    * all the binds go to Redis at once. Returns the keys of the pods this could not bind (nothing
    * fits, the pod changed since the event, a node filled up meanwhile): they take the one-pod
-   * path, reconcile, through the scheduling queue.
+   * path, reconcile, through the scheduling queue, at their priority.
    */
-  async scheduleBatch(candidates: Pod[]): Promise<string[]> {
+  async scheduleBatch(candidates: Pod[]): Promise<{ key: string; priority: number }[]> {
     const pods = candidates.filter(wantsScheduling).sort(schedulingOrder);
     if (!pods.length) return [];
-    const slow: string[] = [];
+    const slow: { key: string; priority: number }[] = [];
     const binds: { pod: Pod; nodeName: string }[] = [];
-    const keyOf = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
     for (const pod of pods) {
       const decision = this.decide(pod);
       if (!decision.ranked.length) {
-        slow.push(keyOf(pod));
+        slow.push({ key: keyOf(pod), priority: queuePriority(priorityOf(pod)) });
         continue;
       }
       this.cache.assume(pod, decision.ranked[0]);
@@ -92,7 +106,7 @@ export class Scheduler {
       }
       // Whatever the failure, the one-pod path retries it (with backoff if it persists).
       this.cache.forget(pod);
-      slow.push(keyOf(pod));
+      slow.push({ key: keyOf(pod), priority: queuePriority(priorityOf(pod)) });
     });
     await Promise.all(recorded);
     return slow;
@@ -100,18 +114,20 @@ export class Scheduler {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
+    let priority: number | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       const pod = await this.store.get<Pod>('pods', namespace, name);
+      if (pod) priority = queuePriority(priorityOf(pod));
       if (!pod || !wantsScheduling(pod)) {
-        await this.store.redis.srem(this.store.keys.unschedulablePods, key);
+        await this.store.redis.zrem(this.store.keys.unschedulablePods, key);
         return;
       }
       const decision = this.decide(pod);
       if (!decision.ranked.length) {
         const nominated = await this.preempt(pod);
-        await this.store.redis.sadd(this.store.keys.unschedulablePods, key);
+        await this.store.redis.zadd(this.store.keys.unschedulablePods, priorityOf(pod), key);
         await this.markUnschedulable(pod, unschedulableMessage(decision), nominated);
-        return { requeueAfterMs: nominated ? Math.min(500, this.opts.retryUnschedulableMs) : this.opts.retryUnschedulableMs };
+        return { requeueAfterMs: nominated ? Math.min(500, this.opts.retryUnschedulableMs) : this.opts.retryUnschedulableMs, priority };
       }
       for (const nodeName of decision.ranked.slice(0, 3)) {
         // Assumed at once, before the bind's round trip, so that the pods this process decides
@@ -130,7 +146,7 @@ export class Scheduler {
         }
       }
     }
-    return { requeueAfterMs: 200 };
+    return { requeueAfterMs: 200, priority };
   }
 
   /**

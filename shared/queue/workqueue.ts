@@ -17,7 +17,11 @@ import { scriptsFor, type ScriptRunner } from '../store/scripts.ts';
 import type { Logger } from '../log.ts';
 import { reconcileOutcomes } from '../metrics.ts';
 
-export type ReconcileResult = void | { requeueAfterMs: number };
+/** priority: BullMQ's, 1 first (see WorkQueue.add). */
+export type ReconcileResult = void | { requeueAfterMs: number; priority?: number };
+
+/** A key to add, with the queue priority it should run at. */
+export type KeyToAdd = string | { key: string; priority?: number };
 
 /** A failure that retrying cannot fix (bad spec, ...): the key is not retried until it changes. */
 export class PermanentError extends Error {
@@ -52,13 +56,14 @@ function jobIdFor(key: string, epoch: string, suffix = ''): string {
  * Adds a reconcile job for key to queue, collapsing with any waiting job for the same key. Used by
  * WorkQueue and by producers that feed another component's queue (the per-node pod queues).
  */
-export async function enqueueKey(queue: Queue, redis: Redis, keys: Keys, key: string, delayMs = 0): Promise<void> {
+export async function enqueueKey(queue: Queue, redis: Redis, keys: Keys, key: string, delayMs = 0, priority?: number): Promise<void> {
   const epoch = (await redis.get(keys.workEpoch(queue.name, key))) ?? '0';
   // A delayed request must not absorb a prompt one (or the prompt one would wait), so they differ.
   const jobId = jobIdFor(key, epoch, delayMs > 0 ? '~later' : '');
   await queue.add('reconcile', { key }, {
     jobId,
     delay: delayMs > 0 ? delayMs : undefined,
+    priority,
     attempts: 30,
     backoff: { type: 'capped' },
     removeOnComplete: true,
@@ -80,15 +85,19 @@ export class WorkQueue {
     this.queue = new Queue(opts.name, { connection: this.queueConnection, prefix: opts.keys.bullPrefix });
   }
 
-  /** Asks for key to be reconciled (after delayMs). Cheap to call often: triggers collapse. */
-  add(key: string, delayMs = 0): Promise<void> {
-    return enqueueKey(this.queue, this.opts.redis, this.opts.keys, key, delayMs);
+  /**
+   * Asks for key to be reconciled (after delayMs). Cheap to call often: triggers collapse. With a
+   * priority (1 runs first, up to 2,097,152) waiting keys run in that order; a queue that uses
+   * priorities should give every key one, as BullMQ runs keys without one before all others.
+   */
+  add(key: string, delayMs = 0, priority?: number): Promise<void> {
+    return enqueueKey(this.queue, this.opts.redis, this.opts.keys, key, delayMs, priority);
   }
 
-  async addAll(keys: Iterable<string>): Promise<void> {
+  async addAll(keys: Iterable<KeyToAdd>): Promise<void> {
     const list = [...keys];
     for (let i = 0; i < list.length; i += 200) {
-      await Promise.all(list.slice(i, i + 200).map((k) => this.add(k)));
+      await Promise.all(list.slice(i, i + 200).map((k) => (typeof k === 'string' ? this.add(k) : this.add(k.key, 0, k.priority))));
     }
   }
 
@@ -142,7 +151,7 @@ export class WorkQueue {
       await this.opts.redis.incr(this.opts.keys.workEpoch(this.opts.name, key));
       const result = await this.opts.reconcile(key, job.attemptsMade);
       if (result && result.requeueAfterMs > 0) {
-        await this.add(key, result.requeueAfterMs);
+        await this.add(key, result.requeueAfterMs, result.priority);
         reconcileOutcomes.inc({ queue: this.opts.name, result: 'requeue' });
       } else {
         reconcileOutcomes.inc({ queue: this.opts.name, result: 'success' });
