@@ -125,6 +125,10 @@ async function main() {
     await run('docker', ['swarm', 'init']);
     startedSwarm = true;
   }
+  // What an interrupted earlier run may have left behind.
+  await run('docker', ['service', 'rm', 'wharf-bench']).catch(() => undefined);
+  await waitGone({ label: ['com.docker.swarm.service.name=wharf-bench'] });
+  await waitGone({ label: [LABEL] });
   const node = dockerNode('bench');
   const cluster = await startCluster({ agents: [{ ...node.env, WHARF_LOG_LEVEL: 'warn' }], env: { WHARF_LOG_LEVEL: 'warn' } });
   await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${node.name}`)).status === 200, { timeoutMs: 20_000, message: 'node registered' });
