@@ -295,8 +295,7 @@ export class NodeAgent {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
     const pod = await this.store.get<Pod>('pods', namespace, name);
-    const all = await this.runtime.listContainers(this.opts.nodeName);
-    const mine = all.filter((c) => c.pod.namespace === namespace && c.pod.name === name);
+    const mine = await this.runtime.listContainers(this.opts.nodeName, { namespace, name });
     const stale = mine.filter((c) => !pod || c.pod.uid !== pod.metadata.uid || pod.spec.nodeName !== this.opts.nodeName);
     if (stale.length) {
       // Containers of a pod that is gone, replaced (same name, new uid) or moved elsewhere.
@@ -433,7 +432,7 @@ export class NodeAgent {
       podIP = sandbox.ip;
       waits = await this.startContainers(pod, sandbox.id, podIP, current, backoff, restartPolicy);
     }
-    const refreshed = (await this.runtime.listContainers(this.opts.nodeName)).filter((c) => c.pod.uid === identity.uid);
+    const refreshed = (await this.runtime.listContainers(this.opts.nodeName, { namespace: identity.namespace, name: identity.name })).filter((c) => c.pod.uid === identity.uid);
     await this.pruneOldAttempts(refreshed);
     if (!terminal) this.prober.sync(pod, podIP, refreshed);
     await this.writeStatus(pod, refreshed, await this.loadBackoff(identity.uid), podIP);

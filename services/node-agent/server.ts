@@ -32,7 +32,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Server
       if (!pod?.spec.nodeName) return fail(res, 404, `pod ${namespace}/${name} is not running on a node`);
       const runtime = opts.runtimeFor(pod.spec.nodeName);
       if (!runtime) return fail(res, 404, `node ${pod.spec.nodeName} is not served here`);
-      const containers = (await runtime.listContainers(pod.spec.nodeName)).filter((c) => c.pod.uid === pod.metadata.uid && c.name === container);
+      const containers = (await runtime.listContainers(pod.spec.nodeName, { namespace: pod.metadata.namespace!, name: pod.metadata.name! })).filter((c) => c.pod.uid === pod.metadata.uid && c.name === container);
       const latest = latestAttempt(containers, container);
       const previous = url.searchParams.get('previous') === 'true';
       const target = previous ? containers.filter((c) => c !== latest).sort((a, b) => b.attempt - a.attempt)[0] : latest;

@@ -162,6 +162,18 @@ test.serial('labels and attempt round-trip through listContainers', async (t) =>
   t.is(await runtime.startContainer(pod, sandbox.id, app('main', ['sleep', '3600'], { attempt: 2 })), ids[0]);
 });
 
+test.serial('listContainers for one pod returns only that pod\'s containers, of every uid it had', async (t) => {
+  const first = await runPod('filtered', [app('main', ['sleep', '3600'])]);
+  const other = await runPod('filtered-other', [app('main', ['sleep', '3600'])]);
+  const again = await runPod('filtered', [app('main', ['sleep', '3600'])]); // same name, a new uid
+  const list = await runtime.listContainers(node, { namespace: 'default', name: 'filtered' });
+  t.deepEqual([...new Set(list.map((c) => c.pod.uid))].sort(), [first.pod.uid, again.pod.uid].sort());
+  t.is(list.length, 4);
+  t.false(list.some((c) => c.pod.uid === other.pod.uid));
+  t.is((await runtime.listContainers(node, { namespace: 'other', name: 'filtered' })).length, 0);
+  t.true((await runtime.listContainers(node)).some((c) => c.pod.uid === other.pod.uid));
+});
+
 test.serial('command, args, env and workingDir follow Kubernetes semantics', async (t) => {
   const { ids } = await runPod('cmd-pod', [
     app('c', ['sh', '-c'], {

@@ -93,10 +93,15 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
-  async listContainers(node: string): Promise<ObservedContainer[]> {
-    const listed = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${node}`] } });
-    const seen = new Set(listed.map((c) => c.Id));
-    for (const id of this.inspectCache.keys()) if (!seen.has(id)) this.inspectCache.delete(id);
+  async listContainers(node: string, pod?: { namespace: string; name: string }): Promise<ObservedContainer[]> {
+    // One pod's reconcile asks for its own containers only: listing the whole node would inspect
+    // every other pod's just-created containers too, for each of N pods starting at once.
+    const labels = [`${LABELS.node}=${node}`, ...(pod ? [`${LABELS.podNamespace}=${pod.namespace}`, `${LABELS.podName}=${pod.name}`] : [])];
+    const listed = await this.docker.listContainers({ all: true, filters: { label: labels } });
+    if (!pod) {
+      const seen = new Set(listed.map((c) => c.Id));
+      for (const id of this.inspectCache.keys()) if (!seen.has(id)) this.inspectCache.delete(id);
+    }
 
     const observed = await mapLimit(listed, INSPECT_CONCURRENCY, async (c) => {
       try {

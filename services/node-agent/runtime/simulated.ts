@@ -64,8 +64,10 @@ export class SimulatedRuntime implements ContainerRuntime {
     };
   }
 
-  async listContainers(node: string): Promise<ObservedContainer[]> {
-    return [...this.containers.values()].filter((c) => c.pod.node === node).map((c) => structuredClone(c));
+  async listContainers(node: string, pod?: { namespace: string; name: string }): Promise<ObservedContainer[]> {
+    return [...this.containers.values()]
+      .filter((c) => c.pod.node === node && (!pod || (c.pod.namespace === pod.namespace && c.pod.name === pod.name)))
+      .map((c) => structuredClone(c));
   }
 
   async ensureSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }> {

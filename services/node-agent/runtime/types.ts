@@ -105,8 +105,8 @@ export interface ContainerRuntime {
   readonly kind: 'docker' | 'simulated';
   /** Capacity and identity of the machine, for the Node object. */
   describeNode(): Promise<NodeResources>;
-  /** Every container (running or exited) labelled for this node. */
-  listContainers(node: string): Promise<ObservedContainer[]>;
+  /** Every container (running or exited) labelled for this node; with pod, only those of pods of that namespace and name (any uid). */
+  listContainers(node: string, pod?: { namespace: string; name: string }): Promise<ObservedContainer[]>;
   /** Creates and starts the pod's sandbox if it is not running; returns its id and the pod IP. Idempotent. */
   ensureSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }>;
   /** Creates and starts one container inside the sandbox's network namespace; returns its id. */
