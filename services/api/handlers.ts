@@ -36,7 +36,7 @@ import { serveWatch, type WakeHub } from './watch.ts';
 import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
-import type { DeleteOptions } from '../../shared/store/store.ts';
+import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
 import { dropTypeDependentFields, type ServiceAllocator } from './service-ips.ts';
 import { managerOf, serverSideApply } from './apply.ts';
 
@@ -342,18 +342,24 @@ async function evict(ctx: HandlerContext, req: Request, res: Response, path: Res
   }
   const options = body.deleteOptions ?? {};
   const dryRun = isDryRun(req) || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
+  const preconditions = options.preconditions ?? {};
+  // A stale precondition is refused before the budget gives anything up.
+  assertPreconditions('pods', await ctx.store.mustGet('pods', path.namespace, path.name!), preconditions);
   await spendDisruption(ctx, path.namespace!, path.name!, dryRun);
+  let deletePreconditions = preconditions;
   if (!dryRun) {
-    // As Kubernetes' eviction does: the pod says why it is going before it goes.
-    await ctx.store.guaranteedUpdate<Pod>('pods', path.namespace, path.name!, (cur) => {
+    // As Kubernetes' eviction does: the pod says why it is going before it goes. Preconditions are
+    // checked in that update, and the delete then expects the version the update wrote.
+    const marked = await ctx.store.guaranteedUpdate<Pod>('pods', path.namespace, path.name!, (cur) => {
+      assertPreconditions('pods', cur, preconditions);
       if (cur.metadata.deletionTimestamp || isPodTerminal(cur)) return null;
-      if (options.preconditions?.uid && options.preconditions.uid !== cur.metadata.uid) return null;
       return { ...cur, status: { ...cur.status, conditions: withDisruptionTarget(cur, 'EvictionByEvictionAPI', 'Eviction API: evicting', Date.now()) } };
     }, { subresource: 'status' });
+    if (preconditions.resourceVersion) deletePreconditions = { ...preconditions, resourceVersion: marked.metadata.resourceVersion };
   }
   await ctx.store.delete('pods', path.namespace, path.name!, {
     gracePeriodSeconds: options.gracePeriodSeconds,
-    preconditions: options.preconditions,
+    preconditions: deletePreconditions,
     dryRun,
   });
   sendObject(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });

@@ -331,13 +331,7 @@ export class Store {
     const r = resolve(resource);
     for (;;) {
       const old = await this.mustGet(r, namespace, name);
-      const pre = opts.preconditions ?? {};
-      if (pre.uid && pre.uid !== old.metadata.uid) {
-        throw new ConflictError(r.plural, name, r.group, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
-      }
-      if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-        throw new ConflictError(r.plural, name, r.group, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
-      }
+      assertPreconditions(r, old, opts.preconditions);
       const plan = planDeletion(r, old, opts);
       if (opts.dryRun) return { object: plan.remove ? old : plan.next!, removed: plan.remove };
       try {
@@ -594,3 +588,15 @@ export function upsertCondition<C extends { type: string; status: string; lastTr
 }
 
 export { qualifiedName };
+
+/** A delete's preconditions (uid, resourceVersion) against the object they name: 409 as Kubernetes words it. */
+export function assertPreconditions(resource: ResourceRef, object: KubeObject, pre: DeleteOptions['preconditions'] = {}): void {
+  const r = resolve(resource);
+  const name = object.metadata.name!;
+  if (pre.uid && pre.uid !== object.metadata.uid) {
+    throw new ConflictError(r.plural, name, r.group, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${object.metadata.uid}`);
+  }
+  if (pre.resourceVersion && pre.resourceVersion !== object.metadata.resourceVersion) {
+    throw new ConflictError(r.plural, name, r.group, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${object.metadata.resourceVersion}`);
+  }
+}

@@ -145,3 +145,38 @@ test.serial('an allowed eviction marks the pod DisruptionTarget (EvictionByEvict
   const released = await cluster.api.patch('/api/v1/namespaces/default/pods/held', { metadata: { finalizers: null } });
   t.is(released.status, 200);
 });
+
+test.serial('an eviction with preconditions: a stale resourceVersion is refused with 409 and changes nothing; the current one evicts', async (t) => {
+  const created = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'guarded', finalizers: ['wharf.test/hold'] },
+    spec: { containers: [{ name: 'c', image: 'nginx' }] },
+  });
+  t.is(created.status, 201);
+  const evict = (preconditions: object) => cluster.api.post('/api/v1/namespaces/default/pods/guarded/eviction', {
+    apiVersion: 'policy/v1',
+    kind: 'Eviction',
+    metadata: { name: 'guarded', namespace: 'default' },
+    deleteOptions: { preconditions },
+  });
+
+  const stale = await evict({ resourceVersion: '1' });
+  t.is(stale.status, 409);
+  t.is(stale.body.reason, 'Conflict');
+  t.regex(stale.body.message, /Precondition failed: ResourceVersion in precondition: 1/);
+  const untouched = (await cluster.api.get('/api/v1/namespaces/default/pods/guarded')).body;
+  t.falsy(untouched.metadata.deletionTimestamp);
+  t.falsy((untouched.status?.conditions ?? []).find((c: any) => c.type === 'DisruptionTarget'));
+
+  const wrongUid = await evict({ uid: 'not-this-pod' });
+  t.is(wrongUid.status, 409);
+
+  // The DisruptionTarget write moves the resourceVersion on; the deletion must still go through.
+  const res = await evict({ uid: untouched.metadata.uid, resourceVersion: untouched.metadata.resourceVersion });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  const pod = (await cluster.api.get('/api/v1/namespaces/default/pods/guarded')).body;
+  t.truthy(pod.metadata.deletionTimestamp);
+  t.like((pod.status.conditions ?? []).find((c: any) => c.type === 'DisruptionTarget'), { status: 'True', reason: 'EvictionByEvictionAPI' });
+  t.is((await cluster.api.patch('/api/v1/namespaces/default/pods/guarded', { metadata: { finalizers: null } })).status, 200);
+});
