@@ -109,8 +109,8 @@ else
   redis.call('HSET', KEYS[2], name, json)
   redis.call('SADD', KEYS[3], ARGV[10])
   redis.call('HSET', KEYS[6], ARGV[8], ARGV[9])
-  -- On updates too: it costs little and indexes an object written before the index existed.
-  redis.call('ZADD', KEYS[9], 0, ARGV[10] .. '/' .. name)
+  -- Only a new key joins the index; objects older than the index were added by index-objects.lua.
+  if op == 'create' then redis.call('ZADD', KEYS[9], 0, ARGV[10] .. '/' .. name) end
 end
 
 for i = 1, takes do redis.call('HSET', KEYS[8], ARGV[19 + i], ARGV[8]) end
