@@ -35,3 +35,9 @@ export function ipv4ToInt(ip: string): number | undefined {
 export function intToIpv4(n: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 }
+
+/** Runs `run` over items with at most `parallel` in flight, a batch at a time. */
+export async function inBatches<T>(items: Iterable<T>, parallel: number, run: (item: T) => Promise<unknown>): Promise<void> {
+  const list = [...items];
+  for (let i = 0; i < list.length; i += parallel) await Promise.all(list.slice(i, i + parallel).map(run));
+}

@@ -266,10 +266,6 @@ export class NodeAgent {
   }
 
   /**
-   * Enqueues every pod bound here and every pod that still has containers here. A host passes
-   * the pods it listed once for all its nodes.
-   */
-  /**
    * Queues every pod of this node, and every pod the runtime still has containers of. With
    * onlyUnsettled (a host of many simulated nodes), pods whose status already matches the runtime
    * are left out, and so are their containers.

@@ -17,6 +17,7 @@ import { Informer } from '../../shared/store/informer.ts';
 import { QUEUES, hostedPodKey } from '../../shared/keys.ts';
 import type { Logger } from '../../shared/log.ts';
 import { NodeAgent, type AgentOptions } from './agent.ts';
+import { inBatches } from '../../shared/util.ts';
 
 export interface SimulatedHostOptions {
   /** Names the shared queue: stable across restarts of the same host, unique between hosts. */
@@ -83,7 +84,7 @@ export class SimulatedNodeHost {
       const slice = this.opts.nodeNames.slice(i, i + 1000);
       await store.redis.hset(store.keys.nodeQueueRoutes, ...slice.flatMap((n) => [n, name]));
     }
-    await this.inBatches([...this.agents.values()], (a) => a.start());
+    await inBatches(this.agents.values(), PARALLEL, (a) => a.start());
     await this.queue.clearLocks();
     this.queue.start();
     await this.pods.start();
@@ -136,16 +137,12 @@ export class SimulatedNodeHost {
             if (!list) byNode.set(node, (list = []));
             list.push(pod);
           }
-          await this.inBatches([...this.agents.values()], (a) => a.resync(byNode.get(a.name) ?? [], true));
+          await inBatches(this.agents.values(), PARALLEL, (a) => a.resync(byNode.get(a.name) ?? [], true));
         } while (this.resyncAgain);
       } finally {
         this.resyncing = undefined;
       }
     })();
     return this.resyncing;
-  }
-
-  private async inBatches<T>(items: T[], run: (item: T) => Promise<void>): Promise<void> {
-    for (let i = 0; i < items.length; i += PARALLEL) await Promise.all(items.slice(i, i + PARALLEL).map(run));
   }
 }

@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Keys, QUEUES, hostedPodKey } from '../keys.ts';
 import { enqueueKey } from './workqueue.ts';
+import { inBatches } from '../util.ts';
 
 /** How long a node's route is trusted before it is read again (routes change only on re-hosting). */
 const ROUTE_TTL_MS = 5_000;
@@ -36,10 +37,7 @@ export class NodeQueues {
 
   /** Many at once (pod key → node), a few hundred in flight. */
   async addAll(podNodes: Map<string, string>): Promise<void> {
-    const list = [...podNodes];
-    for (let i = 0; i < list.length; i += 200) {
-      await Promise.all(list.slice(i, i + 200).map(([podKey, node]) => this.add(node, podKey)));
-    }
+    await inBatches(podNodes, 200, ([podKey, node]) => this.add(node, podKey));
   }
 
   private async route(node: string): Promise<string | null> {

@@ -16,6 +16,7 @@ import { Keys } from '../keys.ts';
 import { scriptsFor, type ScriptRunner } from '../store/scripts.ts';
 import type { Logger } from '../log.ts';
 import { reconcileOutcomes } from '../metrics.ts';
+import { inBatches } from '../util.ts';
 
 /** priority: BullMQ's, 1 first (see WorkQueue.add). */
 export type ReconcileResult = void | { requeueAfterMs: number; priority?: number };
@@ -95,10 +96,7 @@ export class WorkQueue {
   }
 
   async addAll(keys: Iterable<KeyToAdd>): Promise<void> {
-    const list = [...keys];
-    for (let i = 0; i < list.length; i += 200) {
-      await Promise.all(list.slice(i, i + 200).map((k) => (typeof k === 'string' ? this.add(k) : this.add(k.key, 0, k.priority))));
-    }
+    await inBatches(keys, 200, (k) => (typeof k === 'string' ? this.add(k) : this.add(k.key, 0, k.priority)));
   }
 
   /**
