@@ -3,8 +3,9 @@
 // handler has run; the entries of a consumer that died are claimed by another after a short idle
 // time. If the group fell behind the stream's retained history (its events were compacted
 // away), onGap asks the owner to relist — what an informer does on 410 Gone. That check and the
-// read are one script (read-group.lua): checked apart, a read could move the group past
-// trimmed events unnoticed.
+// read are one script (read-group.lua), which takes every followed stream at once: checked apart,
+// a read could move the group past trimmed events unnoticed; and one call per pass, not one per
+// stream, is what keeps a feed of a dozen resources cheap.
 import type { Redis } from 'ioredis';
 import { Keys } from '../keys.ts';
 import { decodeStreamEntry, type StoredEvent } from './store.ts';
@@ -12,24 +13,29 @@ import type { Logger } from '../log.ts';
 import { sleep } from '../util.ts';
 import { scriptsFor, type ScriptRunner } from './scripts.ts';
 
-export interface ChangeFeedOptions {
+interface ChangeFeedBase {
   keys: Keys;
-  /** A dedicated connection: XREADGROUP blocks it. */
+  /** A dedicated connection: XREAD blocks it. */
   connection: Redis;
   group: string;
   consumer: string;
   resources: string[];
-  /** One event at a time; or, with handleBatch, all the events of one read of a stream at once, in order (a scheduler binds a burst of pods together). */
-  handle?: (resource: string, event: StoredEvent) => Promise<void>;
-  handleBatch?: (resource: string, events: StoredEvent[]) => Promise<void>;
   /** Called when events may have been missed: the owner should resync that resource. */
   onGap: (resource: string) => Promise<void>;
   log: Logger;
   claimIdleMs?: number;
 }
 
-type StreamReply = [string, [string, string[]][]][] | null;
-type GroupRead = ['GAP'] | ['OK', string, [string, string[]][]];
+/** Exactly one of: one event at a time, or all the events of one read of a stream at once, in order (a scheduler binds a burst of pods together). */
+type ChangeFeedHandler =
+  | { handle: (resource: string, event: StoredEvent) => Promise<void>; handleBatch?: never }
+  | { handleBatch: (resource: string, events: StoredEvent[]) => Promise<void>; handle?: never };
+
+export type ChangeFeedOptions = ChangeFeedBase & ChangeFeedHandler;
+
+type StreamEntry = [id: string, fields: string[] | null];
+/** read-group.lua's result for one stream. */
+type StreamRead = ['GAP'] | ['OK', position: string, entries: StreamEntry[]];
 
 const READ_COUNT = 200;
 
@@ -56,7 +62,10 @@ export class ChangeFeed {
   }
 
   private async run(): Promise<void> {
-    const streams = this.opts.resources.map((r) => this.opts.keys.stream(r));
+    const { keys, resources } = this.opts;
+    const streams = resources.map((r) => keys.stream(r));
+    // A stream and its compaction marker per resource, as read-group.lua takes them.
+    const scriptKeys = resources.flatMap((r) => [keys.stream(r), keys.compacted(r)]);
     let lastMaintenance = 0;
     while (!this.stopped) {
       try {
@@ -64,11 +73,12 @@ export class ChangeFeed {
           lastMaintenance = Date.now();
           await this.claimAbandoned();
         }
+        // One round trip reads every stream (and checks each for a gap).
+        const reads = (await this.scripts.run('readGroup', scriptKeys, [this.opts.group, this.opts.consumer, READ_COUNT])) as StreamRead[];
         let busy = false;
         const positions: string[] = [];
-        for (const resource of this.opts.resources) {
-          const stream = this.opts.keys.stream(resource);
-          const read = (await this.scripts.run('readGroup', [stream, this.opts.keys.compacted(resource)], [this.opts.group, this.opts.consumer, READ_COUNT])) as GroupRead;
+        for (const [i, resource] of resources.entries()) {
+          const read = reads[i];
           if (read[0] === 'GAP') {
             this.opts.log.warn({ resource, group: this.opts.group }, 'change feed fell behind compaction; resyncing');
             await this.opts.onGap(resource);
@@ -76,11 +86,11 @@ export class ChangeFeed {
             positions.push('$');
             continue;
           }
-          const entries = read[2];
-          positions.push(entries.length ? entries[entries.length - 1][0] : read[1]);
+          const [, position, entries] = read;
+          positions.push(position);
           if (!entries.length) continue;
           busy = true;
-          await this.deliver([[stream, entries]]);
+          await this.deliver(resource, entries);
         }
         // Nothing new anywhere: wait for the next entry after what the group has had (a plain
         // XREAD, which consumes nothing), then read it through the script.
@@ -99,25 +109,16 @@ export class ChangeFeed {
     }
   }
 
-  private async deliver(reply: NonNullable<StreamReply>): Promise<void> {
-    for (const [stream, entries] of reply) {
-      const resource = this.resourceOf(stream);
-      const acked: string[] = [];
-      if (this.opts.handleBatch) {
-        // Entries trimmed while pending have no fields: nothing to handle, only to acknowledge.
-        await this.opts.handleBatch(resource, entries.filter((entry) => entry[1]).map(decodeStreamEntry));
-        acked.push(...entries.map((entry) => entry[0]));
-      }
-      for (const entry of this.opts.handleBatch ? [] : entries) {
-        if (!entry[1]) {
-          acked.push(entry[0]); // trimmed while pending
-          continue;
-        }
-        await this.opts.handle!(resource, decodeStreamEntry(entry));
-        acked.push(entry[0]);
-      }
-      if (acked.length) await this.opts.connection.xack(stream, this.opts.group, ...acked);
+  /** Hands a stream's entries to the handler, then acknowledges them all. */
+  private async deliver(resource: string, entries: StreamEntry[]): Promise<void> {
+    // An entry trimmed while pending has no fields: nothing to handle, only to acknowledge.
+    const live = entries.filter((entry): entry is [string, string[]] => Boolean(entry[1]));
+    if (this.opts.handleBatch) {
+      await this.opts.handleBatch(resource, live.map(decodeStreamEntry));
+    } else {
+      for (const entry of live) await this.opts.handle(resource, decodeStreamEntry(entry));
     }
+    await this.opts.connection.xack(this.opts.keys.stream(resource), this.opts.group, ...entries.map((entry) => entry[0]));
   }
 
   private async claimAbandoned(): Promise<void> {
@@ -125,15 +126,10 @@ export class ChangeFeed {
       const stream = this.opts.keys.stream(resource);
       const reply = (await this.opts.connection.xautoclaim(
         stream, this.opts.group, this.opts.consumer, this.opts.claimIdleMs ?? 15_000, '0-0', 'COUNT', 500,
-      )) as [string, [string, string[]][], string[]?];
+      )) as [string, StreamEntry[], string[]?];
       const entries = reply[1] ?? [];
-      if (entries.length) await this.deliver([[stream, entries]]);
+      if (entries.length) await this.deliver(resource, entries);
     }
-  }
-
-  private resourceOf(stream: string): string {
-    const prefix = this.opts.keys.stream('');
-    return stream.slice(prefix.length);
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,8 @@
 // The change feed against a real redis-server: replicas of a consumer share the events (each is
 // handled once), a consumer that lagged past the stream's compaction is told to relist instead
 // of silently skipping what was trimmed, and the entries of a consumer that died are taken over.
+// A feed following several resources reads them all in one script call per pass, and a gap on
+// one stream relists only that resource.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -22,6 +24,8 @@ const connect = () => {
   return c;
 };
 const cm = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: {} });
+const secret = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, data: {} });
+const lease = (name: string): KubeObject => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'default' }, spec: {} } as KubeObject);
 
 function feed(keys: Keys, consumer: string, handle: (resource: string, events: StoredEvent[]) => Promise<void>, onGap: (resource: string) => Promise<void> = async () => undefined, claimIdleMs?: number): ChangeFeed {
   const f = new ChangeFeed({ keys, connection: connect(), group: 'g', consumer, resources: ['configmaps'], handleBatch: handle, onGap, log, claimIdleMs });
@@ -99,4 +103,92 @@ test('entries a dead consumer read but never acknowledged are handled by another
   await feed(keys, 'alive', async (_, events) => void handled.push(...events.map((e) => e.object.metadata.name!)), undefined, 500).start();
   await eventually(() => handled.includes('orphan'), { timeoutMs: 15_000, message: 'the pending entry was not taken over' });
   t.deepEqual(handled, ['orphan']);
+});
+
+test('a feed following several resources hands each resource its own events, one at a time and in order', async (t) => {
+  const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
+  const store = new Store(connect(), keys);
+  const seen = new Map<string, string[]>();
+  const f = new ChangeFeed({
+    keys, connection: connect(), group: 'g', consumer: 'one', resources: ['configmaps', 'secrets', 'leases'], log,
+    handle: async (resource, event) => void seen.set(resource, [...(seen.get(resource) ?? []), `${event.object.kind}/${event.object.metadata.name}`]),
+    onGap: async () => undefined,
+  });
+  feeds.push(f);
+  await f.start();
+  for (let i = 0; i < 30; i++) {
+    await store.create('configmaps', cm(`c${i}`));
+    await store.create('secrets', secret(`s${i}`));
+    if (i % 3 === 0) await store.create('leases', lease(`l${i}`));
+  }
+  const want = {
+    configmaps: Array.from({ length: 30 }, (_, i) => `ConfigMap/c${i}`),
+    secrets: Array.from({ length: 30 }, (_, i) => `Secret/s${i}`),
+    leases: Array.from({ length: 10 }, (_, i) => `Lease/l${i * 3}`),
+  };
+  await eventually(() => Object.entries(want).every(([r, names]) => (seen.get(r)?.length ?? 0) >= names.length), { message: JSON.stringify(Object.fromEntries([...seen].map(([r, n]) => [r, n.length]))) });
+  await new Promise((r) => setTimeout(r, 300));
+  t.deepEqual(Object.fromEntries(seen), want);
+});
+
+test('a gap on one of several streams relists only that resource; the others keep their events', async (t) => {
+  const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
+  // 100 events of history: the configmap writes below outrun it; the 20 secrets do not.
+  const store = new Store(connect(), keys, 100);
+  const handled = new Map<string, Set<string>>([['configmaps', new Set()], ['secrets', new Set()]]);
+  const gaps: string[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let first = true;
+  const f = new ChangeFeed({
+    keys, connection: connect(), group: 'g', consumer: 'slow', resources: ['configmaps', 'secrets'], log,
+    handleBatch: async (resource, events) => {
+      if (first) {
+        first = false;
+        await held; // stuck on its first read while the streams move on
+      }
+      for (const e of events) handled.get(resource)!.add(e.object.metadata.name!);
+    },
+    onGap: async (resource) => {
+      gaps.push(resource);
+      for (const o of (await store.list(resource, 'default')).items) handled.get(resource)!.add(o.metadata.name!);
+    },
+  });
+  feeds.push(f);
+  await f.start();
+  gaps.length = 0; // start() relists once per new group
+  await store.create('configmaps', cm('first'));
+  await eventually(() => !first);
+  for (let i = 0; i < 20; i++) await store.create('secrets', secret(`s${i}`));
+  for (let i = 0; i < 1000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => store.create('configmaps', cm(`c${i + j}`))));
+  t.true(await store.compactedResourceVersion('configmaps') > 0, 'the configmaps stream was compacted');
+  t.is(await store.compactedResourceVersion('secrets'), 0, 'the secrets stream was not');
+  release();
+  await eventually(() => handled.get('configmaps')!.size === 1001 && handled.get('secrets')!.size === 20, { message: `${handled.get('configmaps')!.size} of 1001 configmaps, ${handled.get('secrets')!.size} of 20 secrets` });
+  t.true(gaps.includes('configmaps'));
+  t.deepEqual(gaps.filter((r) => r !== 'configmaps'), [], 'only the compacted resource was relisted');
+});
+
+test('one read pass is one script call, however many resources the feed follows', async (t) => {
+  const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
+  const connection = connect();
+  // The commands the feed's connection sends (the round trips it makes).
+  const sent: string[] = [];
+  const send = connection.sendCommand.bind(connection);
+  connection.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    sent.push(command.name.toLowerCase());
+    return (send as (...a: unknown[]) => unknown)(command, ...rest);
+  }) as typeof connection.sendCommand;
+  const f = new ChangeFeed({
+    keys, connection, group: 'g', consumer: 'idle', resources: ['configmaps', 'secrets', 'leases', 'services', 'pods'], log,
+    handleBatch: async () => undefined, onGap: async () => undefined,
+  });
+  feeds.push(f);
+  await f.start();
+  await new Promise((r) => setTimeout(r, 2_500)); // idle: XREAD blocks for 1 s, so two or three passes
+  const reads = sent.filter((c) => c === 'evalsha' || c === 'eval' || c === 'xread');
+  t.true(reads.filter((c) => c === 'xread').length >= 2, sent.join(' '));
+  // Each pass is one EVALSHA, then the wait (ioredis retries with EVAL once if the script was not cached).
+  const passes = reads.filter((c) => c !== 'eval').join(' ').split(' xread').map((s) => s.trim()).filter(Boolean);
+  t.deepEqual(passes, passes.map(() => 'evalsha'), sent.join(' '));
 });

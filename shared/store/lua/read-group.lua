@@ -1,33 +1,57 @@
--- Reads the next entries of a change stream for one consumer of a group, in the same step as the
--- check that the group has not fallen behind the stream's compaction. XREADGROUP alone would skip
--- trimmed entries silently (the group's position just moves past them), so a consumer that lagged
--- by more than the retained history would lose events without knowing.
+-- Reads the next entries of every change stream a consumer group follows, in one call, each in the
+-- same step as the check that the group has not fallen behind that stream's compaction.
+-- XREADGROUP alone would skip trimmed entries silently (the group's position just moves past
+-- them), so a consumer that lagged by more than the retained history would lose events without
+-- knowing.
 --
--- KEYS[1]  the resource's change stream
--- KEYS[2]  the resource's compacted-resourceVersion marker
--- ARGV[1]  group
--- ARGV[2]  consumer
--- ARGV[3]  most entries to read
+-- KEYS[2i-1]  the i-th resource's change stream
+-- KEYS[2i]    the i-th resource's compacted-resourceVersion marker
+-- ARGV[1]     group
+-- ARGV[2]     consumer
+-- ARGV[3]     most entries to read from each stream
 --
--- Returns { 'GAP' } after moving the group to the end of the stream (the owner must relist), or
--- { 'OK', <the group's last delivered id before this read>, <entries as XREADGROUP gives them> }.
+-- Returns one result per stream, in KEYS order:
+--   { 'GAP' }                       the group fell behind this stream's compaction; it was moved
+--                                   to the end of the stream and the owner must relist it;
+--   { 'OK', <position>, <entries> } the entries as XREADGROUP gives them (possibly none), and the
+--                                   group's last delivered id after this read (where a wait for
+--                                   the next entry starts).
+-- Fails with NOGROUP if a stream or the group on it is gone (Redis lost its data).
 
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOGROUP the stream is gone') end
-local delivered
-for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-  local fields = {}
-  for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
-  if fields['name'] == ARGV[1] then delivered = fields['last-delivered-id'] end
+if #KEYS % 2 ~= 0 then return redis.error_reply('ERR read-group.lua takes a stream and its compaction marker per resource') end
+local group, consumer, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+
+local function delivered(stream)
+  if redis.call('EXISTS', stream) == 0 then return nil end
+  for _, info in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    local fields = {}
+    for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
+    if fields['name'] == group then return fields['last-delivered-id'] end
+  end
+  return nil
 end
-if not delivered then return redis.error_reply('NOGROUP no such group') end
 
-local compacted = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tonumber(string.match(delivered, '^(%d+)-')) < compacted then
-  redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], '$')
-  return { 'GAP' }
+-- Every group is found before anything is read: a failure must not leave entries delivered to a
+-- consumer that never receives the reply.
+local positions = {}
+for k = 1, #KEYS, 2 do
+  positions[k] = delivered(KEYS[k])
+  if not positions[k] then return redis.error_reply('NOGROUP no group ' .. group .. ' on ' .. KEYS[k]) end
 end
 
-local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', tonumber(ARGV[3]), 'STREAMS', KEYS[1], '>')
-local entries = {}
-if reply then entries = reply[1][2] end
-return { 'OK', delivered, entries }
+local results = {}
+for k = 1, #KEYS, 2 do
+  local stream, position = KEYS[k], positions[k]
+  local compacted = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+  if tonumber(string.match(position, '^(%d+)-')) < compacted then
+    redis.call('XGROUP', 'SETID', stream, group, '$')
+    results[#results + 1] = { 'GAP' }
+  else
+    local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
+    local entries = {}
+    if reply then entries = reply[1][2] end
+    if #entries > 0 then position = entries[#entries][1] end
+    results[#results + 1] = { 'OK', position, entries }
+  end
+end
+return results
