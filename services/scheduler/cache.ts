@@ -101,11 +101,23 @@ export class SchedulerCache {
     if (node) this.place(pod, node, false);
   }
 
-  /** Counts a decision before its bind is seen, so the next pods see it. */
-  assume(pod: Pod, node: string): void {
+  /** Whether the pod takes room on a node here: bound as the stream showed it, or a decision of this process. */
+  isPlaced(pod: Pod): boolean {
+    return this.placements.has(pod.metadata.uid!);
+  }
+
+  /**
+   * Counts a decision before its bind is seen, so the next pods see it. Refuses (false, nothing
+   * changed) for a pod the stream has shown bound: an older event of it, still unbound, must not
+   * move it off its node (the bind would fail, and forgetting it would drop the pod altogether).
+   */
+  assume(pod: Pod, node: string): boolean {
+    const current = this.placements.get(pod.metadata.uid!);
+    if (current && !current.assumed) return false;
     const placed: Pod = { ...pod, spec: { ...pod.spec, nodeName: node } };
-    if (this.placements.has(pod.metadata.uid!)) this.unplace(pod.metadata.uid!);
+    if (current) this.unplace(pod.metadata.uid!);
     this.place(placed, node, true);
+    return true;
   }
 
   /** Takes back a decision whose bind failed (unless the stream has meanwhile shown the pod placed). */

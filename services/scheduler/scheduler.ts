@@ -83,7 +83,9 @@ export class Scheduler {
    * path, reconcile, through the scheduling queue, at their priority.
    */
   async scheduleBatch(candidates: Pod[]): Promise<{ key: string; priority: number }[]> {
-    const pods = candidates.filter(wantsScheduling).sort(schedulingOrder);
+    // A pod the cache has placed is bound, or being bound here, already: the event that shows it
+    // unbound is older than that (the feed can run behind the informer).
+    const pods = candidates.filter((p) => wantsScheduling(p) && !this.cache.isPlaced(p)).sort(schedulingOrder);
     if (!pods.length) return [];
     const slow: { key: string; priority: number }[] = [];
     const binds: { pod: Pod; nodeName: string }[] = [];
@@ -93,7 +95,7 @@ export class Scheduler {
         slow.push({ key: keyOf(pod), priority: queuePriority(priorityOf(pod)) });
         continue;
       }
-      this.cache.assume(pod, decision.ranked[0]);
+      if (!this.cache.assume(pod, decision.ranked[0])) continue;
       binds.push({ pod, nodeName: decision.ranked[0] });
     }
     const results = await Promise.allSettled(binds.map(({ pod, nodeName }) => this.store.bindPod(pod, nodeName)));
@@ -132,7 +134,8 @@ export class Scheduler {
       for (const nodeName of decision.ranked.slice(0, 3)) {
         // Assumed at once, before the bind's round trip, so that the pods this process decides
         // meanwhile see it (kube-scheduler's assume cache); forgotten if the bind fails.
-        this.cache.assume(pod, nodeName);
+        // Bound meanwhile (the informer saw it after this read): read it again.
+        if (!this.cache.assume(pod, nodeName)) break;
         try {
           const bound = await this.store.bindPod(pod, nodeName);
           await this.events.normal(bound, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);

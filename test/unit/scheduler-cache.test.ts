@@ -1,6 +1,9 @@
 import test from 'ava';
 import { SchedulerCache } from '../../services/scheduler/cache.ts';
-import type { StoredEvent } from '../../shared/store/store.ts';
+import { Scheduler } from '../../services/scheduler/scheduler.ts';
+import type { Store, StoredEvent } from '../../shared/store/store.ts';
+import type { EventRecorder } from '../../shared/events.ts';
+import { ConflictError } from '../../shared/errors.ts';
 import type { Node, Pod } from '../../shared/types.ts';
 
 const node = (name: string, cpu = '4'): Node => ({
@@ -111,4 +114,36 @@ test('what preemption and anti-affinity need: lowest placed priority, required a
   t.is(c.lowestPriority(), 100);
   t.false(c.antiAffinitySeen);
   t.deepEqual(c.nominated(), []);
+});
+
+test('an older, unbound event of a pod the stream showed bound neither moves it nor, when its bind fails, drops it', (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a'), node('b')]);
+  const stale = pod('p', { rv: 7 });
+  // Bound on a by the retry path; the informer has seen it, the change feed is still behind.
+  c.applyPod(ev('MODIFIED', pod('p', { node: 'a', rv: 9 })));
+  t.true(c.isPlaced(stale));
+  t.false(c.assume(stale, 'b'));
+  t.deepEqual(usage(c, 'b'), { cpu: 0, pods: 0, names: [] });
+  // The bind of such a decision fails with a conflict and is forgotten: the confirmed pod stays.
+  c.forget(stale);
+  t.deepEqual(usage(c, 'a'), { cpu: 100, pods: 1, names: ['p'] });
+});
+
+test('scheduleBatch skips a pod the cache knows as bound (no decision, no bind)', async (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a'), node('b')]);
+  c.applyPod(ev('MODIFIED', pod('p', { node: 'a', rv: 9 })));
+  const binds: string[] = [];
+  const store = {
+    bindPod: async (p: Pod) => {
+      binds.push(p.metadata.name!);
+      throw new ConflictError('pods', p.metadata.name!);
+    },
+  } as unknown as Store;
+  const events = { normal: async () => undefined, warning: async () => undefined } as unknown as EventRecorder;
+  const scheduler = new Scheduler(store, events, c, { retryUnschedulableMs: 30_000 });
+  t.deepEqual(await scheduler.scheduleBatch([pod('p', { rv: 7 })]), []);
+  t.deepEqual(binds, []);
+  t.deepEqual(usage(c, 'a'), { cpu: 100, pods: 1, names: ['p'] });
 });
