@@ -12,7 +12,8 @@ import { isPodTerminal, nodeAllocatable } from '../../shared/api/podutil.ts';
 import { requestsOf, type NodeInfo } from './plugins.ts';
 import { priorityOf } from './preemption.ts';
 
-const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+/** A pod's work-item key, "namespace/name" (the scheduling queue's, the unschedulable set's). */
+export const podKey = (p: Pod): string => `${p.metadata.namespace}/${p.metadata.name}`;
 const hasRequiredAntiAffinity = (p: Pod) => !!p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
 
 /** A pod takes room on its node from the bind until it finishes or is deleted (as the store charges it). */

@@ -16,7 +16,7 @@ import { EventRecorder } from '../../shared/events.ts';
 import { NodeQueues } from '../../shared/queue/node-queues.ts';
 import { Informer } from '../../shared/store/informer.ts';
 import { Scheduler, queuePriority, wantsScheduling } from './scheduler.ts';
-import { SchedulerCache } from './cache.ts';
+import { SchedulerCache, podKey } from './cache.ts';
 
 const config = loadConfig();
 const log = createLogger('scheduler', config.common.logLevel);
@@ -44,8 +44,6 @@ const scheduling = new WorkQueue({
   log,
   concurrency: config.scheduler.concurrency,
 });
-
-const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 /** Binds what it can of these pods a burst at a time; the rest go to the scheduling queue. */
 async function schedulePods(pods: Pod[]): Promise<void> {

@@ -9,7 +9,7 @@ import type { EventRecorder } from '../../shared/events.ts';
 import type { ReconcileResult } from '../../shared/queue/workqueue.ts';
 import { now } from '../../shared/util.ts';
 import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
-import type { SchedulerCache } from './cache.ts';
+import { podKey, type SchedulerCache } from './cache.ts';
 import { nodesToScore, window } from './sampling.ts';
 import { withDisruptionTarget } from '../../shared/api/podutil.ts';
 import { mayPreempt, priorityOf, selectVictims, withNominated } from './preemption.ts';
@@ -39,8 +39,6 @@ export function queuePriority(p: number): number {
   const offset = magnitude <= 100_000 ? magnitude : 100_000 + Math.log2(magnitude / 100_000) * 20_000;
   return Math.round(1_100_000 - Math.sign(p) * offset);
 }
-
-const keyOf = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 /** Highest priority first, then oldest first (kube-scheduler's activeQ order). */
 export function schedulingOrder(a: Pod, b: Pod): number {
@@ -92,7 +90,7 @@ export class Scheduler {
     for (const pod of pods) {
       const decision = this.decide(pod);
       if (!decision.ranked.length) {
-        slow.push({ key: keyOf(pod), priority: queuePriority(priorityOf(pod)) });
+        slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
         continue;
       }
       if (!this.cache.assume(pod, decision.ranked[0])) continue;
@@ -103,12 +101,12 @@ export class Scheduler {
     results.forEach((result, i) => {
       const { pod, nodeName } = binds[i];
       if (result.status === 'fulfilled') {
-        recorded.push(this.events.normal(result.value, 'Scheduled', `Successfully assigned ${keyOf(pod)} to ${nodeName}`));
+        recorded.push(this.events.normal(result.value, 'Scheduled', `Successfully assigned ${podKey(pod)} to ${nodeName}`));
         return;
       }
       // Whatever the failure, the one-pod path retries it (with backoff if it persists).
       this.cache.forget(pod);
-      slow.push({ key: keyOf(pod), priority: queuePriority(priorityOf(pod)) });
+      slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
     });
     await Promise.all(recorded);
     return slow;
