@@ -27,6 +27,11 @@ export function wantsScheduling(pod: Pod): boolean {
   return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && (pod.spec.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME;
 }
 
+/** Whether a scheduler found no room for the pod (PodScheduled=False, reason Unschedulable): it is in the unschedulable set. */
+export function markedUnschedulable(pod: Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+}
+
 /**
  * Where a pod waits in the scheduling queue: BullMQ runs priority 1 first (up to 2,097,152), so
  * higher pod priorities map lower, monotonically. User priorities within ±100,000 keep a slot
@@ -108,6 +113,9 @@ export class Scheduler {
       this.cache.forget(pod);
       slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
     });
+    // Pods found unschedulable before and bound now leave the set of those to retry.
+    const found = binds.filter(({ pod }, i) => results[i].status === 'fulfilled' && markedUnschedulable(pod)).map(({ pod }) => podKey(pod));
+    if (found.length) recorded.push(this.store.redis.zrem(this.store.keys.unschedulablePods, ...found).then(() => undefined));
     await Promise.all(recorded);
     return slow;
   }
@@ -136,6 +144,8 @@ export class Scheduler {
         if (!this.cache.assume(pod, nodeName)) break;
         try {
           const bound = await this.store.bindPod(pod, nodeName);
+          // Found unschedulable before (by a retry of it or by another scheduler): bound now.
+          await this.store.redis.zrem(this.store.keys.unschedulablePods, key);
           await this.events.normal(bound, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
           return;
         } catch (err) {

@@ -147,3 +147,26 @@ test('scheduleBatch skips a pod the cache knows as bound (no decision, no bind)'
   t.deepEqual(binds, []);
   t.deepEqual(usage(c, 'a'), { cpu: 100, pods: 1, names: ['p'] });
 });
+
+test('a pod found unschedulable before leaves the unschedulable set once bound, by reconcile or by scheduleBatch', async (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a')]);
+  const unschedulable = (name: string) => {
+    const p = pod(name, { rv: 3 });
+    p.status!.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available' }];
+    return p;
+  };
+  const removed: string[] = [];
+  const store = {
+    get: async (_r: string, _ns: string, name: string) => unschedulable(name),
+    bindPod: async (p: Pod, nodeName: string) => ({ ...p, spec: { ...p.spec, nodeName } }),
+    redis: { zrem: async (_key: string, ...members: string[]) => removed.push(...members) },
+    keys: { unschedulablePods: 'unschedulable' },
+  } as unknown as Store;
+  const events = { normal: async () => undefined, warning: async () => undefined } as unknown as EventRecorder;
+  const scheduler = new Scheduler(store, events, c, { retryUnschedulableMs: 30_000 });
+  t.is(await scheduler.reconcile('default/r'), undefined);
+  t.deepEqual(await scheduler.scheduleBatch([unschedulable('b'), pod('fresh', { rv: 4 })]), []);
+  t.deepEqual(removed, ['default/r', 'default/b']);
+  t.deepEqual(usage(c, 'a').names, ['b', 'fresh', 'r']);
+});
