@@ -52,16 +52,14 @@ export function requestsOf(pod: Pod): ReturnType<typeof podRequests> {
 
 const hasPodAffinityTerms = (p: Pod) => !!(p.spec.affinity?.podAffinity || p.spec.affinity?.podAntiAffinity);
 // The pods of a node that carry inter-pod terms (kube-scheduler's NodeInfo.PodsWithAffinity):
-// a pod without terms of its own need only look at these. Cached per pods array; the snapshot
-// only ever appends to an array or replaces it.
-const affinityPodsCache = new WeakMap<Pod[], { length: number; pods: Pod[] }>();
+// a pod without terms of its own need only look at these. Cached per pods array: the cache never
+// changes one in place, it gives the node a new array for every pod added, removed or replaced.
+const affinityPodsCache = new WeakMap<Pod[], Pod[]>();
 function podsWithAffinity(info: NodeInfo): Pod[] {
   const all = info.pods;
   if (!all) return [];
-  const cached = affinityPodsCache.get(all);
-  if (cached && cached.length === all.length) return cached.pods;
-  const pods = all.filter(hasPodAffinityTerms);
-  affinityPodsCache.set(all, { length: all.length, pods });
+  let pods = affinityPodsCache.get(all);
+  if (!pods) affinityPodsCache.set(all, (pods = all.filter(hasPodAffinityTerms)));
   return pods;
 }
 

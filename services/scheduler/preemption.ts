@@ -2,8 +2,7 @@
 // fits nowhere, find the node where evicting the fewest, lowest-priority pods lets it pass every
 // filter. The adapter deletes those victims and nominates the node; the pod binds on a retry.
 import type { Pod } from '../../shared/types.ts';
-import { podRequests } from '../../shared/api/podutil.ts';
-import { DEFAULT_FILTERS, SKIP, type FilterPlugin, type NodeInfo } from './plugins.ts';
+import { DEFAULT_FILTERS, SKIP, requestsOf, type FilterPlugin, type NodeInfo } from './plugins.ts';
 
 export const priorityOf = (pod: Pod): number => pod.spec.priority ?? 0;
 
@@ -32,7 +31,7 @@ function withPods(info: NodeInfo, pods: Pod[]): NodeInfo {
   const used = { ...info.used };
   for (const p of info.pods ?? []) {
     if (pods.includes(p)) continue;
-    const r = podRequests(p);
+    const r = requestsOf(p);
     used.cpuMillis -= r.cpuMillis;
     used.memoryBytes -= r.memoryBytes;
     used.pods -= 1;
@@ -94,7 +93,7 @@ export function withNominated(pod: Pod, nodes: NodeInfo[], nominated: Pod[]): No
     if (!here.length) return info;
     const used = { ...info.used };
     for (const p of here) {
-      const r = podRequests(p);
+      const r = requestsOf(p);
       used.cpuMillis += r.cpuMillis;
       used.memoryBytes += r.memoryBytes;
       used.pods += 1;

@@ -71,7 +71,8 @@ test('decide: spreading 6 replicas over 3 hosts one at a time gives 2/2/2', (t) 
     p.metadata.name = `r${i}`;
     const [best] = decide(p, nodes, undefined, undefined, fixed).ranked;
     const n = nodes.find((x) => x.node.metadata.name === best)!;
-    n.pods!.push({ ...p, spec: { ...p.spec, nodeName: best } });
+    // A new array, as the cache does (plugins cache what they derive per pods array).
+    n.pods = [...n.pods!, { ...p, spec: { ...p.spec, nodeName: best } }];
     n.used.pods++;
   }
   t.deepEqual(nodes.map((n) => n.pods!.length), [2, 2, 2]);
