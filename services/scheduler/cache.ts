@@ -9,12 +9,29 @@
 import type { Node, Pod } from '../../shared/types.ts';
 import type { StoredEvent } from '../../shared/store/store.ts';
 import { isPodTerminal, nodeAllocatable } from '../../shared/api/podutil.ts';
+import { deepEqual } from '../../shared/util.ts';
 import { requestsOf, type NodeInfo } from './plugins.ts';
 import { priorityOf } from './preemption.ts';
 
 /** A pod's work-item key, "namespace/name" (the scheduling queue's, the unschedulable set's). */
 export const podKey = (p: Pod): string => `${p.metadata.namespace}/${p.metadata.name}`;
 const hasRequiredAntiAffinity = (p: Pod) => !!p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
+
+const readyStatus = (n: Node) => (n.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status;
+
+/**
+ * Whether a node update changes what the filters read of it, so that a pod found unschedulable
+ * may fit now: its room (allocatable, capacity), labels, taints, cordon, or Ready status. A
+ * heartbeat (the Ready condition's times, the Lease-like status writes) changes none of these.
+ */
+export function schedulingChanged(old: Node, next: Node): boolean {
+  return !deepEqual(old.status?.allocatable, next.status?.allocatable)
+    || !deepEqual(old.status?.capacity, next.status?.capacity)
+    || !deepEqual(old.metadata.labels ?? {}, next.metadata.labels ?? {})
+    || !deepEqual(old.spec?.taints ?? [], next.spec?.taints ?? [])
+    || !!old.spec?.unschedulable !== !!next.spec?.unschedulable
+    || readyStatus(old) !== readyStatus(next);
+}
 
 /** A pod takes room on its node from the bind until it finishes or is deleted (as the store charges it). */
 const placedOn = (p: Pod): string | undefined => (p.spec.nodeName && !isPodTerminal(p) ? p.spec.nodeName : undefined);
@@ -75,10 +92,11 @@ export class SchedulerCache {
     for (const a of assumed) if (!this.placements.has(a.pod.metadata.uid!)) this.assume(a.pod, a.node);
   }
 
-  applyNode(ev: StoredEvent): void {
+  /** Applies a node's event; true when scheduling may now decide differently (see schedulingChanged; a node added or removed). */
+  applyNode(ev: StoredEvent): boolean {
     const node = ev.object as Node;
-    if (ev.type === 'DELETED') this.removeNode(node.metadata.name!);
-    else this.setNode(node);
+    if (ev.type === 'DELETED') return this.removeNode(node.metadata.name!);
+    return this.setNode(node);
   }
 
   applyPod(ev: StoredEvent): void {
@@ -127,29 +145,34 @@ export class SchedulerCache {
     if (current?.assumed) this.unplace(pod.metadata.uid!);
   }
 
-  private setNode(node: Node): void {
+  /** Whether the node is new or changed in what scheduling reads of it. */
+  private setNode(node: Node): boolean {
     const name = node.metadata.name!;
     const alloc = nodeAllocatable(node) ?? { cpuMillis: 0, memoryBytes: 0, pods: 0 };
     const allocatable = { cpuMillis: alloc.cpuMillis, memoryBytes: alloc.memoryBytes, pods: alloc.pods };
     const info = this.infos.get(name);
     if (info) {
+      const changed = schedulingChanged(info.node, node);
       info.node = node;
       info.allocatable = allocatable;
-      return;
+      return changed;
     }
     this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods: [] });
     this.list = undefined;
     for (const pod of this.homeless.get(name)?.values() ?? []) this.addToNode(this.infos.get(name)!, pod);
     this.homeless.delete(name);
+    return true;
   }
 
-  private removeNode(name: string): void {
+  /** Whether there was such a node. */
+  private removeNode(name: string): boolean {
     const info = this.infos.get(name);
-    if (!info) return;
+    if (!info) return false;
     this.infos.delete(name);
     this.list = undefined;
     // Pods of a deleted node still exist until the node lifecycle controller removes them.
     if (info.pods?.length) this.homeless.set(name, new Map(info.pods.map((p) => [p.metadata.uid!, p])));
+    return true;
   }
 
   private place(pod: Pod, node: string, assumed: boolean): void {

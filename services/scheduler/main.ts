@@ -29,10 +29,25 @@ const events = new EventRecorder(store, 'default-scheduler', identity, log);
 const nodeQueues = new NodeQueues(keys, redis, () => connectRedis(redisUrl));
 
 const cache = new SchedulerCache();
-const informers = [
-  new Informer({ store, resource: 'nodes', connection: connectRedis(redisUrl), log, onRelist: (items) => cache.replaceNodes(items as Node[]), onEvents: (evs) => evs.forEach((ev) => cache.applyNode(ev)) }),
-  new Informer({ store, resource: 'pods', connection: connectRedis(redisUrl), log, onRelist: (items) => cache.replacePods(items as Pod[]), onEvents: (evs) => evs.forEach((ev) => cache.applyPod(ev)) }),
-];
+// The only reader of the nodes stream here: a node change that may make room retries the pods
+// found unschedulable; heartbeats do not.
+const nodeInformer = new Informer<Node>({
+  store,
+  resource: 'nodes',
+  connection: connectRedis(redisUrl),
+  log,
+  onRelist: (items) => {
+    cache.replaceNodes(items as Node[]);
+    retrySoon();
+  },
+  onEvents: (evs) => {
+    let changed = false;
+    for (const ev of evs) changed = cache.applyNode(ev) || changed;
+    if (changed) retrySoon();
+  },
+});
+const podInformer = new Informer<Pod>({ store, resource: 'pods', connection: connectRedis(redisUrl), log, onRelist: (items) => cache.replacePods(items as Pod[]), onEvents: (evs) => evs.forEach((ev) => cache.applyPod(ev)) });
+const informers = [nodeInformer, podInformer];
 const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs });
 
 const scheduling = new WorkQueue({
@@ -58,8 +73,9 @@ async function schedulePending(): Promise<void> {
 
 let retryTimer: NodeJS.Timeout | undefined;
 /**
- * Node changes and finished pods can make room: retry the pods found unschedulable soon, once per
- * burst of events. A pod bound or deleted meanwhile leaves the set when its retry finds it so.
+ * Node changes that matter to scheduling and finished pods can make room: retry the pods found
+ * unschedulable soon, once per burst of events. A pod bound or deleted meanwhile leaves the set
+ * when its retry finds it so.
  */
 function retrySoon(): void {
   if (retryTimer) return;
@@ -71,11 +87,7 @@ function retrySoon(): void {
   }, 500);
 }
 
-async function onChanges(resource: string, changes: StoredEvent[]): Promise<void> {
-  if (resource === 'nodes') {
-    if (changes.length) retrySoon();
-    return;
-  }
+async function onChanges(_resource: string, changes: StoredEvent[]): Promise<void> {
   // The last state of each pod in the burst decides.
   const unbound = new Map<string, Pod>();
   const bound = new Map<string, string>();
@@ -105,7 +117,7 @@ const feed = new ChangeFeed({
   connection: connectRedis(redisUrl),
   group: GROUPS.scheduler,
   consumer: identity,
-  resources: ['pods', 'nodes'],
+  resources: ['pods'],
   handleBatch: onChanges,
   onGap: resync,
   log,

@@ -170,3 +170,34 @@ test('a pod found unschedulable before leaves the unschedulable set once bound, 
   t.deepEqual(removed, ['default/r', 'default/b']);
   t.deepEqual(usage(c, 'a').names, ['b', 'fresh', 'r']);
 });
+
+test('applyNode says when scheduling may decide differently: not for a heartbeat, yes for room, labels, taints, cordon, readiness, a node added or removed', (t) => {
+  const c = new SchedulerCache();
+  const base = () => node('a');
+  t.true(c.applyNode(ev('ADDED', base())));
+  const heartbeat = base();
+  heartbeat.status!.conditions = [{ type: 'Ready', status: 'True', lastHeartbeatTime: '2030-01-01T00:00:00Z' }];
+  t.false(c.applyNode(ev('MODIFIED', heartbeat)));
+  t.false(c.applyNode(ev('MODIFIED', base())));
+  const changes: [string, (n: Node) => void][] = [
+    ['allocatable', (n) => (n.status!.allocatable = { ...n.status!.allocatable, cpu: '8' })],
+    ['capacity', (n) => (n.status!.capacity = { cpu: '8' })],
+    ['labels', (n) => (n.metadata.labels = { ...n.metadata.labels, zone: 'z1' })],
+    ['taints', (n) => (n.spec = { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] })],
+    ['cordon', (n) => (n.spec = { unschedulable: true })],
+    ['readiness', (n) => (n.status!.conditions = [{ type: 'Ready', status: 'False' }])],
+  ];
+  for (const [what, change] of changes) {
+    const n = base();
+    change(n);
+    t.true(c.applyNode(ev('MODIFIED', n)), what);
+    t.true(c.applyNode(ev('MODIFIED', base())), `${what} back`);
+  }
+  // Label order is no change.
+  const reordered = base();
+  reordered.metadata.labels = { zone: 'z1', 'kubernetes.io/hostname': 'a' };
+  t.true(c.applyNode(ev('MODIFIED', reordered)));
+  t.false(c.applyNode(ev('MODIFIED', { ...reordered, metadata: { ...reordered.metadata, labels: { 'kubernetes.io/hostname': 'a', zone: 'z1' } } })));
+  t.true(c.applyNode(ev('DELETED', base())));
+  t.false(c.applyNode(ev('DELETED', base())));
+});
