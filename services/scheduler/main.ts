@@ -10,6 +10,7 @@ import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { connectRedis } from '../../shared/redis.ts';
 import { Store, type StoredEvent } from '../../shared/store/store.ts';
+import { sleep } from '../../shared/util.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
@@ -46,8 +47,43 @@ const nodeInformer = new Informer<Node>({
     if (changed) retrySoon();
   },
 });
-const podInformer = new Informer<Pod>({ store, resource: 'pods', connection: connectRedis(redisUrl), log, onRelist: (items) => cache.replacePods(items as Pod[]), onEvents: (evs) => evs.forEach((ev) => cache.applyPod(ev)) });
+// The pods informer's cache stands in for a list of every pod (at start-up, after a gap in the
+// feed) once it has read as far as the stream went: podsReadRv follows its cursor, the
+// resourceVersion of its last list (learnt as its lists go through podLister) or event.
+let podsReadRv = 0;
+let listedRv = 0;
+const podLister: Store = Object.create(store, {
+  list: {
+    value: async (...args: Parameters<Store['list']>) => {
+      const listed = await store.list(...args);
+      listedRv = Number(listed.resourceVersion);
+      return listed;
+    },
+  },
+});
+const podInformer = new Informer<Pod>({
+  store: podLister,
+  resource: 'pods',
+  connection: connectRedis(redisUrl),
+  log,
+  onRelist: (items) => {
+    cache.replacePods(items as Pod[]);
+    podsReadRv = listedRv;
+  },
+  onEvents: (evs) => {
+    for (const ev of evs) cache.applyPod(ev);
+    if (evs.length) podsReadRv = evs[evs.length - 1].rv;
+  },
+});
 const informers = [nodeInformer, podInformer];
+
+/** Every pod, as a list made now would return it: the pods informer's, once it has read what the stream holds now. */
+async function currentPods(): Promise<Pod[]> {
+  const [last] = await redis.xrevrange(keys.stream('pods'), '+', '-', 'COUNT', 1);
+  const target = last ? Number(last[0].split('-')[0]) : 0;
+  while (podsReadRv < target) await sleep(10);
+  return podInformer.list();
+}
 const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs });
 
 const scheduling = new WorkQueue({
@@ -65,10 +101,9 @@ async function schedulePods(pods: Pod[]): Promise<void> {
   for (let i = 0; i < pods.length; i += 500) await scheduling.addAll(await scheduler.scheduleBatch(pods.slice(i, i + 500)));
 }
 
-/** Every pending pod: at start-up, and after the feed fell behind compaction. */
+/** Every pending pod, at start-up (when the feed's group existed already: no resync ran). */
 async function schedulePending(): Promise<void> {
-  const { items } = await store.list<Pod>('pods');
-  await schedulePods(items.filter(wantsScheduling));
+  await schedulePods((await currentPods()).filter(wantsScheduling));
 }
 
 let retryTimer: NodeJS.Timeout | undefined;
@@ -105,11 +140,14 @@ async function onChanges(_resource: string, changes: StoredEvent[]): Promise<voi
   await nodeQueues.addAll(bound);
 }
 
+let resyncs = 0;
+/** Every pending pod scheduled, every bound pod handed to its node: when the feed's group was created or fell behind compaction. */
 async function resync(resource: string): Promise<void> {
   if (resource !== 'pods') return;
-  const { items } = await store.list<Pod>('pods');
-  await schedulePods(items.filter(wantsScheduling));
-  await nodeQueues.addAll(new Map(items.filter((p) => p.spec.nodeName).map((p) => [podKey(p), p.spec.nodeName!])));
+  resyncs++;
+  const pods = await currentPods();
+  await schedulePods(pods.filter(wantsScheduling));
+  await nodeQueues.addAll(new Map(pods.filter((p) => p.spec.nodeName).map((p) => [podKey(p), p.spec.nodeName!])));
 }
 
 const feed = new ChangeFeed({
@@ -127,7 +165,7 @@ const feed = new ChangeFeed({
 await Promise.all(informers.map((i) => i.start()));
 scheduling.start();
 await feed.start();
-await schedulePending().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
+if (!resyncs) await schedulePending().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
 log.info({ identity }, 'scheduler started');
 
 async function shutdown(signal: string) {

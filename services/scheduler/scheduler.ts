@@ -11,7 +11,7 @@ import { now } from '../../shared/util.ts';
 import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
 import { podKey, type SchedulerCache } from './cache.ts';
 import { nodesToScore, window } from './sampling.ts';
-import { withDisruptionTarget } from '../../shared/api/podutil.ts';
+import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
 import { mayPreempt, priorityOf, selectVictims, withNominated } from './preemption.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
@@ -22,9 +22,9 @@ export function needsPods(pod: Pod): boolean {
   return !!(a?.podAffinity || a?.podAntiAffinity || pod.spec.topologySpreadConstraints?.length);
 }
 
-/** Whether this scheduler should place the pod now. */
+/** Whether this scheduler should place the pod now: pending (unbound, not finished, not being deleted) and its own. */
 export function wantsScheduling(pod: Pod): boolean {
-  return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && (pod.spec.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME;
+  return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && !isPodTerminal(pod) && (pod.spec.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME;
 }
 
 /** Whether a scheduler found no room for the pod (PodScheduled=False, reason Unschedulable): it is in the unschedulable set. */

@@ -26,4 +26,6 @@ test('only unbound, live pods of this scheduler are wanted', (t) => {
   t.false(wantsScheduling(pod('a', 0, undefined, { nodeName: 'n' })));
   t.false(wantsScheduling(pod('a', 0, undefined, { schedulerName: 'other' })));
   t.false(wantsScheduling({ ...pod('a'), metadata: { ...pod('a').metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } }));
+  t.false(wantsScheduling({ ...pod('a'), status: { phase: 'Failed' } }));
+  t.false(wantsScheduling({ ...pod('a'), status: { phase: 'Succeeded' } }));
 });
