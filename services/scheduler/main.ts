@@ -16,7 +16,7 @@ import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeQueues } from '../../shared/queue/node-queues.ts';
 import { Informer } from '../../shared/store/informer.ts';
-import { Scheduler, queuePriority, wantsScheduling } from './scheduler.ts';
+import { Scheduler, queuePriority, triageBurst, wantsScheduling } from './scheduler.ts';
 import { SchedulerCache, podKey } from './cache.ts';
 
 const config = loadConfig();
@@ -84,6 +84,7 @@ async function currentPods(): Promise<Pod[]> {
   while (podsReadRv < target) await sleep(10);
   return podInformer.list();
 }
+
 const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs });
 
 const scheduling = new WorkQueue({
@@ -123,21 +124,10 @@ function retrySoon(): void {
 }
 
 async function onChanges(_resource: string, changes: StoredEvent[]): Promise<void> {
-  // The last state of each pod in the burst decides.
-  const unbound = new Map<string, Pod>();
-  const bound = new Map<string, string>();
-  for (const ev of changes) {
-    const pod = ev.object as Pod;
-    const key = podKey(pod);
-    if (ev.type !== 'DELETED' && wantsScheduling(pod)) unbound.set(key, pod);
-    else unbound.delete(key);
-    if (pod.spec.nodeName) bound.set(key, pod.spec.nodeName);
-    // A pod that finished or went away frees room on its node.
-    if (pod.spec.nodeName && (ev.type === 'DELETED' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')) retrySoon();
-  }
-  const slow = await scheduler.scheduleBatch([...unbound.values()]);
-  await scheduling.addAll(slow);
-  await nodeQueues.addAll(bound);
+  const burst = triageBurst(changes);
+  if (burst.roomFreed) retrySoon();
+  await scheduling.addAll(await scheduler.scheduleBatch(burst.toDecide));
+  await nodeQueues.addAll(burst.bound);
 }
 
 let resyncs = 0;

@@ -2,7 +2,7 @@
 // through the store, whose Lua script re-checks capacity so that concurrent schedulers can never
 // overcommit a node or bind a pod twice.
 import type { Pod } from '../../shared/types.ts';
-import type { Store } from '../../shared/store/store.ts';
+import type { Store, StoredEvent } from '../../shared/store/store.ts';
 import { InsufficientCapacityError, upsertCondition } from '../../shared/store/store.ts';
 import { isConflict, isNotFound } from '../../shared/errors.ts';
 import type { EventRecorder } from '../../shared/events.ts';
@@ -30,6 +30,41 @@ export function wantsScheduling(pod: Pod): boolean {
 /** Whether a scheduler found no room for the pod (PodScheduled=False, reason Unschedulable): it is in the unschedulable set. */
 export function markedUnschedulable(pod: Pod): boolean {
   return (pod.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+}
+
+/** What a burst of pod events (as the change feed delivers them) asks of the scheduler. */
+export interface Burst {
+  /** The pods to decide now (scheduleBatch). */
+  toDecide: Pod[];
+  /** Bound pods, key -> node, for their nodes' queues. */
+  bound: Map<string, string>;
+  /** A bound pod finished or went away: the pods found unschedulable may fit now. */
+  roomFreed: boolean;
+}
+
+/**
+ * Sorts a burst of pod events; the last state of each pod in it decides. A pod already found
+ * unschedulable is in the unschedulable set, retried after the retry interval and whenever room
+ * may have appeared: an update of it (most often the scheduler's own status write coming back, or
+ * a spec change, which that retry picks up) is no reason to decide again now. A pod created with
+ * that condition is new here, so it is decided.
+ */
+export function triageBurst(changes: StoredEvent[]): Burst {
+  const unbound = new Map<string, Pod>();
+  const added = new Set<string>();
+  const bound = new Map<string, string>();
+  let roomFreed = false;
+  for (const ev of changes) {
+    const pod = ev.object as Pod;
+    const key = podKey(pod);
+    if (ev.type !== 'DELETED' && wantsScheduling(pod)) unbound.set(key, pod);
+    else unbound.delete(key);
+    if (ev.type === 'ADDED') added.add(key);
+    if (pod.spec.nodeName) bound.set(key, pod.spec.nodeName);
+    if (pod.spec.nodeName && (ev.type === 'DELETED' || isPodTerminal(pod))) roomFreed = true;
+  }
+  const toDecide = [...unbound.values()].filter((pod) => !markedUnschedulable(pod) || added.has(podKey(pod)));
+  return { toDecide, bound, roomFreed };
 }
 
 /**
