@@ -10,7 +10,6 @@ import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { connectRedis } from '../../shared/redis.ts';
 import { Store, type StoredEvent } from '../../shared/store/store.ts';
-import { sleep } from '../../shared/util.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
@@ -47,41 +46,22 @@ const nodeInformer = new Informer<Node>({
     if (changed) retrySoon();
   },
 });
-// The pods informer's cache stands in for a list of every pod (at start-up, after a gap in the
-// feed) once it has read as far as the stream went: podsReadRv follows its cursor, the
-// resourceVersion of its last list (learnt as its lists go through podLister) or event.
-let podsReadRv = 0;
-let listedRv = 0;
-const podLister: Store = Object.create(store, {
-  list: {
-    value: async (...args: Parameters<Store['list']>) => {
-      const listed = await store.list(...args);
-      listedRv = Number(listed.resourceVersion);
-      return listed;
-    },
-  },
-});
+// Its cache also stands in for a list of every pod (at start-up, after a gap in the feed).
 const podInformer = new Informer<Pod>({
-  store: podLister,
+  store,
   resource: 'pods',
   connection: connectRedis(redisUrl),
   log,
-  onRelist: (items) => {
-    cache.replacePods(items as Pod[]);
-    podsReadRv = listedRv;
-  },
+  onRelist: (items) => cache.replacePods(items as Pod[]),
   onEvents: (evs) => {
     for (const ev of evs) cache.applyPod(ev);
-    if (evs.length) podsReadRv = evs[evs.length - 1].rv;
   },
 });
 const informers = [nodeInformer, podInformer];
 
-/** Every pod, as a list made now would return it: the pods informer's, once it has read what the stream holds now. */
+/** Every pod, as a list made now would return it. */
 async function currentPods(): Promise<Pod[]> {
-  const [last] = await redis.xrevrange(keys.stream('pods'), '+', '-', 'COUNT', 1);
-  const target = last ? Number(last[0].split('-')[0]) : 0;
-  while (podsReadRv < target) await sleep(10);
+  await podInformer.caughtUp();
   return podInformer.list();
 }
 

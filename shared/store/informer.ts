@@ -43,6 +43,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     return [...this.cache.values()];
   }
 
+  /** Resolves once the cache holds every change the stream held when called: list() then agrees with a list made now. */
+  async caughtUp(): Promise<void> {
+    await this.synced;
+    const target = await this.opts.store.latestResourceVersion(this.opts.resource);
+    while (this.cursor < target && !this.stopped) await new Promise((r) => setTimeout(r, 10));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.opts.connection.disconnect();

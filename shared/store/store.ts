@@ -356,6 +356,13 @@ export class Store {
     return entries.map(decodeStreamEntry);
   }
 
+  /** The resourceVersion of the newest event on this resource's stream (0 when it has none). */
+  async latestResourceVersion(resource: ResourceRef): Promise<number> {
+    const r = resolve(resource);
+    const [last] = (await this.redis.xrevrange(this.keys.stream(r.plural), '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return last ? Number(last[0].split('-')[0]) : 0;
+  }
+
   /** The highest resourceVersion whose events may have been compacted away for this resource. */
   async compactedResourceVersion(resource: ResourceRef): Promise<number> {
     const r = resolve(resource);

@@ -2,13 +2,14 @@
 // handled once), a consumer that lagged past the stream's compaction is told to relist instead
 // of silently skipping what was trimmed, and the entries of a consumer that died are taken over.
 // A feed following several resources reads them all in one script call per pass, and a gap on
-// one stream relists only that resource.
+// one stream relists only that resource. An informer says when its cache holds what the stream holds.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Keys } from '../../shared/keys.ts';
 import { Store, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
+import { Informer } from '../../shared/store/informer.ts';
 import { createLogger } from '../../shared/log.ts';
 import type { KubeObject } from '../../shared/types.ts';
 import { eventually, startRedis, type RedisHandle } from '../helpers/cluster.ts';
@@ -191,4 +192,23 @@ test('one read pass is one script call, however many resources the feed follows'
   // Each pass is one EVALSHA, then the wait (ioredis retries with EVAL once if the script was not cached).
   const passes = reads.filter((c) => c !== 'eval').join(' ').split(' xread').map((s) => s.trim()).filter(Boolean);
   t.deepEqual(passes, passes.map(() => 'evalsha'), sent.join(' '));
+});
+
+test('an informer caught up holds every write made before the call, as a list made then would', async (t) => {
+  const keys = new Keys(`inf-${randomBytes(3).toString('hex')}`);
+  const store = new Store(connect(), keys, 10_000);
+  await store.create('configmaps', cm('before-start'));
+  const informer = new Informer({ store, resource: 'configmaps', connection: connect(), log });
+  await informer.start();
+  try {
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 3000 }, (_, i) => store.create('configmaps', cm(`r${round}-${i}`))));
+      await store.delete('configmaps', 'default', `r${round}-0`);
+      await informer.caughtUp();
+      const listed = (await store.list('configmaps', 'default')).items.map((o) => o.metadata.name).sort();
+      t.deepEqual(informer.list().map((o) => o.metadata.name).sort(), listed);
+    }
+  } finally {
+    await informer.stop();
+  }
 });
