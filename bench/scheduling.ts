@@ -11,7 +11,7 @@
 //   (WHARF_PROFILE_DIR=dir: the schedulers write V8 CPU profiles there, stopped with SIGTERM)
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
@@ -79,10 +79,12 @@ async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds
     }
     const started = Date.now();
     const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)) };
+    let createdSeconds = 0;
     const creating = (async () => {
       for (let i = 0; i < pods; i += 200) {
         await Promise.all(Array.from({ length: Math.min(200, pods - i) }, (_, j) => store.create('pods', pod(i + j))));
       }
+      createdSeconds = (Date.now() - started) / 1000;
     })();
     let bound = 0;
     while (bound < pods) {
@@ -129,7 +131,10 @@ async function run(schedulers: number): Promise<{ podsPerSecond: number; seconds
     if (unbound || over || twice || mismatched || charged !== pods) {
       throw new Error(`${unbound} unbound pods, ${twice} bound twice, ${over} overcommitted nodes, ${mismatched} nodes charged other than their pods, ${charged} charged of ${pods}`);
     }
-    console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms, Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms`);
+    // What bounds the rate: the cores all parts kept busy, and whether binding kept up with creation.
+    const coresBusy = ((cpuMsPerPod.schedulers + cpuMsPerPod.redis + cpuMsPerPod.creating) * pods) / 1000 / seconds;
+    console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms, Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
+    console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later`);
     console.log(`    checked: ${pods} pods bound once each (${scheduled.size} Scheduled events, none twice), ${charged} charged, 0 of ${nodes} nodes overcommitted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds };
   } finally {
