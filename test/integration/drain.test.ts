@@ -151,7 +151,8 @@ test.serial('an eviction with preconditions: a stale resourceVersion is refused 
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'guarded', finalizers: ['wharf.test/hold'] },
-    spec: { containers: [{ name: 'c', image: 'nginx' }] },
+    // No scheduler takes it, so nothing but this test changes it (and its resourceVersion).
+    spec: { schedulerName: 'no-such-scheduler', containers: [{ name: 'c', image: 'nginx' }] },
   });
   t.is(created.status, 201);
   const evict = (preconditions: object) => cluster.api.post('/api/v1/namespaces/default/pods/guarded/eviction', {
