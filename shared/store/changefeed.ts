@@ -2,7 +2,9 @@
 // the events (each event is handled by one of them). An event is acknowledged only after its
 // handler has run; the entries of a consumer that died are claimed by another after a short idle
 // time. If the group fell behind the stream's retained history (its events were compacted
-// away), onGap asks the owner to relist — what an informer does on 410 Gone. That check and the
+// away), onGap asks the owner to relist — what an informer does on 410 Gone — and the group
+// moves past the gap only after that relist, so a relist cut short by a kill is done again. That
+// check and the
 // read are one script (read-group.lua), which takes every followed stream at once: checked apart,
 // a read could move the group past trimmed events unnoticed; and one call per pass, not one per
 // stream, is what keeps a feed of a dozen resources cheap.
@@ -35,7 +37,7 @@ export type ChangeFeedOptions = ChangeFeedBase & ChangeFeedHandler;
 
 type StreamEntry = [id: string, fields: string[] | null];
 /** read-group.lua's result for one stream. */
-type StreamRead = ['GAP'] | ['OK', position: string, entries: StreamEntry[]];
+type StreamRead = ['GAP', newest: string] | ['OK', position: string, entries: StreamEntry[]];
 
 const READ_COUNT = 200;
 
@@ -82,8 +84,11 @@ export class ChangeFeed {
           if (read[0] === 'GAP') {
             this.opts.log.warn({ resource, group: this.opts.group }, 'change feed fell behind compaction; resyncing');
             await this.opts.onGap(resource);
+            // Only once the relist is done: killed before this, the group is still behind and
+            // the next read (this consumer's or another's) finds the gap again.
+            await this.scripts.run('advanceGroup', [keys.stream(resource)], [this.opts.group, read[1]]);
             busy = true;
-            positions.push('$');
+            positions.push(read[1]);
             continue;
           }
           const [, position, entries] = read;

@@ -8,6 +8,7 @@ const SCRIPTS = {
   listPage: 'list-page.lua',
   indexObjects: 'index-objects.lua',
   readGroup: 'read-group.lua',
+  advanceGroup: 'advance-group.lua',
   releaseLock: 'release-lock.lua',
   extendLock: 'extend-lock.lua',
 } as const;

@@ -2,7 +2,7 @@
 // handled once), a consumer that lagged past the stream's compaction is told to relist instead
 // of silently skipping what was trimmed, and the entries of a consumer that died are taken over.
 // A feed following several resources reads them all in one script call per pass, and a gap on
-// one stream relists only that resource. An informer says when its cache holds what the stream holds.
+// one stream relists only that resource; one killed mid-relist leaves the gap to the next reader. An informer says when its cache holds what the stream holds.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -89,6 +89,53 @@ test('a consumer that lagged past compaction is told to relist; it never skips t
   release();
   await eventually(() => handled.size === 2001, { message: `${handled.size} of 2001 handled` });
   t.true(gaps >= 1);
+});
+
+test('a consumer killed while relisting after a gap leaves the gap to the next reader of its group', async (t) => {
+  const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
+  const store = new Store(connect(), keys, 100);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let first = true;
+  let relisting = false;
+  // Its first read is held while the stream is compacted past it; its relist then never ends,
+  // as if the process died in the middle of it. Never stopped: stop() would wait on the relist.
+  const dying = new ChangeFeed({
+    keys, connection: connect(), group: 'g', consumer: 'dying', resources: ['configmaps'], log,
+    handleBatch: async () => {
+      if (first) {
+        first = false;
+        await held;
+      }
+    },
+    onGap: async () => {
+      if (!started) return; // start()'s relist of the new group
+      relisting = true;
+      await new Promise<void>(() => undefined);
+    },
+  });
+  let started = false;
+  await dying.start();
+  started = true;
+  await store.create('configmaps', cm('first'));
+  await eventually(() => !first);
+  for (let i = 0; i < 1000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => store.create('configmaps', cm(`c${i + j}`))));
+  release();
+  await eventually(() => relisting, { message: 'the first consumer found the gap' });
+
+  const handled = new Set<string>();
+  let gaps = 0;
+  const next = feed(keys, 'next', async (_, events) => {
+    for (const e of events) handled.add(e.object.metadata.name!);
+  }, async () => {
+    gaps++;
+    for (const o of (await store.list('configmaps', 'default')).items) handled.add(o.metadata.name!);
+  });
+  await next.start(); // the group exists: no relist of its own at start
+  await eventually(() => handled.size === 1001, { message: `${handled.size} of 1001 handled` });
+  t.true(gaps >= 1, 'the next consumer found the gap the dying one left');
+  await store.create('configmaps', cm('after'));
+  await eventually(() => handled.has('after'), { message: 'events after the relist still arrive' });
 });
 
 test('entries a dead consumer read but never acknowledged are handled by another', async (t) => {

@@ -11,8 +11,10 @@
 -- ARGV[3]     most entries to read from each stream
 --
 -- Returns one result per stream, in KEYS order:
---   { 'GAP' }                       the group fell behind this stream's compaction; it was moved
---                                   to the end of the stream and the owner must relist it;
+--   { 'GAP', <last id> }            the group fell behind this stream's compaction: the owner must
+--                                   relist, then move the group to <last id> (advance-group.lua).
+--                                   The group stays where it is until then, so an owner killed
+--                                   mid-relist leaves the gap for the next reader to find;
 --   { 'OK', <position>, <entries> } the entries as XREADGROUP gives them (possibly none), and the
 --                                   group's last delivered id after this read (where a wait for
 --                                   the next entry starts).
@@ -44,8 +46,8 @@ for k = 1, #KEYS, 2 do
   local stream, position = KEYS[k], positions[k]
   local compacted = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
   if tonumber(string.match(position, '^(%d+)-')) < compacted then
-    redis.call('XGROUP', 'SETID', stream, group, '$')
-    results[#results + 1] = { 'GAP' }
+    local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+    results[#results + 1] = { 'GAP', newest and newest[1] or (compacted .. '-0') }
   else
     local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
     local entries = {}
