@@ -63,8 +63,14 @@ export interface NodeAgentConfig {
   maxPods: number;
 }
 
+/** `npm start`'s launcher. */
+export interface LocalClusterConfig {
+  stateDir: string; // the kubeconfig it writes, and the embedded redis-server's data
+}
+
 export interface WharfConfig {
   common: CommonConfig;
+  local: LocalClusterConfig;
   api: ApiConfig;
   network: NetworkConfig;
   scheduler: SchedulerConfig;
@@ -127,6 +133,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
     },
+    local: { stateDir: resolve(env.WHARF_STATE_DIR || '.wharf') },
     api: {
       host: env.WHARF_API_HOST || '127.0.0.1',
       port: port(env, 'WHARF_API_PORT', 8080),

@@ -9,8 +9,8 @@ import { loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const STATE_DIR = join(ROOT, '.wharf');
 const config = loadConfig();
+const STATE_DIR = config.local.stateDir;
 const log = createLogger('local-cluster', config.common.logLevel);
 const children: ChildProcess[] = [];
 let stopping = false;

@@ -1,0 +1,105 @@
+// The README's first command, `npm start`, as a newcomer runs it: the whole stack comes up as its
+// own processes, writes a kubeconfig that the real kubectl uses to see the node Ready and run a
+// pod on the local Docker engine, and Ctrl-C (SIGINT) takes every process down again.
+// Its Redis is this test's own (REDIS_URL), and its ports, names and state directory are free
+// ones, so it runs beside the other test files and never touches a developer's .wharf/.
+import test from 'ava';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { ROOT, eventually, freePort, startRedis, type RedisHandle } from '../helpers/cluster.ts';
+import { dockerNode, removeDockerNode } from '../helpers/docker-node.ts';
+import { requireImages } from '../helpers/images.ts';
+
+const docker = new Docker();
+const node = dockerNode('local');
+const stateDir = mkdtempSync(join(tmpdir(), 'wharf-local-'));
+let redis: RedisHandle;
+let stack: ChildProcess | undefined;
+let output = '';
+
+function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('kubectl', ['--cache-dir', join(stateDir, 'cache'), ...args], { env: { ...process.env, KUBECONFIG: join(stateDir, 'kubeconfig') }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** Whether any process of the group is still alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test.before(async () => {
+  await requireImages(['busybox:latest']);
+  redis = await startRedis();
+});
+
+test.after.always(async (t) => {
+  if (stack?.pid && groupAlive(stack.pid)) {
+    t.log(output);
+    process.kill(-stack.pid, 'SIGKILL');
+  }
+  await removeDockerNode(node, docker);
+  await redis?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+test.serial('npm start brings the stack up for kubectl, runs a pod, and Ctrl-C stops every process', async (t) => {
+  const apiPort = await freePort();
+  stack = spawn('npm', ['start'], {
+    cwd: ROOT,
+    // Its own process group: Ctrl-C in a terminal signals the whole group, as kill(-pid) does here.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      ...node.env,
+      REDIS_URL: redis.url,
+      WHARF_KEY_PREFIX: `local-${node.name}`,
+      WHARF_API_PORT: String(apiPort),
+      WHARF_AGENT_PORT: String(await freePort()),
+      WHARF_STATE_DIR: stateDir,
+      WHARF_AGENT_DATA_DIR: join(stateDir, 'agent'),
+      WHARF_SERVICE_PROXY: 'off',
+      WHARF_LOG_LEVEL: 'warn',
+    },
+  });
+  stack.stdout!.on('data', (d) => (output += d));
+  stack.stderr!.on('data', (d) => (output += d));
+
+  await eventually(() => output.includes('Wharf is up'), { timeoutMs: 60_000, message: `"Wharf is up" in: ${output}` });
+  t.true(output.includes(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`), output);
+  t.true(existsSync(join(stateDir, 'kubeconfig')));
+
+  await eventually(async () => {
+    const nodes = await kubectl('get', 'nodes', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
+    return nodes.stdout === 'True';
+  }, { timeoutMs: 30_000, message: 'the node Ready through kubectl' });
+
+  const run = await kubectl('run', 'hello', '--image=busybox:latest', '--restart=Never', '--command', '--', 'sleep', '3600');
+  t.is(run.stdout, 'pod/hello created\n', run.stderr);
+  await eventually(async () => (await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')).stdout === 'Running', { timeoutMs: 30_000, message: 'pod hello Running' });
+  const containers = await docker.listContainers({ filters: { label: [`io.wharf.node=${node.name}`, 'io.wharf.pod.name=hello'] } });
+  t.true(containers.length >= 2, 'the pod sandbox and its container run on the engine');
+
+  process.kill(-stack.pid!, 'SIGINT');
+  // Every process of the stack is gone (npm, the launcher, the four services), the API port closed.
+  await eventually(() => !groupAlive(stack!.pid!), { timeoutMs: 15_000, message: 'every process of the stack exited' });
+  await eventually(async () => {
+    try {
+      await fetch(`http://127.0.0.1:${apiPort}/readyz`);
+      return false;
+    } catch {
+      return true;
+    }
+  }, { timeoutMs: 10_000, message: 'the API server stopped' });
+});
