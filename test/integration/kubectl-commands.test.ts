@@ -140,7 +140,7 @@ test.serial('apply a directory and a multi-document file; get every kind with it
   t.regex(svc, /\nweb\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s/);
   t.regex(await ok(t, 'get', 'ns'), /^NAME\s+STATUS\s+AGE\n[\s\S]*default\s+Active\s+\d+s[\s\S]*kube-system\s+Active/);
   t.regex(await ok(t, 'get', 'ep'), /^NAME\s+ENDPOINTS\s+AGE\nweb\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80\s+\d+s/);
-  t.regex(await ok(t, 'get', 'ev'), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n[\s\S]*Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-\w+ to 2/);
+  t.regex(await ok(t, 'get', 'ev'), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n[\s\S]*Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-\w+ from 0 to 2/);
   t.regex(await ok(t, 'get', 'rs'), /^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\nweb-\w+\s+2\s+2\s+2\s+\d+s/);
   t.regex(await ok(t, 'get', 'cm'), /^NAME\s+DATA\s+AGE\ncfg\s+2\s+\d+s\nother\s+1\s+\d+s/);
   t.regex(await ok(t, 'get', 'no'), /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\nnode-a\s+Ready\s+<none>\s+\d+s\s+v1\.32/);

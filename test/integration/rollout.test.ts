@@ -115,6 +115,11 @@ test.serial('a rolling update across 6 replicas never breaks the surge/unavailab
   t.is(rs.length, 2);
   t.deepEqual(rs.map((r) => r.spec.replicas).sort(), [0, 6]);
   t.true(finished.status.conditions.some((c: any) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable'));
+  // The events read as Kubernetes': the first ReplicaSet "from 0 to 6", the rollout's one only as it grows.
+  const scaling = ((await cluster.api.get('/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb')).body.items as any[])
+    .filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message as string);
+  t.true(scaling.some((m) => /^Scaled up replica set web-\w+ from 0 to 6$/.test(m)), scaling.join('\n'));
+  t.deepEqual(scaling.filter((m) => / to 0$/.test(m) && m.startsWith('Scaled up')), [], 'no "scaled up ... to 0"');
 });
 
 test.serial('a rollout to a broken image stalls with ProgressDeadlineExceeded while old pods serve; undo restores it', async (t) => {

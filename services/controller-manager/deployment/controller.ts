@@ -101,7 +101,8 @@ export class DeploymentController {
       rs.spec.replicas = olds === 0 ? replicas : 0;
       try {
         const created = await this.store.create<ReplicaSet>('replicasets', rs);
-        await this.events.normal(d, 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} to ${created.spec.replicas}`);
+        // As Kubernetes: an event only for a ReplicaSet created with pods (a rollout's starts at 0).
+        if (created.spec.replicas) await this.events.normal(d, 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${created.spec.replicas}`);
         await this.setRevision(d, maxRevision + 1);
         return { newRS: created, created: true };
       } catch (err) {
