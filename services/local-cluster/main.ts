@@ -13,6 +13,7 @@ const config = loadConfig();
 const STATE_DIR = config.local.stateDir;
 const log = createLogger('local-cluster', config.common.logLevel);
 const children: ChildProcess[] = [];
+let embeddedRedis: ChildProcess | undefined;
 let stopping = false;
 
 function portAnswers(host: string, port: number): Promise<boolean> {
@@ -39,16 +40,28 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
   }
 }
 
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, ownGroup = false): ChildProcess {
+  // ownGroup: out of the terminal's process group, so that Ctrl-C reaches it only through shutdown().
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: ownGroup });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       log.error({ service: name, code, signal }, 'a component exited; stopping the local cluster');
       void shutdown(1);
     }
   });
-  children.push(child);
+  if (!ownGroup) children.push(child);
   return child;
+}
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) return res();
+    const timer = setTimeout(res, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      res();
+    });
+  });
 }
 
 async function redisUrl(): Promise<string> {
@@ -57,7 +70,8 @@ async function redisUrl(): Promise<string> {
   const dir = join(STATE_DIR, 'redis');
   mkdirSync(dir, { recursive: true });
   log.info({ dir }, 'no Redis at 127.0.0.1:6379: starting an embedded redis-server');
-  launch('redis', 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning'], process.env);
+  // Stopped last, once the services are gone, so none of them sees its Redis vanish first.
+  embeddedRedis = launch('redis', 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning'], process.env, true);
   await until(() => portAnswers('127.0.0.1', 6379), 'redis-server');
   return 'redis://127.0.0.1:6379';
 }
@@ -91,8 +105,12 @@ async function shutdown(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const c of [...children].reverse()) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 1500));
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await Promise.all(children.map((c) => exited(c, 5000)));
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (embeddedRedis) {
+    embeddedRedis.kill('SIGTERM');
+    await exited(embeddedRedis, 5000);
+  }
   process.exit(code);
 }
 
