@@ -44,7 +44,7 @@ COPY services ./services
 LABEL org.opencontainers.image.title="wharf" \
       org.opencontainers.image.description="Wharf control plane services (api, scheduler, controller-manager, node-agent)"
 EXPOSE 8080
-# an explicit entrypoint: the official node image's docker-entrypoint.sh would turn a first
-# argument that is not a command into `node ARG`; here the command is always given whole
-ENTRYPOINT []
+# The base image's docker-entrypoint.sh runs a command that names a program as it is: every
+# command here starts with `node`. (No `ENTRYPOINT []`: the classic builder never caches it, so
+# each build made a new image and `up --build` recreated every container.)
 CMD ["node", "--import", "tsx", "services/api/main.ts"]

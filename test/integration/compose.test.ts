@@ -1,0 +1,147 @@
+// `docker compose up` as the README gives it: the stack built from the Dockerfile and run in
+// containers — Redis, the API server, two schedulers, two controller managers and the node agent
+// in the host's network namespace — then driven with the real kubectl: the node Ready, a
+// Deployment behind a NodePort Service answering on 127.0.0.1, a scheduler killed without
+// consequence, and `down` taking the stack away. Its project name, host ports, node name and pod
+// network are this test's own, so it runs beside the other test files and any stack of a developer.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { ROOT, eventually, freePort } from '../helpers/cluster.ts';
+import { requireImages } from '../helpers/images.ts';
+
+const docker = new Docker();
+const suffix = randomBytes(3).toString('hex');
+const project = `wharf-test-${suffix}`;
+const nodeName = `compose-${suffix}`;
+const podNetwork = `wharf-compose-${suffix}`;
+const work = mkdtempSync(join(tmpdir(), 'wharf-compose-'));
+let env: NodeJS.ProcessEnv;
+let server = '';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], timeout = 120_000, input?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { cwd: ROOT, env, timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+const compose = (...args: string[]) => run('docker-compose', ['-p', project, ...args], 600_000);
+const kubectl = (args: string[], input?: string) => run('kubectl', ['--server', server, '--cache-dir', join(work, 'cache'), ...args], 60_000, input);
+
+async function get(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? await res.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+test.before(async () => {
+  await requireImages(['busybox:latest', 'node:20', 'redis:7']);
+  const apiPort = await freePort();
+  server = `http://127.0.0.1:${apiPort}`;
+  env = {
+    ...process.env,
+    KUBECONFIG: join(work, 'none'),
+    WHARF_API_HOST_PORT: String(apiPort),
+    WHARF_REDIS_HOST_PORT: String(await freePort()),
+    WHARF_AGENT_HOST_PORT: String(await freePort()),
+    WHARF_COMPOSE_NODE_NAME: nodeName,
+    WHARF_COMPOSE_POD_NETWORK: podNetwork,
+  };
+});
+
+test.after.always(async (t) => {
+  const down = await compose('down', '-v', '--remove-orphans');
+  if (down.code !== 0) t.log(down.stderr);
+  // The pods the node agent started outlive it (a restarted agent adopts them): this test's go now.
+  const left = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${nodeName}`] } });
+  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await docker.getNetwork(podNetwork).remove().catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+});
+
+test.serial('docker compose up: the stack runs in containers, serves kubectl and pods, survives a killed scheduler, and goes with down', async (t) => {
+  const up = await compose('up', '-d', '--build');
+  t.is(up.code, 0, up.stderr);
+
+  const running = await compose('ps', '--services', '--filter', 'status=running');
+  t.deepEqual(running.stdout.trim().split('\n').sort(), ['api', 'controller-manager', 'node-agent', 'redis', 'scheduler']);
+  const containers = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
+  const count = (service: string) => containers.filter((c) => c.Labels['com.docker.compose.service'] === service).length;
+  t.is(count('scheduler'), 2);
+  t.is(count('controller-manager'), 2);
+
+  await eventually(async () => (await kubectl(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', {
+    timeoutMs: 60_000,
+    message: 'the compose node Ready through kubectl',
+  });
+
+  const manifest = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: httpd
+        image: busybox:latest
+        command: ["sh", "-c", "echo hello from $(hostname) > /tmp/index.html; exec httpd -f -p 8000 -h /tmp"]
+        ports: [{containerPort: 8000}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8000}]
+`;
+  const applied = await kubectl(['apply', '-f', '-'], manifest);
+  t.is(applied.stdout, 'deployment.apps/web created\nservice/web created\n', applied.stderr);
+  const rollout = await kubectl(['rollout', 'status', 'deployment/web', '--timeout=90s']);
+  t.is(rollout.code, 0, rollout.stderr);
+  const nodePort = (await kubectl(['get', 'service', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout;
+  t.regex(nodePort, /^3\d{4}$/);
+  const answer = await eventually(() => get(`http://127.0.0.1:${nodePort}/`), { timeoutMs: 30_000, message: `the NodePort ${nodePort} answering` });
+  t.regex(answer, /^hello from web-/);
+
+  // One of the two schedulers killed: the other places the new replicas.
+  const [scheduler] = containers.filter((c) => c.Labels['com.docker.compose.service'] === 'scheduler');
+  await docker.getContainer(scheduler.Id).kill();
+  const scaled = await kubectl(['scale', 'deployment/web', '--replicas=4']);
+  t.is(scaled.stdout, 'deployment.apps/web scaled\n', scaled.stderr);
+  const rolledOut = await kubectl(['rollout', 'status', 'deployment/web', '--timeout=90s']);
+  t.is(rolledOut.code, 0, rolledOut.stderr);
+
+  const deleted = await kubectl(['delete', '-f', '-', '--wait=true'], manifest);
+  t.is(deleted.code, 0, deleted.stderr);
+  await eventually(async () => (await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${nodeName}`] } })).length === 0, {
+    timeoutMs: 30_000,
+    message: 'the pods\' containers removed by the agent',
+  });
+
+  const down = await compose('down', '-v');
+  t.is(down.code, 0, down.stderr);
+  t.deepEqual(await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } }), []);
+  t.is(await get(`${server}/readyz`), undefined, 'the API is gone');
+});
