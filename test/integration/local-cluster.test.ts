@@ -1,11 +1,12 @@
 // The README's first command, `npm start`, as a newcomer runs it: the whole stack comes up as its
 // own processes, writes a kubeconfig that the real kubectl uses to see the node Ready and run a
-// pod on the local Docker engine, and Ctrl-C (SIGINT) takes every process down again.
+// pod and the README's example Deployment on the local Docker engine, and Ctrl-C (SIGINT) takes
+// every process down again.
 // Its Redis is this test's own (REDIS_URL), and its ports, names and state directory are free
 // ones, so it runs beside the other test files and never touches a developer's .wharf/.
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -21,11 +22,24 @@ let stack: ChildProcess | undefined;
 let output = '';
 
 function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kubectlWith(undefined, ...args);
+}
+
+function kubectlWith(input: string | undefined, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('kubectl', ['--cache-dir', join(stateDir, 'cache'), ...args], { env: { ...process.env, KUBECONFIG: join(stateDir, 'kubeconfig') }, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile('kubectl', ['--cache-dir', join(stateDir, 'cache'), ...args], { env: { ...process.env, KUBECONFIG: join(stateDir, 'kubeconfig') }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
+    if (input !== undefined) child.stdin!.end(input);
   });
+}
+
+/** The deployment.yaml of the README's "first hour", as the README gives it. */
+function readmeDeployment(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const m = /^cat > deployment\.yaml <<'EOF'\n([\s\S]*?)^EOF$/m.exec(readme);
+  if (!m) throw new Error('README.md has no deployment.yaml block');
+  return m[1];
 }
 
 /** Whether any process of the group is still alive. */
@@ -39,7 +53,7 @@ function groupAlive(pgid: number): boolean {
 }
 
 test.before(async () => {
-  await requireImages(['busybox:latest']);
+  await requireImages(['busybox:latest', 'node:20']);
   redis = await startRedis();
 });
 
@@ -53,7 +67,7 @@ test.after.always(async (t) => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-test.serial('npm start brings the stack up for kubectl, runs a pod, and Ctrl-C stops every process', async (t) => {
+test.serial('npm start brings the stack up for kubectl, runs a pod and the README\'s Deployment, and Ctrl-C stops every process', async (t) => {
   const apiPort = await freePort();
   stack = spawn('npm', ['start'], {
     cwd: ROOT,
@@ -90,6 +104,16 @@ test.serial('npm start brings the stack up for kubectl, runs a pod, and Ctrl-C s
   await eventually(async () => (await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')).stdout === 'Running', { timeoutMs: 30_000, message: 'pod hello Running' });
   const containers = await docker.listContainers({ filters: { label: [`io.wharf.node=${node.name}`, 'io.wharf.pod.name=hello'] } });
   t.true(containers.length >= 2, 'the pod sandbox and its container run on the engine');
+
+  // The README's own Deployment: three replicas answering on port 3000.
+  const applied = await kubectlWith(readmeDeployment(), 'apply', '-f', '-');
+  t.is(applied.stdout, 'deployment.apps/api-server created\n', applied.stderr);
+  const rollout = await kubectl('rollout', 'status', 'deployment/api-server', '--timeout=60s');
+  t.is(rollout.code, 0, rollout.stderr);
+  const ips = (await kubectl('get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.podIP}')).stdout.split(' ');
+  t.is(ips.length, 3);
+  const answer = await (await fetch(`http://${ips[0]}:3000/`)).text();
+  t.regex(answer, /^hello from api-server-/);
 
   process.kill(-stack.pid!, 'SIGINT');
   // Every process of the stack is gone (npm, the launcher, the four services), the API port closed.
