@@ -79,8 +79,11 @@ test.serial('docker compose up: the stack runs in containers, serves kubectl and
   const up = await compose('up', '-d', '--build');
   t.is(up.code, 0, up.stderr);
 
-  const running = await compose('ps', '--services', '--filter', 'status=running');
-  t.deepEqual(running.stdout.trim().split('\n').sort(), ['api', 'controller-manager', 'node-agent', 'redis', 'scheduler']);
+  const services = ['api', 'controller-manager', 'node-agent', 'redis', 'scheduler'];
+  await eventually(async () => (await compose('ps', '--services', '--filter', 'status=running')).stdout.trim().split('\n').sort().join() === services.join(), {
+    timeoutMs: 30_000,
+    message: `all of ${services.join(', ')} running`,
+  });
   const containers = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
   const count = (service: string) => containers.filter((c) => c.Labels['com.docker.compose.service'] === service).length;
   t.is(count('scheduler'), 2);
