@@ -6,7 +6,7 @@ import os from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
-import { now } from '../../../shared/util.ts';
+import { now, sleep } from '../../../shared/util.ts';
 import {
   ContainerStartError,
   ImagePullError,
@@ -490,9 +490,15 @@ export class DockerRuntime implements ContainerRuntime {
   private async inspectCached(c: Docker.ContainerInfo): Promise<InspectInfo> {
     const cached = this.inspectCache.get(c.Id);
     if (cached && cached.state === c.State) return cached.info;
-    const info = await this.docker.getContainer(c.Id).inspect();
-    // A created container may still be starting (or fail to): always look again.
-    if (c.State !== 'created') this.inspectCache.set(c.Id, { state: c.State, info });
+    const container = this.docker.getContainer(c.Id);
+    let info = await container.inspect();
+    for (let i = 0; i < 5 && oomFlagMayFollow(info, Date.now()); i++) {
+      await sleep(200);
+      info = await container.inspect();
+    }
+    // A created container may still be starting (or fail to), and a SIGKILLed one under a memory
+    // limit may yet be flagged OOMKilled: always look again.
+    if (c.State !== 'created' && !killedUnderLimit(info)) this.inspectCache.set(c.Id, { state: c.State, info });
     return info;
   }
 }
@@ -535,6 +541,20 @@ function podOf(labels: Record<string, string>): PodIdentity {
 function roleOf(labels: Record<string, string>): ContainerRole {
   const role = labels[LABELS.role];
   return role === 'sandbox' || role === 'init' ? role : 'app';
+}
+
+/** Exited on SIGKILL (137) under a memory limit, without the engine's OOM flag. */
+function killedUnderLimit(info: InspectInfo): boolean {
+  return info.State.Status === 'exited' && info.State.ExitCode === 137 && !info.State.OOMKilled && (info.HostConfig?.Memory ?? 0) > 0;
+}
+
+/**
+ * Whether the engine may still flag this container OOMKilled: it handles the kernel's OOM event
+ * apart from the exit, and under load the exit can show first. Only for a container that just
+ * (within 2 s) died of SIGKILL under a memory limit.
+ */
+export function oomFlagMayFollow(info: InspectInfo, nowMs: number): boolean {
+  return killedUnderLimit(info) && nowMs - Date.parse(info.State.FinishedAt) < 2000;
 }
 
 function toObserved(info: InspectInfo, network: string): ObservedContainer {
