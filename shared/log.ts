@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(service: string, level = process.env.WHARF_LOG_LEVEL || 'info'): Logger {
+/** level: the service's configured one (config.common.logLevel, from WHARF_LOG_LEVEL). */
+export function createLogger(service: string, level: string): Logger {
   return pino({ name: service, level, base: { service, pid: process.pid } });
 }
