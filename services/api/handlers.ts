@@ -343,9 +343,7 @@ async function evict(ctx: HandlerContext, req: Request, res: Response, path: Res
   const options = body.deleteOptions ?? {};
   const dryRun = isDryRun(req) || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
   const preconditions = options.preconditions ?? {};
-  // A stale precondition is refused before the budget gives anything up.
-  assertPreconditions('pods', await ctx.store.mustGet('pods', path.namespace, path.name!), preconditions);
-  await spendDisruption(ctx, path.namespace!, path.name!, dryRun);
+  await spendDisruption(ctx, path.namespace!, path.name!, preconditions, dryRun);
   let deletePreconditions = preconditions;
   if (!dryRun) {
     // As Kubernetes' eviction does: the pod says why it is going before it goes. Preconditions are
@@ -365,9 +363,11 @@ async function evict(ctx: HandlerContext, req: Request, res: Response, path: Res
   sendObject(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
-async function spendDisruption(ctx: HandlerContext, namespace: string, name: string, dryRun: boolean): Promise<void> {
+async function spendDisruption(ctx: HandlerContext, namespace: string, name: string, preconditions: DeleteOptions['preconditions'], dryRun: boolean): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const pod = (await ctx.store.mustGet('pods', namespace, name)) as Pod;
+    // A stale precondition is refused before the budget gives anything up.
+    assertPreconditions('pods', pod, preconditions);
     if (pod.metadata.deletionTimestamp) return; // already going: deleting again only shortens nothing
     const pdbs = (await ctx.store.list('poddisruptionbudgets', namespace)).items.filter((pdb) => pdbSelects(pdb, pod));
     if (!pdbs.length) return;
