@@ -496,9 +496,9 @@ export class DockerRuntime implements ContainerRuntime {
       await sleep(200);
       info = await container.inspect();
     }
-    // A created container may still be starting (or fail to), and a SIGKILLed one under a memory
-    // limit may yet be flagged OOMKilled: always look again.
-    if (c.State !== 'created' && !killedUnderLimit(info)) this.inspectCache.set(c.Id, { state: c.State, info });
+    // A created container may still be starting (or fail to), and one just SIGKILLed under a memory
+    // limit may yet be flagged OOMKilled: look again next time.
+    if (c.State !== 'created' && !oomFlagMayFollow(info, Date.now())) this.inspectCache.set(c.Id, { state: c.State, info });
     return info;
   }
 }
@@ -543,18 +543,14 @@ function roleOf(labels: Record<string, string>): ContainerRole {
   return role === 'sandbox' || role === 'init' ? role : 'app';
 }
 
-/** Exited on SIGKILL (137) under a memory limit, without the engine's OOM flag. */
-function killedUnderLimit(info: InspectInfo): boolean {
-  return info.State.Status === 'exited' && info.State.ExitCode === 137 && !info.State.OOMKilled && (info.HostConfig?.Memory ?? 0) > 0;
-}
-
 /**
  * Whether the engine may still flag this container OOMKilled: it handles the kernel's OOM event
  * apart from the exit, and under load the exit can show first. Only for a container that just
  * (within 2 s) died of SIGKILL under a memory limit.
  */
 export function oomFlagMayFollow(info: InspectInfo, nowMs: number): boolean {
-  return killedUnderLimit(info) && nowMs - Date.parse(info.State.FinishedAt) < 2000;
+  const s = info.State;
+  return s.Status === 'exited' && s.ExitCode === 137 && !s.OOMKilled && (info.HostConfig?.Memory ?? 0) > 0 && nowMs - Date.parse(s.FinishedAt) < 2000;
 }
 
 function toObserved(info: InspectInfo, network: string): ObservedContainer {
