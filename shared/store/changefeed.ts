@@ -4,10 +4,9 @@
 // time. If the group fell behind the stream's retained history (its events were compacted
 // away), onGap asks the owner to relist — what an informer does on 410 Gone — and the group
 // moves past the gap only after that relist, so a relist cut short by a kill is done again. That
-// check and the
-// read are one script (read-group.lua), which takes every followed stream at once: checked apart,
-// a read could move the group past trimmed events unnoticed; and one call per pass, not one per
-// stream, is what keeps a feed of a dozen resources cheap.
+// check and the read are one script (read-group.lua), which takes every followed stream at once:
+// checked apart, a read could move the group past trimmed events unnoticed; and one call per
+// pass, not one per stream, is what keeps a feed of a dozen resources cheap.
 import type { Redis } from 'ioredis';
 import { Keys } from '../keys.ts';
 import { decodeStreamEntry, type StoredEvent } from './store.ts';

@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { KubeObject } from '../types.ts';
 import type { Logger } from '../log.ts';
+import { sleep } from '../util.ts';
 import { decodeStreamEntry, type Store, type StoredEvent } from './store.ts';
 
 export interface InformerOptions {
@@ -47,7 +48,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   async caughtUp(): Promise<void> {
     await this.synced;
     const target = await this.opts.store.latestResourceVersion(this.opts.resource);
-    while (this.cursor < target && !this.stopped) await new Promise((r) => setTimeout(r, 10));
+    while (this.cursor < target && !this.stopped) await sleep(10);
   }
 
   async stop(): Promise<void> {
