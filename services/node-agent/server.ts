@@ -59,6 +59,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Server
       else res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`node agent endpoint ${opts.host}:${opts.port}: ${err.message}`)));
+    server.listen(opts.port, opts.host, resolve);
+  });
   return Object.assign(server, { port: (server.address() as AddressInfo).port });
 }

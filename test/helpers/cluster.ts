@@ -21,7 +21,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; message?: string } = {}): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; message?: string; detail?: () => string } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let lastError: unknown;
   for (;;) {
@@ -33,7 +33,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false> | T
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`timed out waiting for ${opts.message ?? 'condition'}${why}`);
+      const detail = opts.detail ? `\n${opts.detail()}` : '';
+      throw new Error(`timed out waiting for ${opts.message ?? 'condition'}${why}${detail}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
@@ -91,10 +92,13 @@ export async function startRedis(): Promise<RedisHandle> {
 
 export interface ServiceHandle {
   name: string;
+  label: string;
   child: ChildProcess;
   logFile: string;
   kill(signal?: NodeJS.Signals): Promise<void>;
   logs(): string;
+  /** How the process ended ("exit code 1", "signal SIGKILL"), or undefined while it runs. */
+  ended(): string | undefined;
 }
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'wharf-test-logs-'));
@@ -114,8 +118,14 @@ export function startService(name: string, env: Record<string, string>, label = 
   child.stderr!.pipe(out);
   return {
     name,
+    label,
     child,
     logFile,
+    ended() {
+      if (child.signalCode !== null) return `signal ${child.signalCode}`;
+      if (child.exitCode !== null) return `exit code ${child.exitCode}`;
+      return undefined;
+    },
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       return new Promise((res) => {
         if (child.exitCode !== null || child.signalCode !== null) return res();
@@ -152,11 +162,29 @@ export interface Cluster {
   start(name: string, env?: Record<string, string>, label?: string): ServiceHandle;
   stop(): Promise<void>;
   dumpLogs(): string;
+  /** Waits until the API lists every named Node; on timeout the error carries the services' logs. */
+  waitForNodes(names: string[], timeoutMs?: number): Promise<void>;
 }
 
 function nodePortBlock(): string {
   const base = 30000 + randomInt(54) * 50;
   return `${base}-${base + 49}`;
+}
+
+/**
+ * Starts an API server on a port picked just before, and waits until it is ready. A port picked
+ * in advance can be taken by another process before the server binds it; the server then exits,
+ * and is started again on another port.
+ */
+async function startApiServer(start: (name: string, env: Record<string, string>, label: string) => ServiceHandle, index: number, dumpLogs: () => string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const server = start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1' }, attempt === 1 ? `api-${index}` : `api-${index}-attempt-${attempt}`);
+    const url = `http://127.0.0.1:${port}`;
+    const ready = await eventually(async () => server.ended() ?? (await fetch(`${url}/readyz`)).ok, { timeoutMs: 30_000, message: `${url}/readyz`, detail: dumpLogs });
+    if (ready === true) return url;
+    if (attempt === 3) throw new Error(`API server ${index} ${ready} three times\n${dumpLogs()}`);
+  }
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -183,22 +211,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     services.push(s);
     return s;
   };
+  const dumpLogs = () => services.map((s) => `==== ${s.label} (${s.ended() ?? 'running'}) ${s.logFile}\n${s.logs().split('\n').slice(-40).join('\n')}`).join('\n');
   const apiUrls: string[] = [];
-  for (let i = 0; i < (opts.apiServers ?? 1); i++) {
-    const port = await freePort();
-    start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1' }, `api-${i}`);
-    apiUrls.push(`http://127.0.0.1:${port}`);
-  }
   for (let i = 0; i < (opts.schedulers ?? 1); i++) start('scheduler', {}, `scheduler-${i}`);
   for (let i = 0; i < (opts.controllerManagers ?? 1); i++) start('controller-manager', {}, `controller-manager-${i}`);
-  for (const [i, agentEnv] of (opts.agents ?? []).entries()) {
-    start('node-agent', { WHARF_AGENT_PORT: String(await freePort()), ...agentEnv }, `node-agent-${i}`);
-  }
+  // Port 0: each agent takes a port the kernel gives it and advertises that one, so agents of test
+  // files running side by side never race for a port picked in advance.
+  for (const [i, agentEnv] of (opts.agents ?? []).entries()) start('node-agent', { WHARF_AGENT_PORT: '0', ...agentEnv }, `node-agent-${i}`);
+  for (let i = 0; i < (opts.apiServers ?? 1); i++) apiUrls.push(await startApiServer(start, i, dumpLogs));
   const api = new ApiClient(apiUrls[0]);
-  for (const url of apiUrls) {
-    await eventually(async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 20_000, message: `${url}/readyz` });
-  }
-  await eventually(async () => (await api.get('/api/v1/namespaces/default')).status === 200, { timeoutMs: 10_000, message: 'default namespace' });
+  await eventually(async () => (await api.get('/api/v1/namespaces/default')).status === 200, { timeoutMs: 10_000, message: 'default namespace', detail: dumpLogs });
   return {
     redis,
     prefix,
@@ -211,8 +233,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       await Promise.all(services.map((s) => s.kill('SIGTERM')));
       await redis.stop();
     },
-    dumpLogs() {
-      return services.map((s) => `==== ${s.logFile}\n${s.logs().split('\n').slice(-40).join('\n')}`).join('\n');
+    dumpLogs,
+    async waitForNodes(names: string[], timeoutMs = 60_000) {
+      await eventually(async () => {
+        const listed = new Set(((await api.get('/api/v1/nodes')).body.items ?? []).map((n: any) => n.metadata.name));
+        return names.every((n) => listed.has(n));
+      }, { timeoutMs, message: `nodes ${names.join(', ')}`, detail: dumpLogs });
     },
   };
 }

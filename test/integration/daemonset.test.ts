@@ -3,7 +3,7 @@
 // deleting the DaemonSet removes its pods through their ownerReference.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { startCluster, eventually, freePort, type Cluster } from '../helpers/cluster.ts';
+import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
 
 const suffix = randomBytes(3).toString('hex');
 const nodeName = (n: string) => `ds-${n}-${suffix}`;
@@ -12,7 +12,7 @@ let cluster: Cluster;
 
 test.before(async () => {
   cluster = await startCluster({ agents: ['a', 'b', 'c'].map(agentEnv) });
-  await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.length === 3, { timeoutMs: 20_000, message: 'three simulated nodes' });
+  await cluster.waitForNodes(['a', 'b', 'c'].map(nodeName));
 });
 
 test.after.always(async (t) => {
@@ -83,7 +83,7 @@ test.serial('a nodeSelector limits the pods; labelling a node adds one there', a
 });
 
 test.serial('a new node gets a pod', async (t) => {
-  cluster.start('node-agent', { WHARF_AGENT_PORT: String(await freePort()), ...agentEnv('d') }, 'node-agent-d');
+  cluster.start('node-agent', { WHARF_AGENT_PORT: '0', ...agentEnv('d') }, 'node-agent-d');
   await onePerNode('everywhere', ['a', 'b', 'c', 'd'], () => true, 40_000);
   t.pass();
 });

@@ -29,7 +29,7 @@ test.before(async () => {
       { WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: 'node-b' },
     ],
   });
-  await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.length === 2, { timeoutMs: 20_000, message: 'two nodes' });
+  await cluster.waitForNodes(['node-a', 'node-b']);
 });
 
 test.after.always(async (t) => {

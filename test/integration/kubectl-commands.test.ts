@@ -108,7 +108,7 @@ test.before(async () => {
       { WHARF_NODE_NAME: 'node-b', WHARF_RUNTIME: 'simulated' },
     ],
   });
-  await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.length === 2, { timeoutMs: 20_000, message: 'nodes registered' });
+  await cluster.waitForNodes(['node-a', 'node-b']);
 });
 
 test.after.always(async () => {

@@ -80,7 +80,7 @@ test.serial('npm start brings the stack up for kubectl, runs a pod and the READM
       REDIS_URL: redis.url,
       WHARF_KEY_PREFIX: `local-${node.name}`,
       WHARF_API_PORT: String(apiPort),
-      WHARF_AGENT_PORT: String(await freePort()),
+      WHARF_AGENT_PORT: '0',
       WHARF_STATE_DIR: stateDir,
       WHARF_AGENT_DATA_DIR: join(stateDir, 'agent'),
       WHARF_SERVICE_PROXY: 'off',
@@ -90,14 +90,14 @@ test.serial('npm start brings the stack up for kubectl, runs a pod and the READM
   stack.stdout!.on('data', (d) => (output += d));
   stack.stderr!.on('data', (d) => (output += d));
 
-  await eventually(() => output.includes('Wharf is up'), { timeoutMs: 60_000, message: `"Wharf is up" in: ${output}` });
+  await eventually(() => output.includes('Wharf is up'), { timeoutMs: 60_000, message: '"Wharf is up"', detail: () => output });
   t.true(output.includes(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`), output);
   t.true(existsSync(join(stateDir, 'kubeconfig')));
 
   await eventually(async () => {
     const nodes = await kubectl('get', 'nodes', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
     return nodes.stdout === 'True';
-  }, { timeoutMs: 30_000, message: 'the node Ready through kubectl' });
+  }, { timeoutMs: 30_000, message: 'the node Ready through kubectl', detail: () => output });
 
   const run = await kubectl('run', 'hello', '--image=busybox:latest', '--restart=Never', '--command', '--', 'sleep', '3600');
   t.is(run.stdout, 'pod/hello created\n', run.stderr);

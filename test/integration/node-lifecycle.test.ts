@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, startRedis, eventually, freePort, type Cluster } from '../helpers/cluster.ts';
+import { startCluster, startRedis, eventually, type Cluster } from '../helpers/cluster.ts';
 import { connectRedis } from '../../shared/redis.ts';
 import { Keys } from '../../shared/keys.ts';
 import { Store } from '../../shared/store/store.ts';
@@ -29,7 +29,7 @@ test.before(async () => {
     agents: [agentEnv(NODE_A), agentEnv(NODE_B)],
     env: { WHARF_NODE_MONITOR_GRACE: '4s', WHARF_POD_EVICTION_TOLERATION: '2s', WHARF_HEARTBEAT: '1s' },
   });
-  await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.length === 2, { timeoutMs: 20_000, message: 'two simulated nodes' });
+  await cluster.waitForNodes([NODE_A, NODE_B]);
 });
 
 test.after.always(async (t) => {
@@ -115,7 +115,7 @@ test.serial('a killed node agent: Ready=Unknown, unreachable taints, its pods ru
   t.true(onA.every((p) => events.some((e) => e.involvedObject.uid === p.metadata.uid && e.message === `Marking for deletion Pod default/${p.metadata.name}`)));
 
   // The agent comes back under the same name: Ready again, the taints go, the evicted pods finish.
-  cluster.start('node-agent', { WHARF_AGENT_PORT: String(await freePort()), ...agentEnv(NODE_A) }, 'node-agent-a-again');
+  cluster.start('node-agent', { WHARF_AGENT_PORT: '0', ...agentEnv(NODE_A) }, 'node-agent-a-again');
   await eventually(async () => {
     const node = await getNode(NODE_A);
     return readyOf(node)?.status === 'True' && !(node.spec?.taints ?? []).some((x: any) => x.key === 'node.kubernetes.io/unreachable');

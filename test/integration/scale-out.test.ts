@@ -25,7 +25,7 @@ test.before(async () => {
       WHARF_NODE_MAX_PODS: '110',
     }],
   });
-  await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.length === NODES, { timeoutMs: 20_000, message: 'simulated nodes' });
+  await cluster.waitForNodes(Array.from({ length: NODES }, (_, i) => `sim-${suffix}-${i}`));
 });
 
 test.after.always(async (t) => {

@@ -12,8 +12,9 @@ test.before(async () => {
     agents: NODES.map((n) => ({ WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: n, WHARF_NODE_CPU_MILLIS: '1000' })),
   });
   await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.filter((n: any) => (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True')).length === 3, {
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
     message: 'three ready nodes',
+    detail: cluster.dumpLogs,
   });
 });
 

@@ -72,7 +72,7 @@ test.before(async () => {
       { WHARF_NODE_NAME: 'lb-b', WHARF_RUNTIME: 'simulated', WHARF_NODE_ADDRESS: ADDRESS_B },
     ],
   });
-  await eventually(async () => (await cluster.api.get('/api/v1/nodes')).body.items?.length === 2, { timeoutMs: 20_000, message: 'nodes registered' });
+  await cluster.waitForNodes(['lb-a', 'lb-b']);
 });
 
 test.after.always(async () => {
