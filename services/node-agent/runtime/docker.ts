@@ -60,6 +60,10 @@ export class DockerRuntime implements ContainerRuntime {
   // container's start time and an exited container's exit status cannot change without a state
   // change, so a steady node costs one list call per resync.
   private readonly inspectCache = new Map<string, { state: string; info: InspectInfo }>();
+  // Containers the engine sent an 'oom' event for. Docker 20.10 sets State.OOMKilled only when the
+  // kernel's OOM event reaches it before the exit; under load it can come after, and then only the
+  // event tells that the memory limit killed the container.
+  private readonly oomEvents = new Set<string>();
   private readonly watchers = new Set<() => void>();
 
   constructor(options: DockerRuntimeOptions = {}) {
@@ -101,11 +105,12 @@ export class DockerRuntime implements ContainerRuntime {
     if (!pod) {
       const seen = new Set(listed.map((c) => c.Id));
       for (const id of this.inspectCache.keys()) if (!seen.has(id)) this.inspectCache.delete(id);
+      for (const id of this.oomEvents) if (!seen.has(id)) this.oomEvents.delete(id);
     }
 
     const observed = await mapLimit(listed, INSPECT_CONCURRENCY, async (c) => {
       try {
-        return toObserved(await this.inspectCached(c), this.network);
+        return toObserved(await this.inspectCached(c), this.network, this.oomEvents.has(c.Id));
       } catch (err) {
         if (statusCode(err) === 404) return undefined; // removed between list and inspect
         return fromListing(c, this.network, engineMessage(err));
@@ -274,7 +279,7 @@ export class DockerRuntime implements ContainerRuntime {
     let since: number | undefined;
 
     const notify = (line: string) => {
-      let event: { id?: string; time?: number; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+      let event: { id?: string; time?: number; Action?: string; status?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
       try {
         event = JSON.parse(line);
       } catch {
@@ -282,7 +287,12 @@ export class DockerRuntime implements ContainerRuntime {
       }
       if (event.time) since = event.time;
       const id = event.Actor?.ID ?? event.id;
-      if (id) this.inspectCache.delete(id);
+      if (id) {
+        this.inspectCache.delete(id);
+        const action = event.Action ?? event.status;
+        if (action === 'oom') this.oomEvents.add(id);
+        if (action === 'destroy') this.oomEvents.delete(id);
+      }
       const podUid = event.Actor?.Attributes?.[LABELS.podUid];
       if (!podUid) return;
       try {
@@ -492,13 +502,13 @@ export class DockerRuntime implements ContainerRuntime {
     if (cached && cached.state === c.State) return cached.info;
     const container = this.docker.getContainer(c.Id);
     let info = await container.inspect();
-    for (let i = 0; i < 5 && oomFlagMayFollow(info, Date.now()); i++) {
+    for (let i = 0; i < 5 && oomFlagMayFollow(info, Date.now(), this.oomEvents.has(c.Id)); i++) {
       await sleep(200);
       info = await container.inspect();
     }
     // A created container may still be starting (or fail to), and one just SIGKILLed under a memory
     // limit may yet be flagged OOMKilled: look again next time.
-    if (c.State !== 'created' && !oomFlagMayFollow(info, Date.now())) this.inspectCache.set(c.Id, { state: c.State, info });
+    if (c.State !== 'created' && !oomFlagMayFollow(info, Date.now(), this.oomEvents.has(c.Id))) this.inspectCache.set(c.Id, { state: c.State, info });
     return info;
   }
 }
@@ -544,16 +554,16 @@ function roleOf(labels: Record<string, string>): ContainerRole {
 }
 
 /**
- * Whether the engine may still flag this container OOMKilled: it handles the kernel's OOM event
- * apart from the exit, and under load the exit can show first. Only for a container that just
- * (within 2 s) died of SIGKILL under a memory limit.
+ * Whether the engine may still tell that this container was OOMKilled, by the flag or by an 'oom'
+ * event: it handles the kernel's OOM event apart from the exit, and under load the exit can show
+ * first. Only for a container that just (within 2 s) died of SIGKILL under a memory limit.
  */
-export function oomFlagMayFollow(info: InspectInfo, nowMs: number): boolean {
+export function oomFlagMayFollow(info: InspectInfo, nowMs: number, oomEventSeen = false): boolean {
   const s = info.State;
-  return s.Status === 'exited' && s.ExitCode === 137 && !s.OOMKilled && (info.HostConfig?.Memory ?? 0) > 0 && nowMs - Date.parse(s.FinishedAt) < 2000;
+  return !oomEventSeen && s.Status === 'exited' && s.ExitCode === 137 && !s.OOMKilled && (info.HostConfig?.Memory ?? 0) > 0 && nowMs - Date.parse(s.FinishedAt) < 2000;
 }
 
-function toObserved(info: InspectInfo, network: string): ObservedContainer {
+export function toObserved(info: InspectInfo, network: string, oomEventSeen = false): ObservedContainer {
   const labels = info.Config.Labels ?? {};
   const s = info.State;
   // A container whose start failed stays 'created' in Docker, with the error and exit code 127/128;
@@ -577,7 +587,7 @@ function toObserved(info: InspectInfo, network: string): ObservedContainer {
   if (startedAt) observed.startedAt = startedAt;
   if (state === 'exited') {
     observed.exitCode = s.ExitCode;
-    observed.oomKilled = s.OOMKilled;
+    observed.oomKilled = s.OOMKilled || (oomEventSeen && s.ExitCode === 137);
     const finishedAt = rfc3339(s.FinishedAt);
     if (finishedAt) observed.finishedAt = finishedAt;
   }
