@@ -1,7 +1,8 @@
 // Services carrying real traffic between real containers: a frontend pod calls a backend Service by
 // its DNS names and its cluster IP and hears from every backend pod; NodePort and LoadBalancer
 // Services answer on 127.0.0.1; ClientIP affinity pins a client; Service updates apply at once;
-// a rolling update of the backend loses no request; a deleted Service stops answering.
+// a rolling update of the backend loses no request; a deleted Service stops answering. UDP goes
+// through a Service too, and the cluster DNS answers SRV and PTR queries as well as A.
 import test from 'ava';
 import Docker from 'dockerode';
 import dgram from 'node:dgram';
@@ -17,22 +18,34 @@ let node: ReturnType<typeof dockerNode>;
 let cluster: Cluster;
 let frontendIp: string;
 
-// The backend answers with its pod name; on SIGTERM it stops accepting and exits once idle.
+// The backend answers with its pod name, over HTTP and to any UDP datagram; on SIGTERM it stops
+// accepting and exits once idle.
 const BACKEND = `
-const http = require('http');
+const http = require('http'), dgram = require('dgram');
 const name = process.env.POD_NAME + (process.env.VERSION ? '/' + process.env.VERSION : '');
 const app = http.createServer((q, s) => { s.setHeader('connection', 'close'); s.end(name); }).listen(8080);
 const admin = http.createServer((q, s) => s.end('admin ' + name)).listen(8081);
-process.on('SIGTERM', () => { app.close(); admin.close(); setTimeout(() => process.exit(0), 300); });
+const echo = dgram.createSocket('udp4').on('message', (m, from) => echo.send('udp ' + name, from.port, from.address)).bind(8082);
+process.on('SIGTERM', () => { app.close(); admin.close(); echo.close(); setTimeout(() => process.exit(0), 300); });
 `;
 
-// The frontend calls whatever URL it is asked to, and resolves names, from inside the pod network.
+// The frontend calls whatever URL it is asked to, sends datagrams, and resolves names, from inside
+// the pod network. Each datagram leaves from a socket of its own (a new source port), so the proxy
+// sees a new client each time and balances it like a new connection.
 const FRONTEND = `
-const http = require('http'), dns = require('dns'), fs = require('fs');
+const http = require('http'), dns = require('dns'), fs = require('fs'), dgram = require('dgram');
 const get = (url) => new Promise((resolve, reject) => {
   http.get(url, { agent: false, timeout: 3000 }, (r) => { let b = ''; r.on('data', (c) => b += c); r.on('end', () => resolve(b)); })
     .on('error', reject).on('timeout', function () { this.destroy(new Error('timeout')); });
 });
+const datagram = (host, port) => new Promise((resolve, reject) => {
+  const s = dgram.createSocket('udp4');
+  const done = (err, reply) => { clearTimeout(timer); s.close(); err ? reject(err) : resolve(String(reply)); };
+  const timer = setTimeout(() => done(new Error('no UDP reply')), 2000);
+  s.on('error', done).on('message', (m) => done(undefined, m));
+  s.send('ping', port, host, (e) => e && done(e));
+});
+const answer = (res) => (e, a) => res.end(JSON.stringify(e ? { error: e.code } : a));
 http.createServer(async (req, res) => {
   const u = new URL(req.url, 'http://x');
   try {
@@ -41,6 +54,13 @@ http.createServer(async (req, res) => {
       for (let i = 0; i < Number(u.searchParams.get('n') || 1); i++) out.push(await get(u.searchParams.get('url')));
       return res.end(JSON.stringify(out));
     }
+    if (u.pathname === '/udp') {
+      const out = [];
+      for (let i = 0; i < Number(u.searchParams.get('n') || 1); i++) out.push(await datagram(u.searchParams.get('host'), Number(u.searchParams.get('port'))));
+      return res.end(JSON.stringify(out));
+    }
+    if (u.pathname === '/srv') return dns.resolveSrv(u.searchParams.get('name'), answer(res));
+    if (u.pathname === '/reverse') return dns.reverse(u.searchParams.get('ip'), answer(res));
     if (u.pathname === '/resolve') {
       return dns.lookup(u.searchParams.get('name'), { all: true, family: 4 }, (e, a) => res.end(JSON.stringify(e ? { error: e.code } : a.map((x) => x.address).sort())));
     }
@@ -71,7 +91,7 @@ function backendDeployment(replicas: number) {
             image: 'node:20',
             command: ['node', '-e', BACKEND],
             env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
-            ports: [{ name: 'http', containerPort: 8080 }, { name: 'admin', containerPort: 8081 }],
+            ports: [{ name: 'http', containerPort: 8080 }, { name: 'admin', containerPort: 8081 }, { name: 'echo', containerPort: 8082, protocol: 'UDP' }],
             readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
           }],
         },
@@ -108,6 +128,7 @@ async function fromFrontend(path: string): Promise<any> {
 }
 
 const callN = (url: string, n: number) => fromFrontend(`/call?n=${n}&url=${encodeURIComponent(url)}`) as Promise<string[]>;
+const sendN = (host: string, port: number, n: number) => fromFrontend(`/udp?n=${n}&host=${encodeURIComponent(host)}&port=${port}`) as Promise<string[]>;
 
 async function backendPods(): Promise<string[]> {
   const pods = (await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dbackend')).body.items as any[];
@@ -181,6 +202,14 @@ test.serial('a frontend reaches the backend Service by every DNS name and by clu
   t.deepEqual(await fromFrontend('/resolve?name=nothing-here'), { error: 'ENOTFOUND' });
 });
 
+test.serial('the cluster DNS answers SRV for a named port and PTR for a cluster IP, through the pod\'s resolver', async (t) => {
+  const ip = (await cluster.api.get(`${SERVICES}/backend`)).body.spec.clusterIP;
+  // Kubernetes' SRV name: _<port name>._<protocol>.<service>.<namespace>.svc.<zone>.
+  t.deepEqual(await fromFrontend('/srv?name=_http._tcp.backend.default.svc.cluster.local'), [{ name: 'backend.default.svc.cluster.local', port: 80, priority: 0, weight: 100 }]);
+  t.deepEqual(await fromFrontend('/srv?name=_admin._tcp.backend.default.svc.cluster.local'), { error: 'ENOTFOUND' }, 'a port the Service does not have');
+  t.deepEqual(await fromFrontend(`/reverse?ip=${ip}`), ['backend.default.svc.cluster.local']);
+});
+
 test.serial('a headless Service resolves to its ready pod IPs', async (t) => {
   t.is((await cluster.api.post(SERVICES, service('backend-pods', { clusterIP: 'None' }))).status, 201);
   const pods = ((await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dbackend')).body.items as any[]).map((p) => p.status.podIP).sort();
@@ -222,6 +251,23 @@ test.serial('sessionAffinity ClientIP keeps a client on one backend; named and m
   t.is(new Set(answers).size, 1, answers.join(' '));
   const admin = await callN('http://sticky.default.svc.cluster.local:9000/', 3);
   t.true(admin.every((a) => a.startsWith('admin ')), admin.join(' '));
+});
+
+test.serial('UDP through a Service: datagrams to its cluster IP and DNS name reach every backend pod, apart from TCP on the same port', async (t) => {
+  // TCP and UDP on one port number (as DNS has 53 for both): two listeners, two sets of endpoints.
+  const res = await cluster.api.post(SERVICES, service('backend-udp', {
+    ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'echo', port: 80, protocol: 'UDP', targetPort: 'echo' }],
+  }));
+  t.is(res.status, 201, JSON.stringify(res.body));
+  const ip = res.body.spec.clusterIP;
+  const pods = await backendPods();
+  await eventually(async () => (await sendN(ip, 80, 1).catch(() => [])).length === 1, { timeoutMs: 10_000, message: 'UDP cluster IP answers' });
+  for (const host of [ip, 'backend-udp', 'backend-udp.default.svc.cluster.local']) {
+    const replies = await sendN(host, 80, 30);
+    t.deepEqual([...new Set(replies)].sort(), pods.map((p) => `udp ${p}`), `via ${host}`);
+  }
+  t.deepEqual([...new Set(await callN(`http://${ip}/`, 30))].sort(), pods, 'TCP on the same port still goes to the HTTP port');
+  t.deepEqual(await fromFrontend('/srv?name=_echo._udp.backend-udp.default.svc.cluster.local'), [{ name: 'backend-udp.default.svc.cluster.local', port: 80, priority: 0, weight: 100 }]);
 });
 
 test.serial('changing a Service\'s ports or selector takes effect without restarting anything', async (t) => {
