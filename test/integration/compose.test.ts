@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { ROOT, eventually, freePort } from '../helpers/cluster.ts';
 import { requireImages } from '../helpers/images.ts';
+import { kubectlRunner } from '../helpers/kubectl.ts';
 
 const docker = new Docker();
 const suffix = randomBytes(3).toString('hex');
@@ -29,17 +30,18 @@ interface Run {
   stderr: string;
 }
 
-function run(command: string, args: string[], timeout = 120_000, input?: string): Promise<Run> {
+const maxBuffer = 16 * 1024 * 1024;
+
+function run(command: string, args: string[], timeout = 120_000): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(command, args, { cwd: ROOT, env, timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(command, args, { cwd: ROOT, env, timeout, maxBuffer }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
-    if (input !== undefined) child.stdin!.end(input);
   });
 }
 
 const compose = (...args: string[]) => run('docker-compose', ['-p', project, ...args], 600_000);
-const kubectl = (args: string[], input?: string) => run('kubectl', ['--server', server, '--cache-dir', join(work, 'cache'), ...args], 60_000, input);
+const kubectl = kubectlRunner(() => ({ server, cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none'), env, cwd: ROOT, maxBuffer }));
 
 async function get(url: string): Promise<string | undefined> {
   try {
@@ -119,7 +121,7 @@ spec:
   selector: {app: web}
   ports: [{port: 80, targetPort: 8000}]
 `;
-  const applied = await kubectl(['apply', '-f', '-'], manifest);
+  const applied = await kubectl(['apply', '-f', '-'], { input: manifest });
   t.is(applied.stdout, 'deployment.apps/web created\nservice/web created\n', applied.stderr);
   const rollout = await kubectl(['rollout', 'status', 'deployment/web', '--timeout=90s']);
   t.is(rollout.code, 0, rollout.stderr);
@@ -136,7 +138,7 @@ spec:
   const rolledOut = await kubectl(['rollout', 'status', 'deployment/web', '--timeout=90s']);
   t.is(rolledOut.code, 0, rolledOut.stderr);
 
-  const deleted = await kubectl(['delete', '-f', '-', '--wait=true'], manifest);
+  const deleted = await kubectl(['delete', '-f', '-', '--wait=true'], { input: manifest });
   t.is(deleted.code, 0, deleted.stderr);
   await eventually(async () => (await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${nodeName}`] } })).length === 0, {
     timeoutMs: 30_000,

@@ -2,25 +2,16 @@
 // replacements become Ready elsewhere (kubectl retries the 429s), uncordon, and the Eviction
 // subresource refusing what would break the budget.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { kubectlRunner } from '../helpers/kubectl.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'wharf-drain-'));
 let cluster: Cluster;
 
-function kubectl(args: string[], timeout = 90_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'kubectl',
-      ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), ...args],
-      { env: { ...process.env, KUBECONFIG: join(work, 'none') }, timeout },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
-}
+const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none'), timeout: 90_000 }));
 
 test.before(async () => {
   cluster = await startCluster({

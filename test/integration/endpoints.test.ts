@@ -4,9 +4,9 @@
 // its Endpoints and, through the garbage collector, its EndpointSlices.
 import test from 'ava';
 import Docker from 'dockerode';
-import { execFile } from 'node:child_process';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
 import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
+import { kubectlRunner } from '../helpers/kubectl.ts';
 
 const docker = new Docker();
 const node = dockerNode('endpoints');
@@ -26,12 +26,7 @@ const slices = async () => (await cluster.api.get(SLICES)).body.items as any[];
 /** The endpoints of the Service's slices by pod IP. */
 const sliceEndpoints = async () => new Map((await slices()).flatMap((s) => s.endpoints ?? []).map((e: any) => [e.addresses[0], e]));
 
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', ['--server', cluster.apiUrls[0], ...args], { env: { ...process.env, KUBECONFIG: '/dev/null' }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }));
-  });
-}
+const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], kubeconfig: '/dev/null' }));
 
 test.before(async () => {
   cluster = await startDockerCluster(node, ['busybox:latest']);

@@ -3,43 +3,17 @@
 // apply (client- and server-side, dry-run, strict validation), delete (cascades, grace, wait),
 // edit, patch, label, annotate, scale, rollout, cordon / drain, and errors as kubectl prints them.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-cmds-'));
 let cluster: Cluster;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      'kubectl',
-      ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), ...args],
-      { env: { ...process.env, KUBECONFIG: join(work, 'none'), ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
-}
-
-async function ok(t: any, ...args: string[]): Promise<string> {
-  const r = await kubectl(args);
-  t.is(r.code, 0, `kubectl ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
-
-async function fails(t: any, ...args: string[]): Promise<string> {
-  const r = await kubectl(args);
-  t.is(r.code, 1, `kubectl ${args.join(' ')} should fail\n${r.stdout}`);
-  return r.stderr;
-}
+const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const { ok, fails } = kubectlAssertions(kubectl);
 
 function file(name: string, text: string): string {
   const path = join(work, name);
@@ -290,7 +264,7 @@ test.serial('apply updates by strategic merge; unchanged; server-side; dry-run; 
 test.serial('edit, patch (strategic, merge, json), label, annotate', async (t) => {
   const editor = file('editor.sh', '#!/bin/sh\nsed -i \'s/a: "1"/a: edited/\' "$1"\n');
   chmodSync(editor, 0o755);
-  const edited = await kubectl(['edit', 'cm', 'cfg'], { KUBE_EDITOR: editor });
+  const edited = await kubectl(['edit', 'cm', 'cfg'], { env: { KUBE_EDITOR: editor } });
   t.is(edited.code, 0, edited.stderr);
   t.is(edited.stdout, 'configmap/cfg edited\n');
   t.is(await ok(t, 'get', 'cm', 'cfg', '-o', 'jsonpath={.data.a}'), 'edited');

@@ -2,13 +2,13 @@
 // manifest, watch pods come up, scale, read logs, change the image, roll back, delete — asserting
 // on what kubectl prints and its exit codes, errors included.
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
 import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
+import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 
 const docker = new Docker();
 const node = dockerNode('kubectl');
@@ -16,25 +16,8 @@ const NODE = node.name;
 const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-'));
 let cluster: Cluster;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('kubectl', ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), ...args], { env: { ...process.env, KUBECONFIG: join(work, 'none') }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
-async function ok(t: any, ...args: string[]): Promise<string> {
-  const r = await kubectl(...args);
-  t.is(r.code, 0, `kubectl ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
+const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const { ok } = kubectlAssertions(kubectl);
 
 function file(name: string, text: string): string {
   const path = join(work, name);
@@ -122,7 +105,7 @@ test.serial('scale, logs, describe', async (t) => {
   t.regex(await ok(t, 'logs', pod, '--timestamps'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z hello from/m);
   t.regex(await ok(t, 'logs', pod, '--since=1h'), /hello from/);
   // -f holds the stream open: read the first line, then stop it.
-  const follow = spawn('kubectl', ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), 'logs', '-f', pod], { env: { ...process.env, KUBECONFIG: join(work, 'none') } });
+  const follow = kubectl.spawn(['logs', '-f', pod]);
   let followed = '';
   follow.stdout.on('data', (d) => (followed += d));
   await eventually(() => followed.includes('hello from'), { timeoutMs: 10_000, message: 'followed logs' });
@@ -131,7 +114,7 @@ test.serial('scale, logs, describe', async (t) => {
   // --previous: the output of the container before a restart.
   const [victim] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${pod}`, 'io.wharf.container.role=app'] } });
   await docker.getContainer(victim.Id).kill();
-  await eventually(async () => (await kubectl('get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).stdout === '1', { timeoutMs: 10_000, message: 'restarted' });
+  await eventually(async () => (await kubectl(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])).stdout === '1', { timeoutMs: 10_000, message: 'restarted' });
   t.regex(await ok(t, 'logs', pod, '--previous'), /hello from/);
   t.regex(await ok(t, 'explain', 'deployment.spec.replicas'), /FIELD: +replicas <integer>/);
   const described = await ok(t, 'describe', 'deployment', 'web');
@@ -155,21 +138,21 @@ test.serial('change the image, see the rollout history, roll back', async (t) =>
 });
 
 test.serial('errors read as they do on Kubernetes', async (t) => {
-  const missing = await kubectl('get', 'deployment', 'nope');
+  const missing = await kubectl(['get', 'deployment', 'nope']);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /Error from server \(NotFound\): deployments.apps "nope" not found/);
   const bad = file('bad.yaml', manifest('node:20', -1).replace('name: web', 'name: bad'));
-  const invalid = await kubectl('apply', '-f', bad);
+  const invalid = await kubectl(['apply', '-f', bad]);
   t.is(invalid.code, 1);
   t.regex(invalid.stderr, /The Deployment "bad" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0/);
   const unknown = file('unknown.yaml', manifest('node:20').replace('replicas: 2', 'replicas: 2\n  replicaz: 3'));
-  const strict = await kubectl('apply', '-f', unknown, '--validate=strict');
+  const strict = await kubectl(['apply', '-f', unknown, '--validate=strict']);
   t.is(strict.code, 1);
   t.regex(strict.stderr, /unknown field "spec.replicaz"/);
 });
 
 test.serial('watch with -w prints updates as rows', async (t) => {
-  const child = spawn('kubectl', ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), 'get', 'deploy', 'web', '-w'], { env: { ...process.env, KUBECONFIG: join(work, 'none') } });
+  const child = kubectl.spawn(['get', 'deploy', 'web', '-w']);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await eventually(() => out.includes('web'), { timeoutMs: 10_000, message: 'initial row' });
@@ -182,6 +165,6 @@ test.serial('watch with -w prints updates as rows', async (t) => {
 test.serial('delete the Deployment and wait for it to be gone', async (t) => {
   t.regex(await ok(t, 'delete', 'deployment', 'web', '--wait=true', '--timeout=30s'), /deployment.apps "web" deleted/);
   await eventually(async () => (await ok(t, 'get', 'pods', '-l', 'app=web', '-o', 'name')).trim() === '', { timeoutMs: 20_000, message: 'pods gone' });
-  const none = await kubectl('get', 'pods');
+  const none = await kubectl(['get', 'pods']);
   t.regex(none.stderr + none.stdout, /No resources found in default namespace\./);
 });

@@ -5,7 +5,7 @@
 // Its Redis is this test's own (REDIS_URL), and its ports, names and state directory are free
 // ones, so it runs beside the other test files and never touches a developer's .wharf/.
 import test from 'ava';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import Docker from 'dockerode';
 import { ROOT, eventually, freePort, startRedis, type RedisHandle } from '../helpers/cluster.ts';
 import { dockerNode, removeDockerNode } from '../helpers/docker-node.ts';
 import { requireImages } from '../helpers/images.ts';
+import { kubectlRunner } from '../helpers/kubectl.ts';
 
 const docker = new Docker();
 const node = dockerNode('local');
@@ -21,18 +22,8 @@ let redis: RedisHandle;
 let stack: ChildProcess | undefined;
 let output = '';
 
-function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return kubectlWith(undefined, ...args);
-}
-
-function kubectlWith(input: string | undefined, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('kubectl', ['--cache-dir', join(stateDir, 'cache'), ...args], { env: { ...process.env, KUBECONFIG: join(stateDir, 'kubeconfig') }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
+// No --server: the kubeconfig `npm start` writes is what this test checks kubectl can use.
+const kubectl = kubectlRunner({ cacheDir: join(stateDir, 'cache'), kubeconfig: join(stateDir, 'kubeconfig') });
 
 /** The deployment.yaml of the README's "first hour", as the README gives it. */
 function readmeDeployment(): string {
@@ -95,22 +86,22 @@ test.serial('npm start brings the stack up for kubectl, runs a pod and the READM
   t.true(existsSync(join(stateDir, 'kubeconfig')));
 
   await eventually(async () => {
-    const nodes = await kubectl('get', 'nodes', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
+    const nodes = await kubectl(['get', 'nodes', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
     return nodes.stdout === 'True';
   }, { timeoutMs: 30_000, message: 'the node Ready through kubectl', detail: () => output });
 
-  const run = await kubectl('run', 'hello', '--image=busybox:latest', '--restart=Never', '--command', '--', 'sleep', '3600');
+  const run = await kubectl(['run', 'hello', '--image=busybox:latest', '--restart=Never', '--command', '--', 'sleep', '3600']);
   t.is(run.stdout, 'pod/hello created\n', run.stderr);
-  await eventually(async () => (await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')).stdout === 'Running', { timeoutMs: 30_000, message: 'pod hello Running' });
+  await eventually(async () => (await kubectl(['get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running', { timeoutMs: 30_000, message: 'pod hello Running' });
   const containers = await docker.listContainers({ filters: { label: [`io.wharf.node=${node.name}`, 'io.wharf.pod.name=hello'] } });
   t.true(containers.length >= 2, 'the pod sandbox and its container run on the engine');
 
   // The README's own Deployment: three replicas answering on port 3000.
-  const applied = await kubectlWith(readmeDeployment(), 'apply', '-f', '-');
+  const applied = await kubectl(['apply', '-f', '-'], { input: readmeDeployment() });
   t.is(applied.stdout, 'deployment.apps/api-server created\n', applied.stderr);
-  const rollout = await kubectl('rollout', 'status', 'deployment/api-server', '--timeout=60s');
+  const rollout = await kubectl(['rollout', 'status', 'deployment/api-server', '--timeout=60s']);
   t.is(rollout.code, 0, rollout.stderr);
-  const ips = (await kubectl('get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.podIP}')).stdout.split(' ');
+  const ips = (await kubectl(['get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.podIP}'])).stdout.split(' ');
   t.is(ips.length, 3);
   const answer = await (await fetch(`http://${ips[0]}:3000/`)).text();
   t.regex(answer, /^hello from api-server-/);

@@ -1,10 +1,11 @@
 // Scheduling over simulated nodes: required pod anti-affinity spreads replicas one per node, a
 // topology spread constraint balances them, and a high-priority pod preempts a low-priority one.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { kubectlRunner } from '../helpers/kubectl.ts';
 
 let cluster: Cluster;
+const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], kubeconfig: '/dev/null', timeout: 30_000 }));
 const NODES = ['a', 'b', 'c'];
 
 test.before(async () => {
@@ -109,9 +110,9 @@ test.serial('PriorityClass: unknown class refused; a high-priority pod preempts 
 });
 
 test.serial('kubectl get priorityclasses prints NAME VALUE GLOBAL-DEFAULT AGE', async (t) => {
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile('kubectl', ['--server', cluster.apiUrls[0], 'get', 'pc'], { env: { ...process.env, KUBECONFIG: '/dev/null' }, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(String(stdout)))),
-  );
+  const got = await kubectl(['get', 'pc']);
+  if (got.code !== 0) throw new Error(got.stderr);
+  const out = got.stdout;
   const lines = out.trim().split('\n').map((l) => l.split(/\s+/));
   t.deepEqual(lines[0], ['NAME', 'VALUE', 'GLOBAL-DEFAULT', 'AGE']);
   t.deepEqual(lines.slice(1).map((l) => l.slice(0, 3)), [

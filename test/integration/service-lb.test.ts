@@ -4,11 +4,11 @@
 // NotReady, Ready again or are deleted, loses its ingress when it stops being a LoadBalancer, and a
 // Service of another load-balancer class is left alone.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { kubectlRunner } from '../helpers/kubectl.ts';
 
 const ADDRESS_A = '192.0.2.12';
 const ADDRESS_B = '192.0.2.11';
@@ -17,16 +17,7 @@ const SERVICES = '/api/v1/namespaces/default/services';
 const work = mkdtempSync(join(tmpdir(), 'wharf-service-lb-'));
 let cluster: Cluster;
 
-function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'kubectl',
-      ['--server', cluster.apiUrls[0], '--cache-dir', join(work, 'cache'), ...args],
-      { env: { ...process.env, KUBECONFIG: join(work, 'none') }, timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
-}
+const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none'), timeout: 30_000 }));
 
 const service = (name: string, spec: Record<string, unknown> = {}) => ({
   apiVersion: 'v1',
@@ -98,12 +89,12 @@ test.serial('a LoadBalancer Service shows every ready node\'s address, and kubec
     return reasons.includes('EnsuringLoadBalancer') && reasons.includes('EnsuredLoadBalancer');
   }, { timeoutMs: 10_000, message: 'EnsuringLoadBalancer and EnsuredLoadBalancer events' });
 
-  const get = await kubectl('get', 'svc', 'web', 'metal');
+  const get = await kubectl(['get', 'svc', 'web', 'metal']);
   t.is(get.code, 0, get.stderr);
   t.regex(get.stdout, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n/);
   t.regex(get.stdout, new RegExp(`\\nweb\\s+LoadBalancer\\s+10\\.\\d+\\.\\d+\\.\\d+\\s+${ADDRESS_B},${ADDRESS_A}\\s+80:3\\d{4}/TCP\\s+\\d+s`));
   t.regex(get.stdout, /\nmetal\s+LoadBalancer\s+\S+\s+<pending>\s+/);
-  const jsonpath = await kubectl('get', 'svc', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}');
+  const jsonpath = await kubectl(['get', 'svc', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']);
   t.is(jsonpath.stdout, `${ADDRESS_B} ${ADDRESS_A}`);
   t.deepEqual(await ingressOf('metal'), []);
 });
@@ -144,7 +135,7 @@ test.serial('a Service created while the nodes are known gets them at once; one 
     return reasons.includes('DeletingLoadBalancer') && reasons.includes('DeletedLoadBalancer');
   }, { timeoutMs: 10_000, message: 'DeletingLoadBalancer and DeletedLoadBalancer events' });
 
-  const get = await kubectl('get', 'svc', 'api');
+  const get = await kubectl(['get', 'svc', 'api']);
   t.regex(get.stdout, /\napi\s+ClusterIP\s+\S+\s+<none>\s+443\/TCP\s+/);
   // And back: a LoadBalancer again, the address again.
   t.is((await cluster.api.patch(`${SERVICES}/api`, { spec: { type: 'LoadBalancer' } })).status, 200);
