@@ -38,13 +38,19 @@ const get = (url) => new Promise((resolve, reject) => {
   http.get(url, { agent: false, timeout: 3000 }, (r) => { let b = ''; r.on('data', (c) => b += c); r.on('end', () => resolve(b)); })
     .on('error', reject).on('timeout', function () { this.destroy(new Error('timeout')); });
 });
-const datagram = (host, port) => new Promise((resolve, reject) => {
+const datagramOnce = (host, port) => new Promise((resolve, reject) => {
   const s = dgram.createSocket('udp4');
   const done = (err, reply) => { clearTimeout(timer); s.close(); err ? reject(err) : resolve(String(reply)); };
   const timer = setTimeout(() => done(new Error('no UDP reply')), 2000);
   s.on('error', done).on('message', (m) => done(undefined, m));
   s.send('ping', port, host, (e) => e && done(e));
 });
+// UDP may drop a datagram on a loaded machine; like a resolver, the client asks again (twice at most).
+const datagram = async (host, port) => {
+  for (let attempt = 1; ; attempt++) {
+    try { return await datagramOnce(host, port); } catch (e) { if (attempt === 3) throw e; }
+  }
+};
 const answer = (res) => (e, a) => res.end(JSON.stringify(e ? { error: e.code } : a));
 http.createServer(async (req, res) => {
   const u = new URL(req.url, 'http://x');
