@@ -126,12 +126,16 @@ export class ChangeFeed {
   }
 
   private async claimAbandoned(): Promise<void> {
+    // One round trip for every stream: the controller manager follows a dozen.
+    const pipeline = this.opts.connection.pipeline();
     for (const resource of this.opts.resources) {
-      const stream = this.opts.keys.stream(resource);
-      const reply = (await this.opts.connection.xautoclaim(
-        stream, this.opts.group, this.opts.consumer, this.opts.claimIdleMs ?? 15_000, '0-0', 'COUNT', 500,
-      )) as [string, StreamEntry[], string[]?];
-      const entries = reply[1] ?? [];
+      pipeline.xautoclaim(this.opts.keys.stream(resource), this.opts.group, this.opts.consumer, this.opts.claimIdleMs ?? 15_000, '0-0', 'COUNT', 500);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [i, resource] of this.opts.resources.entries()) {
+      const [err, reply] = replies[i] ?? [new Error('no reply')];
+      if (err) throw err;
+      const entries = (reply as [string, StreamEntry[], string[]?])[1] ?? [];
       if (entries.length) await this.deliver(resource, entries);
     }
   }

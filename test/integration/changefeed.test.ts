@@ -138,19 +138,29 @@ test('a consumer killed while relisting after a gap leaves the gap to the next r
   await eventually(() => handled.has('after'), { message: 'events after the relist still arrive' });
 });
 
-test('entries a dead consumer read but never acknowledged are handled by another', async (t) => {
+test('entries a dead consumer read but never acknowledged are handled by another, on every stream it followed', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
   const store = new Store(connect(), keys);
+  const resources = ['configmaps', 'secrets'];
   // Its handler never returns, so it never acknowledges; stop() would wait on it for ever.
-  const dead = new ChangeFeed({ keys, connection: connect(), group: 'g', consumer: 'dead', resources: ['configmaps'], handleBatch: () => new Promise<void>(() => undefined), onGap: async () => undefined, log });
+  const dead = new ChangeFeed({ keys, connection: connect(), group: 'g', consumer: 'dead', resources, handleBatch: () => new Promise<void>(() => undefined), onGap: async () => undefined, log });
   await dead.start();
   await store.create('configmaps', cm('orphan'));
-  await eventually(async () => Number((await connect().xpending(keys.stream('configmaps'), 'g'))[0]) === 1, { message: 'the dead consumer never read the entry' });
+  await eventually(async () => Number((await connect().xpending(keys.stream('configmaps'), 'g'))[0]) === 1, { message: 'the dead consumer never read the configmap' });
+  // The dead handler is stuck on the configmap: the secret's entry is read by the next consumer, so
+  // leave a pending secret entry of its own too, as another dead consumer of the group would.
+  await store.create('secrets', secret('orphan'));
+  await connect().xreadgroup('GROUP', 'g', 'also-dead', 'COUNT', 10, 'STREAMS', keys.stream('secrets'), '>');
   void dead.stop();
   const handled: string[] = [];
-  await feed(keys, 'alive', async (_, events) => void handled.push(...events.map((e) => e.object.metadata.name!)), undefined, 500).start();
-  await eventually(() => handled.includes('orphan'), { timeoutMs: 15_000, message: 'the pending entry was not taken over' });
-  t.deepEqual(handled, ['orphan']);
+  const alive = new ChangeFeed({
+    keys, connection: connect(), group: 'g', consumer: 'alive', resources, log, claimIdleMs: 500, onGap: async () => undefined,
+    handleBatch: async (resource, events) => void handled.push(...events.map((e) => `${resource}/${e.object.metadata.name}`)),
+  });
+  feeds.push(alive);
+  await alive.start();
+  await eventually(() => handled.length === 2, { timeoutMs: 15_000, message: 'the pending entries were not taken over' });
+  t.deepEqual(handled.sort(), ['configmaps/orphan', 'secrets/orphan']);
 });
 
 test('a feed following several resources hands each resource its own events, one at a time and in order', async (t) => {
