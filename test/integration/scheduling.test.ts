@@ -69,6 +69,22 @@ test.serial('a topology spread of 6 replicas over 3 nodes gives 2/2/2', async (t
   await eventually(async () => (await podsOf('spread')).length === 0, { timeoutMs: 30_000, message: 'spread pods gone' });
 });
 
+test.serial('minDomains above the number of nodes: the global minimum counts as 0, so one replica a node and the rest Pending', async (t) => {
+  // Kubernetes: with fewer eligible domains than minDomains, the skew is measured against 0.
+  const spread = { topologySpreadConstraints: [{ maxSkew: 1, minDomains: 4, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'domains' } } }] };
+  t.is((await cluster.api.post('/apis/apps/v1/namespaces/default/deployments', deployment('domains', 5, spread))).status, 201);
+  const pods = await eventually(async () => {
+    const ps = await podsOf('domains');
+    const unschedulable = ps.filter((p) => (p.status?.conditions ?? []).some((c: any) => c.type === 'PodScheduled' && c.reason === 'Unschedulable'));
+    return ps.length === 5 && ps.filter((p) => p.spec.nodeName).length === 3 && unschedulable.length === 2 ? ps : undefined;
+  }, { timeoutMs: 30_000, message: '3 bound, 2 unschedulable' });
+  t.deepEqual(perNode(pods), [1, 1, 1]);
+  const cond = pods.find((p) => !p.spec.nodeName).status.conditions.find((c: any) => c.type === 'PodScheduled');
+  t.regex(cond.message, /^0\/3 nodes are available: 3 node\(s\) didn't match pod topology spread constraints\.$/);
+  await cluster.api.delete('/apis/apps/v1/namespaces/default/deployments/domains');
+  await eventually(async () => (await podsOf('domains')).length === 0, { timeoutMs: 30_000, message: 'domains pods gone' });
+});
+
 test.serial('PriorityClass: unknown class refused; a high-priority pod preempts a low-priority one on a full cluster', async (t) => {
   const pc = (name: string, value: number) => ({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value });
   t.is((await cluster.api.post('/apis/scheduling.k8s.io/v1/priorityclasses', pc('low', 10))).status, 201);
