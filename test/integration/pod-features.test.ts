@@ -180,7 +180,9 @@ test.serial('crash-loop back-off doubles and caps (base 1 s, cap 4 s here); a me
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hog' },
     spec: {
       restartPolicy: 'Never',
-      containers: [{ name: 'app', image: 'busybox:latest', command: ['sh', '-c', 'x=a; while :; do x=$x$x; done'], resources: { limits: { memory: '8Mi' } } }],
+      // It waits a second first: a container the OOM killer ends before containerd watches it for
+      // OOM events (right after it starts) is never known to Docker as OOM-killed.
+      containers: [{ name: 'app', image: 'busybox:latest', command: ['sh', '-c', 'sleep 1; x=a; while :; do x=$x$x; done'], resources: { limits: { memory: '8Mi' } } }],
     },
   });
   // The start time of each attempt, from the containers' own startedAt.
