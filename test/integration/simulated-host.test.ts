@@ -1,8 +1,9 @@
 // Many simulated nodes in one node-agent process (kwok-style): 200 nodes share one queue worker,
 // one heartbeat timer and one pod list. They all register (marked as simulated) with Leases, their
 // pods are reconciled by that process through the shared queue (Running, an IP each, Ready),
-// deletions are carried out, and when the process is killed the node lifecycle controller marks
-// every one of its nodes Ready=Unknown.
+// deletions are carried out, the scheduler's sampling of 100 of the 200 nodes still finds the one
+// node a pod can take, and when the process is killed the node lifecycle controller marks every
+// one of its nodes Ready=Unknown.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
@@ -64,6 +65,29 @@ test.serial(`${PODS} pods over them go Running with an IP each and Ready, and ar
   await eventually(async () => ((await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dmany')).body.items?.length ?? -1) === 0,
     { timeoutMs: 60_000, intervalMs: 500, message: 'pods gone' });
   t.pass();
+});
+
+test.serial('with 200 nodes the scheduler samples 100 a pod, yet a pod only one node can take still lands there', async (t) => {
+  // percentageOfNodesToScore: each decision looks at a window of half the nodes, so most of these
+  // pods' one node is outside it; the scheduler must then look at every node, not give up.
+  const targets = Array.from({ length: 20 }, (_, i) => `${host}-${i * 10 + 3}`);
+  for (const [i, node] of targets.entries()) {
+    const res = await cluster.api.post('/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `pinned-${i}`, labels: { app: 'pinned' } },
+      spec: { nodeSelector: { 'kubernetes.io/hostname': node }, containers: [{ name: 'c', image: 'sim:1' }] },
+    });
+    t.is(res.status, 201, JSON.stringify(res.body));
+  }
+  const pods = await eventually(async () => {
+    const items = (await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dpinned')).body.items as any[];
+    return items?.length === targets.length && items.every((p) => p.spec.nodeName) ? items : undefined;
+  }, { timeoutMs: 30_000, message: 'pinned pods bound' });
+  for (const p of pods) t.is(p.spec.nodeName, targets[Number(p.metadata.name.split('-')[1])], p.metadata.name);
+  // At the first try: a retry after a sample without the node would have left a FailedScheduling.
+  const events = (await cluster.api.get('/api/v1/namespaces/default/events')).body.items as any[];
+  t.deepEqual(events.filter((e) => e.reason === 'FailedScheduling' && e.involvedObject.name.startsWith('pinned-')).map((e) => e.message), []);
+  t.is(events.filter((e) => e.reason === 'Scheduled' && e.involvedObject.name.startsWith('pinned-')).length, targets.length);
+  for (const p of pods) await cluster.api.delete(`/api/v1/namespaces/default/pods/${p.metadata.name}`);
 });
 
 test.serial('the process killed, the lifecycle controller marks all its nodes Ready=Unknown', async (t) => {
