@@ -1,0 +1,22 @@
+// A node agent that cannot serve its endpoint (the log and exec port the API server proxies to)
+// exits at once and says which address it could not bind, instead of dying of an unhandled
+// 'error' event that names nothing.
+import test from 'ava';
+import { createServer } from 'node:net';
+import { eventually, startRedis, startService } from '../helpers/cluster.ts';
+
+test('an agent whose endpoint port is taken exits with an error naming the address', async (t) => {
+  const redis = await startRedis();
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+  const port = (taken.address() as { port: number }).port;
+  const agent = startService('node-agent', { REDIS_URL: redis.url, WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: 'port-taken', WHARF_AGENT_PORT: String(port) });
+  t.teardown(async () => {
+    await agent.kill();
+    taken.close();
+    await redis.stop();
+  });
+  const ended = await eventually(() => agent.ended(), { timeoutMs: 30_000, message: 'the agent to exit', detail: () => agent.logs() });
+  t.is(ended, 'exit code 1');
+  t.regex(agent.logs(), new RegExp(`node agent endpoint 0\\.0\\.0\\.0:${port}: listen EADDRINUSE`));
+});
