@@ -131,7 +131,7 @@ try {
   if (hosts > 0) {
     for (let h = 0; h < hosts; h++) {
       const count = Math.min(perHost, nodes - h * perHost);
-      agents.push(startService('node-agent', { ...env, WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: `sim${h}`, WHARF_SIMULATED_NODES: String(count), WHARF_HEARTBEAT: HEARTBEAT, WHARF_AGENT_RESYNC: `${RESYNC_MS}ms`, WHARF_AGENT_PORT: String(await freePort()), WHARF_SERVICE_PROXY: 'off' }, `bench-host-${h}`));
+      agents.push(startService('node-agent', { ...env, WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: `sim${h}`, WHARF_SIMULATED_NODES: String(count), WHARF_HEARTBEAT: HEARTBEAT, WHARF_AGENT_RESYNC: `${RESYNC_MS}ms`, WHARF_AGENT_PORT: '0', WHARF_SERVICE_PROXY: 'off' }, `bench-host-${h}`));
     }
     await eventually(async () => (await redis.hlen(keys.objects('leases', 'kube-node-lease'))) >= nodes, { timeoutMs: 600_000, intervalMs: 1000, message: `${nodes} nodes registered with Leases` });
     console.log(`${nodes} simulated nodes in ${hosts} node-agent processes registered, each with a Lease, in ${((Date.now() - started) / 1000).toFixed(0)} s`);

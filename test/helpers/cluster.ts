@@ -116,19 +116,20 @@ export function startService(name: string, env: Record<string, string>, label = 
   });
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
+  const ended = () => {
+    if (child.signalCode !== null) return `signal ${child.signalCode}`;
+    if (child.exitCode !== null) return `exit code ${child.exitCode}`;
+    return undefined;
+  };
   return {
     name,
     label,
     child,
     logFile,
-    ended() {
-      if (child.signalCode !== null) return `signal ${child.signalCode}`;
-      if (child.exitCode !== null) return `exit code ${child.exitCode}`;
-      return undefined;
-    },
+    ended,
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       return new Promise((res) => {
-        if (child.exitCode !== null || child.signalCode !== null) return res();
+        if (ended()) return res();
         child.once('exit', () => res());
         child.kill(signal);
       });

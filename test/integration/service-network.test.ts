@@ -342,7 +342,7 @@ test.serial('two agents on one engine share the Service network: when the servin
   const ip = (await cluster.api.get(`${SERVICES}/backend`)).body.spec.clusterIP;
   // A second node agent on the same engine and pod network; its proxy cannot bind what the first holds.
   const second = cluster.start('node-agent', { ...node.env, WHARF_NODE_NAME: `${node.name}-b`, WHARF_AGENT_PORT: '0' }, 'node-agent-b');
-  await eventually(async () => (await cluster.api.get(`/api/v1/nodes/${node.name}-b`)).status === 200, { timeoutMs: 60_000, message: 'second node registered', detail: cluster.dumpLogs });
+  await cluster.waitForNodes([`${node.name}-b`]);
   await new Promise((r) => setTimeout(r, 1000));
   const first = cluster.services.find((s) => s.name === 'node-agent-0' || s.logFile.includes('node-agent-0'));
   t.truthy(first, cluster.services.map((s) => s.name).join(', '));
