@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { resolvePriority } from '../../shared/api/priority.ts';
 import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
 import type { KubeObject, Pod } from '../../shared/types.ts';
-import { evictionVerdict, pdbSelects } from '../controller-manager/disruption/plan.ts';
+import { evictionVerdict, pdbSelects } from '../../shared/api/disruption.ts';
 import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
 import type { Store } from '../../shared/store/store.ts';
 import {

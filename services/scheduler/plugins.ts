@@ -2,7 +2,8 @@
 // says whether a pod fits a node (and why not), each scorer ranks the nodes that fit.
 import type { LabelSelector, Node, Pod, Taint } from '../../shared/types.ts';
 import { podRequests, tolerates } from '../../shared/api/podutil.ts';
-import { matchesRequirements, selectorMatches, selectorRequirements, type LabelRequirement } from '../../shared/api/selectors.ts';
+import { selectorMatches, selectorRequirements } from '../../shared/api/selectors.ts';
+import { nodeSelectorTermMatches, requiredNodeAffinityMatches } from '../../shared/api/node-affinity.ts';
 
 export interface NodeInfo {
   node: Node;
@@ -96,27 +97,6 @@ export const taintToleration: FilterPlugin = {
   },
 };
 
-export function nodeSelectorTermMatches(term: any, labels: Record<string, string> | undefined, nodeName: string): boolean {
-  // An empty term selects no node (Kubernetes' NodeSelectorTerm semantics).
-  if (!(term.matchExpressions ?? []).length && !(term.matchFields ?? []).length) return false;
-  const reqs: LabelRequirement[] = [];
-  for (const e of term.matchExpressions ?? []) {
-    if (e.operator === 'In' || e.operator === 'NotIn') reqs.push({ key: e.key, op: e.operator, values: e.values ?? [] });
-    else if (e.operator === 'Exists' || e.operator === 'DoesNotExist') reqs.push({ key: e.key, op: e.operator });
-    else if (e.operator === 'Gt' || e.operator === 'Lt') {
-      const v = Number(labels?.[e.key]);
-      const bound = Number(e.values?.[0]);
-      if (!Number.isFinite(v) || (e.operator === 'Gt' ? !(v > bound) : !(v < bound))) return false;
-    }
-  }
-  for (const f of term.matchFields ?? []) {
-    if (f.key !== 'metadata.name') return false;
-    const has = (f.values ?? []).includes(nodeName);
-    if ((f.operator === 'In' && !has) || (f.operator === 'NotIn' && has)) return false;
-  }
-  return matchesRequirements(labels, reqs);
-}
-
 export const nodeAffinity: FilterPlugin = {
   name: 'NodeAffinity',
   preFilter(pod) {
@@ -124,16 +104,7 @@ export const nodeAffinity: FilterPlugin = {
     return Object.keys(pod.spec.nodeSelector ?? {}).length || required?.nodeSelectorTerms?.length ? undefined : SKIP;
   },
   filter(pod, { node }) {
-    const labels = node.metadata.labels ?? {};
-    for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) {
-      if (labels[k] !== v) return unfit("node(s) didn't match Pod's node affinity/selector");
-    }
-    const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    const terms = required?.nodeSelectorTerms ?? [];
-    if (terms.length && !terms.some((t: any) => nodeSelectorTermMatches(t, labels, node.metadata.name!))) {
-      return unfit("node(s) didn't match Pod's node affinity/selector");
-    }
-    return FITS;
+    return requiredNodeAffinityMatches(pod.spec, node) ? FITS : unfit("node(s) didn't match Pod's node affinity/selector");
   },
 };
 

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { KubeObject, Pod } from '../../shared/types.ts';
-import { budgetCounts, computeStatus, evictionVerdict, scaledValue, VIOLATES_BUDGET } from '../../services/controller-manager/disruption/plan.ts';
+import { budgetCounts, computeStatus, scaledValue } from '../../services/controller-manager/disruption/plan.ts';
+import { evictionVerdict, VIOLATES_BUDGET } from '../../shared/api/disruption.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 

@@ -3,7 +3,7 @@
 // pkg/controller/daemon, but without I/O, so every rule has a unit test.
 import type { DaemonSet, Node, Pod, PodSpec, PodTemplateSpec, Taint, Toleration } from '../../../shared/types.ts';
 import { isPodAvailable, isPodReady } from '../../../shared/api/podutil.ts';
-import { nodeAffinity } from '../../scheduler/plugins.ts';
+import { requiredNodeAffinityMatches } from '../../../shared/api/node-affinity.ts';
 import { tolerates } from '../../../shared/api/podutil.ts';
 import { templateHash } from '../deployment/plan.ts';
 
@@ -59,9 +59,7 @@ export function targetNode(pod: Pod): string | undefined {
  */
 export function nodeShouldRun(template: PodTemplateSpec, node: Node): { shouldRun: boolean; shouldContinueRunning: boolean } {
   const spec: PodSpec = { ...template.spec, tolerations: withDaemonTolerations(template.spec.tolerations) };
-  const pod = { metadata: {}, spec } as Pod;
-  const info = { node, allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 } };
-  if (!nodeAffinity.filter(pod, info).fits) return { shouldRun: false, shouldContinueRunning: false };
+  if (!requiredNodeAffinityMatches(spec, node)) return { shouldRun: false, shouldContinueRunning: false };
   const untolerated = (node.spec?.taints ?? []).filter((t: Taint) => t.effect !== 'PreferNoSchedule' && !tolerates(spec.tolerations, t));
   return { shouldRun: untolerated.length === 0, shouldContinueRunning: !untolerated.some((t) => t.effect === 'NoExecute') };
 }

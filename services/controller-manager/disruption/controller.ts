@@ -6,7 +6,8 @@ import type { Store } from '../../../shared/store/store.ts';
 import { isConflict, isNotFound } from '../../../shared/errors.ts';
 import { deepEqual } from '../../../shared/util.ts';
 import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
-import { computeStatus, pdbSelects } from './plan.ts';
+import { computeStatus } from './plan.ts';
+import { pdbSelects } from '../../../shared/api/disruption.ts';
 
 const SCALABLE: Record<string, string> = { ReplicaSet: 'replicasets', Deployment: 'deployments', StatefulSet: 'statefulsets', ReplicationController: 'replicationcontrollers' };
 
