@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { intToIpv4, ipv4ToInt } from './util.ts';
+import type { AdmissionSettings } from './registry/strategy.ts';
 
 export interface CommonConfig {
   redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
@@ -15,8 +16,6 @@ export interface ApiConfig {
   host: string;
   port: number;
   maxBodyBytes: number;
-  /** tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets (DefaultTolerationSeconds). */
-  podEvictionTolerationSeconds: number;
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -70,6 +69,8 @@ export interface LocalClusterConfig {
 
 export interface WharfConfig {
   common: CommonConfig;
+  /** What every process's store applies to every write (the registry's admission settings). */
+  admission: AdmissionSettings;
   local: LocalClusterConfig;
   api: ApiConfig;
   network: NetworkConfig;
@@ -126,6 +127,7 @@ function optionalInt(env: Env, name: string): number | undefined {
 
 export function loadConfig(env: Env = process.env): WharfConfig {
   const nodeName = (env.WHARF_NODE_NAME || hostname()).toLowerCase();
+  const network = networkConfig(env);
   return {
     common: {
       redisUrl: env.REDIS_URL || undefined,
@@ -138,9 +140,14 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       host: env.WHARF_API_HOST || '127.0.0.1',
       port: port(env, 'WHARF_API_PORT', 8080),
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
+    },
+    admission: {
+      serviceCidr: network.serviceCidr,
+      nodePortRange: network.nodePortRange,
+      // tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets (DefaultTolerationSeconds).
       podEvictionTolerationSeconds: Math.ceil(duration(env, 'WHARF_POD_EVICTION_TOLERATION', 300_000) / 1000),
     },
-    network: networkConfig(env),
+    network,
     scheduler: {
       concurrency: int(env, 'WHARF_SCHEDULER_CONCURRENCY', 16, 1),
       retryUnschedulableMs: duration(env, 'WHARF_SCHEDULER_RETRY', 30_000),

@@ -1,13 +1,12 @@
 // Start-up routines of the API server: the namespaces every cluster has, created by whichever API
 // server gets there first, and the one-time backfills an upgraded cluster's data needs.
-import { ClaimedError, claimsOf, type Store } from '../../shared/store/store.ts';
-import { mustFindByPlural } from '../../shared/api/resources.ts';
-import { isAlreadyExists } from '../../shared/errors.ts';
+import type { Store } from '../../shared/store/store.ts';
+import { strategyFor } from '../../shared/registry/registry.ts';
+import { SYSTEM_NAMESPACES } from '../../shared/registry/kinds/namespace.ts';
+import { InvalidError, isAlreadyExists } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { sleep } from '../../shared/util.ts';
 import { SYSTEM_PRIORITY_CLASSES, systemPriorityClass } from '../../shared/api/priority.ts';
-
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function ensureSystemNamespaces(store: Store, log: Logger): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -75,7 +74,7 @@ export async function ensureDnsService(store: Store, dnsServiceIp: string, log: 
     });
   } catch (err) {
     if (isAlreadyExists(err)) return;
-    if (err instanceof ClaimedError) log.warn({ ip: dnsServiceIp }, 'the cluster DNS address is held by another Service; pods will not resolve cluster names');
+    if (err instanceof InvalidError) log.warn({ ip: dnsServiceIp, err: err.message }, 'the cluster DNS address is held by another Service; pods will not resolve cluster names');
     else throw err;
   }
 }
@@ -86,14 +85,8 @@ export async function ensureDnsService(store: Store, dnsServiceIp: string, log: 
  */
 export async function backfillServiceClaims(store: Store): Promise<void> {
   const { items } = await store.list('services');
-  const r = mustFindByPlural('services');
-  for (const svc of items) {
-    const claims = claimsOf(r, svc);
-    if (!claims.length) continue;
-    const pipeline = store.redis.pipeline();
-    for (const c of claims) pipeline.hsetnx(store.keys.claims, c, svc.metadata.uid!);
-    await pipeline.exec();
-  }
+  const services = strategyFor('services');
+  for (const svc of items) await store.recordClaims(svc.metadata.uid!, services.claims(svc));
 }
 
 /**

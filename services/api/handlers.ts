@@ -1,7 +1,6 @@
 // The verbs of the Kubernetes API over the store: get, list, watch, create, update, patch,
 // delete, deletecollection, and the status and scale subresources.
 import type { Request, Response } from 'express';
-import { resolvePriority } from '../../shared/api/priority.ts';
 import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
 import type { KubeObject, Pod } from '../../shared/types.ts';
 import { evictionVerdict, pdbSelects } from '../../shared/api/disruption.ts';
@@ -15,6 +14,7 @@ import {
   InternalError,
   MethodNotAllowedError,
   NotFoundError,
+  UnsupportedMediaTypeError,
   TooManyRequestsError,
   isConflict,
 } from '../../shared/errors.ts';
@@ -31,31 +31,18 @@ import {
   queryInt,
   queryString,
 } from './request.ts';
-import { checkIdentity, checkNamespace, defaultAndValidate, prepareForCreate } from './admission.ts';
+import { checkIdentity } from './identity.ts';
 import { serveWatch, type WakeHub } from './watch.ts';
 import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
-import { dropTypeDependentFields, type ServiceAllocator } from './service-ips.ts';
 import { managerOf, serverSideApply } from './apply.ts';
 
 export interface HandlerContext {
   store: Store;
   hub: WakeHub;
   log: Logger;
-  services: ServiceAllocator;
-}
-
-/** Writes an object, with what the API server itself allocates on some kinds (a Service's addresses). */
-function writeAdmitted<T>(ctx: HandlerContext, r: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, write: (obj: KubeObject) => Promise<T>): Promise<T> {
-  if (r.plural === 'services') return ctx.services.write(ctx.store, obj, old, write);
-  return write(obj);
-}
-
-/** What changes with a kind's type before validation sees an update (a Service leaving NodePort). */
-function prepareUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject): void {
-  if (r.plural === 'services') dropTypeDependentFields(obj, old);
 }
 
 function sendObject(res: Response, code: number, obj: unknown, warnings: string[] = []): void {
@@ -167,24 +154,19 @@ async function watch(ctx: HandlerContext, req: Request, res: Response, path: Res
   }, ctx.log);
 }
 
-async function create(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath, decoded?: KubeObject): Promise<void> {
+async function create(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath, applied?: KubeObject): Promise<void> {
   const r = path.resource;
-  const obj = checkIdentity(r, decoded ?? decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace, name: decoded ? path.name : undefined });
-  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), undefined, true);
-  await checkNamespace(ctx.store, r, obj.metadata.namespace);
-  prepareForCreate(r, obj);
-  if (r.kind === 'Pod') await resolvePriority(ctx.store, (obj as Pod).spec, obj.metadata.name ?? '');
-  const created = await writeAdmitted(ctx, r, obj, undefined, (o) => ctx.store.create(r, o, { dryRun: isDryRun(req) }));
+  const obj = checkIdentity(r, applied ?? decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace, name: applied ? path.name : undefined });
+  const warnings: string[] = [];
+  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings });
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }
 
 async function update(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
-  const old = await ctx.store.mustGet(r, path.namespace, path.name!);
-  prepareUpdate(r, obj, old);
-  const { warnings } = defaultAndValidate(r, obj, fieldValidationOf(req), old, true);
-  const updated = await writeAdmitted(ctx, r, obj, old, (o) => ctx.store.update(r, o, { dryRun: isDryRun(req) }));
+  const warnings: string[] = [];
+  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings });
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
 
@@ -208,35 +190,23 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
   const r = path.resource;
   const patchType = patchTypeOf(req.headers['content-type'] ?? '');
   const body = decodeBody(req.body as Buffer, req.headers['content-type']);
-  const dryRun = isDryRun(req);
-  const validation = fieldValidationOf(req);
-  for (let attempt = 0; ; attempt++) {
-    const current = await ctx.store.get(r, path.namespace, path.name!);
-    if (!current) {
-      if (patchType === 'apply') return create(ctx, req, res, path, serverSideApply(r.kind, undefined, body as Record<string, any>, managerOf(queryString(req, 'fieldManager'))));
-      throw new NotFoundError(r.plural, path.name!, r.group);
+  const manager = () => managerOf(queryString(req, 'fieldManager'));
+  // A resourceVersion the client put in its patch is a precondition; otherwise the patch is
+  // re-applied to the newer object on a conflict, as Kubernetes' GuaranteedUpdate does.
+  const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
+  const warnings: string[] = [];
+  try {
+    const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => {
+      const patched = patchType === 'apply' ? serverSideApply(r.kind, current, body as Record<string, any>, manager()) : applyPatch(r, current, patchType, body);
+      return checkIdentity(r, patched, path);
+    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined });
+    sendObject(res, 200, withTypeMeta(r, updated), warnings);
+  } catch (err) {
+    // Server-side apply creates what does not exist yet.
+    if (patchType === 'apply' && err instanceof NotFoundError && err.details?.name === path.name && err.details?.kind === r.plural) {
+      return create(ctx, req, res, path, serverSideApply(r.kind, undefined, body as Record<string, any>, manager()));
     }
-    const patched = patchType === 'apply'
-      ? serverSideApply(r.kind, current, body as Record<string, any>, managerOf(queryString(req, 'fieldManager')))
-      : applyPatch(r, current, patchType, body);
-    const obj = checkIdentity(r, patched, path);
-    // A resourceVersion the client put in its patch is a precondition; otherwise we patch the version we read.
-    const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
-    if (!explicitRv) obj.metadata.resourceVersion = current.metadata.resourceVersion;
-    prepareUpdate(r, obj, current);
-    const { warnings } = defaultAndValidate(r, obj, validation, current);
-    try {
-      const updated = await writeAdmitted(ctx, r, obj, current, (o) => ctx.store.update(r, o, { dryRun }));
-      return sendObject(res, 200, withTypeMeta(r, updated), warnings);
-    } catch (err) {
-      // As Kubernetes' GuaranteedUpdate: a patch without a precondition is re-applied to the newer
-      // object; a busy object (a controller writing its status) gets a short, growing pause.
-      if (isConflict(err) && !explicitRv && attempt < 100) {
-        if (attempt >= 3) await new Promise((r) => setTimeout(r, Math.min(50, attempt * 2) * Math.random()));
-        continue;
-      }
-      throw err;
-    }
+    throw err;
   }
 }
 
@@ -407,30 +377,46 @@ function scaleOf(r: ResourceInfo, obj: KubeObject): KubeObject {
   };
 }
 
-async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
-  const r = path.resource;
-  const current = await ctx.store.mustGet(r, path.namespace, path.name!);
-  if (req.method === 'GET') return sendObject(res, 200, scaleOf(r, current));
-  if (req.method !== 'PUT' && req.method !== 'PATCH') throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/scale`);
-  const body = decodeBody(req.body as Buffer, req.headers['content-type']);
-  let scale = scaleOf(r, current);
-  if (req.method === 'PUT') {
-    scale = body as KubeObject;
-  } else {
-    const patchType = patchTypeOf(req.headers['content-type'] ?? '');
-    scale = patchType === 'json' ? jsonPatch(scale, body) : mergePatch(scale, body);
-  }
+const INT32_MAX = 2 ** 31 - 1;
+
+function scaleReplicas(scale: KubeObject | undefined, name: string): number {
   const replicas = scale?.spec?.replicas;
   if (!Number.isInteger(replicas) || replicas < 0) {
-    throw new InvalidError('Scale', path.name!, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }], 'autoscaling');
+    throw new InvalidError('Scale', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }], 'autoscaling');
   }
-  const precondition = scale.metadata?.resourceVersion;
-  if (req.method === 'PUT' && precondition && precondition !== current.metadata.resourceVersion) {
-    throw new ConflictError(r.plural, path.name!, r.group);
+  if (replicas > INT32_MAX) {
+    throw new InvalidError('Scale', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${replicas}: must be less than or equal to ${INT32_MAX}` }], 'autoscaling');
   }
+  return replicas;
+}
+
+/**
+ * autoscaling/v1 Scale of a Deployment or ReplicaSet. A PUT's resourceVersion is a precondition
+ * checked against the very version the write replaces, so of concurrent PUTs with one version
+ * exactly one wins; a PATCH applies to the Scale of the object it writes.
+ */
+async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  if (req.method === 'GET') return sendObject(res, 200, scaleOf(r, await ctx.store.mustGet(r, path.namespace, path.name!)));
+  if (req.method !== 'PUT' && req.method !== 'PATCH') throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/scale`);
+  const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+  let precondition: string | undefined;
+  let put: number | undefined;
+  if (req.method === 'PUT') {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the body of a scale update must be an autoscaling/v1 Scale');
+    put = scaleReplicas(body as KubeObject, path.name!);
+    precondition = (body as KubeObject).metadata?.resourceVersion || undefined;
+  }
+  const patchType = req.method === 'PATCH' ? patchTypeOf(req.headers['content-type'] ?? '') : undefined;
+  if (patchType && patchType !== 'merge' && patchType !== 'json' && patchType !== 'strategic') throw new UnsupportedMediaTypeError(req.headers['content-type'] ?? '');
   const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (obj) => {
+    let replicas = put;
+    if (replicas === undefined) {
+      const current = scaleOf(r, obj);
+      replicas = scaleReplicas(patchType === 'json' ? jsonPatch(current, body) : mergePatch(current, body), path.name!);
+    }
     obj.spec = { ...obj.spec, replicas };
     return obj;
-  }, { dryRun: isDryRun(req) });
+  }, { dryRun: isDryRun(req), preconditions: precondition ? { resourceVersion: precondition } : undefined });
   sendObject(res, 200, scaleOf(r, updated));
 }

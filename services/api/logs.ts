@@ -21,7 +21,7 @@ export async function streamPodLogs(store: Store, req: Request, res: Response, n
   }
   if (!names.includes(container)) throw new BadRequestError(`container ${container} is not valid for pod ${name}`);
   if (!pod.spec.nodeName) throw new BadRequestError(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
-  const endpoint = await store.redis.hget(store.keys.agentEndpoints, pod.spec.nodeName);
+  const endpoint = await store.agentEndpoint(pod.spec.nodeName);
   if (!endpoint) throw new ServiceUnavailableError(`no agent endpoint is known for node ${pod.spec.nodeName}`);
   const params = new URLSearchParams();
   for (const p of PASSED_ON) {

@@ -15,7 +15,7 @@ const log = createLogger('api', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const redis = connectRedis(redisUrl);
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 const hub = new WakeHub(keys, () => connectRedis(redisUrl), log);
 
 const app = createApiServer({
@@ -26,8 +26,6 @@ const app = createApiServer({
   maxBodyBytes: config.api.maxBodyBytes,
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(schemaFor),
-  serviceCidr: config.network.serviceCidr,
-  nodePortRange: config.network.nodePortRange,
 });
 
 await ensureSystemNamespaces(store, log);

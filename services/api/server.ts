@@ -11,7 +11,6 @@ import { parseResourcePath } from './request.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
-import { ServiceAllocator } from './service-ips.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -21,8 +20,6 @@ export interface ApiServerDeps {
   maxBodyBytes: number;
   advertiseAddress: () => string;
   openapi: OpenApiV3;
-  serviceCidr?: string;
-  nodePortRange?: string;
 }
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
@@ -85,7 +82,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, services: new ServiceAllocator(deps.serviceCidr ?? '10.96.0.0/16', deps.nodePortRange) };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

@@ -31,7 +31,7 @@ const log = createLogger('controller-manager', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const redis = connectRedis(redisUrl);
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 const identity = `${hostname()}-${process.pid}`;
 const recorder = (component: string) => new EventRecorder(store, component, identity, log);
 

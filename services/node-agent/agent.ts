@@ -40,6 +40,8 @@ export interface AgentOptions {
   runtime: ContainerRuntime;
   events: EventRecorder;
   log: Logger;
+  /** The process's shared connection (the work queue's commands); blocking readers get their own through connect. */
+  redis: Redis;
   connect: () => Redis;
   backoff: BackoffPolicy;
   heartbeatMs: number;
@@ -100,7 +102,7 @@ export class NodeAgent {
     this.queue = this.ownQueue = new WorkQueue({
       name: QUEUES.node(opts.nodeName),
       keys: opts.store.keys,
-      redis: opts.store.redis,
+      redis: opts.redis,
       connect: opts.connect,
       reconcile: (key) => this.reconcile(key),
       log: this.log,
@@ -210,7 +212,7 @@ export class NodeAgent {
       this.log.info('node re-registered');
     }
     if (this.opts.endpoint) {
-      await this.store.redis.hset(this.store.keys.agentEndpoints, this.opts.nodeName, `${this.opts.endpoint.host}:${this.opts.endpoint.port}`);
+      await this.store.setAgentEndpoint(this.opts.nodeName, `${this.opts.endpoint.host}:${this.opts.endpoint.port}`);
     }
   }
 
@@ -298,7 +300,7 @@ export class NodeAgent {
       this.prober.forget(stale.map((c) => c.id));
       await this.killAll(stale, 0);
       for (const uid of new Set(stale.map((c) => c.pod.uid))) {
-        await this.store.redis.del(this.store.keys.backoff(uid));
+        await this.store.clearBackoff(uid);
         await removePodData(this.opts.dataDir, uid);
       }
     }
@@ -318,7 +320,7 @@ export class NodeAgent {
     await this.runPreStopHooks(pod, current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
     // The hooks' time counts against the grace period, as in Kubernetes.
     await this.killAll(current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
-    await this.store.redis.del(this.store.keys.backoff(pod.metadata.uid!));
+    await this.store.clearBackoff(pod.metadata.uid!);
     await removePodData(this.opts.dataDir, pod.metadata.uid!);
     this.keyByUid.delete(pod.metadata.uid!);
     await this.store.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch((err) => {
@@ -385,14 +387,14 @@ export class NodeAgent {
   }
 
   private async loadBackoff(uid: string): Promise<BackoffState> {
-    const raw = await this.store.redis.hgetall(this.store.keys.backoff(uid));
+    const raw = await this.store.backoffOf(uid);
     const out: BackoffState = {};
     for (const [k, v] of Object.entries(raw)) out[k] = JSON.parse(v);
     return out;
   }
 
   private async saveBackoff(uid: string, container: string, entry: BackoffEntry & { seen?: string }): Promise<void> {
-    await this.store.redis.hset(this.store.keys.backoff(uid), container, JSON.stringify(entry));
+    await this.store.setBackoff(uid, container, JSON.stringify(entry));
   }
 
   private async run(pod: Pod, current: ObservedContainer[]): Promise<ReconcileResult> {
@@ -479,7 +481,7 @@ export class NodeAgent {
       await this.runtime.startContainer(this.identity(pod), sandboxId, spec);
       if (backoff[c.name]?.message) {
         // The image arrived: pulls no longer count against the container.
-        await this.store.redis.hdel(this.store.keys.backoff(pod.metadata.uid!), c.name);
+        await this.store.clearBackoff(pod.metadata.uid!, c.name);
         delete backoff[c.name];
       }
       await this.opts.events.record(pod, 'Normal', attempt === 0 ? 'Started' : 'Started', `Started container ${c.name}`, `spec.${role === 'init' ? 'initContainers' : 'containers'}{${c.name}}`);

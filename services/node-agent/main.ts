@@ -22,7 +22,7 @@ const log = createLogger('node-agent', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const redis = connectRedis(redisUrl);
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 
 const nodeNames = cfg.runtime === 'simulated' && cfg.simulatedNodes > 1
   ? Array.from({ length: cfg.simulatedNodes }, (_, i) => `${cfg.nodeName}-${i}`)
@@ -69,6 +69,7 @@ const agentOptions = (nodeName: string) => ({
   runtime: runtimeFor(nodeName),
   events: new EventRecorder(store, 'kubelet', nodeName, log),
   log,
+  redis,
   connect: () => connectRedis(redisUrl),
   backoff: { baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, resetMs: cfg.backoffResetMs },
   heartbeatMs: cfg.heartbeatMs,
@@ -90,6 +91,7 @@ if (nodeNames.length > 1) {
     hostName: cfg.nodeName,
     nodeNames,
     store,
+    redis,
     connect: () => connectRedis(redisUrl),
     log,
     heartbeatMs: cfg.heartbeatMs,

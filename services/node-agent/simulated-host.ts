@@ -24,6 +24,8 @@ export interface SimulatedHostOptions {
   hostName: string;
   nodeNames: string[];
   store: Store;
+  /** The process's shared connection (the work queue's commands); blocking readers get their own through connect. */
+  redis: Redis;
   connect: () => Redis;
   log: Logger;
   heartbeatMs: number;
@@ -54,7 +56,7 @@ export class SimulatedNodeHost {
     this.queue = new WorkQueue({
       name,
       keys: opts.store.keys,
-      redis: opts.store.redis,
+      redis: opts.redis,
       connect: opts.connect,
       reconcile: (key) => this.reconcile(key),
       log: opts.log,
@@ -82,7 +84,7 @@ export class SimulatedNodeHost {
     const name = QUEUES.simulatedHost(this.opts.hostName);
     for (let i = 0; i < this.opts.nodeNames.length; i += 1000) {
       const slice = this.opts.nodeNames.slice(i, i + 1000);
-      await store.redis.hset(store.keys.nodeQueueRoutes, ...slice.flatMap((n) => [n, name]));
+      await store.routeNodesToQueue(slice, name);
     }
     await inBatches(this.agents.values(), PARALLEL, (a) => a.start());
     await this.queue.clearLocks();

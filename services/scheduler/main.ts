@@ -23,7 +23,7 @@ const log = createLogger('scheduler', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const redis = connectRedis(redisUrl);
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 const identity = `${hostname()}-${process.pid}`;
 const events = new EventRecorder(store, 'default-scheduler', identity, log);
 const nodeQueues = new NodeQueues(keys, redis, () => connectRedis(redisUrl));
@@ -97,8 +97,8 @@ function retrySoon(): void {
   if (retryTimer) return;
   retryTimer = setTimeout(() => {
     retryTimer = undefined;
-    redis.zrange(keys.unschedulablePods, '0', '-1', 'WITHSCORES')
-      .then((flat) => scheduling.addAll(Array.from({ length: flat.length / 2 }, (_, i) => ({ key: flat[2 * i], priority: queuePriority(Number(flat[2 * i + 1])) }))))
+    store.unschedulablePods()
+      .then((pods) => scheduling.addAll(pods.map(({ key, priority }) => ({ key, priority: queuePriority(priority) }))))
       .catch((err) => log.warn({ err: err.message }, 'retry of unschedulable pods failed'));
   }, 500);
 }

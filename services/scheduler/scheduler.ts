@@ -150,7 +150,7 @@ export class Scheduler {
     });
     // Pods found unschedulable before and bound now leave the set of those to retry.
     const found = binds.filter(({ pod }, i) => results[i].status === 'fulfilled' && markedUnschedulable(pod)).map(({ pod }) => podKey(pod));
-    if (found.length) recorded.push(this.store.redis.zrem(this.store.keys.unschedulablePods, ...found).then(() => undefined));
+    if (found.length) recorded.push(this.store.clearUnschedulable(found));
     await Promise.all(recorded);
     return slow;
   }
@@ -162,13 +162,13 @@ export class Scheduler {
       const pod = await this.store.get<Pod>('pods', namespace, name);
       if (pod) priority = queuePriority(priorityOf(pod));
       if (!pod || !wantsScheduling(pod)) {
-        await this.store.redis.zrem(this.store.keys.unschedulablePods, key);
+        await this.store.clearUnschedulable([key]);
         return;
       }
       const decision = this.decide(pod);
       if (!decision.ranked.length) {
         const nominated = await this.preempt(pod);
-        await this.store.redis.zadd(this.store.keys.unschedulablePods, priorityOf(pod), key);
+        await this.store.markUnschedulable(key, priorityOf(pod));
         await this.markUnschedulable(pod, unschedulableMessage(decision), nominated);
         return { requeueAfterMs: nominated ? Math.min(500, this.opts.retryUnschedulableMs) : this.opts.retryUnschedulableMs, priority };
       }
@@ -180,7 +180,7 @@ export class Scheduler {
         try {
           const bound = await this.store.bindPod(pod, nodeName);
           // Found unschedulable before (by a retry of it or by another scheduler): bound now.
-          await this.store.redis.zrem(this.store.keys.unschedulablePods, key);
+          await this.store.clearUnschedulable([key]);
           await this.events.normal(bound, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
           return;
         } catch (err) {

@@ -1,7 +1,6 @@
-// Kubernetes' defaulting (SetDefaults_*) for the kinds Wharf serves: what a field means when a
-// manifest leaves it out. Idempotent: defaulting twice changes nothing.
-import type { KubeObject } from '../types.ts';
-import { loadConfig } from '../config.ts';
+// Kubernetes' defaulting (SetDefaults_*) that several kinds share — pod specs, pod templates —
+// what a field means when a manifest leaves it out. Idempotent: defaulting twice changes nothing.
+// Each kind's own defaults live in its strategy (shared/registry/kinds/).
 
 type Json = Record<string, any>;
 
@@ -63,16 +62,13 @@ export function defaultPodSpec(spec: Json | undefined): void {
   }
 }
 
-let evictionTolerationSeconds: number | undefined;
-
 /**
  * The DefaultTolerationSeconds admission plugin: a pod tolerates a not-ready or unreachable node
  * for WHARF_POD_EVICTION_TOLERATION (300 s) before the taint eviction controller deletes it,
  * unless it already says how long it tolerates that (a NoExecute toleration of the key, or of all keys).
  */
-export function addDefaultTolerations(spec: Json | undefined, seconds?: number): void {
+export function addDefaultTolerations(spec: Json | undefined, seconds: number): void {
   if (!spec || typeof spec !== 'object' || (spec.tolerations != null && !Array.isArray(spec.tolerations))) return;
-  seconds ??= evictionTolerationSeconds ??= loadConfig().api.podEvictionTolerationSeconds;
   const tolerations: Json[] = spec.tolerations ?? [];
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
     const covered = tolerations.some((t) => t && (!t.key || t.key === key) && (!t.effect || t.effect === 'NoExecute'));
@@ -81,100 +77,6 @@ export function addDefaultTolerations(spec: Json | undefined, seconds?: number):
   spec.tolerations = tolerations;
 }
 
-function defaultTemplate(spec: Json | undefined): void {
+export function defaultTemplate(spec: Json | undefined): void {
   if (spec?.template && typeof spec.template === 'object') defaultPodSpec(spec.template.spec);
-}
-
-export function applyDefaults(kind: string, obj: KubeObject): void {
-  const spec = obj.spec as Json | undefined;
-  switch (kind) {
-    case 'Pod':
-      defaultPodSpec(spec);
-      addDefaultTolerations(spec);
-      break;
-    case 'Deployment':
-      if (!spec || typeof spec !== 'object') return;
-      spec.replicas ??= 1;
-      spec.strategy ??= {};
-      spec.strategy.type ??= 'RollingUpdate';
-      if (spec.strategy.type === 'RollingUpdate') {
-        spec.strategy.rollingUpdate ??= {};
-        spec.strategy.rollingUpdate.maxUnavailable ??= '25%';
-        spec.strategy.rollingUpdate.maxSurge ??= '25%';
-      }
-      spec.revisionHistoryLimit ??= 10;
-      spec.progressDeadlineSeconds ??= 600;
-      defaultTemplate(spec);
-      break;
-    case 'ReplicaSet':
-      if (!spec || typeof spec !== 'object') return;
-      spec.replicas ??= 1;
-      defaultTemplate(spec);
-      break;
-    case 'DaemonSet':
-      if (!spec || typeof spec !== 'object') return;
-      spec.updateStrategy ??= {};
-      spec.updateStrategy.type ??= 'RollingUpdate';
-      if (spec.updateStrategy.type === 'RollingUpdate') {
-        spec.updateStrategy.rollingUpdate ??= {};
-        spec.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
-        spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
-      }
-      spec.revisionHistoryLimit ??= 10;
-      defaultTemplate(spec);
-      break;
-    case 'Job':
-      if (!spec || typeof spec !== 'object') return;
-      if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
-      spec.parallelism ??= 1;
-      spec.backoffLimit ??= 6;
-      spec.completionMode ??= 'NonIndexed';
-      spec.suspend ??= false;
-      defaultTemplate(spec);
-      break;
-    case 'CronJob':
-      if (!spec || typeof spec !== 'object') return;
-      spec.concurrencyPolicy ??= 'Allow';
-      spec.suspend ??= false;
-      spec.successfulJobsHistoryLimit ??= 3;
-      spec.failedJobsHistoryLimit ??= 1;
-      if (spec.jobTemplate?.spec) applyDefaults('Job', { apiVersion: 'batch/v1', kind: 'Job', metadata: {}, spec: spec.jobTemplate.spec });
-      break;
-    case 'Service':
-      if (!spec || typeof spec !== 'object') return;
-      spec.type ??= 'ClusterIP';
-      spec.sessionAffinity ??= 'None';
-      if (spec.type !== 'ExternalName') {
-        spec.internalTrafficPolicy ??= 'Cluster';
-        spec.ipFamilyPolicy ??= 'SingleStack';
-        spec.ipFamilies ??= ['IPv4'];
-      }
-      if (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.type === 'ClusterIP' && spec.externalIPs?.length)) spec.externalTrafficPolicy ??= 'Cluster';
-      if (spec.sessionAffinity === 'ClientIP' && spec.sessionAffinityConfig?.clientIP?.timeoutSeconds == null) spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
-      for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
-        if (!p || typeof p !== 'object') continue;
-        p.protocol ??= 'TCP';
-        if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
-      }
-      break;
-    case 'Namespace':
-      obj.spec = { ...(spec ?? {}), finalizers: spec?.finalizers ?? ['kubernetes'] };
-      obj.status = { phase: 'Active', ...(obj.status ?? {}) };
-      break;
-    case 'Secret':
-      obj.type ??= 'Opaque';
-      break;
-    case 'Node':
-      break;
-    case 'EndpointSlice':
-      // As Kubernetes' SetDefaults_EndpointPort: an unnamed port is named "", the protocol is TCP.
-      for (const p of Array.isArray(obj.ports) ? obj.ports : []) {
-        if (!p || typeof p !== 'object') continue;
-        p.name ??= '';
-        p.protocol ??= 'TCP';
-      }
-      break;
-    default:
-      break;
-  }
 }

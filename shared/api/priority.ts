@@ -3,7 +3,7 @@
 // the pod is created, by the API server and by controllers that create pods in the store.
 import type { KubeObject, PodSpec } from '../types.ts';
 import { ForbiddenError } from '../errors.ts';
-import type { Store } from '../store/store.ts';
+import type { ClusterReader } from '../registry/strategy.ts';
 
 export interface PriorityClass extends KubeObject {
   value: number;
@@ -51,7 +51,7 @@ export function applyPriority(spec: PodSpec, podName: string, classes: PriorityC
 }
 
 /** applyPriority with the classes read from the store (only the named one, or all for the default). */
-export async function resolvePriority(store: Store, spec: PodSpec, podName: string): Promise<void> {
+export async function resolvePriority(store: Pick<ClusterReader, 'get' | 'list'>, spec: PodSpec, podName: string): Promise<void> {
   const name: string | undefined = spec.priorityClassName || undefined;
   let classes: PriorityClass[];
   if (name) {

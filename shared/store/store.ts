@@ -1,8 +1,9 @@
 // The state store: Redis in etcd's role. Objects live in one hash per (resource, namespace);
 // every write goes through write-object.lua, which compares-and-sets the resourceVersion and
-// appends the watch event in the same atomic step. Object semantics Kubernetes users rely on —
-// uid, generation, status subresource, finalizers, graceful pod deletion — are decided here in
-// TypeScript so that every client (API server, controllers, agents) gets the same behaviour.
+// appends the watch event in the same atomic step. Every write is admitted here, by the strategy of
+// its kind (shared/registry/), so that every client — API server, controllers, agents — gets the
+// same defaults, validation and object semantics (uid, generation, status subresource, finalizers,
+// graceful deletion). Callers ask the store for what they need by name; none holds its Redis client.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { KubeObject, Pod, OwnerReference } from '../types.ts';
@@ -12,11 +13,15 @@ import {
   AlreadyExistsError,
   ConflictError,
   NotFoundError,
+  ForbiddenError,
+  RequestEntityTooLargeError,
   isConflict,
 } from '../errors.ts';
 import { scriptsFor, decodeScriptError, type ScriptRunner } from './scripts.ts';
-import { podRequests, nodeAllocatable } from '../api/podutil.ts';
 import { deepEqual, now } from '../util.ts';
+import { strategyFor } from '../registry/registry.ts';
+import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, UsageOp } from '../registry/strategy.ts';
+import { admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
 
 export type ResourceRef = ResourceInfo | string;
 
@@ -26,10 +31,15 @@ export interface StoredEvent {
   object: KubeObject;
 }
 
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export interface DeleteOptions {
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   gracePeriodSeconds?: number;
-  preconditions?: { uid?: string; resourceVersion?: string };
+  preconditions?: Preconditions;
   dryRun?: boolean;
 }
 
@@ -39,9 +49,15 @@ export interface DeleteResult {
   removed: boolean;
 }
 
-export interface UpdateOptions {
+export interface CreateOptions extends AdmissionOptions {
+  dryRun?: boolean;
+}
+
+export interface UpdateOptions extends AdmissionOptions {
   subresource?: 'status';
   dryRun?: boolean;
+  /** Refuse (409) unless the object still has this uid / resourceVersion when it is written. */
+  preconditions?: Preconditions;
 }
 
 /** A unique value (a cluster IP, a node port) is held by another object. */
@@ -52,19 +68,6 @@ export class ClaimedError extends Error {
   }
 }
 
-/**
- * The values an object holds exclusively across the cluster: a Service's cluster IP and node
- * ports. The write script takes and releases them atomically with the object.
- */
-export function claimsOf(r: ResourceInfo, obj: KubeObject | undefined): string[] {
-  if (!obj || r.plural !== 'services') return [];
-  const out: string[] = [];
-  const ip = obj.spec?.clusterIP;
-  if (typeof ip === 'string' && ip && ip !== 'None') out.push(`clusterip:${ip}`);
-  for (const p of (obj.spec?.ports ?? []) as any[]) if (p?.nodePort) out.push(`nodeport:${p.protocol ?? 'TCP'}:${p.nodePort}`);
-  return out;
-}
-
 /** A bind found the node full (or gone): the scheduler tries another node. */
 export class InsufficientCapacityError extends Error {
   constructor(readonly node: string, readonly resource: string) {
@@ -72,12 +75,6 @@ export class InsufficientCapacityError extends Error {
     this.name = 'InsufficientCapacityError';
   }
 }
-
-// Kinds whose status is written only through the status subresource.
-const STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'services', 'namespaces', 'deployments', 'replicasets', 'jobs', 'cronjobs']);
-
-// Kinds whose spec changes are counted in metadata.generation (Kubernetes sets none on the rest).
-const GENERATION = new Set(['deployments', 'replicasets', 'jobs', 'cronjobs', 'poddisruptionbudgets']);
 
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
@@ -107,24 +104,18 @@ function ownerUids(obj: KubeObject | undefined): Set<string> {
   return new Set((obj?.metadata.ownerReferences ?? []).map((o: OwnerReference) => o.uid));
 }
 
-function isTerminalPod(obj: KubeObject | undefined): boolean {
-  const phase = (obj as Pod | undefined)?.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
+/** Kubernetes' etcd request limit: an object is never stored larger, so it always stays writable. */
+export const MAX_OBJECT_BYTES = 1_572_864;
 
-type UsageOp =
-  | { op: '' }
-  | { op: 'charge' | 'force-charge'; node: string; uid: string; cpu: number; mem: number }
-  | { op: 'release'; node: string; uid: string }
-  | { op: 'allocatable'; node: string; cpu: number; mem: number; pods: number };
-
-export class Store {
+export class Store implements ClusterReader {
   private readonly scripts: ScriptRunner;
 
   constructor(
-    readonly redis: Redis,
+    private readonly redis: Redis,
     readonly keys: Keys,
     private readonly watchHistory = 20_000,
+    /** The cluster settings admission applies to every write of this process (from the typed config). */
+    readonly admission: AdmissionSettings = DEFAULT_ADMISSION,
   ) {
     this.scripts = scriptsFor(redis);
   }
@@ -144,6 +135,17 @@ export class Store {
     const obj = await this.get<T>(r, namespace, name);
     if (!obj) throw new NotFoundError(r.plural, name, r.group);
     return obj;
+  }
+
+  /** Several objects of one resource in one round trip; those that no longer exist are left out. */
+  async getMany<T extends KubeObject = KubeObject>(resource: ResourceRef, refs: { namespace: string; name: string }[]): Promise<T[]> {
+    const r = resolve(resource);
+    if (!refs.length) return [];
+    const pipeline = this.redis.pipeline();
+    for (const ref of refs) pipeline.hget(this.keys.objects(r.plural, nsOf(r, ref.namespace)), ref.name);
+    const out: T[] = [];
+    for (const [err, json] of (await pipeline.exec()) ?? []) if (!err && json) out.push(JSON.parse(json as string) as T);
+    return out;
   }
 
   /** Every object of a resource in one namespace (or all, when namespace is undefined), and the rv they were read at. */
@@ -219,6 +221,11 @@ export class Store {
     });
   }
 
+  /** Drops the dependents index of an owner that is gone and has no dependents left. */
+  async forgetDependents(ownerUid: string): Promise<void> {
+    await this.redis.del(this.keys.dependents(ownerUid));
+  }
+
   /** Where the object with this uid lives, if it still exists. */
   async locateUid(uid: string): Promise<{ resource: string; namespace: string; name: string } | null> {
     const v = await this.redis.hget(this.keys.uids, uid);
@@ -227,87 +234,200 @@ export class Store {
     return { resource, namespace, name };
   }
 
-  async create<T extends KubeObject>(resource: ResourceRef, input: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+  // ---- unique claims (a Service's cluster IP and node ports) ------------------------------
+
+  async claimHolders(claims: string[]): Promise<(string | null)[]> {
+    return claims.length ? this.redis.hmget(this.keys.claims, ...claims) : [];
+  }
+
+  async heldClaims(prefix: string): Promise<string[]> {
+    return (await this.redis.hkeys(this.keys.claims)).filter((c) => c.startsWith(prefix));
+  }
+
+  /** Records claims for an object that holds them already (data of an older Wharf); claims held by others stay theirs. */
+  async recordClaims(uid: string, claims: string[]): Promise<void> {
+    if (!claims.length) return;
+    const pipeline = this.redis.pipeline();
+    for (const c of claims) pipeline.hsetnx(this.keys.claims, c, uid);
+    await pipeline.exec();
+  }
+
+  // ---- node accounting ------------------------------------------------------------------
+
+  /** The pods charged to a node (every bound, non-terminal pod is), without a scan of all pods. */
+  async podsChargedTo(node: string): Promise<Pod[]> {
+    const fields = await this.redis.hkeys(this.keys.nodeUsage(node));
+    const uids = fields.filter((f) => f.startsWith('pod:')).map((f) => f.slice(4));
+    if (!uids.length) return [];
+    const refs = (await this.redis.hmget(this.keys.uids, ...uids))
+      .filter((w): w is string => !!w)
+      .map((w) => w.split('|'))
+      .filter(([resource]) => resource === 'pods')
+      .map(([, namespace, name]) => ({ namespace, name }));
+    // The pod at a charged pod's place may be a newer one of the same name.
+    const charged = new Set(uids);
+    return (await this.getMany<Pod>('pods', refs)).filter((pod) => charged.has(pod.metadata.uid!));
+  }
+
+  /** Every node name that has pods charged to it (deleted nodes included). */
+  async nodesWithCharges(): Promise<string[]> {
+    const prefix = this.keys.nodeUsage('');
+    const names: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', this.keys.nodeUsage('*'), 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) if (Number(await this.redis.hget(key, 'used.pods')) > 0) names.push(key.slice(prefix.length));
+    } while (cursor !== '0');
+    return names;
+  }
+
+  // ---- what agents and schedulers keep beside the objects ---------------------------------
+
+  /** Where a node's agent serves logs (host:port), for the API server's proxy. */
+  async agentEndpoint(node: string): Promise<string | null> {
+    return this.redis.hget(this.keys.agentEndpoints, node);
+  }
+
+  async setAgentEndpoint(node: string, endpoint: string): Promise<void> {
+    await this.redis.hset(this.keys.agentEndpoints, node, endpoint);
+  }
+
+  /** A pod's container restart back-off entries, by container name (JSON). */
+  async backoffOf(podUid: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.backoff(podUid));
+  }
+
+  async setBackoff(podUid: string, container: string, entry: string): Promise<void> {
+    await this.redis.hset(this.keys.backoff(podUid), container, entry);
+  }
+
+  /** Forgets one container's back-off, or the whole pod's. */
+  async clearBackoff(podUid: string, container?: string): Promise<void> {
+    if (container) await this.redis.hdel(this.keys.backoff(podUid), container);
+    else await this.redis.del(this.keys.backoff(podUid));
+  }
+
+  /** Records pods the schedulers found no room for, to retry (highest priority first) when room appears. */
+  async markUnschedulable(podKey: string, priority: number): Promise<void> {
+    await this.redis.zadd(this.keys.unschedulablePods, priority, podKey);
+  }
+
+  async clearUnschedulable(podKeys: string[]): Promise<void> {
+    if (podKeys.length) await this.redis.zrem(this.keys.unschedulablePods, ...podKeys);
+  }
+
+  /** The pods found unschedulable, with their priorities. */
+  async unschedulablePods(): Promise<{ key: string; priority: number }[]> {
+    const flat = await this.redis.zrange(this.keys.unschedulablePods, '0', '-1', 'WITHSCORES');
+    return Array.from({ length: flat.length / 2 }, (_, i) => ({ key: flat[2 * i], priority: Number(flat[2 * i + 1]) }));
+  }
+
+  /** Routes nodes that share one process's queue (simulated nodes) to that queue. */
+  async routeNodesToQueue(nodes: string[], queue: string): Promise<void> {
+    if (nodes.length) await this.redis.hset(this.keys.nodeQueueRoutes, ...nodes.flatMap((n) => [n, queue]));
+  }
+
+  // ---- writes -----------------------------------------------------------------------------
+
+  /**
+   * Creates an object: system metadata (uid, name from generateName, creationTimestamp), then the
+   * kind's admission (structural check, defaults, status reset, validation, and what reads the
+   * cluster: namespace lifecycle, priority, address allocation), then the atomic write.
+   */
+  async create<T extends KubeObject>(resource: ResourceRef, input: T, opts: CreateOptions = {}): Promise<T> {
     const r = resolve(resource);
-    const obj = structuredClone(input);
-    const meta = obj.metadata;
-    meta.namespace = r.namespaced ? meta.namespace || 'default' : undefined;
-    if (!r.namespaced) delete meta.namespace;
-    meta.uid = randomUUID();
-    meta.creationTimestamp = now();
-    if (GENERATION.has(r.plural)) meta.generation = 1;
-    else delete meta.generation;
-    delete meta.deletionTimestamp;
-    delete meta.deletionGracePeriodSeconds;
-    const generated = !meta.name && !!meta.generateName;
+    const s = strategyFor(r.plural);
     for (let attempt = 0; ; attempt++) {
-      if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
+      const obj = structuredClone(input);
+      if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
+      const meta = obj.metadata;
+      if (r.namespaced) meta.namespace = meta.namespace || 'default';
+      else delete meta.namespace;
+      meta.uid = randomUUID();
+      meta.creationTimestamp = now();
+      if (s.generation) meta.generation = 1;
+      else delete meta.generation;
+      delete meta.resourceVersion;
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+      const generated = !meta.name && typeof meta.generateName === 'string' && !!meta.generateName;
+      // As Kubernetes' SimpleNameGenerator: the prefix is cut so the name stays a DNS label.
+      if (generated) meta.name = `${meta.generateName!.slice(0, 58)}${randomSuffix()}`;
+      // Warnings are collected once, on the first attempt.
+      admitCreate(s, obj, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
+      const ctx = this.admissionContext();
+      await this.checkNamespace(r, meta.namespace);
+      await s.admit?.(obj, undefined, ctx);
       if (opts.dryRun) {
         if (await this.get(r, meta.namespace, meta.name!)) throw new AlreadyExistsError(r.plural, meta.name!, r.group);
-        meta.resourceVersion = '';
         return obj;
       }
       try {
         return await this.write(r, 'create', obj, undefined);
       } catch (err) {
+        // A generated name that is taken gets another suffix (Kubernetes retries generateName too).
         if (generated && err instanceof AlreadyExistsError && attempt < 8) continue;
-        throw err;
+        if (this.lostPickedClaim(ctx, err) && attempt < 10) continue;
+        throw this.claimError(s, obj, err);
       }
     }
   }
 
   /**
-   * Replaces an object. A resourceVersion in the input is a precondition (409 when stale); without
-   * one the update is unconditional. Through the main resource, status changes are ignored for kinds
-   * with a status subresource; through 'status', only status changes are taken.
+   * Replaces an object. A resourceVersion in the input (or opts.preconditions) is a precondition,
+   * checked before anything else (409 when stale); without one the update is unconditional.
+   * Through the main resource, status changes are ignored for kinds with a status subresource;
+   * through 'status', only status changes are taken.
    */
   async update<T extends KubeObject>(resource: ResourceRef, input: T, opts: UpdateOptions = {}): Promise<T> {
     const r = resolve(resource);
-    const ns = nsOf(r, input.metadata.namespace);
-    const name = input.metadata.name!;
-    for (;;) {
-      const old = await this.mustGet<T>(r, ns, name);
-      const wanted = input.metadata.resourceVersion;
-      if (wanted && wanted !== old.metadata.resourceVersion) throw new ConflictError(r.plural, name, r.group);
-      if (input.metadata.uid && input.metadata.uid !== old.metadata.uid) {
-        throw new ConflictError(r.plural, name, r.group, `Precondition failed: UID in precondition: ${input.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
-      }
-      const next = this.merge(r, old, input, opts.subresource);
-      if (opts.dryRun) return next;
-      try {
-        return await this.commit(r, old, next);
-      } catch (err) {
-        // Unconditional updates retry on a race; conditional ones report it.
-        if (!wanted && isConflict(err)) continue;
-        throw err;
-      }
-    }
+    const wanted = input.metadata?.resourceVersion || opts.preconditions?.resourceVersion;
+    const uid = input.metadata?.uid || opts.preconditions?.uid;
+    return this.guaranteedUpdate<T>(r, input.metadata?.namespace, input.metadata!.name!, () => structuredClone(input), {
+      ...opts,
+      preconditions: { resourceVersion: wanted, uid },
+      // Unconditional updates retry on a race; conditional ones report it.
+      retryConflicts: !wanted,
+    });
   }
 
   /**
-   * Read-modify-write with retries on conflict: mutate gets a copy of the current object and
-   * returns the desired one (or null for "no change"). This is how controllers write.
+   * Read-modify-write: mutate gets a copy of the current object and returns the desired one (or
+   * null for "no change"). Admitted as any update; retried on a conflict unless a precondition pins
+   * the version. This is how controllers write.
    */
   async guaranteedUpdate<T extends KubeObject>(
     resource: ResourceRef,
     namespace: string | undefined,
     name: string,
     mutate: (current: T) => T | null | Promise<T | null>,
-    opts: UpdateOptions = {},
+    opts: UpdateOptions & { retryConflicts?: boolean } = {},
   ): Promise<T> {
     const r = resolve(resource);
+    const s = strategyFor(r.plural);
+    const retry = opts.retryConflicts ?? !opts.preconditions?.resourceVersion;
     for (let attempt = 0; ; attempt++) {
       const old = await this.mustGet<T>(r, namespace, name);
+      assertPreconditions(r, old, opts.preconditions);
       const desired = await mutate(structuredClone(old));
       if (!desired) return old;
-      const next = this.merge(r, old, desired, opts.subresource);
+      const next = this.merge(s, old, desired, opts.subresource);
+      const ctx = this.admissionContext();
+      if (opts.subresource === 'status') admitStatusUpdate(s, next);
+      else {
+        admitUpdate(s, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
+        await s.admit?.(next, old, ctx);
+      }
+      if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       if (deepEqual(next, old)) return old;
       if (opts.dryRun) return next;
       try {
-        return await this.commit(r, old, next);
+        return await this.commit(s, r, old, next);
       } catch (err) {
-        if (isConflict(err) && attempt < 50) continue;
-        throw err;
+        if (retry && isConflict(err) && attempt < 50) continue;
+        if (this.lostPickedClaim(ctx, err) && attempt < 10) continue;
+        throw this.claimError(s, next, err);
       }
     }
   }
@@ -329,10 +449,13 @@ export class Store {
 
   async delete(resource: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const r = resolve(resource);
+    const s = strategyFor(r.plural);
     for (;;) {
       const old = await this.mustGet(r, namespace, name);
+      const refused = s.forbidDelete?.(old);
+      if (refused) throw refused;
       assertPreconditions(r, old, opts.preconditions);
-      const plan = planDeletion(r, old, opts);
+      const plan = planDeletion(s, old, opts);
       if (opts.dryRun) return { object: plan.remove ? old : plan.next!, removed: plan.remove };
       try {
         if (plan.remove) {
@@ -371,8 +494,36 @@ export class Store {
 
   // ---- internals -------------------------------------------------------------------------
 
+  private admissionContext(): AdmissionContext {
+    return { reader: this, settings: this.admission, picked: new Set() };
+  }
+
+  /** A namespaced object may only be created in a namespace that exists and is not being deleted. */
+  private async checkNamespace(r: ResourceInfo, namespace: string | undefined): Promise<void> {
+    if (!r.namespaced || !namespace) return;
+    const ns = await this.get('namespaces', undefined, namespace);
+    if (!ns) throw new NotFoundError('namespaces', namespace);
+    if (ns.metadata.deletionTimestamp && r.plural !== 'events') {
+      throw new ForbiddenError(`${r.plural} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+        kind: r.plural,
+        group: r.group,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+      });
+    }
+  }
+
+  /** A write lost a race for a value admission picked itself: pick again. */
+  private lostPickedClaim(ctx: AdmissionContext, err: unknown): boolean {
+    return err instanceof ClaimedError && ctx.picked.has(err.claim);
+  }
+
+  /** A claim another object holds, for a value the writer asked for, is the kind's 422. */
+  private claimError(s: Strategy, obj: KubeObject, err: unknown): unknown {
+    return err instanceof ClaimedError && s.claimConflict ? s.claimConflict(obj, err.claim) : err;
+  }
+
   /** The object a write should store, given the current one and the caller's version. */
-  private merge<T extends KubeObject>(r: ResourceInfo, old: T, input: T, subresource?: 'status'): T {
+  private merge<T extends KubeObject>(s: Strategy, old: T, input: T, subresource?: 'status'): T {
     if (subresource === 'status') {
       const next = structuredClone(old);
       next.status = structuredClone(input.status);
@@ -381,6 +532,7 @@ export class Store {
     const next = structuredClone(input);
     next.apiVersion = old.apiVersion;
     next.kind = old.kind;
+    if (!next.metadata || typeof next.metadata !== 'object') next.metadata = {};
     const meta = next.metadata;
     const o = old.metadata;
     meta.name = o.name;
@@ -388,7 +540,8 @@ export class Store {
     meta.uid = o.uid;
     meta.creationTimestamp = o.creationTimestamp;
     meta.resourceVersion = o.resourceVersion;
-    meta.generation = o.generation;
+    if (s.generation) meta.generation = o.generation;
+    else delete meta.generation;
     if (o.deletionTimestamp) {
       meta.deletionTimestamp = o.deletionTimestamp;
       meta.deletionGracePeriodSeconds = o.deletionGracePeriodSeconds;
@@ -396,22 +549,17 @@ export class Store {
       delete meta.deletionTimestamp;
       delete meta.deletionGracePeriodSeconds;
     }
-    if (STATUS_SUBRESOURCE.has(r.plural)) {
+    if (s.statusSubresource) {
       if (old.status === undefined) delete next.status;
       else next.status = structuredClone(old.status);
     }
-    if (GENERATION.has(r.plural) && !deepEqual(next.spec, old.spec)) meta.generation = (o.generation ?? 1) + 1;
-    if (!GENERATION.has(r.plural)) delete meta.generation;
     return next;
   }
 
   /** Writes an update, turning it into the final removal when the last finalizer has gone. */
-  private async commit<T extends KubeObject>(r: ResourceInfo, old: T, next: T): Promise<T> {
+  private async commit<T extends KubeObject>(s: Strategy, r: ResourceInfo, old: T, next: T): Promise<T> {
     const meta = next.metadata;
-    const waitingForTermination =
-      (r.plural === 'pods' && (meta.deletionGracePeriodSeconds ?? 0) > 0) ||
-      (r.plural === 'namespaces' && (next.spec?.finalizers ?? []).length > 0);
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !waitingForTermination) {
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !s.holdsDeletion?.(next)) {
       return this.write(r, 'delete', next, old);
     }
     return this.write(r, 'update', next, old);
@@ -424,17 +572,19 @@ export class Store {
     old: T | undefined,
     opts: { checkCapacity?: boolean } = {},
   ): Promise<T> {
+    const s = strategyFor(r.plural);
     const meta = obj.metadata;
     const ns = nsOf(r, meta.namespace);
     const name = meta.name!;
     const { pre, post } = splitAtResourceVersion(obj);
-    const usage = usageFor(r, op, obj, old, !!opts.checkCapacity);
+    if (op !== 'delete' && pre.length + post.length > (s.maxBytes ?? MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(s.maxBytes ?? MAX_OBJECT_BYTES);
+    const usage: UsageOp = s.nodeUsage?.(op, obj, old, !!opts.checkCapacity) ?? { op: '' };
     const before = ownerUids(old);
     const after = op === 'delete' ? new Set<string>() : ownerUids(obj);
     const adds = [...after].filter((u) => !before.has(u));
     const removes = [...before].filter((u) => !after.has(u));
-    const heldBefore = new Set(claimsOf(r, old));
-    const heldAfter = new Set(op === 'delete' ? [] : claimsOf(r, obj));
+    const heldBefore = new Set(old ? s.claims(old) : []);
+    const heldAfter = new Set(op === 'delete' ? [] : s.claims(obj));
     const takes = [...heldAfter].filter((c) => !heldBefore.has(c));
     const gives = [...heldBefore].filter((c) => !heldAfter.has(c));
     const usageKey = usage.op === '' ? this.keys.resourceVersion : this.keys.nodeUsage(usage.node);
@@ -498,8 +648,8 @@ export class Store {
   }
 }
 
-/** What deleting `old` means: remove it now, or mark it and wait (finalizers, graceful pod stop). */
-export function planDeletion(r: ResourceInfo, old: KubeObject, opts: DeleteOptions): { remove: boolean; next?: KubeObject } {
+/** What deleting `old` means: remove it now, or mark it and wait (finalizers, graceful termination). */
+export function planDeletion(s: Strategy, old: KubeObject, opts: DeleteOptions): { remove: boolean; next?: KubeObject } {
   const next = structuredClone(old);
   const meta = next.metadata;
   const finalizers = [...(meta.finalizers ?? [])];
@@ -509,47 +659,23 @@ export function planDeletion(r: ResourceInfo, old: KubeObject, opts: DeleteOptio
     if (policy === 'Orphan' && !finalizers.includes(ORPHAN_FINALIZER)) finalizers.push(ORPHAN_FINALIZER);
     if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);
   }
-  let grace = 0;
-  if (r.plural === 'pods') {
-    const pod = old as Pod;
-    const requested = opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-    // An unbound or finished pod has nothing to stop.
-    grace = !pod.spec.nodeName || isTerminalPod(pod) ? 0 : Math.max(0, requested);
-    if (alreadyDeleting) grace = Math.min(grace, meta.deletionGracePeriodSeconds ?? grace);
-  }
-  // A namespace also waits for its spec.finalizers: the namespace controller empties it first.
-  const namespaceFinalizers = r.plural === 'namespaces' ? (old.spec?.finalizers ?? []).length : 0;
-  if (finalizers.length === 0 && grace === 0 && namespaceFinalizers === 0) return { remove: true };
-  if (r.plural === 'namespaces') next.status = { ...next.status, phase: 'Terminating' };
-  meta.finalizers = finalizers.length ? finalizers : undefined;
-  if (!meta.finalizers) delete meta.finalizers;
-  if (!alreadyDeleting || r.plural === 'pods') {
+  if (finalizers.length) meta.finalizers = finalizers;
+  else delete meta.finalizers;
+  const graceful = !!s.deletionGraceSeconds;
+  let grace = s.deletionGraceSeconds?.(old, opts.gracePeriodSeconds) ?? 0;
+  // A second delete may shorten the grace period, never lengthen it.
+  if (alreadyDeleting && graceful) grace = Math.min(grace, meta.deletionGracePeriodSeconds ?? grace);
+  if (!alreadyDeleting || graceful) {
     meta.deletionTimestamp = alreadyDeleting && meta.deletionGracePeriodSeconds === grace
       ? meta.deletionTimestamp
       : new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     meta.deletionGracePeriodSeconds = grace;
+    // As Kubernetes' BeforeDelete: marking an object for deletion is a change of its generation.
+    if (!alreadyDeleting && s.generation) meta.generation = (meta.generation ?? 1) + 1;
   }
+  if (finalizers.length === 0 && !s.holdsDeletion?.(next)) return { remove: true };
+  s.markDeleting?.(next);
   return { remove: false, next };
-}
-
-function usageFor(r: ResourceInfo, op: string, obj: KubeObject, old: KubeObject | undefined, checkCapacity: boolean): UsageOp {
-  if (r.plural === 'nodes') {
-    const node = obj.metadata.name!;
-    if (op === 'delete') return { op: 'allocatable', node, cpu: 0, mem: 0, pods: 0 };
-    const alloc = nodeAllocatable(obj);
-    return alloc ? { op: 'allocatable', node, cpu: alloc.cpuMillis, mem: alloc.memoryBytes, pods: alloc.pods } : { op: '' };
-  }
-  if (r.plural !== 'pods') return { op: '' };
-  const pod = obj as Pod;
-  const node = pod.spec?.nodeName;
-  if (!node) return { op: '' };
-  const uid = pod.metadata.uid!;
-  if (op === 'delete' || isTerminalPod(pod)) return { op: 'release', node, uid };
-  if (!(old as Pod | undefined)?.spec?.nodeName) {
-    const req = podRequests(pod);
-    return { op: checkCapacity ? 'charge' : 'force-charge', node, uid, cpu: req.cpuMillis, mem: req.memoryBytes };
-  }
-  return { op: '' };
 }
 
 /** Serialises obj with a unique placeholder for its resourceVersion, so the Lua script can set it without re-encoding JSON. */
@@ -597,7 +723,7 @@ export function upsertCondition<C extends { type: string; status: string; lastTr
 export { qualifiedName };
 
 /** A delete's preconditions (uid, resourceVersion) against the object they name: 409 as Kubernetes words it. */
-export function assertPreconditions(resource: ResourceRef, object: KubeObject, pre: DeleteOptions['preconditions'] = {}): void {
+export function assertPreconditions(resource: ResourceRef, object: KubeObject, pre: Preconditions = {}): void {
   const r = resolve(resource);
   const name = object.metadata.name!;
   if (pre.uid && pre.uid !== object.metadata.uid) {

@@ -24,6 +24,12 @@ const connect = () => {
   connections.push(c);
   return c;
 };
+/** A store whose default namespace exists, as the API server makes it (admission refuses objects of a missing namespace). */
+async function clusterStore(store: Store): Promise<Store> {
+  await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  return store;
+}
+
 const cm = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: {} });
 const secret = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, data: {} });
 const lease = (name: string): KubeObject => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'default' }, spec: {} } as KubeObject);
@@ -46,7 +52,7 @@ test.after.always(async () => {
 
 test('two consumers of a group share the events: each is handled exactly once', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
-  const store = new Store(connect(), keys);
+  const store = await clusterStore(new Store(connect(), keys));
   const seen = new Map<string, number>();
   const count = async (_: string, events: StoredEvent[]) => {
     for (const e of events) seen.set(e.object.metadata.name!, (seen.get(e.object.metadata.name!) ?? 0) + 1);
@@ -63,7 +69,7 @@ test('two consumers of a group share the events: each is handled exactly once', 
 test('a consumer that lagged past compaction is told to relist; it never skips trimmed events silently', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
   // 100 events of history: the writes below outrun it many times over.
-  const store = new Store(connect(), keys, 100);
+  const store = await clusterStore(new Store(connect(), keys, 100));
   const handled = new Set<string>();
   let gaps = 0;
   let release!: () => void;
@@ -93,7 +99,7 @@ test('a consumer that lagged past compaction is told to relist; it never skips t
 
 test('a consumer killed while relisting after a gap leaves the gap to the next reader of its group', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
-  const store = new Store(connect(), keys, 100);
+  const store = await clusterStore(new Store(connect(), keys, 100));
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   let first = true;
@@ -140,7 +146,7 @@ test('a consumer killed while relisting after a gap leaves the gap to the next r
 
 test('entries a dead consumer read but never acknowledged are handled by another, on every stream it followed', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
-  const store = new Store(connect(), keys);
+  const store = await clusterStore(new Store(connect(), keys));
   const resources = ['configmaps', 'secrets'];
   // Its handler never returns, so it never acknowledges; stop() would wait on it for ever.
   const dead = new ChangeFeed({ keys, connection: connect(), group: 'g', consumer: 'dead', resources, handleBatch: () => new Promise<void>(() => undefined), onGap: async () => undefined, log });
@@ -165,7 +171,7 @@ test('entries a dead consumer read but never acknowledged are handled by another
 
 test('a feed following several resources hands each resource its own events, one at a time and in order', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
-  const store = new Store(connect(), keys);
+  const store = await clusterStore(new Store(connect(), keys));
   const seen = new Map<string, string[]>();
   const f = new ChangeFeed({
     keys, connection: connect(), group: 'g', consumer: 'one', resources: ['configmaps', 'secrets', 'leases'], log,
@@ -192,7 +198,7 @@ test('a feed following several resources hands each resource its own events, one
 test('a gap on one of several streams relists only that resource; the others keep their events', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
   // 100 events of history: the configmap writes below outrun it; the 20 secrets do not.
-  const store = new Store(connect(), keys, 100);
+  const store = await clusterStore(new Store(connect(), keys, 100));
   const handled = new Map<string, Set<string>>([['configmaps', new Set()], ['secrets', new Set()]]);
   const gaps: string[] = [];
   let release!: () => void;
@@ -253,7 +259,7 @@ test('one read pass is one script call, however many resources the feed follows'
 
 test('an informer caught up holds every write made before the call, as a list made then would', async (t) => {
   const keys = new Keys(`inf-${randomBytes(3).toString('hex')}`);
-  const store = new Store(connect(), keys, 10_000);
+  const store = await clusterStore(new Store(connect(), keys, 10_000));
   await store.create('configmaps', cm('before-start'));
   const informer = new Informer({ store, resource: 'configmaps', connection: connect(), log });
   await informer.start();

@@ -8,29 +8,44 @@ import { Keys } from '../../shared/keys.ts';
 import { Store } from '../../shared/store/store.ts';
 import { mustFindByPlural } from '../../shared/api/resources.ts';
 import type { KubeObject } from '../../shared/types.ts';
+import { isAlreadyExists } from '../../shared/errors.ts';
 import { startRedis, type RedisHandle } from '../helpers/cluster.ts';
 
 let redis: RedisHandle;
 const connections: Redis[] = [];
+// The store keeps its connection to itself; these tests look under it at the index keys.
+const rawRedis = new Map<Store, Redis>();
 
 function newStore(): Store {
   const connection = new Redis(redis.url);
   connections.push(connection);
-  return new Store(connection, new Keys(`l${randomBytes(4).toString('hex')}`));
+  const store = new Store(connection, new Keys(`l${randomBytes(4).toString('hex')}`));
+  rawRedis.set(store, connection);
+  return store;
 }
 
 const cm = (namespace: string, name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: {} });
+
+/** Creates a ConfigMap, and its namespace first where it does not exist yet (admission refuses objects of a missing namespace). */
+async function createConfigMap(store: Store, namespace: string, name: string): Promise<KubeObject> {
+  if (!(await store.get('namespaces', undefined, namespace))) {
+    await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch((err) => {
+      if (!isAlreadyExists(err)) throw err;
+    });
+  }
+  return store.create('configmaps', cm(namespace, name));
+}
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const byteOrder = (keys: string[]) => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
-// '-' and '.' sort before '/', so "a-b/..." comes before "a/...": the order a sort of whole keys gives.
-const NAMESPACES = ['a', 'a-b', 'a.c', 'b'];
+// '-' sorts before '/', so "a-b/..." comes before "a/...": the order a sort of whole keys gives (names may also hold '.').
+const NAMESPACES = ['a', 'a-b', 'a-c', 'b'];
 const NAMES = ['x', 'x-1', 'x.2', 'x0', 'y'];
 
 async function seed(store: Store): Promise<string[]> {
   const keys: string[] = [];
   for (const ns of NAMESPACES) {
-    for (const name of NAMES) keys.push(keyOf(await store.create('configmaps', cm(ns, name))));
+    for (const name of NAMES) keys.push(keyOf(await createConfigMap(store, ns, name)));
   }
   return byteOrder(keys);
 }
@@ -64,7 +79,7 @@ function expectedRemaining(total: number, limit: number): number[] {
 
 /** Makes the store look as an older Wharf left it: objects, but no index and no marker. */
 async function forgetIndex(store: Store, resource: string): Promise<void> {
-  await store.redis.del(store.keys.objectIndex(resource), store.keys.objectIndexBuilt(resource));
+  await rawRedis.get(store)!.del(store.keys.objectIndex(resource), store.keys.objectIndexBuilt(resource));
 }
 
 test.before(async () => {
@@ -108,7 +123,7 @@ test('objects deleted between pages are gone, objects created ahead of the page 
   const paged = await pageThrough(store, 'configmaps', undefined, 4, async (page) => {
     if (page !== 0) return;
     for (const key of removed) await store.delete('configmaps', ...(key.split('/') as [string, string]));
-    for (const key of created) await store.create('configmaps', cm(...(key.split('/') as [string, string])));
+    for (const key of created) await createConfigMap(store, ...(key.split('/') as [string, string]));
     // An update leaves the object where it was.
     await store.guaranteedUpdate('configmaps', 'b', 'y', (o) => ({ ...o, data: { changed: '1' } }));
   });
@@ -130,7 +145,7 @@ test('cluster-scoped kinds page too', async (t) => {
   const paged = await pageThrough(store, 'priorityclasses', undefined, 4);
   t.deepEqual(paged.keys, names.map((n) => `/${n}`));
   t.deepEqual(paged.remaining, [7, 3, 0]);
-  t.is(await store.redis.zcard(store.keys.objectIndex('priorityclasses')), 11);
+  t.is(await rawRedis.get(store)!.zcard(store.keys.objectIndex('priorityclasses')), 11);
   await store.delete('priorityclasses', undefined, 'class-03');
   t.deepEqual((await store.listPage('priorityclasses', undefined, '/class-01', 2)).items.map(keyOf), ['/class-02', '/class-04']);
 });
@@ -140,7 +155,7 @@ test('data written before the index existed pages correctly before, during and a
   await store.buildObjectIndex();
   // More than a hash keeps compact (128), so the backfill really walks it in several chunks.
   const many = Array.from({ length: 300 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
-  await Promise.all(many.map((name) => store.create('configmaps', cm('big', name))));
+  await Promise.all(many.map((name) => createConfigMap(store, 'big', name)));
   const seeded = await seed(store);
   await store.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'old' }, value: 1 } as KubeObject);
   await forgetIndex(store, 'configmaps');
@@ -148,14 +163,15 @@ test('data written before the index existed pages correctly before, during and a
 
   // Changes while nothing of the old data is indexed: a delete finds no index entry to remove.
   await store.delete('configmaps', 'b', 'y');
-  await store.create('configmaps', cm('b', 'z'));
+  await createConfigMap(store, 'b', 'z');
   let expected = byteOrder([...many.map((n) => `big/${n}`), ...seeded.filter((k) => k !== 'b/y'), 'b/z']);
   t.deepEqual((await pageThrough(store, 'configmaps', undefined, 50)).keys, expected, 'without the index, lists read the objects hashes');
   t.deepEqual((await pageThrough(store, 'configmaps', 'big', 64)).remaining, expectedRemaining(300, 64));
 
   // Two API servers backfilling at once, in small chunks, while objects are deleted.
-  const other = new Store(new Redis(redis.url), store.keys);
-  connections.push(other.redis);
+  const otherConnection = new Redis(redis.url);
+  connections.push(otherConnection);
+  const other = new Store(otherConnection, store.keys);
   const gone = many.filter((_, i) => i % 7 === 0);
   const [first, second] = await Promise.all([
     store.buildObjectIndex([mustFindByPlural('configmaps')], 10),
@@ -164,8 +180,8 @@ test('data written before the index existed pages correctly before, during and a
   ]);
   t.true(first.includes('configmaps') || second.includes('configmaps'));
   expected = expected.filter((k) => !gone.some((name) => k === `big/${name}`));
-  t.deepEqual(await store.redis.zrange(store.keys.objectIndex('configmaps'), '0', '-1'), expected, 'the index holds exactly the objects there are');
-  t.is(await store.redis.exists(store.keys.objectIndexBuilt('priorityclasses')), 0, 'a kind not yet backfilled is still unmarked');
+  t.deepEqual(await rawRedis.get(store)!.zrange(store.keys.objectIndex('configmaps'), '0', '-1'), expected, 'the index holds exactly the objects there are');
+  t.is(await rawRedis.get(store)!.exists(store.keys.objectIndexBuilt('priorityclasses')), 0, 'a kind not yet backfilled is still unmarked');
   t.deepEqual((await pageThrough(store, 'priorityclasses', undefined, 1)).keys, ['/old']);
 
   t.deepEqual(await store.buildObjectIndex(), ['priorityclasses']);
@@ -193,13 +209,13 @@ test('the index keeps what a full read of the objects gives, page for page', asy
       await store.delete('configmaps', ns, name);
       keys.delete(key);
     } else {
-      await store.create('configmaps', cm(ns, name));
+      await createConfigMap(store, ns, name);
       keys.add(key);
     }
   }
   const indexed = await pageThrough(store, 'configmaps', undefined, 17);
   const indexedOne = await pageThrough(store, 'configmaps', 'ns-3', 5);
-  await store.redis.del(store.keys.objectIndexBuilt('configmaps'));
+  await rawRedis.get(store)!.del(store.keys.objectIndexBuilt('configmaps'));
   t.deepEqual(indexed, await pageThrough(store, 'configmaps', undefined, 17));
   t.deepEqual(indexedOne, await pageThrough(store, 'configmaps', 'ns-3', 5));
   t.deepEqual(indexed.keys, byteOrder([...keys]));

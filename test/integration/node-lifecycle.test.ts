@@ -187,6 +187,7 @@ test('a node agent that comes back removes the containers of pods deleted, moved
     runtime,
     events: new EventRecorder(store, 'kubelet', X, log),
     log,
+    redis: connection,
     connect: () => {
       const c = connectRedis(redis.url);
       connections.push(c);

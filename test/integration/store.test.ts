@@ -19,6 +19,13 @@ function newStore(prefix: string): Store {
   return new Store(connection, new Keys(prefix));
 }
 
+/** A store of a new cluster: its default namespace exists, as the API server makes it (admission refuses objects of other namespaces). */
+async function newCluster(prefix: string): Promise<Store> {
+  const store = newStore(prefix);
+  await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  return store;
+}
+
 const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
 
 const node = (name: string, pods: number, cpu = '4'): Node => ({
@@ -48,7 +55,7 @@ test.after.always(async () => {
 const prefix = () => `s${randomBytes(4).toString('hex')}`;
 
 test('create assigns uid and a rising resourceVersion (no generation on a ConfigMap, as in Kubernetes); duplicates are AlreadyExists', async (t) => {
-  const store = newStore(prefix());
+  const store = await newCluster(prefix());
   const a = await store.create('configmaps', cm('a'));
   const b = await store.create('configmaps', cm('b'));
   t.regex(a.metadata.uid!, /^[0-9a-f-]{36}$/);
@@ -62,7 +69,7 @@ test('create assigns uid and a rising resourceVersion (no generation on a Config
 });
 
 test('a stale resourceVersion is a Conflict and changes nothing', async (t) => {
-  const store = newStore(prefix());
+  const store = await newCluster(prefix());
   const v1 = await store.create('configmaps', cm('x', { n: '1' }));
   const v2 = await store.update('configmaps', { ...v1, data: { n: '2' } });
   await t.throwsAsync(store.update('configmaps', { ...v1, data: { n: 'stale' } }), { instanceOf: ConflictError });
@@ -74,7 +81,7 @@ test('a stale resourceVersion is a Conflict and changes nothing', async (t) => {
 
 test('concurrent read-modify-writes from many clients lose no update', async (t) => {
   const p = prefix();
-  await newStore(p).create('configmaps', cm('counter', { n: '0' }));
+  await (await newCluster(p)).create('configmaps', cm('counter', { n: '0' }));
   const stores = Array.from({ length: 4 }, () => newStore(p));
   await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % 4].guaranteedUpdate('configmaps', 'default', 'counter', (o) => {
     o.data.n = String(Number(o.data.n) + 1);
@@ -84,7 +91,7 @@ test('concurrent read-modify-writes from many clients lose no update', async (t)
 });
 
 test('every write appends its event to the kind stream, with the resourceVersion as its id', async (t) => {
-  const store = newStore(prefix());
+  const store = await newCluster(prefix());
   const created = await store.create('configmaps', cm('e'));
   const updated = await store.update('configmaps', { ...created, data: { k: 'v' } });
   const deleted = await store.delete('configmaps', 'default', 'e');
@@ -96,20 +103,21 @@ test('every write appends its event to the kind stream, with the resourceVersion
 });
 
 test('generation rises on spec changes only; status subresource writes only status', async (t) => {
-  const store = newStore(prefix());
-  const d = await store.create('deployments', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'default' }, spec: { replicas: 1 } } as KubeObject);
+  const store = await newCluster(prefix());
+  const template = { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } };
+  const d = await store.create('deployments', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: 'd' } }, template } } as KubeObject);
   const labelled = await store.update('deployments', { ...d, metadata: { ...d.metadata, labels: { a: 'b' } } });
   t.is(labelled.metadata.generation, 1);
-  const scaled = await store.update('deployments', { ...labelled, spec: { replicas: 2 }, status: { replicas: 9 } });
+  const scaled = await store.update('deployments', { ...labelled, spec: { ...labelled.spec, replicas: 2 }, status: { replicas: 9 } });
   t.is(scaled.metadata.generation, 2);
-  t.is(scaled.status as unknown, undefined, 'status is ignored through the main resource');
-  const status = await store.update('deployments', { ...scaled, spec: { replicas: 7 }, status: { replicas: 2 } }, { subresource: 'status' });
+  t.deepEqual(scaled.status, {}, 'status is ignored through the main resource (a new Deployment starts with {})');
+  const status = await store.update('deployments', { ...scaled, spec: { ...scaled.spec, replicas: 7 }, status: { replicas: 2 } }, { subresource: 'status' });
   t.is(status.status.replicas, 2);
   t.is(status.spec.replicas, 2, 'spec is ignored through the status subresource');
 });
 
 test('the owner index follows ownerReferences through create, update and delete', async (t) => {
-  const store = newStore(prefix());
+  const store = await newCluster(prefix());
   const owner = await store.create('configmaps', cm('owner'));
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid! };
   const dep: KubeObject = await store.create('configmaps', { ...cm('dep'), metadata: { name: 'dep', namespace: 'default', ownerReferences: [ref] } });
@@ -123,7 +131,7 @@ test('the owner index follows ownerReferences through create, update and delete'
 
 test('racing binders never overcommit a node, and releases free room', async (t) => {
   const p = prefix();
-  const setup = newStore(p);
+  const setup = await newCluster(p);
   await setup.create('nodes', node('n1', 5));
   const pods = await Promise.all(Array.from({ length: 20 }, (_, i) => setup.create<Pod>('pods', pod(`p${i}`))));
   const binders = Array.from({ length: 4 }, () => newStore(p));
@@ -151,7 +159,7 @@ test('racing binders never overcommit a node, and releases free room', async (t)
 
 test('deleting a bound pod waits for its node (graceful); an unbound pod goes at once', async (t) => {
   const p = prefix();
-  const store = newStore(p);
+  const store = await newCluster(p);
   await store.create('nodes', node('n1', 10));
   const unbound = await store.create<Pod>('pods', pod('loose'));
   t.true((await store.delete('pods', 'default', unbound.metadata.name!)).removed);

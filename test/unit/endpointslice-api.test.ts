@@ -2,8 +2,7 @@
 // validation as Kubernetes' (pkg/apis/discovery/validation), the kubectl table columns, the
 // OpenAPI definition, and strategic merge patches treating its ports as an atomic list.
 import test from 'ava';
-import { validateObject } from '../../shared/api/validation.ts';
-import { applyDefaults } from '../../shared/api/defaults.ts';
+import { applyDefaults, validateObject } from '../../shared/registry/admission.ts';
 import { findByKind, findByPath, mustFindByPlural } from '../../shared/api/resources.ts';
 import { schemaFor } from '../../shared/api/schemas.ts';
 import { strategicMergePatch } from '../../shared/api/strategic-merge.ts';
@@ -24,7 +23,7 @@ const slice = (extra: Record<string, any> = {}): KubeObject => ({
 
 function causesOf(obj: KubeObject, old?: KubeObject) {
   applyDefaults('EndpointSlice', obj);
-  return validateObject('EndpointSlice', obj, old ? { isUpdate: true, old } : {}).causes.map((c) => `${c.field}: ${c.message}`);
+  return validateObject('EndpointSlice', obj, old ? { old } : {}).causes.map((c) => `${c.field}: ${c.message}`);
 }
 
 test('registered as discovery.k8s.io/v1 endpointslices, namespaced, no short names, served in discovery', (t) => {

@@ -15,7 +15,8 @@ import {
   toleratesTaint,
 } from '../../services/controller-manager/node-lifecycle/plan.ts';
 import { podFromTemplate } from '../../services/controller-manager/pods.ts';
-import { addDefaultTolerations, applyDefaults } from '../../shared/api/defaults.ts';
+import { addDefaultTolerations } from '../../shared/api/defaults.ts';
+import { applyDefaults } from '../../shared/registry/admission.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { nodeReady, taintToleration } from '../../services/scheduler/plugins.ts';
 import type { Condition, KubeObject, Node, Pod, Taint, Toleration } from '../../shared/types.ts';
@@ -316,7 +317,7 @@ test('DefaultTolerationSeconds: every pod tolerates not-ready and unreachable fo
   t.is(bad.tolerations, 'nope', 'left for validation to refuse');
 });
 
-test('pods a controller creates from a template get the default tolerations, the template does not change', (t) => {
+test('pods a controller creates from a template get the default tolerations from the Pod strategy, the template does not change', (t) => {
   const rs = {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
@@ -324,16 +325,18 @@ test('pods a controller creates from a template get the default tolerations, the
     spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } },
   };
   const p = podFromTemplate(rs as any, 'ReplicaSet', 'apps/v1');
+  // The store admits a controller's pod as any client's (shared/registry/kinds/pod.ts).
+  applyDefaults('Pod', p);
   t.deepEqual(p.spec.tolerations!.map((x) => x.key), [TAINT_NOT_READY, TAINT_UNREACHABLE]);
   t.is((rs.spec.template.spec as any).tolerations, undefined);
 });
 
 test('configuration: node monitor grace and pod eviction toleration', (t) => {
   t.is(loadConfig({}).controller.nodeMonitorGraceMs, 50_000);
-  t.is(loadConfig({}).api.podEvictionTolerationSeconds, 300);
+  t.is(loadConfig({}).admission.podEvictionTolerationSeconds, 300);
   const c = loadConfig({ WHARF_NODE_MONITOR_GRACE: '4s', WHARF_POD_EVICTION_TOLERATION: '2s' });
   t.is(c.controller.nodeMonitorGraceMs, 4_000);
-  t.is(c.api.podEvictionTolerationSeconds, 2);
-  t.is(loadConfig({ WHARF_POD_EVICTION_TOLERATION: '1500ms' }).api.podEvictionTolerationSeconds, 2, 'whole seconds, rounded up');
+  t.is(c.admission.podEvictionTolerationSeconds, 2);
+  t.is(loadConfig({ WHARF_POD_EVICTION_TOLERATION: '1500ms' }).admission.podEvictionTolerationSeconds, 2, 'whole seconds, rounded up');
   t.throws(() => loadConfig({ WHARF_NODE_MONITOR_GRACE: 'soon' }), { message: /WHARF_NODE_MONITOR_GRACE/ });
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { applyPriority, globalDefaultClass, type PriorityClass } from '../../shared/api/priority.ts';
-import { validateObject } from '../../shared/api/validation.ts';
+import { validateObject } from '../../shared/registry/admission.ts';
 import { ForbiddenError } from '../../shared/errors.ts';
 import type { PodSpec } from '../../shared/types.ts';
 
@@ -47,7 +47,7 @@ test('applyPriority: a spec.priority that contradicts the class is forbidden; th
 });
 
 test('PriorityClass validation: value required, user values at most 1e9, system- prefix reserved, value immutable', (t) => {
-  const fields = (obj: any, old?: any) => validateObject('PriorityClass', obj, old ? { isUpdate: true, old } : {}).causes.map((c) => c.field);
+  const fields = (obj: any, old?: any) => validateObject('PriorityClass', obj, old ? { old } : {}).causes.map((c) => c.field);
   t.deepEqual(fields(pc('ok', 1000)), []);
   t.true(fields({ ...pc('x', 0), value: undefined }).length > 0);
   t.deepEqual(fields(pc('big', 1_000_000_001)), ['value']);

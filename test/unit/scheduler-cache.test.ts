@@ -160,8 +160,9 @@ test('a pod found unschedulable before leaves the unschedulable set once bound, 
   const store = {
     get: async (_r: string, _ns: string, name: string) => unschedulable(name),
     bindPod: async (p: Pod, nodeName: string) => ({ ...p, spec: { ...p.spec, nodeName } }),
-    redis: { zrem: async (_key: string, ...members: string[]) => removed.push(...members) },
-    keys: { unschedulablePods: 'unschedulable' },
+    clearUnschedulable: async (keys: string[]) => {
+      removed.push(...keys);
+    },
   } as unknown as Store;
   const events = { normal: async () => undefined, warning: async () => undefined } as unknown as EventRecorder;
   const scheduler = new Scheduler(store, events, c, { retryUnschedulableMs: 30_000 });

@@ -1,14 +1,10 @@
-// Service validation as Kubernetes' ValidateService does it, through the API server's admission
-// step (defaults, then validation): each refusal is a 422 Invalid naming the field the way kubectl
-// prints it. Plus Wharf's own rule: a Service with a cluster IP must have a selector.
+// Service validation as Kubernetes' ValidateService does it, through the Service strategy's
+// defaults then validation: each refusal is a 422 Invalid naming the field the way kubectl prints it.
 import test from 'ava';
-import { defaultAndValidate } from '../../services/api/admission.ts';
-import { dropTypeDependentFields } from '../../services/api/service-ips.ts';
-import { mustFindByPlural } from '../../shared/api/resources.ts';
-import { ApiError } from '../../shared/errors.ts';
+import { applyDefaults, validateObject } from '../../shared/registry/admission.ts';
+import { dropTypeDependentFields } from '../../shared/registry/kinds/service-allocation.ts';
+import { ApiError, InvalidError } from '../../shared/errors.ts';
 import type { KubeObject, StatusCause } from '../../shared/types.ts';
-
-const services = mustFindByPlural('services');
 
 const svc = (spec: Record<string, any> = {}, name = 'web'): KubeObject => ({
   apiVersion: 'v1',
@@ -19,13 +15,9 @@ const svc = (spec: Record<string, any> = {}, name = 'web'): KubeObject => ({
 
 /** The 422 a create (or, with old, an update) would answer; undefined when admitted. */
 function refusal(obj: KubeObject, old?: KubeObject): ApiError | undefined {
-  try {
-    defaultAndValidate(services, obj, 'Strict', old);
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    return err;
-  }
+  applyDefaults('Service', obj);
+  const { causes } = validateObject('Service', obj, { old });
+  return causes.length ? new InvalidError('Service', obj.metadata.name!, causes) : undefined;
 }
 
 function causes(obj: KubeObject, old?: KubeObject): StatusCause[] {
@@ -61,22 +53,14 @@ test('a refusal is a 422 Invalid Status naming the field', (t) => {
   });
 });
 
-test('spec.selector is required for ClusterIP, NodePort and LoadBalancer Services, not for ExternalName', (t) => {
+test('a Service of any type may have no selector: its Endpoints are written by hand', (t) => {
   for (const type of ['ClusterIP', 'NodePort', 'LoadBalancer']) {
-    t.deepEqual(causes(svc({ type, selector: undefined })), [{ reason: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' }], type);
-    t.deepEqual(lines(svc({ type, selector: {} })), ['spec.selector: Required value'], type);
+    t.is(refusal(svc({ type, selector: undefined })), undefined, type);
+    t.is(refusal(svc({ type, selector: {} })), undefined, type);
   }
-  t.deepEqual(lines(svc({ clusterIP: 'None', selector: undefined })), ['spec.selector: Required value']);
+  t.is(refusal(svc({ clusterIP: 'None', selector: undefined })), undefined);
   t.is(refusal(svc({ type: 'ExternalName', externalName: 'example.com', selector: undefined })), undefined);
-  t.is(refusal(svc()), undefined);
-});
-
-test('a Service stored without a selector stays editable, but a selector may not be dropped', (t) => {
-  const legacy = svc({ selector: undefined }, 'kube-dns');
-  t.is(refusal(svc({ selector: undefined, ports: [{ port: 53, protocol: 'UDP' }] }, 'kube-dns'), legacy), undefined);
-  t.deepEqual(lines(svc({ selector: undefined }), svc()), ['spec.selector: Required value']);
-  // Leaving ExternalName (which needs none) brings the rule in.
-  t.deepEqual(lines(svc({ selector: undefined }), svc({ type: 'ExternalName', externalName: 'example.com', selector: undefined })), ['spec.selector: Required value']);
+  t.is(refusal(svc({ selector: undefined }), svc()), undefined, 'a selector may be dropped');
 });
 
 test('ports: at least one unless ExternalName or headless', (t) => {

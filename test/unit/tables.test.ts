@@ -1,5 +1,6 @@
 import test from 'ava';
-import { humanDuration, podStatusReason, renderList, renderWatchObject, wantsTable } from '../../services/api/tables.ts';
+import { renderList, renderWatchObject, wantsTable } from '../../services/api/tables.ts';
+import { humanDuration, podStatusReason } from '../../shared/api/printers.ts';
 import { mustFindByPlural } from '../../shared/api/resources.ts';
 import type { Pod } from '../../shared/types.ts';
 

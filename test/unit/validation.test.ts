@@ -1,6 +1,5 @@
 import test from 'ava';
-import { validateObject } from '../../shared/api/validation.ts';
-import { applyDefaults } from '../../shared/api/defaults.ts';
+import { applyDefaults, validateObject } from '../../shared/registry/admission.ts';
 import { parseQuantity, cpuMillis, memoryBytes, isValidQuantity } from '../../shared/api/quantity.ts';
 import type { KubeObject } from '../../shared/types.ts';
 
@@ -138,8 +137,8 @@ test('Jobs and CronJobs', (t) => {
 test('updates: selectors and pod specs are immutable', (t) => {
   const old = deployment();
   const changed = deployment({ selector: { matchLabels: { app: 'web', tier: 'x' } }, template: { metadata: { labels: { app: 'web', tier: 'x' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } } });
-  t.true(validateObject('Deployment', changed, { isUpdate: true, old }).causes.some((c) => c.field === 'spec.selector' && /immutable/.test(c.message)));
+  t.true(validateObject('Deployment', changed, { old }).causes.some((c) => c.field === 'spec.selector' && /immutable/.test(c.message)));
   const pod = (image: string, extra: Record<string, any> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image }], ...extra } });
-  t.deepEqual(validateObject('Pod', pod('b'), { isUpdate: true, old: pod('a') }).causes, [], 'the image may change');
-  t.true(validateObject('Pod', pod('a', { hostname: 'h' }), { isUpdate: true, old: pod('a') }).causes.some((c) => c.field === 'spec' && c.reason === 'FieldValueForbidden'));
+  t.deepEqual(validateObject('Pod', pod('b'), { old: pod('a') }).causes, [], 'the image may change');
+  t.true(validateObject('Pod', pod('a', { hostname: 'h' }), { old: pod('a') }).causes.some((c) => c.field === 'spec' && c.reason === 'FieldValueForbidden'));
 });

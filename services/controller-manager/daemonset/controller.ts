@@ -8,7 +8,7 @@ import { deepEqual } from '../../../shared/util.ts';
 import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 import type { EventRecorder } from '../../../shared/events.ts';
 import { slowStartBatches } from '../replicaset/plan.ts';
-import { createPod, ownedPods, podFromTemplate } from '../pods.ts';
+import { ownedPods, podFromTemplate } from '../pods.ts';
 import { daemonPodTemplate, nextAvailabilityCheckMs, planDaemonSet } from './plan.ts';
 
 // At most this many pods are created per reconcile, as Kubernetes' burstReplicas.
@@ -39,7 +39,7 @@ export class DaemonSetController {
     for (const batch of slowStartBatches(nodeNames.length)) {
       const names = nodeNames.slice(next, next + batch);
       next += batch;
-      const results = await Promise.allSettled(names.map((node) => createPod(this.store, podFromTemplate({ ...ds, spec: { template: daemonPodTemplate(ds, node) } }, 'DaemonSet', 'apps/v1'))));
+      const results = await Promise.allSettled(names.map((node) => this.store.create<Pod>('pods', podFromTemplate({ ...ds, spec: { template: daemonPodTemplate(ds, node) } }, 'DaemonSet', 'apps/v1'))));
       for (const r of results) {
         if (r.status === 'fulfilled') await this.events.normal(ds, 'SuccessfulCreate', `Created pod: ${r.value.metadata.name}`);
       }

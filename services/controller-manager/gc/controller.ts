@@ -41,7 +41,7 @@ export class GarbageCollector {
       if (survivors.some(Boolean)) await this.dropOwnerRef(dep, ownerUid);
       else await this.deleteDependent(dep, 'Background');
     }
-    if ((await this.store.dependentsOf(ownerUid)).length === 0) await this.store.redis.del(this.store.keys.dependents(ownerUid));
+    if ((await this.store.dependentsOf(ownerUid)).length === 0) await this.store.forgetDependents(ownerUid);
   }
 
   private async dropOwnerRef(dep: { resource: string; namespace: string; name: string }, ownerUid: string): Promise<void> {

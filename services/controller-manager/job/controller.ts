@@ -7,7 +7,7 @@ import { isNotFound } from '../../../shared/errors.ts';
 import { deepEqual, now } from '../../../shared/util.ts';
 import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 import type { EventRecorder } from '../../../shared/events.ts';
-import { createPod, ownedPods, podFromTemplate } from '../pods.ts';
+import { ownedPods, podFromTemplate } from '../pods.ts';
 import { podsToDelete } from '../replicaset/plan.ts';
 import { condition, countPods, decide, ttlRemainingMs, type Job } from './plan.ts';
 
@@ -77,7 +77,7 @@ export class JobController {
       'controller-uid': job.metadata.uid!,
       'job-name': job.metadata.name!,
     };
-    const created = await createPod(this.store, pod);
+    const created = await this.store.create<Pod>('pods', pod);
     await this.events.normal(job, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
     return created;
   }

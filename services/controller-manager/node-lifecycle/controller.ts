@@ -74,16 +74,7 @@ export class NodeLifecycleController {
    */
   async resyncKeys(): Promise<string[]> {
     const names = new Set((await this.store.list('nodes')).items.map((n) => n.metadata.name!));
-    const prefix = this.store.keys.nodeUsage('');
-    let cursor = '0';
-    do {
-      const [next, found] = await this.store.redis.scan(cursor, 'MATCH', this.store.keys.nodeUsage('*'), 'COUNT', 1000);
-      cursor = next;
-      for (const key of found) {
-        const name = key.slice(prefix.length);
-        if (!names.has(name) && Number(await this.store.redis.hget(key, 'used.pods')) > 0) names.add(name);
-      }
-    } while (cursor !== '0');
+    for (const name of await this.store.nodesWithCharges()) names.add(name);
     return [...names];
   }
 
@@ -109,24 +100,10 @@ export class NodeLifecycleController {
    * is charged to its node there), so a node costs its own pods rather than a scan of all pods.
    */
   private async podsOnNode(name: string): Promise<Pod[]> {
-    const fields = await this.store.redis.hkeys(this.store.keys.nodeUsage(name));
-    const uids = fields.filter((f) => f.startsWith('pod:')).map((f) => f.slice(4));
-    if (!uids.length) return [];
-    const where = await this.store.redis.hmget(this.store.keys.uids, ...uids);
-    const pipeline = this.store.redis.pipeline();
-    for (const w of where) {
-      if (!w) continue;
-      const [resource, namespace, podName] = w.split('|');
-      if (resource === 'pods') pipeline.hget(this.store.keys.objects('pods', namespace), podName);
-    }
-    const pods: Pod[] = [];
-    for (const [err, json] of (await pipeline.exec()) ?? []) {
-      if (err || !json) continue;
-      const pod = JSON.parse(json as string) as Pod;
-      if (pod.spec.nodeName === name && uids.includes(pod.metadata.uid!)) pods.push(pod);
-    }
-    return pods;
+    // A pod charged to the node that was deleted and re-created elsewhere meanwhile is not its pod.
+    return (await this.store.podsChargedTo(name)).filter((pod) => pod.spec.nodeName === name);
   }
+
 
   private async markNotReady(pod: Pod, nowMs: number): Promise<void> {
     let changed = false;

@@ -9,7 +9,7 @@ import { deepEqual } from '../../../shared/util.ts';
 import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 import type { EventRecorder } from '../../../shared/events.ts';
 import { activePods, calculateStatus, nextAvailabilityCheckMs, podsToDelete, slowStartBatches } from './plan.ts';
-import { createPod, ownedPods, podFromTemplate } from '../pods.ts';
+import { ownedPods, podFromTemplate } from '../pods.ts';
 
 // At most this many pods are created or deleted per reconcile, as Kubernetes' burstReplicas.
 const BURST = 500;
@@ -45,7 +45,7 @@ export class ReplicaSetController {
   private async createPods(rs: ReplicaSet, count: number): Promise<Pod[]> {
     const created: Pod[] = [];
     for (const batch of slowStartBatches(count)) {
-      const results = await Promise.allSettled(Array.from({ length: batch }, () => createPod(this.store, podFromTemplate(rs, 'ReplicaSet', 'apps/v1'))));
+      const results = await Promise.allSettled(Array.from({ length: batch }, () => this.store.create<Pod>('pods', podFromTemplate(rs, 'ReplicaSet', 'apps/v1'))));
       for (const r of results) {
         if (r.status === 'fulfilled') {
           created.push(r.value);

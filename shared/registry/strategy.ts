@@ -1,0 +1,128 @@
+// A kind's strategy: everything the write path needs to know about one kind, in one place, as
+// Kubernetes' pkg/registry/<group>/<kind>/strategy.go. The store's write path (admission.ts) asks
+// the strategy of the kind it writes; nothing else spells out per-kind rules.
+import type { KubeObject, StatusCause } from '../types.ts';
+import type { ApiError } from '../errors.ts';
+
+/** How a kind appears in the API: its group, version, URL segment and discovery facts. */
+export interface ResourceInfo {
+  group: string; // '' for the core group
+  version: string;
+  plural: string; // the URL segment and the store's key
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  subresources: string[]; // e.g. ['status', 'scale']
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function resourceInfo(r: Partial<ResourceInfo> & Pick<ResourceInfo, 'plural' | 'kind'>): ResourceInfo {
+  return {
+    group: '',
+    version: 'v1',
+    singular: r.kind.toLowerCase(),
+    listKind: `${r.kind}List`,
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ALL_VERBS,
+    subresources: [],
+    ...r,
+  };
+}
+
+/** A column of the Table `kubectl get` prints (priority 1: only with -o wide). */
+export interface Column {
+  name: string;
+  type?: string;
+  format?: string;
+  priority?: number;
+  description?: string;
+  cell: (obj: any, nowMs: number) => string | number;
+}
+
+/** What admission may read of the cluster. The store implements it; strategies never hold Redis. */
+export interface ClusterReader {
+  get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string): Promise<T | null>;
+  list<T extends KubeObject = KubeObject>(resource: string, namespace?: string): Promise<{ items: T[] }>;
+  /** The uid holding each claim (a cluster IP, a node port), or null where it is free. */
+  claimHolders(claims: string[]): Promise<(string | null)[]>;
+  /** Every claim held in the cluster that starts with prefix. */
+  heldClaims(prefix: string): Promise<string[]>;
+}
+
+/** Cluster-wide settings admission applies (read once from the typed config by each service). */
+export interface AdmissionSettings {
+  serviceCidr: string;
+  nodePortRange: string;
+  /** tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets. */
+  podEvictionTolerationSeconds: number;
+}
+
+/** One write's admission: what it may read, the settings, and the claims the system chose for it. */
+export interface AdmissionContext {
+  reader: ClusterReader;
+  settings: AdmissionSettings;
+  /** Claims admission picked itself (a free cluster IP): losing a race for one is retried, not refused. */
+  picked: Set<string>;
+}
+
+/** How a write moves the node resource accounting the write script keeps (see write-object.lua). */
+export type UsageOp =
+  | { op: '' }
+  | { op: 'charge' | 'force-charge'; node: string; uid: string; cpu: number; mem: number }
+  | { op: 'release'; node: string; uid: string }
+  | { op: 'allocatable'; node: string; cpu: number; mem: number; pods: number };
+
+export interface Strategy {
+  resource: ResourceInfo;
+  /** The structural schema (JSON Schema): types, enumerations, required fields, unknown-field pruning. */
+  schema: Record<string, any> | undefined;
+  /** Status is written only through the status subresource: main writes keep the stored status. */
+  statusSubresource: boolean;
+  /** metadata.generation counts changes of the spec. */
+  generation: boolean;
+  /** Largest serialised object the kind accepts, in bytes (beyond the store's own limit). */
+  maxBytes?: number;
+
+  /** Errors of a name (or, with prefix, of a generateName) as Kubernetes' name validation for the kind. */
+  nameErrors(field: string, name: string, prefix: boolean): StatusCause[];
+  /** SetDefaults_*: what a field means when the manifest leaves it out. Idempotent. */
+  defaults(obj: KubeObject, settings: AdmissionSettings): void;
+  /** Fields a client does not set on create (status starts as the system's, selectors generated). */
+  prepareForCreate(obj: KubeObject): void;
+  /** What an update of the main resource may not change or must carry over from `old`. */
+  prepareForUpdate(obj: KubeObject, old: KubeObject): void;
+  validate(obj: KubeObject): StatusCause[];
+  /** Rules only an update has (immutable fields); validate() runs too. */
+  validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[];
+  /** Mutating admission that reads the cluster (priority classes, address allocation). */
+  admit?(obj: KubeObject, old: KubeObject | undefined, ctx: AdmissionContext): Promise<void>;
+  /** A refusal of a delete before anything changes (protected namespaces). */
+  forbidDelete?(obj: KubeObject): ApiError | undefined;
+
+  /** Values the object holds exclusively in the cluster; the write script takes and frees them. */
+  claims(obj: KubeObject): string[];
+  /** The error for a claim another object holds, when the user asked for that value. */
+  claimConflict?(obj: KubeObject, claim: string): ApiError;
+  /** How this write moves the node accounting. */
+  nodeUsage?(op: 'create' | 'update' | 'delete', obj: KubeObject, old: KubeObject | undefined, checkCapacity: boolean): UsageOp;
+
+  /** Graceful deletion: how long the object stays, marked, before it is removed (pods). */
+  deletionGraceSeconds?(obj: KubeObject, requested: number | undefined): number;
+  /** What marking the object for deletion changes besides metadata (a namespace's phase). */
+  markDeleting?(obj: KubeObject): void;
+  /** Whether a marked object still waits for something other than metadata.finalizers. */
+  holdsDeletion?(obj: KubeObject): boolean;
+
+  /** The Table columns of `kubectl get`. */
+  columns: Column[];
+}
+
+/** A strategy with Kubernetes' generic behaviour where the kind says nothing. */
+export type StrategySpec = Partial<Strategy> & Pick<Strategy, 'resource' | 'schema' | 'nameErrors'>;
