@@ -1,11 +1,12 @@
 // The protobuf request decoder (services/api/protobuf.ts), against bodies captured from the real
 // kubectl v1.32: each `kubectl create` generator, `kubectl debug`, and `kubectl drain`'s
 // DeleteOptions, sent through a logging proxy to a Wharf API server on loopback (the proxy stored
-// every `application/vnd.kubernetes.protobuf` body). A body must decode to exactly the JSON the
-// same kubectl prints for the command with `--dry-run=client -o json` — Go's JSON of the same
-// object. The files the generators read: greeting.txt = "hello\n", blob.bin = 00 01 02 ff, and a
-// throwaway P-256 test certificate and key made with openssl for the tls secret.
-import test from 'ava';
+// every `application/vnd.kubernetes.protobuf` body). A `create` body must decode to exactly the
+// JSON the same kubectl prints for the command with `--dry-run=client -o json` — Go's JSON of the
+// same object; the others have no dry run, and their JSON below says how it was checked. The files
+// the generators read: greeting.txt = "hello\n", blob.bin = 00 01 02 ff, and a throwaway P-256
+// test certificate and key made with openssl for the tls secret.
+import test, { type ExecutionContext } from 'ava';
 import { decodeProtobuf, decodeMessage, messageFor, MESSAGES, MAX_DEPTH, PROTOBUF } from '../../services/api/protobuf.ts';
 import { defineMessages, type Message } from '../../services/api/protobuf/schema.ts';
 import { RESOURCES, apiVersionOf } from '../../shared/api/resources.ts';
@@ -629,11 +630,16 @@ test('kubectl debug --copy-to: a pod with every PodSpec feature decodes field fo
   t.deepEqual(decodeProtobuf(fromBase64(DEBUG_COPY_BODY)), DEBUG_COPY_JSON);
 });
 
-test('kubectl debug node/n1 --image=busybox:1: the node debugging pod', (t) => {
-  t.deepEqual(decodeProtobuf(fromBase64('azhzAAoJCgJ2MRIDUG9kEs4BCiYKFm5vZGUtZGVidWdnZXItbjEtbnF4enYSABoAIgAqADIAOABCABKRAQoSCglob3N0LXJvb3QS' +
-    'BQoDCgEvEkcKCGRlYnVnZ2VyEglidXN5Ym94OjEqAEIAShgKCWhvc3Qtcm9vdBAAGgUvaG9zdCIAMgBqAHIAgAEAiAEAkAEAogEE' +
-    'RmlsZRoFTmV2ZXIyAEIASgBSAm4xWAFgAWgBggEAigEAmgEAsgEOCgASBkV4aXN0cxoAIgDCAQAaEAoAGgAiACoAMgBKAFoAcgAa' +
-    'ACIA')), {
+// `kubectl debug node/n1 --image=busybox:1` (the legacy profile): the pod kubectl builds to run on
+// the node — the host's root at /host, its network, PID and IPC namespaces, every taint tolerated.
+const DEBUG_NODE_BODY =
+  'azhzAAoJCgJ2MRIDUG9kEs4BCiYKFm5vZGUtZGVidWdnZXItbjEtbnF4enYSABoAIgAqADIAOABCABKRAQoSCglob3N0LXJvb3QS' +
+  'BQoDCgEvEkcKCGRlYnVnZ2VyEglidXN5Ym94OjEqAEIAShgKCWhvc3Qtcm9vdBAAGgUvaG9zdCIAMgBqAHIAgAEAiAEAkAEAogEE' +
+  'RmlsZRoFTmV2ZXIyAEIASgBSAm4xWAFgAWgBggEAigEAmgEAsgEOCgASBkV4aXN0cxoAIgDCAQAaEAoAGgAiACoAMgBKAFoAcgAa' +
+  'ACIA';
+
+test('kubectl debug node/n1: the node debugging pod', (t) => {
+  t.deepEqual(decodeProtobuf(fromBase64(DEBUG_NODE_BODY)), {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'node-debugger-n1-nqxzv', creationTimestamp: null },
@@ -889,7 +895,7 @@ test('the field lines are read strictly', (t) => {
 // Malformed bodies: a 400 naming the field, at once
 // ---------------------------------------------------------------------------------------------
 
-function badRequest(t: any, body: Buffer, message: RegExp | string): void {
+function badRequest(t: ExecutionContext, body: Buffer, message: RegExp | string): void {
   const err = t.throws(() => decodeProtobuf(body), { instanceOf: BadRequestError });
   t.is(err?.code, 400);
   if (typeof message === 'string') t.is(err?.message, message);

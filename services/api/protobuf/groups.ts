@@ -1,6 +1,7 @@
 // Messages of the named API groups (k8s.io/api generated.proto of apps/v1, batch/v1, policy/v1,
 // scheduling.k8s.io/v1, coordination.k8s.io/v1, discovery.k8s.io/v1, events.k8s.io/v1 and
-// autoscaling/v1). Names that core/v1 also uses carry their group: 'events.Event'.
+// autoscaling/v1). Names that core/v1 also uses carry their group: 'events.Event'. JobSpec's
+// alpha `scheduling` (field 17, of scheduling.k8s.io/v1alpha3 types) is left out: it is skipped.
 import type { MessageTable } from './schema.ts';
 
 export const GROUP_MESSAGES: MessageTable = {

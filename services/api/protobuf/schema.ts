@@ -10,7 +10,11 @@
 // Types are the scalars string, bytes, bool, int32, int64; the apimachinery types Time,
 // MicroTime, Quantity, IntOrString and FieldsV1, which have JSON forms of their own; or another
 // message by name. The pointer / omitempty / always marks decide what Go's JSON would write for a
-// field, which is what the decoded object must look like (see `presenceOf`).
+// field, which is what the decoded object must look like (see `Presence`).
+//
+// Field numbers come from Kubernetes' generated.proto (k8s.io/api, k8s.io/apimachinery), and the
+// marks from the Go field and json tag behind each (types.go), as of Kubernetes 1.36: a field
+// newer than a client is one it never sends.
 
 export type Scalar = 'string' | 'bytes' | 'bool' | 'int32' | 'int64';
 export type Special = 'Time' | 'MicroTime' | 'Quantity' | 'IntOrString' | 'FieldsV1';
