@@ -13,8 +13,8 @@
 // field, which is what the decoded object must look like (see `Presence`).
 //
 // Field numbers come from Kubernetes' generated.proto (k8s.io/api, k8s.io/apimachinery), and the
-// marks from the Go field and json tag behind each (types.go), as of Kubernetes 1.36: a field
-// newer than a client is one it never sends.
+// marks from the Go field and json tag behind each (types.go), as of mid-2026: newer than
+// kubectl 1.32, but a field newer than a client is one it never sends.
 
 export type Scalar = 'string' | 'bytes' | 'bool' | 'int32' | 'int64';
 export type Special = 'Time' | 'MicroTime' | 'Quantity' | 'IntOrString' | 'FieldsV1';
