@@ -39,10 +39,12 @@ test.after.always(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('create deployment: --replicas=0 stays 0, --replicas=3 --port=80 makes three pods, the empty strategy is defaulted', async (t) => {
+test('create deployment: --replicas=0 stays 0, --replicas=3 --port=80 makes three pods, the empty strategy is defaulted, --dry-run=server stores nothing', async (t) => {
   t.is(await ok(t, 'create', 'deployment', 'zero', '--image=nginx:1', '--replicas=0'), 'deployment.apps/zero created\n');
   t.is(await ok(t, 'create', 'deployment', 'three', '--image=nginx:1', '--image=busybox:1', '--replicas=3', '--port=80'), 'deployment.apps/three created\n');
   t.is(await ok(t, 'create', 'deployment', 'one', '--image=nginx:1'), 'deployment.apps/one created\n');
+  t.is(await ok(t, 'create', 'deployment', 'dry', '--image=nginx:1', '--dry-run=server', '-o', 'jsonpath={.spec.replicas}'), '1');
+  t.is((await cluster.api.get('/apis/apps/v1/namespaces/default/deployments/dry')).status, 404);
 
   const zero = await stored('/apis/apps/v1/namespaces/default/deployments/zero');
   t.is(zero.spec.replicas, 0);
