@@ -38,7 +38,7 @@ import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
 import { dropTypeDependentFields, type ServiceAllocator } from './service-ips.ts';
-import { managerOf, serverSideApply } from './apply.ts';
+import { serverSideApply } from './apply.ts';
 
 export interface HandlerContext {
   store: Store;
@@ -213,11 +213,11 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
   for (let attempt = 0; ; attempt++) {
     const current = await ctx.store.get(r, path.namespace, path.name!);
     if (!current) {
-      if (patchType === 'apply') return create(ctx, req, res, path, serverSideApply(r.kind, undefined, body as Record<string, any>, managerOf(queryString(req, 'fieldManager'))));
+      if (patchType === 'apply') return create(ctx, req, res, path, serverSideApply(r, undefined, body, req));
       throw new NotFoundError(r.plural, path.name!, r.group);
     }
     const patched = patchType === 'apply'
-      ? serverSideApply(r.kind, current, body as Record<string, any>, managerOf(queryString(req, 'fieldManager')))
+      ? serverSideApply(r, current, body, req)
       : applyPatch(r, current, patchType, body);
     const obj = checkIdentity(r, patched, path);
     // A resourceVersion the client put in its patch is a precondition; otherwise we patch the version we read.
