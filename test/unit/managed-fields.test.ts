@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import {
   appliedFields,
   apply,
@@ -73,9 +73,9 @@ function webConfig(replicas: number, image = 'nginx:1'): Record<string, any> {
   };
 }
 
-function conflictOf(t: any, run: () => unknown): ApplyConflictError {
-  const err = t.throws(run, { instanceOf: ApplyConflictError }) as ApplyConflictError;
-  return err;
+/** The conflict `run` fails with; the test fails if it does not. */
+function conflictOf(t: ExecutionContext, run: () => unknown): ApplyConflictError {
+  return t.throws(run, { instanceOf: ApplyConflictError })!;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ test('client-sent managedFields: a valid list replaces the live one, [] and [{}]
 
   for (const malformed of [[{ manager: 'm', operation: 'Delete', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: {} }], [{ manager: 'm', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV2', fieldsV1: {} }], [{ manager: 'm', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'k:not json': {} } }], 'nope']) {
     const next = structuredClone(created);
-    next.metadata.managedFields = malformed as any;
+    next.metadata.managedFields = malformed as unknown[];
     t.deepEqual(recordUpdate(created, next, configMapWrite('creator')), created.metadata.managedFields, `${JSON.stringify(malformed)} is ignored`);
   }
 
