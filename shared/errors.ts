@@ -61,6 +61,13 @@ export class ConflictError extends ApiError {
   }
 }
 
+/** Server-side apply would change fields other field managers own (409); causes name each field. */
+export class ApplyConflictError extends ApiError {
+  constructor(message: string, causes: StatusCause[]) {
+    super(409, 'Conflict', message, { causes });
+  }
+}
+
 /** Schema or semantic validation failed (422); causes name each offending field. */
 export class InvalidError extends ApiError {
   constructor(kind: string, name: string, causes: StatusCause[], group = '') {

@@ -37,7 +37,7 @@ import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
-import { managerOf, serverSideApply } from './apply.ts';
+import { serverSideApply } from './apply.ts';
 
 export interface HandlerContext {
   store: Store;
@@ -190,21 +190,20 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
   const r = path.resource;
   const patchType = patchTypeOf(req.headers['content-type'] ?? '');
   const body = decodeBody(req.body as Buffer, req.headers['content-type']);
-  const manager = () => managerOf(queryString(req, 'fieldManager'));
   // A resourceVersion the client put in its patch is a precondition; otherwise the patch is
   // re-applied to the newer object on a conflict, as Kubernetes' GuaranteedUpdate does.
   const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
   const warnings: string[] = [];
   try {
     const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => {
-      const patched = patchType === 'apply' ? serverSideApply(r.kind, current, body as Record<string, any>, manager()) : applyPatch(r, current, patchType, body);
+      const patched = patchType === 'apply' ? serverSideApply(r, current, body, req) : applyPatch(r, current, patchType, body);
       return checkIdentity(r, patched, path);
     }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined });
     sendObject(res, 200, withTypeMeta(r, updated), warnings);
   } catch (err) {
     // Server-side apply creates what does not exist yet.
     if (patchType === 'apply' && err instanceof NotFoundError && err.details?.name === path.name && err.details?.kind === r.plural) {
-      return create(ctx, req, res, path, serverSideApply(r.kind, undefined, body as Record<string, any>, manager()));
+      return create(ctx, req, res, path, serverSideApply(r, undefined, body, req));
     }
     throw err;
   }

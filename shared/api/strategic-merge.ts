@@ -3,6 +3,7 @@
 // merge element by element, and the $patch / $retainKeys / $setElementOrder /
 // $deleteFromPrimitiveList directives are honoured.
 import { BadRequestError } from '../errors.ts';
+import { fieldShape } from './field-shapes.ts';
 
 type Json = any;
 type Path = string[];
@@ -11,42 +12,14 @@ function isObject(v: Json): v is Record<string, Json> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Lists merged by a key, per Kubernetes' patchMergeKey tags; field name -> key (by context). */
+/** Lists merged by a key, per Kubernetes' patchMergeKey tags (the table server-side apply shares). */
 function mergeKeyFor(kind: string, path: Path, field: string): string | undefined {
-  switch (field) {
-    case 'containers':
-    case 'initContainers':
-    case 'ephemeralContainers':
-    case 'env':
-    case 'volumes':
-    case 'imagePullSecrets':
-      return 'name';
-    case 'volumeMounts':
-      return 'mountPath';
-    case 'volumeDevices':
-      return 'devicePath';
-    case 'ports':
-      // A Service's ports are keyed by port; a container's by containerPort; an EndpointSlice's are atomic.
-      if (kind === 'EndpointSlice' && path.length === 0) return undefined;
-      return kind === 'Service' && path.join('.') === 'spec' ? 'port' : 'containerPort';
-    case 'conditions':
-      return 'type';
-    case 'ownerReferences':
-      return 'uid';
-    case 'hostAliases':
-      return 'ip';
-    case 'topologySpreadConstraints':
-      return 'topologyKey';
-    case 'addresses':
-      return path.join('.') === 'status' ? 'type' : undefined;
-    default:
-      return undefined;
-  }
+  return fieldShape(kind, path, field).mergeKey;
 }
 
 /** Primitive lists with patchStrategy "merge": union rather than replace. */
-function isMergedPrimitiveList(path: Path, field: string): boolean {
-  return field === 'finalizers' && path.join('.') === 'metadata';
+function isMergedPrimitiveList(kind: string, path: Path, field: string): boolean {
+  return fieldShape(kind, path, field).mergeScalars === true;
 }
 
 const SET_ORDER = '$setElementOrder/';
@@ -107,7 +80,7 @@ function mergeList(kind: string, path: Path, field: string, original: Json[], pa
     return stripDirectives(patch.filter((e) => !(isObject(e) && e.$patch === 'replace')));
   }
   if (!mergeKey) {
-    if (isMergedPrimitiveList(path, field)) return [...original, ...patch.filter((v) => !original.includes(v))];
+    if (isMergedPrimitiveList(kind, path, field)) return [...original, ...patch.filter((v) => !original.includes(v))];
     return stripDirectives(patch);
   }
   const out = original.map((e) => structuredClone(e));
