@@ -30,6 +30,15 @@ export function mergePatch(target: Json, patch: Json): Json {
   return out;
 }
 
+/** A deep copy of a JSON value; far cheaper than structuredClone on many small objects (a copied document). */
+function cloneJson(v: Json): Json {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const out: Record<string, Json> = {};
+  for (const k in v) out[k] = cloneJson(v[k]);
+  return out;
+}
+
 interface Operation {
   op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
   path: string;
@@ -108,16 +117,16 @@ export function jsonPatch(target: Json, operations: Json): Json {
   if (operations.length > MAX_JSON_PATCH_OPERATIONS) {
     throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${operations.length}`);
   }
-  let doc = structuredClone(target);
+  let doc = cloneJson(target);
   let copied = 0;
   for (const raw of operations as Operation[]) {
     if (!isObject(raw) || typeof raw.path !== 'string') throw new BadRequestError('json patch operations need "op" and "path"');
     switch (raw.op) {
       case 'add':
-        doc = addAt(doc, raw.path, structuredClone(raw.value), false);
+        doc = addAt(doc, raw.path, cloneJson(raw.value), false);
         break;
       case 'replace':
-        doc = addAt(doc, raw.path, structuredClone(raw.value), true);
+        doc = addAt(doc, raw.path, cloneJson(raw.value), true);
         break;
       case 'remove':
         removeAt(doc, raw.path);
@@ -133,7 +142,7 @@ export function jsonPatch(target: Json, operations: Json): Json {
         if (copied > MAX_JSON_PATCH_COPY_BYTES) {
           throw new ApiError(422, 'Invalid', `Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_JSON_PATCH_COPY_BYTES}`);
         }
-        doc = addAt(doc, raw.path, structuredClone(value), false);
+        doc = addAt(doc, raw.path, cloneJson(value), false);
         break;
       }
       case 'test':
