@@ -275,6 +275,7 @@ async function remove(ctx: HandlerContext, req: Request, res: Response, path: Re
 
 async function deleteCollection(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
+  checkListOptions(req, false);
   const matches = matcherFor(req, r);
   const opts = deleteOptionsOf(req);
   const listed = await ctx.store.list(r, path.namespace);

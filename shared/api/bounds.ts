@@ -63,6 +63,15 @@ export function checkJsonNesting(text: string, limit = MAX_NESTING_DEPTH): void 
  * the decoded value is then checked exactly with checkValueDepth.
  */
 export function checkYamlNesting(text: string, limit = MAX_NESTING_DEPTH): void {
+  // A backstop that needs no understanding of YAML: far more open brackets than close ones at any
+  // point can only be a deep flow collection (or an absurd string), and is what exhausts the parser.
+  let open = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++open > YAML_UNCLOSED_BRACKETS) throw tooDeep('yaml', limit);
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) open--;
+  }
   const scanner = new YamlLineScanner();
   const parents: { indent: number; depth: number; dash: boolean }[] = [];
   let blockScalarParent = -1;
@@ -99,6 +108,12 @@ export function checkYamlNesting(text: string, limit = MAX_NESTING_DEPTH): void 
     if (result.blockScalar) blockScalarParent = indent;
   }
 }
+
+/**
+ * The unclosed brackets, in quotes or not, checkYamlNesting tolerates: fewer than the YAML parser
+ * survives (it reports a stack overflow near 800 levels, and exhausts the heap far beyond).
+ */
+const YAML_UNCLOSED_BRACKETS = 1000;
 
 /** The character-level state of checkYamlNesting that carries from line to line. */
 class YamlLineScanner {
@@ -143,7 +158,8 @@ class YamlLineScanner {
         lastToken = ch;
         continue;
       }
-      if (ch === ':' && (separated || (this.flowDepth > 0 && (next === ',' || next === ']' || next === '}')))) {
+      // In flow collections a ':' may touch its value, as JSON writes it (`{"a":"b"}`).
+      if (ch === ':' && (separated || this.flowDepth > 0)) {
         if (this.flowDepth === 0) opened++;
         atScalarStart = true;
         lastToken = ':';
@@ -165,6 +181,11 @@ class YamlLineScanner {
       if (this.flowDepth > 0 && ch === ',') {
         atScalarStart = true;
         lastToken = ',';
+        continue;
+      }
+      if ((ch === '&' || ch === '!') && atScalarStart) {
+        // An anchor or a tag comes before the node it names, which may be a collection.
+        while (i + 1 < n && line[i + 1] !== ' ' && line[i + 1] !== '\t') i++;
         continue;
       }
       if ((ch === '"' || ch === "'") && atScalarStart) {

@@ -96,6 +96,21 @@ spec:
   t.notThrows(() => decodeBody(Buffer.from(manifest), 'application/yaml'));
 });
 
+test('checkYamlNesting sees collections behind anchors and tags, and backstops what it cannot read', (t) => {
+  for (const text of [`a: &x ${'['.repeat(200)}`, `a: !!seq ${'['.repeat(200)}`, `- &x ${'- '.repeat(200)}x`, `a: '${'['.repeat(2000)}'`]) {
+    throwsApi(t, () => checkYamlNesting(text), 400, 'yaml: exceeded max depth of 100');
+  }
+  t.notThrows(() => checkYamlNesting(`a: '${'['.repeat(500)}'`), 'quoted brackets below the backstop are text');
+});
+
+test('checkYamlNesting reads JSON, compact or not, as YAML flow collections: quoted brackets count nothing', (t) => {
+  const value = { a: { b: ['[[[[', '{{{{'], c: 'x:[', 'd]': '}' } };
+  t.notThrows(() => checkYamlNesting(JSON.stringify(value), 3));
+  t.notThrows(() => checkYamlNesting(JSON.stringify(value, null, 2), 3));
+  t.deepEqual(decodeBody(Buffer.from(JSON.stringify(value)), 'application/apply-patch+yaml'), value);
+  t.throws(() => checkYamlNesting(JSON.stringify(value), 2));
+});
+
 test('decodeBody refuses deep YAML and YAML alias bombs with 400s, fast', (t) => {
   const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
     .concat('bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`))
