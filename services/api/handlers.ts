@@ -22,7 +22,6 @@ import { parseFieldSelector, parseLabelSelector, matchesFields, matchesRequireme
 import { mergePatch, jsonPatch } from '../../shared/api/patch.ts';
 import { strategicMergePatch } from '../../shared/api/strategic-merge.ts';
 import {
-  type ContinueToken,
   type ResourcePath,
   checkListOptions,
   decodeBody,
@@ -133,7 +132,7 @@ async function list(ctx: HandlerContext, req: Request, res: Response, path: Reso
   const matches = matcherFor(req, r);
   const limit = queryInt(req, 'limit');
   const token = queryString(req, 'continue');
-  const after: ContinueToken | undefined = token ? decodeContinue(token) : undefined;
+  const after = token ? decodeContinue(token) : undefined;
   const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   let items: KubeObject[];
   const metadata: Record<string, unknown> = {};
