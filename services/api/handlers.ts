@@ -8,7 +8,6 @@ import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
 import type { Store } from '../../shared/store/store.ts';
 import {
   BadRequestError,
-  ConflictError,
   InvalidError,
   ForbiddenError,
   InternalError,
@@ -23,13 +22,21 @@ import { mergePatch, jsonPatch } from '../../shared/api/patch.ts';
 import { strategicMergePatch } from '../../shared/api/strategic-merge.ts';
 import {
   type ResourcePath,
+  checkListOptions,
   decodeBody,
+  decodeContinue,
+  decodeDeleteOptions,
+  deleteOptionsOf,
+  duplicateFieldWarnings,
+  encodeContinue,
   fieldValidationOf,
   isDryRun,
   patchTypeOf,
   queryBool,
   queryInt,
   queryString,
+  resourceVersionOf,
+  watchTimeoutSeconds,
 } from './request.ts';
 import { checkIdentity } from './identity.ts';
 import { serveWatch, type WakeHub } from './watch.ts';
@@ -37,6 +44,7 @@ import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
+import { checkPatchedObject } from '../../shared/api/bounds.ts';
 import { serverSideApply } from './apply.ts';
 
 export interface HandlerContext {
@@ -54,9 +62,17 @@ function withTypeMeta(r: ResourceInfo, obj: KubeObject): KubeObject {
   return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(r), kind: obj.kind ?? r.kind };
 }
 
-function matcherFor(req: Request, r: ResourceInfo): (obj: KubeObject) => boolean {
+/** The selectors of a list or watch; a watch of one object (its legacy path) selects it by name. */
+function matcherFor(req: Request, r: ResourceInfo, name?: string): (obj: KubeObject) => boolean {
   const labels = parseLabelSelector(queryString(req, 'labelSelector'));
-  const fields = parseFieldSelector(queryString(req, 'fieldSelector'), r.kind);
+  let fields = parseFieldSelector(queryString(req, 'fieldSelector'), r.kind);
+  if (name !== undefined) {
+    // As Kubernetes' watch handler: a field selector beside the name must select exactly that name.
+    if (fields.length && !fields.some((f) => f.field === 'metadata.name' && !f.negate && f.value === name)) {
+      throw new BadRequestError("fieldSelector metadata.name doesn't match requested name");
+    }
+    if (!fields.length) fields = [{ field: 'metadata.name', value: name, negate: false }];
+  }
   return (obj) => matchesRequirements(obj.metadata.labels, labels) && matchesFields(obj, fields);
 }
 
@@ -66,8 +82,10 @@ export async function handle(ctx: HandlerContext, req: Request, res: Response, p
     throw new NotFoundError(r.plural, path.name, r.group);
   }
   if (path.subresource) return handleSubresource(ctx, req, res, path);
+  if (path.watch && req.method !== 'GET') throw new MethodNotAllowedError(`${req.method} is not supported on a watch path`);
   switch (req.method) {
     case 'GET':
+      if (path.watch) return watch(ctx, req, res, path);
       if (path.name !== undefined) return getOne(ctx, req, res, path);
       if (queryBool(req, 'watch')) return watch(ctx, req, res, path);
       return list(ctx, req, res, path);
@@ -94,24 +112,13 @@ async function getOne(ctx: HandlerContext, req: Request, res: Response, path: Re
   sendObject(res, 200, withTypeMeta(path.resource, obj));
 }
 
-interface ContinueToken {
-  rv: string;
-  start: string;
-}
-
 async function list(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
+  checkListOptions(req, false);
   const matches = matcherFor(req, r);
   const limit = queryInt(req, 'limit');
   const token = queryString(req, 'continue');
-  let after: ContinueToken | undefined;
-  if (token) {
-    try {
-      after = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as ContinueToken;
-    } catch {
-      throw new BadRequestError('continue key is not valid: illegal base64 data');
-    }
-  }
+  const after = token ? decodeContinue(token) : undefined;
   const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   let items: KubeObject[];
   const metadata: Record<string, unknown> = {};
@@ -121,7 +128,7 @@ async function list(ctx: HandlerContext, req: Request, res: Response, path: Reso
     items = page.items.filter(matches);
     metadata.resourceVersion = after?.rv ?? page.resourceVersion;
     if (page.remaining > 0) {
-      metadata.continue = Buffer.from(JSON.stringify({ rv: metadata.resourceVersion, start: page.lastKey })).toString('base64');
+      metadata.continue = encodeContinue({ rv: String(metadata.resourceVersion), start: page.lastKey });
       // As Kubernetes: a count only when no selector makes it a guess.
       if (!queryString(req, 'labelSelector') && !queryString(req, 'fieldSelector')) metadata.remainingItemCount = page.remaining;
     }
@@ -141,13 +148,13 @@ async function list(ctx: HandlerContext, req: Request, res: Response, path: Reso
 }
 
 async function watch(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
-  const matches = matcherFor(req, path.resource);
-  const timeout = queryInt(req, 'timeoutSeconds');
+  checkListOptions(req, true);
+  const matches = matcherFor(req, path.resource, path.name);
   await serveWatch(ctx.store, ctx.hub, res, {
     resource: path.resource,
     namespace: path.namespace,
-    resourceVersion: queryString(req, 'resourceVersion'),
-    timeoutSeconds: timeout && timeout > 0 ? timeout : 1800 + Math.floor(Math.random() * 1800),
+    resourceVersion: resourceVersionOf(req),
+    timeoutSeconds: watchTimeoutSeconds(req),
     allowBookmarks: queryBool(req, 'allowWatchBookmarks'),
     matches,
     render: (obj, type, first) => renderWatchObject(path.resource, obj, req, first),
@@ -157,7 +164,7 @@ async function watch(ctx: HandlerContext, req: Request, res: Response, path: Res
 async function create(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath, applied?: KubeObject): Promise<void> {
   const r = path.resource;
   const obj = checkIdentity(r, applied ?? decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace, name: applied ? path.name : undefined });
-  const warnings: string[] = [];
+  const warnings = applied ? [] : duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
   const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings });
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }
@@ -165,13 +172,19 @@ async function create(ctx: HandlerContext, req: Request, res: Response, path: Re
 async function update(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
-  const warnings: string[] = [];
+  const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
   const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings });
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
 
 /** Applies a patch of any supported type to the current object (a pure step, retried on conflict). */
 function applyPatch(r: ResourceInfo, current: KubeObject, patchType: ReturnType<typeof patchTypeOf>, body: unknown): KubeObject {
+  const patched = applyPatchOfType(r, current, patchType, body);
+  checkPatchedObject(patched);
+  return patched;
+}
+
+function applyPatchOfType(r: ResourceInfo, current: KubeObject, patchType: ReturnType<typeof patchTypeOf>, body: unknown): KubeObject {
   switch (patchType) {
     case 'merge':
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('merge patch must be a JSON object');
@@ -193,7 +206,7 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
   // A resourceVersion the client put in its patch is a precondition; otherwise the patch is
   // re-applied to the newer object on a conflict, as Kubernetes' GuaranteedUpdate does.
   const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
-  const warnings: string[] = [];
+  const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req));
   try {
     const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => {
       const patched = patchType === 'apply' ? serverSideApply(r, current, body, req) : applyPatch(r, current, patchType, body);
@@ -207,29 +220,6 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
     }
     throw err;
   }
-}
-
-function deleteOptionsOf(req: Request): DeleteOptions {
-  let body: Record<string, any> = {};
-  const raw = req.body as Buffer | undefined;
-  if (raw && raw.length && raw.toString('utf8').trim()) {
-    const decoded = decodeBody(raw, req.headers['content-type']);
-    if (decoded && typeof decoded === 'object') body = decoded as Record<string, any>;
-  }
-  const policy = queryString(req, 'propagationPolicy') ?? body.propagationPolicy ?? (body.orphanDependents === true ? 'Orphan' : undefined);
-  if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
-    throw new BadRequestError(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
-  }
-  const grace = queryInt(req, 'gracePeriodSeconds') ?? body.gracePeriodSeconds;
-  if (grace !== undefined && (typeof grace !== 'number' || grace < 0)) {
-    throw new BadRequestError(`gracePeriodSeconds: Invalid value: ${grace}: must be greater than or equal to 0`);
-  }
-  return {
-    propagationPolicy: policy,
-    gracePeriodSeconds: grace,
-    preconditions: body.preconditions,
-    dryRun: isDryRun(req) || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
-  };
 }
 
 async function remove(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
@@ -249,6 +239,7 @@ async function remove(ctx: HandlerContext, req: Request, res: Response, path: Re
 
 async function deleteCollection(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
+  checkListOptions(req, false);
   const matches = matcherFor(req, r);
   const opts = deleteOptionsOf(req);
   const listed = await ctx.store.list(r, path.namespace);
@@ -309,8 +300,8 @@ async function evict(ctx: HandlerContext, req: Request, res: Response, path: Res
   if (body.metadata?.name && body.metadata.name !== path.name) {
     throw new BadRequestError(`name in URL does not match name in Eviction object`);
   }
-  const options = body.deleteOptions ?? {};
-  const dryRun = isDryRun(req) || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
+  const options = decodeDeleteOptions(body.deleteOptions ?? {}, 'Eviction.deleteOptions');
+  const dryRun = isDryRun(req) || !!options.dryRun;
   const preconditions = options.preconditions ?? {};
   await spendDisruption(ctx, path.namespace!, path.name!, preconditions, dryRun);
   let deletePreconditions = preconditions;
@@ -412,7 +403,9 @@ async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response
     let replicas = put;
     if (replicas === undefined) {
       const current = scaleOf(r, obj);
-      replicas = scaleReplicas(patchType === 'json' ? jsonPatch(current, body) : mergePatch(current, body), path.name!);
+      const patched = patchType === 'json' ? jsonPatch(current, body) : mergePatch(current, body);
+      checkPatchedObject(patched);
+      replicas = scaleReplicas(patched, path.name!);
     }
     obj.spec = { ...obj.spec, replicas };
     return obj;

@@ -5,9 +5,11 @@ import type { Request, Response } from 'express';
 import type { Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { BadRequestError, ServiceUnavailableError } from '../../shared/errors.ts';
-import { queryString } from './request.ts';
+import { queryBool, queryInt, queryString } from './request.ts';
 
-const PASSED_ON = ['follow', 'tailLines', 'previous', 'sinceSeconds', 'timestamps', 'limitBytes'];
+// Passed on to the node's agent in one spelling, parsed here as Kubernetes parses PodLogOptions.
+const BOOLEAN_OPTIONS = ['follow', 'previous', 'timestamps'];
+const INTEGER_OPTIONS = ['tailLines', 'sinceSeconds', 'limitBytes'];
 
 export async function streamPodLogs(store: Store, req: Request, res: Response, namespace: string, name: string): Promise<void> {
   const pod = await store.mustGet<Pod>('pods', namespace, name);
@@ -24,9 +26,10 @@ export async function streamPodLogs(store: Store, req: Request, res: Response, n
   const endpoint = await store.agentEndpoint(pod.spec.nodeName);
   if (!endpoint) throw new ServiceUnavailableError(`no agent endpoint is known for node ${pod.spec.nodeName}`);
   const params = new URLSearchParams();
-  for (const p of PASSED_ON) {
-    const v = queryString(req, p);
-    if (v !== undefined) params.set(p, v);
+  for (const p of BOOLEAN_OPTIONS) if (queryString(req, p) !== undefined) params.set(p, String(queryBool(req, p)));
+  for (const p of INTEGER_OPTIONS) {
+    const v = queryInt(req, p);
+    if (v !== undefined) params.set(p, String(v));
   }
   const [host, port] = endpoint.split(':');
   const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`;

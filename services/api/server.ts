@@ -3,7 +3,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Store } from '../../shared/store/store.ts';
-import { ApiError, NotFoundError, RequestEntityTooLargeError, toStatus, BadRequestError } from '../../shared/errors.ts';
+import { ApiError, RequestEntityTooLargeError, toStatus, BadRequestError } from '../../shared/errors.ts';
 import { metricsRegistry, apiRequests } from '../../shared/metrics.ts';
 import type { Logger } from '../../shared/log.ts';
 import { handle } from './handlers.ts';
@@ -74,7 +74,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   });
   app.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
     const doc = deps.openapi.document(req.params[0]);
-    if (!doc) return next(notFoundPath(req.path));
+    if (!doc) return next(notFoundPath());
     // Documents are addressed by content hash, so clients may cache them for good.
     if (req.query.hash) res.setHeader('Cache-Control', 'public, immutable');
     res.type('application/json').send(doc);
@@ -87,24 +87,24 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {
       const list = apiResourceList('', parts[1]);
-      if (!list) throw new NotFoundError('', req.path);
+      if (!list) throw notFoundPath();
       res.json(list);
       return;
     }
     if (req.method === 'GET' && parts[0] === 'apis' && parts.length === 2) {
       const group = apiGroup(parts[1]);
-      if (!group) throw notFoundPath(req.path);
+      if (!group) throw notFoundPath();
       res.json(group);
       return;
     }
     if (req.method === 'GET' && parts[0] === 'apis' && parts.length === 3) {
       const list = apiResourceList(parts[1], parts[2]);
-      if (!list) throw notFoundPath(req.path);
+      if (!list) throw notFoundPath();
       res.json(list);
       return;
     }
     const path = parseResourcePath(req.path);
-    if (!path) throw notFoundPath(req.path);
+    if (!path) throw notFoundPath();
     await handle(ctx, req, res, path);
   }));
 
@@ -124,6 +124,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   return app;
 }
 
-function notFoundPath(path: string): ApiError {
-  return new ApiError(404, 'NotFound', `the server could not find the requested resource (${path})`, { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found', field: '' }] });
+/** A path that names nothing served: Kubernetes' mux answers "404 page not found", which clients show as this Status. */
+function notFoundPath(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found', field: '' }] });
 }

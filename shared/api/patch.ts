@@ -1,7 +1,17 @@
 // The patch formats of the Kubernetes API that do not need schemas: JSON merge patch (RFC 7386)
 // and JSON patch (RFC 6902). Pure functions over plain JSON values.
-import { BadRequestError, InvalidError } from '../errors.ts';
+import { ApiError, BadRequestError, InvalidError } from '../errors.ts';
 import { deepEqual } from '../util.ts';
+import { MAX_PATCHED_NESTING_DEPTH, boundedEncodedSize, patchedObjectTooDeep } from './bounds.ts';
+
+/** As Kubernetes' patch handler (maxJSONPatchOperations). */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+
+/**
+ * How much `copy` operations may add to a document in one patch, as Kubernetes' JSONPatchMaxCopyBytes
+ * (evanphx/json-patch's AccumulatedCopySizeLimit): each copy can double a document.
+ */
+export const MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024;
 
 type Json = any;
 
@@ -20,6 +30,15 @@ export function mergePatch(target: Json, patch: Json): Json {
   return out;
 }
 
+/** A deep copy of a JSON value; far cheaper than structuredClone on many small objects (a copied document). */
+function cloneJson(v: Json): Json {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const out: Record<string, Json> = {};
+  for (const k in v) out[k] = cloneJson(v[k]);
+  return out;
+}
+
 interface Operation {
   op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
   path: string;
@@ -30,7 +49,10 @@ interface Operation {
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new BadRequestError(`the server rejected our request due to an error in our request: invalid JSON pointer "${pointer}"`);
-  return pointer.slice(1).split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const tokens = pointer.slice(1).split('/');
+  // Nothing deeper can be in a patched object; refusing the path keeps each step's work shallow.
+  if (tokens.length > MAX_PATCHED_NESTING_DEPTH) throw patchedObjectTooDeep();
+  return tokens.map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 function parentOf(doc: Json, tokens: string[], path: string): { parent: Json; key: string } {
@@ -86,18 +108,25 @@ function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
   return doc;
 }
 
-/** RFC 6902, applied to a copy; a failed `test` or a missing path fails the whole patch. */
+/**
+ * RFC 6902, applied to a copy; a failed `test` or a missing path fails the whole patch. The number of
+ * operations and what `copy` adds are bounded before the work is done, as Kubernetes bounds them.
+ */
 export function jsonPatch(target: Json, operations: Json): Json {
   if (!Array.isArray(operations)) throw new BadRequestError('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
-  let doc = structuredClone(target);
+  if (operations.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${operations.length}`);
+  }
+  let doc = cloneJson(target);
+  let copied = 0;
   for (const raw of operations as Operation[]) {
     if (!isObject(raw) || typeof raw.path !== 'string') throw new BadRequestError('json patch operations need "op" and "path"');
     switch (raw.op) {
       case 'add':
-        doc = addAt(doc, raw.path, structuredClone(raw.value), false);
+        doc = addAt(doc, raw.path, cloneJson(raw.value), false);
         break;
       case 'replace':
-        doc = addAt(doc, raw.path, structuredClone(raw.value), true);
+        doc = addAt(doc, raw.path, cloneJson(raw.value), true);
         break;
       case 'remove':
         removeAt(doc, raw.path);
@@ -107,9 +136,15 @@ export function jsonPatch(target: Json, operations: Json): Json {
         doc = addAt(doc, raw.path, v, false);
         break;
       }
-      case 'copy':
-        doc = addAt(doc, raw.path, structuredClone(getAt(doc, raw.from ?? '')), false);
+      case 'copy': {
+        const value = getAt(doc, raw.from ?? '');
+        copied += boundedEncodedSize(value, MAX_JSON_PATCH_COPY_BYTES - copied);
+        if (copied > MAX_JSON_PATCH_COPY_BYTES) {
+          throw new ApiError(422, 'Invalid', `Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_JSON_PATCH_COPY_BYTES}`);
+        }
+        doc = addAt(doc, raw.path, cloneJson(value), false);
         break;
+      }
       case 'test':
         if (!deepEqual(getAt(doc, raw.path), raw.value)) {
           throw new InvalidError('', '', [{ reason: 'FieldValueInvalid', field: '', message: `testing value ${raw.path} failed` }]);

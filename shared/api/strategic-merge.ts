@@ -2,7 +2,7 @@
 // that the lists Kubernetes declares as keyed (containers by name, ports by containerPort, ...)
 // merge element by element, and the $patch / $retainKeys / $setElementOrder /
 // $deleteFromPrimitiveList directives are honoured.
-import { BadRequestError } from '../errors.ts';
+import { ApiError, BadRequestError } from '../errors.ts';
 import { fieldShape } from './field-shapes.ts';
 
 type Json = any;
@@ -29,14 +29,42 @@ export function strategicMergePatch(kind: string, original: Json, patch: Record<
   return mergeMap(kind, [], isObject(original) ? original : {}, patch);
 }
 
+// Kubernetes' mergepatch errors for directives of the wrong shape, each a 400 (interpretStrategicMergePatchError).
+const BAD_PRIMITIVE_LIST = 'invalid patch format of primitive list';
+const BAD_RETAIN_KEYS = 'invalid patch format of retainKeys';
+const BAD_SET_ELEMENT_ORDER = 'invalid patch format of setElementOrder list';
+
+/**
+ * Refuses the directives of a patch map whose values are not of their shape, before any of them
+ * is applied: $patch a known string, $retainKeys a list of strings naming every field the map
+ * sets (422 otherwise, as Kubernetes), $setElementOrder/ and $deleteFromPrimitiveList/ lists.
+ */
+function checkDirectives(patch: Record<string, Json>): void {
+  const directive = patch.$patch;
+  if (directive !== undefined && directive !== 'replace' && directive !== 'merge' && directive !== 'delete') {
+    throw new BadRequestError(`unknown patch type: ${typeof directive === 'string' ? directive : JSON.stringify(directive)} in map`);
+  }
+  const retain = patch.$retainKeys;
+  if (retain !== undefined) {
+    if (!Array.isArray(retain) || retain.some((k) => typeof k !== 'string')) throw new BadRequestError(BAD_RETAIN_KEYS);
+    const keep = new Set<string>(retain);
+    const stray = Object.entries(patch).find(([k, v]) => !k.startsWith('$') && v !== null && !keep.has(k));
+    if (stray) throw new ApiError(422, 'Invalid', "patch content doesn't match retainKeys list");
+  }
+  for (const [key, value] of Object.entries(patch)) {
+    if (key.startsWith(DELETE_PRIMITIVE) && !Array.isArray(value)) throw new BadRequestError(BAD_PRIMITIVE_LIST);
+    if (key.startsWith(SET_ORDER) && !Array.isArray(value)) throw new BadRequestError(BAD_SET_ELEMENT_ORDER);
+  }
+}
+
 function mergeMap(kind: string, path: Path, original: Record<string, Json>, patch: Record<string, Json>): Json {
+  checkDirectives(patch);
   const directive = patch.$patch;
   if (directive === 'replace') {
     const { $patch: _ignored, ...rest } = patch;
     return stripDirectives(rest);
   }
   if (directive === 'delete') return undefined;
-  if (directive !== undefined && directive !== 'merge') throw new BadRequestError(`Unknown patch type: ${String(directive)}`);
   let out: Record<string, Json> = { ...original };
   if (Array.isArray(patch.$retainKeys)) {
     const keep = new Set<string>(patch.$retainKeys);
@@ -46,7 +74,7 @@ function mergeMap(kind: string, path: Path, original: Record<string, Json>, patc
     if (key === '$patch' || key === '$retainKeys') continue;
     if (key.startsWith(DELETE_PRIMITIVE)) {
       const field = key.slice(DELETE_PRIMITIVE.length);
-      const remove = new Set((value as Json[]) ?? []);
+      const remove = new Set(value as Json[]);
       if (Array.isArray(out[field])) out[field] = out[field].filter((v: Json) => !remove.has(v));
       continue;
     }
@@ -110,6 +138,7 @@ function applyOrder(kind: string, path: Path, field: string, list: Json[], order
 function stripDirectives(v: Json): Json {
   if (Array.isArray(v)) return v.map(stripDirectives);
   if (!isObject(v)) return v;
+  checkDirectives(v);
   const out: Record<string, Json> = {};
   for (const [k, x] of Object.entries(v)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;

@@ -10,7 +10,7 @@ import {
   type FieldManagerWrite,
   type ManagedFieldsEntry,
 } from '../../shared/api/managed-fields.ts';
-import { applyDefaults } from '../../shared/api/defaults.ts';
+import { applyDefaults } from '../../shared/registry/admission.ts';
 import { ApiError, ApplyConflictError, BadRequestError, InvalidError, toStatus } from '../../shared/errors.ts';
 import type { KubeObject } from '../../shared/types.ts';
 

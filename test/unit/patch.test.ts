@@ -275,3 +275,44 @@ test('jsonPatch replace of an absent member named like an Object.prototype prope
   // of failing.
   t.throws(() => jsonPatch({}, [{ op: 'replace', path: '/constructor', value: 1 }]));
 });
+
+// ---------------------------------------------------------------------------------------------
+// Bounds, as Kubernetes' patch handler sets them: operations, accumulated copies, path depth
+// ---------------------------------------------------------------------------------------------
+
+test('jsonPatch refuses more than 10,000 operations with 413 before applying any', (t) => {
+  const ops = Array.from({ length: 10_001 }, () => ({ op: 'add', path: '/a', value: 1 }));
+  const err = t.throws(() => jsonPatch({}, ops), { instanceOf: ApiError });
+  t.is(err!.code, 413);
+  t.is(err!.reason, 'RequestEntityTooLarge');
+  t.is(err!.message, 'Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001');
+});
+
+test('jsonPatch applies exactly 10,000 operations', (t) => {
+  const ops = Array.from({ length: 10_000 }, (_, i) => ({ op: 'add', path: `/k${i % 10}`, value: i }));
+  t.is(jsonPatch({}, ops).k9, 9999);
+});
+
+test('jsonPatch: a chain of doubling copies is refused at the accumulated copy limit, fast and with bounded memory', (t) => {
+  // 26 copies of the whole document into itself would make 2^26 copies of it; Kubernetes stops at 3 MiB copied.
+  const ops = Array.from({ length: 26 }, (_, i) => ({ op: 'copy', from: '', path: `/c${i}` }));
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const err = t.throws(() => jsonPatch({ seed: 'x'.repeat(64) }, ops), { instanceOf: ApiError });
+  t.true(performance.now() - started < 1000, `refused in ${performance.now() - started} ms`);
+  t.true(process.memoryUsage().heapUsed - heapBefore < 64 * 1024 * 1024, 'the copies stopped at the limit');
+  t.is(err!.code, 422);
+  t.regex(err!.message, /^Unable to complete the copy, the accumulated size increase of copy is \d+, exceeding the limit 3145728$/);
+});
+
+test('jsonPatch: copies adding up to under 3 MiB are applied', (t) => {
+  const ops = Array.from({ length: 4 }, (_, i) => ({ op: 'copy', from: '/big', path: `/c${i}` }));
+  const out = jsonPatch({ big: 'x'.repeat(500_000) }, ops);
+  t.is(out.c3.length, 500_000);
+});
+
+test('jsonPatch refuses a path deeper than any patched object may be (422), before walking it', (t) => {
+  const err = t.throws(() => jsonPatch({}, [{ op: 'add', path: '/a'.repeat(111), value: 1 }]), { instanceOf: ApiError });
+  t.is(err!.code, 422);
+  t.is(err!.message, 'the patched object exceeded max depth of 110');
+});

@@ -405,3 +405,35 @@ test('Pod spec.readinessGates are replaced, not merged (PodSpec.ReadinessGates h
   const out = strategicMergePatch('Pod', pod, { spec: { readinessGates: [{ conditionType: 'b' }] } });
   t.deepEqual(out.spec.readinessGates, [{ conditionType: 'b' }]);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Directives of the wrong shape: 400s with Kubernetes' mergepatch wording, nothing applied
+// ---------------------------------------------------------------------------------------------
+
+const badDirectives: [string, Record<string, unknown>, number, string][] = [
+  ['$deleteFromPrimitiveList of a number', { metadata: { '$deleteFromPrimitiveList/finalizers': 5 } }, 400, 'invalid patch format of primitive list'],
+  ['$deleteFromPrimitiveList of null', { metadata: { '$deleteFromPrimitiveList/finalizers': null } }, 400, 'invalid patch format of primitive list'],
+  ['$setElementOrder of a string', { spec: { template: { spec: { '$setElementOrder/containers': 'a' } } } }, 400, 'invalid patch format of setElementOrder list'],
+  ['$retainKeys of a number', { spec: { strategy: { $retainKeys: 7, type: 'Recreate' } } }, 400, 'invalid patch format of retainKeys'],
+  ['$retainKeys with a non-string', { spec: { strategy: { $retainKeys: ['type', 1], type: 'Recreate' } } }, 400, 'invalid patch format of retainKeys'],
+  ['$retainKeys not naming a field the patch sets', { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate', rollingUpdate: {} } } }, 422, "patch content doesn't match retainKeys list"],
+  ['$patch of an unknown type', { spec: { strategy: { $patch: 'bogus' } } }, 400, 'unknown patch type: bogus in map'],
+  ['$patch of a number', { spec: { $patch: 5 } }, 400, 'unknown patch type: 5 in map'],
+  ['$patch in a new list element', { spec: { template: { spec: { containers: [{ name: 'new', $patch: 'bogus' }] } } } }, 400, 'unknown patch type: bogus in map'],
+];
+
+for (const [name, patch, code, message] of badDirectives) {
+  test(`strategicMergePatch refuses ${name} with ${code}`, (t) => {
+    const original = deployment();
+    const before = structuredClone(original);
+    const err = t.throws(() => strategicMergePatch('Deployment', original, patch)) as { code?: number; message: string };
+    t.is(err.code, code);
+    t.is(err.message, message);
+    t.deepEqual(original, before);
+  });
+}
+
+test('strategicMergePatch: $retainKeys may leave out a field the patch deletes (null)', (t) => {
+  const out = strategicMergePatch('Deployment', deployment(), { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate', rollingUpdate: null } } });
+  t.deepEqual(out.spec.strategy, { type: 'Recreate' });
+});
