@@ -133,6 +133,9 @@ const condition = (name: string, times: (keyof typeof CONDITION_TIMES)[]): Schem
   message: doc('Human-readable details of the last transition.', str),
 }, ['type', 'status']));
 
+// The same Kubernetes type twice: closed where a client writes it (it is pruned as Kubernetes
+// prunes it), open inside a status. No group-version document holds both.
+const objectReference = named(core('ObjectReference'), obj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str }));
 const statusObjectReference = named(core('ObjectReference'), statusObj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str }));
 
 // ---- containers ------------------------------------------------------------------------
@@ -446,7 +449,6 @@ const jobSpec = named(batch('JobSpec'), obj({
 
 // discovery.k8s.io/v1: Kubernetes writes the lists of an EndpointSlice without endpoints or ports as null.
 const nullableArr = (items: Schema): Schema => ({ type: ['array', 'null'], items });
-const objectReference = named(core('ObjectReference'), obj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str }));
 const endpoint = obj({
   addresses: nullableArr(str), conditions: obj({ ready: bool, serving: bool, terminating: bool }), hostname: str,
   targetRef: objectReference, deprecatedTopology: strMap, nodeName: str, zone: str, hints: obj({ forZones: arr(obj({ name: str }, ['name'])) }),
@@ -541,7 +543,7 @@ const SCHEMAS: Record<string, Schema> = {
   }),
   Event: obj({
     ...typeMeta, metadata: objectMeta,
-    involvedObject: doc('The object the event is about.', open),
+    involvedObject: doc('The object the event is about.', objectReference),
     reason: doc('Short, machine-understandable reason, in CamelCase.', str),
     message: doc('Human-readable description.', str),
     source: doc('The component reporting the event.', openObj({ component: str, host: str })),
@@ -551,7 +553,7 @@ const SCHEMAS: Record<string, Schema> = {
     type: doc('Normal or Warning.', str),
     eventTime: microTime,
     series: openObj({ count: int32(), lastObservedTime: microTime }),
-    action: str, related: open, reportingComponent: str, reportingInstance: str,
+    action: str, related: objectReference, reportingComponent: str, reportingInstance: str,
   }),
   PodDisruptionBudget: topLevel(named('io.k8s.api.policy.v1.PodDisruptionBudgetSpec', obj({
     minAvailable: doc('Pods (number or percentage) that must stay available after an eviction.', intOrString),
