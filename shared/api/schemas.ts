@@ -427,12 +427,12 @@ const typeMeta = {
   apiVersion: doc('Versioned schema of this representation of the object.', str),
   kind: doc('The kind of object, in CamelCase.', str),
 };
-const topLevel = (spec: Schema, status: Schema): Schema => obj({
+const topLevel = (description: string, spec: Schema, status: Schema): Schema => doc(description, obj({
   ...typeMeta,
   metadata: doc('Standard object metadata.', objectMeta),
   spec: doc('Desired state.', spec),
   status: doc('Most recently observed state; written by the system.', status),
-});
+}));
 
 const jobSpec = named(batch('JobSpec'), obj({
   parallelism: doc('Most pods running at once.', int32(0)),
@@ -458,8 +458,8 @@ const endpointPort = obj({ name: str, protocol: str, port: int32(), appProtocol:
 const rollingUpdate = obj({ maxUnavailable: intOrString, maxSurge: intOrString });
 
 const SCHEMAS: Record<string, Schema> = {
-  Pod: topLevel(podSpec, podStatus),
-  Deployment: topLevel(named(apps('DeploymentSpec'), obj({
+  Pod: topLevel('A group of containers that share a network namespace and volumes, run together on one node.', podSpec, podStatus),
+  Deployment: topLevel('Declarative updates of a set of identical pods, through ReplicaSets it rolls out and back.', named(apps('DeploymentSpec'), obj({
     replicas: doc('Number of pods wanted.', int32(0)),
     selector: doc('Selects the pods the deployment manages; must match the template\'s labels.', labelSelector),
     template: doc('The pods to run.', templateSpec),
@@ -469,19 +469,19 @@ const SCHEMAS: Record<string, Schema> = {
     paused: doc('Whether rollouts are paused.', bool),
     progressDeadlineSeconds: doc('Seconds a rollout may make no progress before it is reported failed.', int32(0)),
   }, ['selector', 'template'])), deploymentStatus),
-  ReplicaSet: topLevel(named(apps('ReplicaSetSpec'), obj({
+  ReplicaSet: topLevel('Keeps a given number of pods matching its selector running.', named(apps('ReplicaSetSpec'), obj({
     replicas: doc('Number of pods wanted.', int32(0)),
     minReadySeconds: doc('Seconds a new pod must be ready to count as available.', int32(0)),
     selector: doc('Selects the pods the replica set counts; must match the template\'s labels.', labelSelector),
     template: doc('The pods to make when too few exist.', templateSpec),
   }, ['selector'])), replicaSetStatus),
-  DaemonSet: topLevel(named(apps('DaemonSetSpec'), obj({
+  DaemonSet: topLevel('Runs one copy of a pod on every node that fits it.', named(apps('DaemonSetSpec'), obj({
     selector: labelSelector, template: doc('The pod to run on each node.', templateSpec),
     minReadySeconds: int32(0), revisionHistoryLimit: int32(0),
     updateStrategy: doc('How daemon pods of an old template are replaced: RollingUpdate or OnDelete.', obj({ type: enumOf('RollingUpdate', 'OnDelete'), rollingUpdate })),
   }, ['selector', 'template'])), daemonSetStatus),
-  Job: topLevel(jobSpec, jobStatus),
-  CronJob: topLevel(named(batch('CronJobSpec'), obj({
+  Job: topLevel('Runs pods until a number of them complete successfully.', jobSpec, jobStatus),
+  CronJob: topLevel('Makes a Job on a cron schedule.', named(batch('CronJobSpec'), obj({
     schedule: doc('Cron schedule, e.g. "*/5 * * * *".', str),
     timeZone: doc('Time zone of the schedule; the controller manager\'s if not given.', str),
     startingDeadlineSeconds: doc('Seconds after a missed schedule within which the job may still start.', int64(0)),
@@ -491,7 +491,7 @@ const SCHEMAS: Record<string, Schema> = {
     successfulJobsHistoryLimit: doc('Successful jobs kept.', int32(0)),
     failedJobsHistoryLimit: doc('Failed jobs kept.', int32(0)),
   }, ['schedule', 'jobTemplate'])), cronJobStatus),
-  Service: topLevel(named(core('ServiceSpec'), obj({
+  Service: topLevel('A stable address (cluster IP, node ports) in front of the pods its selector picks.', named(core('ServiceSpec'), obj({
     ports: doc('Ports the Service exposes.', arr(named(core('ServicePort'), obj({
       name: str, protocol: enumOf('TCP', 'UDP', 'SCTP'), appProtocol: str,
       port: doc('Port the Service answers on.', int32()),
@@ -508,40 +508,40 @@ const SCHEMAS: Record<string, Schema> = {
     ipFamilies: strArr, ipFamilyPolicy: enumOf('SingleStack', 'PreferDualStack', 'RequireDualStack'),
     allocateLoadBalancerNodePorts: bool, loadBalancerClass: str, internalTrafficPolicy: enumOf('Cluster', 'Local'), trafficDistribution: str,
   })), serviceStatus),
-  Namespace: topLevel(obj({ finalizers: doc('Keys that must go before the namespace is removed.', strArr) }), namespaceStatus),
-  Node: topLevel(named(core('NodeSpec'), obj({
+  Namespace: topLevel('A scope for names; deleting it deletes what it holds.', obj({ finalizers: doc('Keys that must go before the namespace is removed.', strArr) }), namespaceStatus),
+  Node: topLevel('A machine pods run on, registered by its node agent.', named(core('NodeSpec'), obj({
     podCIDR: str, podCIDRs: strArr, providerID: str,
     unschedulable: doc('Whether new pods are kept off the node (kubectl cordon).', bool),
     taints: doc('Taints that keep pods off the node unless they tolerate them.', arr(named(core('Taint'), obj({ key: str, value: str, effect: enumOf('NoSchedule', 'PreferNoSchedule', 'NoExecute'), timeAdded: time }, ['key', 'effect'])))),
     configSource: open, externalID: str,
   })), nodeStatus),
-  ConfigMap: obj({
+  ConfigMap: doc('Configuration data as key/value pairs, for pods to read as environment or files.', obj({
     ...typeMeta, metadata: objectMeta,
     immutable: doc('If true, the data cannot be changed.', bool),
     data: doc('UTF-8 configuration data.', strMap),
     binaryData: doc('Binary configuration data, base64-encoded.', strMap),
-  }),
-  Secret: obj({
+  })),
+  Secret: doc('Sensitive data (passwords, tokens, keys) as key/value pairs.', obj({
     ...typeMeta, metadata: objectMeta,
     immutable: doc('If true, the data cannot be changed.', bool),
     data: doc('Secret values, base64-encoded.', strMap),
     stringData: doc('Secret values as plain text, merged into data on write.', strMap),
     type: doc('Used to handle the secret data programmatically, e.g. Opaque.', str),
-  }),
-  Endpoints: obj({
+  })),
+  Endpoints: doc('The addresses of the pods behind a Service.', obj({
     ...typeMeta, metadata: objectMeta,
     subsets: doc('Sets of addresses and ports behind a Service.', arr(openObj({
       addresses: arr(open), notReadyAddresses: arr(open),
       ports: arr(openObj({ name: str, port: int32(), protocol: str, appProtocol: str })),
     }))),
-  }),
-  EndpointSlice: obj({
+  })),
+  EndpointSlice: doc('A slice of the endpoints behind a Service, as kube-proxy reads them.', obj({
     ...typeMeta, metadata: objectMeta,
     addressType: doc('IPv4, IPv6 or FQDN.', str),
     endpoints: doc('The endpoints of the slice.', nullableArr(endpoint)),
     ports: doc('Ports every endpoint of the slice exposes.', nullableArr(endpointPort)),
-  }),
-  Event: obj({
+  })),
+  Event: doc('A report of something that happened to an object.', obj({
     ...typeMeta, metadata: objectMeta,
     involvedObject: doc('The object the event is about.', objectReference),
     reason: doc('Short, machine-understandable reason, in CamelCase.', str),
@@ -554,15 +554,15 @@ const SCHEMAS: Record<string, Schema> = {
     eventTime: microTime,
     series: openObj({ count: int32(), lastObservedTime: microTime }),
     action: str, related: objectReference, reportingComponent: str, reportingInstance: str,
-  }),
-  PodDisruptionBudget: topLevel(named('io.k8s.api.policy.v1.PodDisruptionBudgetSpec', obj({
+  })),
+  PodDisruptionBudget: topLevel('Limits how many pods of a set voluntary evictions may take down at once.', named('io.k8s.api.policy.v1.PodDisruptionBudgetSpec', obj({
     minAvailable: doc('Pods (number or percentage) that must stay available after an eviction.', intOrString),
     maxUnavailable: doc('Pods (number or percentage) that may be unavailable after an eviction.', intOrString),
     selector: doc('The pods the budget counts.', labelSelector),
     unhealthyPodEvictionPolicy: enumOf('IfHealthyBudget', 'AlwaysAllow'),
   })), podDisruptionBudgetStatus),
   // A Lease has no status.
-  Lease: obj({
+  Lease: doc('A lease a holder renews: node heartbeats and leader election.', obj({
     ...typeMeta, metadata: objectMeta,
     spec: doc('The lease\'s holder and term.', named('io.k8s.api.coordination.v1.LeaseSpec', obj({
       holderIdentity: doc('Identity of the current holder.', str),
@@ -573,14 +573,14 @@ const SCHEMAS: Record<string, Schema> = {
       leaseTransitions: doc('How many times the lease changed holders.', int32(0)),
       strategy: str, preferredHolder: str,
     }))),
-  }),
-  PriorityClass: obj({
+  })),
+  PriorityClass: doc('A named priority that pods refer to by priorityClassName.', obj({
     ...typeMeta, metadata: objectMeta,
     value: doc('The priority pods of this class get.', int32()),
     globalDefault: doc('Whether pods without a priorityClassName get this class.', bool),
     description: str,
     preemptionPolicy: doc('PreemptLowerPriority or Never.', enumOf('PreemptLowerPriority', 'Never')),
-  }, ['value']),
+  }, ['value'])),
 };
 
 export function schemaFor(kind: string): Schema | undefined {

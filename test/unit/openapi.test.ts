@@ -27,6 +27,7 @@ function explain(doc: Doc, definition: string, path: string[]): any {
 
 test('kubectl explain pod.status.message: the Pod status lists its fields, each described', (t) => {
   const core = docOf('');
+  t.regex(core.components.schemas['io.k8s.api.core.v1.Pod'].description, /containers/, 'kubectl explain pod describes the kind');
   const message = explain(core, 'io.k8s.api.core.v1.Pod', ['status', 'message']);
   t.is(message.type, 'string');
   t.regex(message.description, /\w+/);
