@@ -6,6 +6,7 @@
 // compiled-in types rather than from these schemas.
 import { createHash } from 'node:crypto';
 import { RESOURCES, apiVersionOf, groupVersions, type ResourceInfo } from '../../shared/api/resources.ts';
+import { OPENAPI, type OpenApiFacts } from '../../shared/api/schemas.ts';
 
 export type SchemaLookup = (kind: string) => Record<string, unknown> | undefined;
 
@@ -19,31 +20,39 @@ function definitionName(r: ResourceInfo): string {
   return `io.k8s.api.${module}.${r.version}.${r.kind}`;
 }
 
-/** Draft-07 JSON Schema to the OpenAPI 3.0 dialect kube-openapi reads. */
-function toOpenApi(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(toOpenApi);
+/**
+ * Draft-07 JSON Schema to the OpenAPI 3.0 dialect kube-openapi reads. A schema naming one of
+ * Kubernetes' types (ObjectMeta, PodSpec, Quantity...) goes into `definitions` once and is referred
+ * to, so `kubectl explain` prints its name as the field's type, as it does against Kubernetes.
+ */
+function toOpenApi(schema: unknown, definitions: Map<string, unknown>, inline = false): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => toOpenApi(s, definitions));
   if (!schema || typeof schema !== 'object') return schema;
+  const { [OPENAPI]: facts = {}, ...rest } = schema as Record<string, unknown> & { [OPENAPI]?: OpenApiFacts };
+  if (facts.definition && !inline) {
+    const { description, ...definition } = schema as Record<string, unknown>;
+    if (!definitions.has(facts.definition)) definitions.set(facts.definition, toOpenApi(definition, definitions, true));
+    const ref = { $ref: `#/components/schemas/${facts.definition}` };
+    // OpenAPI 3.0 ignores siblings of a $ref: a field's own description goes beside an allOf.
+    return description ? { description, allOf: [ref] } : ref;
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(rest)) {
     if (k === '$schema' || k === '$id' || k === 'errorMessage') continue;
     if (k === 'type' && Array.isArray(v)) {
+      // null is how Kubernetes writes a zero time or an empty list; the document leaves it out.
       const types = v.filter((x) => x !== 'null');
-      if (types.includes('integer') && types.includes('string')) {
-        out['x-kubernetes-int-or-string'] = true;
-        continue;
-      }
-      out.type = types[0];
+      if (types.length === 1) out.type = types[0];
+      else out.oneOf = types.map((type) => ({ type }));
+      if (types.includes('integer') && types.includes('string')) out['x-kubernetes-int-or-string'] = true;
       continue;
     }
-    if ((k === 'oneOf' || k === 'anyOf') && Array.isArray(v)) {
-      const types = v.map((x: any) => x?.type).filter(Boolean);
-      if (types.includes('integer') && types.includes('string')) {
-        out['x-kubernetes-int-or-string'] = true;
-        continue;
-      }
-    }
-    out[k] = toOpenApi(v);
+    out[k] = k === 'properties'
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([name, s]) => [name, toOpenApi(s, definitions)]))
+      : toOpenApi(v, definitions);
   }
+  if (facts.format) out.format = facts.format;
+  if (facts.required) out.required = facts.required;
   return out;
 }
 
@@ -71,12 +80,13 @@ export function groupVersionDocument(group: string, version: string, lookup: Sch
   const schemas: Record<string, unknown> = {
     'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
   };
+  const definitions = new Map<string, unknown>();
   const paths: Record<string, unknown> = {};
   const patchRef = { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' };
   for (const r of resources) {
     const name = definitionName(r);
     const ref = `#/components/schemas/${name}`;
-    const schema = (toOpenApi(lookup(r.kind) ?? { type: 'object' }) ?? {}) as Record<string, unknown>;
+    const schema = toOpenApi(lookup(r.kind) ?? { type: 'object' }, definitions, true) as Record<string, unknown>;
     schemas[name] = {
       description: `${r.kind} (served by Wharf)`,
       ...schema,
@@ -104,6 +114,7 @@ export function groupVersionDocument(group: string, version: string, lookup: Sch
       }),
     };
   }
+  for (const [name, schema] of definitions) schemas[name] = schema;
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'v1.32.0-wharf' },

@@ -65,6 +65,8 @@ function fromAjv(e: ErrorObject, obj: unknown): StatusCause | undefined {
       return unsupported(field, value, (e.params as any).allowedValues);
     case 'minimum':
       return invalid(field, value, `must be greater than or equal to ${(e.params as any).limit}`);
+    case 'maximum':
+      return invalid(field, value, `must be less than or equal to ${(e.params as any).limit}`);
     case 'additionalProperties':
       return undefined; // handled by pruning
     default:

@@ -117,6 +117,10 @@ test.serial('scale, logs, describe', async (t) => {
   await eventually(async () => (await kubectl(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])).stdout === '1', { timeoutMs: 10_000, message: 'restarted' });
   t.regex(await ok(t, 'logs', pod, '--previous'), /hello from/);
   t.regex(await ok(t, 'explain', 'deployment.spec.replicas'), /FIELD: +replicas <integer>/);
+  // Statuses are documented too, with Kubernetes' type names for the named types.
+  t.regex(await ok(t, 'explain', 'pod.status.message'), /FIELD: message <string>\n[\s\S]*DESCRIPTION:\n\s+\S/);
+  t.regex(await ok(t, 'explain', 'deployment.status.conditions'), /FIELD: conditions <\[\]DeploymentCondition>[\s\S]*\n  status\t<string> -required-/);
+  t.regex(await ok(t, 'explain', 'pod.spec.containers.resources'), /FIELD: resources <ResourceRequirements>[\s\S]*\n  limits\t<map\[string\]Quantity>/);
   const described = await ok(t, 'describe', 'deployment', 'web');
   t.regex(described, /Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available/);
   t.regex(described, /ScalingReplicaSet/);
