@@ -45,6 +45,7 @@ import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs } from './logs.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
 import { checkPatchedObject } from '../../shared/api/bounds.ts';
+import { INT32_MAX } from '../../shared/api/schemas.ts';
 import { serverSideApply } from './apply.ts';
 
 export interface HandlerContext {
@@ -366,8 +367,6 @@ function scaleOf(r: ResourceInfo, obj: KubeObject): KubeObject {
     status: { replicas: obj.status?.replicas ?? 0, selector: formatSelector(obj.spec?.selector) },
   };
 }
-
-const INT32_MAX = 2 ** 31 - 1;
 
 function scaleReplicas(scale: KubeObject | undefined, name: string): number {
   const replicas = scale?.spec?.replicas;

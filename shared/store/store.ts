@@ -107,6 +107,9 @@ function ownerUids(obj: KubeObject | undefined): Set<string> {
 /** Kubernetes' etcd request limit: an object is never stored larger, so it always stays writable. */
 export const MAX_OBJECT_BYTES = 1_572_864;
 
+/** A grace period any int64 may give still has to end within the dates a timestamp can hold (about 3,000 years here). */
+const MAX_DELETION_DELAY_SECONDS = 1e11;
+
 export class Store implements ClusterReader {
   private readonly scripts: ScriptRunner;
 
@@ -668,7 +671,7 @@ export function planDeletion(s: Strategy, old: KubeObject, opts: DeleteOptions):
   if (!alreadyDeleting || graceful) {
     meta.deletionTimestamp = alreadyDeleting && meta.deletionGracePeriodSeconds === grace
       ? meta.deletionTimestamp
-      : new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      : new Date(Date.now() + Math.min(grace, MAX_DELETION_DELAY_SECONDS) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     meta.deletionGracePeriodSeconds = grace;
     // As Kubernetes' BeforeDelete: marking an object for deletion is a change of its generation.
     if (!alreadyDeleting && s.generation) meta.generation = (meta.generation ?? 1) + 1;

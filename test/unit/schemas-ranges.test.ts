@@ -2,7 +2,7 @@
 // and keep every status open: a field a controller writes is type-checked, never pruned.
 import test from 'ava';
 import { INT32_MAX, INT64_MAX, OPENAPI, schemaFor } from '../../shared/api/schemas.ts';
-import { validateObject } from '../../shared/api/validation.ts';
+import { validateObject } from '../../shared/registry/admission.ts';
 import { RESOURCES } from '../../shared/api/resources.ts';
 import type { KubeObject } from '../../shared/types.ts';
 
