@@ -47,11 +47,20 @@ import { assertPreconditions, type DeleteOptions } from '../../shared/store/stor
 import { checkPatchedObject } from '../../shared/api/bounds.ts';
 import { INT32_MAX } from '../../shared/api/schemas.ts';
 import { serverSideApply } from './apply.ts';
+import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fields.ts';
+import type { ManagedWrite } from '../../shared/store/store.ts';
 
 export interface HandlerContext {
   store: Store;
   hub: WakeHub;
   log: Logger;
+}
+
+/** Who writes, for managedFields: the fieldManager parameter (checked as Kubernetes' Validate*Options) or the User-Agent's prefix. */
+function managedWrite(req: Request, optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', subresource?: 'scale'): ManagedWrite {
+  const fieldManager = queryString(req, 'fieldManager');
+  checkWriteOptions(optionsKind, { fieldManager, force: queryString(req, 'force') });
+  return { manager: fieldManagerFrom(fieldManager, req.headers['user-agent']), subresource };
 }
 
 function sendObject(res: Response, code: number, obj: unknown, warnings: string[] = []): void {
@@ -166,7 +175,9 @@ async function create(ctx: HandlerContext, req: Request, res: Response, path: Re
   const r = path.resource;
   const obj = checkIdentity(r, applied ?? decodeBody(req.body as Buffer, req.headers['content-type']), { namespace: path.namespace, name: applied ? path.name : undefined });
   const warnings = applied ? [] : duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
-  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings });
+  // An applied object carries the managedFields apply gave it.
+  const fieldManager = applied ? undefined : managedWrite(req, 'CreateOptions');
+  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings, fieldManager });
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }
 
@@ -174,7 +185,7 @@ async function update(ctx: HandlerContext, req: Request, res: Response, path: Re
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
   const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
-  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings });
+  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings, fieldManager: managedWrite(req, 'UpdateOptions') });
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
 
@@ -208,11 +219,13 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
   // re-applied to the newer object on a conflict, as Kubernetes' GuaranteedUpdate does.
   const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
   const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req));
+  // Apply records its own managedFields; any other patch is an Update by its manager.
+  const fieldManager = patchType === 'apply' ? undefined : managedWrite(req, 'PatchOptions');
   try {
     const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => {
       const patched = patchType === 'apply' ? serverSideApply(r, current, body, req) : applyPatch(r, current, patchType, body);
       return checkIdentity(r, patched, path);
-    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined });
+    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager });
     sendObject(res, 200, withTypeMeta(r, updated), warnings);
   } catch (err) {
     // Server-side apply creates what does not exist yet.
@@ -276,13 +289,13 @@ async function statusSubresource(ctx: HandlerContext, req: Request, res: Respons
       return getOne(ctx, req, res, path);
     case 'PUT': {
       const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
-      const updated = await ctx.store.update(r, obj, { subresource: 'status', dryRun });
+      const updated = await ctx.store.update(r, obj, { subresource: 'status', dryRun, fieldManager: managedWrite(req, 'UpdateOptions') });
       return sendObject(res, 200, withTypeMeta(r, updated));
     }
     case 'PATCH': {
       const patchType = patchTypeOf(req.headers['content-type'] ?? '');
       const body = decodeBody(req.body as Buffer, req.headers['content-type']);
-      const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => applyPatch(r, current, patchType, body), { subresource: 'status', dryRun });
+      const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => applyPatch(r, current, patchType, body), { subresource: 'status', dryRun, fieldManager: managedWrite(req, 'PatchOptions') });
       return sendObject(res, 200, withTypeMeta(r, updated));
     }
     default:
@@ -408,6 +421,6 @@ async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response
     }
     obj.spec = { ...obj.spec, replicas };
     return obj;
-  }, { dryRun: isDryRun(req), preconditions: precondition ? { resourceVersion: precondition } : undefined });
+  }, { dryRun: isDryRun(req), preconditions: precondition ? { resourceVersion: precondition } : undefined, fieldManager: managedWrite(req, req.method === 'PUT' ? 'UpdateOptions' : 'PatchOptions', 'scale') });
   sendObject(res, 200, scaleOf(r, updated));
 }

@@ -8,7 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { KubeObject, Pod, OwnerReference } from '../types.ts';
 import { Keys } from '../keys.ts';
-import { type ResourceInfo, RESOURCES, mustFindByPlural, qualifiedName } from '../api/resources.ts';
+import { type ResourceInfo, RESOURCES, apiVersionOf, mustFindByPlural, qualifiedName } from '../api/resources.ts';
+import { recordUpdate } from '../api/managed-fields.ts';
 import {
   AlreadyExistsError,
   ConflictError,
@@ -49,8 +50,17 @@ export interface DeleteResult {
   removed: boolean;
 }
 
+/** Who makes a write, for metadata.managedFields (a client's request; controllers' writes keep the entries they read). */
+export interface ManagedWrite {
+  /** The field manager: the fieldManager parameter, or the User-Agent's prefix. */
+  manager: string;
+  /** A write through the scale subresource (status writes say so in UpdateOptions.subresource). */
+  subresource?: 'scale';
+}
+
 export interface CreateOptions extends AdmissionOptions {
   dryRun?: boolean;
+  fieldManager?: ManagedWrite;
 }
 
 export interface UpdateOptions extends AdmissionOptions {
@@ -58,6 +68,7 @@ export interface UpdateOptions extends AdmissionOptions {
   dryRun?: boolean;
   /** Refuse (409) unless the object still has this uid / resourceVersion when it is written. */
   preconditions?: Preconditions;
+  fieldManager?: ManagedWrite;
 }
 
 /** A unique value (a cluster IP, a node port) is held by another object. */
@@ -362,6 +373,7 @@ export class Store implements ClusterReader {
       const ctx = this.admissionContext();
       await this.checkNamespace(r, meta.namespace);
       await s.admit?.(obj, undefined, ctx);
+      if (opts.fieldManager) recordManagedFields(r, undefined, obj, opts.fieldManager);
       if (opts.dryRun) {
         if (await this.get(r, meta.namespace, meta.name!)) throw new AlreadyExistsError(r.plural, meta.name!, r.group);
         return obj;
@@ -424,6 +436,7 @@ export class Store implements ClusterReader {
       }
       if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       if (deepEqual(next, old)) return old;
+      if (opts.fieldManager) recordManagedFields(r, old, next, { ...opts.fieldManager, subresource: opts.subresource ?? opts.fieldManager.subresource });
       if (opts.dryRun) return next;
       try {
         return await this.commit(s, r, old, next);
@@ -649,6 +662,13 @@ export class Store implements ClusterReader {
       }
     }
   }
+}
+
+/** Records in metadata.managedFields what this write changed, as owned by its manager (Kubernetes' fieldmanager, operation Update). */
+function recordManagedFields(r: ResourceInfo, old: KubeObject | undefined, next: KubeObject, write: { manager: string; subresource?: string }): void {
+  const entries = recordUpdate(old, next, { kind: r.kind, apiVersion: apiVersionOf(r), manager: write.manager, subresource: write.subresource });
+  if (entries) next.metadata.managedFields = entries;
+  else delete next.metadata.managedFields;
 }
 
 /** What deleting `old` means: remove it now, or mark it and wait (finalizers, graceful termination). */

@@ -57,6 +57,21 @@ test.serial('the same value applied by two managers is owned by both, and stays 
   t.is(await ok(t, 'get', 'cm', 'both', '-o', 'jsonpath={.data.k}'), 'v');
 });
 
+test.serial('every write records its manager, so an apply conflicts with what kubectl create, label and scale changed', async (t) => {
+  const manifest = join(work, 'web.yaml');
+  const deployment = (replicas: number) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: ${replicas}\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: 'busybox:1.36'}]}\n`;
+  writeFileSync(manifest, deployment(2));
+  await ok(t, 'create', '-f', manifest);
+  await ok(t, 'label', 'deployment', 'web', 'tier=front');
+  await ok(t, 'scale', 'deployment', 'web', '--replicas=5');
+  const entries = JSON.parse(await ok(t, 'get', 'deployment', 'web', '-o', 'json', '--show-managed-fields')).metadata.managedFields;
+  t.deepEqual(entries.map((e: any) => `${e.manager}/${e.operation}/${e.subresource ?? ''}`), ['kubectl-create/Update/', 'kubectl-label/Update/', 'kubectl/Update/scale']);
+  writeFileSync(manifest, deployment(3));
+  const refused = await fails(t, 'apply', '--server-side', '--field-manager=ci', '-f', manifest);
+  t.regex(refused, /^error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas\n/);
+  t.is(await ok(t, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'), '5');
+});
+
 test.serial('apply without a field manager, or with an invalid one, is refused as Kubernetes refuses it', async (t) => {
   const url = `${cluster.apiUrls[0]}/api/v1/namespaces/default/configmaps/raw`;
   const send = (query: string) => fetch(`${url}${query}`, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: raw}\n' });
