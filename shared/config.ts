@@ -17,6 +17,10 @@ export interface ApiConfig {
   maxBodyBytes: number;
   /** tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets (DefaultTolerationSeconds). */
   podEvictionTolerationSeconds: number;
+  /** The longest a request other than a watch or a log stream may take (Kubernetes' --request-timeout), its body included. */
+  requestTimeoutMs: number;
+  /** How long the API server waits for a Redis reply before the request fails with 504. */
+  redisTimeoutMs: number;
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -113,6 +117,13 @@ function duration(env: Env, name: string, fallbackMs: number): number {
   return raw === undefined || raw === '' ? fallbackMs : parseDurationMs(name, raw);
 }
 
+/** A bound that must exist: 0 would mean "wait forever", which these settings are there to prevent. */
+function positiveDuration(env: Env, name: string, fallbackMs: number): number {
+  const ms = duration(env, name, fallbackMs);
+  if (ms <= 0) throw new ConfigError(name, `expected a duration above 0, got "${env[name]}"`);
+  return ms;
+}
+
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -139,6 +150,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       port: port(env, 'WHARF_API_PORT', 8080),
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
       podEvictionTolerationSeconds: Math.ceil(duration(env, 'WHARF_POD_EVICTION_TOLERATION', 300_000) / 1000),
+      requestTimeoutMs: positiveDuration(env, 'WHARF_API_REQUEST_TIMEOUT', 60_000),
+      redisTimeoutMs: positiveDuration(env, 'WHARF_API_REDIS_TIMEOUT', 5_000),
     },
     network: networkConfig(env),
     scheduler: {
