@@ -21,6 +21,8 @@ export interface ApiConfig {
   requestTimeoutMs: number;
   /** How long the API server waits for a Redis reply before the request fails with 504. */
   redisTimeoutMs: number;
+  /** A watch whose client has taken none of its pending data for this long is closed. */
+  watchStallTimeoutMs: number;
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       podEvictionTolerationSeconds: Math.ceil(duration(env, 'WHARF_POD_EVICTION_TOLERATION', 300_000) / 1000),
       requestTimeoutMs: positiveDuration(env, 'WHARF_API_REQUEST_TIMEOUT', 60_000),
       redisTimeoutMs: positiveDuration(env, 'WHARF_API_REDIS_TIMEOUT', 5_000),
+      watchStallTimeoutMs: positiveDuration(env, 'WHARF_API_WATCH_STALL_TIMEOUT', 30_000),
     },
     network: networkConfig(env),
     scheduler: {

@@ -20,7 +20,7 @@ const redis = connect(failFastOptions(config.api.redisTimeoutMs));
 const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory);
 // The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
-const hub = new WakeHub(keys, () => connect(), log);
+const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
 
 const app = createApiServer({
   store,
