@@ -16,6 +16,12 @@ export interface ApiConfig {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /** The longest a request other than a watch or a log stream may take (Kubernetes' --request-timeout), its body included. */
+  requestTimeoutMs: number;
+  /** How long the API server waits for a Redis reply before the request fails with 504. */
+  redisTimeoutMs: number;
+  /** A watch whose client has taken none of its pending data for this long is closed. */
+  watchStallTimeoutMs: number;
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -114,6 +120,13 @@ function duration(env: Env, name: string, fallbackMs: number): number {
   return raw === undefined || raw === '' ? fallbackMs : parseDurationMs(name, raw);
 }
 
+/** A bound that must exist: 0 would mean "wait forever", which these settings are there to prevent. */
+function positiveDuration(env: Env, name: string, fallbackMs: number): number {
+  const ms = duration(env, name, fallbackMs);
+  if (ms <= 0) throw new ConfigError(name, `expected a duration above 0, got "${env[name]}"`);
+  return ms;
+}
+
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -140,6 +153,9 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       host: env.WHARF_API_HOST || '127.0.0.1',
       port: port(env, 'WHARF_API_PORT', 8080),
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
+      requestTimeoutMs: positiveDuration(env, 'WHARF_API_REQUEST_TIMEOUT', 60_000),
+      redisTimeoutMs: positiveDuration(env, 'WHARF_API_REDIS_TIMEOUT', 5_000),
+      watchStallTimeoutMs: positiveDuration(env, 'WHARF_API_WATCH_STALL_TIMEOUT', 30_000),
     },
     admission: {
       serviceCidr: network.serviceCidr,

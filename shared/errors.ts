@@ -129,13 +129,52 @@ export class InternalError extends ApiError {
 }
 
 export class ServiceUnavailableError extends ApiError {
-  constructor(message: string) {
-    super(503, 'ServiceUnavailable', message);
+  constructor(message: string, details?: StatusDetails, options?: { cause?: unknown }) {
+    super(503, 'ServiceUnavailable', message, details, options);
   }
 }
 
+/**
+ * The request did not finish in time (504): the API server's own deadline ran out, or the state
+ * store did not answer. As with Kubernetes, the outcome of a write that timed out is unknown.
+ */
+export class TimeoutError extends ApiError {
+  constructor(why: string, options?: { cause?: unknown }) {
+    super(504, 'Timeout', `Timeout: ${why}`, undefined, options);
+  }
+}
+
+/** Kubernetes' words for its own request deadline (WithTimeoutForNonLongRunningRequests). */
+export const REQUEST_DEADLINE_EXCEEDED = 'request did not complete within the allotted timeout';
+
+/** How soon a client should try again after the state store was unreachable (client-go retries on Retry-After). */
+const STORE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * What a failed Redis command means to an API client: the store was unreachable, or it did not
+ * answer in time; undefined for every other error. The one place that knows ioredis' failure
+ * shapes, so no storage outage ever reaches a client as a 500.
+ */
+export function storeFailure(err: unknown): ApiError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { message, name } = err;
+  const code = (err as { code?: unknown }).code;
+  if (message === 'Command timed out') {
+    return new TimeoutError('request did not complete within requested timeout - the state store did not answer in time', { cause: err });
+  }
+  const unreachable =
+    name === 'MaxRetriesPerRequestError' || // the connection dropped while the command was in flight
+    message.startsWith("Stream isn't writeable") || // not connected, and commands are not queued
+    message === 'Connection is closed.' ||
+    message.startsWith('Command aborted due to connection close') ||
+    message.startsWith('LOADING') || // Redis is up but still reading its data from disk
+    (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code));
+  if (!unreachable) return undefined;
+  return new ServiceUnavailableError('the server is currently unable to handle the request: the state store is unreachable', { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS }, { cause: err });
+}
+
 export function toStatus(err: unknown): Status {
-  const e = err instanceof ApiError ? err : new InternalError(err instanceof Error ? err.message : String(err), err);
+  const e = err instanceof ApiError ? err : storeFailure(err) ?? new InternalError(err instanceof Error ? err.message : String(err), err);
   const status: Status = {
     kind: 'Status',
     apiVersion: 'v1',

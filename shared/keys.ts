@@ -56,6 +56,15 @@ export class Keys {
     return `${this.prefix}:claims`;
   }
 
+  /**
+   * The resourceVersion a write produced, kept for a few minutes under the write's own id, so that
+   * the same write sent again (ioredis re-sends what was in flight when a connection dropped)
+   * answers as the first run did instead of failing its own compare-and-set.
+   */
+  writeRecord(writeId: string): string {
+    return `${this.prefix}:write:${writeId}`;
+  }
+
   /** Set of "resource|namespace|name" of the objects that name `ownerUid` in their ownerReferences. */
   dependents(ownerUid: string): string {
     return `${this.prefix}:dependents:${ownerUid}`;

@@ -1,8 +1,9 @@
 // API server entry point: wires config, Redis, the store and the HTTP server together.
+import { createServer } from 'node:http';
 import { loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { connectRedis } from '../../shared/redis.ts';
+import { failFastOptions, redisConnector, retryWhileRedisDown, untilReady } from '../../shared/redis.ts';
 import { Store } from '../../shared/store/store.ts';
 import { createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
@@ -13,10 +14,13 @@ import { schemaFor } from '../../shared/api/schemas.ts';
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
-const redis = connectRedis(redisUrl);
+const connect = redisConnector(redisUrl, log);
+// Requests fail fast while Redis is unreachable or hung (503/504), never queue for it.
+const redis = connect(failFastOptions(config.api.redisTimeoutMs));
 const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission);
-const hub = new WakeHub(keys, () => connectRedis(redisUrl), log);
+// The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
+const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
 
 const app = createApiServer({
   store,
@@ -26,17 +30,33 @@ const app = createApiServer({
   maxBodyBytes: config.api.maxBodyBytes,
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(schemaFor),
+  requestTimeoutMs: config.api.requestTimeoutMs,
 });
 
-await ensureSystemNamespaces(store, log);
-await backfillServiceClaims(store);
-await backfillObjectIndex(store, log);
-await ensureDnsService(store, config.network.dnsServiceIp, log);
-const server = app.listen(config.api.port, config.api.host, () => {
+// The connection queues nothing, so start-up waits for Redis itself, and starts over if it goes.
+await untilReady(redis);
+await retryWhileRedisDown(redis, async () => {
+  await ensureSystemNamespaces(store, log);
+  await backfillServiceClaims(store);
+  await backfillObjectIndex(store, log);
+  await ensureDnsService(store, config.network.dnsServiceIp, log);
+});
+const server = createServer({
+  // These bound receiving a request (a client that sends half its headers or body and stops is
+  // cut off), not the response: a watch, whose request was received whole, stays open.
+  requestTimeout: config.api.requestTimeoutMs,
+  headersTimeout: Math.min(32_000, config.api.requestTimeoutMs), // Kubernetes' ReadHeaderTimeout
+  // How often the two above are checked (Node's default, 30 s, would stretch them by as much).
+  connectionsCheckingInterval: Math.min(1_000, config.api.requestTimeoutMs),
+  keepAliveTimeout: 75_000,
+}, app);
+server.on('error', (err) => {
+  log.fatal({ err: err.message, host: config.api.host, port: config.api.port }, 'API server cannot listen');
+  process.exit(1);
+});
+server.listen(config.api.port, config.api.host, () => {
   log.info({ host: config.api.host, port: config.api.port }, 'API server listening');
 });
-server.keepAliveTimeout = 75_000;
-server.requestTimeout = 0; // watches stay open
 
 function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');

@@ -3,11 +3,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Store } from '../../shared/store/store.ts';
-import { ApiError, RequestEntityTooLargeError, toStatus, BadRequestError } from '../../shared/errors.ts';
+import { ApiError, RequestEntityTooLargeError, toStatus, BadRequestError, storeFailure, TimeoutError, REQUEST_DEADLINE_EXCEEDED } from '../../shared/errors.ts';
+import { redisReadiness } from '../../shared/redis.ts';
 import { metricsRegistry, apiRequests } from '../../shared/metrics.ts';
 import type { Logger } from '../../shared/log.ts';
 import { handle } from './handlers.ts';
-import { parseResourcePath } from './request.ts';
+import { parseResourcePath, queryBool } from './request.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
@@ -20,7 +21,12 @@ export interface ApiServerDeps {
   maxBodyBytes: number;
   advertiseAddress: () => string;
   openapi: OpenApiV3;
+  /** The longest a request other than a watch or a log stream may take before it is answered 504. */
+  requestTimeoutMs?: number;
 }
+
+/** How long /readyz waits for Redis to answer a PING on a connection that looks fine. */
+const READY_PING_MS = 1_000;
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -36,6 +42,8 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  app.use(requestDeadline(deps.requestTimeoutMs ?? 60_000));
+
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -50,12 +58,9 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   };
   app.get(['/healthz', '/livez'], wrap(ping));
   app.get('/readyz', wrap(async (_req, res) => {
-    try {
-      await deps.redis.ping();
-      res.type('text/plain').send('ok');
-    } catch {
-      res.status(503).type('text/plain').send('redis: not reachable');
-    }
+    const problem = await redisReadiness(deps.redis, READY_PING_MS);
+    if (problem) res.status(503).type('text/plain').send(`redis: ${problem}`);
+    else res.type('text/plain').send('ok');
   }));
   app.get('/metrics', wrap(async (_req, res) => {
     res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
@@ -109,19 +114,63 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   }));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // Answered 504 already: what the handler did after that is no news to anyone.
+    if (res.locals.deadlineExceeded) return;
     let error = err;
     const type = (err as { type?: string })?.type;
     if (type === 'entity.too.large') error = new RequestEntityTooLargeError(deps.maxBodyBytes);
     else if (type && type.startsWith('entity.')) error = new BadRequestError((err as Error).message);
+    // A Redis outage is reported once by its connection, not once a request.
+    else if (!(error instanceof ApiError)) error = storeFailure(err) ?? error;
     if (!(error instanceof ApiError)) deps.log.error({ err: (err as Error)?.stack ?? String(err), path: req.path }, 'request failed');
-    const status = toStatus(error);
     if (res.headersSent) {
       res.end();
       return;
     }
-    res.status(status.code).json(status);
+    sendStatus(res, error);
   });
   return app;
+}
+
+/** A failure as a Kubernetes Status, with Retry-After when it says when to try again (client-go waits and retries). */
+function sendStatus(res: Response, error: unknown): void {
+  const status = toStatus(error);
+  const retryAfter = status.details?.retryAfterSeconds;
+  if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+  res.status(status.code).json(status);
+}
+
+/** Kubernetes' long-running requests, which no request deadline covers: watches and log streams. */
+function isLongRunning(req: Request): boolean {
+  const path = parseResourcePathQuietly(req.path);
+  return queryBool(req, 'watch') || !!path?.watch || path?.subresource === 'log';
+}
+
+function parseResourcePathQuietly(path: string): ReturnType<typeof parseResourcePath> {
+  try {
+    return parseResourcePath(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Answers 504 (Kubernetes' "Timeout: request did not complete within the allotted timeout") to a
+ * request that has not been answered within timeoutMs, receiving its body included. The handler
+ * may still finish its work afterwards, as Kubernetes' may: the outcome of a write answered so
+ * is unknown to the client.
+ */
+function requestDeadline(timeoutMs: number) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (isLongRunning(req)) return next();
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      sendStatus(res, new TimeoutError(REQUEST_DEADLINE_EXCEEDED));
+      res.locals.deadlineExceeded = true;
+    }, timeoutMs);
+    res.on('close', () => clearTimeout(timer));
+    next();
+  };
 }
 
 /** A path that names nothing served: Kubernetes' mux answers "404 page not found", which clients show as this Status. */

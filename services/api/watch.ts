@@ -1,6 +1,10 @@
 // Watches: a chunked stream of {"type","object"} lines read from a kind's Redis Stream.
 // One blocking reader per kind per API process (the WakeHub) wakes every watcher of that kind;
 // each watcher then reads the events after its own cursor, so a slow watcher delays nobody.
+// A watcher reads from Redis only as fast as its client takes what it was sent, so the events a
+// slow client has not taken wait in Redis, not in this process; a client that takes nothing for
+// the stall timeout is cut off (Kubernetes: "Forcing watch close due to unresponsive consumer"),
+// and re-watches from its last resourceVersion.
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { KubeObject, WatchEventType } from '../../shared/types.ts';
@@ -9,6 +13,12 @@ import type { Keys } from '../../shared/keys.ts';
 import { ExpiredError, toStatus } from '../../shared/errors.ts';
 import type { ResourceInfo } from '../../shared/api/resources.ts';
 import type { Logger } from '../../shared/log.ts';
+import { isRedisOutage } from '../../shared/redis.ts';
+
+export interface WatchLimits {
+  /** A watch whose client has taken none of its pending data for this long is closed. */
+  stallTimeoutMs: number;
+}
 
 /** Wakes watchers of a resource when its stream grows. */
 export class WakeHub {
@@ -26,17 +36,21 @@ export class WakeHub {
     private readonly keys: Keys,
     private readonly connect: () => Redis,
     private readonly log: Logger,
+    readonly limits: WatchLimits = { stallTimeoutMs: 30_000 },
   ) {}
 
-  /** Resolves when the stream of `resource` may hold events newer than `afterRv`, or after maxWaitMs. */
+  /** Resolves when the stream of `resource` may hold new events, when signal aborts, or after maxWaitMs. */
   wait(resource: string, maxWaitMs: number, signal: AbortSignal): Promise<void> {
     this.ensureReader(resource);
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const set = this.waiters.get(resource) ?? new Set();
       this.waiters.set(resource, set);
       const done = () => {
         clearTimeout(timer);
         set.delete(done);
+        // A watch waits thousands of times on one signal: each wait takes its listener away again.
+        signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, maxWaitMs);
@@ -62,7 +76,8 @@ export class WakeHub {
           }
         } catch (err) {
           if (this.stopped) return;
-          this.log.warn({ err: (err as Error).message, resource }, 'watch reader failed; retrying');
+          // An outage is reported once by the connection (RedisOutageLog), not once a retry here.
+          if (!isRedisOutage(err)) this.log.warn({ err: (err as Error).message, resource }, 'watch reader failed; retrying');
           // Wake everyone so they re-read from Redis themselves once it is back.
           for (const wake of [...(this.waiters.get(resource) ?? [])]) wake();
           await new Promise((r) => setTimeout(r, 500));
@@ -94,6 +109,42 @@ export interface WatchRequest {
 const BOOKMARK_INTERVAL_MS = 30_000;
 /** How long a watch waits for an unreachable store before it ends (cleanly) instead. */
 const STORE_OUTAGE_MS = 20_000;
+/** About how many bytes of events a watcher reads from Redis at once, and the most events. */
+const BATCH_BYTES = 1024 * 1024;
+const MAX_BATCH = 500;
+/** Before any event was sent, the sizes are unknown: a first read this small is cheap whatever they are. */
+const FIRST_BATCH = 20;
+
+/**
+ * How many events to read next: about BATCH_BYTES of them at the average size of the events sent
+ * so far, so a watcher catching up on large objects never holds hundreds of megabytes at once.
+ */
+export function nextBatchSize(sentBytes: number, sentEvents: number): number {
+  if (sentEvents === 0 || sentBytes === 0) return FIRST_BATCH;
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / (sentBytes / sentEvents))));
+}
+
+/**
+ * Resolves true once the client has taken what res holds (at once if it had), false if it took
+ * none of it for stallMs, or if signal aborted first.
+ */
+function drained(res: Response, stallMs: number, signal: AbortSignal): Promise<boolean> {
+  if (!res.writableNeedDrain) return Promise.resolve(true);
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      signal.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onDrain = () => finish(true);
+    const onAbort = () => finish(false);
+    const timer = setTimeout(() => finish(false), stallMs);
+    res.on('drain', onDrain);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: WatchRequest, log: Logger): Promise<void> {
   const abort = new AbortController();
@@ -104,12 +155,30 @@ export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: W
   res.setHeader('Cache-Control', 'no-cache, private');
   res.flushHeaders();
   let first = true;
-  const send = (type: WatchEventType, object: unknown) => {
-    res.write(`${JSON.stringify({ type, object })}\n`);
+  let sentBytes = 0;
+  let sentEvents = 0;
+  /** Writes one event; false when the client has not taken everything sent so far (see keptUp). */
+  const send = (type: WatchEventType, object: unknown): boolean => {
+    const line = `${JSON.stringify({ type, object })}\n`;
+    sentBytes += Buffer.byteLength(line);
+    sentEvents++;
+    return res.write(line);
   };
-  const sendObject = (type: WatchEventType, obj: KubeObject) => {
-    send(type, w.render(obj, type, first));
+  const sendObject = (type: WatchEventType, obj: KubeObject): boolean => {
+    const room = send(type, w.render(obj, type, first));
     first = false;
+    return room;
+  };
+  /** Waits until the client has taken what it was sent; false when the watch is over (the client stalled, left, or timed out). */
+  const keptUp = async (): Promise<boolean> => {
+    if (await drained(res, hub.limits.stallTimeoutMs, abort.signal)) return true;
+    if (!abort.signal.aborted) {
+      log.warn({ resource: w.resource.plural, stalledMs: hub.limits.stallTimeoutMs, unsentBytes: res.writableLength }, 'watch closed: the client is not reading its events');
+      // Not end(): the end would wait behind the data the client does not take, and so would
+      // the connection and its buffers.
+      res.destroy();
+    }
+    return false;
   };
   const deadline = Date.now() + w.timeoutSeconds * 1000;
   const timer = setTimeout(() => abort.abort(), w.timeoutSeconds * 1000);
@@ -127,7 +196,7 @@ export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: W
       for (const obj of listed.items) {
         if (!w.matches(obj)) continue;
         visible.add(keyOf(obj));
-        sendObject('ADDED', obj);
+        if (!sendObject('ADDED', obj) && !(await keptUp())) return;
       }
       cursor = Number(listed.resourceVersion);
     } else {
@@ -138,8 +207,9 @@ export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: W
     let failingSince = 0;
     while (!abort.signal.aborted && !hub.closing) {
       let events: StoredEvent[];
+      const batch = nextBatchSize(sentBytes, sentEvents);
       try {
-        events = await store.eventsAfter(w.resource, cursor, 500);
+        events = await store.eventsAfter(w.resource, cursor, batch);
         const compacted = await store.compactedResourceVersion(w.resource);
         if (cursor < compacted) throw new ExpiredError(String(cursor), String(compacted + 1));
         failingSince = 0;
@@ -156,14 +226,24 @@ export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: W
         await hub.wait(w.resource.plural, 500, abort.signal);
         continue;
       }
+      let full = false;
       for (const ev of events) {
         cursor = ev.rv;
         const obj = ev.object;
         if (!inScope(obj)) continue;
         const outgoing = translate(ev, w.matches(obj), visible, keyOf(obj), knownStart);
-        if (outgoing) sendObject(outgoing, obj);
+        // The client has not taken what it was sent: the rest of this batch stays in Redis, read
+        // again from the cursor once it has.
+        if (outgoing && !sendObject(outgoing, obj)) {
+          full = true;
+          break;
+        }
       }
-      if (events.length === 500) continue;
+      if (full) {
+        if (!(await keptUp())) return;
+        continue;
+      }
+      if (events.length === batch) continue;
       if (w.allowBookmarks && Date.now() - lastBookmark > BOOKMARK_INTERVAL_MS) {
         lastBookmark = Date.now();
         send('BOOKMARK', {
@@ -175,7 +255,7 @@ export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: W
       await hub.wait(w.resource.plural, Math.min(5000, Math.max(0, deadline - Date.now())), abort.signal);
     }
   } catch (err) {
-    if (!abort.signal.aborted) {
+    if (!abort.signal.aborted && !res.destroyed) {
       if (!(err instanceof ExpiredError)) log.warn({ err: (err as Error).message }, 'watch ended with an error');
       send('ERROR', toStatus(err));
     }

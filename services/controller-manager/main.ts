@@ -5,7 +5,7 @@ import type { KubeObject } from '../../shared/types.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { connectRedis } from '../../shared/redis.ts';
+import { redisConnector } from '../../shared/redis.ts';
 import { Store, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
@@ -29,7 +29,9 @@ import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
-const redis = connectRedis(redisUrl);
+// Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
+const connect = redisConnector(redisUrl, log);
+const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 const identity = `${hostname()}-${process.pid}`;
@@ -53,7 +55,7 @@ function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueu
     name: QUEUES.controller(name),
     keys,
     redis,
-    connect: () => connectRedis(redisUrl),
+    connect,
     reconcile,
     log,
     concurrency: config.controller.concurrency,
@@ -211,7 +213,7 @@ async function resync(resource: string): Promise<void> {
 const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices'];
 const feed = new ChangeFeed({
   keys,
-  connection: connectRedis(redisUrl),
+  connection: connect(),
   group: GROUPS.controller('manager'),
   consumer: identity,
   resources,

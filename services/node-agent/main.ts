@@ -3,7 +3,7 @@
 import { loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { connectRedis } from '../../shared/redis.ts';
+import { redisConnector } from '../../shared/redis.ts';
 import { Store } from '../../shared/store/store.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeAgent } from './agent.ts';
@@ -20,7 +20,9 @@ const config = loadConfig();
 const cfg = config.nodeAgent;
 const log = createLogger('node-agent', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
-const redis = connectRedis(redisUrl);
+// Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
+const connect = redisConnector(redisUrl, log);
+const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 
@@ -57,7 +59,7 @@ if (cfg.runtime === 'docker' && config.network.proxy) {
     const r = await docker.runInHostNetwork(['ip', ...args]);
     if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: exit ${r.exitCode}: ${r.output.trim()}`);
   };
-  proxy = new ServiceProxy({ store, connect: () => connectRedis(redisUrl), log, network: config.network, nodeAddresses: [address], runIp });
+  proxy = new ServiceProxy({ store, connect, log, network: config.network, nodeAddresses: [address], runIp });
   await proxy.start();
 }
 const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };
@@ -70,7 +72,7 @@ const agentOptions = (nodeName: string) => ({
   events: new EventRecorder(store, 'kubelet', nodeName, log),
   log,
   redis,
-  connect: () => connectRedis(redisUrl),
+  connect,
   backoff: { baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, resetMs: cfg.backoffResetMs },
   heartbeatMs: cfg.heartbeatMs,
   resyncMs: cfg.resyncMs,
@@ -92,7 +94,7 @@ if (nodeNames.length > 1) {
     nodeNames,
     store,
     redis,
-    connect: () => connectRedis(redisUrl),
+    connect,
     log,
     heartbeatMs: cfg.heartbeatMs,
     resyncMs: cfg.resyncMs,

@@ -8,7 +8,7 @@ import type { Node, Pod } from '../../shared/types.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { connectRedis } from '../../shared/redis.ts';
+import { redisConnector } from '../../shared/redis.ts';
 import { Store, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
@@ -21,12 +21,14 @@ import { SchedulerCache, podKey } from './cache.ts';
 const config = loadConfig();
 const log = createLogger('scheduler', config.common.logLevel);
 const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
-const redis = connectRedis(redisUrl);
+// Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
+const connect = redisConnector(redisUrl, log);
+const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 const identity = `${hostname()}-${process.pid}`;
 const events = new EventRecorder(store, 'default-scheduler', identity, log);
-const nodeQueues = new NodeQueues(keys, redis, () => connectRedis(redisUrl));
+const nodeQueues = new NodeQueues(keys, redis, connect);
 
 const cache = new SchedulerCache();
 // The only reader of the nodes stream here: a node change that may make room retries the pods
@@ -34,7 +36,7 @@ const cache = new SchedulerCache();
 const nodeInformer = new Informer<Node>({
   store,
   resource: 'nodes',
-  connection: connectRedis(redisUrl),
+  connection: connect(),
   log,
   onRelist: (items) => {
     cache.replaceNodes(items as Node[]);
@@ -50,7 +52,7 @@ const nodeInformer = new Informer<Node>({
 const podInformer = new Informer<Pod>({
   store,
   resource: 'pods',
-  connection: connectRedis(redisUrl),
+  connection: connect(),
   log,
   onRelist: (items) => cache.replacePods(items as Pod[]),
   onEvents: (evs) => {
@@ -71,7 +73,7 @@ const scheduling = new WorkQueue({
   name: QUEUES.schedule,
   keys,
   redis,
-  connect: () => connectRedis(redisUrl),
+  connect,
   reconcile: (key) => scheduler.reconcile(key),
   log,
   concurrency: config.scheduler.concurrency,
@@ -122,7 +124,7 @@ async function resync(resource: string): Promise<void> {
 
 const feed = new ChangeFeed({
   keys,
-  connection: connectRedis(redisUrl),
+  connection: connect(),
   group: GROUPS.scheduler,
   consumer: identity,
   resources: ['pods'],

@@ -30,6 +30,9 @@ export class NodeQueues {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: this.keys.bullPrefix });
+      // Its errors are its connection's, which reports them (RedisOutageLog); without a listener
+      // BullMQ would print each with a stack.
+      queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
     await enqueueKey(queue, this.redis, this.keys, hosted ? hostedPodKey(node, podKey) : podKey);

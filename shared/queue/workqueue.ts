@@ -14,6 +14,7 @@ import { Queue, Worker, DelayedError, UnrecoverableError, type Job } from 'bullm
 import type { Redis } from 'ioredis';
 import { Keys } from '../keys.ts';
 import { scriptsFor, type ScriptRunner } from '../store/scripts.ts';
+import { isRedisOutage } from '../redis.ts';
 import type { Logger } from '../log.ts';
 import { reconcileOutcomes } from '../metrics.ts';
 import { inBatches } from '../util.ts';
@@ -84,6 +85,13 @@ export class WorkQueue {
     this.lockTtlMs = opts.lockTtlMs ?? 15_000;
     this.queueConnection = opts.connect();
     this.queue = new Queue(opts.name, { connection: this.queueConnection, prefix: opts.keys.bullPrefix });
+    // Without a listener BullMQ prints each of its connection's errors with a stack.
+    this.queue.on('error', (err) => this.reportError(err));
+  }
+
+  /** BullMQ's errors; an outage is reported once by the connections themselves (RedisOutageLog). */
+  private reportError(err: Error): void {
+    if (!isRedisOutage(err)) this.opts.log.warn({ err: err.message, queue: this.opts.name }, 'work queue error');
   }
 
   /**
@@ -126,7 +134,7 @@ export class WorkQueue {
         backoffStrategy: (attemptsMade: number) => Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, attemptsMade - 1), maxBackoff),
       },
     });
-    this.worker.on('error', (err) => this.opts.log.warn({ err: err.message, queue: this.opts.name }, 'work queue error'));
+    this.worker.on('error', (err) => this.reportError(err));
   }
 
   private async process(job: Job, token: string | undefined): Promise<void> {

@@ -6,12 +6,15 @@
 // moves past the gap only after that relist, so a relist cut short by a kill is done again. That
 // check and the read are one script (read-group.lua), which takes every followed stream at once:
 // checked apart, a read could move the group past trimmed events unnoticed; and one call per
-// pass, not one per stream, is what keeps a feed of a dozen resources cheap.
+// pass, not one per stream, is what keeps a feed of a dozen resources cheap. Every restart of a
+// process is a new consumer name; the consumers that died are removed from the groups by the live
+// ones once they have been idle long enough, with nothing left pending.
 import type { Redis } from 'ioredis';
 import { Keys } from '../keys.ts';
 import { decodeStreamEntry, type StoredEvent } from './store.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../util.ts';
+import { isRedisOutage } from '../redis.ts';
 import { scriptsFor, type ScriptRunner } from './scripts.ts';
 
 interface ChangeFeedBase {
@@ -25,6 +28,8 @@ interface ChangeFeedBase {
   onGap: (resource: string) => Promise<void>;
   log: Logger;
   claimIdleMs?: number;
+  /** A consumer of the group idle this long with nothing pending is taken for dead and removed. */
+  consumerExpiryMs?: number;
 }
 
 /** Exactly one of: one event at a time, or all the events of one read of a stream at once, in order (a scheduler binds a burst of pods together). */
@@ -39,6 +44,38 @@ type StreamEntry = [id: string, fields: string[] | null];
 type StreamRead = ['GAP', newest: string] | ['OK', position: string, entries: StreamEntry[]];
 
 const READ_COUNT = 200;
+
+/**
+ * How long a consumer with nothing pending may go unseen before it is removed. Redis sees a
+ * consumer only when it reads or claims entries, so a live one on a quiet stream may be removed
+ * too: harmless, as it holds nothing and its next read brings it back. A dead one's entries are
+ * claimed by the live ones first (claimIdleMs), so it is removed with nothing pending.
+ */
+const CONSUMER_EXPIRY_MS = 10 * 60_000;
+
+/** One consumer of a group, as XINFO CONSUMERS describes it. */
+export interface ConsumerInfo {
+  name: string;
+  pending: number;
+  idleMs: number;
+}
+
+/**
+ * The consumers a live member of a group may remove: idle at least expiryMs, with nothing pending
+ * (a dead consumer's entries are claimed by the live ones first), and never the member itself.
+ */
+export function expiredConsumers(consumers: ConsumerInfo[], self: string, expiryMs: number): string[] {
+  return consumers.filter((c) => c.name !== self && c.pending === 0 && c.idleMs >= expiryMs).map((c) => c.name);
+}
+
+/** XINFO CONSUMERS' reply: one flat field/value list per consumer. */
+function parseConsumers(reply: unknown): ConsumerInfo[] {
+  return (reply as unknown[][]).map((flat) => {
+    const fields = new Map<string, unknown>();
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
+    return { name: String(fields.get('name')), pending: Number(fields.get('pending')), idleMs: Number(fields.get('idle')) };
+  });
+}
 
 export class ChangeFeed {
   private stopped = false;
@@ -72,7 +109,7 @@ export class ChangeFeed {
       try {
         if (Date.now() - lastMaintenance > 5_000) {
           lastMaintenance = Date.now();
-          await this.claimAbandoned();
+          await this.takeOverFromDead();
         }
         // One round trip reads every stream (and checks each for a gap).
         const reads = (await this.scripts.run('readGroup', scriptKeys, [this.opts.group, this.opts.consumer, READ_COUNT])) as StreamRead[];
@@ -107,7 +144,8 @@ export class ChangeFeed {
           await this.start().catch(() => undefined);
           return;
         }
-        this.opts.log.warn({ err: message, group: this.opts.group }, 'change feed read failed; retrying');
+        // An outage is reported once by the connection (RedisOutageLog), not once a retry here.
+        if (!isRedisOutage(err)) this.opts.log.warn({ err: message, group: this.opts.group }, 'change feed read failed; retrying');
         await sleep(500);
       }
     }
@@ -125,19 +163,36 @@ export class ChangeFeed {
     await this.opts.connection.xack(this.opts.keys.stream(resource), this.opts.group, ...entries.map((entry) => entry[0]));
   }
 
-  private async claimAbandoned(): Promise<void> {
+  /**
+   * Claims the entries dead consumers read but never acknowledged, and removes the consumers that
+   * have been dead long enough, on every stream.
+   */
+  private async takeOverFromDead(): Promise<void> {
+    const { connection, keys, group, consumer, resources } = this.opts;
     // One round trip for every stream: the controller manager follows a dozen.
-    const pipeline = this.opts.connection.pipeline();
-    for (const resource of this.opts.resources) {
-      pipeline.xautoclaim(this.opts.keys.stream(resource), this.opts.group, this.opts.consumer, this.opts.claimIdleMs ?? 15_000, '0-0', 'COUNT', 500);
+    const pipeline = connection.pipeline();
+    for (const resource of resources) {
+      pipeline.xautoclaim(keys.stream(resource), group, consumer, this.opts.claimIdleMs ?? 15_000, '0-0', 'COUNT', 500);
+      pipeline.xinfo('CONSUMERS', keys.stream(resource), group);
     }
     const replies = (await pipeline.exec()) ?? [];
-    for (const [i, resource] of this.opts.resources.entries()) {
-      const [err, reply] = replies[i] ?? [new Error('no reply')];
+    const expiryMs = this.opts.consumerExpiryMs ?? CONSUMER_EXPIRY_MS;
+    const removed = new Map<string, string[]>();
+    for (const [i, resource] of resources.entries()) {
+      const [err, reply] = replies[2 * i] ?? [new Error('no reply')];
       if (err) throw err;
       const entries = (reply as [string, StreamEntry[], string[]?])[1] ?? [];
       if (entries.length) await this.deliver(resource, entries);
+      const [infoErr, info] = replies[2 * i + 1] ?? [new Error('no reply')];
+      if (infoErr) continue;
+      for (const dead of expiredConsumers(parseConsumers(info), consumer, expiryMs)) {
+        // The script checks again, atomically: the consumer may have read something since.
+        if (await this.scripts.run('deleteIdleConsumer', [keys.stream(resource)], [group, dead, expiryMs])) {
+          removed.set(dead, [...(removed.get(dead) ?? []), resource]);
+        }
+      }
     }
+    for (const [dead, streams] of removed) this.opts.log.info({ group, consumer: dead, resources: streams }, 'removed a dead consumer from the group');
   }
 
   async stop(): Promise<void> {

@@ -9,6 +9,7 @@ const SCRIPTS = {
   indexObjects: 'index-objects.lua',
   readGroup: 'read-group.lua',
   advanceGroup: 'advance-group.lua',
+  deleteIdleConsumer: 'delete-idle-consumer.lua',
   releaseLock: 'release-lock.lua',
   extendLock: 'extend-lock.lua',
 } as const;

@@ -614,6 +614,9 @@ export class Store implements ClusterReader {
       usageKey,
       this.keys.claims,
       this.keys.objectIndex(r.plural),
+      // Sent again after a reconnect, the same command carries the same id: the script answers
+      // what the first run did instead of failing its own compare-and-set.
+      this.keys.writeRecord(randomBytes(12).toString('base64url')),
       ...adds.map((u) => this.keys.dependents(u)),
       ...removes.map((u) => this.keys.dependents(u)),
     ];

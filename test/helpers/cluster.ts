@@ -45,7 +45,13 @@ export interface RedisHandle {
   url: string;
   dir: string;
   stop(): Promise<void>;
+  /** Stops it (if it still runs) and starts it again on the same port and data. */
   restart(): Promise<void>;
+  /**
+   * Sends the redis-server a signal: SIGSTOP / SIGCONT hang and resume it; SIGKILL crashes it
+   * (resolving once it is gone; restart() brings it back).
+   */
+  signal(signal: NodeJS.Signals): Promise<void>;
 }
 
 async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
@@ -70,9 +76,11 @@ export async function startRedis(): Promise<RedisHandle> {
     await waitForPort(port);
   };
   await launch();
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
   const stopChild = () => new Promise<void>((res) => {
-    if (child.exitCode !== null) return res();
+    if (exited()) return res();
     child.once('exit', () => res());
+    child.kill('SIGCONT'); // a stopped server cannot shut down
     child.kill('SIGTERM');
   });
   return {
@@ -86,6 +94,12 @@ export async function startRedis(): Promise<RedisHandle> {
     async restart() {
       await stopChild();
       await launch();
+    },
+    async signal(signal: NodeJS.Signals) {
+      if (exited()) return;
+      const gone = signal === 'SIGKILL' || signal === 'SIGTERM' ? new Promise<void>((res) => child.once('exit', () => res())) : undefined;
+      child.kill(signal);
+      await gone;
     },
   };
 }

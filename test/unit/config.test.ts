@@ -206,3 +206,11 @@ test('loadConfig rejects a TCP port above 65535', (t) => {
   const err = t.throws(() => loadConfig({ WHARF_API_PORT: '70000' }), { instanceOf: ConfigError });
   t.is(err?.variable, 'WHARF_API_PORT');
 });
+
+test('API server bounds: request deadline, Redis reply timeout and watch stall timeout, never 0', (t) => {
+  t.like(loadConfig({}).api, { requestTimeoutMs: 60_000, redisTimeoutMs: 5_000, watchStallTimeoutMs: 30_000 });
+  t.like(loadConfig({ WHARF_API_REQUEST_TIMEOUT: '2s', WHARF_API_REDIS_TIMEOUT: '500ms', WHARF_API_WATCH_STALL_TIMEOUT: '1m' }).api, { requestTimeoutMs: 2_000, redisTimeoutMs: 500, watchStallTimeoutMs: 60_000 });
+  for (const name of ['WHARF_API_REQUEST_TIMEOUT', 'WHARF_API_REDIS_TIMEOUT', 'WHARF_API_WATCH_STALL_TIMEOUT']) {
+    t.throws(() => loadConfig({ [name]: '0s' }), { instanceOf: ConfigError, message: new RegExp(`^${name}: expected a duration above 0`) });
+  }
+});

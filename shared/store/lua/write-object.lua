@@ -2,6 +2,12 @@
 -- resourceVersion, the watch event on the kind's stream, the uid, owner and list-order indexes, and
 -- the node resource accounting that keeps schedulers from overcommitting a node.
 --
+-- Each call carries a write id, and the resourceVersion it produced is recorded under that id for
+-- a few minutes, in the same atomic step. A client library re-sends the commands that were in
+-- flight when its connection dropped; if the first run had been applied, the re-run would fail its
+-- own compare-and-set (a 409 or 404 for a write that succeeded). Instead it answers the recorded
+-- resourceVersion and writes nothing.
+--
 -- KEYS[1]  the resourceVersion counter
 -- KEYS[2]  the objects hash of (resource, namespace)
 -- KEYS[3]  the set of namespaces holding objects of this resource
@@ -11,8 +17,10 @@
 -- KEYS[7]  the node usage hash touched by ARGV[13] (any key when ARGV[13] is '')
 -- KEYS[8]  the claims hash: a unique value (a Service's cluster IP, a node port) -> owner uid
 -- KEYS[9]  the resource's object index: sorted set of "namespace/name"
--- KEYS[10 .. 10+ARGV[11]-1]           dependents sets to add this object to
--- KEYS[10+ARGV[11] .. +ARGV[12]-1]    dependents sets to remove this object from
+-- KEYS[10] this write's record, named by its write id (unique to the write, the same when the same
+--          command is sent again): the resourceVersion the write produced
+-- KEYS[11 .. 11+ARGV[11]-1]           dependents sets to add this object to
+-- KEYS[11+ARGV[11] .. +ARGV[12]-1]    dependents sets to remove this object from
 --
 -- ARGV[1]  op: create | update | delete
 -- ARGV[2]  object name (field of the objects hash)
@@ -35,9 +43,17 @@
 -- ARGV[19] number of claims this write gives up
 -- ARGV[20 ..] the claims taken, then the claims given up
 --
--- Returns the new resourceVersion, or an error reply:
+-- Returns the new resourceVersion (for a write id seen before: the one its first run produced,
+-- without writing anything), or an error reply:
 --   WHARF_NOT_FOUND, WHARF_EXISTS, WHARF_CONFLICT <current rv>, WHARF_INSUFFICIENT <resource> <detail>,
 --   WHARF_CLAIMED <claim> (another object holds that unique value)
+
+-- ioredis re-sends as soon as it has reconnected, so a few minutes covers any outage a client
+-- waits through; a write re-sent after a longer one may again meet its own first run.
+local WRITE_RECORD_TTL_SECONDS = 300
+
+local done = redis.call('GET', KEYS[10])
+if done then return tonumber(done) end
 
 local op = ARGV[1]
 local name = ARGV[2]
@@ -121,8 +137,8 @@ end
 
 local adds = tonumber(ARGV[11])
 local removes = tonumber(ARGV[12])
-for i = 1, adds do redis.call('SADD', KEYS[9 + i], ARGV[9]) end
-for i = 1, removes do redis.call('SREM', KEYS[9 + adds + i], ARGV[9]) end
+for i = 1, adds do redis.call('SADD', KEYS[10 + i], ARGV[9]) end
+for i = 1, removes do redis.call('SREM', KEYS[10 + adds + i], ARGV[9]) end
 
 redis.call('XADD', KEYS[4], rv .. '-0', 't', ARGV[6], 'o', json)
 -- Approximate trimming removes whole stream nodes, so it costs nothing on most writes.
@@ -132,4 +148,5 @@ if redis.call('XTRIM', KEYS[4], 'MAXLEN', '~', tonumber(ARGV[7])) > 0 then
   redis.call('SET', KEYS[5], firstRv - 1)
 end
 
+redis.call('SET', KEYS[10], rv, 'EX', WRITE_RECORD_TTL_SECONDS)
 return rv
