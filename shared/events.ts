@@ -52,6 +52,8 @@ export class EventRecorder {
           source: { component: this.component, host: this.host },
           firstTimestamp: ts,
           lastTimestamp: ts,
+          // MicroTime; events.k8s.io/v1 clients (the Python one) require it of every event they read.
+          eventTime: new Date().toISOString().replace(/Z$/, '000Z'),
           count: 1,
           reportingComponent: this.component,
           reportingInstance: this.host,

@@ -9,7 +9,6 @@ import { createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
 import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureSystemNamespaces } from './bootstrap.ts';
 import { OpenApiV3 } from './openapi.ts';
-import { schemaFor } from '../../shared/api/schemas.ts';
 
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
@@ -29,7 +28,7 @@ const app = createApiServer({
   log,
   maxBodyBytes: config.api.maxBodyBytes,
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
-  openapi: new OpenApiV3(schemaFor),
+  openapi: new OpenApiV3(),
   requestTimeoutMs: config.api.requestTimeoutMs,
 });
 

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { RESOURCES, apiVersionOf, groupVersions, type ResourceInfo } from '../../shared/api/resources.ts';
 import { OPENAPI, type OpenApiFacts } from '../../shared/api/schemas.ts';
+import { servedSchema } from '../../shared/registry/registry.ts';
 
-export type SchemaLookup = (kind: string) => Record<string, unknown> | undefined;
 
 function groupPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
@@ -75,7 +75,7 @@ function operation(r: ResourceInfo, action: string, verb: string, ref: string, e
   };
 }
 
-export function groupVersionDocument(group: string, version: string, lookup: SchemaLookup) {
+export function groupVersionDocument(group: string, version: string) {
   const resources = RESOURCES.filter((r) => r.group === group && r.version === version);
   const schemas: Record<string, unknown> = {
     'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
@@ -86,7 +86,7 @@ export function groupVersionDocument(group: string, version: string, lookup: Sch
   for (const r of resources) {
     const name = definitionName(r);
     const ref = `#/components/schemas/${name}`;
-    const schema = toOpenApi(lookup(r.kind) ?? { type: 'object' }, definitions, true) as Record<string, unknown>;
+    const schema = toOpenApi(servedSchema(r) ?? { type: 'object' }, definitions, true) as Record<string, unknown>;
     schemas[name] = {
       description: `${r.kind} (served by Wharf)`,
       ...schema,
@@ -126,9 +126,9 @@ export function groupVersionDocument(group: string, version: string, lookup: Sch
 export class OpenApiV3 {
   private readonly documents = new Map<string, { json: string; hash: string }>();
 
-  constructor(lookup: SchemaLookup) {
+  constructor() {
     for (const gv of groupVersions()) {
-      const json = JSON.stringify(groupVersionDocument(gv.group, gv.version, lookup));
+      const json = JSON.stringify(groupVersionDocument(gv.group, gv.version));
       const hash = createHash('sha512').update(json).digest('hex').slice(0, 128).toUpperCase();
       this.documents.set(groupPath(gv.group, gv.version), { json, hash });
     }

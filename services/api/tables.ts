@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import type { KubeObject, WatchEventType } from '../../shared/types.ts';
 import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
-import { strategyFor } from '../../shared/registry/registry.ts';
+import { conversionFor, strategyFor } from '../../shared/registry/registry.ts';
 import type { Column } from '../../shared/registry/strategy.ts';
 
 export function wantsTable(req: Request): boolean {
@@ -27,7 +27,9 @@ function includeObject(req: Request): 'None' | 'Metadata' | 'Object' {
 function row(r: ResourceInfo, obj: KubeObject, req: Request, nowMs: number) {
   const mode = includeObject(req);
   const object = mode === 'Object' ? { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(r), kind: obj.kind ?? r.kind } : mode === 'Metadata' ? partialMetadata(r, obj) : undefined;
-  return { cells: columnsFor(r).map((c) => c.cell(obj, nowMs)), object };
+  // Another version of a stored kind prints as the stored kind does (events.k8s.io Events as Events).
+  const printed = conversionFor(r)?.toStorage(obj) ?? obj;
+  return { cells: columnsFor(r).map((c) => c.cell(printed, nowMs)), object };
 }
 
 function columnDefinitions(r: ResourceInfo) {

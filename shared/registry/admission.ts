@@ -6,7 +6,7 @@
 import type { KubeObject, StatusCause } from '../types.ts';
 import { BadRequestError, InvalidError } from '../errors.ts';
 import { metadataErrors, required, structuralErrors } from '../api/validation.ts';
-import type { AdmissionSettings, Strategy } from './strategy.ts';
+import type { AdmissionSettings, Conversion, Strategy } from './strategy.ts';
 import { strategyForKind } from './registry.ts';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -31,7 +31,7 @@ function nameOf(obj: KubeObject): string {
   return obj.metadata?.name ?? obj.metadata?.generateName ?? '';
 }
 
-function refuse(s: Strategy, obj: KubeObject, causes: StatusCause[]): never {
+function refuse(s: Pick<Strategy, 'resource'>, obj: KubeObject, causes: StatusCause[]): never {
   throw new InvalidError(s.resource.kind, nameOf(obj), dedupe(causes), s.resource.group);
 }
 
@@ -49,7 +49,7 @@ function dedupe(causes: StatusCause[]): StatusCause[] {
  * Unknown fields pruned (a warning, or under Strict a 400 as Kubernetes' strict decoder words it),
  * then types, required fields and enumerations: a 422 before anything else looks at the object.
  */
-function checkStructure(s: Strategy, obj: KubeObject, opts: AdmissionOptions): void {
+function checkStructure(s: Pick<Strategy, 'schema' | 'resource'>, obj: KubeObject, opts: AdmissionOptions): void {
   if (!s.schema) return;
   const { causes, unknownFields } = structuralErrors(s.schema, obj);
   const validation = opts.fieldValidation ?? 'Ignore';
@@ -106,6 +106,18 @@ export function admitStatusUpdate(s: Strategy, obj: KubeObject, opts: AdmissionO
   const { causes } = structuralErrors(statusSchema, obj.status);
   if (causes.length) refuse(s, obj, causes.map((c) => ({ ...c, field: c.field ? `status.${c.field}` : 'status' })));
   void opts;
+}
+
+/**
+ * What a client of another version of a stored kind writes (events.k8s.io/v1 Events): checked
+ * against that version's schema and rules, then converted to the stored form, which the stored
+ * kind's admission then takes as any write.
+ */
+export function admitConverted(c: Conversion, obj: KubeObject, opts: AdmissionOptions = {}): KubeObject {
+  checkStructure(c, obj, opts);
+  const causes = c.validate(obj);
+  if (causes.length) refuse(c, obj, causes);
+  return c.toStorage(obj);
 }
 
 /**

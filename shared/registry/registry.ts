@@ -1,12 +1,12 @@
 // The one registry of kinds: each kind Wharf serves is one strategy here. The API server's routes
 // and discovery, the store's write path, OpenAPI and the Tables all read this list.
-import type { Strategy } from './strategy.ts';
+import type { Conversion, ResourceInfo, Strategy } from './strategy.ts';
 import { namespaceStrategy } from './kinds/namespace.ts';
 import { nodeStrategy } from './kinds/node.ts';
 import { podStrategy } from './kinds/pod.ts';
 import { serviceStrategy } from './kinds/service.ts';
 import { endpointsStrategy } from './kinds/endpoints.ts';
-import { eventStrategy } from './kinds/event.ts';
+import { eventStrategy, eventsV1Conversion } from './kinds/event.ts';
 import { configMapStrategy } from './kinds/configmap.ts';
 import { secretStrategy } from './kinds/secret.ts';
 import { deploymentStrategy } from './kinds/deployment.ts';
@@ -39,6 +39,9 @@ export const STRATEGIES: Strategy[] = [
   endpointSliceStrategy,
 ];
 
+/** Stored kinds served in one more group-version. */
+export const CONVERSIONS: Conversion[] = [eventsV1Conversion];
+
 const byPlural = new Map(STRATEGIES.map((s) => [s.resource.plural, s]));
 const byKind = new Map(STRATEGIES.map((s) => [s.resource.kind, s]));
 
@@ -53,3 +56,16 @@ export function strategyFor(plural: string): Strategy {
 export function strategyForKind(kind: string): Strategy | undefined {
   return byKind.get(kind);
 }
+
+/** The conversion that serves this resource, when it is another version of a stored kind. */
+export function conversionFor(r: ResourceInfo): Conversion | undefined {
+  return CONVERSIONS.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
+}
+
+/** The schema of a served resource, in its own version's form (OpenAPI). */
+export function servedSchema(r: ResourceInfo): Record<string, any> | undefined {
+  return conversionFor(r)?.schema ?? strategyFor(r.plural).schema;
+}
+
+// A conversion is stored under its own plural: the store keys it by that.
+for (const c of CONVERSIONS) strategyFor(c.resource.plural);

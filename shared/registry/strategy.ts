@@ -126,3 +126,18 @@ export interface Strategy {
 
 /** A strategy with Kubernetes' generic behaviour where the kind says nothing. */
 export type StrategySpec = Partial<Strategy> & Pick<Strategy, 'resource' | 'schema' | 'nameErrors'>;
+
+/**
+ * A stored kind served in one more group-version under the same plural, converted on the way in
+ * and out (Kubernetes' conversion): events.k8s.io/v1 Events are core/v1 Events. The store reads and
+ * writes the stored form and hands callers of this resource its own.
+ */
+export interface Conversion {
+  resource: ResourceInfo;
+  /** The schema of this version's form (structural check, OpenAPI). */
+  schema: Record<string, any>;
+  /** Rules this version adds for what its clients write. */
+  validate(obj: KubeObject): StatusCause[];
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
+}

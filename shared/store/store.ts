@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { KubeObject, Pod, OwnerReference } from '../types.ts';
 import { Keys } from '../keys.ts';
-import { type ResourceInfo, RESOURCES, apiVersionOf, mustFindByPlural, qualifiedName } from '../api/resources.ts';
+import { type ResourceInfo, STORED_RESOURCES, apiVersionOf, mustFindByPlural, qualifiedName } from '../api/resources.ts';
 import { recordUpdate } from '../api/managed-fields.ts';
 import {
   AlreadyExistsError,
@@ -20,9 +20,9 @@ import {
 } from '../errors.ts';
 import { scriptsFor, decodeScriptError, type ScriptRunner } from './scripts.ts';
 import { deepEqual, now } from '../util.ts';
-import { strategyFor } from '../registry/registry.ts';
+import { conversionFor, strategyFor } from '../registry/registry.ts';
 import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, UsageOp } from '../registry/strategy.ts';
-import { admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
+import { admitConverted, admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
 
 export type ResourceRef = ResourceInfo | string;
 
@@ -94,6 +94,24 @@ function resolve(r: ResourceRef): ResourceInfo {
   return typeof r === 'string' ? mustFindByPlural(r) : r;
 }
 
+/**
+ * A stored object as the caller's resource shows it: itself, or converted when the resource is
+ * another version of the stored kind (events.k8s.io/v1 Events).
+ */
+function decode<T extends KubeObject>(r: ResourceInfo, json: string): T {
+  const obj = JSON.parse(json) as T;
+  return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
+}
+
+function shown<T extends KubeObject>(r: ResourceInfo, obj: T): T {
+  return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
+}
+
+/** The stored kind behind a served resource (itself, or the kind another version converts to). */
+function storedResource(r: ResourceInfo): ResourceInfo {
+  return conversionFor(r) ? mustFindByPlural(r.plural) : r;
+}
+
 function nsOf(r: ResourceInfo, namespace: string | undefined): string {
   return r.namespaced ? namespace || 'default' : '';
 }
@@ -141,7 +159,7 @@ export class Store implements ClusterReader {
   async get<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, name: string): Promise<T | null> {
     const r = resolve(resource);
     const json = await this.redis.hget(this.keys.objects(r.plural, nsOf(r, namespace)), name);
-    return json ? (JSON.parse(json) as T) : null;
+    return json ? decode<T>(r, json) : null;
   }
 
   async mustGet<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
@@ -158,7 +176,7 @@ export class Store implements ClusterReader {
     const pipeline = this.redis.pipeline();
     for (const ref of refs) pipeline.hget(this.keys.objects(r.plural, nsOf(r, ref.namespace)), ref.name);
     const out: T[] = [];
-    for (const [err, json] of (await pipeline.exec()) ?? []) if (!err && json) out.push(JSON.parse(json as string) as T);
+    for (const [err, json] of (await pipeline.exec()) ?? []) if (!err && json) out.push(decode<T>(r, json as string));
     return out;
   }
 
@@ -171,7 +189,7 @@ export class Store implements ClusterReader {
       [this.keys.resourceVersion, this.keys.namespacesOf(r.plural)],
       [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0'],
     )) as string[];
-    const items = reply.slice(1).map((json) => JSON.parse(json) as T);
+    const items = reply.slice(1).map((json) => decode<T>(r, json));
     items.sort((a, b) => {
       const an = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
       const bn = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
@@ -197,7 +215,7 @@ export class Store implements ClusterReader {
       resourceVersion: String(reply[0]),
       remaining: Number(reply[1]),
       lastKey: String(reply[2]),
-      items: (reply.slice(3) as string[]).map((json) => JSON.parse(json) as T),
+      items: (reply.slice(3) as string[]).map((json) => decode<T>(r, json)),
     };
   }
 
@@ -208,7 +226,7 @@ export class Store implements ClusterReader {
    * indexing a key twice changes nothing, and the marker is set only after a resource's last chunk.
    * Returns the resources that had objects to index.
    */
-  async buildObjectIndex(resources: ResourceInfo[] = RESOURCES, chunk = 500): Promise<string[]> {
+  async buildObjectIndex(resources: ResourceInfo[] = STORED_RESOURCES, chunk = 500): Promise<string[]> {
     const indexed: string[] = [];
     for (const r of resources) {
       const built = this.keys.objectIndexBuilt(r.plural);
@@ -350,10 +368,12 @@ export class Store implements ClusterReader {
    * cluster: namespace lifecycle, priority, address allocation), then the atomic write.
    */
   async create<T extends KubeObject>(resource: ResourceRef, input: T, opts: CreateOptions = {}): Promise<T> {
-    const r = resolve(resource);
+    const served = resolve(resource);
+    const r = storedResource(served);
     const s = strategyFor(r.plural);
+    const conversion = conversionFor(served);
     for (let attempt = 0; ; attempt++) {
-      const obj = structuredClone(input);
+      const obj = conversion ? (admitConverted(conversion, structuredClone(input), opts) as T) : structuredClone(input);
       if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
       const meta = obj.metadata;
       if (r.namespaced) meta.namespace = meta.namespace || 'default';
@@ -375,11 +395,11 @@ export class Store implements ClusterReader {
       await s.admit?.(obj, undefined, ctx);
       if (opts.fieldManager) recordManagedFields(r, undefined, obj, opts.fieldManager);
       if (opts.dryRun) {
-        if (await this.get(r, meta.namespace, meta.name!)) throw new AlreadyExistsError(r.plural, meta.name!, r.group);
-        return obj;
+        if (await this.get(r, meta.namespace, meta.name!)) throw new AlreadyExistsError(served.plural, meta.name!, served.group);
+        return shown(served, obj);
       }
       try {
-        return await this.write(r, 'create', obj, undefined);
+        return shown(served, await this.write(r, 'create', obj, undefined));
       } catch (err) {
         // A generated name that is taken gets another suffix (Kubernetes retries generateName too).
         if (generated && err instanceof AlreadyExistsError && attempt < 8) continue;
@@ -419,14 +439,19 @@ export class Store implements ClusterReader {
     mutate: (current: T) => T | null | Promise<T | null>,
     opts: UpdateOptions & { retryConflicts?: boolean } = {},
   ): Promise<T> {
-    const r = resolve(resource);
+    const served = resolve(resource);
+    const r = storedResource(served);
     const s = strategyFor(r.plural);
+    const conversion = conversionFor(served);
     const retry = opts.retryConflicts ?? !opts.preconditions?.resourceVersion;
     for (let attempt = 0; ; attempt++) {
-      const old = await this.mustGet<T>(r, namespace, name);
-      assertPreconditions(r, old, opts.preconditions);
-      const desired = await mutate(structuredClone(old));
-      if (!desired) return old;
+      const old = await this.mustGet<T>(r, namespace, name).catch((err) => {
+        throw err instanceof NotFoundError ? new NotFoundError(served.plural, name, served.group) : err;
+      });
+      assertPreconditions(served, old, opts.preconditions);
+      let desired = await mutate(shown(served, structuredClone(old)));
+      if (!desired) return shown(served, old);
+      if (conversion) desired = admitConverted(conversion, desired, opts) as T;
       const next = this.merge(s, old, desired, opts.subresource);
       const ctx = this.admissionContext();
       if (opts.subresource === 'status') admitStatusUpdate(s, next);
@@ -435,11 +460,11 @@ export class Store implements ClusterReader {
         await s.admit?.(next, old, ctx);
       }
       if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-      if (deepEqual(next, old)) return old;
-      if (opts.fieldManager) recordManagedFields(r, old, next, { ...opts.fieldManager, subresource: opts.subresource ?? opts.fieldManager.subresource });
-      if (opts.dryRun) return next;
+      if (deepEqual(next, old)) return shown(served, old);
+      if (opts.fieldManager) recordManagedFields(served, old, next, { ...opts.fieldManager, subresource: opts.subresource ?? opts.fieldManager.subresource });
+      if (opts.dryRun) return shown(served, next);
       try {
-        return await this.commit(s, r, old, next);
+        return shown(served, await this.commit(s, r, old, next));
       } catch (err) {
         if (retry && isConflict(err) && attempt < 50) continue;
         if (this.lostPickedClaim(ctx, err) && attempt < 10) continue;
@@ -464,23 +489,26 @@ export class Store implements ClusterReader {
   }
 
   async delete(resource: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
-    const r = resolve(resource);
+    const served = resolve(resource);
+    const r = storedResource(served);
     const s = strategyFor(r.plural);
     for (;;) {
-      const old = await this.mustGet(r, namespace, name);
+      const old = await this.mustGet(r, namespace, name).catch((err) => {
+        throw err instanceof NotFoundError ? new NotFoundError(served.plural, name, served.group) : err;
+      });
       const refused = s.forbidDelete?.(old);
       if (refused) throw refused;
-      assertPreconditions(r, old, opts.preconditions);
+      assertPreconditions(served, old, opts.preconditions);
       const plan = planDeletion(s, old, opts);
-      if (opts.dryRun) return { object: plan.remove ? old : plan.next!, removed: plan.remove };
+      if (opts.dryRun) return { object: shown(served, plan.remove ? old : plan.next!), removed: plan.remove };
       try {
         if (plan.remove) {
           const object = await this.write(r, 'delete', structuredClone(old), old);
-          return { object, removed: true };
+          return { object: shown(served, object), removed: true };
         }
-        if (deepEqual(plan.next, old)) return { object: old, removed: false };
+        if (deepEqual(plan.next, old)) return { object: shown(served, old), removed: false };
         const object = await this.write(r, 'update', plan.next!, old);
-        return { object, removed: false };
+        return { object: shown(served, object), removed: false };
       } catch (err) {
         if (isConflict(err)) continue;
         throw err;
@@ -492,7 +520,7 @@ export class Store implements ClusterReader {
   async eventsAfter(resource: ResourceRef, afterRv: number, count = 500): Promise<StoredEvent[]> {
     const r = resolve(resource);
     const entries = (await this.redis.xrange(this.keys.stream(r.plural), `(${afterRv}-0`, '+', 'COUNT', count)) as [string, string[]][];
-    return entries.map(decodeStreamEntry);
+    return entries.map(decodeStreamEntry).map((ev) => ({ ...ev, object: shown(r, ev.object) }));
   }
 
   /** The resourceVersion of the newest event on this resource's stream (0 when it has none). */

@@ -4,7 +4,6 @@
 import test from 'ava';
 import { applyDefaults, validateObject } from '../../shared/registry/admission.ts';
 import { findByKind, findByPath, mustFindByPlural } from '../../shared/api/resources.ts';
-import { schemaFor } from '../../shared/api/schemas.ts';
 import { strategicMergePatch } from '../../shared/api/strategic-merge.ts';
 import { apiGroupList, apiResourceList } from '../../services/api/discovery.ts';
 import { groupVersionDocument } from '../../services/api/openapi.ts';
@@ -36,7 +35,7 @@ test('registered as discovery.k8s.io/v1 endpointslices, namespaced, no short nam
     name: 'endpointslices', singularName: 'endpointslice', namespaced: true, kind: 'EndpointSlice',
     verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
   }]);
-  const doc = groupVersionDocument('discovery.k8s.io', 'v1', schemaFor) as any;
+  const doc = groupVersionDocument('discovery.k8s.io', 'v1') as any;
   t.truthy(doc.components.schemas['io.k8s.api.discovery.v1.EndpointSlice'].properties.endpoints);
   t.truthy(doc.paths['/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}']);
 });

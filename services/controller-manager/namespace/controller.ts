@@ -1,7 +1,7 @@
 // The namespace controller: a namespace being deleted is emptied of every namespaced object,
 // then its "kubernetes" finalizer is removed and the namespace itself goes.
 import type { Store } from '../../../shared/store/store.ts';
-import { RESOURCES } from '../../../shared/api/resources.ts';
+import { STORED_RESOURCES } from '../../../shared/api/resources.ts';
 import { isNotFound } from '../../../shared/errors.ts';
 import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 
@@ -12,7 +12,7 @@ export class NamespaceController {
     const ns = await this.store.get('namespaces', undefined, name);
     if (!ns || !ns.metadata.deletionTimestamp) return;
     let remaining = 0;
-    for (const r of RESOURCES.filter((x) => x.namespaced)) {
+    for (const r of STORED_RESOURCES.filter((x) => x.namespaced)) {
       const { items } = await this.store.list(r, name);
       remaining += items.length;
       for (const obj of items) {
