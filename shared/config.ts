@@ -22,6 +22,10 @@ export interface ApiConfig {
   redisTimeoutMs: number;
   /** A watch whose client has taken none of its pending data for this long is closed. */
   watchStallTimeoutMs: number;
+  /** The address other components and pods reach this API server at (Kubernetes' --advertise-address); by default the host's first non-internal IPv4. */
+  advertiseAddress?: string;
+  /** How long an API server's Lease lasts without renewal before its address leaves default/kubernetes' Endpoints. */
+  endpointLeaseTtlMs: number;
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -30,6 +34,7 @@ export interface NetworkConfig {
   nodePortRange: string; // "30000-32767" (Kubernetes' --service-node-port-range)
   clusterDomain: string;
   dnsServiceIp: string; // the cluster DNS server's address, by default the 10th of the range
+  kubernetesServiceIp: string; // the default/kubernetes Service's address: the first of the range, as Kubernetes'
   proxy: boolean; // whether node agents proxy Service traffic and serve cluster DNS
   dnsUpstream?: string; // "host[:port],..." for names outside the cluster; by default the node's resolv.conf
   endpointDrainMs: number; // how long a terminating pod that serves a Service keeps running before it is signalled
@@ -156,6 +161,9 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       requestTimeoutMs: positiveDuration(env, 'WHARF_API_REQUEST_TIMEOUT', 60_000),
       redisTimeoutMs: positiveDuration(env, 'WHARF_API_REDIS_TIMEOUT', 5_000),
       watchStallTimeoutMs: positiveDuration(env, 'WHARF_API_WATCH_STALL_TIMEOUT', 30_000),
+      advertiseAddress: env.WHARF_API_ADVERTISE_ADDRESS ? String(intToIpv4(ipv4('WHARF_API_ADVERTISE_ADDRESS', env.WHARF_API_ADVERTISE_ADDRESS))) : undefined,
+      // Kubernetes' --endpoint-reconciler-type=lease default TTL.
+      endpointLeaseTtlMs: positiveDuration(env, 'WHARF_API_ENDPOINT_LEASE_TTL', 15_000),
     },
     admission: {
       serviceCidr: network.serviceCidr,
@@ -225,6 +233,7 @@ function networkConfig(env: Env): NetworkConfig {
     nodePortRange,
     clusterDomain: env.WHARF_CLUSTER_DOMAIN || 'cluster.local',
     dnsServiceIp,
+    kubernetesServiceIp: intToIpv4(base + 1),
     proxy: oneOf(env, 'WHARF_SERVICE_PROXY', ['on', 'off'] as const, 'on') === 'on',
     dnsUpstream: env.WHARF_DNS_UPSTREAM || undefined,
     endpointDrainMs: duration(env, 'WHARF_ENDPOINT_DRAIN', 1_000),

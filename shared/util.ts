@@ -1,5 +1,6 @@
 // Small helpers every part of Wharf uses.
 import { isDeepStrictEqual } from 'node:util';
+import { networkInterfaces } from 'node:os';
 
 /** RFC 3339 with second precision, as Kubernetes writes timestamps. */
 export function now(date = new Date()): string {
@@ -40,4 +41,14 @@ export function intToIpv4(n: number): string {
 export async function inBatches<T>(items: Iterable<T>, parallel: number, run: (item: T) => Promise<unknown>): Promise<void> {
   const list = [...items];
   for (let i = 0; i < list.length; i += parallel) await Promise.all(list.slice(i, i + parallel).map(run));
+}
+
+/** The host's first IPv4 address that is not loopback nor a container bridge: what it advertises by default. */
+export function hostIPv4(): string | undefined {
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (/^(docker|br-|veth|virbr|cni|flannel|cali)/.test(name)) continue;
+    const v4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) return v4.address;
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@ import type { Store } from '../../shared/store/store.ts';
 import { strategyFor } from '../../shared/registry/registry.ts';
 import { SYSTEM_NAMESPACES } from '../../shared/registry/kinds/namespace.ts';
 import { InvalidError, isAlreadyExists } from '../../shared/errors.ts';
+import { kubernetesService } from './apiserver-endpoints.ts';
 import type { Logger } from '../../shared/log.ts';
 import { sleep } from '../../shared/util.ts';
 import { SYSTEM_PRIORITY_CLASSES, systemPriorityClass } from '../../shared/api/priority.ts';
@@ -75,6 +76,18 @@ export async function ensureDnsService(store: Store, dnsServiceIp: string, log: 
   } catch (err) {
     if (isAlreadyExists(err)) return;
     if (err instanceof InvalidError) log.warn({ ip: dnsServiceIp, err: err.message }, 'the cluster DNS address is held by another Service; pods will not resolve cluster names');
+    else throw err;
+  }
+}
+
+/** default/kubernetes, the Service every cluster has (its endpoints are the API servers': ApiServerEndpoints). */
+export async function ensureKubernetesService(store: Store, clusterIp: string, apiPort: number, log: Logger): Promise<void> {
+  if (await store.get('services', 'default', 'kubernetes')) return;
+  try {
+    await store.create('services', kubernetesService(clusterIp, apiPort));
+  } catch (err) {
+    if (isAlreadyExists(err)) return;
+    if (err instanceof InvalidError) log.warn({ ip: clusterIp, err: err.message }, 'the kubernetes Service\'s address is held by another Service');
     else throw err;
   }
 }

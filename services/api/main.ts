@@ -7,7 +7,9 @@ import { failFastOptions, redisConnector, retryWhileRedisDown, untilReady } from
 import { Store } from '../../shared/store/store.ts';
 import { createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
-import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureSystemNamespaces } from './bootstrap.ts';
+import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureKubernetesService, ensureSystemNamespaces } from './bootstrap.ts';
+import { ApiServerEndpoints } from './apiserver-endpoints.ts';
+import { hostIPv4 } from '../../shared/util.ts';
 import { OpenApiV3 } from './openapi.ts';
 
 const config = loadConfig();
@@ -39,7 +41,13 @@ await retryWhileRedisDown(redis, async () => {
   await backfillServiceClaims(store);
   await backfillObjectIndex(store, log);
   await ensureDnsService(store, config.network.dnsServiceIp, log);
+  await ensureKubernetesService(store, config.network.kubernetesServiceIp, config.api.port, log);
 });
+const advertised = config.api.advertiseAddress ?? hostIPv4();
+if (!advertised) log.warn('no address to advertise (WHARF_API_ADVERTISE_ADDRESS): this API server is not in the kubernetes Service\'s endpoints');
+const endpoints = new ApiServerEndpoints({ store, log, address: advertised ? { ip: advertised, port: config.api.port } : undefined, ttlMs: config.api.endpointLeaseTtlMs });
+// Listening after the first pass: the cluster shows this server among the endpoints by the time it answers.
+await endpoints.start();
 const server = createServer({
   // These bound receiving a request (a client that sends half its headers or body and stops is
   // cut off), not the response: a watch, whose request was received whole, stays open.
@@ -61,7 +69,7 @@ function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
-  void hub.close()
+  void Promise.all([hub.close(), endpoints.stop()])
     .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
     .finally(() => {
       server.closeAllConnections();

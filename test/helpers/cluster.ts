@@ -218,6 +218,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     // parallel serve them on this one machine.
     WHARF_SERVICE_CIDR: `10.${100 + randomInt(100)}.${randomInt(256)}.0/24`,
     WHARF_SERVICE_NODE_PORT_RANGE: nodePortBlock(),
+    // API servers renew their endpoint Lease once an hour here, so the store holds still between a
+    // test's snapshots (tests of the endpoints set their own).
+    WHARF_API_ENDPOINT_LEASE_TTL: '1h',
     ...opts.env,
   };
   const services: ServiceHandle[] = [];

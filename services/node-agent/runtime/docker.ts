@@ -6,7 +6,7 @@ import os from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
-import { now, sleep } from '../../../shared/util.ts';
+import { hostIPv4, now, sleep } from '../../../shared/util.ts';
 import {
   ContainerStartError,
   ImagePullError,
@@ -698,15 +698,6 @@ function engineMessage(err: unknown): string {
 function asStartError(container: string, err: unknown): Error {
   if (err instanceof ImagePullError || err instanceof ContainerStartError) return err;
   return new ContainerStartError(container, engineMessage(err), { cause: err });
-}
-
-function hostIPv4(): string | undefined {
-  for (const [name, addresses] of Object.entries(os.networkInterfaces())) {
-    if (/^(docker|br-|veth|virbr|cni|flannel|cali)/.test(name)) continue;
-    const v4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4) return v4.address;
-  }
-  return undefined;
 }
 
 /** Kubernetes names architectures as Go does. */
