@@ -82,10 +82,27 @@ test('the same write run twice with the same write id changes the store once and
   await t.throwsAsync(scripts.run('writeObject', createArgs(keys, 'twice', 'id-2').keys, createArgs(keys, 'twice', 'id-2').args), { message: /WHARF_EXISTS/ });
 });
 
+/**
+ * Stops reading the connection just as it sends the write script: the reads admission makes before
+ * (the namespace, for one) still get their answers; the write's answer is lost.
+ */
+function pauseBeforeWrite(connection: Redis, socket: Socket): void {
+  const send = connection.sendCommand.bind(connection);
+  let armed = true;
+  connection.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    if (armed && command.name.toLowerCase() === 'evalsha') {
+      armed = false;
+      socket.pause();
+    }
+    return (send as (...a: unknown[]) => unknown)(command, ...rest);
+  }) as typeof connection.sendCommand;
+}
+
 test('a create Redis applied but whose reply was lost is re-sent on a new connection and answers success, once', async (t) => {
   const keys = new Keys(`w${randomBytes(3).toString('hex')}`);
   const connection = connect();
   const store = new Store(connection, keys);
+  await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   await store.create('configmaps', cm('warm-up')); // the script is cached: the re-send runs it, not EVAL's fallback
   const observer = connect();
 
@@ -93,7 +110,7 @@ test('a create Redis applied but whose reply was lost is re-sent on a new connec
   // answers into the void, and the connection then breaks. ioredis re-sends the create, which it
   // never heard back about, on a new connection.
   const socket = (connection as unknown as { stream: Socket }).stream;
-  socket.pause();
+  pauseBeforeWrite(connection, socket);
   const created = store.create('configmaps', cm('resent', { v: '1' }));
   await eventually(async () => (await observer.hexists(keys.objects('configmaps', 'default'), 'resent')) === 1, { message: 'Redis applied the create' });
   const appliedRv = JSON.parse((await observer.hget(keys.objects('configmaps', 'default'), 'resent'))!).metadata.resourceVersion;
@@ -111,15 +128,16 @@ test('an update Redis applied but whose reply was lost answers success and is ap
   const keys = new Keys(`w${randomBytes(3).toString('hex')}`);
   const connection = connect();
   const store = new Store(connection, keys);
+  await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   const before = await store.create('configmaps', cm('updated', { v: '1' }));
   const observer = connect();
   const socket = (connection as unknown as { stream: Socket }).stream;
   let mutations = 0;
   // The read is answered; the write's reply is lost as above. Re-sent without its record, the
   // write would fail its compare-and-set, and the update would be read and written once more.
+  pauseBeforeWrite(connection, socket);
   const updated = store.guaranteedUpdate('configmaps', 'default', 'updated', (current) => {
     mutations++;
-    socket.pause();
     return { ...current, data: { v: '2' } };
   });
   await eventually(async () => JSON.parse((await observer.hget(keys.objects('configmaps', 'default'), 'updated'))!).data.v === '2', { message: 'Redis applied the update' });
