@@ -143,6 +143,13 @@ function optionalInt(env: Env, name: string): number | undefined {
   return env[name] ? int(env, name, 0, 1) : undefined;
 }
 
+/** The nodes one node-agent process registers: its node, or with the simulated runtime N numbered ones. */
+export function agentNodeNames(cfg: Pick<NodeAgentConfig, 'nodeName' | 'runtime' | 'simulatedNodes'>): string[] {
+  return cfg.runtime === 'simulated' && cfg.simulatedNodes > 1
+    ? Array.from({ length: cfg.simulatedNodes }, (_, i) => `${cfg.nodeName}-${i}`)
+    : [cfg.nodeName];
+}
+
 export function loadConfig(env: Env = process.env): WharfConfig {
   const nodeName = (env.WHARF_NODE_NAME || hostname()).toLowerCase();
   const network = networkConfig(env);

@@ -75,6 +75,18 @@ export function parseResourcePath(path: string): ResourcePath | undefined {
   return { group, version, resource, namespace, name, subresource, ...(watch ? { watch } : {}) };
 }
 
+/**
+ * parseResourcePath for those that only look at a request before it is handled (its deadline, its
+ * metrics): a path with a bad escape names no route here, and its handler answers it 400.
+ */
+export function parseResourcePathQuietly(path: string): ResourcePath | undefined {
+  try {
+    return parseResourcePath(path);
+  } catch {
+    return undefined;
+  }
+}
+
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
 export function patchTypeOf(contentType: string): PatchType {
@@ -169,14 +181,15 @@ export function duplicateFieldWarnings(raw: Buffer | undefined, contentType: str
 
 // ---- query parameters, as Kubernetes' parameter codec converts them -------------------------
 
-function queryValues(req: Request, name: string): string[] {
+/** Every value of a parameter, in order (`?dryRun=All&dryRun=All` has two). */
+export function queryValues(req: Pick<Request, 'query'>, name: string): string[] {
   const v = req.query[name];
   if (v === undefined) return [];
   return Array.isArray(v) ? v.map(String) : [String(v)];
 }
 
 /** A parameter's value; given more than once, the first (as Kubernetes' conversion takes it). */
-export function queryString(req: Request, name: string): string | undefined {
+export function queryString(req: Pick<Request, 'query'>, name: string): string | undefined {
   return queryValues(req, name)[0];
 }
 
@@ -189,7 +202,7 @@ export function parseBool(value: string | undefined): boolean {
   return value !== '0' && value.toLowerCase() !== 'false';
 }
 
-export function queryBool(req: Request, name: string): boolean {
+export function queryBool(req: Pick<Request, 'query'>, name: string): boolean {
   return parseBool(queryString(req, name));
 }
 

@@ -5,10 +5,11 @@ import type { Redis } from 'ioredis';
 import type { Store } from '../../shared/store/store.ts';
 import { ApiError, RequestEntityTooLargeError, toStatus, BadRequestError, storeFailure, TimeoutError, REQUEST_DEADLINE_EXCEEDED } from '../../shared/errors.ts';
 import { redisReadiness } from '../../shared/redis.ts';
-import { metricsRegistry, apiRequests } from '../../shared/metrics.ts';
+import { metricsRegistry, apiRequestDuration, apiRequestTotal } from '../../shared/metrics.ts';
 import type { Logger } from '../../shared/log.ts';
 import { handle } from './handlers.ts';
-import { parseResourcePath, queryBool } from './request.ts';
+import { parseResourcePath, parseResourcePathQuietly, queryBool } from './request.ts';
+import { requestMetricLabels } from './request-metrics.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
@@ -46,9 +47,11 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      apiRequests.observe({ verb: req.method, resource: req.path.split('/')[req.path.startsWith('/apis/') ? 5 : 4] ?? '', code: String(res.statusCode) }, seconds);
+    const labels = requestMetricLabels(req);
+    // 'close', not 'finish': a watch or log stream the client hangs up on never finishes.
+    res.once('close', () => {
+      apiRequestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      apiRequestTotal.inc({ ...labels, code: String(res.statusCode) });
     });
     next();
   });
@@ -144,14 +147,6 @@ function sendStatus(res: Response, error: unknown): void {
 function isLongRunning(req: Request): boolean {
   const path = parseResourcePathQuietly(req.path);
   return queryBool(req, 'watch') || !!path?.watch || path?.subresource === 'log';
-}
-
-function parseResourcePathQuietly(path: string): ReturnType<typeof parseResourcePath> {
-  try {
-    return parseResourcePath(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -5,8 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../../shared/config.ts';
+import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
+import type { Node } from '../../shared/types.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const config = loadConfig();
@@ -15,6 +16,11 @@ const log = createLogger('local-cluster', config.common.logLevel);
 const children: ChildProcess[] = [];
 let embeddedRedis: ChildProcess | undefined;
 let stopping = false;
+
+/** How long each part may take to come up: generous, for a loaded laptop compiling TypeScript. */
+const REDIS_START_TIMEOUT_MS = 30_000;
+const API_START_TIMEOUT_MS = 45_000;
+const NODE_START_TIMEOUT_MS = 60_000;
 
 function portAnswers(host: string, port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -32,12 +38,56 @@ function portAnswers(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until `missing` names nothing missing; past the deadline, fails with what it last named,
+ * so a slow start says which part of the cluster never came.
+ */
+async function until(missing: () => Promise<string | undefined>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  for (;;) {
+    const what = await missing();
+    if (what === undefined) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s: ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** What the API server lacks to be ready, from its /readyz; undefined once it answers ok. */
+async function apiNotReady(apiBase: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${apiBase}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    if (res.ok) return undefined;
+    return `the API server at ${apiBase} is not ready: /readyz answers ${res.status} ${(await res.text()).trim()}`;
+  } catch (err) {
+    return `the API server at ${apiBase} does not answer /readyz (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})`;
+  }
+}
+
+/**
+ * What keeps the node from being Ready for kubectl, or undefined once it is: registered, Ready
+ * True, and posted by this run's node agent (a Node kept in Redis from an earlier run may still
+ * say Ready until the lifecycle controller notices its silence).
+ */
+function nodeNotReady(name: string, node: Node | undefined, sinceMs: number): string | undefined {
+  if (!node) return `node "${name}" is not registered yet (the node agent has not posted it)`;
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True') {
+    const why = ready ? `Ready=${ready.status}${ready.reason ? ` ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}` : 'no Ready condition';
+    return `node "${name}" is registered but not Ready (${why})`;
+  }
+  // Heartbeat times have whole seconds.
+  const heartbeat = Date.parse(ready.lastHeartbeatTime ?? '');
+  if (!(heartbeat >= Math.floor(sinceMs / 1000) * 1000)) {
+    return `node "${name}" has not been posted by this run's node agent yet (last heartbeat ${ready.lastHeartbeatTime ?? 'never'})`;
+  }
+  return undefined;
+}
+
+async function fetchNode(apiBase: string, name: string): Promise<Node | undefined> {
+  const res = await fetch(`${apiBase}/api/v1/nodes/${encodeURIComponent(name)}`, { signal: AbortSignal.timeout(2_000) });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`GET node "${name}" answered ${res.status}`);
+  return (await res.json()) as Node;
 }
 
 function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, ownGroup = false): ChildProcess {
@@ -72,7 +122,7 @@ async function redisUrl(): Promise<string> {
   log.info({ dir }, 'no Redis at 127.0.0.1:6379: starting an embedded redis-server');
   // Stopped last, once the services are gone, so none of them sees its Redis vanish first.
   embeddedRedis = launch('redis', 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning'], process.env, true);
-  await until(() => portAnswers('127.0.0.1', 6379), 'redis-server');
+  await until(async () => ((await portAnswers('127.0.0.1', 6379)) ? undefined : `the embedded redis-server does not answer on 127.0.0.1:6379`), REDIS_START_TIMEOUT_MS);
   return 'redis://127.0.0.1:6379';
 }
 
@@ -117,21 +167,43 @@ async function shutdown(code = 0): Promise<void> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-const url = await redisUrl();
-const env = { ...process.env, REDIS_URL: url };
-const tsx = ['--import', 'tsx'];
-const service = (name: string) => launch(name, process.execPath, [...tsx, join(ROOT, 'services', name, 'main.ts')], env);
-service('api');
-const apiBase = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
-await until(async () => {
-  try {
-    return (await fetch(`${apiBase}/readyz`)).ok;
-  } catch {
-    return false;
+/** Starts every component, and returns once kubectl would see the node Ready. */
+async function start(): Promise<{ apiBase: string; nodes: string[] }> {
+  const startedAt = Date.now();
+  const url = await redisUrl();
+  const env = { ...process.env, REDIS_URL: url };
+  const tsx = ['--import', 'tsx'];
+  const service = (name: string) => launch(name, process.execPath, [...tsx, join(ROOT, 'services', name, 'main.ts')], env);
+  service('api');
+  const apiBase = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
+  await until(() => apiNotReady(apiBase), API_START_TIMEOUT_MS);
+  service('scheduler');
+  service('controller-manager');
+  service('node-agent');
+  const nodes = agentNodeNames(config.nodeAgent);
+  await until(async () => {
+    for (const name of nodes) {
+      let node: Node | undefined;
+      try {
+        node = await fetchNode(apiBase, name);
+      } catch (err) {
+        return `node "${name}" could not be read: ${(err as Error).message}`;
+      }
+      const missing = nodeNotReady(name, node, startedAt);
+      if (missing) return missing;
+    }
+    return undefined;
+  }, NODE_START_TIMEOUT_MS);
+  return { apiBase, nodes };
+}
+
+try {
+  const { apiBase, nodes } = await start();
+  const kubeconfig = writeKubeconfig(apiBase);
+  console.log(`\nWharf is up: API ${apiBase}, node ${nodes.join(', ')} Ready.\n  export KUBECONFIG=${kubeconfig}\n  kubectl get nodes\nCtrl-C stops the cluster.\n`);
+} catch (err) {
+  if (!stopping) {
+    console.error(`Wharf did not come up: ${(err as Error).message}`);
+    await shutdown(1);
   }
-}, 'the API server');
-service('scheduler');
-service('controller-manager');
-service('node-agent');
-const kubeconfig = writeKubeconfig(apiBase);
-console.log(`\nWharf is up: API ${apiBase}, node ${config.nodeAgent.nodeName}.\n  export KUBECONFIG=${kubeconfig}\n  kubectl get nodes\nCtrl-C stops the cluster.\n`);
+}
