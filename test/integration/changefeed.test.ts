@@ -171,7 +171,7 @@ test('entries a dead consumer read but never acknowledged are handled by another
 
 test('consumers that died are removed from the group by the live ones, after their entries were taken over', async (t) => {
   const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
-  const store = new Store(connect(), keys);
+  const store = await clusterStore(new Store(connect(), keys));
   const stream = keys.stream('configmaps');
   const consumers = async () => ((await connect().xinfo('CONSUMERS', stream, 'g')) as unknown[][]).map((c) => String(c[1])).sort();
   const handled: string[] = [];

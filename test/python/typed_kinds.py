@@ -76,7 +76,9 @@ KINDS = {
         lambda: core.create_namespaced_event(namespace, client.CoreV1Event(
             metadata=meta('py-event'), involved_object=client.V1ObjectReference(kind='Pod', namespace=namespace, name='py-pod', api_version='v1'),
             reason='Tested', message='created by the Python client', type='Normal', count=1, first_timestamp=now, last_timestamp=now,
-            source=client.V1EventSource(component='python-client-test'))),
+            # events.k8s.io/v1 requires eventTime of every Event, and this client refuses to read one
+            # without it (on Kubernetes too): a core Event that the events.k8s.io list below must read has one.
+            event_time=now, source=client.V1EventSource(component='python-client-test'))),
         lambda: core.read_namespaced_event('py-event', namespace),
         lambda: core.list_namespaced_event(namespace),
         ns_path + '/events/py-event', None),
