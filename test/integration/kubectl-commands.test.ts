@@ -113,7 +113,8 @@ test.serial('apply a directory and a multi-document file; get every kind with it
   t.regex(svc, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n/);
   t.regex(svc, /\nweb\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s/);
   t.regex(await ok(t, 'get', 'ns'), /^NAME\s+STATUS\s+AGE\n[\s\S]*default\s+Active\s+\d+s[\s\S]*kube-system\s+Active/);
-  t.regex(await ok(t, 'get', 'ep'), /^NAME\s+ENDPOINTS\s+AGE\nweb\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80\s+\d+s/);
+  // default/kubernetes (the API servers) is listed first, as on every cluster.
+  t.regex(await ok(t, 'get', 'ep'), /^NAME\s+ENDPOINTS\s+AGE\nkubernetes\s+\S+\s+\d+s\nweb\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80\s+\d+s/);
   t.regex(await ok(t, 'get', 'ev'), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n[\s\S]*Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-\w+ from 0 to 2/);
   t.regex(await ok(t, 'get', 'rs'), /^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\nweb-\w+\s+2\s+2\s+2\s+\d+s/);
   t.regex(await ok(t, 'get', 'cm'), /^NAME\s+DATA\s+AGE\ncfg\s+2\s+\d+s\nother\s+1\s+\d+s/);
@@ -137,7 +138,7 @@ test.serial('output formats: yaml, json, jsonpath, name, wide', async (t) => {
   t.is(await ok(t, 'get', 'cm', '-o', 'name'), 'configmap/cfg\nconfigmap/other\n');
   t.regex(await ok(t, 'get', 'po', '-o', 'wide'), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\nweb-\S+\s+2\/2\s+Running\s+0\s+\d+s\s+10\.244\.\d+\.\d+\s+node-[ab]\s+<none>\s+<none>/);
   t.regex(await ok(t, 'get', 'deploy', '-o', 'wide'), /CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+.*web,side\s+nginx:1,busybox:1\s+app=web/);
-  t.regex(await ok(t, 'get', 'svc', '-o', 'wide'), /SELECTOR\nweb\s+.*app=web/);
+  t.regex(await ok(t, 'get', 'svc', '-o', 'wide'), /SELECTOR\nkubernetes\s+ClusterIP\s+.*<none>\nweb\s+.*app=web/);
 });
 
 test.serial('selectors, namespaces, labels, sorting, short names', async (t) => {
