@@ -1,6 +1,6 @@
 // Node agent entry point: one agent per node. With the Docker runtime this process is the node;
 // with the simulated runtime one process can host many nodes (WHARF_SIMULATED_NODES), as kwok does.
-import { loadConfig } from '../../shared/config.ts';
+import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
@@ -26,9 +26,7 @@ const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 
-const nodeNames = cfg.runtime === 'simulated' && cfg.simulatedNodes > 1
-  ? Array.from({ length: cfg.simulatedNodes }, (_, i) => `${cfg.nodeName}-${i}`)
-  : [cfg.nodeName];
+const nodeNames = agentNodeNames(cfg);
 
 const runtimes = new Map<string, ContainerRuntime>();
 
