@@ -288,6 +288,48 @@ export class ApiClient {
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
+  /**
+   * Reads a watch's events until `until` holds, the server ends the stream, or timeoutMs passes. A
+   * refusal (not 200) comes back as its one Status, with ended set.
+   */
+  async watch(path: string, until: (events: any[]) => boolean, timeoutMs = 5000): Promise<{ status: number; events: any[]; ended: boolean }> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const events: any[] = [];
+    let status = 0;
+    let ended = false;
+    try {
+      const res = await fetch(`${this.base}${path}`, { signal: controller.signal });
+      status = res.status;
+      if (status !== 200) {
+        events.push(await res.json());
+        return { status, events, ended: true };
+      }
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      while (!until(events)) {
+        const { value, done } = await reader.read();
+        if (done) {
+          ended = true;
+          break;
+        }
+        buffer += decoder.decode(value, { stream: true });
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          events.push(JSON.parse(buffer.slice(0, nl)));
+          buffer = buffer.slice(nl + 1);
+        }
+      }
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+    return { status, events, ended };
+  }
+
   get<T = any>(path: string, headers?: Record<string, string>) {
     return this.request<T>('GET', path, undefined, undefined, headers);
   }

@@ -32,42 +32,8 @@ async function healthyWithinASecond(): Promise<boolean> {
 }
 
 /** The first `count` lines of a watch (or fewer if it ends), read for at most `timeoutMs`. */
-async function watchLines(path: string, count: number, timeoutMs = 5000): Promise<{ status: number; events: any[]; ended: boolean }> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const events: any[] = [];
-  let status = 0;
-  let ended = false;
-  try {
-    const res = await fetch(`${cluster.api.base}${path}`, { signal: controller.signal });
-    status = res.status;
-    if (status !== 200) {
-      events.push(await res.json());
-      return { status, events, ended: true };
-    }
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    while (events.length < count) {
-      const { value, done } = await reader.read();
-      if (done) {
-        ended = true;
-        break;
-      }
-      buffer += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        events.push(JSON.parse(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-      }
-    }
-  } catch (err) {
-    if (!controller.signal.aborted) throw err;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return { status, events, ended };
+function watchLines(path: string, count: number, timeoutMs = 5000): Promise<{ status: number; events: any[]; ended: boolean }> {
+  return cluster.api.watch(path, (events) => events.length >= count, timeoutMs);
 }
 
 test.before(async () => {

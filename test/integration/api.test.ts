@@ -166,31 +166,7 @@ test.serial('label and field selectors on list', async (t) => {
 });
 
 async function readWatch(path: string, until: (events: any[]) => boolean, timeoutMs = 5000): Promise<any[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const events: any[] = [];
-  try {
-    const res = await fetch(`${cluster.api.base}${path}`, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    while (!until(events)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        events.push(JSON.parse(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-      }
-    }
-  } catch (err) {
-    if (!controller.signal.aborted) throw err;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return events;
+  return (await cluster.api.watch(path, until, timeoutMs)).events;
 }
 
 test.serial('watch: initial state, changes from a resourceVersion, selector transitions, 410 when too old', async (t) => {
