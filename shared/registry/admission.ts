@@ -96,7 +96,13 @@ export function admitUpdate(s: Strategy, obj: KubeObject, old: KubeObject, setti
   s.defaults(obj, settings);
   s.prepareForUpdate(obj, old);
   const causes = [...objectErrors(s, obj), ...s.validateUpdate(obj, old)];
-  if (causes.length) refuse(s, obj, causes);
+  if (causes.length) {
+    // Ratcheting: what the stored object already breaks (stored before a rule existed) does not
+    // block an update that leaves it so, or its finalizers could never be removed.
+    const before = new Set(objectErrors(s, old).map((c) => `${c.field}|${c.message}`));
+    const introduced = causes.filter((c) => !before.has(`${c.field}|${c.message}`));
+    if (introduced.length) refuse(s, obj, introduced);
+  }
 }
 
 /** A write through the status subresource: only the status changed, and only its types are checked. */

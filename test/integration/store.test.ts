@@ -174,3 +174,15 @@ test('deleting a bound pod waits for its node (graceful); an unbound pod goes at
   t.true(final.removed);
   t.is(await store.get('pods', 'default', 'bound'), null);
 });
+
+test('an object stored before a rule existed stays writable: an update is refused only for what it breaks itself', async (t) => {
+  const p = prefix();
+  const store = await newCluster(p);
+  const kept = await store.create('configmaps', { ...cm('legacy', { ok: 'v' }), metadata: { name: 'legacy', namespace: 'default', finalizers: ['example.com/hold'] } });
+  // As an older Wharf could have stored it: a key today's validation refuses.
+  const stored = { ...kept, data: { 'bad key': 'v' } };
+  await connections[0].hset(new Keys(p).objects('configmaps', 'default'), 'legacy', JSON.stringify(stored));
+  const released = await store.guaranteedUpdate('configmaps', 'default', 'legacy', (c) => ({ ...c, metadata: { ...c.metadata, finalizers: [] } }));
+  t.deepEqual(released.metadata.finalizers, [], 'its finalizer can be removed');
+  await t.throwsAsync(store.guaranteedUpdate('configmaps', 'default', 'legacy', (c) => ({ ...c, data: { ...c.data, 'worse key': 'v' } })), { message: /data\[worse key\]/ });
+});
