@@ -2,9 +2,9 @@
 // to a real API server over a real redis-server, gets a Kubernetes Status with the right code,
 // leaves the store as it was, and leaves the server answering /healthz within a second.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { startCluster, type ApiResponse, type Cluster } from '../helpers/cluster.ts';
+import { storeSnapshot } from '../helpers/store-snapshot.ts';
 
 let cluster: Cluster;
 let redis: Redis;
@@ -13,18 +13,7 @@ const CMS = '/api/v1/namespaces/default/configmaps';
 const configMap = (name: string, data: Record<string, string> = { a: '1' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
 
 /** Everything Wharf stores, to prove that refused requests leave it unchanged. */
-async function snapshot(): Promise<string> {
-  const keys = (await redis.keys(`${cluster.prefix}:obj:*`)).sort();
-  const values = await Promise.all(keys.map((k) => redis.hgetall(k)));
-  return JSON.stringify([keys, values, await redis.get(`${cluster.prefix}:rv`)]);
-}
-
-function apiProcessStatus(): { rssKiB: number; peakKiB: number } {
-  const pid = cluster.services.find((s) => s.label === 'api-0')!.child.pid;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
-  return { rssKiB: field('VmRSS'), peakKiB: field('VmHWM') };
-}
+const snapshot = () => storeSnapshot(redis, cluster.prefix);
 
 async function healthyWithinASecond(): Promise<boolean> {
   const res = await fetch(`${cluster.api.base}/healthz`, { signal: AbortSignal.timeout(1000) });
@@ -113,7 +102,7 @@ test.serial('a doubling chain of JSON patch copies is refused within a second, w
   t.regex(res.body.message, /^Unable to complete the copy, the accumulated size increase of copy is \d+, exceeding the limit 3145728$/);
   t.true(elapsed < 1000, `refused in ${Math.round(elapsed)} ms`);
   t.true(await healthyWithinASecond());
-  const { peakKiB } = apiProcessStatus();
+  const { peakKiB } = cluster.services.find((s) => s.label === 'api-0')!.memory();
   // An unbounded chain drove an API server to 4 GB; this one never held more than a few copies of 3 MiB.
   t.true(peakKiB < 512 * 1024, `the API server's peak RSS is ${peakKiB} KiB`);
   t.is(await snapshot(), before);
