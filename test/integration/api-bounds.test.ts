@@ -264,3 +264,15 @@ test.serial('DELETE bodies are decoded strictly as DeleteOptions; a refused one 
   t.is((await cluster.api.get(`${CMS}/target`)).status, 404);
   t.true(await healthyWithinASecond());
 });
+
+test.serial('an eviction whose body is a list is refused and evicts nothing', async (t) => {
+  // Found by the API fuzz suite: `[]` passed for an Eviction with no options, and the pod went.
+  const pods = '/api/v1/namespaces/default/pods';
+  const created = await cluster.api.post(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'evictee' }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  await refuses(t, [
+    ['a list', () => cluster.api.post(`${pods}/evictee/eviction`, '[]'), 400, 'the body of an eviction must be a policy/v1 Eviction'],
+    ['a list of Evictions', () => cluster.api.post(`${pods}/evictee/eviction`, [{ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evictee' } }]), 400, 'the body of an eviction must be a policy/v1 Eviction'],
+  ]);
+  t.is((await cluster.api.get(`${pods}/evictee`)).status, 200, 'the pod is still there');
+});
