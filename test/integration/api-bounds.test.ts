@@ -2,6 +2,7 @@
 // to a real API server over a real redis-server, gets a Kubernetes Status with the right code,
 // leaves the store as it was, and leaves the server answering /healthz within a second.
 import test from 'ava';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { startCluster, type ApiResponse, type Cluster } from '../helpers/cluster.ts';
 import { storeSnapshot } from '../helpers/store-snapshot.ts';
@@ -275,4 +276,39 @@ test.serial('an eviction whose body is a list is refused and evicts nothing', as
     ['a list of Evictions', () => cluster.api.post(`${pods}/evictee/eviction`, [{ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evictee' } }]), 400, 'the body of an eviction must be a policy/v1 Eviction'],
   ]);
   t.is((await cluster.api.get(`${pods}/evictee`)).status, 200, 'the pod is still there');
+});
+
+/** Sends raw bytes to the API server and reads what it answers until it closes the connection. */
+function rawRequest(text: string): Promise<string> {
+  const { port } = new URL(cluster.api.base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no answer within 5 s: ${answer}`)));
+    socket.on('data', (d) => (answer += d));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+test.serial('requests the HTTP parser refuses are answered with a Status too', async (t) => {
+  // Found by the API fuzz suite: Node answered an unknown method with a bare 400 and no body.
+  const before = await snapshot();
+  const method = await cluster.api.request('FROBNICATE', `${CMS}/target`);
+  t.is(method.status, 405);
+  t.like(method.body, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource' });
+  t.regex(await rawRequest('hello\r\n\r\n'), /^HTTP\/1\.1 405 Method Not Allowed\r\n/, 'a request line that is no HTTP names no method Node knows');
+  const headers = await cluster.api.request('GET', `${CMS}/target`, undefined, undefined, { 'x-big': 'h'.repeat(20_000) });
+  t.is(headers.status, 431);
+  t.like(headers.body, { kind: 'Status', code: 431, reason: 'RequestEntityTooLarge' });
+  for (const garbage of ['GET /a b HTTP/1.1\r\n\r\n', 'GET /api HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n', 'GET /api HTTP/9.9\r\n\r\n']) {
+    const answer = await rawRequest(garbage);
+    t.regex(answer, /^HTTP\/1\.1 400 Bad Request\r\n/, JSON.stringify(garbage));
+    const status = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    t.like(status, { kind: 'Status', code: 400, reason: 'BadRequest' }, JSON.stringify(garbage));
+    t.regex(status.message, /^malformed HTTP request: /);
+  }
+  t.true(await healthyWithinASecond());
+  t.is(await snapshot(), before);
 });
