@@ -70,9 +70,13 @@ const enumOf = (...values: string[]): Schema => ({ type: 'string', enum: values 
 const intOrString: Schema = named('io.k8s.apimachinery.pkg.util.intstr.IntOrString', { type: ['integer', 'string'], minimum: INT32_MIN, maximum: INT32_MAX });
 const quantity: Schema = named('io.k8s.apimachinery.pkg.api.resource.Quantity', { type: ['string', 'number'] });
 const quantityMap: Schema = { type: 'object', additionalProperties: quantity };
-/** metav1.Time: RFC 3339 text; a zero time is written as null (as `lastProbeTime: null`). */
-const time: Schema = named(meta('Time'), withFacts({ type: ['string', 'null'] }, { format: 'date-time' }));
-const microTime: Schema = named(meta('MicroTime'), withFacts({ type: ['string', 'null'] }, { format: 'date-time' }));
+/**
+ * metav1.Time: RFC 3339 text (Kubernetes' decoder refuses any other, validation checks the format);
+ * a zero time is written as null (as `lastProbeTime: null`). MicroTime is the same with microseconds,
+ * which Go's parser insists on; Wharf takes any fraction there, as clients that write them differ.
+ */
+const time: Schema = named(meta('Time'), { type: ['string', 'null'], format: 'date-time' });
+const microTime: Schema = named(meta('MicroTime'), { type: ['string', 'null'], format: 'date-time' });
 const conditionStatus = enumOf('True', 'False', 'Unknown');
 
 // ---- metadata --------------------------------------------------------------------------

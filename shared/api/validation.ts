@@ -16,6 +16,19 @@ export interface ValidationResult {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
+ajv.addFormat('date-time', { type: 'string', validate: isRfc3339Time });
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** Whether Go's time.Parse(time.RFC3339, s) takes s: the form, and each field within its range. */
+export function isRfc3339Time(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, zoneHour, zoneMinute] = m.slice(1).map((part) => Number(part ?? 0));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return daysInMonth !== undefined && day >= 1 && day <= daysInMonth && hour < 24 && minute < 60 && second < 60 && zoneHour < 24 && zoneMinute < 60;
+}
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(schema: Record<string, any>): ValidateFunction {
@@ -67,6 +80,8 @@ function fromAjv(e: ErrorObject, obj: unknown): StatusCause | undefined {
       return invalid(field, value, `must be greater than or equal to ${(e.params as any).limit}`);
     case 'maximum':
       return invalid(field, value, `must be less than or equal to ${(e.params as any).limit}`);
+    case 'format':
+      return invalid(field, value, 'must be a time in RFC 3339 form (2006-01-02T15:04:05Z07:00)');
     case 'additionalProperties':
       return undefined; // handled by pruning
     default:

@@ -142,3 +142,16 @@ test('updates: selectors and pod specs are immutable', (t) => {
   t.deepEqual(validateObject('Pod', pod('b'), { old: pod('a') }).causes, [], 'the image may change');
   t.true(validateObject('Pod', pod('a', { hostname: 'h' }), { old: pod('a') }).causes.some((c) => c.field === 'spec' && c.reason === 'FieldValueForbidden'));
 });
+
+test('times are RFC 3339 as Go parses them: anything else is Invalid (found by the API fuzz suite: a Lease renewed at "garbage" was stored)', async (t) => {
+  const { isRfc3339Time } = await import('../../shared/api/validation.ts');
+  for (const s of ['2024-01-01T00:00:00Z', '2024-02-29T23:59:59.123456+05:30', '2024-01-01T00:00:00.000000Z', '2024-06-30T12:00:00-07:00']) t.true(isRfc3339Time(s), s);
+  for (const s of ['', 'garbage', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01 00:00:00Z', '2024-01-01T00:00:00', '2024-01-01t00:00:00z', '2024-01-01T24:00:00Z', '2024-01-01T00:00:60Z', '2024-01-01T00:00:00+24:00', '1704067200']) t.false(isRfc3339Time(s), s);
+  const lease = (spec: object) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l' }, spec } as unknown as KubeObject);
+  t.deepEqual(validateObject('Lease', lease({ renewTime: 'garbage', acquireTime: null })).causes, [
+    { reason: 'FieldValueInvalid', field: 'spec.renewTime', message: 'Invalid value: "garbage": must be a time in RFC 3339 form (2006-01-02T15:04:05Z07:00)' },
+  ]);
+  t.deepEqual(validateObject('Lease', lease({ renewTime: '2024-01-01T00:00:00.123456Z' })).causes, []);
+  const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'Pod', name: 'p' }, lastTimestamp: 'yesterday', firstTimestamp: '2024-01-01T00:00:00Z' } as unknown as KubeObject;
+  t.deepEqual(validateObject('Event', event).causes.map((c) => c.field), ['lastTimestamp']);
+});
