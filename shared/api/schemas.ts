@@ -190,17 +190,17 @@ const containerPort = named(core('ContainerPort'), obj({
 
 const seLinuxOptions = named(core('SELinuxOptions'), obj({ user: str, role: str, type: str, level: str }));
 const windowsOptions = named(core('WindowsSecurityContextOptions'), obj({ gmsaCredentialSpecName: str, gmsaCredentialSpec: str, runAsUserName: str, hostProcess: bool }));
-const seccompProfile = named(core('SeccompProfile'), obj({ type: str, localhostProfile: str }, ['type']));
-const appArmorProfile = named(core('AppArmorProfile'), obj({ type: str, localhostProfile: str }, ['type']));
+const seccompProfile = named(core('SeccompProfile'), obj({ type: enumOf('Localhost', 'RuntimeDefault', 'Unconfined'), localhostProfile: str }, ['type']));
+const appArmorProfile = named(core('AppArmorProfile'), obj({ type: enumOf('Localhost', 'RuntimeDefault', 'Unconfined'), localhostProfile: str }, ['type']));
 const securityContext = named(core('SecurityContext'), obj({
   capabilities: obj({ add: strArr, drop: strArr }), privileged: bool, seLinuxOptions, windowsOptions,
   runAsUser: int64(), runAsGroup: int64(), runAsNonRoot: bool, readOnlyRootFilesystem: bool, allowPrivilegeEscalation: bool,
-  procMount: str, seccompProfile, appArmorProfile,
+  procMount: enumOf('Default', 'Unmasked'), seccompProfile, appArmorProfile,
 }));
 const podSecurityContext = named(core('PodSecurityContext'), obj({
   seLinuxOptions, windowsOptions, runAsUser: int64(), runAsGroup: int64(), runAsNonRoot: bool, supplementalGroups: arr(int64()),
-  supplementalGroupsPolicy: str, fsGroup: int64(), sysctls: arr(obj({ name: str, value: str }, ['name', 'value'])), fsGroupChangePolicy: str,
-  seccompProfile, appArmorProfile, seLinuxChangePolicy: str,
+  supplementalGroupsPolicy: enumOf('Merge', 'Strict'), fsGroup: int64(), sysctls: arr(obj({ name: str, value: str }, ['name', 'value'])),
+  fsGroupChangePolicy: enumOf('OnRootMismatch', 'Always'), seccompProfile, appArmorProfile, seLinuxChangePolicy: enumOf('MountOption', 'Recursive'),
 }));
 
 const container = named(core('Container'), obj({
@@ -265,7 +265,8 @@ const affinity = named(core('Affinity'), obj({
   podAntiAffinity: podAffinity('PodAntiAffinity'),
 }));
 const topologySpreadConstraint = named(core('TopologySpreadConstraint'), obj({
-  maxSkew: int32(), topologyKey: str, whenUnsatisfiable: str, labelSelector, minDomains: int32(), nodeAffinityPolicy: str, nodeTaintsPolicy: str, matchLabelKeys: strArr,
+  maxSkew: int32(), topologyKey: str, whenUnsatisfiable: enumOf('DoNotSchedule', 'ScheduleAnyway'), labelSelector, minDomains: int32(),
+  nodeAffinityPolicy: enumOf('Honor', 'Ignore'), nodeTaintsPolicy: enumOf('Honor', 'Ignore'), matchLabelKeys: strArr,
 }, ['maxSkew', 'topologyKey', 'whenUnsatisfiable']));
 const podDnsConfig = named(core('PodDNSConfig'), obj({ nameservers: strArr, searches: strArr, options: arr(obj({ name: str, value: str })) }));
 

@@ -46,9 +46,21 @@ test('a value of the wrong type in an affinity term is Invalid, naming its field
 test('security contexts, topology spread constraints and DNS config are typed', (t) => {
   t.deepEqual(messages('Pod', pod({ containers: [{ name: 'c', image: 'i', securityContext: { capabilities: { add: 'ALL' } } }] })), ['spec.containers[0].securityContext.capabilities.add: Invalid value: "ALL": must be of type array']);
   t.deepEqual(messages('Pod', pod({ securityContext: { sysctls: [{ name: 'a' }] } })), ['spec.securityContext.sysctls[0].value: Required value']);
-  t.deepEqual(messages('Pod', pod({ securityContext: { seccompProfile: { type: 1 } } })), ['spec.securityContext.seccompProfile.type: Invalid value: 1: must be of type string']);
+  t.deepEqual(messages('Pod', pod({ securityContext: { seLinuxOptions: { level: 1 } } })), ['spec.securityContext.seLinuxOptions.level: Invalid value: 1: must be of type string']);
   t.deepEqual(messages('Pod', pod({ topologySpreadConstraints: [{ maxSkew: 'one', topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }] })), ['spec.topologySpreadConstraints[0].maxSkew: Invalid value: "one": must be of type integer']);
   t.deepEqual(messages('Pod', pod({ dnsConfig: { nameservers: '1.1.1.1' } })), ['spec.dnsConfig.nameservers: Invalid value: "1.1.1.1": must be of type array']);
+});
+
+test('their enumerations hold the values Kubernetes\' validation supports', (t) => {
+  t.deepEqual(messages('Pod', pod({ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'Sometimes', nodeTaintsPolicy: 'Maybe' }] })), [
+    'spec.topologySpreadConstraints[0].whenUnsatisfiable: Unsupported value: "Sometimes": supported values: "DoNotSchedule", "ScheduleAnyway"',
+    'spec.topologySpreadConstraints[0].nodeTaintsPolicy: Unsupported value: "Maybe": supported values: "Honor", "Ignore"',
+  ]);
+  t.deepEqual(messages('Pod', pod({ securityContext: { seccompProfile: { type: 'Strict' }, fsGroupChangePolicy: 'Never' }, containers: [{ name: 'c', image: 'i', securityContext: { procMount: 'All' } }] })).sort(), [
+    'spec.containers[0].securityContext.procMount: Unsupported value: "All": supported values: "Default", "Unmasked"',
+    'spec.securityContext.fsGroupChangePolicy: Unsupported value: "Never": supported values: "OnRootMismatch", "Always"',
+    'spec.securityContext.seccompProfile.type: Unsupported value: "Strict": supported values: "Localhost", "RuntimeDefault", "Unconfined"',
+  ]);
 });
 
 test('unknown fields in those parts are unknown fields (refused under Strict, pruned otherwise)', (t) => {
