@@ -47,7 +47,7 @@ function container(name: string): Record<string, any> {
     lifecycle: { preStop: { exec: { command: ['sh', '-c', 'sleep 1'] } } },
     imagePullPolicy: 'IfNotPresent',
     terminationMessagePolicy: 'File',
-    securityContext: { runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false },
+    securityContext: { runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' }, procMount: 'Default' },
   };
 }
 
@@ -71,7 +71,7 @@ function podSpec(restartPolicy: string): Record<string, any> {
     hostname: 'fuzzed',
     subdomain: 'fz',
     enableServiceLinks: false,
-    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000, supplementalGroups: [3000] },
+    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000, supplementalGroups: [3000], fsGroupChangePolicy: 'OnRootMismatch', sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] },
     imagePullSecrets: [{ name: 'registry' }],
     hostAliases: [{ ip: '10.0.0.1', hostnames: ['one.example'] }],
     tolerations: [

@@ -174,9 +174,36 @@ function oddValues(value: unknown): unknown[] {
 /** A metav1.Time or MicroTime in a manifest: Kubernetes' decoder refuses any string that is no RFC 3339 time there. */
 const isTime = (v: unknown) => typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v);
 
-/** What Kubernetes does with an odd value of a field's own type: a string in a time field it refuses, the rest it may take. */
-function expectOdd(original: unknown, value: unknown): 'refuse' | 'any' {
-  return isTime(original) && typeof value === 'string' && !value.startsWith('@@raw:') ? 'refuse' : 'any';
+/**
+ * Fields whose values Kubernetes' validation holds to a set (none of the odd strings is in one), by
+ * the field's name and its parent's where the name alone is ambiguous; `true` where an empty string
+ * is defaulted (to TCP, IfNotPresent, ...) rather than refused.
+ */
+const ENUM_FIELDS: Record<string, boolean> = {
+  restartPolicy: true, dnsPolicy: true, imagePullPolicy: true, terminationMessagePolicy: true, protocol: true, scheme: true,
+  'tolerations.operator': true, 'tolerations.effect': true, 'matchExpressions.operator': false, whenUnsatisfiable: false,
+  'strategy.type': true, 'updateStrategy.type': true, 'spec.type': true, sessionAffinity: true, internalTrafficPolicy: true, ipFamilyPolicy: true,
+  concurrencyPolicy: true, completionMode: true, unhealthyPodEvictionPolicy: false, preemptionPolicy: false, addressType: false,
+  'seccompProfile.type': false, procMount: false, fsGroupChangePolicy: false,
+};
+
+function isEnumField(path: Path): 'refuse empty' | 'take empty' | undefined {
+  const names = path.filter((k): k is string => typeof k === 'string');
+  const last = names.at(-1) ?? '';
+  const known = ENUM_FIELDS[`${names.at(-2)}.${last}`] ?? (last === 'type' || last === 'operator' || last === 'effect' || last === 'status' ? undefined : ENUM_FIELDS[last]);
+  return known === undefined ? undefined : known ? 'take empty' : 'refuse empty';
+}
+
+/**
+ * What Kubernetes does with an odd value of a field's own type: a string that is no time in a time
+ * field, or none of an enumeration's values, it refuses; the rest it may take.
+ */
+function expectOdd(path: Path, original: unknown, value: unknown): 'refuse' | 'any' {
+  if (typeof value !== 'string' || value.startsWith('@@raw:')) return 'any';
+  if (isTime(original)) return 'refuse';
+  const enumeration = isEnumField(path);
+  if (enumeration === 'refuse empty' || (enumeration === 'take empty' && value !== '')) return 'refuse';
+  return 'any';
 }
 
 function describe(v: unknown): string {
@@ -258,9 +285,16 @@ export interface Generated {
   count: number;
 }
 
-/** Every batch of one run, from the seed alone. */
-export function generate(seed: number): Generated {
+/** A share of a class's requests, grown by the run's scale (never past all of them). */
+type Share = (base: number) => number;
+
+/**
+ * Every batch of one run, from the seed alone. `scale` (WHARF_FUZZ_SCALE) multiplies the shares of
+ * fields and throwaway objects visited, for deeper runs than CI's.
+ */
+export function generate(seed: number, scale = 1): Generated {
   const random = new Random(seed);
+  const share: Share = (base) => Math.min(1, base * scale);
   let serial = 0;
   const fresh = () => `fz-new-${seed.toString(36)}-${(serial++).toString(36)}`;
   const batches: FuzzBatch[] = [];
@@ -271,11 +305,11 @@ export function generate(seed: number): Generated {
   const target = (k: FuzzKind): Target => ({ kind: k, name: fixtureName(k), newName: fresh() });
 
   for (const k of FUZZ_KINDS) {
-    add(`wrong types: ${k.label}`, wrongTypeRequests(k, random, target));
+    add(`wrong types: ${k.label}`, wrongTypeRequests(k, random, target, share));
     add(`required fields: ${k.label}`, requiredFieldRequests(k, fresh));
-    add(`unknown fields: ${k.label}`, unknownFieldRequests(k, random, target));
-    add(`odd values (dry run): ${k.label}`, oddValueRequests(k, random, target));
-    batches.push(...throwawayBatches(k, random, fresh));
+    add(`unknown fields: ${k.label}`, unknownFieldRequests(k, random, target, share));
+    add(`odd values (dry run): ${k.label}`, oddValueRequests(k, random, target, share));
+    batches.push(...throwawayBatches(k, random, fresh, scale));
     if (k.status) add(`status: ${k.label}`, statusRequests(k, random));
   }
   add('duplicate fields', duplicateFieldRequests(random, target));
@@ -297,9 +331,9 @@ export function generate(seed: number): Generated {
 }
 
 /** Every field of the kind's manifest, one at a time, given a value of a type Kubernetes refuses there. */
-function wrongTypeRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => Target): FuzzRequest[] {
+function wrongTypeRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => Target, share: Share): FuzzRequest[] {
   const out: FuzzRequest[] = [];
-  for (const [path] of pathsToVisit(k, random, 0.25)) {
+  for (const [path] of pathsToVisit(k, random, share(0.25))) {
     const t = target(k);
     const verb = random.pick(VERBS);
     const manifest = k.manifest(verb === 'POST' ? t.newName : t.name);
@@ -325,9 +359,9 @@ function requiredFieldRequests(k: FuzzKind, fresh: () => string): FuzzRequest[] 
 }
 
 /** An unknown field in every object of the manifest (maps aside), under fieldValidation=Strict. */
-function unknownFieldRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => Target): FuzzRequest[] {
+function unknownFieldRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => Target, share: Share): FuzzRequest[] {
   const out: FuzzRequest[] = [];
-  const objects = pathsToVisit(k, random, 0.3).filter(([path, v]) => typeOf(v) === 'object' && !isMap(path, k.kind)).map(([path]) => path);
+  const objects = pathsToVisit(k, random, share(0.3)).filter(([path, v]) => typeOf(v) === 'object' && !isMap(path, k.kind)).map(([path]) => path);
   for (const path of [[] as Path, ...objects]) {
     const t = target(k);
     const verb = random.pick(VERBS);
@@ -344,10 +378,10 @@ function unknownFieldRequests(k: FuzzKind, random: Random, target: (k: FuzzKind)
 }
 
 /** Odd values of each field's own type, null and removal, as dry runs against the fixture or a new name. */
-function oddValueRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => Target): FuzzRequest[] {
+function oddValueRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => Target, share: Share): FuzzRequest[] {
   const out: FuzzRequest[] = [];
-  for (const [path] of pathsToVisit(k, random, 0.25)) {
-    if (!random.chance(0.4)) continue;
+  for (const [path] of pathsToVisit(k, random, share(0.25))) {
+    if (!random.chance(share(0.4))) continue;
     const t = target(k);
     const verb = random.pick(VERBS);
     const manifest = k.manifest(verb === 'POST' ? t.newName : t.name);
@@ -355,7 +389,7 @@ function oddValueRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => 
     out.push({
       what: `${verbLabel(verb)} ${k.label} with ${fieldPath(path)} := ${describe(value)}, dry run`,
       ...write(t, verb, setAt(manifest, path, value), path, { dryRun: 'All', fieldValidation: random.pick([undefined, 'Ignore', 'Warn', 'Strict']) }),
-      expect: expectOdd(getAt(manifest, path), value),
+      expect: expectOdd(path, getAt(manifest, path), value),
       harmless: true,
     });
   }
@@ -366,10 +400,10 @@ function oddValueRequests(k: FuzzKind, random: Random, target: (k: FuzzKind) => 
  * Odd values written for real, each to a throwaway object made for it: accepted or refused, the
  * object must still read back and delete, and a refusal must change nothing.
  */
-function throwawayBatches(k: FuzzKind, random: Random, fresh: () => string): FuzzBatch[] {
+function throwawayBatches(k: FuzzKind, random: Random, fresh: () => string, scale: number): FuzzBatch[] {
   const out: FuzzBatch[] = [];
   const paths = walk(k.manifest('x')).map(([path]) => path);
-  const count = k.kind === 'Namespace' ? 3 : 8;
+  const count = Math.round((k.kind === 'Namespace' ? 3 : 8) * scale);
   for (let i = 0; i < count; i++) {
     const name = fresh();
     const t: Target = { kind: k, name, newName: name };
@@ -408,7 +442,7 @@ function oddWrite(k: FuzzKind, t: Target, manifest: any, paths: Path[], random: 
       path: `${named}/status`,
       headers: { 'content-type': patch ? MERGE : JSON_TYPE },
       body: encode(patch ? mergePatchFor(mutated, path) : mutated),
-      expect: expectOdd(original, value),
+      expect: expectOdd(path, original, value),
       harmless: false,
       snapshotAround: true,
     };
@@ -430,7 +464,7 @@ function oddWrite(k: FuzzKind, t: Target, manifest: any, paths: Path[], random: 
   const verb = random.pick(['PUT', 'merge', 'strategic', 'json', 'apply'] as Verb[]);
   const original = getAt(manifest, path);
   const value = random.chance(0.8) ? random.pick(oddValues(original)) : random.pick(wrongTypes(path, original).concat([null]));
-  return { what: `${verbLabel(verb)} ${k.label} ${t.name} with ${fieldPath(path)} := ${describe(value)}`, ...write(t, verb, setAt(manifest, path, value), path, {}), expect: expectOdd(original, value), harmless: false, snapshotAround: true };
+  return { what: `${verbLabel(verb)} ${k.label} ${t.name} with ${fieldPath(path)} := ${describe(value)}`, ...write(t, verb, setAt(manifest, path, value), path, {}), expect: expectOdd(path, original, value), harmless: false, snapshotAround: true };
 }
 
 /** Wrong types and odd values in each field of a valid status, through /status. */
@@ -465,7 +499,7 @@ function statusRequests(k: FuzzKind, random: Random): FuzzRequest[] {
         path: `${statusPath}?dryRun=All`,
         headers: { 'content-type': MERGE },
         body: encode(mergePatchFor(setAt(object, path, value), path)),
-        expect: expectOdd(original, value),
+        expect: expectOdd(path, original, value),
         harmless: true,
       });
     }
