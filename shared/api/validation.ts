@@ -185,6 +185,15 @@ export function labelErrors(field: string, labels: Record<string, unknown> | und
   return out;
 }
 
+/** Kubernetes' ValidateAnnotations: each key a qualified name, 256 KiB in all. */
+export function annotationErrors(field: string, annotations: Record<string, unknown> | undefined): StatusCause[] {
+  const out: StatusCause[] = [];
+  for (const k of Object.keys(annotations ?? {})) out.push(...qualifiedNameErrors(field, k));
+  const size = Object.entries(annotations ?? {}).reduce((s, [k, v]) => s + k.length + String(v).length, 0);
+  if (size > 256 * 1024) out.push(tooLong(field, '', 256 * 1024));
+  return out;
+}
+
 /**
  * Kubernetes' ValidateObjectMeta beyond the name (which the kind's strategy checks): namespace,
  * labels, annotations (256 KiB in all), ownerReferences and finalizers.
@@ -193,10 +202,7 @@ export function metadataErrors(meta: any): StatusCause[] {
   const out: StatusCause[] = [];
   if (!meta || typeof meta !== 'object') return out;
   if (typeof meta.namespace === 'string' && meta.namespace) out.push(...dnsLabelErrors('metadata.namespace', meta.namespace));
-  out.push(...labelErrors('metadata.labels', meta.labels));
-  for (const k of Object.keys(meta.annotations ?? {})) out.push(...qualifiedNameErrors('metadata.annotations', k));
-  const size = Object.entries(meta.annotations ?? {}).reduce((s, [k, v]) => s + k.length + String(v).length, 0);
-  if (size > 256 * 1024) out.push(tooLong('metadata.annotations', '', 256 * 1024));
+  out.push(...labelErrors('metadata.labels', meta.labels), ...annotationErrors('metadata.annotations', meta.annotations));
   (Array.isArray(meta.ownerReferences) ? meta.ownerReferences : []).forEach((ref: any, i: number) => {
     const f = `metadata.ownerReferences[${i}]`;
     if (!ref?.apiVersion) out.push(invalid(`${f}.apiVersion`, ref?.apiVersion ?? '', 'version must not be empty'));
@@ -314,7 +320,7 @@ export function podSpecErrors(field: string, spec: any): StatusCause[] {
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) out.push(required(`${field}.containers`));
   (Array.isArray(spec.initContainers) ? spec.initContainers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.initContainers[${i}]`, c, names, volumes)));
   (Array.isArray(spec.containers) ? spec.containers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.containers[${i}]`, c, names, volumes)));
-  out.push(...labelErrors(`${field}.nodeSelector`, spec.nodeSelector));
+  out.push(...labelErrors(`${field}.nodeSelector`, spec.nodeSelector), ...podSelectorErrors(field, spec));
   (Array.isArray(spec.tolerations) ? spec.tolerations : []).forEach((t: any, i: number) => {
     if (t?.operator === 'Exists' && t.value) out.push(invalid(`${field}.tolerations[${i}].operator`, t.operator, 'value must be empty when `operator` is \'Exists\''));
     if (!t?.key && t?.operator !== 'Exists') out.push(invalid(`${field}.tolerations[${i}].operator`, t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
@@ -322,11 +328,37 @@ export function podSpecErrors(field: string, spec: any): StatusCause[] {
   return out;
 }
 
+/** The label selectors a pod spec picks other pods by: of topology spread constraints, and of pod (anti-)affinity terms. */
+function podSelectorErrors(field: string, spec: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+  list(spec.topologySpreadConstraints).forEach((c, i) => out.push(...labelSelectorErrors(`${field}.topologySpreadConstraints[${i}].labelSelector`, c?.labelSelector)));
+  for (const kind of ['podAffinity', 'podAntiAffinity']) {
+    const affinity = spec.affinity?.[kind];
+    const terms: [string, any][] = [
+      ...list(affinity?.requiredDuringSchedulingIgnoredDuringExecution).map((t, i): [string, any] => [`requiredDuringSchedulingIgnoredDuringExecution[${i}]`, t]),
+      ...list(affinity?.preferredDuringSchedulingIgnoredDuringExecution).map((t, i): [string, any] => [`preferredDuringSchedulingIgnoredDuringExecution[${i}].podAffinityTerm`, t?.podAffinityTerm]),
+    ];
+    for (const [at, term] of terms) {
+      const f = `${field}.affinity.${kind}.${at}`;
+      out.push(...labelSelectorErrors(`${f}.labelSelector`, term?.labelSelector), ...labelSelectorErrors(`${f}.namespaceSelector`, term?.namespaceSelector));
+    }
+  }
+  return out;
+}
+
 // ---- workloads -------------------------------------------------------------------------
 
+/** A workload's selector: required, and a valid label selector. */
 export function selectorErrors(field: string, selector: any): StatusCause[] {
-  const out: StatusCause[] = [];
   if (!selector || (!Object.keys(selector.matchLabels ?? {}).length && !(selector.matchExpressions ?? []).length)) return [required(field)];
+  return labelSelectorErrors(field, selector);
+}
+
+/** Kubernetes' ValidateLabelSelector (an empty or absent selector is one): its labels, and each expression's operator and values. */
+export function labelSelectorErrors(field: string, selector: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (!selector || typeof selector !== 'object') return out;
   out.push(...labelErrors(`${field}.matchLabels`, selector.matchLabels));
   (selector.matchExpressions ?? []).forEach((e: any, i: number) => {
     const f = `${field}.matchExpressions[${i}]`;

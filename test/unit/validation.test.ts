@@ -155,3 +155,25 @@ test('times are RFC 3339 as Go parses them: anything else is Invalid (found by t
   const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'Pod', name: 'p' }, lastTimestamp: 'yesterday', firstTimestamp: '2024-01-01T00:00:00Z' } as unknown as KubeObject;
   t.deepEqual(validateObject('Event', event).causes.map((c) => c.field), ['lastTimestamp']);
 });
+
+test('the label selectors of topology spread constraints and pod affinity terms, and a CronJob\'s job template metadata, are validated (found by the API fuzz suite)', (t) => {
+  const LABEL = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+  const pod = (spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }], ...spec } } as unknown as KubeObject);
+  const messages = (obj: KubeObject) => validateObject(obj.kind!, obj).causes.map((c) => `${c.field}: ${c.message}`);
+  t.deepEqual(messages(pod({ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: ' ' } } }] })), [
+    `spec.topologySpreadConstraints[0].labelSelector.matchLabels: Invalid value: " ": ${LABEL}`,
+  ]);
+  t.deepEqual(messages(pod({ affinity: {
+    podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }] },
+    podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'zone', namespaceSelector: { matchLabels: { team: 'a b' } } } }] },
+  } })), [
+    "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+    `spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.namespaceSelector.matchLabels: Invalid value: "a b": ${LABEL}`,
+  ]);
+  t.deepEqual(messages(pod({ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: {} }] })), [], 'an empty selector is one');
+  const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'cj' }, spec: { schedule: '* * * * *', jobTemplate: {
+    metadata: { labels: { app: '日本語' }, annotations: { 'bad key': 'x' } },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } },
+  } } } as unknown as KubeObject;
+  t.deepEqual(messages(cronJob).map((m) => m.split(':')[0]), ['spec.jobTemplate.metadata.labels', 'spec.jobTemplate.metadata.annotations']);
+});

@@ -1,7 +1,7 @@
 // batch/v1 CronJob (Kubernetes pkg/registry/batch/cronjob/strategy.go).
 import { CronExpressionParser } from 'cron-parser';
 import { schemaFor } from '../../api/schemas.ts';
-import { invalid, jobErrors } from '../../api/validation.ts';
+import { annotationErrors, invalid, jobErrors, labelErrors } from '../../api/validation.ts';
 import { AGE, NAME, humanDuration } from '../../api/printers.ts';
 import { defineStrategy, NAMES, resetStatus } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
@@ -34,7 +34,13 @@ export const cronJobStrategy = defineStrategy({
     defaultJobSpec(spec.jobTemplate?.spec);
   },
   prepareForCreate: resetStatus(() => ({})),
-  validate: ({ spec }) => [...scheduleErrors(spec), ...jobErrors('spec.jobTemplate.spec', spec?.jobTemplate?.spec)],
+  validate: ({ spec }) => [
+    ...scheduleErrors(spec),
+    // Kubernetes' ValidateJobTemplateSpec: the template's labels and annotations, then its job.
+    ...labelErrors('spec.jobTemplate.metadata.labels', spec?.jobTemplate?.metadata?.labels),
+    ...annotationErrors('spec.jobTemplate.metadata.annotations', spec?.jobTemplate?.metadata?.annotations),
+    ...jobErrors('spec.jobTemplate.spec', spec?.jobTemplate?.spec),
+  ],
   columns: [
     NAME,
     { name: 'Schedule', description: 'The schedule in Cron format.', cell: (c) => c.spec?.schedule ?? '' },
