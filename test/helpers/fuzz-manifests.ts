@@ -83,6 +83,10 @@ function podSpec(restartPolicy: string): Record<string, any> {
         requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }] }] },
         preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'disk', operator: 'Exists' }] } }],
       },
+      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['backend'] }] }, topologyKey: 'zone' }] },
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { labelSelector: { matchLabels: { app: 'fz' } }, namespaceSelector: { matchLabels: { team: 'fuzz' } }, topologyKey: 'kubernetes.io/hostname', namespaces: ['fuzz'] } }],
+      },
     },
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app: 'fz' } } }],
     readinessGates: [{ conditionType: 'example.com/ready' }],

@@ -203,7 +203,19 @@ function expectOdd(path: Path, original: unknown, value: unknown): 'refuse' | 'a
   if (isTime(original)) return 'refuse';
   const enumeration = isEnumField(path);
   if (enumeration === 'refuse empty' || (enumeration === 'take empty' && value !== '')) return 'refuse';
+  if (isLabelValue(path) && !(value.length <= 63 && LABEL_VALUE.test(value))) return 'refuse';
+  if (path.join('.') === 'metadata.name' && !(value.length <= 253 && DNS_SUBDOMAIN.test(value))) return 'refuse';
   return 'any';
+}
+
+// Kubernetes' IsValidLabelValue and IsDNS1123Subdomain (apimachinery's validation), for the oracle.
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A value Kubernetes validates as a label value: of labels, matchLabels, a nodeSelector or a Service's selector. */
+function isLabelValue(path: Path): boolean {
+  const parent = path.at(-2);
+  return parent === 'labels' || parent === 'matchLabels' || parent === 'nodeSelector' || (parent === 'selector' && path.length === 3 && path[0] === 'spec');
 }
 
 function describe(v: unknown): string {
