@@ -270,6 +270,18 @@ function containerErrors(field: string, c: any, names: Set<string>, volumes: Set
   (Array.isArray(c.env) ? c.env : []).forEach((e: any, i: number) => {
     if (typeof e?.name === 'string' && !ENV_NAME.test(e.name)) out.push(invalid(`${field}.env[${i}].name`, e.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"));
     if (e?.value !== undefined && e?.valueFrom) out.push(invalid(`${field}.env[${i}].valueFrom`, '', 'may not be specified when `value` is not empty'));
+    for (const ref of ['configMapKeyRef', 'secretKeyRef']) {
+      const name = e?.valueFrom?.[ref]?.name;
+      if (typeof name === 'string') out.push(...(name ? dnsSubdomainErrors(`${field}.env[${i}].valueFrom.${ref}.name`, name) : [required(`${field}.env[${i}].valueFrom.${ref}.name`)]));
+    }
+  });
+  // As Kubernetes' validateConfigMapEnvSource and validateSecretEnvSource: a name, checked as a prefix would be.
+  (Array.isArray(c.envFrom) ? c.envFrom : []).forEach((e: any, i: number) => {
+    for (const ref of ['configMapRef', 'secretRef']) {
+      const name = e?.[ref]?.name;
+      const f = `${field}.envFrom[${i}].${ref}.name`;
+      if (typeof name === 'string') out.push(...(name ? nameValidator(dnsSubdomainErrors)(f, name, true) : [required(f)]));
+    }
   });
   const res = c.resources ?? {};
   for (const kind of ['limits', 'requests'] as const) {
@@ -321,9 +333,39 @@ export function podSpecErrors(field: string, spec: any): StatusCause[] {
   (Array.isArray(spec.initContainers) ? spec.initContainers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.initContainers[${i}]`, c, names, volumes)));
   (Array.isArray(spec.containers) ? spec.containers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.containers[${i}]`, c, names, volumes)));
   out.push(...labelErrors(`${field}.nodeSelector`, spec.nodeSelector), ...podSelectorErrors(field, spec));
+  for (const key of ['hostname', 'subdomain']) if (typeof spec[key] === 'string' && spec[key]) out.push(...dnsLabelErrors(`${field}.${key}`, spec[key]));
+  if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) out.push(...dnsSubdomainErrors(`${field}.serviceAccountName`, spec.serviceAccountName));
+  (Array.isArray(spec.hostAliases) ? spec.hostAliases : []).forEach((a: any, i: number) => {
+    if (typeof a?.ip === 'string' && !isIP(a.ip)) out.push(invalid(`${field}.hostAliases[${i}].ip`, a.ip, VALID_IP));
+    (Array.isArray(a?.hostnames) ? a.hostnames : []).forEach((h: unknown, j: number) => {
+      if (typeof h === 'string') out.push(...dnsSubdomainErrors(`${field}.hostAliases[${i}].hostnames[${j}]`, h));
+    });
+  });
+  out.push(...dnsConfigErrors(`${field}.dnsConfig`, spec.dnsConfig));
   (Array.isArray(spec.tolerations) ? spec.tolerations : []).forEach((t: any, i: number) => {
     if (t?.operator === 'Exists' && t.value) out.push(invalid(`${field}.tolerations[${i}].operator`, t.operator, 'value must be empty when `operator` is \'Exists\''));
     if (!t?.key && t?.operator !== 'Exists') out.push(invalid(`${field}.tolerations[${i}].operator`, t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+  });
+  return out;
+}
+
+const VALID_IP = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
+const MAX_DNS_NAMESERVERS = 3;
+const MAX_DNS_SEARCH_PATHS = 32;
+
+/** Kubernetes' validatePodDNSConfig: at most 3 nameservers, each an IP; at most 32 search domains, each a DNS subdomain. */
+function dnsConfigErrors(field: string, config: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  const nameservers: unknown[] = Array.isArray(config?.nameservers) ? config.nameservers : [];
+  const searches: unknown[] = Array.isArray(config?.searches) ? config.searches : [];
+  if (nameservers.length > MAX_DNS_NAMESERVERS) out.push(invalid(`${field}.nameservers`, nameservers.join(','), `must not have more than ${MAX_DNS_NAMESERVERS} nameservers`));
+  nameservers.forEach((ns, i) => {
+    if (typeof ns === 'string' && !isIP(ns)) out.push(invalid(`${field}.nameservers[${i}]`, ns, VALID_IP));
+  });
+  if (searches.length > MAX_DNS_SEARCH_PATHS) out.push(invalid(`${field}.searches`, searches.join(','), `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths`));
+  searches.forEach((search, i) => {
+    // A search domain may end in a dot (it is then absolute).
+    if (typeof search === 'string') out.push(...dnsSubdomainErrors(`${field}.searches[${i}]`, search.endsWith('.') ? search.slice(0, -1) : search));
   });
   return out;
 }

@@ -177,3 +177,30 @@ test('the label selectors of topology spread constraints and pod affinity terms,
   } } } as unknown as KubeObject;
   t.deepEqual(messages(cronJob).map((m) => m.split(':')[0]), ['spec.jobTemplate.metadata.labels', 'spec.jobTemplate.metadata.annotations']);
 });
+
+test('a pod spec\'s hostname, subdomain, service account, host aliases, DNS config and env source names are validated as Kubernetes\' ValidatePodSpec does (found by the API fuzz suite)', (t) => {
+  const pod = (spec: object, container: object = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i', ...container }], ...spec } } as unknown as KubeObject);
+  const fields = (obj: KubeObject) => validateObject('Pod', obj).causes.map((c) => c.field);
+  t.deepEqual(fields(pod({ hostname: 'Not_A_Label', subdomain: 'a.b', serviceAccountName: 'UPPER' })), ['spec.hostname', 'spec.subdomain', 'spec.serviceAccountName']);
+  t.deepEqual(fields(pod({ hostname: '', subdomain: '', serviceAccountName: '' })), [], 'empty is unset');
+  t.deepEqual(validateObject('Pod', pod({ hostAliases: [{ ip: 'localhost', hostnames: ['ok.example', 'not ok'] }] })).causes.map((c) => `${c.field}: ${c.message}`), [
+    'spec.hostAliases[0].ip: Invalid value: "localhost": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+    'spec.hostAliases[0].hostnames[1]: Invalid value: "not ok": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')',
+  ]);
+  t.deepEqual(fields(pod({ dnsConfig: { nameservers: ['1.1.1.1', 'dns.example'], searches: ['svc.cluster.local.', 'Bad_Domain'] } })), ['spec.dnsConfig.nameservers[1]', 'spec.dnsConfig.searches[1]']);
+  t.deepEqual(validateObject('Pod', pod({ dnsConfig: { nameservers: ['1.1.1.1', '1.0.0.1', '8.8.8.8', '8.8.4.4'] } })).causes.map((c) => c.message), ['Invalid value: "1.1.1.1,1.0.0.1,8.8.8.8,8.8.4.4": must not have more than 3 nameservers']);
+  t.deepEqual(fields(pod({}, {
+    env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'Bad', key: 'k' } } }, { name: 'B', valueFrom: { secretKeyRef: { name: '', key: 'k' } } }],
+    envFrom: [{ configMapRef: { name: 'prefix-' } }, { secretRef: { name: 'no way' } }],
+  })), ['spec.containers[0].env[0].valueFrom.configMapKeyRef.name', 'spec.containers[0].env[1].valueFrom.secretKeyRef.name', 'spec.containers[0].envFrom[1].secretRef.name']);
+});
+
+test('a CronJob\'s schedule has five fields or is a descriptor, as Kubernetes\' parser takes it (found by the API fuzz suite: "0" was taken)', (t) => {
+  const cronJob = (schedule: unknown) => ({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'cj' }, spec: { schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } } } } as unknown as KubeObject);
+  const messages = (schedule: unknown) => validateObject('CronJob', cronJob(schedule)).causes.map((c) => `${c.field}: ${c.message}`);
+  t.deepEqual(messages('0'), ['spec.schedule: Invalid value: "0": expected exactly 5 fields, found 1: 0']);
+  t.deepEqual(messages('* * * *'), ['spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: * * * *']);
+  t.deepEqual(messages(''), ['spec.schedule: Required value']);
+  t.deepEqual(messages('*/5 * * * *'), []);
+  t.deepEqual(messages('@hourly'), []);
+});
