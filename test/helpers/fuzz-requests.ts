@@ -205,12 +205,28 @@ function expectOdd(path: Path, original: unknown, value: unknown): 'refuse' | 'a
   if (enumeration === 'refuse empty' || (enumeration === 'take empty' && value !== '')) return 'refuse';
   if (isLabelValue(path) && !(value.length <= 63 && LABEL_VALUE.test(value))) return 'refuse';
   if (path.join('.') === 'metadata.name' && !(value.length <= 253 && DNS_SUBDOMAIN.test(value))) return 'refuse';
+  const names = path.filter((k): k is string => typeof k === 'string');
+  const [parent, last] = [names.at(-2), names.at(-1)];
+  // Names and addresses ValidatePodSpec checks (not those of volume sources or image pull secrets, which it only requires).
+  if (last === 'name' && ['containers', 'initContainers', 'volumes', 'volumeMounts'].includes(parent!) && !(value.length <= 63 && DNS_LABEL.test(value))) return 'refuse';
+  if ((last === 'hostname' || last === 'subdomain') && parent === 'spec' && value !== '' && !(value.length <= 63 && DNS_LABEL.test(value))) return 'refuse';
+  if (last === 'serviceAccountName' && value !== '' && !(value.length <= 253 && DNS_SUBDOMAIN.test(value))) return 'refuse';
+  if (last === 'name' && ['configMapKeyRef', 'secretKeyRef'].includes(parent!) && !(value.length <= 253 && DNS_SUBDOMAIN.test(value))) return 'refuse';
+  // envFrom's names are checked as prefixes (ValidateConfigMapName(name, true)): a last dash is allowed.
+  if (last === 'name' && ['configMapRef', 'secretRef'].includes(parent!) && !(value.length <= 253 && DNS_SUBDOMAIN.test(value.replace(/-$/, 'a')))) return 'refuse';
+  if (((last === 'ip' && parent === 'hostAliases') || last === 'nameservers') && !/^\d+\.\d+\.\d+\.\d+$/.test(value)) return 'refuse';
+  if (last === 'image' && (value === '' || value.trim() !== value)) return 'refuse';
+  if (last === 'name' && parent === 'ports' && names.includes('containers') && !(value.length <= 15 && IANA_SVC_NAME.test(value))) return 'refuse';
+  if (last === 'schedule' && value.trim().split(/\s+/).length !== 5 && !value.startsWith('@')) return 'refuse';
   return 'any';
 }
 
 // Kubernetes' IsValidLabelValue and IsDNS1123Subdomain (apimachinery's validation), for the oracle.
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** IsValidPortName: at most 15 lowercase letters, digits and single hyphens, at least one letter. */
+const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*$/;
 
 /** A value Kubernetes validates as a label value: of labels, matchLabels, a nodeSelector or a Service's selector. */
 function isLabelValue(path: Path): boolean {
