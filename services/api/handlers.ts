@@ -310,7 +310,7 @@ async function statusSubresource(ctx: HandlerContext, req: Request, res: Respons
  */
 async function evict(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const body = decodeBody(req.body as Buffer, req.headers['content-type']) as any;
-  if (!body || typeof body !== 'object' || (body.kind && body.kind !== 'Eviction')) throw new BadRequestError('the body of an eviction must be a policy/v1 Eviction');
+  if (!body || typeof body !== 'object' || Array.isArray(body) || (body.kind && body.kind !== 'Eviction')) throw new BadRequestError('the body of an eviction must be a policy/v1 Eviction');
   if (body.metadata?.name && body.metadata.name !== path.name) {
     throw new BadRequestError(`name in URL does not match name in Eviction object`);
   }

@@ -5,7 +5,7 @@ import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { failFastOptions, redisConnector, retryWhileRedisDown, untilReady } from '../../shared/redis.ts';
 import { Store } from '../../shared/store/store.ts';
-import { createApiServer } from './server.ts';
+import { answerMalformedRequests, createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
 import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureKubernetesService, ensureSystemNamespaces } from './bootstrap.ts';
 import { ApiServerEndpoints } from './apiserver-endpoints.ts';
@@ -57,6 +57,7 @@ const server = createServer({
   connectionsCheckingInterval: Math.min(1_000, config.api.requestTimeoutMs),
   keepAliveTimeout: 75_000,
 }, app);
+answerMalformedRequests(server);
 server.on('error', (err) => {
   log.fatal({ err: err.message, host: config.api.host, port: config.api.port }, 'API server cannot listen');
   process.exit(1);

@@ -1,5 +1,7 @@
 // The API server's HTTP surface: health, discovery, metrics, and every resource path routed to
 // the handlers. Stateless: all it knows is in Redis, so any number can run side by side.
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Store } from '../../shared/store/store.ts';
@@ -171,4 +173,37 @@ function requestDeadline(timeoutMs: number) {
 /** A path that names nothing served: Kubernetes' mux answers "404 page not found", which clients show as this Status. */
 function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found', field: '' }] });
+}
+
+/**
+ * What to answer a request Node's HTTP parser refuses before any handler sees it, as a Kubernetes
+ * Status: a method it does not know (Go's server takes any token, and Kubernetes answers 405), headers
+ * larger than it takes, a request not received in time, a request line or header that is no HTTP.
+ * Node's own answers to these carry no body.
+ */
+export function malformedRequestStatus(err: { code?: string; reason?: string; message: string }): ApiError {
+  switch (err.code) {
+    case 'HPE_INVALID_METHOD':
+      return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    case 'HPE_HEADER_OVERFLOW':
+      return new ApiError(431, 'RequestEntityTooLarge', 'Request Header Fields Too Large: the request\'s headers are larger than the server accepts');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ApiError(408, 'Timeout', 'Timeout: the request was not received within the allotted timeout');
+    default:
+      return new BadRequestError(`malformed HTTP request: ${err.reason ?? err.message}`);
+  }
+}
+
+/** Answers what the HTTP parser refuses (see malformedRequestStatus) and closes the connection, as Node does. */
+export function answerMalformedRequests(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex) => {
+    // A response already under way on this connection (a watch) cannot be followed by another.
+    const responding = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code !== 'ECONNRESET' && socket.writable && !responding) {
+      const status = toStatus(malformedRequestStatus(err));
+      const body = JSON.stringify(status);
+      socket.write(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  });
 }

@@ -624,6 +624,9 @@ export function apply(live: KubeObject | undefined, config: unknown, write: Appl
   if (config.apiVersion !== write.apiVersion || config.kind !== write.kind) throw new BadRequestError(`invalid object type: ${groupVersionKind(config.apiVersion, config.kind)}`);
   if (config.metadata?.managedFields != null) throw new BadRequestError('metadata.managedFields must be nil');
   const described = `${config.metadata?.namespace ?? live?.metadata.namespace ?? ''}/${config.metadata?.name ?? ''}; ${groupVersionKind(write.apiVersion, write.kind)}`;
+  // Anything else of the wrong type reaches the kind's structural check in the merged object; metadata
+  // would not, as the merge makes it an object again (and the live labels and annotations went with it).
+  if (config.metadata != null && !isObject(config.metadata)) throw new BadRequestError(`failed to create typed patch object (${described}): .metadata: expected map, got ${JSON.stringify(config.metadata)}`);
   const reset = resetFieldsOf(write);
   let applied: FieldSet;
   try {

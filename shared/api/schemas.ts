@@ -41,8 +41,6 @@ const int64 = (minimum = INT64_MIN, maximum = INT64_MAX): Schema => withFacts({ 
 
 const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({ type: 'object', properties, additionalProperties: false, ...(required.length ? { required } : {}) });
 const open: Schema = { type: 'object' };
-/** An object whose known fields are typed but which keeps fields it does not list. */
-const openObj = (properties: Record<string, Schema>): Schema => ({ type: 'object', properties });
 /**
  * A status, or an object inside one. Controllers write statuses straight to the store, but a
  * status also comes back through validation whenever a client writes the whole object (a label
@@ -72,9 +70,13 @@ const enumOf = (...values: string[]): Schema => ({ type: 'string', enum: values 
 const intOrString: Schema = named('io.k8s.apimachinery.pkg.util.intstr.IntOrString', { type: ['integer', 'string'], minimum: INT32_MIN, maximum: INT32_MAX });
 const quantity: Schema = named('io.k8s.apimachinery.pkg.api.resource.Quantity', { type: ['string', 'number'] });
 const quantityMap: Schema = { type: 'object', additionalProperties: quantity };
-/** metav1.Time: RFC 3339 text; a zero time is written as null (as `lastProbeTime: null`). */
-const time: Schema = named(meta('Time'), withFacts({ type: ['string', 'null'] }, { format: 'date-time' }));
-const microTime: Schema = named(meta('MicroTime'), withFacts({ type: ['string', 'null'] }, { format: 'date-time' }));
+/**
+ * metav1.Time: RFC 3339 text (Kubernetes' decoder refuses any other, validation checks the format);
+ * a zero time is written as null (as `lastProbeTime: null`). MicroTime is the same with microseconds,
+ * which Go's parser insists on; Wharf takes any fraction there, as clients that write them differ.
+ */
+const time: Schema = named(meta('Time'), { type: ['string', 'null'], format: 'date-time' });
+const microTime: Schema = named(meta('MicroTime'), { type: ['string', 'null'], format: 'date-time' });
 const conditionStatus = enumOf('True', 'False', 'Unknown');
 
 // ---- metadata --------------------------------------------------------------------------
@@ -137,6 +139,8 @@ const condition = (name: string, times: (keyof typeof CONDITION_TIMES)[]): Schem
 // prunes it), open inside a status. No group-version document holds both.
 const objectReference = named(core('ObjectReference'), obj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str }));
 const statusObjectReference = named(core('ObjectReference'), statusObj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str }));
+const endpointAddress = named(core('EndpointAddress'), obj({ ip: str, hostname: str, nodeName: str, targetRef: objectReference }, ['ip']));
+const eventSource = named(core('EventSource'), obj({ component: str, host: str }));
 
 // ---- containers ------------------------------------------------------------------------
 
@@ -184,9 +188,20 @@ const containerPort = named(core('ContainerPort'), obj({
   protocol: doc('TCP, UDP or SCTP.', enumOf('TCP', 'UDP', 'SCTP')),
 }, ['containerPort']));
 
-/** The security contexts' numeric ids are int64; their other fields are kept as written. */
-const securityContext = openObj({ runAsUser: int64(), runAsGroup: int64(), runAsNonRoot: bool, privileged: bool, readOnlyRootFilesystem: bool, allowPrivilegeEscalation: bool });
-const podSecurityContext = openObj({ runAsUser: int64(), runAsGroup: int64(), runAsNonRoot: bool, fsGroup: int64(), supplementalGroups: arr(int64()) });
+const seLinuxOptions = named(core('SELinuxOptions'), obj({ user: str, role: str, type: str, level: str }));
+const windowsOptions = named(core('WindowsSecurityContextOptions'), obj({ gmsaCredentialSpecName: str, gmsaCredentialSpec: str, runAsUserName: str, hostProcess: bool }));
+const seccompProfile = named(core('SeccompProfile'), obj({ type: enumOf('Localhost', 'RuntimeDefault', 'Unconfined'), localhostProfile: str }, ['type']));
+const appArmorProfile = named(core('AppArmorProfile'), obj({ type: enumOf('Localhost', 'RuntimeDefault', 'Unconfined'), localhostProfile: str }, ['type']));
+const securityContext = named(core('SecurityContext'), obj({
+  capabilities: obj({ add: strArr, drop: strArr }), privileged: bool, seLinuxOptions, windowsOptions,
+  runAsUser: int64(), runAsGroup: int64(), runAsNonRoot: bool, readOnlyRootFilesystem: bool, allowPrivilegeEscalation: bool,
+  procMount: enumOf('Default', 'Unmasked'), seccompProfile, appArmorProfile,
+}));
+const podSecurityContext = named(core('PodSecurityContext'), obj({
+  seLinuxOptions, windowsOptions, runAsUser: int64(), runAsGroup: int64(), runAsNonRoot: bool, supplementalGroups: arr(int64()),
+  supplementalGroupsPolicy: enumOf('Merge', 'Strict'), fsGroup: int64(), sysctls: arr(obj({ name: str, value: str }, ['name', 'value'])),
+  fsGroupChangePolicy: enumOf('OnRootMismatch', 'Always'), seccompProfile, appArmorProfile, seLinuxChangePolicy: enumOf('MountOption', 'Recursive'),
+}));
 
 const container = named(core('Container'), obj({
   name: doc('Name of the container, a DNS label unique within the pod.', str),
@@ -232,14 +247,28 @@ const toleration = named(core('Toleration'), obj({
   tolerationSeconds: doc('How long a NoExecute taint is tolerated before eviction; forever if not set.', int64()),
 }));
 
-/** Affinity's terms are kept as written; only their weights are typed. */
-const weightedTerms = arr(openObj({ weight: int32() }));
-const affinity = openObj({
-  nodeAffinity: openObj({ preferredDuringSchedulingIgnoredDuringExecution: weightedTerms }),
-  podAffinity: openObj({ preferredDuringSchedulingIgnoredDuringExecution: weightedTerms }),
-  podAntiAffinity: openObj({ preferredDuringSchedulingIgnoredDuringExecution: weightedTerms }),
-});
-const topologySpreadConstraint = openObj({ maxSkew: int32(), topologyKey: str, whenUnsatisfiable: str, labelSelector, minDomains: int32(), matchLabelKeys: strArr, nodeAffinityPolicy: str, nodeTaintsPolicy: str });
+const nodeSelectorRequirement = named(core('NodeSelectorRequirement'), obj({ key: str, operator: enumOf('In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'), values: strArr }, ['key', 'operator']));
+const nodeSelectorTerm = named(core('NodeSelectorTerm'), obj({ matchExpressions: arr(nodeSelectorRequirement), matchFields: arr(nodeSelectorRequirement) }));
+const podAffinityTerm = named(core('PodAffinityTerm'), obj({
+  labelSelector, namespaces: strArr, topologyKey: str, namespaceSelector: labelSelector, matchLabelKeys: strArr, mismatchLabelKeys: strArr,
+}, ['topologyKey']));
+const podAffinity = (name: string) => named(core(name), obj({
+  requiredDuringSchedulingIgnoredDuringExecution: arr(podAffinityTerm),
+  preferredDuringSchedulingIgnoredDuringExecution: arr(named(core('WeightedPodAffinityTerm'), obj({ weight: int32(), podAffinityTerm }, ['weight', 'podAffinityTerm']))),
+}));
+const affinity = named(core('Affinity'), obj({
+  nodeAffinity: named(core('NodeAffinity'), obj({
+    requiredDuringSchedulingIgnoredDuringExecution: named(core('NodeSelector'), obj({ nodeSelectorTerms: arr(nodeSelectorTerm) }, ['nodeSelectorTerms'])),
+    preferredDuringSchedulingIgnoredDuringExecution: arr(named(core('PreferredSchedulingTerm'), obj({ weight: int32(), preference: nodeSelectorTerm }, ['weight', 'preference']))),
+  })),
+  podAffinity: podAffinity('PodAffinity'),
+  podAntiAffinity: podAffinity('PodAntiAffinity'),
+}));
+const topologySpreadConstraint = named(core('TopologySpreadConstraint'), obj({
+  maxSkew: int32(), topologyKey: str, whenUnsatisfiable: enumOf('DoNotSchedule', 'ScheduleAnyway'), labelSelector, minDomains: int32(),
+  nodeAffinityPolicy: enumOf('Honor', 'Ignore'), nodeTaintsPolicy: enumOf('Honor', 'Ignore'), matchLabelKeys: strArr,
+}, ['maxSkew', 'topologyKey', 'whenUnsatisfiable']));
+const podDnsConfig = named(core('PodDNSConfig'), obj({ nameservers: strArr, searches: strArr, options: arr(obj({ name: str, value: str })) }));
 
 export const podSpec = named(core('PodSpec'), obj({
   volumes: doc('Volumes the containers can mount.', arr(volume)),
@@ -262,7 +291,7 @@ export const podSpec = named(core('PodSpec'), obj({
   hostAliases: arr(obj({ ip: str, hostnames: strArr }, ['ip'])),
   priorityClassName: doc('Name of the PriorityClass whose value becomes the pod\'s priority.', str),
   priority: doc('The priority, resolved from priorityClassName on create.', int32()),
-  dnsConfig: open, readinessGates: arr(obj({ conditionType: str }, ['conditionType'])),
+  dnsConfig: doc('Nameservers, search domains and resolver options added to (or, with dnsPolicy None, making) the pod\'s resolv.conf.', podDnsConfig), readinessGates: arr(obj({ conditionType: str }, ['conditionType'])),
   runtimeClassName: str, enableServiceLinks: bool, preemptionPolicy: str, overhead: quantityMap,
   topologySpreadConstraints: doc('How the pods of a group spread across topology domains.', arr(topologySpreadConstraint)),
   setHostnameAsFQDN: bool, os: obj({ name: str }, ['name']), hostUsers: bool,
@@ -530,10 +559,11 @@ const SCHEMAS: Record<string, Schema> = {
   })),
   Endpoints: doc('The addresses of the pods behind a Service.', obj({
     ...typeMeta, metadata: objectMeta,
-    subsets: doc('Sets of addresses and ports behind a Service.', arr(openObj({
-      addresses: arr(open), notReadyAddresses: arr(open),
-      ports: arr(openObj({ name: str, port: int32(), protocol: str, appProtocol: str })),
-    }))),
+    subsets: doc('Sets of addresses and ports behind a Service.', arr(named(core('EndpointSubset'), obj({
+      addresses: doc('Addresses of ready endpoints.', arr(endpointAddress)),
+      notReadyAddresses: doc('Addresses of endpoints that are not ready.', arr(endpointAddress)),
+      ports: arr(named(core('EndpointPort'), obj({ name: str, port: int32(), protocol: str, appProtocol: str }, ['port']))),
+    })))),
   })),
   EndpointSlice: doc('A slice of the endpoints behind a Service, as kube-proxy reads them.', obj({
     ...typeMeta, metadata: objectMeta,
@@ -546,20 +576,20 @@ const SCHEMAS: Record<string, Schema> = {
     involvedObject: doc('The object the event is about.', objectReference),
     reason: doc('Short, machine-understandable reason, in CamelCase.', str),
     message: doc('Human-readable description.', str),
-    source: doc('The component reporting the event.', openObj({ component: str, host: str })),
+    source: doc('The component reporting the event.', eventSource),
     firstTimestamp: doc('When the event was first recorded.', time),
     lastTimestamp: doc('When the event was last recorded.', time),
     count: doc('How many times the event occurred.', int32()),
     type: doc('Normal or Warning.', str),
     eventTime: microTime,
-    series: openObj({ count: int32(), lastObservedTime: microTime }),
+    series: named(core('EventSeries'), obj({ count: int32(), lastObservedTime: microTime })),
     action: str, related: objectReference, reportingComponent: str, reportingInstance: str,
   })),
   // events.k8s.io/v1 Event: the same stored Events as core/v1, in that group's field names.
   'events.k8s.io/v1/Event': doc('A report of an event somewhere in the cluster (events.k8s.io/v1).', obj({
     ...typeMeta, metadata: objectMeta,
     eventTime: doc('When the event was first observed.', microTime),
-    series: doc('Data about the series of events this one belongs to, if any.', openObj({ count: int32(), lastObservedTime: microTime })),
+    series: doc('Data about the series of events this one belongs to, if any.', named('io.k8s.api.events.v1.EventSeries', obj({ count: int32(), lastObservedTime: microTime }, ['count', 'lastObservedTime']))),
     reportingController: doc('The controller that emitted the event, e.g. kubernetes.io/kubelet.', str),
     reportingInstance: doc('The instance of that controller, e.g. kubelet-xyzf.', str),
     action: doc('What action was taken or failed.', str),
@@ -568,7 +598,7 @@ const SCHEMAS: Record<string, Schema> = {
     related: doc('A second object the event is about, if any.', objectReference),
     note: doc('Human-readable description of the status of this operation.', str),
     type: doc('Normal or Warning.', str),
-    deprecatedSource: doc('The core/v1 source of the event.', openObj({ component: str, host: str })),
+    deprecatedSource: doc('The core/v1 source of the event.', eventSource),
     deprecatedFirstTimestamp: doc('The core/v1 firstTimestamp.', time),
     deprecatedLastTimestamp: doc('The core/v1 lastTimestamp.', time),
     deprecatedCount: doc('The core/v1 count.', int32()),

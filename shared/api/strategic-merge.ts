@@ -116,6 +116,8 @@ function mergeList(kind: string, path: Path, field: string, original: Json[], pa
     if (!isObject(element)) {
       throw new BadRequestError(`the element of ${[...path, field].join('.')} must be an object keyed by ${mergeKey}`);
     }
+    // Kubernetes' mergeSlice: an element names the item it merges into or deletes, or it is no patch.
+    if (!Object.hasOwn(element, mergeKey)) throw new BadRequestError(`map: ${goPrint(element)} does not contain declared merge key: ${mergeKey}`);
     const keyValue = element[mergeKey];
     const index = out.findIndex((e) => isObject(e) && e[mergeKey] === keyValue);
     if (element.$patch === 'delete') {
@@ -146,4 +148,12 @@ function stripDirectives(v: Json): Json {
     out[k] = stripDirectives(x);
   }
   return out;
+}
+
+/** A decoded JSON value as Go's %v prints it (map[a:1 b:[x y]]), for the messages Kubernetes formats so. */
+function goPrint(v: Json): string {
+  if (v === null) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goPrint).join(' ')}]`;
+  if (isObject(v)) return `map[${Object.keys(v).sort().map((k) => `${k}:${goPrint(v[k])}`).join(' ')}]`;
+  return String(v);
 }

@@ -16,6 +16,19 @@ export interface ValidationResult {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
+ajv.addFormat('date-time', { type: 'string', validate: isRfc3339Time });
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** Whether Go's time.Parse(time.RFC3339, s) takes s: the form, and each field within its range. */
+export function isRfc3339Time(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, zoneHour, zoneMinute] = m.slice(1).map((part) => Number(part ?? 0));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return daysInMonth !== undefined && day >= 1 && day <= daysInMonth && hour < 24 && minute < 60 && second < 60 && zoneHour < 24 && zoneMinute < 60;
+}
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(schema: Record<string, any>): ValidateFunction {
@@ -67,6 +80,8 @@ function fromAjv(e: ErrorObject, obj: unknown): StatusCause | undefined {
       return invalid(field, value, `must be greater than or equal to ${(e.params as any).limit}`);
     case 'maximum':
       return invalid(field, value, `must be less than or equal to ${(e.params as any).limit}`);
+    case 'format':
+      return invalid(field, value, 'must be a time in RFC 3339 form (2006-01-02T15:04:05Z07:00)');
     case 'additionalProperties':
       return undefined; // handled by pruning
     default:
@@ -170,6 +185,15 @@ export function labelErrors(field: string, labels: Record<string, unknown> | und
   return out;
 }
 
+/** Kubernetes' ValidateAnnotations: each key a qualified name, 256 KiB in all. */
+export function annotationErrors(field: string, annotations: Record<string, unknown> | undefined): StatusCause[] {
+  const out: StatusCause[] = [];
+  for (const k of Object.keys(annotations ?? {})) out.push(...qualifiedNameErrors(field, k));
+  const size = Object.entries(annotations ?? {}).reduce((s, [k, v]) => s + k.length + String(v).length, 0);
+  if (size > 256 * 1024) out.push(tooLong(field, '', 256 * 1024));
+  return out;
+}
+
 /**
  * Kubernetes' ValidateObjectMeta beyond the name (which the kind's strategy checks): namespace,
  * labels, annotations (256 KiB in all), ownerReferences and finalizers.
@@ -178,10 +202,7 @@ export function metadataErrors(meta: any): StatusCause[] {
   const out: StatusCause[] = [];
   if (!meta || typeof meta !== 'object') return out;
   if (typeof meta.namespace === 'string' && meta.namespace) out.push(...dnsLabelErrors('metadata.namespace', meta.namespace));
-  out.push(...labelErrors('metadata.labels', meta.labels));
-  for (const k of Object.keys(meta.annotations ?? {})) out.push(...qualifiedNameErrors('metadata.annotations', k));
-  const size = Object.entries(meta.annotations ?? {}).reduce((s, [k, v]) => s + k.length + String(v).length, 0);
-  if (size > 256 * 1024) out.push(tooLong('metadata.annotations', '', 256 * 1024));
+  out.push(...labelErrors('metadata.labels', meta.labels), ...annotationErrors('metadata.annotations', meta.annotations));
   (Array.isArray(meta.ownerReferences) ? meta.ownerReferences : []).forEach((ref: any, i: number) => {
     const f = `metadata.ownerReferences[${i}]`;
     if (!ref?.apiVersion) out.push(invalid(`${f}.apiVersion`, ref?.apiVersion ?? '', 'version must not be empty'));
@@ -249,6 +270,18 @@ function containerErrors(field: string, c: any, names: Set<string>, volumes: Set
   (Array.isArray(c.env) ? c.env : []).forEach((e: any, i: number) => {
     if (typeof e?.name === 'string' && !ENV_NAME.test(e.name)) out.push(invalid(`${field}.env[${i}].name`, e.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"));
     if (e?.value !== undefined && e?.valueFrom) out.push(invalid(`${field}.env[${i}].valueFrom`, '', 'may not be specified when `value` is not empty'));
+    for (const ref of ['configMapKeyRef', 'secretKeyRef']) {
+      const name = e?.valueFrom?.[ref]?.name;
+      if (typeof name === 'string') out.push(...(name ? dnsSubdomainErrors(`${field}.env[${i}].valueFrom.${ref}.name`, name) : [required(`${field}.env[${i}].valueFrom.${ref}.name`)]));
+    }
+  });
+  // As Kubernetes' validateConfigMapEnvSource and validateSecretEnvSource: a name, checked as a prefix would be.
+  (Array.isArray(c.envFrom) ? c.envFrom : []).forEach((e: any, i: number) => {
+    for (const ref of ['configMapRef', 'secretRef']) {
+      const name = e?.[ref]?.name;
+      const f = `${field}.envFrom[${i}].${ref}.name`;
+      if (typeof name === 'string') out.push(...(name ? nameValidator(dnsSubdomainErrors)(f, name, true) : [required(f)]));
+    }
   });
   const res = c.resources ?? {};
   for (const kind of ['limits', 'requests'] as const) {
@@ -299,7 +332,16 @@ export function podSpecErrors(field: string, spec: any): StatusCause[] {
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) out.push(required(`${field}.containers`));
   (Array.isArray(spec.initContainers) ? spec.initContainers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.initContainers[${i}]`, c, names, volumes)));
   (Array.isArray(spec.containers) ? spec.containers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.containers[${i}]`, c, names, volumes)));
-  out.push(...labelErrors(`${field}.nodeSelector`, spec.nodeSelector));
+  out.push(...labelErrors(`${field}.nodeSelector`, spec.nodeSelector), ...podSelectorErrors(field, spec));
+  for (const key of ['hostname', 'subdomain']) if (typeof spec[key] === 'string' && spec[key]) out.push(...dnsLabelErrors(`${field}.${key}`, spec[key]));
+  if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) out.push(...dnsSubdomainErrors(`${field}.serviceAccountName`, spec.serviceAccountName));
+  (Array.isArray(spec.hostAliases) ? spec.hostAliases : []).forEach((a: any, i: number) => {
+    if (typeof a?.ip === 'string' && !isIP(a.ip)) out.push(invalid(`${field}.hostAliases[${i}].ip`, a.ip, VALID_IP));
+    (Array.isArray(a?.hostnames) ? a.hostnames : []).forEach((h: unknown, j: number) => {
+      if (typeof h === 'string') out.push(...dnsSubdomainErrors(`${field}.hostAliases[${i}].hostnames[${j}]`, h));
+    });
+  });
+  out.push(...dnsConfigErrors(`${field}.dnsConfig`, spec.dnsConfig));
   (Array.isArray(spec.tolerations) ? spec.tolerations : []).forEach((t: any, i: number) => {
     if (t?.operator === 'Exists' && t.value) out.push(invalid(`${field}.tolerations[${i}].operator`, t.operator, 'value must be empty when `operator` is \'Exists\''));
     if (!t?.key && t?.operator !== 'Exists') out.push(invalid(`${field}.tolerations[${i}].operator`, t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
@@ -307,11 +349,58 @@ export function podSpecErrors(field: string, spec: any): StatusCause[] {
   return out;
 }
 
+const VALID_IP = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
+const MAX_DNS_NAMESERVERS = 3;
+const MAX_DNS_SEARCH_PATHS = 32;
+
+/** Kubernetes' validatePodDNSConfig: at most 3 nameservers, each an IP; at most 32 search domains, each a DNS subdomain. */
+function dnsConfigErrors(field: string, config: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  const nameservers: unknown[] = Array.isArray(config?.nameservers) ? config.nameservers : [];
+  const searches: unknown[] = Array.isArray(config?.searches) ? config.searches : [];
+  if (nameservers.length > MAX_DNS_NAMESERVERS) out.push(invalid(`${field}.nameservers`, nameservers.join(','), `must not have more than ${MAX_DNS_NAMESERVERS} nameservers`));
+  nameservers.forEach((ns, i) => {
+    if (typeof ns === 'string' && !isIP(ns)) out.push(invalid(`${field}.nameservers[${i}]`, ns, VALID_IP));
+  });
+  if (searches.length > MAX_DNS_SEARCH_PATHS) out.push(invalid(`${field}.searches`, searches.join(','), `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths`));
+  searches.forEach((search, i) => {
+    // A search domain may end in a dot (it is then absolute).
+    if (typeof search === 'string') out.push(...dnsSubdomainErrors(`${field}.searches[${i}]`, search.endsWith('.') ? search.slice(0, -1) : search));
+  });
+  return out;
+}
+
+/** The label selectors a pod spec picks other pods by: of topology spread constraints, and of pod (anti-)affinity terms. */
+function podSelectorErrors(field: string, spec: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+  list(spec.topologySpreadConstraints).forEach((c, i) => out.push(...labelSelectorErrors(`${field}.topologySpreadConstraints[${i}].labelSelector`, c?.labelSelector)));
+  for (const kind of ['podAffinity', 'podAntiAffinity']) {
+    const affinity = spec.affinity?.[kind];
+    const terms: [string, any][] = [
+      ...list(affinity?.requiredDuringSchedulingIgnoredDuringExecution).map((t, i): [string, any] => [`requiredDuringSchedulingIgnoredDuringExecution[${i}]`, t]),
+      ...list(affinity?.preferredDuringSchedulingIgnoredDuringExecution).map((t, i): [string, any] => [`preferredDuringSchedulingIgnoredDuringExecution[${i}].podAffinityTerm`, t?.podAffinityTerm]),
+    ];
+    for (const [at, term] of terms) {
+      const f = `${field}.affinity.${kind}.${at}`;
+      out.push(...labelSelectorErrors(`${f}.labelSelector`, term?.labelSelector), ...labelSelectorErrors(`${f}.namespaceSelector`, term?.namespaceSelector));
+    }
+  }
+  return out;
+}
+
 // ---- workloads -------------------------------------------------------------------------
 
+/** A workload's selector: required, and a valid label selector. */
 export function selectorErrors(field: string, selector: any): StatusCause[] {
-  const out: StatusCause[] = [];
   if (!selector || (!Object.keys(selector.matchLabels ?? {}).length && !(selector.matchExpressions ?? []).length)) return [required(field)];
+  return labelSelectorErrors(field, selector);
+}
+
+/** Kubernetes' ValidateLabelSelector (an empty or absent selector is one): its labels, and each expression's operator and values. */
+export function labelSelectorErrors(field: string, selector: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (!selector || typeof selector !== 'object') return out;
   out.push(...labelErrors(`${field}.matchLabels`, selector.matchLabels));
   (selector.matchExpressions ?? []).forEach((e: any, i: number) => {
     const f = `${field}.matchExpressions[${i}]`;

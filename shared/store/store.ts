@@ -133,6 +133,13 @@ function ownerUids(obj: KubeObject | undefined): Set<string> {
   return new Set((obj?.metadata.ownerReferences ?? []).map((o: OwnerReference) => o.uid));
 }
 
+/**
+ * The most objects a page holds, whatever limit a list asks for (any int64 may): more than a
+ * resource ever has, and a number the page script reads as an integer (Lua's numbers are doubles,
+ * which Redis refuses as a count from about 1e14 up).
+ */
+const MAX_PAGE_SIZE = 2 ** 31 - 1;
+
 /** Kubernetes' etcd request limit: an object is never stored larger, so it always stays writable. */
 export const MAX_OBJECT_BYTES = 1_572_864;
 
@@ -209,7 +216,7 @@ export class Store implements ClusterReader {
     const reply = (await this.scripts.run(
       'listPage',
       [this.keys.resourceVersion, this.keys.namespacesOf(r.plural), this.keys.objectIndex(r.plural), this.keys.objectIndexBuilt(r.plural)],
-      [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0', afterKey, String(limit), min, max],
+      [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0', afterKey, String(Math.min(limit, MAX_PAGE_SIZE)), min, max],
     )) as (string | number)[];
     return {
       resourceVersion: String(reply[0]),

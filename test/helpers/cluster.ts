@@ -113,6 +113,8 @@ export interface ServiceHandle {
   logs(): string;
   /** How the process ended ("exit code 1", "signal SIGKILL"), or undefined while it runs. */
   ended(): string | undefined;
+  /** The process's resident memory now and at its peak (VmRSS, VmHWM of /proc/<pid>/status), in KiB. */
+  memory(): { rssKiB: number; peakKiB: number };
 }
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'wharf-test-logs-'));
@@ -154,6 +156,11 @@ export function startService(name: string, env: Record<string, string>, label = 
       } catch {
         return '';
       }
+    },
+    memory() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
+      return { rssKiB: field('VmRSS'), peakKiB: field('VmHWM') };
     },
   };
 }

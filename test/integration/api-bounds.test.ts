@@ -2,9 +2,10 @@
 // to a real API server over a real redis-server, gets a Kubernetes Status with the right code,
 // leaves the store as it was, and leaves the server answering /healthz within a second.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { startCluster, type ApiResponse, type Cluster } from '../helpers/cluster.ts';
+import { storeSnapshot } from '../helpers/store-snapshot.ts';
 
 let cluster: Cluster;
 let redis: Redis;
@@ -13,18 +14,7 @@ const CMS = '/api/v1/namespaces/default/configmaps';
 const configMap = (name: string, data: Record<string, string> = { a: '1' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
 
 /** Everything Wharf stores, to prove that refused requests leave it unchanged. */
-async function snapshot(): Promise<string> {
-  const keys = (await redis.keys(`${cluster.prefix}:obj:*`)).sort();
-  const values = await Promise.all(keys.map((k) => redis.hgetall(k)));
-  return JSON.stringify([keys, values, await redis.get(`${cluster.prefix}:rv`)]);
-}
-
-function apiProcessStatus(): { rssKiB: number; peakKiB: number } {
-  const pid = cluster.services.find((s) => s.label === 'api-0')!.child.pid;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
-  return { rssKiB: field('VmRSS'), peakKiB: field('VmHWM') };
-}
+const snapshot = () => storeSnapshot(redis, cluster.prefix);
 
 async function healthyWithinASecond(): Promise<boolean> {
   const res = await fetch(`${cluster.api.base}/healthz`, { signal: AbortSignal.timeout(1000) });
@@ -79,7 +69,7 @@ test.serial('a doubling chain of JSON patch copies is refused within a second, w
   t.regex(res.body.message, /^Unable to complete the copy, the accumulated size increase of copy is \d+, exceeding the limit 3145728$/);
   t.true(elapsed < 1000, `refused in ${Math.round(elapsed)} ms`);
   t.true(await healthyWithinASecond());
-  const { peakKiB } = apiProcessStatus();
+  const { peakKiB } = cluster.services.find((s) => s.label === 'api-0')!.memory();
   // An unbounded chain drove an API server to 4 GB; this one never held more than a few copies of 3 MiB.
   t.true(peakKiB < 512 * 1024, `the API server's peak RSS is ${peakKiB} KiB`);
   t.is(await snapshot(), before);
@@ -240,4 +230,51 @@ test.serial('DELETE bodies are decoded strictly as DeleteOptions; a refused one 
   t.is(withNull.status, 200, JSON.stringify(withNull.body));
   t.is((await cluster.api.get(`${CMS}/target`)).status, 404);
   t.true(await healthyWithinASecond());
+});
+
+test.serial('an eviction whose body is a list is refused and evicts nothing', async (t) => {
+  // Found by the API fuzz suite: `[]` passed for an Eviction with no options, and the pod went.
+  const pods = '/api/v1/namespaces/default/pods';
+  const created = await cluster.api.post(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'evictee' }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  await refuses(t, [
+    ['a list', () => cluster.api.post(`${pods}/evictee/eviction`, '[]'), 400, 'the body of an eviction must be a policy/v1 Eviction'],
+    ['a list of Evictions', () => cluster.api.post(`${pods}/evictee/eviction`, [{ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evictee' } }]), 400, 'the body of an eviction must be a policy/v1 Eviction'],
+  ]);
+  t.is((await cluster.api.get(`${pods}/evictee`)).status, 200, 'the pod is still there');
+});
+
+/** Sends raw bytes to the API server and reads what it answers until it closes the connection. */
+function rawRequest(text: string): Promise<string> {
+  const { port } = new URL(cluster.api.base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no answer within 5 s: ${answer}`)));
+    socket.on('data', (d) => (answer += d));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+test.serial('requests the HTTP parser refuses are answered with a Status too', async (t) => {
+  // Found by the API fuzz suite: Node answered an unknown method with a bare 400 and no body.
+  const before = await snapshot();
+  const method = await cluster.api.request('FROBNICATE', `${CMS}/target`);
+  t.is(method.status, 405);
+  t.like(method.body, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource' });
+  t.regex(await rawRequest('hello\r\n\r\n'), /^HTTP\/1\.1 405 Method Not Allowed\r\n/, 'a request line that is no HTTP names no method Node knows');
+  const headers = await cluster.api.request('GET', `${CMS}/target`, undefined, undefined, { 'x-big': 'h'.repeat(20_000) });
+  t.is(headers.status, 431);
+  t.like(headers.body, { kind: 'Status', code: 431, reason: 'RequestEntityTooLarge' });
+  for (const garbage of ['GET /a b HTTP/1.1\r\n\r\n', 'GET /api HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n', 'GET /api HTTP/9.9\r\n\r\n']) {
+    const answer = await rawRequest(garbage);
+    t.regex(answer, /^HTTP\/1\.1 400 Bad Request\r\n/, JSON.stringify(garbage));
+    const status = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    t.like(status, { kind: 'Status', code: 400, reason: 'BadRequest' }, JSON.stringify(garbage));
+    t.regex(status.message, /^malformed HTTP request: /);
+  }
+  t.true(await healthyWithinASecond());
+  t.is(await snapshot(), before);
 });

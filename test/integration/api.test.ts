@@ -4,6 +4,7 @@
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { storeSnapshot } from '../helpers/store-snapshot.ts';
 
 let cluster: Cluster;
 let redis: Redis;
@@ -23,11 +24,7 @@ const deployment = (name: string, extra: Record<string, unknown> = {}) => ({
 const DEPLOYMENTS = '/apis/apps/v1/namespaces/default/deployments';
 
 /** Everything Wharf stores, to prove that refused requests leave it unchanged. */
-async function snapshot(): Promise<string> {
-  const keys = (await redis.keys(`${cluster.prefix}:obj:*`)).sort();
-  const values = await Promise.all(keys.map((k) => redis.hgetall(k)));
-  return JSON.stringify([keys, values, await redis.get(`${cluster.prefix}:rv`)]);
-}
+const snapshot = () => storeSnapshot(redis, cluster.prefix);
 
 test.before(async () => {
   // Only the API server: no controllers, so the store holds exactly what the tests write.

@@ -539,6 +539,9 @@ test('apply refuses what Kubernetes refuses: another kind or version, managedFie
   t.is(badRequest({ ...cm, kind: 'Secret' }), 'invalid object type: /v1, Kind=Secret');
   t.is(badRequest({ ...cm, metadata: { name: 'c', managedFields: [] } }), 'metadata.managedFields must be nil');
   t.is(badRequest([cm]), 'error decoding patch: the configuration must be an object');
+  // Found by the API fuzz suite: such a metadata was merged into {} and the live labels were lost.
+  t.is(badRequest({ ...cm, metadata: true }), 'failed to create typed patch object (/; /v1, Kind=ConfigMap): .metadata: expected map, got true');
+  t.is(badRequest({ ...cm, metadata: ['c'] }), 'failed to create typed patch object (/; /v1, Kind=ConfigMap): .metadata: expected map, got ["c"]');
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec: { containers: [{ name: 'a' }, { name: 'a' }] } };
   t.is(
     t.throws(() => apply(undefined, pod, { kind: 'Pod', apiVersion: 'v1', manager: 'm' }), { instanceOf: BadRequestError })!.message,

@@ -332,6 +332,13 @@ test('keyed list element that is not an object is a BadRequest', (t) => {
   t.throws(() => strategicMergePatch('Deployment', deployment(), tmplSpec({ containers: ['app'] })), { instanceOf: BadRequestError });
 });
 
+test('a keyed list element without its merge key is a BadRequest, even one that deletes (found by the API fuzz suite)', (t) => {
+  const refused = (patch: object) => t.throws(() => strategicMergePatch('Deployment', deployment(), tmplSpec(patch)), { instanceOf: BadRequestError });
+  t.is(refused({ containers: [{ $patch: 'delete' }] })?.message, 'map: map[$patch:delete] does not contain declared merge key: name');
+  t.is(refused({ containers: [{ name: 'app', env: [{ value: 'x', valueFrom: null }] }] })?.message, 'map: map[value:x valueFrom:<nil>] does not contain declared merge key: name');
+  t.is(refused({ containers: [{ image: 'x', ports: [{ containerPort: 80 }], args: ['a', 1] }] })?.message, 'map: map[args:[a 1] image:x ports:[map[containerPort:80]]] does not contain declared merge key: name');
+});
+
 test('original undefined or non-object is treated as {}', (t) => {
   t.deepEqual(strategicMergePatch('Pod', undefined, { metadata: { name: 'x' } }), { metadata: { name: 'x' } });
   t.deepEqual(strategicMergePatch('Pod', 'str', { a: 1 }), { a: 1 });

@@ -142,3 +142,65 @@ test('updates: selectors and pod specs are immutable', (t) => {
   t.deepEqual(validateObject('Pod', pod('b'), { old: pod('a') }).causes, [], 'the image may change');
   t.true(validateObject('Pod', pod('a', { hostname: 'h' }), { old: pod('a') }).causes.some((c) => c.field === 'spec' && c.reason === 'FieldValueForbidden'));
 });
+
+test('times are RFC 3339 as Go parses them: anything else is Invalid (found by the API fuzz suite: a Lease renewed at "garbage" was stored)', async (t) => {
+  const { isRfc3339Time } = await import('../../shared/api/validation.ts');
+  for (const s of ['2024-01-01T00:00:00Z', '2024-02-29T23:59:59.123456+05:30', '2024-01-01T00:00:00.000000Z', '2024-06-30T12:00:00-07:00']) t.true(isRfc3339Time(s), s);
+  for (const s of ['', 'garbage', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01 00:00:00Z', '2024-01-01T00:00:00', '2024-01-01t00:00:00z', '2024-01-01T24:00:00Z', '2024-01-01T00:00:60Z', '2024-01-01T00:00:00+24:00', '1704067200']) t.false(isRfc3339Time(s), s);
+  const lease = (spec: object) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l' }, spec } as unknown as KubeObject);
+  t.deepEqual(validateObject('Lease', lease({ renewTime: 'garbage', acquireTime: null })).causes, [
+    { reason: 'FieldValueInvalid', field: 'spec.renewTime', message: 'Invalid value: "garbage": must be a time in RFC 3339 form (2006-01-02T15:04:05Z07:00)' },
+  ]);
+  t.deepEqual(validateObject('Lease', lease({ renewTime: '2024-01-01T00:00:00.123456Z' })).causes, []);
+  const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'Pod', name: 'p' }, lastTimestamp: 'yesterday', firstTimestamp: '2024-01-01T00:00:00Z' } as unknown as KubeObject;
+  t.deepEqual(validateObject('Event', event).causes.map((c) => c.field), ['lastTimestamp']);
+});
+
+test('the label selectors of topology spread constraints and pod affinity terms, and a CronJob\'s job template metadata, are validated (found by the API fuzz suite)', (t) => {
+  const LABEL = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+  const pod = (spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }], ...spec } } as unknown as KubeObject);
+  const messages = (obj: KubeObject) => validateObject(obj.kind!, obj).causes.map((c) => `${c.field}: ${c.message}`);
+  t.deepEqual(messages(pod({ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: ' ' } } }] })), [
+    `spec.topologySpreadConstraints[0].labelSelector.matchLabels: Invalid value: " ": ${LABEL}`,
+  ]);
+  t.deepEqual(messages(pod({ affinity: {
+    podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }] },
+    podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'zone', namespaceSelector: { matchLabels: { team: 'a b' } } } }] },
+  } })), [
+    "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+    `spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.namespaceSelector.matchLabels: Invalid value: "a b": ${LABEL}`,
+  ]);
+  t.deepEqual(messages(pod({ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: {} }] })), [], 'an empty selector is one');
+  const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'cj' }, spec: { schedule: '* * * * *', jobTemplate: {
+    metadata: { labels: { app: '日本語' }, annotations: { 'bad key': 'x' } },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } },
+  } } } as unknown as KubeObject;
+  t.deepEqual(messages(cronJob).map((m) => m.split(':')[0]), ['spec.jobTemplate.metadata.labels', 'spec.jobTemplate.metadata.annotations']);
+});
+
+test('a pod spec\'s hostname, subdomain, service account, host aliases, DNS config and env source names are validated as Kubernetes\' ValidatePodSpec does (found by the API fuzz suite)', (t) => {
+  const pod = (spec: object, container: object = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i', ...container }], ...spec } } as unknown as KubeObject);
+  const fields = (obj: KubeObject) => validateObject('Pod', obj).causes.map((c) => c.field);
+  t.deepEqual(fields(pod({ hostname: 'Not_A_Label', subdomain: 'a.b', serviceAccountName: 'UPPER' })), ['spec.hostname', 'spec.subdomain', 'spec.serviceAccountName']);
+  t.deepEqual(fields(pod({ hostname: '', subdomain: '', serviceAccountName: '' })), [], 'empty is unset');
+  t.deepEqual(validateObject('Pod', pod({ hostAliases: [{ ip: 'localhost', hostnames: ['ok.example', 'not ok'] }] })).causes.map((c) => `${c.field}: ${c.message}`), [
+    'spec.hostAliases[0].ip: Invalid value: "localhost": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+    'spec.hostAliases[0].hostnames[1]: Invalid value: "not ok": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')',
+  ]);
+  t.deepEqual(fields(pod({ dnsConfig: { nameservers: ['1.1.1.1', 'dns.example'], searches: ['svc.cluster.local.', 'Bad_Domain'] } })), ['spec.dnsConfig.nameservers[1]', 'spec.dnsConfig.searches[1]']);
+  t.deepEqual(validateObject('Pod', pod({ dnsConfig: { nameservers: ['1.1.1.1', '1.0.0.1', '8.8.8.8', '8.8.4.4'] } })).causes.map((c) => c.message), ['Invalid value: "1.1.1.1,1.0.0.1,8.8.8.8,8.8.4.4": must not have more than 3 nameservers']);
+  t.deepEqual(fields(pod({}, {
+    env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'Bad', key: 'k' } } }, { name: 'B', valueFrom: { secretKeyRef: { name: '', key: 'k' } } }],
+    envFrom: [{ configMapRef: { name: 'prefix-' } }, { secretRef: { name: 'no way' } }],
+  })), ['spec.containers[0].env[0].valueFrom.configMapKeyRef.name', 'spec.containers[0].env[1].valueFrom.secretKeyRef.name', 'spec.containers[0].envFrom[1].secretRef.name']);
+});
+
+test('a CronJob\'s schedule has five fields or is a descriptor, as Kubernetes\' parser takes it (found by the API fuzz suite: "0" was taken)', (t) => {
+  const cronJob = (schedule: unknown) => ({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'cj' }, spec: { schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } } } } as unknown as KubeObject);
+  const messages = (schedule: unknown) => validateObject('CronJob', cronJob(schedule)).causes.map((c) => `${c.field}: ${c.message}`);
+  t.deepEqual(messages('0'), ['spec.schedule: Invalid value: "0": expected exactly 5 fields, found 1: 0']);
+  t.deepEqual(messages('* * * *'), ['spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: * * * *']);
+  t.deepEqual(messages(''), ['spec.schedule: Required value']);
+  t.deepEqual(messages('*/5 * * * *'), []);
+  t.deepEqual(messages('@hourly'), []);
+});

@@ -1,19 +1,23 @@
 // batch/v1 CronJob (Kubernetes pkg/registry/batch/cronjob/strategy.go).
 import { CronExpressionParser } from 'cron-parser';
 import { schemaFor } from '../../api/schemas.ts';
-import { invalid, jobErrors } from '../../api/validation.ts';
+import { annotationErrors, invalid, jobErrors, labelErrors, required } from '../../api/validation.ts';
 import { AGE, NAME, humanDuration } from '../../api/printers.ts';
 import { defineStrategy, NAMES, resetStatus } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
 import { defaultJobSpec } from './job.ts';
 
 function scheduleErrors(spec: any) {
+  const schedule = String(spec?.schedule ?? '');
+  if (!schedule) return [required('spec.schedule')];
+  // Kubernetes' parser (robfig/cron's ParseStandard) takes five fields or a descriptor; cron-parser would fill in the fields left out.
+  const fields = schedule.trim().split(/\s+/).filter(Boolean).length;
+  if (!schedule.startsWith('@') && fields !== 5) return [invalid('spec.schedule', schedule, `expected exactly 5 fields, found ${fields}: ${schedule}`)];
   try {
-    CronExpressionParser.parse(String(spec?.schedule ?? ''), { tz: spec?.timeZone ?? 'UTC' });
-    if (String(spec?.schedule ?? '').trim().split(/\s+/).length > 5 && !String(spec?.schedule).startsWith('@')) throw new Error('too many fields');
+    CronExpressionParser.parse(schedule, { tz: spec?.timeZone ?? 'UTC' });
     return [];
   } catch {
-    return [invalid('spec.schedule', spec?.schedule, 'unparseable schedule')];
+    return [invalid('spec.schedule', schedule, 'unparseable schedule')];
   }
 }
 
@@ -34,7 +38,13 @@ export const cronJobStrategy = defineStrategy({
     defaultJobSpec(spec.jobTemplate?.spec);
   },
   prepareForCreate: resetStatus(() => ({})),
-  validate: ({ spec }) => [...scheduleErrors(spec), ...jobErrors('spec.jobTemplate.spec', spec?.jobTemplate?.spec)],
+  validate: ({ spec }) => [
+    ...scheduleErrors(spec),
+    // Kubernetes' ValidateJobTemplateSpec: the template's labels and annotations, then its job.
+    ...labelErrors('spec.jobTemplate.metadata.labels', spec?.jobTemplate?.metadata?.labels),
+    ...annotationErrors('spec.jobTemplate.metadata.annotations', spec?.jobTemplate?.metadata?.annotations),
+    ...jobErrors('spec.jobTemplate.spec', spec?.jobTemplate?.spec),
+  ],
   columns: [
     NAME,
     { name: 'Schedule', description: 'The schedule in Cron format.', cell: (c) => c.spec?.schedule ?? '' },
