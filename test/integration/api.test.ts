@@ -169,8 +169,8 @@ async function readWatch(path: string, until: (events: any[]) => boolean, timeou
 test.serial('watch: initial state, changes from a resourceVersion, selector transitions, 410 when too old', async (t) => {
   const cms = '/api/v1/namespaces/default/configmaps';
   const start = (await cluster.api.get(cms)).body.metadata.resourceVersion;
-  const pending = readWatch(`${cms}?watch=true&resourceVersion=${start}&labelSelector=watched%3Dyes`, (ev) => ev.length >= 3);
-  await new Promise((r) => setTimeout(r, 200));
+  // From a resourceVersion the watch reads the history after it: writes made before it connects are seen too.
+  const pending = readWatch(`${cms}?watch=true&resourceVersion=${start}&labelSelector=watched%3Dyes`, (ev) => ev.length >= 3, 20_000);
   await cluster.api.post(cms, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w1', labels: { watched: 'yes' } }, data: { v: '1' } });
   await cluster.api.post(cms, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w2', labels: { watched: 'no' } } });
   await cluster.api.patch(`${cms}/w1`, { data: { v: '2' } });
