@@ -90,7 +90,7 @@ test.serial('Endpoints and EndpointSlices follow the ready pods of a Service', a
       nodeName: node.name,
     });
   }
-  const got = await kubectl(['get', 'endpointslices']);
+  const got = await kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web']);
   t.is(got.code, 0, got.stderr);
   t.regex(got.stdout, new RegExp(`^NAME\\s+ADDRESSTYPE\\s+PORTS\\s+ENDPOINTS\\s+AGE\\n${slice.metadata.name}\\s+IPv4\\s+8080\\s+(\\d+\\.){3}\\d+,(\\d+\\.){3}\\d+,(\\d+\\.){3}\\d+\\s+\\d+s\\n$`));
 
