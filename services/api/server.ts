@@ -15,6 +15,7 @@ import { requestMetricLabels } from './request-metrics.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
+import { ADMIN, type UserInfo } from '../../shared/auth/user.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -46,6 +47,13 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   app.set('query parser', 'simple');
 
   app.use(requestDeadline(deps.requestTimeoutMs ?? 60_000));
+
+  // Every request carries the user it is authenticated as, in res.locals.user (a UserInfo).
+  // Until authentication lands, every caller is the cluster's administrator.
+  app.use((_req, res, next) => {
+    res.locals.user = ADMIN satisfies UserInfo;
+    next();
+  });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
