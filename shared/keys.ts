@@ -4,6 +4,24 @@
 export class Keys {
   constructor(readonly prefix: string) {}
 
+  /**
+   * Hash of the cluster's public credentials, readable by every Wharf process: the cluster CA's
+   * certificate ("ca.crt"), the ServiceAccount token verification keys ("sa.pub"). Node agents
+   * read it to verify the API server's client certificate.
+   */
+  get clusterPublicCredentials(): string {
+    return `${this.prefix}:credentials:public`;
+  }
+
+  /**
+   * Hash of the cluster's private credentials: the CA's key ("ca.key"), the ServiceAccount signing
+   * key ("sa.key"), the admin token's digest. Only API servers read it: Redis ACLs keep every other
+   * process's user away from this one key.
+   */
+  get clusterPrivateCredentials(): string {
+    return `${this.prefix}:credentials:private`;
+  }
+
   /** The cluster's single, monotonically increasing resourceVersion counter. */
   get resourceVersion(): string {
     return `${this.prefix}:rv`;

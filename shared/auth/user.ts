@@ -30,3 +30,10 @@ export function serviceAccountUser(namespace: string, name: string, uid?: string
     groups: [SERVICE_ACCOUNTS, `${SERVICE_ACCOUNTS}:${namespace}`, AUTHENTICATED],
   };
 }
+
+/**
+ * Turns a bearer token into the user it stands for, or undefined when this authenticator does not
+ * know the token (the next one in the chain may). Throws only for a token it recognises as its
+ * own but refuses (expired, bound object gone), which ends the chain with 401.
+ */
+export type TokenAuthenticator = (token: string) => Promise<UserInfo | undefined>;
