@@ -15,7 +15,9 @@ import { requestMetricLabels } from './request-metrics.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
-import { ADMIN, type UserInfo } from '../../shared/auth/user.ts';
+import type { RequestAuthenticator } from './authentication.ts';
+import type { CreateOnlyHandlers } from './create-only.ts';
+import type { AgentClientCredentials } from './logs.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -27,6 +29,12 @@ export interface ApiServerDeps {
   openapi: OpenApiV3;
   /** The longest a request other than a watch or a log stream may take before it is answered 504. */
   requestTimeoutMs?: number;
+  /** Who each request is: sets res.locals.user (a UserInfo), or answers 401. */
+  authenticator: RequestAuthenticator;
+  /** The answers of the create-only kinds (TokenReview, SelfSubjectReview...), by kind. */
+  createOnly: CreateOnlyHandlers;
+  /** What the API server presents to node agents (its client certificate) and trusts them with. */
+  agentClient: AgentClientCredentials;
 }
 
 /** How long /readyz waits for Redis to answer a PING on a connection that looks fine. */
@@ -48,13 +56,6 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(requestDeadline(deps.requestTimeoutMs ?? 60_000));
 
-  // Every request carries the user it is authenticated as, in res.locals.user (a UserInfo).
-  // Until authentication lands, every caller is the cluster's administrator.
-  app.use((_req, res, next) => {
-    res.locals.user = ADMIN satisfies UserInfo;
-    next();
-  });
-
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     const labels = requestMetricLabels(req);
@@ -65,6 +66,10 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
     });
     next();
   });
+
+  // Every request let through carries the user it is authenticated as, in res.locals.user (a
+  // UserInfo); one without credentials is anonymous on the health and version paths only.
+  app.use(deps.authenticator.middleware());
 
   const ping = async (_req: Request, res: Response) => {
     res.type('text/plain').send('ok');
@@ -100,7 +105,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, createOnly: deps.createOnly, agentClient: deps.agentClient };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {
