@@ -72,19 +72,21 @@ export function withAuthenticatedGroup(user: UserInfo): UserInfo {
 /** The result of authenticating a request: a user, no credentials at all, or a credential refused. */
 export type Authentication = { user: UserInfo } | { none: true } | { refused: string };
 
-/** How long the admin token's digest read from Redis is trusted before it is read again. */
+/** How long the admin token's digest read from Redis is trusted before it is read again (in the background). */
 const ADMIN_DIGEST_TTL_MS = 10_000;
 /** A token that does not match is checked against a fresh digest at most this often. */
 const ADMIN_DIGEST_RECHECK_MS = 1_000;
 
 /**
  * The administrator's bearer token: its SHA-256 digest is in Redis (set by the API server that
- * holds the token's file), so every replica accepts it and none learns it. The digest is cached
- * briefly; a rotated token takes effect on every replica within ADMIN_DIGEST_TTL_MS.
+ * holds the token's file), so every replica accepts it and none learns it. The digest is cached: a
+ * rotated token takes effect on every replica within ADMIN_DIGEST_TTL_MS, and while Redis is away
+ * the digest read last still holds, so the admin is not locked out of a cluster it must repair.
  */
 export class AdminTokenAuthenticator {
   private digest: string | null = null;
-  private readAt = 0;
+  private readAt = -Infinity;
+  private reading?: Promise<void>;
 
   constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
 
@@ -96,24 +98,33 @@ export class AdminTokenAuthenticator {
     this.readAt = this.now();
   }
 
-  private async refresh(): Promise<void> {
-    try {
-      this.digest = await this.store.privateCredential(CREDENTIAL_FIELDS.adminTokenDigest);
+  /** Reads the digest again, once at a time; a failure keeps the digest known (or fails with none known yet). */
+  private refresh(): Promise<void> {
+    this.reading ??= (async () => {
       this.readAt = this.now();
-    } catch (err) {
-      // Redis away: the digest read last still holds; with none read yet the request fails (503).
-      if (this.digest === null) throw err;
-    }
+      try {
+        this.digest = await this.store.privateCredential(CREDENTIAL_FIELDS.adminTokenDigest);
+      } catch (err) {
+        if (this.digest === null) throw err;
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
+
+  private matches(token: string): boolean {
+    return this.digest !== null && digestsEqual(tokenDigest(token), this.digest);
   }
 
   readonly authenticate: TokenAuthenticator = async (token) => {
-    const age = this.now() - this.readAt;
-    if (this.digest === null || age > ADMIN_DIGEST_TTL_MS) await this.refresh();
-    const digest = tokenDigest(token);
-    if (this.digest !== null && digestsEqual(digest, this.digest)) return ADMIN;
-    if (age > ADMIN_DIGEST_RECHECK_MS) {
+    if (this.digest === null && this.now() - this.readAt > ADMIN_DIGEST_RECHECK_MS) await this.refresh();
+    else if (this.now() - this.readAt > ADMIN_DIGEST_TTL_MS) void this.refresh().catch(() => undefined);
+    if (this.matches(token)) return ADMIN;
+    // A token just rotated in by another replica: read the digest again, but not for every stranger's token.
+    if (this.now() - this.readAt > ADMIN_DIGEST_RECHECK_MS) {
       await this.refresh();
-      if (this.digest !== null && digestsEqual(digest, this.digest)) return ADMIN;
+      if (this.matches(token)) return ADMIN;
     }
     return undefined;
   };
