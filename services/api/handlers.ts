@@ -49,11 +49,23 @@ import { INT32_MAX } from '../../shared/api/schemas.ts';
 import { serverSideApply } from './apply.ts';
 import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fields.ts';
 import type { ManagedWrite } from '../../shared/store/store.ts';
+import type { UserInfo } from '../../shared/auth/user.ts';
+import type { Requester } from '../../shared/registry/strategy.ts';
+import { createOnlyFor } from '../../shared/registry/registry.ts';
+import { createOnlyKey, serveCreateOnly, type CreateOnlyAnswers } from './create-only.ts';
 
 export interface HandlerContext {
   store: Store;
   hub: WakeHub;
   log: Logger;
+  /** The answers of the create-only kinds (access reviews), by createOnlyKey. */
+  createOnly: CreateOnlyAnswers;
+  /** The requester a write carries into admission, for the user it is made for (RBAC's escalation checks). */
+  requester: (user: UserInfo) => Requester;
+}
+
+function requesterOf(ctx: HandlerContext, res: Response): Requester {
+  return ctx.requester(res.locals.user as UserInfo);
 }
 
 /** Who writes, for managedFields: the fieldManager parameter (checked as Kubernetes' Validate*Options) or the User-Agent's prefix. */
@@ -88,6 +100,12 @@ function matcherFor(req: Request, r: ResourceInfo, name?: string): (obj: KubeObj
 
 export async function handle(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
+  const createOnly = createOnlyFor(r);
+  if (createOnly) {
+    const answer = ctx.createOnly.get(createOnlyKey(r));
+    if (!answer) throw new NotFoundError(r.plural, path.name ?? '', r.group);
+    return serveCreateOnly(createOnly, answer, req, res, path);
+  }
   if (r.namespaced && path.name !== undefined && path.namespace === undefined) {
     throw new NotFoundError(r.plural, path.name, r.group);
   }
@@ -177,7 +195,7 @@ async function create(ctx: HandlerContext, req: Request, res: Response, path: Re
   const warnings = applied ? [] : duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
   // An applied object carries the managedFields apply gave it.
   const fieldManager = applied ? undefined : managedWrite(req, 'CreateOptions');
-  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings, fieldManager });
+  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings, fieldManager, requester: requesterOf(ctx, res) });
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }
 
@@ -185,7 +203,7 @@ async function update(ctx: HandlerContext, req: Request, res: Response, path: Re
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
   const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
-  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings, fieldManager: managedWrite(req, 'UpdateOptions') });
+  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings, fieldManager: managedWrite(req, 'UpdateOptions'), requester: requesterOf(ctx, res) });
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
 
@@ -225,7 +243,7 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
     const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => {
       const patched = patchType === 'apply' ? serverSideApply(r, current, body, req) : applyPatch(r, current, patchType, body);
       return checkIdentity(r, patched, path);
-    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager });
+    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager, requester: requesterOf(ctx, res) });
     sendObject(res, 200, withTypeMeta(r, updated), warnings);
   } catch (err) {
     // Server-side apply creates what does not exist yet.

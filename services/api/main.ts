@@ -11,6 +11,9 @@ import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureKub
 import { ApiServerEndpoints } from './apiserver-endpoints.ts';
 import { hostIPv4 } from '../../shared/util.ts';
 import { OpenApiV3 } from './openapi.ts';
+import { RbacCache } from './authz/rbac-cache.ts';
+import { Authorizer } from './authz/authorizer.ts';
+import { ensureRbacDefaults } from './authz/bootstrap-policy.ts';
 
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
@@ -22,6 +25,8 @@ const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 // The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
 const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
+// The roles and bindings, followed by informers (each holds a connection blocked on XREAD).
+const rbac = new RbacCache(store, () => connect(), log);
 
 const app = createApiServer({
   store,
@@ -31,6 +36,7 @@ const app = createApiServer({
   maxBodyBytes: config.api.maxBodyBytes,
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(),
+  authorizer: new Authorizer(rbac),
   requestTimeoutMs: config.api.requestTimeoutMs,
 });
 
@@ -42,7 +48,10 @@ await retryWhileRedisDown(redis, async () => {
   await backfillObjectIndex(store, log);
   await ensureDnsService(store, config.network.dnsServiceIp, log);
   await ensureKubernetesService(store, config.network.kubernetesServiceIp, config.api.port, log);
+  await ensureRbacDefaults(store, log);
 });
+// Requests are authorized from the cache: it holds every role and binding before the server listens.
+await rbac.start();
 const advertised = config.api.advertiseAddress ?? hostIPv4();
 if (!advertised) log.warn('no address to advertise (WHARF_API_ADVERTISE_ADDRESS): this API server is not in the kubernetes Service\'s endpoints');
 const endpoints = new ApiServerEndpoints({ store, log, address: advertised ? { ip: advertised, port: config.api.port } : undefined, ttlMs: config.api.endpointLeaseTtlMs });
@@ -70,7 +79,7 @@ function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
-  void Promise.all([hub.close(), endpoints.stop()])
+  void Promise.all([hub.close(), endpoints.stop(), rbac.stop()])
     .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
     .finally(() => {
       server.closeAllConnections();

@@ -94,10 +94,13 @@ export function groupVersionDocument(group: string, version: string) {
     };
     const base = `/${groupPath(group, version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}`;
     const body = { required: true, content: { '*/*': { schema: { $ref: ref } } } };
+    const can = (verb: string) => r.verbs.includes(verb);
+    // A create-only kind (the access reviews) has its POST alone.
     paths[base] = {
-      get: operation(r, 'list', 'list', ref),
-      post: operation(r, 'post', 'create', ref, { requestBody: body }),
+      ...(can('list') ? { get: operation(r, 'list', 'list', ref) } : {}),
+      ...(can('create') ? { post: operation(r, 'post', 'create', ref, { requestBody: body }) } : {}),
     };
+    if (!can('get')) continue;
     paths[`${base}/{name}`] = {
       get: operation(r, 'get', 'read', ref),
       put: operation(r, 'put', 'replace', ref, { requestBody: body }),

@@ -16,6 +16,9 @@ import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
 import { ADMIN, type UserInfo } from '../../shared/auth/user.ts';
+import type { Authorizer } from './authz/authorizer.ts';
+import { authorization, impersonation } from './authz/filters.ts';
+import { reviewAnswers } from './authz/reviews.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -25,6 +28,8 @@ export interface ApiServerDeps {
   maxBodyBytes: number;
   advertiseAddress: () => string;
   openapi: OpenApiV3;
+  /** Decides what each user may do (RBAC over the informer cache). */
+  authorizer: Authorizer;
   /** The longest a request other than a watch or a log stream may take before it is answered 504. */
   requestTimeoutMs?: number;
 }
@@ -66,6 +71,11 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
     next();
   });
 
+  // After authentication, as Kubernetes orders its filters: impersonation, then authorization of
+  // everything, health and discovery included (the default roles grant those to everyone).
+  app.use(impersonation(deps.authorizer));
+  app.use(authorization(deps.authorizer));
+
   const ping = async (_req: Request, res: Response) => {
     res.type('text/plain').send('ok');
   };
@@ -100,7 +110,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, createOnly: reviewAnswers(deps.authorizer), requester: (user: UserInfo) => deps.authorizer.requester(user) };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

@@ -25,6 +25,8 @@ import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
 import { DisruptionController } from './disruption/controller.ts';
 import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
+import { Informer } from '../../shared/store/informer.ts';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -48,6 +50,15 @@ const endpoints = new EndpointsController(store);
 const endpointSlices = new EndpointSliceController(store);
 const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
 const disruption = new DisruptionController(store);
+// ClusterRoles are few and every change concerns every aggregated one: a cache of them all.
+const clusterRoles = new Informer({
+  store,
+  resource: 'clusterroles',
+  connection: connect(),
+  log,
+  onChange: () => void queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'could not enqueue aggregated cluster roles')),
+});
+const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -75,6 +86,7 @@ const queues = {
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
   nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
   disruption: queue('disruption', (k) => disruption.reconcile(k)),
+  clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -224,9 +236,11 @@ const feed = new ChangeFeed({
 
 for (const q of Object.values(queues)) q.start();
 await feed.start();
+await clusterRoles.start();
 for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
 const resyncTimer = setInterval(() => {
   for (const r of resources) resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
+  queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'resync failed'));
 }, config.controller.resyncMs);
 log.info({ identity }, 'controller manager started');
 
@@ -234,6 +248,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   clearInterval(resyncTimer);
   await feed.stop();
+  await clusterRoles.stop();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   redis.disconnect();
   process.exit(0);

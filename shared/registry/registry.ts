@@ -1,6 +1,6 @@
 // The one registry of kinds: each kind Wharf serves is one strategy here. The API server's routes
 // and discovery, the store's write path, OpenAPI and the Tables all read this list.
-import type { Conversion, ResourceInfo, Strategy } from './strategy.ts';
+import type { Conversion, CreateOnlyKind, ResourceInfo, Strategy } from './strategy.ts';
 import { namespaceStrategy } from './kinds/namespace.ts';
 import { nodeStrategy } from './kinds/node.ts';
 import { podStrategy } from './kinds/pod.ts';
@@ -18,6 +18,11 @@ import { leaseStrategy } from './kinds/lease.ts';
 import { podDisruptionBudgetStrategy } from './kinds/poddisruptionbudget.ts';
 import { priorityClassStrategy } from './kinds/priorityclass.ts';
 import { endpointSliceStrategy } from './kinds/endpointslice.ts';
+import { roleStrategy } from './kinds/role.ts';
+import { clusterRoleStrategy } from './kinds/clusterrole.ts';
+import { roleBindingStrategy } from './kinds/rolebinding.ts';
+import { clusterRoleBindingStrategy } from './kinds/clusterrolebinding.ts';
+import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './kinds/access-reviews.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -37,7 +42,14 @@ export const STRATEGIES: Strategy[] = [
   podDisruptionBudgetStrategy,
   priorityClassStrategy,
   endpointSliceStrategy,
+  roleStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  clusterRoleBindingStrategy,
 ];
+
+/** Kinds that are created and answered, never stored. */
+export const CREATE_ONLY: CreateOnlyKind[] = [subjectAccessReviewKind, selfSubjectAccessReviewKind, localSubjectAccessReviewKind, selfSubjectRulesReviewKind];
 
 /** Stored kinds served in one more group-version. */
 export const CONVERSIONS: Conversion[] = [eventsV1Conversion];
@@ -62,9 +74,14 @@ export function conversionFor(r: ResourceInfo): Conversion | undefined {
   return CONVERSIONS.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
 }
 
+/** The create-only kind that serves this resource, if it is one. */
+export function createOnlyFor(r: ResourceInfo): CreateOnlyKind | undefined {
+  return CREATE_ONLY.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
+}
+
 /** The schema of a served resource, in its own version's form (OpenAPI). */
 export function servedSchema(r: ResourceInfo): Record<string, any> | undefined {
-  return conversionFor(r)?.schema ?? strategyFor(r.plural).schema;
+  return conversionFor(r)?.schema ?? createOnlyFor(r)?.schema ?? strategyFor(r.plural).schema;
 }
 
 // A conversion is stored under its own plural: the store keys it by that.
