@@ -26,6 +26,12 @@ export interface ApiConfig {
   advertiseAddress?: string;
   /** How long an API server's Lease lasts without renewal before its address leaves default/kubernetes' Endpoints. */
   endpointLeaseTtlMs: number;
+  /** The `iss` of the ServiceAccount tokens this cluster signs (Kubernetes' --service-account-issuer). */
+  serviceAccountIssuer: string;
+  /** The audiences the API accepts in a token, the first the default of a TokenRequest (Kubernetes' --api-audiences; by default the issuer). */
+  apiAudiences: string[];
+  /** The longest lifetime a TokenRequest gets, in seconds; longer requests are shortened (--service-account-max-token-expiration; 0: no limit). */
+  serviceAccountMaxTokenExpirationSeconds: number;
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -153,6 +159,7 @@ export function agentNodeNames(cfg: Pick<NodeAgentConfig, 'nodeName' | 'runtime'
 export function loadConfig(env: Env = process.env): WharfConfig {
   const nodeName = (env.WHARF_NODE_NAME || hostname()).toLowerCase();
   const network = networkConfig(env);
+  const serviceAccountIssuer = env.WHARF_SERVICE_ACCOUNT_ISSUER || `https://kubernetes.default.svc.${network.clusterDomain}`;
   return {
     common: {
       redisUrl: env.REDIS_URL || undefined,
@@ -171,12 +178,16 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       advertiseAddress: env.WHARF_API_ADVERTISE_ADDRESS ? String(intToIpv4(ipv4('WHARF_API_ADVERTISE_ADDRESS', env.WHARF_API_ADVERTISE_ADDRESS))) : undefined,
       // Kubernetes' --endpoint-reconciler-type=lease default TTL.
       endpointLeaseTtlMs: positiveDuration(env, 'WHARF_API_ENDPOINT_LEASE_TTL', 15_000),
+      serviceAccountIssuer,
+      apiAudiences: list(env, 'WHARF_API_AUDIENCES') ?? [serviceAccountIssuer],
+      serviceAccountMaxTokenExpirationSeconds: maxTokenExpirationSeconds(env),
     },
     admission: {
       serviceCidr: network.serviceCidr,
       nodePortRange: network.nodePortRange,
       // tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets (DefaultTolerationSeconds).
       podEvictionTolerationSeconds: Math.ceil(duration(env, 'WHARF_POD_EVICTION_TOLERATION', 300_000) / 1000),
+      disabledPlugins: admissionPlugins(env, 'WHARF_DISABLE_ADMISSION_PLUGINS'),
     },
     network,
     scheduler: {
@@ -211,6 +222,33 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       maxPods: int(env, 'WHARF_NODE_MAX_PODS', 110, 1),
     },
   };
+}
+
+/** A comma-separated list; undefined when the variable is unset or empty. */
+function list(env: Env, name: string): string[] | undefined {
+  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+/** The admission plugins a cluster may turn off (Kubernetes' --disable-admission-plugins), as for Kubernetes' own integration tests. */
+export const OPTIONAL_ADMISSION_PLUGINS = ['ServiceAccount'] as const;
+
+function admissionPlugins(env: Env, name: string): string[] {
+  const names = list(env, name) ?? [];
+  for (const n of names) {
+    if (!(OPTIONAL_ADMISSION_PLUGINS as readonly string[]).includes(n)) throw new ConfigError(name, `unknown admission plugin "${n}"; plugins that may be disabled: ${OPTIONAL_ADMISSION_PLUGINS.join(', ')}`);
+  }
+  return names;
+}
+
+/** Kubernetes' ValidateTokenRequest bounds a lifetime to 10 minutes .. 2^32 seconds; 0 means no limit of the cluster's own. */
+function maxTokenExpirationSeconds(env: Env): number {
+  const name = 'WHARF_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION';
+  const ms = duration(env, name, 0);
+  if (ms === 0) return 0;
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 600 || seconds > 2 ** 32) throw new ConfigError(name, `expected a duration from 10m to 2^32 seconds, got "${env[name]}"`);
+  return seconds;
 }
 
 function ipv4(name: string, ip: string): number {

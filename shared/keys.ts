@@ -22,6 +22,19 @@ export class Keys {
     return `${this.prefix}:credentials:private`;
   }
 
+  /**
+   * List of node agents' requests for their pods' ServiceAccount tokens (JSON), which API servers
+   * pop and answer: the agents never hold the signing key (see shared/auth/token-queue.ts).
+   */
+  get tokenRequests(): string {
+    return `${this.prefix}:tokenrequests`;
+  }
+
+  /** List that receives the answer to one token request, read (and so removed) by the agent that asked. */
+  tokenReply(requestId: string): string {
+    return `${this.prefix}:tokenreply:${requestId}`;
+  }
+
   /** The cluster's single, monotonically increasing resourceVersion counter. */
   get resourceVersion(): string {
     return `${this.prefix}:rv`;

@@ -49,11 +49,15 @@ import { INT32_MAX } from '../../shared/api/schemas.ts';
 import { serverSideApply } from './apply.ts';
 import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fields.ts';
 import type { ManagedWrite } from '../../shared/store/store.ts';
+import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
+import { createToken } from './token-request.ts';
 
 export interface HandlerContext {
   store: Store;
   hub: WakeHub;
   log: Logger;
+  /** Signs ServiceAccount tokens (the serviceaccounts/token subresource). */
+  tokens: ServiceAccountTokens;
 }
 
 /** Who writes, for managedFields: the fieldManager parameter (checked as Kubernetes' Validate*Options) or the User-Agent's prefix. */
@@ -278,6 +282,7 @@ async function handleSubresource(ctx: HandlerContext, req: Request, res: Respons
   if (sub === 'scale') return scaleSubresource(ctx, req, res, path);
   if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, req, res, path.namespace!, path.name!);
   if (sub === 'eviction' && req.method === 'POST') return evict(ctx, req, res, path);
+  if (sub === 'token' && req.method === 'POST') return createToken(ctx.store, ctx.tokens, req, res, path.namespace!, path.name!);
   throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);
 }
 

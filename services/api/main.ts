@@ -11,6 +11,9 @@ import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureKub
 import { ApiServerEndpoints } from './apiserver-endpoints.ts';
 import { hostIPv4 } from '../../shared/util.ts';
 import { OpenApiV3 } from './openapi.ts';
+import { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
+import { PodTokenServer } from '../../shared/auth/token-queue.ts';
+import { podTokenAnswerer } from './pod-tokens.ts';
 
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
@@ -23,6 +26,14 @@ const store = new Store(redis, keys, config.common.watchHistory, config.admissio
 // The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
 const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
 
+const tokens = new ServiceAccountTokens(store, {
+  issuer: config.api.serviceAccountIssuer,
+  apiAudiences: config.api.apiAudiences,
+  maxExpirationSeconds: config.api.serviceAccountMaxTokenExpirationSeconds,
+});
+// Node agents' requests for their pods' tokens, answered by whichever API server pops them first.
+const podTokens = new PodTokenServer(connect(), keys, podTokenAnswerer(store, tokens), (err) => log.warn({ err: err.message }, 'pod token request failed'));
+
 const app = createApiServer({
   store,
   redis,
@@ -32,6 +43,7 @@ const app = createApiServer({
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(),
   requestTimeoutMs: config.api.requestTimeoutMs,
+  tokens,
 });
 
 // The connection queues nothing, so start-up waits for Redis itself, and starts over if it goes.
@@ -42,7 +54,10 @@ await retryWhileRedisDown(redis, async () => {
   await backfillObjectIndex(store, log);
   await ensureDnsService(store, config.network.dnsServiceIp, log);
   await ensureKubernetesService(store, config.network.kubernetesServiceIp, config.api.port, log);
+  // The ServiceAccount signing key: made by the first API server, read by the others.
+  await tokens.init();
 });
+podTokens.start();
 const advertised = config.api.advertiseAddress ?? hostIPv4();
 if (!advertised) log.warn('no address to advertise (WHARF_API_ADVERTISE_ADDRESS): this API server is not in the kubernetes Service\'s endpoints');
 const endpoints = new ApiServerEndpoints({ store, log, address: advertised ? { ip: advertised, port: config.api.port } : undefined, ttlMs: config.api.endpointLeaseTtlMs });
@@ -70,7 +85,7 @@ function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
-  void Promise.all([hub.close(), endpoints.stop()])
+  void Promise.all([hub.close(), endpoints.stop(), podTokens.stop()])
     .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
     .finally(() => {
       server.closeAllConnections();

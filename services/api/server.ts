@@ -16,6 +16,7 @@ import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
 import { ADMIN, type UserInfo } from '../../shared/auth/user.ts';
+import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -27,6 +28,8 @@ export interface ApiServerDeps {
   openapi: OpenApiV3;
   /** The longest a request other than a watch or a log stream may take before it is answered 504. */
   requestTimeoutMs?: number;
+  /** ServiceAccount tokens: the TokenRequest API signs them, authentication verifies them. */
+  tokens: ServiceAccountTokens;
 }
 
 /** How long /readyz waits for Redis to answer a PING on a connection that looks fine. */
@@ -34,9 +37,10 @@ const READY_PING_MS = 1_000;
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
 
-function wrap(fn: AsyncHandler) {
+/** An async handler as express middleware; with passOn, next() runs after it resolves (a filter). */
+function wrap(fn: AsyncHandler, passOn = false) {
   return (req: Request, res: Response, next: NextFunction) => {
-    Promise.resolve(fn(req, res)).catch(next);
+    Promise.resolve(fn(req, res)).then(() => passOn && next(), next);
   };
 }
 
@@ -54,6 +58,25 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
     res.locals.user = ADMIN satisfies UserInfo;
     next();
   });
+
+  // ---- h-sa: ServiceAccount bearer tokens, until the authentication chain lands (h-authn). ----
+  // The merge folds deps.tokens.authenticator() into the chain's list of TokenAuthenticators and
+  // drops this block: a token the authenticator accepts sets res.locals.user, one of this cluster
+  // it refuses (expired, other audience, ServiceAccount or pod gone) is 401, any other token is
+  // left to the rest of the chain (here: the administrator above).
+  const serviceAccountTokens = deps.tokens.authenticator();
+  app.use(wrap(async (req, res) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) return;
+    try {
+      const user = await serviceAccountTokens(m[1]);
+      if (user) res.locals.user = user;
+    } catch (err) {
+      deps.log.info({ err: (err as Error).message, path: req.path }, 'bearer token refused');
+      throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    }
+  }, true));
+  // ---- end h-sa ----
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -100,7 +123,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, tokens: deps.tokens };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

@@ -227,6 +227,12 @@ const container = named(core('Container'), obj({
 }, ['name']));
 
 const keyToPath = obj({ key: str, path: str, mode: int32() }, ['key', 'path']);
+const downwardApiFile = named(core('DownwardAPIVolumeFile'), obj({
+  path: str,
+  fieldRef: obj({ apiVersion: str, fieldPath: str }, ['fieldPath']),
+  resourceFieldRef: obj({ containerName: str, resource: str, divisor: quantity }, ['resource']),
+  mode: int32(),
+}, ['path']));
 const volume = named(core('Volume'), obj({
   name: doc('Name of the volume, a DNS label unique within the pod.', str),
   emptyDir: doc('A directory that lives as long as the pod.', obj({ medium: str, sizeLimit: quantity })),
@@ -234,8 +240,19 @@ const volume = named(core('Volume'), obj({
   secret: doc('A Secret\'s keys as files.', obj({ secretName: str, items: arr(keyToPath), defaultMode: int32(), optional: bool })),
   hostPath: doc('A path on the node.', obj({ path: str, type: str }, ['path'])),
   persistentVolumeClaim: obj({ claimName: str, readOnly: bool }, ['claimName']),
+  projected: doc('Several sources (ConfigMaps, Secrets, the downward API, a ServiceAccount token) as files of one directory.', named(core('ProjectedVolumeSource'), obj({
+    sources: arr(named(core('VolumeProjection'), obj({
+      secret: obj({ name: str, items: arr(keyToPath), optional: bool }),
+      configMap: obj({ name: str, items: arr(keyToPath), optional: bool }),
+      downwardAPI: obj({ items: arr(downwardApiFile) }),
+      serviceAccountToken: doc('A token of the pod\'s ServiceAccount, bound to the pod, kept fresh by the node.', named(core('ServiceAccountTokenProjection'), obj({ audience: str, expirationSeconds: int64(), path: str }, ['path']))),
+      clusterTrustBundle: open,
+    }))),
+    defaultMode: int32(),
+  }))),
+  downwardAPI: doc('Fields of the pod as files.', obj({ items: arr(downwardApiFile), defaultMode: int32() })),
   // Volume sources Wharf's agent does not provide are still accepted as Kubernetes' API shapes.
-  projected: open, downwardAPI: open, nfs: open, csi: open, ephemeral: open, image: open, iscsi: open,
+  nfs: open, csi: open, ephemeral: open, image: open, iscsi: open,
   awsElasticBlockStore: open, gcePersistentDisk: open, azureDisk: open, azureFile: open, cephfs: open,
   cinder: open, fc: open, flexVolume: open, flocker: open, gitRepo: open, glusterfs: open,
   photonPersistentDisk: open, portworxVolume: open, quobyte: open, rbd: open, scaleIO: open,
@@ -622,6 +639,22 @@ const SCHEMAS: Record<string, Schema> = {
       strategy: str, preferredHolder: str,
     }))),
   })),
+  ServiceAccount: doc('An identity for processes that run in a pod, with the tokens the cluster signs for it.', obj({
+    ...typeMeta, metadata: objectMeta,
+    secrets: doc('Secrets pods running as this ServiceAccount may use (legacy token Secrets).', arr(objectReference)),
+    imagePullSecrets: doc('Secrets pods running as this ServiceAccount pull images with, when they name none.', arr(named(core('LocalObjectReference'), obj({ name: str })))),
+    automountServiceAccountToken: doc('Whether pods running as this ServiceAccount get its token mounted; a pod\'s own setting wins.', bool),
+  })),
+  // authentication.k8s.io/v1 TokenRequest: the body of a POST to serviceaccounts/NAME/token.
+  'authentication.k8s.io/v1/TokenRequest': doc('A request for a token of a ServiceAccount.', obj({
+    ...typeMeta, metadata: objectMeta,
+    spec: doc('What the token is for.', named('io.k8s.api.authentication.v1.TokenRequestSpec', obj({
+      audiences: doc('The intended audiences of the token; the API server\'s own when empty.', { type: ['array', 'null'], items: str }),
+      expirationSeconds: doc('The requested lifetime of the token, in seconds.', { ...int64(), type: ['integer', 'null'] }),
+      boundObjectRef: doc('The Pod or Secret the token is bound to: it is valid only as long as that object exists.', { ...named('io.k8s.api.authentication.v1.BoundObjectReference', obj({ kind: str, apiVersion: str, name: str, uid: str })), type: ['object', 'null'] }),
+    }))),
+    status: doc('The token, written by the server.', statusObj({ token: str, expirationTimestamp: time })),
+  }, ['spec'])),
   PriorityClass: doc('A named priority that pods refer to by priorityClassName.', obj({
     ...typeMeta, metadata: objectMeta,
     value: doc('The priority pods of this class get.', int32()),

@@ -18,6 +18,7 @@ import { leaseStrategy } from './kinds/lease.ts';
 import { podDisruptionBudgetStrategy } from './kinds/poddisruptionbudget.ts';
 import { priorityClassStrategy } from './kinds/priorityclass.ts';
 import { endpointSliceStrategy } from './kinds/endpointslice.ts';
+import { serviceAccountStrategy } from './kinds/serviceaccount.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -37,6 +38,7 @@ export const STRATEGIES: Strategy[] = [
   podDisruptionBudgetStrategy,
   priorityClassStrategy,
   endpointSliceStrategy,
+  serviceAccountStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */

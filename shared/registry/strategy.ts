@@ -62,6 +62,8 @@ export interface AdmissionSettings {
   nodePortRange: string;
   /** tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets. */
   podEvictionTolerationSeconds: number;
+  /** Admission plugins turned off (Kubernetes' --disable-admission-plugins): only "ServiceAccount" may be. */
+  disabledPlugins?: string[];
 }
 
 /** One write's admission: what it may read, the settings, and the claims the system chose for it. */

@@ -362,6 +362,39 @@ export class Store implements ClusterReader {
     return Array.from({ length: flat.length / 2 }, (_, i) => ({ key: flat[2 * i], priority: Number(flat[2 * i + 1]) }));
   }
 
+  // ---- the cluster's credentials (Keys.clusterPublicCredentials / clusterPrivateCredentials) ---
+
+  /** The cluster CA's certificate (PEM), which every process may read; null until the API servers made the CA. */
+  async clusterCaCertificate(): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPublicCredentials, 'ca.crt');
+  }
+
+  /** The ServiceAccount token signing key (PEM), which only API servers read; null before the first one made it. */
+  async serviceAccountSigningKey(): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPrivateCredentials, 'sa.key');
+  }
+
+  /**
+   * Stores `pem` as the ServiceAccount signing key unless the cluster has one already, and returns
+   * the one it has: of API servers starting at once, the first writer wins and all sign with its key.
+   */
+  async initServiceAccountSigningKey(pem: string): Promise<string> {
+    await this.redis.hsetnx(this.keys.clusterPrivateCredentials, 'sa.key', pem);
+    return (await this.serviceAccountSigningKey())!;
+  }
+
+  /** The public keys ServiceAccount tokens are verified with (PEM blocks, one per key), or null. */
+  async serviceAccountVerificationKeys(): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPublicCredentials, 'sa.pub');
+  }
+
+  /** Adds a public key to those tokens are verified with (a no-op when it is there already). */
+  async publishServiceAccountVerificationKey(pem: string): Promise<void> {
+    const current = (await this.serviceAccountVerificationKeys()) ?? '';
+    if (current.includes(pem.trim())) return;
+    await this.redis.hset(this.keys.clusterPublicCredentials, 'sa.pub', current ? `${current.trim()}\n${pem.trim()}\n` : `${pem.trim()}\n`);
+  }
+
   /** Routes nodes that share one process's queue (simulated nodes) to that queue. */
   async routeNodesToQueue(nodes: string[], queue: string): Promise<void> {
     if (nodes.length) await this.redis.hset(this.keys.nodeQueueRoutes, ...nodes.flatMap((n) => [n, queue]));

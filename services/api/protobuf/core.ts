@@ -1,5 +1,5 @@
 // The other core/v1 messages (k8s.io/api core/v1 generated.proto): the kinds Namespace, Node,
-// Pod, Service, Endpoints, Event, ConfigMap and Secret, and their statuses.
+// Pod, Service, Endpoints, Event, ConfigMap, Secret and ServiceAccount, and their statuses.
 import type { MessageTable } from './schema.ts';
 
 export const CORE_MESSAGES: MessageTable = {
@@ -56,6 +56,12 @@ export const CORE_MESSAGES: MessageTable = {
     3: 'type string',
     4: 'stringData map[string]string',
     5: 'immutable *bool',
+  },
+  ServiceAccount: {
+    1: 'metadata ObjectMeta',
+    2: 'secrets []ObjectReference',
+    3: 'imagePullSecrets []LocalObjectReference',
+    4: 'automountServiceAccountToken *bool',
   },
   NamespaceSpec: {
     1: 'finalizers []string',

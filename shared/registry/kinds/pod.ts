@@ -5,6 +5,7 @@ import { addDefaultTolerations, defaultPodSpec } from '../../api/defaults.ts';
 import { forbidden, podSpecErrors } from '../../api/validation.ts';
 import { isPodTerminal, podRequests } from '../../api/podutil.ts';
 import { resolvePriority } from '../../api/priority.ts';
+import { admitPodServiceAccount } from '../../auth/service-account-admission.ts';
 import { AGE, NAME, podRestarts, podStatusReason } from '../../api/printers.ts';
 import { deepEqual } from '../../util.ts';
 import { defineStrategy, NAMES } from '../define.ts';
@@ -57,8 +58,11 @@ export const podStrategy = defineStrategy({
     return [forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)')];
   },
   async admit(pod, old, ctx) {
+    if (old) return;
+    // The ServiceAccount admission plugin names, checks and mounts a new pod's ServiceAccount.
+    if (!ctx.settings.disabledPlugins?.includes('ServiceAccount')) await admitPodServiceAccount(pod as Pod, ctx.reader);
     // The Priority admission plugin resolves a new pod's class once.
-    if (!old) await resolvePriority(ctx.reader, pod.spec, pod.metadata.name ?? pod.metadata.generateName ?? '');
+    await resolvePriority(ctx.reader, pod.spec, pod.metadata.name ?? pod.metadata.generateName ?? '');
   },
   nodeUsage(op, obj, old, checkCapacity): UsageOp {
     const pod = obj as Pod;
