@@ -25,6 +25,9 @@ import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
 import { DisruptionController } from './disruption/controller.ts';
 import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
+import { ServiceAccountsController } from './serviceaccount/controller.ts';
+import { RootCaPublisher } from './root-ca/controller.ts';
+import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/service-account-admission.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -48,6 +51,8 @@ const endpoints = new EndpointsController(store);
 const endpointSlices = new EndpointSliceController(store);
 const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
 const disruption = new DisruptionController(store);
+const serviceAccounts = new ServiceAccountsController(store);
+const rootCa = new RootCaPublisher(store);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -75,6 +80,8 @@ const queues = {
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
   nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
   disruption: queue('disruption', (k) => disruption.reconcile(k)),
+  serviceAccounts: queue('serviceaccount', (k) => serviceAccounts.reconcile(k)),
+  rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -133,6 +140,16 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'namespaces':
       if (obj.metadata.deletionTimestamp) await queues.namespaces.add(obj.metadata.name!);
+      else {
+        await queues.serviceAccounts.add(obj.metadata.name!);
+        await queues.rootCa.add(obj.metadata.name!);
+      }
+      break;
+    case 'serviceaccounts':
+      if (ev.type === 'DELETED' && obj.metadata.name === DEFAULT_SERVICE_ACCOUNT) await queues.serviceAccounts.add(obj.metadata.namespace!);
+      break;
+    case 'configmaps':
+      if (obj.metadata.name === ROOT_CA_CONFIGMAP) await queues.rootCa.add(obj.metadata.namespace!);
       break;
   }
   const finalizers = obj.metadata.finalizers ?? [];
@@ -190,9 +207,14 @@ async function resync(resource: string): Promise<void> {
     case 'endpointslices':
       await queues.endpointSlices.addAll((await store.list('services')).items.map(nsKey));
       break;
-    case 'namespaces':
-      await queues.namespaces.addAll((await store.list('namespaces')).items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
+    case 'namespaces': {
+      const { items } = await store.list('namespaces');
+      await queues.namespaces.addAll(items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
+      const active = items.filter((n) => !n.metadata.deletionTimestamp).map((n) => n.metadata.name!);
+      await queues.serviceAccounts.addAll(active);
+      await queues.rootCa.addAll(active);
       break;
+    }
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -210,7 +232,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'configmaps'];
 const feed = new ChangeFeed({
   keys,
   connection: connect(),

@@ -172,6 +172,8 @@ export interface ClusterOptions {
   /** Node agents: each an env override (WHARF_NODE_NAME, WHARF_RUNTIME, ...). */
   agents?: Record<string, string>[];
   env?: Record<string, string>;
+  /** The address API servers listen on (127.0.0.1 unless given): 0.0.0.0 lets pods reach them through default/kubernetes. */
+  apiHost?: string;
 }
 
 export interface Cluster {
@@ -198,10 +200,10 @@ function nodePortBlock(): string {
  * in advance can be taken by another process before the server binds it; the server then exits,
  * and is started again on another port.
  */
-async function startApiServer(start: (name: string, env: Record<string, string>, label: string) => ServiceHandle, index: number, dumpLogs: () => string): Promise<string> {
+async function startApiServer(start: (name: string, env: Record<string, string>, label: string) => ServiceHandle, index: number, dumpLogs: () => string, host = '127.0.0.1'): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const server = start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1' }, attempt === 1 ? `api-${index}` : `api-${index}-attempt-${attempt}`);
+    const server = start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: host }, attempt === 1 ? `api-${index}` : `api-${index}-attempt-${attempt}`);
     const url = `http://127.0.0.1:${port}`;
     const ready = await eventually(async () => server.ended() ?? (await fetch(`${url}/readyz`)).ok, { timeoutMs: 30_000, message: `${url}/readyz`, detail: dumpLogs });
     if (ready === true) return url;
@@ -243,9 +245,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   // Port 0: each agent takes a port the kernel gives it and advertises that one, so agents of test
   // files running side by side never race for a port picked in advance.
   for (const [i, agentEnv] of (opts.agents ?? []).entries()) start('node-agent', { WHARF_AGENT_PORT: '0', ...agentEnv }, `node-agent-${i}`);
-  for (let i = 0; i < (opts.apiServers ?? 1); i++) apiUrls.push(await startApiServer(start, i, dumpLogs));
+  for (let i = 0; i < (opts.apiServers ?? 1); i++) apiUrls.push(await startApiServer(start, i, dumpLogs, opts.apiHost));
   const api = new ApiClient(apiUrls[0]);
   await eventually(async () => (await api.get('/api/v1/namespaces/default')).status === 200, { timeoutMs: 10_000, message: 'default namespace', detail: dumpLogs });
+  // Pods are admitted only once their ServiceAccount exists: the controller manager makes default/default.
+  if ((opts.controllerManagers ?? 1) > 0) {
+    await eventually(async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default')).status === 200, { timeoutMs: 30_000, message: 'default ServiceAccount', detail: dumpLogs });
+  }
   return {
     redis,
     prefix,
