@@ -23,6 +23,8 @@ import {
 import { Prober } from './prober.ts';
 import type { PodDns } from './proxy/dns-records.ts';
 import { ContainerConfigError, mountsFor, prepareVolumes, removePodData, resolveEnv } from './volumes.ts';
+import type { PodTokens } from './pod-tokens.ts';
+import { serviceEnvVars, servicesForEnv } from './service-env.ts';
 import { isSettled } from './settled.ts';
 import {
   afterExit,
@@ -57,6 +59,8 @@ export interface AgentOptions {
   podDns?: (pod: Pod) => PodDns;
   /** Called before a terminating pod is signalled: stop sending it Service traffic (may wait). */
   drainPod?: (podIp: string | undefined, graceMs: number) => Promise<void>;
+  /** The pods' ServiceAccount tokens (projected volumes); none: tokens are left out (simulated nodes). */
+  podTokens?: PodTokens;
   /**
    * Hosted mode (many simulated nodes in one process): the pod keys of this node go to a queue
    * the host shares between its nodes, and the host drives heartbeats and resyncs; the agent
@@ -302,6 +306,7 @@ export class NodeAgent {
       for (const uid of new Set(stale.map((c) => c.pod.uid))) {
         await this.store.clearBackoff(uid);
         await removePodData(this.opts.dataDir, uid);
+        this.opts.podTokens?.forget(uid);
       }
     }
     if (!pod || pod.spec.nodeName !== this.opts.nodeName) return;
@@ -322,6 +327,7 @@ export class NodeAgent {
     await this.killAll(current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
     await this.store.clearBackoff(pod.metadata.uid!);
     await removePodData(this.opts.dataDir, pod.metadata.uid!);
+    this.opts.podTokens?.forget(pod.metadata.uid!);
     this.keyByUid.delete(pod.metadata.uid!);
     await this.store.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch((err) => {
       if (!isNotFound(err) && !isConflict(err)) throw err;
@@ -442,7 +448,8 @@ export class NodeAgent {
     const waits: number[] = [];
     let volumes: Map<string, { path: string; readOnly: boolean }>;
     try {
-      volumes = await prepareVolumes(this.store, this.opts.dataDir, pod);
+      const tokens = this.opts.podTokens;
+      volumes = await prepareVolumes(this.store, this.opts.dataDir, pod, tokens && ((p, projection) => tokens.token(p, projection)));
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       // Nothing can start until the volume's source exists; every container waits with the reason.
@@ -524,13 +531,21 @@ export class NodeAgent {
       imagePullPolicy: (c.imagePullPolicy ?? 'IfNotPresent') as ContainerSpec['imagePullPolicy'],
       command: c.command,
       args: c.args,
-      env: await resolveEnv(this.store, pod, podIP, c, this.opts.nodeName, this.resources!.address),
+      env: await resolveEnv(this.store, pod, podIP, c, this.opts.nodeName, this.resources!.address, await this.serviceEnv(pod)),
       mounts: mountsFor(c, volumes),
       workingDir: c.workingDir,
       nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
       memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,
       attempt,
     };
+  }
+
+  /** The Service variables of a container of the pod (read when a container starts, as the kubelet does). */
+  private async serviceEnv(pod: Pod): Promise<Map<string, string>> {
+    const ns = pod.metadata.namespace!;
+    const links = pod.spec.enableServiceLinks !== false;
+    const [own, master] = await Promise.all([links ? this.store.list('services', ns).then((l) => l.items) : [], this.store.get('services', 'default', 'kubernetes')]);
+    return new Map(serviceEnvVars(servicesForEnv([...(master ? [master] : []), ...own], ns, links)));
   }
 
   /** Keeps the newest two instances of each container (the current one and the previous, for logs --previous). */

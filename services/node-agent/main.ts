@@ -15,6 +15,8 @@ import type { ContainerRuntime } from './runtime/types.ts';
 import { startAgentServer } from './server.ts';
 import { ServiceProxy } from './proxy/service-proxy.ts';
 import { podDnsConfig } from './proxy/dns-records.ts';
+import { PodTokens } from './pod-tokens.ts';
+import { requestPodToken } from '../../shared/auth/token-queue.ts';
 
 const config = loadConfig();
 const cfg = config.nodeAgent;
@@ -82,6 +84,9 @@ const agentOptions = (nodeName: string) => ({
   dataDir: cfg.dataDir,
   podDns: proxy ? (pod: Pod) => podDnsConfig(pod, cluster) : undefined,
   drainPod: proxy ? (ip: string | undefined, graceMs: number) => proxy.drainPod(ip, graceMs) : undefined,
+  // Pods' ServiceAccount tokens come from the API servers (the agent never holds the signing key);
+  // simulated pods have no files to put them in.
+  podTokens: cfg.runtime === 'docker' ? new PodTokens((req) => requestPodToken(connect, keys, { ...req, node: nodeName })) : undefined,
 });
 const agents: NodeAgent[] = [];
 // Many simulated nodes share one queue worker, heartbeat timer and pod list (SimulatedNodeHost).

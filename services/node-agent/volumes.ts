@@ -1,6 +1,7 @@
-// What a container sees besides its image: volumes (emptyDir, configMap, secret, hostPath) laid
-// out as directories under the agent's data directory and bind-mounted, and environment variables
-// from literal values, the downward API, ConfigMaps and Secrets. A missing reference is a
+// What a container sees besides its image: volumes (emptyDir, configMap, secret, projected,
+// downwardAPI, hostPath) laid out as directories under the agent's data directory and
+// bind-mounted, and environment variables from literal values, the downward API, ConfigMaps,
+// Secrets and the Services of the pod's namespace. A missing reference is a
 // ContainerConfigError, shown as Kubernetes shows it (CreateContainerConfigError).
 import { mkdir, readFile, rm, writeFile, readdir, unlink } from 'node:fs/promises';
 import { join, dirname, normalize } from 'node:path';
@@ -69,8 +70,88 @@ async function syncDirectory(dir: string, files: Map<string, string>): Promise<v
   for (const entry of await readdir(dir)) if (!top.has(entry)) await rm(join(dir, entry), { recursive: true, force: true }).catch(() => unlink(join(dir, entry)));
 }
 
+/** Go's %q of a string, as the downward API writes label and annotation values. */
+function goQuote(value: string): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A map as the downward API writes it to a file: `key="value"` lines, sorted by key. */
+function formatMap(map: Record<string, string> | undefined): string {
+  return Object.keys(map ?? {}).sort().map((k) => `${k}=${goQuote(map![k])}`).join('\n');
+}
+
+/** The value of a downward API file item: a field of the pod's metadata, or a container's resource. */
+export function downwardValue(pod: Pod, item: { path: string; fieldRef?: { fieldPath: string }; resourceFieldRef?: { containerName?: string; resource: string } }): string {
+  if (item.fieldRef) {
+    const path = item.fieldRef.fieldPath;
+    const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
+    const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(path);
+    if (label) return pod.metadata.labels?.[label[1]] ?? '';
+    if (annotation) return pod.metadata.annotations?.[annotation[1]] ?? '';
+    switch (path) {
+      case 'metadata.name':
+        return pod.metadata.name ?? '';
+      case 'metadata.namespace':
+        return pod.metadata.namespace ?? '';
+      case 'metadata.uid':
+        return pod.metadata.uid ?? '';
+      case 'metadata.labels':
+        return formatMap(pod.metadata.labels);
+      case 'metadata.annotations':
+        return formatMap(pod.metadata.annotations);
+      default:
+        throw new ContainerConfigError(`unsupported fieldPath "${path}" in downward API volume item "${item.path}"`);
+    }
+  }
+  if (item.resourceFieldRef) {
+    const r = item.resourceFieldRef;
+    const c = pod.spec.containers.find((x) => x.name === r.containerName) ?? pod.spec.containers[0];
+    return String(c?.resources?.limits?.[r.resource.replace(/^limits\./, '')] ?? c?.resources?.requests?.[r.resource.replace(/^requests\./, '')] ?? '');
+  }
+  return '';
+}
+
+function checkedPath(path: string): string {
+  if (path.startsWith('/') || normalize(path).startsWith('..')) throw new ContainerConfigError(`invalid path "${path}" in volume items`);
+  return path;
+}
+
+/** A pod's token for a serviceAccountToken projection (node-agent/pod-tokens.ts). */
+export type ProjectedToken = (pod: Pod, projection: { audience?: string; expirationSeconds?: number; path: string }) => Promise<string>;
+
+/**
+ * The files of a projected volume: its ConfigMaps', Secrets' and downward API's items and its
+ * ServiceAccount token, in one directory (Kubernetes' projected volume). Without a token source
+ * (simulated nodes) the token is left out.
+ */
+async function projectedVolumeFiles(store: Store, pod: Pod, sources: any[], token: ProjectedToken | undefined): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const ns = pod.metadata.namespace;
+  for (const source of sources) {
+    if (source.configMap) {
+      const cm = await store.get('configmaps', ns, source.configMap.name);
+      if (!cm && !source.configMap.optional) throw new ContainerConfigError(`configmap "${source.configMap.name}" not found`);
+      for (const [k, v] of cm ? projectedFiles(configMapData(cm), source.configMap.items) : []) files.set(k, v);
+    } else if (source.secret) {
+      const secret = await store.get('secrets', ns, source.secret.name);
+      if (!secret && !source.secret.optional) throw new ContainerConfigError(`secret "${source.secret.name}" not found`);
+      for (const [k, v] of secret ? projectedFiles(decodedSecret(secret), source.secret.items) : []) files.set(k, v);
+    } else if (source.downwardAPI) {
+      for (const item of source.downwardAPI.items ?? []) files.set(checkedPath(item.path), downwardValue(pod, item));
+    } else if (source.serviceAccountToken && token) {
+      try {
+        files.set(checkedPath(source.serviceAccountToken.path), await token(pod, source.serviceAccountToken));
+      } catch (err) {
+        if (err instanceof ContainerConfigError) throw err;
+        throw new ContainerConfigError(`failed to fetch token: ${(err as Error).message}`);
+      }
+    }
+  }
+  return files;
+}
+
 /** Prepares every volume of the pod; returns volume name → host directory. */
-export async function prepareVolumes(store: Store, dataDir: string, pod: Pod): Promise<Map<string, { path: string; readOnly: boolean }>> {
+export async function prepareVolumes(store: Store, dataDir: string, pod: Pod, token?: ProjectedToken): Promise<Map<string, { path: string; readOnly: boolean }>> {
   const out = new Map<string, { path: string; readOnly: boolean }>();
   const base = join(podDir(dataDir, pod.metadata.uid!), 'volumes');
   const ns = pod.metadata.namespace;
@@ -90,6 +171,14 @@ export async function prepareVolumes(store: Store, dataDir: string, pod: Pod): P
       if (!secret && !v.secret.optional) throw new ContainerConfigError(`secret "${v.secret.secretName}" not found`);
       const dir = join(base, 'secret', v.name);
       await syncDirectory(dir, secret ? projectedFiles(decodedSecret(secret), v.secret.items) : new Map());
+      out.set(v.name, { path: dir, readOnly: true });
+    } else if (v.projected) {
+      const dir = join(base, 'projected', v.name);
+      await syncDirectory(dir, await projectedVolumeFiles(store, pod, v.projected.sources ?? [], token));
+      out.set(v.name, { path: dir, readOnly: true });
+    } else if (v.downwardAPI) {
+      const dir = join(base, 'downward-api', v.name);
+      await syncDirectory(dir, await projectedVolumeFiles(store, pod, [{ downwardAPI: v.downwardAPI }], token));
       out.set(v.name, { path: dir, readOnly: true });
     } else if (v.hostPath) {
       if (v.hostPath.type === 'DirectoryOrCreate') await mkdir(v.hostPath.path, { recursive: true });
@@ -114,19 +203,20 @@ export async function removePodData(dataDir: string, uid: string): Promise<void>
   await rm(podDir(dataDir, uid), { recursive: true, force: true });
 }
 
-/** $(VAR) references to earlier variables, as Kubernetes expands them; $$ escapes. */
-function expandVars(value: string, defined: Map<string, string>): string {
+/** $(VAR) references to earlier variables, then to the Service variables, as Kubernetes expands them; $$ escapes. */
+function expandVars(value: string, defined: Map<string, string>, serviceEnv: Map<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => {
     if (m === '$$') return '$';
-    return defined.has(name) ? defined.get(name)! : m;
+    return defined.has(name) ? defined.get(name)! : serviceEnv.has(name) ? serviceEnv.get(name)! : m;
   });
 }
 
 /**
  * The container's environment in Kubernetes' order: envFrom sources first, then env entries
- * (later ones win), with the downward API, ConfigMap and Secret references resolved.
+ * (later ones win), with the downward API, ConfigMap and Secret references resolved; then the
+ * Service variables (serviceEnv) the container does not set itself.
  */
-export async function resolveEnv(store: Store, pod: Pod, podIP: string, c: Container, nodeName: string, hostIP: string): Promise<{ name: string; value: string }[]> {
+export async function resolveEnv(store: Store, pod: Pod, podIP: string, c: Container, nodeName: string, hostIP: string, serviceEnv: Map<string, string> = new Map()): Promise<{ name: string; value: string }[]> {
   const env = new Map<string, string>();
   const ns = pod.metadata.namespace;
   const cache = new Map<string, KubeObject | null>();
@@ -148,7 +238,7 @@ export async function resolveEnv(store: Store, pod: Pod, podIP: string, c: Conta
   }
   for (const e of c.env ?? []) {
     if (e.value !== undefined) {
-      env.set(e.name, expandVars(e.value, env));
+      env.set(e.name, expandVars(e.value, env, serviceEnv));
       continue;
     }
     const from = e.valueFrom ?? {};
@@ -187,5 +277,6 @@ export async function resolveEnv(store: Store, pod: Pod, podIP: string, c: Conta
       env.set(e.name, String(value));
     }
   }
+  for (const [name, value] of serviceEnv) if (!env.has(name)) env.set(name, value);
   return [...env.entries()].map(([name, value]) => ({ name, value }));
 }
