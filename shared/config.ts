@@ -32,6 +32,18 @@ export interface ApiConfig {
   apiAudiences: string[];
   /** The longest lifetime a TokenRequest gets, in seconds; longer requests are shortened (--service-account-max-token-expiration; 0: no limit). */
   serviceAccountMaxTokenExpirationSeconds: number;
+  /**
+   * A file holding the administrator's bearer token (made, with a random token, when missing). The
+   * server stores only its SHA-256 digest in Redis, so every replica accepts it. Unset: this server
+   * sets none and accepts whatever admin token another replica set.
+   */
+  adminTokenFile?: string;
+  /** Where to write an admin kubeconfig (the CA and the admin token) once serving, as k3s' --write-kubeconfig. */
+  writeKubeconfig?: string;
+  /** The server URL that kubeconfig names; by default https://<host, or 127.0.0.1 for 0.0.0.0>:<port>. */
+  kubeconfigServer: string;
+  /** Names and addresses the serving certificate holds besides the standard ones (k3s' --tls-san). */
+  tlsSans: string[];
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -70,8 +82,10 @@ export interface NodeAgentConfig {
   backoffBaseMs: number;
   backoffMaxMs: number;
   backoffResetMs: number;
-  logPort: number; // the agent's own HTTP endpoint the API server proxies logs through
+  logPort: number; // the agent's own HTTPS endpoint the API server proxies logs through
   advertiseHost: string;
+  /** The address the agent's endpoint listens on: by default the advertised host's, never every address. */
+  bindAddress?: string;
   nodeAddress?: string; // the Node's InternalIP; by default the host's first non-internal IPv4
   dataDir: string; // where pod volumes live on the node (bind-mounted into containers)
   cpuMillis?: number;
@@ -160,6 +174,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
   const nodeName = (env.WHARF_NODE_NAME || hostname()).toLowerCase();
   const network = networkConfig(env);
   const serviceAccountIssuer = env.WHARF_SERVICE_ACCOUNT_ISSUER || `https://kubernetes.default.svc.${network.clusterDomain}`;
+  const apiHost = env.WHARF_API_HOST || '127.0.0.1';
+  const apiPort = port(env, 'WHARF_API_PORT', 8080);
   return {
     common: {
       redisUrl: env.REDIS_URL || undefined,
@@ -169,8 +185,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
     },
     local: { stateDir: resolve(env.WHARF_STATE_DIR || '.wharf') },
     api: {
-      host: env.WHARF_API_HOST || '127.0.0.1',
-      port: port(env, 'WHARF_API_PORT', 8080),
+      host: apiHost,
+      port: apiPort,
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
       requestTimeoutMs: positiveDuration(env, 'WHARF_API_REQUEST_TIMEOUT', 60_000),
       redisTimeoutMs: positiveDuration(env, 'WHARF_API_REDIS_TIMEOUT', 5_000),
@@ -181,6 +197,9 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       serviceAccountIssuer,
       apiAudiences: list(env, 'WHARF_API_AUDIENCES') ?? [serviceAccountIssuer],
       serviceAccountMaxTokenExpirationSeconds: maxTokenExpirationSeconds(env),
+      ...credentialFiles(env),
+      kubeconfigServer: env.WHARF_API_KUBECONFIG_SERVER || `https://${apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost}:${apiPort}`,
+      tlsSans: (env.WHARF_API_TLS_SANS ?? '').split(',').map((x) => x.trim()).filter(Boolean),
     },
     admission: {
       serviceCidr: network.serviceCidr,
@@ -215,6 +234,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       backoffResetMs: duration(env, 'WHARF_BACKOFF_RESET', 600_000),
       logPort: port(env, 'WHARF_AGENT_PORT', 10250),
       advertiseHost: env.WHARF_AGENT_ADVERTISE_HOST || '127.0.0.1',
+      bindAddress: env.WHARF_AGENT_BIND_ADDRESS || undefined,
       nodeAddress: env.WHARF_NODE_ADDRESS || undefined,
       dataDir: resolve(env.WHARF_AGENT_DATA_DIR || '.wharf/agent'),
       cpuMillis: optionalInt(env, 'WHARF_NODE_CPU_MILLIS'),
@@ -249,6 +269,14 @@ function maxTokenExpirationSeconds(env: Env): number {
   const seconds = Math.floor(ms / 1000);
   if (seconds < 600 || seconds > 2 ** 32) throw new ConfigError(name, `expected a duration from 10m to 2^32 seconds, got "${env[name]}"`);
   return seconds;
+}
+
+/** The admin token's file and the kubeconfig that carries it: a kubeconfig needs the token it writes. */
+function credentialFiles(env: Env): Pick<ApiConfig, 'adminTokenFile' | 'writeKubeconfig'> {
+  const adminTokenFile = env.WHARF_ADMIN_TOKEN_FILE ? resolve(env.WHARF_ADMIN_TOKEN_FILE) : undefined;
+  const writeKubeconfig = env.WHARF_API_WRITE_KUBECONFIG ? resolve(env.WHARF_API_WRITE_KUBECONFIG) : undefined;
+  if (writeKubeconfig && !adminTokenFile) throw new ConfigError('WHARF_API_WRITE_KUBECONFIG', 'needs WHARF_ADMIN_TOKEN_FILE: the kubeconfig carries the admin token kept there');
+  return { adminTokenFile, writeKubeconfig };
 }
 
 function ipv4(name: string, ip: string): number {

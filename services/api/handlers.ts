@@ -42,7 +42,7 @@ import { checkIdentity } from './identity.ts';
 import { serveWatch, type WakeHub } from './watch.ts';
 import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
-import { streamPodLogs } from './logs.ts';
+import { streamPodLogs, type AgentClientCredentials } from './logs.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
 import { checkPatchedObject } from '../../shared/api/bounds.ts';
 import { INT32_MAX } from '../../shared/api/schemas.ts';
@@ -51,6 +51,8 @@ import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fi
 import type { ManagedWrite } from '../../shared/store/store.ts';
 import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { createToken } from './token-request.ts';
+import { createOnlyKindFor } from '../../shared/registry/registry.ts';
+import { handleCreateOnly, type CreateOnlyHandlers } from './create-only.ts';
 
 export interface HandlerContext {
   store: Store;
@@ -58,6 +60,10 @@ export interface HandlerContext {
   log: Logger;
   /** Signs ServiceAccount tokens (the serviceaccounts/token subresource). */
   tokens: ServiceAccountTokens;
+  /** The answers of the create-only kinds (TokenReview...), by kind. */
+  createOnly: CreateOnlyHandlers;
+  /** The client certificate node agents accept from the API server. */
+  agentClient: AgentClientCredentials;
 }
 
 /** Who writes, for managedFields: the fieldManager parameter (checked as Kubernetes' Validate*Options) or the User-Agent's prefix. */
@@ -92,6 +98,8 @@ function matcherFor(req: Request, r: ResourceInfo, name?: string): (obj: KubeObj
 
 export async function handle(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
+  const createOnly = createOnlyKindFor(r);
+  if (createOnly) return handleCreateOnly(createOnly, ctx.createOnly, req, res, path);
   if (r.namespaced && path.name !== undefined && path.namespace === undefined) {
     throw new NotFoundError(r.plural, path.name, r.group);
   }
@@ -280,7 +288,7 @@ async function handleSubresource(ctx: HandlerContext, req: Request, res: Respons
   if (!r.subresources.includes(sub)) throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);
   if (sub === 'status') return statusSubresource(ctx, req, res, path);
   if (sub === 'scale') return scaleSubresource(ctx, req, res, path);
-  if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, req, res, path.namespace!, path.name!);
+  if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, ctx.agentClient, req, res, path.namespace!, path.name!);
   if (sub === 'eviction' && req.method === 'POST') return evict(ctx, req, res, path);
   if (sub === 'token' && req.method === 'POST') return createToken(ctx.store, ctx.tokens, req, res, path.namespace!, path.name!);
   throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);

@@ -1,5 +1,7 @@
-// API server entry point: wires config, Redis, the store and the HTTP server together.
-import { createServer } from 'node:http';
+// API server entry point: wires config, Redis, the store, the cluster's credentials and the HTTPS
+// server together.
+import { createServer } from 'node:https';
+import { hostname } from 'node:os';
 import { loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -14,6 +16,11 @@ import { OpenApiV3 } from './openapi.ts';
 import { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { PodTokenServer } from '../../shared/auth/token-queue.ts';
 import { podTokenAnswerer } from './pod-tokens.ts';
+import { ensureClusterCa } from '../../shared/auth/cluster-credentials.ts';
+import { apiServingNames, issueCertificate, KUBELET_CLIENT } from '../../shared/auth/pki.ts';
+import { kubeconfigYaml } from '../../shared/auth/kubeconfig.ts';
+import { AdminTokenAuthenticator, RequestAuthenticator } from './authentication.ts';
+import { loadOrCreateTokenFile, writeCredentialFile } from './admin-credentials.ts';
 
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
@@ -34,18 +41,6 @@ const tokens = new ServiceAccountTokens(store, {
 // Node agents' requests for their pods' tokens, answered by whichever API server pops them first.
 const podTokens = new PodTokenServer(connect(), keys, podTokenAnswerer(store, tokens), (err) => log.warn({ err: err.message }, 'pod token request failed'));
 
-const app = createApiServer({
-  store,
-  redis,
-  hub,
-  log,
-  maxBodyBytes: config.api.maxBodyBytes,
-  advertiseAddress: () => `${config.api.host}:${config.api.port}`,
-  openapi: new OpenApiV3(),
-  requestTimeoutMs: config.api.requestTimeoutMs,
-  tokens,
-});
-
 // The connection queues nothing, so start-up waits for Redis itself, and starts over if it goes.
 await untilReady(redis);
 await retryWhileRedisDown(redis, async () => {
@@ -60,10 +55,52 @@ await retryWhileRedisDown(redis, async () => {
 podTokens.start();
 const advertised = config.api.advertiseAddress ?? hostIPv4();
 if (!advertised) log.warn('no address to advertise (WHARF_API_ADVERTISE_ADDRESS): this API server is not in the kubernetes Service\'s endpoints');
+
+// The cluster CA (made by the first API server ever started), this server's serving certificate,
+// and the client certificate it presents to node agents. Certificates are issued anew each start.
+const admin = new AdminTokenAuthenticator(store);
+const adminToken = config.api.adminTokenFile ? loadOrCreateTokenFile(config.api.adminTokenFile) : undefined;
+if (adminToken?.created) log.info({ file: config.api.adminTokenFile }, 'made a new admin token');
+const ca = await retryWhileRedisDown(redis, async () => {
+  const held = await ensureClusterCa(store);
+  if (held.created) log.info('made the cluster CA');
+  if (adminToken) await admin.register(adminToken.token);
+  return held;
+});
+const servingNames = apiServingNames({
+  addresses: [advertised, config.api.host === '0.0.0.0' ? undefined : config.api.host, hostname(), ...config.api.tlsSans],
+  kubernetesServiceIp: config.network.kubernetesServiceIp,
+  clusterDomain: config.network.clusterDomain,
+});
+const serving = issueCertificate(ca, { commonName: 'kube-apiserver', usages: ['server'], ...servingNames });
+const agentClient = issueCertificate(ca, { commonName: KUBELET_CLIENT.commonName, organizations: [...KUBELET_CLIENT.organizations], usages: ['client'] });
+const authenticator = new RequestAuthenticator([admin.authenticate, tokens.authenticator()], log);
+
+const app = createApiServer({
+  store,
+  redis,
+  hub,
+  log,
+  maxBodyBytes: config.api.maxBodyBytes,
+  advertiseAddress: () => `${config.api.host}:${config.api.port}`,
+  openapi: new OpenApiV3(),
+  requestTimeoutMs: config.api.requestTimeoutMs,
+  authenticator,
+  createOnly: { ...authenticator.reviews() },
+  agentClient,
+  tokens,
+});
 const endpoints = new ApiServerEndpoints({ store, log, address: advertised ? { ip: advertised, port: config.api.port } : undefined, ttlMs: config.api.endpointLeaseTtlMs });
 // Listening after the first pass: the cluster shows this server among the endpoints by the time it answers.
 await endpoints.start();
 const server = createServer({
+  key: serving.key,
+  cert: serving.cert,
+  // Client certificates are asked for, never required (tokens and the public paths need none);
+  // one the cluster CA did not issue is refused by authentication, not by the handshake.
+  ca: [ca.cert],
+  requestCert: true,
+  rejectUnauthorized: false,
   // These bound receiving a request (a client that sends half its headers or body and stops is
   // cut off), not the response: a watch, whose request was received whole, stays open.
   requestTimeout: config.api.requestTimeoutMs,
@@ -78,7 +115,11 @@ server.on('error', (err) => {
   process.exit(1);
 });
 server.listen(config.api.port, config.api.host, () => {
-  log.info({ host: config.api.host, port: config.api.port }, 'API server listening');
+  log.info({ host: config.api.host, port: config.api.port }, 'API server listening (HTTPS)');
+  if (config.api.writeKubeconfig && adminToken) {
+    writeCredentialFile(config.api.writeKubeconfig, kubeconfigYaml({ server: config.api.kubeconfigServer, caPem: ca.cert, token: adminToken.token }));
+    log.info({ file: config.api.writeKubeconfig, server: config.api.kubeconfigServer }, 'wrote the admin kubeconfig');
+  }
 });
 
 function shutdown(signal: string) {

@@ -94,10 +94,13 @@ export function groupVersionDocument(group: string, version: string) {
     };
     const base = `/${groupPath(group, version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}`;
     const body = { required: true, content: { '*/*': { schema: { $ref: ref } } } };
+    // Only the verbs the kind serves: a create-only kind (TokenReview) has a POST and nothing else.
+    const serves = (verb: string) => r.verbs.includes(verb);
     paths[base] = {
-      get: operation(r, 'list', 'list', ref),
-      post: operation(r, 'post', 'create', ref, { requestBody: body }),
+      ...(serves('list') && { get: operation(r, 'list', 'list', ref) }),
+      ...(serves('create') && { post: operation(r, 'post', 'create', ref, { requestBody: body }) }),
     };
+    if (!serves('get')) continue;
     paths[`${base}/{name}`] = {
       get: operation(r, 'get', 'read', ref),
       put: operation(r, 'put', 'replace', ref, { requestBody: body }),

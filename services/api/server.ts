@@ -15,8 +15,10 @@ import { requestMetricLabels } from './request-metrics.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
-import { ADMIN, type UserInfo } from '../../shared/auth/user.ts';
 import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
+import type { RequestAuthenticator } from './authentication.ts';
+import type { CreateOnlyHandlers } from './create-only.ts';
+import type { AgentClientCredentials } from './logs.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -30,6 +32,12 @@ export interface ApiServerDeps {
   requestTimeoutMs?: number;
   /** ServiceAccount tokens: the TokenRequest API signs them, authentication verifies them. */
   tokens: ServiceAccountTokens;
+  /** Who each request is: sets res.locals.user (a UserInfo), or answers 401. */
+  authenticator: RequestAuthenticator;
+  /** The answers of the create-only kinds (TokenReview, SelfSubjectReview...), by kind. */
+  createOnly: CreateOnlyHandlers;
+  /** What the API server presents to node agents (its client certificate) and trusts them with. */
+  agentClient: AgentClientCredentials;
 }
 
 /** How long /readyz waits for Redis to answer a PING on a connection that looks fine. */
@@ -37,10 +45,9 @@ const READY_PING_MS = 1_000;
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
 
-/** An async handler as express middleware; with passOn, next() runs after it resolves (a filter). */
-function wrap(fn: AsyncHandler, passOn = false) {
+function wrap(fn: AsyncHandler) {
   return (req: Request, res: Response, next: NextFunction) => {
-    Promise.resolve(fn(req, res)).then(() => passOn && next(), next);
+    Promise.resolve(fn(req, res)).catch(next);
   };
 }
 
@@ -52,32 +59,6 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(requestDeadline(deps.requestTimeoutMs ?? 60_000));
 
-  // Every request carries the user it is authenticated as, in res.locals.user (a UserInfo).
-  // Until authentication lands, every caller is the cluster's administrator.
-  app.use((_req, res, next) => {
-    res.locals.user = ADMIN satisfies UserInfo;
-    next();
-  });
-
-  // ---- h-sa: ServiceAccount bearer tokens, until the authentication chain lands (h-authn). ----
-  // The merge folds deps.tokens.authenticator() into the chain's list of TokenAuthenticators and
-  // drops this block: a token the authenticator accepts sets res.locals.user, one of this cluster
-  // it refuses (expired, other audience, ServiceAccount or pod gone) is 401, any other token is
-  // left to the rest of the chain (here: the administrator above).
-  const serviceAccountTokens = deps.tokens.authenticator();
-  app.use(wrap(async (req, res) => {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m) return;
-    try {
-      const user = await serviceAccountTokens(m[1]);
-      if (user) res.locals.user = user;
-    } catch (err) {
-      deps.log.info({ err: (err as Error).message, path: req.path }, 'bearer token refused');
-      throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-    }
-  }, true));
-  // ---- end h-sa ----
-
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     const labels = requestMetricLabels(req);
@@ -88,6 +69,10 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
     });
     next();
   });
+
+  // Every request let through carries the user it is authenticated as, in res.locals.user (a
+  // UserInfo); one without credentials is anonymous on the health and version paths only.
+  app.use(deps.authenticator.middleware());
 
   const ping = async (_req: Request, res: Response) => {
     res.type('text/plain').send('ok');
@@ -123,7 +108,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, tokens: deps.tokens };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, createOnly: deps.createOnly, agentClient: deps.agentClient, tokens: deps.tokens };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

@@ -1,5 +1,6 @@
 // Node agent entry point: one agent per node. With the Docker runtime this process is the node;
 // with the simulated runtime one process can host many nodes (WHARF_SIMULATED_NODES), as kwok does.
+import { lookup } from 'node:dns/promises';
 import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -64,7 +65,9 @@ if (cfg.runtime === 'docker' && config.network.proxy) {
 }
 const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };
 
-const server = await startAgentServer({ port: cfg.logPort, host: '0.0.0.0', store, runtimeFor: (node) => runtimes.get(cfg.runtime === 'docker' ? 'docker' : node), log });
+// The endpoint listens on the node's own address (the advertised host's), never on every address.
+const bindAddress = cfg.bindAddress ?? (await lookup(cfg.advertiseHost, { family: 4 })).address;
+const server = await startAgentServer({ port: cfg.logPort, host: bindAddress, names: [cfg.advertiseHost], store, runtimeFor: (node) => runtimes.get(cfg.runtime === 'docker' ? 'docker' : node), log });
 const agentOptions = (nodeName: string) => ({
   nodeName,
   store,

@@ -8,6 +8,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 import { SignJWT, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { KubeObject } from '../types.ts';
 import { serviceAccountUser, type TokenAuthenticator, type UserInfo } from './user.ts';
+import { storeFailure } from '../errors.ts';
 
 /** Kubernetes' --service-account-issuer default on a kubeadm cluster (cluster domain cluster.local). */
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -242,9 +243,14 @@ export class ServiceAccountTokens {
   /** The TokenAuthenticator of the API's authentication chain for ServiceAccount tokens. */
   authenticator(): TokenAuthenticator {
     return async (token) => {
-      const claims = await verifyToken(token, await this.keysFor(token), { issuer: this.settings.issuer, audiences: this.settings.apiAudiences });
-      if (!claims) return undefined;
-      return validateTokenObjects(claims, this.store);
+      try {
+        const claims = await verifyToken(token, await this.keysFor(token), { issuer: this.settings.issuer, audiences: this.settings.apiAudiences });
+        if (!claims) return undefined;
+        return await validateTokenObjects(claims, this.store);
+      } catch (err) {
+        // Redis away is the server's trouble (503), not the token's (401).
+        throw err instanceof TokenRejectedError ? err : storeFailure(err) ?? err;
+      }
     };
   }
 

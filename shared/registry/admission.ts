@@ -6,7 +6,7 @@
 import type { KubeObject, StatusCause } from '../types.ts';
 import { BadRequestError, InvalidError } from '../errors.ts';
 import { metadataErrors, required, structuralErrors } from '../api/validation.ts';
-import type { AdmissionSettings, Conversion, Strategy } from './strategy.ts';
+import type { AdmissionSettings, Conversion, CreateOnlyKind, Strategy } from './strategy.ts';
 import { strategyForKind } from './registry.ts';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -124,6 +124,13 @@ export function admitConverted(c: Conversion, obj: KubeObject, opts: AdmissionOp
   const causes = c.validate(obj);
   if (causes.length) refuse(c, obj, causes);
   return c.toStorage(obj);
+}
+
+/** The request object of a create-only kind (a TokenReview): its structure and its kind's rules; nothing is stored. */
+export function admitCreateOnly(c: CreateOnlyKind, obj: KubeObject, opts: AdmissionOptions = {}): void {
+  checkStructure(c, obj, opts);
+  const causes = c.validate(obj);
+  if (causes.length) refuse(c, obj, causes);
 }
 
 /**

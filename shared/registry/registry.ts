@@ -1,6 +1,6 @@
 // The one registry of kinds: each kind Wharf serves is one strategy here. The API server's routes
 // and discovery, the store's write path, OpenAPI and the Tables all read this list.
-import type { Conversion, ResourceInfo, Strategy } from './strategy.ts';
+import type { Conversion, CreateOnlyKind, ResourceInfo, Strategy } from './strategy.ts';
 import { namespaceStrategy } from './kinds/namespace.ts';
 import { nodeStrategy } from './kinds/node.ts';
 import { podStrategy } from './kinds/pod.ts';
@@ -19,6 +19,7 @@ import { podDisruptionBudgetStrategy } from './kinds/poddisruptionbudget.ts';
 import { priorityClassStrategy } from './kinds/priorityclass.ts';
 import { endpointSliceStrategy } from './kinds/endpointslice.ts';
 import { serviceAccountStrategy } from './kinds/serviceaccount.ts';
+import { selfSubjectReviewKind, tokenReviewKind } from './kinds/authentication.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -44,6 +45,9 @@ export const STRATEGIES: Strategy[] = [
 /** Stored kinds served in one more group-version. */
 export const CONVERSIONS: Conversion[] = [eventsV1Conversion];
 
+/** Kinds that are only created, answered and never stored (the review APIs). */
+export const CREATE_ONLY_KINDS: CreateOnlyKind[] = [tokenReviewKind, selfSubjectReviewKind];
+
 const byPlural = new Map(STRATEGIES.map((s) => [s.resource.plural, s]));
 const byKind = new Map(STRATEGIES.map((s) => [s.resource.kind, s]));
 
@@ -64,9 +68,14 @@ export function conversionFor(r: ResourceInfo): Conversion | undefined {
   return CONVERSIONS.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
 }
 
+/** The create-only kind this resource is, if it is one (nothing of it is stored). */
+export function createOnlyKindFor(r: ResourceInfo): CreateOnlyKind | undefined {
+  return CREATE_ONLY_KINDS.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
+}
+
 /** The schema of a served resource, in its own version's form (OpenAPI). */
 export function servedSchema(r: ResourceInfo): Record<string, any> | undefined {
-  return conversionFor(r)?.schema ?? strategyFor(r.plural).schema;
+  return createOnlyKindFor(r)?.schema ?? conversionFor(r)?.schema ?? strategyFor(r.plural).schema;
 }
 
 // A conversion is stored under its own plural: the store keys it by that.

@@ -143,3 +143,20 @@ export interface Conversion {
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
 }
+
+/**
+ * A kind that is only ever created and never stored: Kubernetes' review APIs (TokenReview,
+ * SelfSubjectReview, SubjectAccessReview...), REST storage that implements only Create. A create
+ * answers 201 with the object as sent and its status computed by the API server; nothing is
+ * written, and no other verb is served. The kind's face is here (discovery, OpenAPI, the request's
+ * shape and validation); what computes the status lives in the API server, which alone knows who
+ * asks (services/api/create-only.ts).
+ */
+export interface CreateOnlyKind {
+  /** Its verbs are ['create']. */
+  resource: ResourceInfo;
+  /** The structural schema of the request object (types, unknown-field pruning). */
+  schema: Record<string, any>;
+  /** Rules of the request object beyond its schema (Kubernetes' Validate* of the kind). */
+  validate(obj: KubeObject): StatusCause[];
+}

@@ -12,6 +12,7 @@ const SCRIPTS = {
   deleteIdleConsumer: 'delete-idle-consumer.lua',
   releaseLock: 'release-lock.lua',
   extendLock: 'extend-lock.lua',
+  ensureCredentialPair: 'ensure-credential-pair.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

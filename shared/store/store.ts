@@ -321,6 +321,36 @@ export class Store implements ClusterReader {
     return names;
   }
 
+  // ---- the cluster's credentials ----------------------------------------------------------
+
+  /**
+   * Stores a credential pair once for the cluster (public half in the public credentials hash,
+   * private half in the private one) unless one is stored already, and returns the pair the
+   * cluster holds: replicas racing at first start all get the same one.
+   */
+  async ensureCredentialPair(fields: { public: string; private: string }, offered: { public: string; private: string }): Promise<{ public: string; private: string; created: boolean }> {
+    const [pub, priv, created] = (await this.scripts.run(
+      'ensureCredentialPair',
+      [this.keys.clusterPublicCredentials, this.keys.clusterPrivateCredentials],
+      [fields.public, offered.public, fields.private, offered.private],
+    )) as [string, string, number];
+    return { public: pub, private: priv, created: created === 1 };
+  }
+
+  /** One field of the cluster's public credentials ("ca.crt"), readable by every Wharf process. */
+  async publicCredential(field: string): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPublicCredentials, field);
+  }
+
+  /** One field of the cluster's private credentials ("ca.key"): only API servers may read it. */
+  async privateCredential(field: string): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPrivateCredentials, field);
+  }
+
+  async setPrivateCredential(field: string, value: string): Promise<void> {
+    await this.redis.hset(this.keys.clusterPrivateCredentials, field, value);
+  }
+
   // ---- what agents and schedulers keep beside the objects ---------------------------------
 
   /** Where a node's agent serves logs (host:port), for the API server's proxy. */

@@ -9,11 +9,12 @@ let kc: k8s.KubeConfig;
 
 test.before(async () => {
   cluster = await startCluster({ agents: [{ WHARF_NODE_NAME: 'cn-node', WHARF_RUNTIME: 'simulated' }] });
+  // The cluster CA trusted (no skipTLSVerify) and the admin token, as a user's kubeconfig holds them.
   kc = new k8s.KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'wharf', server: cluster.apiUrls[0], skipTLSVerify: true }],
-    users: [{ name: 'anonymous' }],
-    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'anonymous', namespace: 'default' }],
+    clusters: [{ name: 'wharf', server: cluster.apiUrls[0], caData: Buffer.from(cluster.ca).toString('base64') }],
+    users: [{ name: 'admin', token: cluster.adminToken }],
+    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'admin', namespace: 'default' }],
     currentContext: 'wharf',
   });
 });

@@ -26,7 +26,7 @@ const slices = async () => (await cluster.api.get(SLICES)).body.items as any[];
 /** The endpoints of the Service's slices by pod IP. */
 const sliceEndpoints = async () => new Map((await slices()).flatMap((s) => s.endpoints ?? []).map((e: any) => [e.addresses[0], e]));
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], kubeconfig: '/dev/null' }));
+const kubectl = kubectlRunner(() => ({ kubeconfig: cluster.kubeconfig }));
 
 test.before(async () => {
   cluster = await startDockerCluster(node, ['busybox:latest']);

@@ -17,7 +17,7 @@ async function pod(name: string) {
 }
 
 async function logsOf(name: string, container: string): Promise<string> {
-  const res = await fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods/${name}/log?container=${container}`);
+  const res = await cluster.fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods/${name}/log?container=${container}`);
   return res.ok ? res.text() : '';
 }
 

@@ -22,10 +22,10 @@ interface ScriptRun {
   stderr: string;
 }
 
-/** Runs test/python/<script> against the cluster's API server and parses the JSON it prints. */
+/** Runs test/python/<script> against the cluster (its kubeconfig: the API server, the CA, the admin token) and parses the JSON it prints. */
 function runScript(script: string, args: string[], timeoutMs = 90_000): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [join(ROOT, 'test', 'python', script), cluster.apiUrls[0], ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }, (err, stdout, stderr) => {
+    execFile(PYTHON, [join(ROOT, 'test', 'python', script), cluster.kubeconfig, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }, (err, stdout, stderr) => {
       try {
         resolve({ out: JSON.parse(stdout), stderr });
       } catch {

@@ -44,7 +44,7 @@ interface Timed {
 /** One request, timed; a request that takes over 20 s fails the test rather than hanging it. */
 async function timed(method: string, path: string, body?: unknown, contentType = 'application/json', base = cluster.apiUrls[0]): Promise<Timed> {
   const started = Date.now();
-  const res = await fetch(`${base}${path}`, {
+  const res = await cluster.fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? {} : { 'Content-Type': contentType },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -78,7 +78,7 @@ function api(): ServiceHandle {
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 
 async function untilReady(base = cluster.apiUrls[0]): Promise<void> {
-  await eventually(async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 200, { timeoutMs: 30_000, message: `${base}/readyz`, detail: cluster.dumpLogs });
+  await eventually(async () => (await cluster.fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 200, { timeoutMs: 30_000, message: `${base}/readyz`, detail: cluster.dumpLogs });
 }
 
 /** Everything works: every verb, on a fresh object. */
@@ -183,13 +183,13 @@ test.serial('while Redis hangs every verb is a 504 or 503 Status within the comm
 test.serial('the request deadline answers 504 where the command timeout is longer; a half-sent body is cut off; a watch outlives both', async (t) => {
   // A second API server whose Redis commands may wait 20 s, but whose requests may take only 2 s.
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `https://127.0.0.1:${port}`;
   cluster.start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1', WHARF_API_REDIS_TIMEOUT: '20s', WHARF_API_REQUEST_TIMEOUT: '2s' }, 'api-deadline');
   await untilReady(base);
   t.is((await timed('POST', CONFIGMAPS, cm('deadline'), undefined, base)).status, 201);
 
   // A watch, open beyond the request timeout, still gets its events.
-  const watch = await fetch(`${base}${CONFIGMAPS}?watch=true&resourceVersion=0`, { signal: AbortSignal.timeout(30_000) });
+  const watch = await cluster.fetch(`${base}${CONFIGMAPS}?watch=true&resourceVersion=0`, { signal: AbortSignal.timeout(30_000) });
   const reader = watch.body!.getReader();
   const seen: string[] = [];
   let text = '';

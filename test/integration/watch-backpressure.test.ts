@@ -43,7 +43,7 @@ function follow(path: string): { events: { type: string; name: string; v: string
   const events: { type: string; name: string; v: string }[] = [];
   const abort = new AbortController();
   const done = (async () => {
-    const res = await fetch(`${cluster.apiUrls[0]}${path}`, { signal: abort.signal });
+    const res = await cluster.fetch(`${cluster.apiUrls[0]}${path}`, { signal: abort.signal });
     let buffer = '';
     for await (const chunk of res.body as any) {
       buffer += new TextDecoder().decode(chunk);

@@ -1,7 +1,7 @@
 """Every kind Wharf serves, created (where a client creates it), read and listed through the typed
 API of the official Python client, which deserializes each answer into its models and refuses one
 that lacks a field its model requires. Each kind is tried on its own; a failure is reported with
-the client's complaint and what the server answered. Usage: typed_kinds.py SERVER NAMESPACE NODE"""
+the client's complaint and what the server answered. Usage: typed_kinds.py KUBECONFIG NAMESPACE NODE"""
 import datetime
 import json
 import sys
@@ -11,8 +11,8 @@ from kubernetes.client.rest import ApiException
 
 from wharf_client import api_client, busybox_pod, describe, emit, wait_for
 
-server, namespace, node = sys.argv[1:4]
-api = api_client(server)
+kubeconfig_path, namespace, node = sys.argv[1:4]
+api = api_client(kubeconfig_path)
 core = client.CoreV1Api(api)
 apps = client.AppsV1Api(api)
 batch = client.BatchV1Api(api)
