@@ -21,7 +21,7 @@ let redis: Redis;
 let store: Store;
 let tokens: ServiceAccountTokens;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig }));
 const { ok, fails } = kubectlAssertions(kubectl);
 
 test.before(async () => {
@@ -45,9 +45,17 @@ async function namespace(name: string): Promise<void> {
   await eventually(async () => (await cluster.api.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200, { message: `${name}/default ServiceAccount`, detail: cluster.dumpLogs });
 }
 
-/** A GET of the namespace's pods with a bearer token: the status code says whether the token was taken. */
-async function withToken(token: string, ns = 'default'): Promise<number> {
-  return (await cluster.api.get(`/api/v1/namespaces/${ns}/pods`, { Authorization: `Bearer ${token}` })).status;
+/**
+ * A SelfSubjectReview with a bearer token (what every authenticated user may ask): the status code
+ * says whether the token was taken, and 201's answer whom it stands for.
+ */
+async function whoami(token: string): Promise<{ status: number; user?: any; body: any }> {
+  const res = await cluster.api.as({ token }).post('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+  return { status: res.status, user: res.body?.status?.userInfo, body: res.body };
+}
+
+async function withToken(token: string): Promise<number> {
+  return (await whoami(token)).status;
 }
 
 function pod(name: string, spec: Record<string, unknown> = {}): Record<string, unknown> {
@@ -93,7 +101,8 @@ test('kubectl create serviceaccount and create token: a JWT that authenticates a
   t.regex((await store.serviceAccountVerificationKeys())!, /^-----BEGIN PUBLIC KEY-----/);
   t.regex((await store.serviceAccountSigningKey())!, /^-----BEGIN PRIVATE KEY-----/);
 
-  t.is(await withToken(token), 200);
+  t.like((await whoami(token)).user, { username: 'system:serviceaccount:robots:robot', uid: sa.metadata.uid, groups: ['system:serviceaccounts', 'system:serviceaccounts:robots', 'system:authenticated'] });
+  t.is(await ok(t, 'auth', 'whoami', '--token', token, '-o', 'jsonpath={.status.userInfo.username}'), 'system:serviceaccount:robots:robot');
   t.deepEqual(await tokens.authenticator()(token), {
     username: 'system:serviceaccount:robots:robot',
     uid: sa.metadata.uid,
@@ -114,10 +123,10 @@ test('a token is refused (401) once expired, for another audience, or once its S
   const subject = { namespace: 'refusals', serviceAccount: { name: 'temp', uid: sa.metadata.uid } };
 
   const fresh = (await tokens.issue(subject, [DEFAULT_ISSUER], 600)).token;
-  t.is(await withToken(fresh), 200);
+  t.is(await withToken(fresh), 201);
   const expired = (await tokens.issue(subject, [DEFAULT_ISSUER], 600, Date.now() - 3_600_000)).token;
   t.is(await withToken(expired), 401);
-  t.like((await cluster.api.get('/api/v1/namespaces/default/pods', { Authorization: `Bearer ${expired}` })).body, { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401, message: 'Unauthorized' });
+  t.like((await whoami(expired)).body, { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401, message: 'Unauthorized' });
 
   const vault = (await ok(t, 'create', 'token', 'temp', '-n', 'refusals', '--audience', 'vault')).trim();
   t.deepEqual(decodeJwt(vault).aud, ['vault']);
@@ -127,12 +136,12 @@ test('a token is refused (401) once expired, for another audience, or once its S
   t.is(await withToken(tampered), 401);
 
   const old = (await ok(t, 'create', 'token', 'temp', '-n', 'refusals')).trim();
-  t.is(await withToken(old), 200);
+  t.is(await withToken(old), 201);
   await ok(t, 'delete', 'sa', 'temp', '-n', 'refusals');
   t.is(await withToken(old), 401, 'the ServiceAccount is gone');
   await ok(t, 'create', 'sa', 'temp', '-n', 'refusals');
   t.is(await withToken(old), 401, 'a new ServiceAccount of the same name has another uid');
-  t.is(await withToken((await ok(t, 'create', 'token', 'temp', '-n', 'refusals')).trim()), 200);
+  t.is(await withToken((await ok(t, 'create', 'token', 'temp', '-n', 'refusals')).trim()), 201);
 });
 
 test('a token bound to a pod names it and dies with it; binding is refused to a pod of another ServiceAccount or a stale uid', async (t) => {
@@ -145,7 +154,7 @@ test('a token bound to a pod names it and dies with it; binding is refused to a 
   const claims = decodeJwt(token) as any;
   t.deepEqual(claims['kubernetes.io'].pod, { name: 'job-1', uid: p.metadata.uid });
   t.like(await tokens.authenticator()(token), { username: 'system:serviceaccount:bound:worker', extra: { 'authentication.kubernetes.io/pod-name': ['job-1'], 'authentication.kubernetes.io/pod-uid': [p.metadata.uid] } });
-  t.is(await withToken(token), 200);
+  t.is(await withToken(token), 201);
 
   t.regex(await fails(t, 'create', 'token', 'worker', '-n', 'bound', '--bound-object-kind', 'Pod', '--bound-object-name', 'other'), /cannot bind token for serviceaccount "worker" to pod running with different serviceaccount name\./);
   t.regex(await fails(t, 'create', 'token', 'worker', '-n', 'bound', '--bound-object-kind', 'Pod', '--bound-object-name', 'job-1', '--bound-object-uid', 'not-the-uid'),
@@ -164,7 +173,7 @@ test('a token bound to a pod names it and dies with it; binding is refused to a 
   t.like(res.body, { kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata: { name: 'worker', namespace: 'bound' }, spec: { audiences: [DEFAULT_ISSUER], expirationSeconds: 3600, boundObjectRef: { kind: 'Secret', apiVersion: 'v1', name: 'lease' } } });
   t.is(Date.parse(res.body.status.expirationTimestamp) - Date.parse(res.body.metadata.creationTimestamp), 3_600_000);
   const secretToken = res.body.status.token;
-  t.is(await withToken(secretToken), 200);
+  t.is(await withToken(secretToken), 201);
   await ok(t, 'delete', 'secret', 'lease', '-n', 'bound');
   t.is(await withToken(secretToken), 401);
 
@@ -234,12 +243,11 @@ test('a ReplicaSet whose ServiceAccount is missing makes no pods and says why; i
   await eventually(async () => (await cluster.api.get('/api/v1/namespaces/rs/pods')).body.items.length === 2, { timeoutMs: 30_000, message: 'two pods' });
 });
 
-test('the root CA publisher keeps kube-root-ca.crt in every namespace once the cluster has a CA, and puts it back when edited', async (t) => {
+test('the root CA publisher keeps the cluster CA in kube-root-ca.crt in every namespace, and puts it back when edited', async (t) => {
   await namespace('ca');
-  t.is((await cluster.api.get('/api/v1/namespaces/ca/configmaps/kube-root-ca.crt')).status, 404, 'no CA yet: nothing is published');
-  // What the API servers' PKI writes: the CA certificate in the public credentials hash.
-  const pem = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n';
-  await redis.hset(new Keys(cluster.prefix).clusterPublicCredentials, 'ca.crt', pem);
+  const pem = (await store.clusterCaCertificate())!;
+  t.regex(pem, /^-----BEGIN CERTIFICATE-----/);
+  t.is(pem.trim(), cluster.credentials.ca!.trim(), 'the CA clients trust');
   for (const ns of ['default', 'kube-system', 'ca']) {
     const cm = await eventually(async () => {
       const res = await cluster.api.get(`/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`);
