@@ -3,6 +3,7 @@
 // the strategy of the kind it writes; nothing else spells out per-kind rules.
 import type { KubeObject, StatusCause } from '../types.ts';
 import type { ApiError } from '../errors.ts';
+import type { PodSecurityPolicy } from '../api/pod-security.ts';
 
 /** How a kind appears in the API: its group, version, URL segment and discovery facts. */
 export interface ResourceInfo {
@@ -62,6 +63,14 @@ export interface AdmissionSettings {
   nodePortRange: string;
   /** tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets. */
   podEvictionTolerationSeconds: number;
+  /** Pod Security admission: the levels of namespaces without labels, and the namespaces it leaves alone. */
+  podSecurity: PodSecuritySettings;
+}
+
+/** The PodSecurity admission plugin's configuration (Kubernetes' PodSecurityConfiguration: defaults, exemptions.namespaces). */
+export interface PodSecuritySettings {
+  defaults: PodSecurityPolicy;
+  exemptNamespaces: string[];
 }
 
 /** One write's admission: what it may read, the settings, and the claims the system chose for it. */
@@ -70,6 +79,8 @@ export interface AdmissionContext {
   settings: AdmissionSettings;
   /** Claims admission picked itself (a free cluster IP): losing a race for one is retried, not refused. */
   picked: Set<string>;
+  /** Where admission's warnings go (Warning headers); undefined when no one will read them (a controller's write, a retry). */
+  warnings?: string[];
 }
 
 /** How a write moves the node resource accounting the write script keeps (see write-object.lua). */

@@ -9,6 +9,7 @@ import { AGE, NAME, podRestarts, podStatusReason } from '../../api/printers.ts';
 import { deepEqual } from '../../util.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo, type UsageOp } from '../strategy.ts';
+import { admitPodSecurity } from '../pod-security-admission.ts';
 
 /** Kubernetes' GetPodQOS: Guaranteed when every container limits cpu and memory at its requests. */
 export function qosClass(pod: KubeObject): string {
@@ -59,6 +60,8 @@ export const podStrategy = defineStrategy({
   async admit(pod, old, ctx) {
     // The Priority admission plugin resolves a new pod's class once.
     if (!old) await resolvePriority(ctx.reader, pod.spec, pod.metadata.name ?? pod.metadata.generateName ?? '');
+    // Then PodSecurity, a validating plugin: the pod as it will be stored.
+    await admitPodSecurity(pod, old, ctx);
   },
   nodeUsage(op, obj, old, checkCapacity): UsageOp {
     const pod = obj as Pod;
