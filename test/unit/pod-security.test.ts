@@ -258,6 +258,8 @@ test('namespace labels: invalid values are errors naming the label; enforce fail
 
 test('raising a namespace\'s level: its pods grouped by reasons, one per controller first', (t) => {
   const pod = (name: string, spec: Record<string, any>, controller?: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'ns', ...(controller ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: controller, uid: controller, controller: true }] } : {}) },
     spec,
   });
@@ -292,9 +294,9 @@ test('labels on an exempt namespace are ignored, with a warning', (t) => {
 
 test('the pod templates of workload kinds', (t) => {
   const template = { metadata: { labels: { a: 'b' } }, spec: { hostPID: true, containers: [] } };
-  t.deepEqual(podTemplateOf('Deployment', { metadata: {}, spec: { template } })?.spec, template.spec);
-  t.deepEqual(podTemplateOf('CronJob', { metadata: {}, spec: { jobTemplate: { spec: { template } } } })?.spec, template.spec);
-  t.is(podTemplateOf('Deployment', { metadata: {}, spec: {} }), undefined);
+  t.deepEqual(podTemplateOf('Deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: {}, spec: { template } })?.spec, template.spec);
+  t.deepEqual(podTemplateOf('CronJob', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: {}, spec: { jobTemplate: { spec: { template } } } })?.spec, template.spec);
+  t.is(podTemplateOf('Deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: {}, spec: {} }), undefined);
 });
 
 test('config: baseline enforced by default, warn following enforce, kube-system always exempt', (t) => {
