@@ -18,6 +18,8 @@ import { leaseStrategy } from './kinds/lease.ts';
 import { podDisruptionBudgetStrategy } from './kinds/poddisruptionbudget.ts';
 import { priorityClassStrategy } from './kinds/priorityclass.ts';
 import { endpointSliceStrategy } from './kinds/endpointslice.ts';
+import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
+import { limitRangeStrategy } from './kinds/limitrange.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -37,6 +39,8 @@ export const STRATEGIES: Strategy[] = [
   podDisruptionBudgetStrategy,
   priorityClassStrategy,
   endpointSliceStrategy,
+  resourceQuotaStrategy,
+  limitRangeStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */

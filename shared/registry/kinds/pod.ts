@@ -7,6 +7,8 @@ import { isPodTerminal, podRequests } from '../../api/podutil.ts';
 import { resolvePriority } from '../../api/priority.ts';
 import { AGE, NAME, podRestarts, podStatusReason } from '../../api/printers.ts';
 import { deepEqual } from '../../util.ts';
+import { InvalidError } from '../../errors.ts';
+import { admitLimitRanges } from '../../quota/limit-ranger.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo, type UsageOp } from '../strategy.ts';
 
@@ -57,8 +59,16 @@ export const podStrategy = defineStrategy({
     return [forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)')];
   },
   async admit(pod, old, ctx) {
+    if (old) return;
+    // The LimitRanger sets a new pod's default requests and limits and checks its bounds; the pod
+    // is validated again with what it set, and its QoS class follows its final resources.
+    if (await admitLimitRanges(pod, ctx.reader)) {
+      const causes = podSpecErrors('spec', pod.spec);
+      if (causes.length) throw new InvalidError('Pod', pod.metadata.name ?? '', causes);
+      if (pod.status) pod.status.qosClass = qosClass(pod);
+    }
     // The Priority admission plugin resolves a new pod's class once.
-    if (!old) await resolvePriority(ctx.reader, pod.spec, pod.metadata.name ?? pod.metadata.generateName ?? '');
+    await resolvePriority(ctx.reader, pod.spec, pod.metadata.name ?? pod.metadata.generateName ?? '');
   },
   nodeUsage(op, obj, old, checkCapacity): UsageOp {
     const pod = obj as Pod;
