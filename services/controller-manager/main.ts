@@ -25,6 +25,8 @@ import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
 import { DisruptionController } from './disruption/controller.ts';
 import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
+import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota/controller.ts';
+import { Informer } from '../../shared/store/informer.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -48,6 +50,8 @@ const endpoints = new EndpointsController(store);
 const endpointSlices = new EndpointSliceController(store);
 const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
 const disruption = new DisruptionController(store);
+const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
+const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -75,6 +79,7 @@ const queues = {
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
   nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
   disruption: queue('disruption', (k) => disruption.reconcile(k)),
+  resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -83,6 +88,7 @@ const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 async function onChange(resource: string, ev: StoredEvent): Promise<void> {
   const obj = ev.object;
   const owner = controllerOf(obj);
+  if (RESOURCE_QUOTA_WATCHES.includes(resource)) await queues.resourceQuotas.addAll(resourceQuotas.keysFor(resource, obj));
   switch (resource) {
     case 'deployments':
       await queues.deployments.add(nsKey(obj));
@@ -193,6 +199,9 @@ async function resync(resource: string): Promise<void> {
     case 'namespaces':
       await queues.namespaces.addAll((await store.list('namespaces')).items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
       break;
+    case 'resourcequotas':
+      await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
+      break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -210,7 +219,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'resourcequotas', 'configmaps', 'secrets'];
 const feed = new ChangeFeed({
   keys,
   connection: connect(),
@@ -223,6 +232,7 @@ const feed = new ChangeFeed({
 });
 
 for (const q of Object.values(queues)) q.start();
+await quotaInformer.start();
 await feed.start();
 for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
 const resyncTimer = setInterval(() => {
@@ -234,6 +244,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   clearInterval(resyncTimer);
   await feed.stop();
+  await quotaInformer.stop();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   redis.disconnect();
   process.exit(0);

@@ -14,7 +14,10 @@ import {
   maxLists,
   milliValueOf,
   parseList,
+  tryParseExact,
 } from '../api/exact-quantity.ts';
+
+const isValid = (v: unknown) => tryParseExact(v) !== undefined;
 
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
 
@@ -37,9 +40,13 @@ export function defaultLimitRange(lr: KubeObject): void {
     if (item.type !== 'Container') continue;
     item.default = item.default && typeof item.default === 'object' ? item.default : {};
     item.defaultRequest = item.defaultRequest && typeof item.defaultRequest === 'object' ? item.defaultRequest : {};
-    for (const [k, v] of Object.entries(item.max ?? {})) if (!(k in item.default)) item.default[k] = v;
-    for (const [k, v] of Object.entries(item.default)) if (!(k in item.defaultRequest)) item.defaultRequest[k] = v;
-    for (const [k, v] of Object.entries(item.min ?? {})) if (!(k in item.defaultRequest)) item.defaultRequest[k] = v;
+    // Only quantities are carried over: a bad one is reported once, where it was written.
+    const copy = (from: unknown, to: Json) => {
+      for (const [k, v] of Object.entries(from && typeof from === 'object' ? from : {})) if (!(k in to) && isValid(v)) to[k] = v;
+    };
+    copy(item.max, item.default);
+    copy(item.default, item.defaultRequest);
+    copy(item.min, item.defaultRequest);
     if (!Object.keys(item.default).length) delete item.default;
     if (!Object.keys(item.defaultRequest).length) delete item.defaultRequest;
   }
