@@ -54,7 +54,11 @@ export class Keys {
     return `${this.prefix}:objns:${resource}`;
   }
 
-  /** Change stream of one resource: entry id `<rv>-0`, fields t (event type) and o (object JSON). */
+  /**
+   * Change stream of one resource: entry id `<rv>-0`, fields t (event type), o (the object as
+   * stored: JSON, or encrypted) and k ("resource|namespace|name", what an encrypted value is
+   * authenticated with).
+   */
   stream(resource: string): string {
     return `${this.prefix}:events:${resource}`;
   }
