@@ -177,3 +177,33 @@ test('reconciling a default role adds back what it lacks and keeps what was adde
   t.is(reconcileClusterRoleBinding({ ...structuredClone(binding), roleRef: { ...binding.roleRef, name: 'view' } }, binding).action, 'recreate');
   t.deepEqual(reconcileClusterRoleBinding(structuredClone(binding), binding), { action: 'none' });
 });
+
+test('role and binding validation and defaults, as Kubernetes\' rbac validation and v1 defaults', async (t) => {
+  const { validateObject, applyDefaults } = await import('../../shared/registry/admission.ts');
+  const messages = (kind: string, obj: object) => validateObject(kind, obj as any).causes.map((c) => `${c.field}: ${c.message}`);
+  t.deepEqual(messages('ClusterRole', { metadata: { name: 'system:a.b_c' }, rules: [{ verbs: ['get'], nonResourceURLs: ['/x'] }] }), [], 'names are path segments: colons are fine');
+  t.deepEqual(messages('Role', { metadata: { name: 'a/b' }, rules: [] }), ['metadata.name: Invalid value: "a/b": may not contain \'/\'']);
+  t.deepEqual(messages('Role', { metadata: { name: '..' } }), ['metadata.name: Invalid value: "..": may not be \'..\'']);
+  t.deepEqual(messages('ClusterRole', { metadata: { name: 'r' }, rules: [{ verbs: ['get'] }, { verbs: ['get'], apiGroups: [''], resources: ['pods', 'secrets'], resourceNames: ['x'] }, { verbs: ['get'], resources: ['pods'], nonResourceURLs: ['/x'] }] }), [
+    'rules[0].apiGroups: Required value: resource rules must supply at least one api group',
+    'rules[0].resources: Required value: resource rules must supply at least one resource',
+    'rules[1].resourceNames: Required value: resource names cannot apply to multiple resources',
+    'rules[2].nonResourceURLs: Invalid value: []string{"/x"}: rules cannot apply to both regular resources and non-resource URLs',
+  ]);
+  t.deepEqual(messages('ClusterRole', { metadata: { name: 'r' }, aggregationRule: {} }), ['aggregationRule.clusterRoleSelectors: Required value: at least one clusterRoleSelector required if aggregationRule is non-nil']);
+  const binding: any = { metadata: { name: 'b', namespace: 'ns' }, roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'User', name: 'jane' }, { kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', name: 'sa' }] };
+  applyDefaults('RoleBinding', binding);
+  t.deepEqual(binding.roleRef, { kind: 'Role', name: 'r', apiGroup: 'rbac.authorization.k8s.io' });
+  t.deepEqual(binding.subjects.map((s: any) => s.apiGroup), ['rbac.authorization.k8s.io', 'rbac.authorization.k8s.io', undefined]);
+  t.deepEqual(messages('RoleBinding', binding), []);
+  t.deepEqual(messages('RoleBinding', { ...binding, subjects: [{ kind: 'ServiceAccount', name: 'Bad_Name', apiGroup: 'x' }, { kind: 'User', name: '', apiGroup: 'rbac.authorization.k8s.io' }] }), [
+    'subjects[0].name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')',
+    'subjects[0].apiGroup: Unsupported value: "x": supported values: ""',
+    'subjects[1].name: Required value',
+    'subjects[1].name: Invalid value: "": user name cannot be empty',
+  ]);
+  t.deepEqual(messages('RoleBinding', { metadata: { name: 'b' }, roleRef: { apiGroup: 'example.com', kind: 'Role', name: '' } }), [
+    'roleRef.apiGroup: Unsupported value: "example.com": supported values: "rbac.authorization.k8s.io"',
+    'roleRef.name: Required value',
+  ]);
+});

@@ -157,7 +157,7 @@ async function ensure(store: Store, resource: 'clusterroles' | 'clusterrolebindi
     if (!existing) {
       try {
         await store.create(resource, structuredClone(expected));
-        log.info({ resource, name }, 'created default RBAC object');
+        log.info({ resource, object: name }, 'created default RBAC object');
         return;
       } catch (err) {
         if (isAlreadyExists(err)) continue; // another API server made it: reconcile what it made
@@ -173,7 +173,7 @@ async function ensure(store: Store, resource: 'clusterroles' | 'clusterrolebindi
       }
       // Written only over the version read: a racing API server's write makes this one read again.
       await store.update(resource, { ...plan.object, metadata: { ...plan.object.metadata, resourceVersion: existing.metadata.resourceVersion } });
-      log.info({ resource, name }, 'reconciled default RBAC object');
+      log.info({ resource, object: name }, 'reconciled default RBAC object');
       return;
     } catch (err) {
       if (isNotFound(err) || (err as { reason?: string }).reason === 'Conflict') continue;
