@@ -654,7 +654,7 @@ const SCHEMAS: Record<string, Schema> = {
       boundObjectRef: doc('The Pod or Secret the token is bound to: it is valid only as long as that object exists.', { ...named('io.k8s.api.authentication.v1.BoundObjectReference', obj({ kind: str, apiVersion: str, name: str, uid: str })), type: ['object', 'null'] }),
     }))),
     status: doc('The token, written by the server.', statusObj({ token: str, expirationTimestamp: time })),
-  }, ['spec'])),
+  })),
   PriorityClass: doc('A named priority that pods refer to by priorityClassName.', obj({
     ...typeMeta, metadata: objectMeta,
     value: doc('The priority pods of this class get.', int32()),
