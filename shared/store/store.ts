@@ -151,7 +151,8 @@ export class Store implements ClusterReader {
   private readonly scripts: ScriptRunner;
   /** What the ResourceQuota admission reads and writes (shared/quota/admission.ts). */
   private readonly quotas: QuotaBackend = {
-    listQuotas: async (namespace) => (await this.list('resourcequotas', namespace)).items,
+    // One HVALS, no script: a namespace's quotas are read on every create in it.
+    listQuotas: async (namespace) => (await this.redis.hvals(this.keys.objects('resourcequotas', namespace))).map((json) => JSON.parse(json) as KubeObject),
     writeQuotaUsed: async (quota, used) => {
       await this.update('resourcequotas', { ...quota, status: { ...quota.status, used } }, { subresource: 'status' });
     },
