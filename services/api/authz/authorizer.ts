@@ -3,7 +3,7 @@
 // with every RBAC change made before the request: a RoleBinding just created is honoured by the
 // next request, whichever API server it reaches. Allowing needs no such wait.
 import type { UserInfo } from '../../../shared/auth/user.ts';
-import { authorize, isPrivileged, rulesFor, type Attributes, type Decision, type PolicyRule, type RbacSource } from '../../../shared/auth/rbac.ts';
+import { authorize, rulesFor, type Attributes, type Decision, type PolicyRule, type RbacSource } from '../../../shared/auth/rbac.ts';
 import type { Requester } from '../../../shared/registry/strategy.ts';
 
 /** The longest a refusal waits for the cache to catch up before it is answered as the cache stands. */
@@ -23,12 +23,13 @@ export class Authorizer {
     return authorize(this.source, attrs);
   }
 
-  /** Every rule the user holds in namespace (system:masters: everything), read from a caught-up cache. */
+  /**
+   * Every rule RBAC grants the user in namespace, read from a caught-up cache. As in Kubernetes,
+   * system:masters' standing permission is no rule: its members list what cluster-admin grants them.
+   */
   async rulesFor(user: UserInfo, namespace: string): Promise<{ rules: PolicyRule[]; errors: string[] }> {
     await this.source.catchUp(CATCH_UP_MS);
-    const resolved = rulesFor(this.source, user, namespace);
-    if (!isPrivileged(user)) return resolved;
-    return { rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }, ...resolved.rules], errors: resolved.errors };
+    return rulesFor(this.source, user, namespace);
   }
 
   /** The requester a write through the API carries into admission (RBAC's escalation checks). */

@@ -42,13 +42,12 @@ export class RbacCache implements RbacSource {
    * takes longer than timeoutMs or Redis cannot say (the cache then stays as it is).
    */
   async catchUp(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const caughtUp = Promise.all(KINDS.map((k) => this.informers[k].caughtUp())).then(() => true, () => false);
+    const deadline = Date.now() + timeoutMs;
     try {
-      return await Promise.race([caughtUp, timeout]);
-    } finally {
-      clearTimeout(timer);
+      const done = await Promise.all(KINDS.map((k) => this.informers[k].caughtUp(deadline)));
+      return done.every(Boolean);
+    } catch {
+      return false;
     }
   }
 

@@ -13,6 +13,8 @@ import { aggregateRules, rulesEqual, type PolicyRule } from '../../../shared/aut
 import { selectorMatches } from '../../../shared/api/selectors.ts';
 import { isNotFound } from '../../../shared/errors.ts';
 
+const CATCH_UP_MS = 2_000;
+
 /** The rules an aggregated ClusterRole should hold, from every ClusterRole there is. */
 export function desiredRules(role: KubeObject, all: KubeObject[]): PolicyRule[] {
   const selectors: any[] = role.aggregationRule?.clusterRoleSelectors ?? [];
@@ -31,8 +33,9 @@ export class ClusterRoleAggregationController {
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
-    // The cache may trail the change that enqueued this key (it may have come from another replica's informer).
-    await this.clusterRoles.caughtUp();
+    // The cache may trail the change that enqueued this key (it may have come from another replica's
+    // informer): decide only on one that has caught up, else look again shortly.
+    if (!(await this.clusterRoles.caughtUp(Date.now() + CATCH_UP_MS))) return { requeueAfterMs: CATCH_UP_MS };
     const all = this.clusterRoles.list();
     const role = all.find((r) => r.metadata.name === name);
     if (!role?.aggregationRule) return;
