@@ -142,6 +142,16 @@ test.serial('escalation: a role or binding granting more than its writer holds i
   await ok(t, 'create', 'rolebinding', 'jane-escalates', '-n', 'esc', '--role=escalator', '--user=jane');
   t.is(await ok(t, 'create', 'rolebinding', 'bob-root', '-n', 'esc', '--clusterrole=cluster-admin', '--user=bob', '--as', 'jane'), 'rolebinding.rbac.authorization.k8s.io/bob-root created\n');
   t.is(await ok(t, 'create', 'role', 'nodes', '-n', 'esc', '--verb=get,list', '--resource=nodes', '--as', 'jane'), 'role.rbac.authorization.k8s.io/nodes created\n');
+
+  // An aggregation rule gathers anything: only who holds everything may set one.
+  await ok(t, 'create', 'clusterrolebinding', 'jane-writes-clusterroles', '--clusterrole=system:aggregate-to-admin', '--user=jane');
+  await ok(t, 'create', 'clusterrole', 'clusterrole-writer', '--verb=create,update,get', '--resource=clusterroles.rbac.authorization.k8s.io');
+  await ok(t, 'create', 'clusterrolebinding', 'jane-clusterroles', '--clusterrole=clusterrole-writer', '--user=jane');
+  // What jane holds cluster-wide (roles, through system:aggregate-to-admin) she may grant in a ClusterRole; her admin in esc does not count there.
+  t.is(await ok(t, 'create', 'clusterrole', 'jane-made', '--verb=get', '--resource=roles', '--as', 'jane'), 'clusterrole.rbac.authorization.k8s.io/jane-made created\n');
+  t.regex(await fails(t, 'create', 'clusterrole', 'jane-pods', '--verb=get', '--resource=pods', '--as', 'jane'), /is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["pods"\], Verbs:\["get"\]\}\n$/);
+  t.is(await fails(t, 'create', 'clusterrole', 'jane-gathers', '--aggregation-rule=team=x', '--as', 'jane'),
+    'Error from server (Forbidden): clusterroles.rbac.authorization.k8s.io "jane-gathers" is forbidden: must have cluster-admin privileges to use the aggregationRule\n');
 });
 
 test.serial('a user with edit cannot delete the system namespaces nor the default roles; an administrator cannot delete a system namespace either', async (t) => {

@@ -157,9 +157,17 @@ export async function checkRoleEscalation(resource: 'roles' | 'clusterroles', ro
   const namespace = role.metadata.namespace ?? '';
   const escalate = { verb: 'escalate', resourceRequest: true, apiGroup: RBAC_GROUP, apiVersion: '*', resource, namespace, name: old ? role.metadata.name ?? '' : '' };
   if (await requester.authorize(escalate)) return;
-  const error = escalationError(requester.user, await requester.rulesFor(namespace), role.rules ?? []);
+  const owned = await requester.rulesFor(namespace);
+  const error = escalationError(requester.user, owned, role.rules ?? []);
   if (error) throw forbidden(resource, role.metadata.name ?? '', error);
+  // An aggregation rule can gather anything: setting, changing or dropping one takes all of it.
+  if ((role.aggregationRule || old?.aggregationRule) && escalationError(requester.user, owned, FULL_AUTHORITY)) {
+    throw forbidden(resource, role.metadata.name ?? '', 'must have cluster-admin privileges to use the aggregationRule');
+  }
 }
+
+/** What cluster-admin holds: every verb on everything, and on every path. */
+const FULL_AUTHORITY: PolicyRule[] = [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }];
 
 /**
  * A binding may grant a role only to a writer who may `bind` it, or who holds every permission of
