@@ -262,6 +262,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     // API servers renew their endpoint Lease once an hour here, so the store holds still between a
     // test's snapshots (tests of the endpoints set their own).
     WHARF_API_ENDPOINT_LEASE_TTL: '1h',
+    // Without a controller manager nobody makes ServiceAccounts: pods are admitted without one, as
+    // Kubernetes' own integration tests run with --disable-admission-plugins=ServiceAccount.
+    ...(opts.controllerManagers === 0 ? { WHARF_DISABLE_ADMISSION_PLUGINS: 'ServiceAccount' } : {}),
     ...opts.env,
   };
   const services: ServiceHandle[] = [];
