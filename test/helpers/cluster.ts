@@ -385,6 +385,8 @@ export function credentialedFetch(credentials: ApiCredentials = {}): Fetch {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return reject(signal.reason);
     const method = (init.method ?? 'GET').toUpperCase();
+    // Node sends a DELETE's body without saying how long it is unless told: the server would read the body as the next request.
+    if (body !== undefined && body !== null && !headers.has('content-length')) headers.set('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
     const options = {
       method,
       headers: Object.fromEntries(headers),
