@@ -192,3 +192,14 @@ test('downward API files: metadata fields, and labels and annotations as key="va
   t.is(downwardValue(p, { path: 'm', resourceFieldRef: { containerName: 'c', resource: 'limits.memory' } }), '64Mi');
   t.throws(() => downwardValue(p, { path: 'x', fieldRef: { fieldPath: 'spec.nodeName' } }), { message: /unsupported fieldPath "spec.nodeName"/ });
 });
+
+test('a pod\'s token projection lasts 10 minutes to 2^32 seconds and has a relative path, as Kubernetes validates it', async (t) => {
+  const { validateObject } = await import('../../shared/registry/admission.ts');
+  const withProjection = (p: Record<string, unknown>) => pod({ volumes: [{ name: 't', projected: { sources: [{ serviceAccountToken: p }] } }] });
+  const messages = (p: Record<string, unknown>) => validateObject('Pod', withProjection(p) as KubeObject).causes.map((c) => `${c.field}: ${c.message}`);
+  t.deepEqual(messages({ path: 'token', expirationSeconds: 600 }), []);
+  t.deepEqual(messages({ path: 'token', expirationSeconds: 60 }), ['spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes']);
+  t.deepEqual(messages({ path: '../token' }), ['spec.volumes[0].projected.sources[0].serviceAccountToken.path: Invalid value: "../token": must not contain \'..\'']);
+  t.deepEqual(messages({ path: '/token' }), ['spec.volumes[0].projected.sources[0].serviceAccountToken.path: Invalid value: "/token": must be a relative path']);
+  t.deepEqual(messages({ audience: 'x', path: '' }), ['spec.volumes[0].projected.sources[0].serviceAccountToken.path: Required value']);
+});
