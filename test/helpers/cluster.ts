@@ -230,7 +230,7 @@ async function startApiServer(start: (name: string, env: Record<string, string>,
       if (!existsSync(kubeconfig)) return false;
       const { caPem } = parseKubeconfig(readFileSync(kubeconfig, 'utf8'));
       return (await credentialedFetch({ ca: caPem })(`${url}/readyz`)).ok;
-    }, { timeoutMs: 30_000, message: `${url}/readyz`, detail: dumpLogs });
+    }, { timeoutMs: 60_000, message: `${url}/readyz`, detail: dumpLogs });
     if (ready === true) return { url, kubeconfig };
     if (attempt === 3) throw new Error(`API server ${index} ${ready} three times\n${dumpLogs()}`);
   }
