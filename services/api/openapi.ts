@@ -99,6 +99,13 @@ export function groupVersionDocument(group: string, version: string) {
     paths[base] = {
       ...(serves('list') && { get: operation(r, 'list', 'list', ref) }),
       ...(serves('create') && { post: operation(r, 'post', 'create', ref, { requestBody: body }) }),
+      // kubectl learns that the server validates fields (and so sends fieldValidation=Strict
+      // instead of validating against /openapi/v2, which Wharf does not serve) only from a PATCH
+      // operation of the kind that declares the parameter. A create-only kind has none: this one
+      // says so, and PATCH on the path is answered 405.
+      ...(!serves('patch') && {
+        patch: operation(r, 'patch', 'patch', ref, { description: 'Not served (405): declares the fieldValidation parameter the server honours on create, for kubectl.' }),
+      }),
     };
     if (!serves('get')) continue;
     paths[`${base}/{name}`] = {

@@ -102,3 +102,31 @@ test.serial('create and patch a Deployment through AppsV1Api', async (t) => {
   await eventually(async () => (await apps.listNamespacedDeployment({ namespace: 'default' })).items.length === 0, { timeoutMs: 15_000, message: 'deployment gone' });
   t.pass();
 });
+
+test.serial('the cluster\'s kubeconfig file works as loaded; without the token the client gets 401, with another CA it refuses the server', async (t) => {
+  const fromFile = new k8s.KubeConfig();
+  fromFile.loadFromFile(cluster.kubeconfig);
+  const who = await fromFile.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+  t.is(who.status?.userInfo?.username, 'system:admin');
+  t.true((await fromFile.makeApiClient(k8s.CoreV1Api).listNamespace()).items.some((n) => n.metadata?.name === 'default'));
+
+  const anonymous = new k8s.KubeConfig();
+  anonymous.loadFromOptions({
+    clusters: [{ name: 'wharf', server: cluster.apiUrls[0], caData: Buffer.from(cluster.ca).toString('base64') }],
+    users: [{ name: 'nobody' }],
+    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'nobody' }],
+    currentContext: 'wharf',
+  });
+  const refused = await anonymous.makeApiClient(k8s.CoreV1Api).listNamespace().then(() => undefined, (err) => err);
+  t.is(refused?.code, 401);
+
+  const untrusting = new k8s.KubeConfig();
+  untrusting.loadFromOptions({
+    clusters: [{ name: 'wharf', server: cluster.apiUrls[0] }],
+    users: [{ name: 'admin', token: cluster.adminToken }],
+    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'admin' }],
+    currentContext: 'wharf',
+  });
+  const tls = await untrusting.makeApiClient(k8s.CoreV1Api).listNamespace().then(() => undefined, (err) => err);
+  t.regex(String(tls?.message ?? tls), /certificate/i);
+});

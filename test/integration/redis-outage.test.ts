@@ -11,7 +11,7 @@
 // is unknown, as on Kubernetes after a storage timeout: Redis may still apply it, once, when it
 // resumes. Both are tested below.
 import test from 'ava';
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { startCluster, eventually, freePort, type Cluster, type ServiceHandle } from '../helpers/cluster.ts';
 
 let cluster: Cluster;
@@ -209,12 +209,12 @@ test.serial('the request deadline answers 504 where the command timeout is longe
   // A client that sends its headers and half its body, then nothing: cut off within the
   // request timeout and the server's once-a-second check of it.
   const started = Date.now();
-  const socket: Socket = connectTcp(port, '127.0.0.1');
+  const socket: TLSSocket = connectTls({ port, host: '127.0.0.1', ca: cluster.ca });
   let reply = '';
   socket.on('data', (d) => (reply += d));
   socket.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  socket.write(`POST ${CONFIGMAPS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"apiVersion":"v1",`);
+  socket.write(`POST ${CONFIGMAPS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${cluster.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"apiVersion":"v1",`);
   await closed;
   const cutOffMs = Date.now() - started;
   t.true(cutOffMs < 2_000 + QUICK_MS, `cut off after ${cutOffMs} ms`);

@@ -224,3 +224,25 @@ test('ServiceAccount token settings: the issuer follows the cluster domain, audi
   t.deepEqual(loadConfig({ WHARF_DISABLE_ADMISSION_PLUGINS: 'ServiceAccount' }).admission.disabledPlugins, ['ServiceAccount']);
   t.throws(() => loadConfig({ WHARF_DISABLE_ADMISSION_PLUGINS: 'NamespaceLifecycle' }), { instanceOf: ConfigError, message: /unknown admission plugin "NamespaceLifecycle"/ });
 });
+
+test('API credentials: the admin token file, the kubeconfig written beside it, its server URL, extra serving names', (t) => {
+  const none = loadConfig({});
+  t.is(none.api.adminTokenFile, undefined);
+  t.is(none.api.writeKubeconfig, undefined);
+  t.is(none.api.kubeconfigServer, 'https://127.0.0.1:8080');
+  t.deepEqual(none.api.tlsSans, []);
+  t.is(loadConfig({ WHARF_API_HOST: '0.0.0.0', WHARF_API_PORT: '6443' }).api.kubeconfigServer, 'https://127.0.0.1:6443');
+  t.is(loadConfig({ WHARF_API_HOST: '10.0.0.4' }).api.kubeconfigServer, 'https://10.0.0.4:8080');
+  const set = loadConfig({ WHARF_ADMIN_TOKEN_FILE: 'state/token', WHARF_API_WRITE_KUBECONFIG: 'state/kubeconfig', WHARF_API_KUBECONFIG_SERVER: 'https://wharf.example:443', WHARF_API_TLS_SANS: 'wharf.example, 203.0.113.9,' });
+  t.is(set.api.adminTokenFile, resolve('state/token'));
+  t.is(set.api.writeKubeconfig, resolve('state/kubeconfig'));
+  t.is(set.api.kubeconfigServer, 'https://wharf.example:443');
+  t.deepEqual(set.api.tlsSans, ['wharf.example', '203.0.113.9']);
+  const err = t.throws(() => loadConfig({ WHARF_API_WRITE_KUBECONFIG: 'k' }), { instanceOf: ConfigError });
+  t.is(err?.variable, 'WHARF_API_WRITE_KUBECONFIG');
+});
+
+test('node agent endpoint: bound to the advertised host\'s address unless told another', (t) => {
+  t.is(loadConfig({}).nodeAgent.bindAddress, undefined);
+  t.is(loadConfig({ WHARF_AGENT_BIND_ADDRESS: '10.0.0.7' }).nodeAgent.bindAddress, '10.0.0.7');
+});
