@@ -232,7 +232,7 @@ async function startApiServer(start: (name: string, env: Record<string, string>,
       if (!existsSync(kubeconfig)) return false;
       const { caPem } = parseKubeconfig(readFileSync(kubeconfig, 'utf8'));
       return (await credentialedFetch({ ca: caPem })(`${url}/readyz`)).ok;
-    }, { timeoutMs: 90_000, message: `${url}/readyz`, detail: dumpLogs });
+    }, { timeoutMs: 60_000, message: `${url}/readyz`, detail: dumpLogs });
     if (ready === true) return { url, kubeconfig };
     if (attempt === 3) throw new Error(`API server ${index} ${ready} three times\n${dumpLogs()}`);
   }
@@ -387,8 +387,6 @@ export function credentialedFetch(credentials: ApiCredentials = {}): Fetch {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return reject(signal.reason);
     const method = (init.method ?? 'GET').toUpperCase();
-    // Node sends a DELETE's body without saying how long it is unless told: the server would read the body as the next request.
-    if (body !== undefined && body !== null && !headers.has('content-length')) headers.set('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
     const options = {
       method,
       headers: Object.fromEntries(headers),
