@@ -40,8 +40,8 @@ def select(app):
 
 
 def raw(path):
-    """The server's answer as it is, without the client's models."""
-    return api.call_api(path, 'GET', response_type='object', _return_http_data_only=True)
+    """The server's answer as it is, without the client's models (with the kubeconfig's token, as the typed calls send it)."""
+    return api.call_api(path, 'GET', response_type='object', auth_settings=['BearerToken'], _return_http_data_only=True)
 
 
 ns_path = '/api/v1/namespaces/%s' % namespace
