@@ -53,6 +53,8 @@ import type { ServiceAccountTokens } from '../../shared/auth/service-account-tok
 import { createToken } from './token-request.ts';
 import { createOnlyKindFor } from '../../shared/registry/registry.ts';
 import { handleCreateOnly, type CreateOnlyHandlers } from './create-only.ts';
+import type { UserInfo } from '../../shared/auth/user.ts';
+import type { Requester } from '../../shared/registry/strategy.ts';
 
 export interface HandlerContext {
   store: Store;
@@ -64,6 +66,12 @@ export interface HandlerContext {
   createOnly: CreateOnlyHandlers;
   /** The client certificate node agents accept from the API server. */
   agentClient: AgentClientCredentials;
+  /** The requester a write carries into admission, for the user it is made for (RBAC's escalation checks). */
+  requester: (user: UserInfo) => Requester;
+}
+
+function requesterOf(ctx: HandlerContext, res: Response): Requester {
+  return ctx.requester(res.locals.user as UserInfo);
 }
 
 /** Who writes, for managedFields: the fieldManager parameter (checked as Kubernetes' Validate*Options) or the User-Agent's prefix. */
@@ -189,7 +197,7 @@ async function create(ctx: HandlerContext, req: Request, res: Response, path: Re
   const warnings = applied ? [] : duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
   // An applied object carries the managedFields apply gave it.
   const fieldManager = applied ? undefined : managedWrite(req, 'CreateOptions');
-  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings, fieldManager });
+  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings, fieldManager, requester: requesterOf(ctx, res) });
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }
 
@@ -197,7 +205,7 @@ async function update(ctx: HandlerContext, req: Request, res: Response, path: Re
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
   const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
-  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings, fieldManager: managedWrite(req, 'UpdateOptions') });
+  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings, fieldManager: managedWrite(req, 'UpdateOptions'), requester: requesterOf(ctx, res) });
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
 
@@ -237,7 +245,7 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
     const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => {
       const patched = patchType === 'apply' ? serverSideApply(r, current, body, req) : applyPatch(r, current, patchType, body);
       return checkIdentity(r, patched, path);
-    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager });
+    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager, requester: requesterOf(ctx, res) });
     sendObject(res, 200, withTypeMeta(r, updated), warnings);
   } catch (err) {
     // Server-side apply creates what does not exist yet.

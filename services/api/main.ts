@@ -21,6 +21,9 @@ import { apiServingNames, issueCertificate, KUBELET_CLIENT } from '../../shared/
 import { kubeconfigYaml } from '../../shared/auth/kubeconfig.ts';
 import { AdminTokenAuthenticator, RequestAuthenticator } from './authentication.ts';
 import { loadOrCreateTokenFile, writeCredentialFile } from './admin-credentials.ts';
+import { RbacCache } from './authz/rbac-cache.ts';
+import { Authorizer } from './authz/authorizer.ts';
+import { ensureRbacDefaults } from './authz/bootstrap-policy.ts';
 
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
@@ -32,6 +35,8 @@ const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission);
 // The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
 const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
+// The roles and bindings, followed by informers (each holds a connection blocked on XREAD).
+const rbac = new RbacCache(store, () => connect(), log);
 
 const tokens = new ServiceAccountTokens(store, {
   issuer: config.api.serviceAccountIssuer,
@@ -51,8 +56,11 @@ await retryWhileRedisDown(redis, async () => {
   await ensureKubernetesService(store, config.network.kubernetesServiceIp, config.api.port, log);
   // The ServiceAccount signing key: made by the first API server, read by the others.
   await tokens.init();
+  await ensureRbacDefaults(store, log);
 });
 podTokens.start();
+// Requests are authorized from the cache: it holds every role and binding before the server listens.
+await rbac.start();
 const advertised = config.api.advertiseAddress ?? hostIPv4();
 if (!advertised) log.warn('no address to advertise (WHARF_API_ADVERTISE_ADDRESS): this API server is not in the kubernetes Service\'s endpoints');
 
@@ -85,6 +93,7 @@ const app = createApiServer({
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(),
   requestTimeoutMs: config.api.requestTimeoutMs,
+  authorizer: new Authorizer(rbac),
   authenticator,
   createOnly: { ...authenticator.reviews() },
   agentClient,
@@ -126,7 +135,7 @@ function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
-  void Promise.all([hub.close(), endpoints.stop(), podTokens.stop()])
+  void Promise.all([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop()])
     .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
     .finally(() => {
       server.closeAllConnections();

@@ -19,6 +19,10 @@ import type { ServiceAccountTokens } from '../../shared/auth/service-account-tok
 import type { RequestAuthenticator } from './authentication.ts';
 import type { CreateOnlyHandlers } from './create-only.ts';
 import type { AgentClientCredentials } from './logs.ts';
+import type { UserInfo } from '../../shared/auth/user.ts';
+import type { Authorizer } from './authz/authorizer.ts';
+import { authorization, impersonation } from './authz/filters.ts';
+import { reviewHandlers } from './authz/reviews.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -28,6 +32,8 @@ export interface ApiServerDeps {
   maxBodyBytes: number;
   advertiseAddress: () => string;
   openapi: OpenApiV3;
+  /** Decides what each user may do (RBAC over the informer cache). */
+  authorizer: Authorizer;
   /** The longest a request other than a watch or a log stream may take before it is answered 504. */
   requestTimeoutMs?: number;
   /** ServiceAccount tokens: the TokenRequest API signs them, authentication verifies them. */
@@ -73,6 +79,10 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   // Every request let through carries the user it is authenticated as, in res.locals.user (a
   // UserInfo); one without credentials is anonymous on the health and version paths only.
   app.use(deps.authenticator.middleware());
+  // After authentication, as Kubernetes orders its filters: impersonation, then authorization of
+  // everything, health and discovery included (the default roles grant those to everyone).
+  app.use(impersonation(deps.authorizer));
+  app.use(authorization(deps.authorizer));
 
   const ping = async (_req: Request, res: Response) => {
     res.type('text/plain').send('ok');
@@ -108,7 +118,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, createOnly: deps.createOnly, agentClient: deps.agentClient, tokens: deps.tokens };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, createOnly: { ...deps.createOnly, ...reviewHandlers(deps.authorizer) }, agentClient: deps.agentClient, tokens: deps.tokens, requester: (user: UserInfo) => deps.authorizer.requester(user) };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

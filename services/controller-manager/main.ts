@@ -28,6 +28,8 @@ import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
 import { ServiceAccountsController } from './serviceaccount/controller.ts';
 import { RootCaPublisher } from './root-ca/controller.ts';
 import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/service-account-admission.ts';
+import { Informer } from '../../shared/store/informer.ts';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -53,6 +55,15 @@ const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controll
 const disruption = new DisruptionController(store);
 const serviceAccounts = new ServiceAccountsController(store);
 const rootCa = new RootCaPublisher(store);
+// ClusterRoles are few and every change concerns every aggregated one: a cache of them all.
+const clusterRoles = new Informer({
+  store,
+  resource: 'clusterroles',
+  connection: connect(),
+  log,
+  onChange: () => void queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'could not enqueue aggregated cluster roles')),
+});
+const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -82,6 +93,7 @@ const queues = {
   disruption: queue('disruption', (k) => disruption.reconcile(k)),
   serviceAccounts: queue('serviceaccount', (k) => serviceAccounts.reconcile(k)),
   rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
+  clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -246,9 +258,11 @@ const feed = new ChangeFeed({
 
 for (const q of Object.values(queues)) q.start();
 await feed.start();
+await clusterRoles.start();
 for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
 const resyncTimer = setInterval(() => {
   for (const r of resources) resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
+  queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'resync failed'));
 }, config.controller.resyncMs);
 log.info({ identity }, 'controller manager started');
 
@@ -256,6 +270,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   clearInterval(resyncTimer);
   await feed.stop();
+  await clusterRoles.stop();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   redis.disconnect();
   process.exit(0);

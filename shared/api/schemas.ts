@@ -503,6 +503,54 @@ const endpointPort = obj({ name: str, protocol: str, port: int32(), appProtocol:
 
 const rollingUpdate = obj({ maxUnavailable: intOrString, maxSurge: intOrString });
 
+// rbac.authorization.k8s.io/v1 and authorization.k8s.io/v1. Rules, subjects and role references
+// list no required fields here: their kinds' validation reports what is missing in Kubernetes' words.
+const rbac = (type: string) => `io.k8s.api.rbac.v1.${type}`;
+const authz = (type: string) => `io.k8s.api.authorization.v1.${type}`;
+const policyRule = named(rbac('PolicyRule'), obj({
+  verbs: doc('Verbs the rule allows (get, list, create...); "*" is every verb.', strArr),
+  apiGroups: doc('API groups of the resources; "" is the core group, "*" every group.', strArr),
+  resources: doc('Resources the rule applies to ("pods", "pods/log"); "*" is every resource.', strArr),
+  resourceNames: doc('Names of the objects the rule is limited to; empty is every object.', strArr),
+  nonResourceURLs: doc('Non-resource paths ("/healthz", "/apis/*"); only in ClusterRoles bound cluster-wide.', strArr),
+}));
+const rulesOf = doc('The rules of the role.', { type: ['array', 'null'], items: policyRule });
+const subject = named(rbac('Subject'), obj({
+  kind: doc('User, Group or ServiceAccount.', str),
+  apiGroup: doc('rbac.authorization.k8s.io for users and groups, "" for service accounts.', str),
+  name: doc('Name of the user, group or service account.', str),
+  namespace: doc('Namespace of a service account.', str),
+}));
+const roleRef = named(rbac('RoleRef'), obj({
+  apiGroup: doc('Group of the role: rbac.authorization.k8s.io.', str),
+  kind: doc('Role or ClusterRole.', str),
+  name: doc('Name of the role.', str),
+}));
+const bindingFields = {
+  subjects: doc('Who the role is granted to.', { type: ['array', 'null'], items: subject }),
+  roleRef: doc('The role granted; it cannot be changed.', roleRef),
+};
+const resourceAttributes = named(authz('ResourceAttributes'), obj({
+  namespace: str, verb: str, group: str, version: str, resource: str, subresource: str, name: str,
+  fieldSelector: open, labelSelector: open,
+}));
+const nonResourceAttributes = named(authz('NonResourceAttributes'), obj({ path: str, verb: str }));
+const accessReviewSpec = named(authz('SubjectAccessReviewSpec'), obj({
+  resourceAttributes: doc('The resource request to check.', resourceAttributes),
+  nonResourceAttributes: doc('The non-resource request to check.', nonResourceAttributes),
+  user: doc('The user to check for.', str),
+  groups: doc('The groups to check for.', strArr),
+  extra: { type: 'object', additionalProperties: strArr },
+  uid: str,
+}));
+const accessReviewStatus = named(authz('SubjectAccessReviewStatus'), statusObj({
+  allowed: doc('Whether the action would be allowed.', bool),
+  denied: bool,
+  reason: doc('Why it would be allowed or denied.', str),
+  evaluationError: str,
+}, ['allowed']));
+const review = (description: string, spec: Schema, status: Schema): Schema => doc(description, obj({ ...typeMeta, metadata: objectMeta, spec, status }));
+
 const SCHEMAS: Record<string, Schema> = {
   Pod: topLevel('A group of containers that share a network namespace and volumes, run together on one node.', podSpec, podStatus),
   Deployment: topLevel('Declarative updates of a set of identical pods, through ReplicaSets it rolls out and back.', named(apps('DeploymentSpec'), obj({
@@ -662,6 +710,27 @@ const SCHEMAS: Record<string, Schema> = {
     description: str,
     preemptionPolicy: doc('PreemptLowerPriority or Never.', enumOf('PreemptLowerPriority', 'Never')),
   }, ['value'])),
+  Role: doc('A namespaced set of permissions that a RoleBinding grants.', obj({ ...typeMeta, metadata: objectMeta, rules: rulesOf })),
+  ClusterRole: doc('A cluster-wide set of permissions that a RoleBinding or ClusterRoleBinding grants.', obj({
+    ...typeMeta, metadata: objectMeta, rules: rulesOf,
+    aggregationRule: doc('Selects the ClusterRoles whose rules the controller gathers into this one.', named(rbac('AggregationRule'), obj({ clusterRoleSelectors: arr(labelSelector) }))),
+  })),
+  RoleBinding: doc('Grants a Role or ClusterRole to subjects within a namespace.', obj({ ...typeMeta, metadata: objectMeta, ...bindingFields })),
+  ClusterRoleBinding: doc('Grants a ClusterRole to subjects in every namespace.', obj({ ...typeMeta, metadata: objectMeta, ...bindingFields })),
+  SubjectAccessReview: review('Checks whether a user or group may perform an action.', accessReviewSpec, accessReviewStatus),
+  LocalSubjectAccessReview: review('Checks whether a user or group may perform an action in one namespace.', accessReviewSpec, accessReviewStatus),
+  SelfSubjectAccessReview: review('Checks whether the requesting user may perform an action.', named(authz('SelfSubjectAccessReviewSpec'), obj({
+    resourceAttributes: doc('The resource request to check.', resourceAttributes),
+    nonResourceAttributes: doc('The non-resource request to check.', nonResourceAttributes),
+  })), accessReviewStatus),
+  SelfSubjectRulesReview: review('Lists what the requesting user may do in a namespace.', named(authz('SelfSubjectRulesReviewSpec'), obj({
+    namespace: doc('The namespace to list the rules of.', str),
+  })), named(authz('SubjectRulesReviewStatus'), statusObj({
+    resourceRules: arr(statusObj({ verbs: strArr, apiGroups: strArr, resources: strArr, resourceNames: strArr })),
+    nonResourceRules: arr(statusObj({ verbs: strArr, nonResourceURLs: strArr })),
+    incomplete: bool,
+    evaluationError: str,
+  }, ['resourceRules', 'nonResourceRules', 'incomplete']))),
 };
 
 export function schemaFor(kind: string): Schema | undefined {

@@ -6,7 +6,7 @@
 import type { KubeObject, StatusCause } from '../types.ts';
 import { BadRequestError, InvalidError } from '../errors.ts';
 import { metadataErrors, required, structuralErrors } from '../api/validation.ts';
-import type { AdmissionSettings, Conversion, CreateOnlyKind, Strategy } from './strategy.ts';
+import type { AdmissionSettings, Conversion, CreateOnlyKind, Requester, Strategy } from './strategy.ts';
 import { strategyForKind } from './registry.ts';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -18,6 +18,8 @@ export interface AdmissionOptions {
   decoded?: boolean;
   /** Receives the warnings of this write (unknown fields under Warn). */
   warnings?: string[];
+  /** The API client the write is made for (RBAC's escalation checks read it); none for Wharf's own writes. */
+  requester?: Requester;
 }
 
 /** The settings of a cluster with Kubernetes' defaults, for writers that configure none (tests, tools). */

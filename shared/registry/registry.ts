@@ -20,6 +20,11 @@ import { priorityClassStrategy } from './kinds/priorityclass.ts';
 import { endpointSliceStrategy } from './kinds/endpointslice.ts';
 import { serviceAccountStrategy } from './kinds/serviceaccount.ts';
 import { selfSubjectReviewKind, tokenReviewKind } from './kinds/authentication.ts';
+import { roleStrategy } from './kinds/role.ts';
+import { clusterRoleStrategy } from './kinds/clusterrole.ts';
+import { roleBindingStrategy } from './kinds/rolebinding.ts';
+import { clusterRoleBindingStrategy } from './kinds/clusterrolebinding.ts';
+import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './kinds/access-reviews.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -40,13 +45,24 @@ export const STRATEGIES: Strategy[] = [
   priorityClassStrategy,
   endpointSliceStrategy,
   serviceAccountStrategy,
+  roleStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  clusterRoleBindingStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
 export const CONVERSIONS: Conversion[] = [eventsV1Conversion];
 
 /** Kinds that are only created, answered and never stored (the review APIs). */
-export const CREATE_ONLY_KINDS: CreateOnlyKind[] = [tokenReviewKind, selfSubjectReviewKind];
+export const CREATE_ONLY_KINDS: CreateOnlyKind[] = [
+  tokenReviewKind,
+  selfSubjectReviewKind,
+  subjectAccessReviewKind,
+  selfSubjectAccessReviewKind,
+  localSubjectAccessReviewKind,
+  selfSubjectRulesReviewKind,
+];
 
 const byPlural = new Map(STRATEGIES.map((s) => [s.resource.plural, s]));
 const byKind = new Map(STRATEGIES.map((s) => [s.resource.kind, s]));

@@ -3,6 +3,8 @@
 // the strategy of the kind it writes; nothing else spells out per-kind rules.
 import type { KubeObject, StatusCause } from '../types.ts';
 import type { ApiError } from '../errors.ts';
+import type { UserInfo } from '../auth/user.ts';
+import type { Attributes, PolicyRule } from '../auth/rbac.ts';
 
 /** How a kind appears in the API: its group, version, URL segment and discovery facts. */
 export interface ResourceInfo {
@@ -66,12 +68,27 @@ export interface AdmissionSettings {
   disabledPlugins?: string[];
 }
 
+/**
+ * Who asked for a write through the API, for the kinds whose admission depends on it (RBAC's
+ * escalation prevention, as Kubernetes' RBAC storage checks it). Writes by Wharf's own processes
+ * (controllers, agents, the API server's bootstrap) carry none.
+ */
+export interface Requester {
+  user: UserInfo;
+  /** Whether the user may do this, by the API server's authorizer. */
+  authorize(attrs: Omit<Attributes, 'user'>): Promise<boolean>;
+  /** The rules the user holds in namespace ('' for the cluster-wide ones), and errors resolving them. */
+  rulesFor(namespace: string): Promise<{ rules: PolicyRule[]; errors: string[] }>;
+}
+
 /** One write's admission: what it may read, the settings, and the claims the system chose for it. */
 export interface AdmissionContext {
   reader: ClusterReader;
   settings: AdmissionSettings;
   /** Claims admission picked itself (a free cluster IP): losing a race for one is retried, not refused. */
   picked: Set<string>;
+  /** The API client the write is made for, if it is made for one. */
+  requester?: Requester;
 }
 
 /** How a write moves the node resource accounting the write script keeps (see write-object.lua). */

@@ -44,11 +44,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     return [...this.cache.values()];
   }
 
-  /** Resolves once the cache holds every change the stream held when called: list() then agrees with a list made now. */
-  async caughtUp(): Promise<void> {
+  /**
+   * Resolves once the cache holds every change the stream held when called: list() then agrees with
+   * a list made now. With a deadline, resolves false if it has not by then (true when it has).
+   */
+  async caughtUp(deadline = Infinity): Promise<boolean> {
     await this.synced;
     const target = await this.opts.store.latestResourceVersion(this.opts.resource);
-    while (this.cursor < target && !this.stopped) await sleep(10);
+    while (this.cursor < target && !this.stopped) {
+      if (Date.now() >= deadline) return false;
+      await sleep(10);
+    }
+    return true;
   }
 
   async stop(): Promise<void> {
