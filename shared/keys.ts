@@ -151,6 +151,15 @@ export class Keys {
   get unschedulablePods(): string {
     return `${this.prefix}:unschedulablepods`;
   }
+
+  /**
+   * Sorted set per namespace of the writes that charged its ResourceQuotas and are not yet written
+   * (token, scored by when the marker lapses): the quota controller does not recompute usage while
+   * any is in flight (see shared/quota/admission.ts).
+   */
+  quotaAdmissions(namespace: string): string {
+    return `${this.prefix}:quotaadmissions:${namespace}`;
+  }
 }
 
 /** Queue names (BullMQ forbids ':' in them). */

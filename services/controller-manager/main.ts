@@ -30,6 +30,7 @@ import { RootCaPublisher } from './root-ca/controller.ts';
 import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/service-account-admission.ts';
 import { Informer } from '../../shared/store/informer.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
+import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota/controller.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -64,6 +65,8 @@ const clusterRoles = new Informer({
   onChange: () => void queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'could not enqueue aggregated cluster roles')),
 });
 const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
+const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
+const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -94,6 +97,7 @@ const queues = {
   serviceAccounts: queue('serviceaccount', (k) => serviceAccounts.reconcile(k)),
   rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
   clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
+  resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -102,6 +106,7 @@ const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 async function onChange(resource: string, ev: StoredEvent): Promise<void> {
   const obj = ev.object;
   const owner = controllerOf(obj);
+  if (RESOURCE_QUOTA_WATCHES.includes(resource)) await queues.resourceQuotas.addAll(resourceQuotas.keysFor(resource, obj));
   switch (resource) {
     case 'deployments':
       await queues.deployments.add(nsKey(obj));
@@ -227,6 +232,9 @@ async function resync(resource: string): Promise<void> {
       await queues.rootCa.addAll(active);
       break;
     }
+    case 'resourcequotas':
+      await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
+      break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -244,7 +252,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'configmaps'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets'];
 const feed = new ChangeFeed({
   keys,
   connection: connect(),
@@ -257,6 +265,7 @@ const feed = new ChangeFeed({
 });
 
 for (const q of Object.values(queues)) q.start();
+await quotaInformer.start();
 await feed.start();
 await clusterRoles.start();
 for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
@@ -271,6 +280,7 @@ async function shutdown(signal: string) {
   clearInterval(resyncTimer);
   await feed.stop();
   await clusterRoles.stop();
+  await quotaInformer.stop();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   redis.disconnect();
   process.exit(0);

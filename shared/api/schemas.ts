@@ -467,6 +467,27 @@ const podDisruptionBudgetStatus = named('io.k8s.api.policy.v1.PodDisruptionBudge
   conditions: doc('Latest observations of the budget: DisruptionAllowed.', arr(metaCondition)),
 }, ['disruptionsAllowed', 'currentHealthy', 'desiredHealthy', 'expectedPods']));
 
+// core/v1 ResourceQuota and LimitRange: a namespace's share of the cluster, and its containers' defaults and bounds.
+const scopeSelector = named(core('ScopeSelector'), obj({
+  matchExpressions: doc('Requirements on the scopes of the objects the quota counts.', arr(named(core('ScopedResourceSelectorRequirement'), obj({
+    scopeName: doc('Terminating, NotTerminating, BestEffort, NotBestEffort, PriorityClass or CrossNamespacePodAffinity.', str),
+    operator: doc('In, NotIn, Exists or DoesNotExist.', str),
+    values: doc('Values the scope is compared with (In, NotIn).', strArr),
+  })))),
+}));
+const resourceQuotaStatus = named(core('ResourceQuotaStatus'), statusObj({
+  hard: doc('The enforced hard limits, as the quota controller last observed spec.hard.', quantityMap),
+  used: doc('What the namespace uses of each limited resource.', quantityMap),
+}));
+const limitRangeItem = named(core('LimitRangeItem'), obj({
+  type: doc('Pod, Container or PersistentVolumeClaim.', str),
+  max: doc('Most of each resource one object of the type may ask for.', quantityMap),
+  min: doc('Least of each resource one object of the type must ask for.', quantityMap),
+  default: doc('Limits a container gets when it sets none.', quantityMap),
+  defaultRequest: doc('Requests a container gets when it sets none.', quantityMap),
+  maxLimitRequestRatio: doc('Largest limit-to-request ratio of each resource.', quantityMap),
+}));
+
 // ---- kinds -------------------------------------------------------------------------------
 
 const typeMeta = {
@@ -702,6 +723,18 @@ const SCHEMAS: Record<string, Schema> = {
       boundObjectRef: doc('The Pod or Secret the token is bound to: it is valid only as long as that object exists.', { ...named('io.k8s.api.authentication.v1.BoundObjectReference', obj({ kind: str, apiVersion: str, name: str, uid: str })), type: ['object', 'null'] }),
     }))),
     status: doc('The token, written by the server.', statusObj({ token: str, expirationTimestamp: time })),
+  })),
+  ResourceQuota: topLevel('Limits what a namespace may hold: object counts and the compute resources of its pods.', named(core('ResourceQuotaSpec'), obj({
+    hard: doc('The most of each named resource the namespace may use.', quantityMap),
+    scopes: doc('Only objects in all these scopes are counted: Terminating, NotTerminating, BestEffort, NotBestEffort.', strArr),
+    scopeSelector: doc('Only objects whose scopes meet these requirements are counted.', scopeSelector),
+  })), resourceQuotaStatus),
+  // A LimitRange has no status.
+  LimitRange: doc('Default requests and limits, and bounds on them, for the containers and pods of a namespace.', obj({
+    ...typeMeta, metadata: objectMeta,
+    spec: doc('The limits, one item per type.', named(core('LimitRangeSpec'), obj({
+      limits: doc('The limits of each type of object.', arr(limitRangeItem)),
+    }))),
   })),
   PriorityClass: doc('A named priority that pods refer to by priorityClassName.', obj({
     ...typeMeta, metadata: objectMeta,

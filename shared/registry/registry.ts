@@ -25,6 +25,8 @@ import { clusterRoleStrategy } from './kinds/clusterrole.ts';
 import { roleBindingStrategy } from './kinds/rolebinding.ts';
 import { clusterRoleBindingStrategy } from './kinds/clusterrolebinding.ts';
 import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './kinds/access-reviews.ts';
+import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
+import { limitRangeStrategy } from './kinds/limitrange.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -49,6 +51,8 @@ export const STRATEGIES: Strategy[] = [
   clusterRoleStrategy,
   roleBindingStrategy,
   clusterRoleBindingStrategy,
+  resourceQuotaStrategy,
+  limitRangeStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */

@@ -23,6 +23,7 @@ import { deepEqual, now } from '../util.ts';
 import { conversionFor, strategyFor } from '../registry/registry.ts';
 import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, UsageOp } from '../registry/strategy.ts';
 import { admitConverted, admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
+import { admitQuota, IN_FLIGHT_TTL_MS, type QuotaBackend } from '../quota/admission.ts';
 
 export type ResourceRef = ResourceInfo | string;
 
@@ -148,6 +149,16 @@ const MAX_DELETION_DELAY_SECONDS = 1e11;
 
 export class Store implements ClusterReader {
   private readonly scripts: ScriptRunner;
+  /** What the ResourceQuota admission reads and writes (shared/quota/admission.ts). */
+  private readonly quotas: QuotaBackend = {
+    // One HVALS, no script: a namespace's quotas are read on every create in it.
+    listQuotas: async (namespace) => (await this.redis.hvals(this.keys.objects('resourcequotas', namespace))).map((json) => JSON.parse(json) as KubeObject),
+    writeQuotaUsed: async (quota, used) => {
+      await this.update('resourcequotas', { ...quota, status: { ...quota.status, used } }, { subresource: 'status' });
+    },
+    beginQuotaAdmission: (namespace) => this.beginQuotaAdmission(namespace),
+    endQuotaAdmission: (namespace, token) => this.endQuotaAdmission(namespace, token),
+  };
 
   constructor(
     private readonly redis: Redis,
@@ -430,6 +441,27 @@ export class Store implements ClusterReader {
     if (nodes.length) await this.redis.hset(this.keys.nodeQueueRoutes, ...nodes.flatMap((n) => [n, queue]));
   }
 
+  // ---- quota admissions in flight (see shared/quota/admission.ts) ---------------------------
+
+  /** Marks a write that is charging the namespace's quotas; returns the marker's token. */
+  async beginQuotaAdmission(namespace: string): Promise<string> {
+    const token = randomBytes(9).toString('base64url');
+    await this.redis.zadd(this.keys.quotaAdmissions(namespace), Date.now() + IN_FLIGHT_TTL_MS, token);
+    return token;
+  }
+
+  async endQuotaAdmission(namespace: string, token: string): Promise<void> {
+    await this.redis.zrem(this.keys.quotaAdmissions(namespace), token);
+  }
+
+  /** How many charging writes are in flight in the namespace (lapsed markers are dropped). */
+  async quotaAdmissionsInFlight(namespace: string): Promise<number> {
+    const key = this.keys.quotaAdmissions(namespace);
+    const nowMs = Date.now();
+    await this.redis.zremrangebyscore(key, '-inf', nowMs);
+    return this.redis.zcount(key, nowMs, '+inf');
+  }
+
   // ---- writes -----------------------------------------------------------------------------
 
   /**
@@ -464,6 +496,8 @@ export class Store implements ClusterReader {
       await this.checkNamespace(r, meta.namespace);
       await s.admit?.(obj, undefined, ctx);
       if (opts.fieldManager) recordManagedFields(r, undefined, obj, opts.fieldManager);
+      // Last, as Kubernetes runs it last: the ResourceQuota admission charges what it admits.
+      const releaseQuota = await admitQuota(this.quotas, r, 'create', obj, undefined, { dryRun: opts.dryRun });
       if (opts.dryRun) {
         if (await this.get(r, meta.namespace, meta.name!)) throw new AlreadyExistsError(served.plural, meta.name!, served.group);
         return shown(served, obj);
@@ -475,6 +509,8 @@ export class Store implements ClusterReader {
         if (generated && err instanceof AlreadyExistsError && attempt < 8) continue;
         if (this.lostPickedClaim(ctx, err) && attempt < 10) continue;
         throw this.claimError(s, obj, err);
+      } finally {
+        await releaseQuota();
       }
     }
   }
@@ -532,6 +568,7 @@ export class Store implements ClusterReader {
       if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       if (deepEqual(next, old)) return shown(served, old);
       if (opts.fieldManager) recordManagedFields(served, old, next, { ...opts.fieldManager, subresource: opts.subresource ?? opts.fieldManager.subresource });
+      const releaseQuota = opts.subresource === 'status' ? async () => {} : await admitQuota(this.quotas, r, 'update', next, old, { dryRun: opts.dryRun });
       if (opts.dryRun) return shown(served, next);
       try {
         return shown(served, await this.commit(s, r, old, next));
@@ -539,6 +576,8 @@ export class Store implements ClusterReader {
         if (retry && isConflict(err) && attempt < 50) continue;
         if (this.lostPickedClaim(ctx, err) && attempt < 10) continue;
         throw this.claimError(s, next, err);
+      } finally {
+        await releaseQuota();
       }
     }
   }

@@ -8,6 +8,8 @@ import { resolvePriority } from '../../api/priority.ts';
 import { admitPodServiceAccount } from '../../auth/service-account-admission.ts';
 import { AGE, NAME, podRestarts, podStatusReason } from '../../api/printers.ts';
 import { deepEqual } from '../../util.ts';
+import { InvalidError } from '../../errors.ts';
+import { admitLimitRanges } from '../../quota/limit-ranger.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo, type UsageOp } from '../strategy.ts';
 
@@ -59,6 +61,13 @@ export const podStrategy = defineStrategy({
   },
   async admit(pod, old, ctx) {
     if (old) return;
+    // The LimitRanger sets a new pod's default requests and limits and checks its bounds; the pod
+    // is validated again with what it set, and its QoS class follows its final resources.
+    if (await admitLimitRanges(pod, ctx.reader)) {
+      const causes = podSpecErrors('spec', pod.spec);
+      if (causes.length) throw new InvalidError('Pod', pod.metadata.name ?? '', causes);
+      if (pod.status) pod.status.qosClass = qosClass(pod);
+    }
     // The ServiceAccount admission plugin names, checks and mounts a new pod's ServiceAccount.
     if (!ctx.settings.disabledPlugins?.includes('ServiceAccount')) await admitPodServiceAccount(pod as Pod, ctx.reader);
     // The Priority admission plugin resolves a new pod's class once.
