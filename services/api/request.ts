@@ -179,6 +179,18 @@ export function duplicateFieldWarnings(raw: Buffer | undefined, contentType: str
   return warnings;
 }
 
+/**
+ * The Warning header values of a response, as Kubernetes' NewWarningHeader writes them: code 299,
+ * agent "-", the text quoted with `"` and `\` escaped, in UTF-8. A text with a control character
+ * is left out, as Kubernetes leaves it out. Node writes a header's characters as single bytes, so
+ * the UTF-8 bytes are handed over one character each (a warning may quote any value a client sent).
+ */
+export function warningHeaderValues(warnings: string[]): string[] {
+  return warnings
+    .filter((w) => !/[\u0000-\u001f\u007f-\u009f]/.test(w))
+    .map((w) => Buffer.from(`299 - "${w.replace(/["\\]/g, '\\$&')}"`, 'utf8').toString('latin1'));
+}
+
 // ---- query parameters, as Kubernetes' parameter codec converts them -------------------------
 
 /** Every value of a parameter, in order (`?dryRun=All&dryRun=All` has two). */
