@@ -357,3 +357,13 @@ test('Warning headers as Kubernetes writes them: quoted and escaped, UTF-8 bytes
   t.true([...utf8].every((c) => c.charCodeAt(0) <= 0xff), 'one byte per character, as Node writes headers');
   t.deepEqual(warningHeaderValues(['line\nbreak', 'tab\there', 'c1 \u0085']), []);
 });
+
+test('Warning headers stay within Kubernetes\' budget: each text once, and past 4096 characters each cut to 256 (found by the API fuzz suite: a warning quoting 45,000 characters of sysctls overflowed the client\'s header limit)', (t) => {
+  t.deepEqual(warningHeaderValues(['same', 'same']), ['299 - "same"']);
+  const long = 'x'.repeat(5000);
+  t.deepEqual(warningHeaderValues(['first', long, 'after']), ['299 - "first"', `299 - "${'x'.repeat(256)}"`, '299 - "after"']);
+  const many = Array.from({ length: 40 }, (_, i) => `${i}`.padEnd(200, '.'));
+  const values = warningHeaderValues(many);
+  t.is(values.length, 21, '20 whole ones fit in 4096 characters; the 21st starts the cutting (each is under 256), and then the budget is spent');
+  t.true(values.reduce((n, v) => n + v.length, 0) < 6000);
+});
