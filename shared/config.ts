@@ -3,7 +3,8 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { intToIpv4, ipv4ToInt } from './util.ts';
-import type { AdmissionSettings } from './registry/strategy.ts';
+import type { AdmissionSettings, PodSecuritySettings } from './registry/strategy.ts';
+import { LEVELS, parseVersion, type Level, type PolicyVersion } from './api/pod-security.ts';
 
 export interface CommonConfig {
   redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
@@ -207,6 +208,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       // tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets (DefaultTolerationSeconds).
       podEvictionTolerationSeconds: Math.ceil(duration(env, 'WHARF_POD_EVICTION_TOLERATION', 300_000) / 1000),
       disabledPlugins: admissionPlugins(env, 'WHARF_DISABLE_ADMISSION_PLUGINS'),
+      podSecurity: podSecurityConfig(env),
     },
     network,
     scheduler: {
@@ -277,6 +279,36 @@ function credentialFiles(env: Env): Pick<ApiConfig, 'adminTokenFile' | 'writeKub
   const writeKubeconfig = env.WHARF_API_WRITE_KUBECONFIG ? resolve(env.WHARF_API_WRITE_KUBECONFIG) : undefined;
   if (writeKubeconfig && !adminTokenFile) throw new ConfigError('WHARF_API_WRITE_KUBECONFIG', 'needs WHARF_ADMIN_TOKEN_FILE: the kubeconfig carries the admin token kept there');
   return { adminTokenFile, writeKubeconfig };
+}
+
+function policyVersion(env: Env, name: string, fallback: PolicyVersion): PolicyVersion {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = parseVersion(raw);
+  if (v === undefined) throw new ConfigError(name, `expected "latest" or "v1.x", got "${raw}"`);
+  return v;
+}
+
+/**
+ * Pod Security admission's cluster defaults (Kubernetes' PodSecurityConfiguration): the enforce
+ * level of a namespace without labels (baseline unless configured), the warn level (the enforce
+ * level unless configured), and the exempt namespaces — kube-system always, plus any listed.
+ * Audit stays privileged: Wharf keeps no audit log for its annotations to go to.
+ */
+function podSecurityConfig(env: Env): PodSecuritySettings {
+  const enforce = oneOf<Level>(env, 'WHARF_POD_SECURITY_ENFORCE', LEVELS, 'baseline');
+  const enforceVersion = policyVersion(env, 'WHARF_POD_SECURITY_ENFORCE_VERSION', 'latest');
+  const warn = oneOf<Level>(env, 'WHARF_POD_SECURITY_WARN', LEVELS, enforce);
+  const warnVersion = policyVersion(env, 'WHARF_POD_SECURITY_WARN_VERSION', enforceVersion);
+  const listed = (env.WHARF_POD_SECURITY_EXEMPT_NAMESPACES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    defaults: {
+      enforce: { level: enforce, version: enforceVersion },
+      audit: { level: 'privileged', version: 'latest' },
+      warn: { level: warn, version: warnVersion },
+    },
+    exemptNamespaces: [...new Set(['kube-system', ...listed])],
+  };
 }
 
 function ipv4(name: string, ip: string): number {

@@ -36,6 +36,7 @@ import {
   queryInt,
   queryString,
   resourceVersionOf,
+  warningHeaderValues,
   watchTimeoutSeconds,
 } from './request.ts';
 import { checkIdentity } from './identity.ts';
@@ -82,7 +83,8 @@ function managedWrite(req: Request, optionsKind: 'CreateOptions' | 'UpdateOption
 }
 
 function sendObject(res: Response, code: number, obj: unknown, warnings: string[] = []): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
+  const headers = warningHeaderValues(warnings);
+  if (headers.length) res.setHeader('Warning', headers);
   res.status(code).json(obj);
 }
 

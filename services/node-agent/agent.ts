@@ -13,8 +13,10 @@ import { deepEqual, now } from '../../shared/util.ts';
 import { cpuMillis, memoryBytes } from '../../shared/api/quantity.ts';
 import type { Redis } from 'ioredis';
 import {
+  ContainerStartError,
   ImagePullError,
   type ContainerRuntime,
+  type ContainerSecurity,
   type ContainerSpec,
   type NodeResources,
   type ObservedContainer,
@@ -26,6 +28,9 @@ import { ContainerConfigError, mountsFor, prepareVolumes, removePodData, resolve
 import type { PodTokens } from './pod-tokens.ts';
 import { serviceEnvVars, servicesForEnv } from './service-env.ts';
 import { isSettled } from './settled.ts';
+import { effectiveSecurity } from './security-context.ts';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve, isAbsolute } from 'node:path';
 import {
   afterExit,
   computePodStatus,
@@ -410,6 +415,7 @@ export class NodeAgent {
     const backoff = await this.loadBackoff(identity.uid);
     let waits: number[] = [];
     let podIP = current.find((c) => c.role === 'sandbox' && c.state === 'running')?.ip;
+    if (pod.spec.hostNetwork && current.some((c) => c.role === 'sandbox' && c.state === 'running')) podIP = this.resources!.address;
 
     if (!terminal) {
       // Count each exit once towards the crash-loop back-off.
@@ -428,12 +434,15 @@ export class NodeAgent {
       const sandbox = await this.runtime.ensureSandbox({
         ...identity,
         hostname: pod.spec.hostname ?? pod.metadata.name!,
+        hostNetwork: pod.spec.hostNetwork === true,
+        hostIPC: pod.spec.hostIPC === true,
         dnsServers: dns.nameservers,
         dnsSearch: dns.searches,
         dnsOptions: dns.options,
         ports: pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' }))),
       });
-      podIP = sandbox.ip;
+      // A pod on the node's network has the node's address.
+      podIP = pod.spec.hostNetwork ? this.resources!.address : sandbox.ip;
       waits = await this.startContainers(pod, sandbox.id, podIP, current, backoff, restartPolicy);
     }
     const refreshed = (await this.runtime.listContainers(this.opts.nodeName, { namespace: identity.namespace, name: identity.name })).filter((c) => c.pod.uid === identity.uid);
@@ -495,6 +504,7 @@ export class NodeAgent {
       return undefined;
     } catch (err) {
       if (err instanceof ContainerConfigError) return this.recordConfigError(pod, c, err, backoff);
+      if (err instanceof ContainerStartError) return this.recordStartError(pod, c, err, backoff);
       if (err instanceof ImagePullError) {
         const prev = backoff[c.name];
         const failures = prev?.message ? prev.failures : 0;
@@ -522,9 +532,42 @@ export class NodeAgent {
     return delay;
   }
 
+  /**
+   * The engine refused to create or start the container (a privilege this host withholds, a bad
+   * command): the container waits with the engine's words (CreateContainerError, RunContainerError)
+   * and is tried again after the crash-loop back-off, as the kubelet does.
+   */
+  private async recordStartError(pod: Pod, c: Container, err: ContainerStartError, backoff: BackoffState): Promise<number> {
+    const prev = backoff[c.name] as (BackoffEntry & { seen?: string }) | undefined;
+    const next = afterExit(prev, 0, Date.now(), this.opts.backoff);
+    // A container that was created and failed to start is this failure: its exit is not counted again.
+    const entry = { ...next, message: err.message, reason: err.reason, seen: err.containerId ?? prev?.seen };
+    backoff[c.name] = entry;
+    await this.saveBackoff(pod.metadata.uid!, c.name, entry);
+    await this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`, `spec.containers{${c.name}}`);
+    return Math.max(entry.notBefore - Date.now(), 0);
+  }
+
+  /** The container's security settings, with a Localhost seccomp profile read from the node's profile directory. */
+  private async securityOf(pod: Pod, c: Container): Promise<ContainerSecurity> {
+    const { seccompLocalhost, ...security } = effectiveSecurity(pod.spec, c);
+    if (seccompLocalhost === undefined) return security;
+    // As the kubelet's <root-dir>/seccomp: the profile path is relative to it and stays inside.
+    const root = resolve(this.opts.dataDir, 'seccomp');
+    const path = resolve(root, seccompLocalhost);
+    const inside = relative(root, path);
+    if (!inside || inside.startsWith('..') || isAbsolute(inside)) throw new ContainerConfigError(`invalid seccomp profile path "${seccompLocalhost}"`);
+    try {
+      return { ...security, seccomp: { type: 'Localhost', path, profile: await readFile(join(root, inside), 'utf8') } };
+    } catch (err) {
+      throw new ContainerConfigError(`failed to load seccomp profile "${path}": ${(err as Error).message}`);
+    }
+  }
+
   private async containerSpec(pod: Pod, podIP: string, c: Container, role: 'init' | 'app', attempt: number, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<ContainerSpec> {
     const limits = c.resources?.limits ?? {};
     return {
+      security: await this.securityOf(pod, c),
       name: c.name,
       role,
       image: c.image,
@@ -532,7 +575,7 @@ export class NodeAgent {
       command: c.command,
       args: c.args,
       env: await resolveEnv(this.store, pod, podIP, c, this.opts.nodeName, this.resources!.address, await this.serviceEnv(pod)),
-      mounts: mountsFor(c, volumes),
+      mounts: await mountsFor(c, volumes),
       workingDir: c.workingDir,
       nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
       memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,

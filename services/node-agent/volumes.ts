@@ -3,17 +3,13 @@
 // bind-mounted, and environment variables from literal values, the downward API, ConfigMaps,
 // Secrets and the Services of the pod's namespace. A missing reference is a
 // ContainerConfigError, shown as Kubernetes shows it (CreateContainerConfigError).
-import { mkdir, readFile, rm, writeFile, readdir, unlink } from 'node:fs/promises';
-import { join, dirname, normalize } from 'node:path';
+import { chmod, lstat, mkdir, readFile, realpath, rm, stat, writeFile, readdir, unlink } from 'node:fs/promises';
+import { join, dirname, normalize, relative, isAbsolute } from 'node:path';
 import type { Container, KubeObject, Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
+import { ContainerConfigError } from './runtime/types.ts';
 
-export class ContainerConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ContainerConfigError';
-  }
-}
+export { ContainerConfigError };
 
 export interface Mount {
   hostPath: string;
@@ -191,12 +187,70 @@ export async function prepareVolumes(store: Store, dataDir: string, pod: Pod, to
   return out;
 }
 
-export function mountsFor(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>): Mount[] {
-  return ((c.volumeMounts ?? []) as any[]).map((m) => {
+export async function mountsFor(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<Mount[]> {
+  const out: Mount[] = [];
+  for (const m of (c.volumeMounts ?? []) as any[]) {
     const v = volumes.get(m.name);
     if (!v) throw new ContainerConfigError(`volumeMount "${m.name}" of container "${c.name}" names no volume of the pod`);
-    return { hostPath: m.subPath ? join(v.path, m.subPath) : v.path, containerPath: m.mountPath, readOnly: m.readOnly ?? v.readOnly };
-  });
+    let hostPath = v.path;
+    if (m.subPath) {
+      const safe = await safeSubPath(v.path, m.subPath);
+      // As the kubelet: the user learns which mount failed, not where on the host it pointed.
+      if (!safe) throw new ContainerConfigError(`failed to prepare subPath for volumeMount "${m.name}" of container "${c.name}"`);
+      hostPath = safe;
+    }
+    out.push({ hostPath, containerPath: m.mountPath, readOnly: m.readOnly ?? v.readOnly });
+  }
+  return out;
+}
+
+/** Whether path is base itself or below it (both real paths). */
+function within(path: string, base: string): boolean {
+  const rel = relative(base, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * The real path a subPath of a volume names, created (as directories, with the volume's mode) where
+ * it does not exist yet — or undefined when it leaves the volume. Validation already refuses `..`
+ * and absolute subPaths; what is left is a symlink inside the volume (one a container wrote into
+ * an emptyDir) pointing elsewhere, which Docker would follow when it binds the path. So each
+ * component is resolved, and checked to stay under the volume's real directory, as the kubelet's
+ * safe subpath does; the engine is handed the resolved path.
+ */
+export async function safeSubPath(volumePath: string, subPath: string): Promise<string | undefined> {
+  let base: string;
+  try {
+    base = await realpath(volumePath);
+  } catch {
+    return undefined;
+  }
+  const mode = (await stat(base)).mode & 0o7777;
+  let current = base;
+  for (const segment of subPath.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') return undefined;
+    const next = join(current, segment);
+    const exists = await lstat(next).then(() => true, () => false);
+    if (!exists) {
+      const created = await mkdir(next, { mode }).then(() => true, (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+        return false;
+      });
+      // The umask took bits away: the new directory gets the volume's own mode, as the kubelet's.
+      if (created) await chmod(next, mode);
+    }
+    let real: string;
+    try {
+      real = await realpath(next);
+    } catch {
+      // A symlink to nowhere (or to a place this agent cannot see): not inside the volume either.
+      return undefined;
+    }
+    if (!within(real, base)) return undefined;
+    current = real;
+  }
+  return current;
 }
 
 export async function removePodData(dataDir: string, uid: string): Promise<void> {

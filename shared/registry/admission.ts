@@ -27,6 +27,10 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   serviceCidr: '10.96.0.0/16',
   nodePortRange: '30000-32767',
   podEvictionTolerationSeconds: 300,
+  podSecurity: {
+    defaults: { enforce: { level: 'baseline', version: 'latest' }, audit: { level: 'privileged', version: 'latest' }, warn: { level: 'baseline', version: 'latest' } },
+    exemptNamespaces: ['kube-system'],
+  },
 };
 
 function nameOf(obj: KubeObject): string {

@@ -5,6 +5,7 @@ import type { KubeObject, StatusCause } from '../types.ts';
 import type { ApiError } from '../errors.ts';
 import type { UserInfo } from '../auth/user.ts';
 import type { Attributes, PolicyRule } from '../auth/rbac.ts';
+import type { PodSecurityPolicy } from '../api/pod-security.ts';
 
 /** How a kind appears in the API: its group, version, URL segment and discovery facts. */
 export interface ResourceInfo {
@@ -66,6 +67,14 @@ export interface AdmissionSettings {
   podEvictionTolerationSeconds: number;
   /** Admission plugins turned off (Kubernetes' --disable-admission-plugins): only "ServiceAccount" may be. */
   disabledPlugins?: string[];
+  /** Pod Security admission: the levels of namespaces without labels, and the namespaces it leaves alone. */
+  podSecurity: PodSecuritySettings;
+}
+
+/** The PodSecurity admission plugin's configuration (Kubernetes' PodSecurityConfiguration: defaults, exemptions.namespaces). */
+export interface PodSecuritySettings {
+  defaults: PodSecurityPolicy;
+  exemptNamespaces: string[];
 }
 
 /**
@@ -89,6 +98,8 @@ export interface AdmissionContext {
   picked: Set<string>;
   /** The API client the write is made for, if it is made for one. */
   requester?: Requester;
+  /** Where admission's warnings go (Warning headers); undefined when no one will read them (a controller's write, a retry). */
+  warnings?: string[];
 }
 
 /** How a write moves the node resource accounting the write script keeps (see write-object.lua). */

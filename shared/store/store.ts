@@ -492,7 +492,7 @@ export class Store implements ClusterReader {
       if (generated) meta.name = `${meta.generateName!.slice(0, 58)}${randomSuffix()}`;
       // Warnings are collected once, on the first attempt.
       admitCreate(s, obj, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
-      const ctx = this.admissionContext(opts);
+      const ctx = this.admissionContext(opts, attempt);
       await this.checkNamespace(r, meta.namespace);
       await s.admit?.(obj, undefined, ctx);
       if (opts.fieldManager) recordManagedFields(r, undefined, obj, opts.fieldManager);
@@ -559,7 +559,7 @@ export class Store implements ClusterReader {
       if (!desired) return shown(served, old);
       if (conversion) desired = admitConverted(conversion, desired, opts) as T;
       const next = this.merge(s, old, desired, opts.subresource);
-      const ctx = this.admissionContext(opts);
+      const ctx = this.admissionContext(opts, attempt);
       if (opts.subresource === 'status') admitStatusUpdate(s, next);
       else {
         admitUpdate(s, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
@@ -647,8 +647,9 @@ export class Store implements ClusterReader {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private admissionContext(opts: AdmissionOptions): AdmissionContext {
-    return { reader: this, settings: this.admission, picked: new Set(), requester: opts.requester };
+  /** Warnings are collected on the first attempt only: a retry would repeat them. */
+  private admissionContext(opts: AdmissionOptions, attempt: number): AdmissionContext {
+    return { reader: this, settings: this.admission, picked: new Set(), requester: opts.requester, warnings: attempt === 0 ? opts.warnings : undefined };
   }
 
   /** A namespaced object may only be created in a namespace that exists and is not being deleted. */

@@ -39,7 +39,9 @@ test.before(async () => {
   // Only the API server: no controllers, so the store holds exactly what the requests write.
   cluster = await startCluster({ schedulers: 0, controllerManagers: 0 });
   redis = new Redis(cluster.redis.url);
-  const created = await cluster.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FUZZ_NAMESPACE } });
+  // Privileged: the fixtures' pods hold every field a PodSpec may (an unsafe sysctl among them),
+  // which the default baseline Pod Security level would refuse before the fuzzer got to them.
+  const created = await cluster.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FUZZ_NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
   if (created.status !== 201) throw new Error(`namespace ${FUZZ_NAMESPACE}: ${JSON.stringify(created.body)}`);
   // The fixtures: the objects each kind's refusal-expected requests aim at.
   for (const k of FUZZ_KINDS) {

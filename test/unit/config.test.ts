@@ -7,8 +7,9 @@ test('defaults with an empty environment', (t) => {
   const c = loadConfig({});
   t.like(c.common, { redisUrl: undefined, keyPrefix: 'wharf', logLevel: 'info', watchHistory: 20_000 });
   t.like(c.api, { host: '127.0.0.1', port: 8080, maxBodyBytes: 3 * 1024 * 1024 });
-  t.deepEqual(c.admission, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', podEvictionTolerationSeconds: 300, disabledPlugins: [] });
   t.like(c.api, { serviceAccountIssuer: 'https://kubernetes.default.svc.cluster.local', apiAudiences: ['https://kubernetes.default.svc.cluster.local'], serviceAccountMaxTokenExpirationSeconds: 0 });
+  t.like(c.admission, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', podEvictionTolerationSeconds: 300, disabledPlugins: [] });
+  t.is(c.admission.podSecurity.defaults.enforce.level, 'baseline');
   t.is(c.local.stateDir, resolve('.wharf'));
   t.like(c.network, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', clusterDomain: 'cluster.local', dnsServiceIp: '10.96.0.10', proxy: true, endpointDrainMs: 1000 });
   t.like(c.scheduler, { concurrency: 16, retryUnschedulableMs: 30_000 });
