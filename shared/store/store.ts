@@ -522,6 +522,28 @@ export class Store implements ClusterReader {
     return this.write(r, 'update', next, pod, { checkCapacity: true });
   }
 
+  /**
+   * Writes again every object of a resource that is stored other than the current first provider
+   * writes — under an older key, or in plaintext — so that it is: the second half of a key
+   * rotation, as Kubernetes' `kubectl get secrets -A -o json | kubectl replace -f -`. Objects
+   * already stored with the current key are left as they are. Returns how many were rewritten.
+   */
+  async rewriteStale(resource: ResourceRef): Promise<{ rewritten: number; total: number }> {
+    const r = storedResource(resolve(resource));
+    const { items } = await this.list(r);
+    let rewritten = 0;
+    for (const item of items) {
+      const before = item.metadata.resourceVersion;
+      try {
+        const after = await this.guaranteedUpdate(r, item.metadata.namespace, item.metadata.name!, (current) => current);
+        if (after.metadata.resourceVersion !== before) rewritten++;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err; // deleted meanwhile: nothing to rewrite
+      }
+    }
+    return { rewritten, total: items.length };
+  }
+
   async delete(resource: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const served = resolve(resource);
     const r = storedResource(served);

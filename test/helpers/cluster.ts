@@ -2,10 +2,13 @@
 // services as child processes (so tests can kill them mid-way, as the brief demands).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, createWriteStream, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, createWriteStream, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
+import { Keys } from '../../shared/keys.ts';
+import { aclUsers, redisUrlFor, redisUserName, REDIS_USER_KINDS, type RedisUserKind } from '../../shared/redis-acl.ts';
+import { generateEncryptionConfig } from '../../shared/store/encryption.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -42,7 +45,12 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false> | T
 
 export interface RedisHandle {
   port: number;
+  /** An administrator's URL (every command, every key): for tests that inspect or arrange Redis. */
   url: string;
+  /** The URL of the Redis user of a kind of Wharf process, confined by the ACLs (shared/redis-acl.ts). */
+  urlFor(kind: RedisUserKind): string;
+  /** The server's address without credentials: refused everything (NOAUTH). */
+  anonymousUrl: string;
   dir: string;
   stop(): Promise<void>;
   /** Stops it (if it still runs) and starts it again on the same port and data. */
@@ -66,13 +74,24 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }), { timeoutMs, message: `port ${port}` });
 }
 
-/** A private redis-server with append-only persistence, so a restart keeps the data (like etcd). */
-export async function startRedis(): Promise<RedisHandle> {
+/** The administrator every test Redis has, besides the users of Wharf's processes. */
+const REDIS_ADMIN = 'wharf-admin';
+
+/**
+ * A private redis-server with append-only persistence, so a restart keeps the data (like etcd),
+ * and ACL users as a real deployment has them: no default user, one user per kind of Wharf process
+ * confined to the keys of the cluster whose prefix is given, and an administrator.
+ */
+export async function startRedis(opts: { prefix?: string } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'wharf-redis-'));
+  const users = aclUsers(new Keys(opts.prefix ?? 'wharf'), { admin: REDIS_ADMIN });
+  const aclFile = join(dir, 'users.acl');
+  writeFileSync(aclFile, users.file, { mode: 0o600 });
+  const base = `redis://127.0.0.1:${port}`;
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--aclfile', aclFile], { stdio: 'ignore' });
     await waitForPort(port);
   };
   await launch();
@@ -85,7 +104,9 @@ export async function startRedis(): Promise<RedisHandle> {
   });
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: redisUrlFor(base, REDIS_ADMIN, users.passwords[REDIS_ADMIN]),
+    urlFor: (kind) => redisUrlFor(base, redisUserName(kind), users.passwords[redisUserName(kind)]),
+    anonymousUrl: base,
     dir,
     async stop() {
       await stopChild();
@@ -210,10 +231,16 @@ async function startApiServer(start: (name: string, env: Record<string, string>,
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const redis = await startRedis();
   const prefix = `t${randomBytes(3).toString('hex')}`;
+  const redis = await startRedis({ prefix });
+  // Secrets encrypted at rest, as npm start and Compose run: a key of this cluster's own.
+  const encryptionConfig = join(redis.dir, 'encryption-config.yaml');
+  writeFileSync(encryptionConfig, generateEncryptionConfig(), { mode: 0o600 });
   const env: Record<string, string> = {
+    // The administrator's: for tests that start processes of their own. The cluster's services
+    // each get their own kind's user (start, below).
     REDIS_URL: redis.url,
+    WHARF_ENCRYPTION_CONFIG: encryptionConfig,
     WHARF_KEY_PREFIX: prefix,
     WHARF_CONTROLLER_RESYNC: '5s',
     WHARF_AGENT_RESYNC: '3s',
@@ -232,7 +259,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
   const services: ServiceHandle[] = [];
   const start = (name: string, extra: Record<string, string> = {}, label = name) => {
-    const s = startService(name, { ...env, ...extra }, label);
+    const kind = REDIS_USER_KINDS.find((k) => k === name);
+    const s = startService(name, { ...env, ...(kind && { REDIS_URL: redis.urlFor(kind) }), ...extra }, label);
     services.push(s);
     return s;
   };
