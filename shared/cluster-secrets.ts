@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Keys } from './keys.ts';
-import { aclUsers, HEALTHCHECK_USER, REDIS_USER_KINDS, redisUserName, type RedisUserKind } from './redis-acl.ts';
+import { ADMIN_USER, aclUsers, HEALTHCHECK_USER, REDIS_USER_KINDS, redisUserName, type RedisUserKind } from './redis-acl.ts';
 import { generateEncryptionConfig } from './store/encryption.ts';
 
 export interface ClusterSecrets {
@@ -32,16 +32,16 @@ export function passwordFileOf(dir: string, user: string): string {
  * secret are readable by their owner only; the ACL file holds only SHA-256 digests and is
  * world-readable, for a Redis that runs as another user.
  */
-export function ensureClusterSecrets(dir: string, keys: Keys, opts: { healthcheck?: boolean; admin?: string } = {}): ClusterSecrets {
+export function ensureClusterSecrets(dir: string, keys: Keys, opts: { healthcheck?: boolean } = {}): ClusterSecrets {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const created: string[] = [];
-  const users = [...REDIS_USER_KINDS.map((k: RedisUserKind) => redisUserName(k)), ...(opts.healthcheck ? [HEALTHCHECK_USER] : []), ...(opts.admin ? [opts.admin] : [])];
+  const users = [ADMIN_USER, ...REDIS_USER_KINDS.map((k: RedisUserKind) => redisUserName(k)), ...(opts.healthcheck ? [HEALTHCHECK_USER] : [])];
   const kept: Record<string, string> = {};
   for (const user of users) {
     const file = passwordFileOf(dir, user);
     if (existsSync(file)) kept[user] = readFileSync(file, 'utf8').trim();
   }
-  const acl = aclUsers(keys, { passwords: kept, healthcheck: opts.healthcheck, admin: opts.admin });
+  const acl = aclUsers(keys, { passwords: kept, healthcheck: opts.healthcheck });
   for (const user of users) {
     if (kept[user]) continue;
     // A health check runs as whichever user the Redis image's healthcheck runs as: readable to all, it grants only PING.

@@ -110,19 +110,26 @@ export const HEALTHCHECK_USER = 'wharf-healthcheck';
 export interface AclUsers {
   /** user name -> password */
   passwords: Record<string, string>;
-  /** The ACL file (redis-server --aclfile) defining them, with the default user off. */
+  /** The ACL file (redis-server --aclfile) defining them. */
   file: string;
 }
 
+/** Redis' own administrator: every right, behind a password no Wharf process is given. */
+export const ADMIN_USER = 'default';
+
 /**
  * A user per kind of Wharf process for the cluster whose keys start with keys.prefix, each with a
- * new random password (or the one given), and optionally an administrator with every right (for
- * an operator's redis-cli and for tests that inspect Redis). The default user is off: a client
- * that does not authenticate can do nothing (NOAUTH).
+ * new random password (or the one given); optionally a health-check user that may only PING; and
+ * the default user as the administrator (an operator's redis-cli, tests that inspect Redis), with a
+ * password of its own. A client that does not authenticate can do nothing (NOAUTH): the default
+ * user is no longer password-less. It keeps every right because Redis 7.0 replays the append-only
+ * file as the default user — a default user without rights would load an empty Redis after a
+ * restart.
  */
-export function aclUsers(keys: Keys, opts: { passwords?: Partial<Record<string, string>>; admin?: string; healthcheck?: boolean } = {}): AclUsers {
+export function aclUsers(keys: Keys, opts: { passwords?: Partial<Record<string, string>>; healthcheck?: boolean } = {}): AclUsers {
   const passwords: Record<string, string> = {};
-  const lines = ['user default off resetpass resetkeys resetchannels -@all'];
+  passwords[ADMIN_USER] = opts.passwords?.[ADMIN_USER] ?? newPassword();
+  const lines = [aclUserLine(ADMIN_USER, passwords[ADMIN_USER], ['~*', '&*', '+@all'])];
   for (const kind of REDIS_USER_KINDS) {
     const name = redisUserName(kind);
     passwords[name] = opts.passwords?.[name] ?? newPassword();
@@ -132,10 +139,6 @@ export function aclUsers(keys: Keys, opts: { passwords?: Partial<Record<string, 
     // For a container's health check: may PING, nothing else.
     passwords[HEALTHCHECK_USER] = opts.passwords?.[HEALTHCHECK_USER] ?? newPassword();
     lines.push(aclUserLine(HEALTHCHECK_USER, passwords[HEALTHCHECK_USER], ['resetchannels', '-@all', '+ping']));
-  }
-  if (opts.admin) {
-    passwords[opts.admin] = opts.passwords?.[opts.admin] ?? newPassword();
-    lines.push(aclUserLine(opts.admin, passwords[opts.admin], ['~*', '&*', '+@all']));
   }
   return { passwords, file: `${lines.join('\n')}\n` };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { Keys } from '../../shared/keys.ts';
-import { aclUsers, redisUrlFor, redisUserName, REDIS_USER_KINDS, type RedisUserKind } from '../../shared/redis-acl.ts';
+import { ADMIN_USER, aclUsers, redisUrlFor, redisUserName, REDIS_USER_KINDS, type RedisUserKind } from '../../shared/redis-acl.ts';
 import { generateEncryptionConfig } from '../../shared/store/encryption.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -74,18 +74,16 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }), { timeoutMs, message: `port ${port}` });
 }
 
-/** The administrator every test Redis has, besides the users of Wharf's processes. */
-const REDIS_ADMIN = 'wharf-admin';
-
 /**
  * A private redis-server with append-only persistence, so a restart keeps the data (like etcd),
- * and ACL users as a real deployment has them: no default user, one user per kind of Wharf process
- * confined to the keys of the cluster whose prefix is given, and an administrator.
+ * and ACL users as a real deployment has them: one user per kind of Wharf process confined to the
+ * keys of the cluster whose prefix is given, and the administrator (the default user, behind a
+ * password): a client without credentials gets NOAUTH.
  */
 export async function startRedis(opts: { prefix?: string } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'wharf-redis-'));
-  const users = aclUsers(new Keys(opts.prefix ?? 'wharf'), { admin: REDIS_ADMIN });
+  const users = aclUsers(new Keys(opts.prefix ?? 'wharf'));
   const aclFile = join(dir, 'users.acl');
   writeFileSync(aclFile, users.file, { mode: 0o600 });
   const base = `redis://127.0.0.1:${port}`;
@@ -104,7 +102,7 @@ export async function startRedis(opts: { prefix?: string } = {}): Promise<RedisH
   });
   return {
     port,
-    url: redisUrlFor(base, REDIS_ADMIN, users.passwords[REDIS_ADMIN]),
+    url: redisUrlFor(base, ADMIN_USER, users.passwords[ADMIN_USER]),
     urlFor: (kind) => redisUrlFor(base, redisUserName(kind), users.passwords[redisUserName(kind)]),
     anonymousUrl: base,
     dir,
@@ -184,6 +182,29 @@ export function startService(name: string, env: Record<string, string>, label = 
       return { rssKiB: field('VmRSS'), peakKiB: field('VmHWM') };
     },
   };
+}
+
+/**
+ * What Redis refused the cluster's processes (ACL LOG), written beside the services' logs and named
+ * on stderr: a command a process needs but its user lacks shows up here, rather than only as a
+ * retrying warning in one service's log.
+ */
+async function reportAclRefusals(redis: RedisHandle, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  try {
+    await admin.connect();
+    const entries = ((await admin.call('ACL', 'LOG', '1000')) as unknown[][]).map((e) => Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [e[2 * i], e[2 * i + 1]])) as Record<string, string>);
+    const lines = entries.map((e) => `${e.count}x ${e.username} ${e.reason} ${e.context} ${e.object}`);
+    if (!lines.length) return;
+    const file = join(LOG_DIR, `redis-acl-refusals-${prefix}.log`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    console.error(`Redis refused ${lines.length} kinds of commands or keys (tests that probe the ACLs expect some): ${file}`);
+  } catch {
+    // Redis already gone (a test stopped it): nothing to report.
+  } finally {
+    admin.disconnect();
+  }
 }
 
 export interface ClusterOptions {
@@ -284,6 +305,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     start,
     async stop() {
       await Promise.all(services.map((s) => s.kill('SIGTERM')));
+      await reportAclRefusals(redis, prefix);
       await redis.stop();
     },
     dumpLogs,

@@ -15,7 +15,9 @@ const keys = new Keys('wharf');
 test('the default user is off, each kind has a user whose password is stored only as its SHA-256', (t) => {
   const { file, passwords } = aclUsers(keys, { passwords: { 'wharf-api': 'secret-api' } });
   const lines = file.trim().split('\n');
-  t.is(lines[0], 'user default off resetpass resetkeys resetchannels -@all');
+  // The default user is the administrator behind a password (never nopass): no credentials, no access.
+  t.regex(lines[0], /^user default reset on #[0-9a-f]{64} ~\* &\* \+@all$/);
+  t.false(file.includes('nopass'));
   t.deepEqual(lines.slice(1).map((l) => l.split(' ')[1]), ['wharf-api', 'wharf-controller-manager', 'wharf-scheduler', 'wharf-node-agent']);
   t.is(passwords['wharf-api'], 'secret-api');
   t.true(lines[1].includes(`#${createHash('sha256').update('secret-api').digest('hex')}`));
@@ -52,7 +54,7 @@ test('ensureClusterSecrets makes the files once, keeps them after, and they agre
   const dir = join(mkdtempSync(join(tmpdir(), 'wharf-secrets-')), 'secrets');
   try {
     const first = ensureClusterSecrets(dir, keys, { healthcheck: true });
-    t.is(first.created.length, 7); // 4 kinds + healthcheck passwords, the ACL file, the encryption config
+    t.is(first.created.length, 8); // the administrator's, 4 kinds' and the health check's passwords, the ACL file, the encryption config
     t.is(statSync(first.passwordFile('wharf-api')).mode & 0o777, 0o600);
     t.is(statSync(first.encryptionConfig).mode & 0o777, 0o600);
     t.true(parseEncryptionConfig(readFileSync(first.encryptionConfig, 'utf8')).forResource('secrets').encrypts);
