@@ -6,6 +6,7 @@ import { mkdir, readFile, rm, writeFile, readdir, unlink } from 'node:fs/promise
 import { join, dirname, normalize } from 'node:path';
 import type { Container, KubeObject, Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
+import { DecryptionError } from '../../shared/store/encryption.ts';
 
 export class ContainerConfigError extends Error {
   constructor(message: string) {
@@ -70,6 +71,20 @@ async function syncDirectory(dir: string, files: Map<string, string>): Promise<v
 }
 
 /** Prepares every volume of the pod; returns volume name → host directory. */
+/**
+ * A ConfigMap or Secret a pod uses. One this node cannot decrypt (its key is not in this agent's
+ * encryption configuration, or the value was altered) is the pod's configuration error, shown on
+ * the pod, not a failure of the agent.
+ */
+async function readSource(store: Store, resource: 'configmaps' | 'secrets', namespace: string | undefined, name: string): Promise<KubeObject | null> {
+  try {
+    return await store.get(resource, namespace, name);
+  } catch (err) {
+    if (err instanceof DecryptionError) throw new ContainerConfigError(`${resource === 'secrets' ? 'secret' : 'configmap'} "${name}" cannot be read: ${err.message}`);
+    throw err;
+  }
+}
+
 export async function prepareVolumes(store: Store, dataDir: string, pod: Pod): Promise<Map<string, { path: string; readOnly: boolean }>> {
   const out = new Map<string, { path: string; readOnly: boolean }>();
   const base = join(podDir(dataDir, pod.metadata.uid!), 'volumes');
@@ -86,7 +101,7 @@ export async function prepareVolumes(store: Store, dataDir: string, pod: Pod): P
       await syncDirectory(dir, cm ? projectedFiles(configMapData(cm), v.configMap.items) : new Map());
       out.set(v.name, { path: dir, readOnly: true });
     } else if (v.secret) {
-      const secret = await store.get('secrets', ns, v.secret.secretName);
+      const secret = await readSource(store, 'secrets', ns, v.secret.secretName);
       if (!secret && !v.secret.optional) throw new ContainerConfigError(`secret "${v.secret.secretName}" not found`);
       const dir = join(base, 'secret', v.name);
       await syncDirectory(dir, secret ? projectedFiles(decodedSecret(secret), v.secret.items) : new Map());
@@ -132,7 +147,7 @@ export async function resolveEnv(store: Store, pod: Pod, podIP: string, c: Conta
   const cache = new Map<string, KubeObject | null>();
   const lookup = async (resource: 'configmaps' | 'secrets', name: string) => {
     const key = `${resource}/${name}`;
-    if (!cache.has(key)) cache.set(key, await store.get(resource, ns, name));
+    if (!cache.has(key)) cache.set(key, await readSource(store, resource, ns, name));
     return cache.get(key)!;
   };
   for (const src of (c.envFrom ?? []) as any[]) {

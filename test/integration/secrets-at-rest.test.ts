@@ -203,6 +203,18 @@ test.serial('a ciphertext tampered with, or moved to another Secret, is a clear 
   t.regex(flipped.body.message, /unable to transform key "\/registry\/secrets\/default\/tampered": cipher: message authentication failed/);
   t.is((await cluster.api.get('/api/v1/namespaces/default/secrets/s-data')).status, 200, 'the others still read');
   t.true((await fetch(`${server}/readyz`)).ok, 'and the server is ready');
+  // A pod using it: the node agent reports it on the pod, as a configuration error, and goes on.
+  const pod = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'uses-tampered' },
+    spec: { nodeName: NODE, containers: [{ name: 'c', image: 'busybox:latest', envFrom: [{ secretRef: { name: 'tampered' } }] }] },
+  });
+  t.is(pod.status, 201);
+  const waiting = await eventually(async () => (await cluster.api.get('/api/v1/namespaces/default/pods/uses-tampered')).body.status?.containerStatuses?.[0]?.state?.waiting, { timeoutMs: 60_000, message: 'uses-tampered waiting', detail: cluster.dumpLogs });
+  t.is(waiting.reason, 'CreateContainerConfigError');
+  t.is(waiting.message, 'secret "tampered" cannot be read: unable to transform key "/registry/secrets/default/tampered": cipher: message authentication failed (aesgcm key "key1")');
+  await cluster.api.delete('/api/v1/namespaces/default/pods/uses-tampered?gracePeriodSeconds=0');
   // Gone again, for the rotation that follows (the API cannot delete what it cannot read, as Kubernetes).
   for (const name of ['victim', 'tampered']) {
     await admin.hdel(keys.objects('secrets', 'default'), name);
