@@ -1,5 +1,6 @@
 // Configuration is read once at start-up: raw environment -> defaults -> validated, typed values
 // with durations in milliseconds. Every service calls loadConfig() and reads only its own section.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { intToIpv4, ipv4ToInt } from './util.ts';
@@ -8,6 +9,8 @@ import { LEVELS, parseVersion, type Level, type PolicyVersion } from './api/pod-
 
 export interface CommonConfig {
   redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
+  /** Kubernetes' --encryption-provider-config: the EncryptionConfiguration file (shared/store/encryption.ts); none: nothing is encrypted. */
+  encryptionConfig: string | undefined;
   keyPrefix: string;
   logLevel: string;
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
@@ -179,7 +182,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
   const apiPort = port(env, 'WHARF_API_PORT', 8080);
   return {
     common: {
-      redisUrl: env.REDIS_URL || undefined,
+      redisUrl: redisUrl(env),
+      encryptionConfig: env.WHARF_ENCRYPTION_CONFIG ? resolve(env.WHARF_ENCRYPTION_CONFIG) : undefined,
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
@@ -309,6 +313,32 @@ function podSecurityConfig(env: Env): PodSecuritySettings {
     },
     exemptNamespaces: [...new Set(['kube-system', ...listed])],
   };
+}
+
+/**
+ * REDIS_URL (redis://user:password@host:port), with the password read from
+ * WHARF_REDIS_PASSWORD_FILE when that is given: a file mounted from a secret store, so the
+ * password appears in no process's environment or command line.
+ */
+function redisUrl(env: Env): string | undefined {
+  const url = env.REDIS_URL || undefined;
+  const file = env.WHARF_REDIS_PASSWORD_FILE;
+  if (!file) return url;
+  if (!url) throw new ConfigError('WHARF_REDIS_PASSWORD_FILE', 'needs REDIS_URL (redis://user@host:port) to name the user and server');
+  let password: string;
+  try {
+    password = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError('WHARF_REDIS_PASSWORD_FILE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('REDIS_URL', `expected a URL like redis://user@host:6379, got "${url}"`);
+  }
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }
 
 function ipv4(name: string, ip: string): number {

@@ -6,6 +6,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { failFastOptions, redisConnector, retryWhileRedisDown, untilReady } from '../../shared/redis.ts';
+import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store } from '../../shared/store/store.ts';
 import { answerMalformedRequests, createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
@@ -32,7 +33,7 @@ const connect = redisConnector(redisUrl, log);
 // Requests fail fast while Redis is unreachable or hung (503/504), never queue for it.
 const redis = connect(failFastOptions(config.api.redisTimeoutMs));
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 // The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
 const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
 // The roles and bindings, followed by informers (each holds a connection blocked on XREAD).

@@ -6,6 +6,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
+import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
@@ -39,7 +40,7 @@ const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const connect = redisConnector(redisUrl, log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 const identity = `${hostname()}-${process.pid}`;
 const recorder = (component: string) => new EventRecorder(store, component, identity, log);
 
@@ -255,6 +256,7 @@ async function resync(resource: string): Promise<void> {
 const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets'];
 const feed = new ChangeFeed({
   keys,
+  encryption: store.encryption,
   connection: connect(),
   group: GROUPS.controller('manager'),
   consumer: identity,

@@ -2,13 +2,18 @@
 // the API server, a scheduler, a controller manager and a node agent for the local Docker engine,
 // each its own process. As k3s does, the API server writes an admin kubeconfig under .wharf/ (the
 // cluster CA and the admin token, whose file .wharf/admin-token keeps it across restarts), which
-// kubectl uses with no other flags.
+// kubectl uses with no other flags. The embedded Redis has a user per kind of process and no
+// default user, and Secrets are encrypted at rest: the ACL file, the passwords and the encryption
+// key are made under .wharf/secrets/ on the first start and kept.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { agentNodeNames, loadConfig } from '../../shared/config.ts';
+import { ensureClusterSecrets, type ClusterSecrets } from '../../shared/cluster-secrets.ts';
+import { Keys } from '../../shared/keys.ts';
+import { redisUserName, type RedisUserKind } from '../../shared/redis-acl.ts';
 import { createLogger } from '../../shared/log.ts';
 import { parseKubeconfig, type KubeconfigParts } from '../../shared/auth/kubeconfig.ts';
 import type { Node } from '../../shared/types.ts';
@@ -143,16 +148,23 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-async function redisUrl(): Promise<string> {
-  if (config.common.redisUrl) return config.common.redisUrl;
-  if (await portAnswers('127.0.0.1', 6379)) return 'redis://127.0.0.1:6379';
+/** How each kind of process reaches Redis: environment variables for it. */
+type RedisAccess = (kind: RedisUserKind) => Record<string, string>;
+
+async function startRedis(secrets: ClusterSecrets): Promise<RedisAccess> {
+  if (config.common.redisUrl) return () => ({ REDIS_URL: config.common.redisUrl! });
+  if (await portAnswers('127.0.0.1', 6379)) {
+    log.warn('a Redis answers at 127.0.0.1:6379: using it as it is, without Wharf\'s Redis users (set REDIS_URL to give credentials)');
+    return () => ({ REDIS_URL: 'redis://127.0.0.1:6379' });
+  }
   const dir = join(STATE_DIR, 'redis');
   mkdirSync(dir, { recursive: true });
   log.info({ dir }, 'no Redis at 127.0.0.1:6379: starting an embedded redis-server');
   // Stopped last, once the services are gone, so none of them sees its Redis vanish first.
-  embeddedRedis = launch('redis', 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning'], process.env, true);
+  embeddedRedis = launch('redis', 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning', '--aclfile', secrets.aclFile], process.env, true);
   await until(async () => ((await portAnswers('127.0.0.1', 6379)) ? undefined : `the embedded redis-server does not answer on 127.0.0.1:6379`), REDIS_START_TIMEOUT_MS);
-  return 'redis://127.0.0.1:6379';
+  // The password from a file, so it shows in no process's environment.
+  return (kind) => ({ REDIS_URL: `redis://${redisUserName(kind)}@127.0.0.1:6379`, WHARF_REDIS_PASSWORD_FILE: secrets.passwordFile(redisUserName(kind)) });
 }
 
 async function shutdown(code = 0): Promise<void> {
@@ -174,10 +186,16 @@ process.on('SIGTERM', () => void shutdown(0));
 /** Starts every component, and returns once kubectl would see the node Ready. */
 async function start(): Promise<{ kubeconfig: KubeconfigParts; nodes: string[] }> {
   const startedAt = Date.now();
-  const url = await redisUrl();
-  const env = { ...process.env, REDIS_URL: url };
+  const secrets = ensureClusterSecrets(join(STATE_DIR, 'secrets'), new Keys(config.common.keyPrefix));
+  if (secrets.created.length) log.info({ dir: secrets.dir }, 'made the Redis users\' passwords and the Secrets encryption key');
+  const access = await startRedis(secrets);
+  const encryption = config.common.encryptionConfig ?? secrets.encryptionConfig;
   const tsx = ['--import', 'tsx'];
-  const service = (name: string, extra: NodeJS.ProcessEnv = {}) => launch(name, process.execPath, [...tsx, join(ROOT, 'services', name, 'main.ts')], { ...env, ...extra });
+  const service = (name: RedisUserKind, extra: NodeJS.ProcessEnv = {}) => {
+    // The scheduler never reads a Secret, so it gets no key.
+    const env = { ...process.env, ...access(name), WHARF_ENCRYPTION_CONFIG: name === 'scheduler' ? '' : encryption, ...extra };
+    return launch(name, process.execPath, [...tsx, join(ROOT, 'services', name, 'main.ts')], env);
+  };
   // The kubeconfig of an earlier run goes: the one this run's API server writes says it is serving.
   rmSync(KUBECONFIG, { force: true });
   service('api', { WHARF_ADMIN_TOKEN_FILE: ADMIN_TOKEN_FILE, WHARF_API_WRITE_KUBECONFIG: KUBECONFIG });

@@ -5,6 +5,7 @@ import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
+import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store } from '../../shared/store/store.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeAgent } from './agent.ts';
@@ -27,7 +28,7 @@ const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const connect = redisConnector(redisUrl, log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 
 const nodeNames = agentNodeNames(cfg);
 

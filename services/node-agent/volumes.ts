@@ -8,6 +8,7 @@ import { join, dirname, normalize, relative, isAbsolute } from 'node:path';
 import type { Container, KubeObject, Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { ContainerConfigError } from './runtime/types.ts';
+import { DecryptionError } from '../../shared/store/encryption.ts';
 
 export { ContainerConfigError };
 
@@ -129,7 +130,7 @@ async function projectedVolumeFiles(store: Store, pod: Pod, sources: any[], toke
       if (!cm && !source.configMap.optional) throw new ContainerConfigError(`configmap "${source.configMap.name}" not found`);
       for (const [k, v] of cm ? projectedFiles(configMapData(cm), source.configMap.items) : []) files.set(k, v);
     } else if (source.secret) {
-      const secret = await store.get('secrets', ns, source.secret.name);
+      const secret = await readSource(store, 'secrets', ns, source.secret.name);
       if (!secret && !source.secret.optional) throw new ContainerConfigError(`secret "${source.secret.name}" not found`);
       for (const [k, v] of secret ? projectedFiles(decodedSecret(secret), source.secret.items) : []) files.set(k, v);
     } else if (source.downwardAPI) {
@@ -147,6 +148,20 @@ async function projectedVolumeFiles(store: Store, pod: Pod, sources: any[], toke
 }
 
 /** Prepares every volume of the pod; returns volume name → host directory. */
+/**
+ * A ConfigMap or Secret a pod uses. One this node cannot decrypt (its key is not in this agent's
+ * encryption configuration, or the value was altered) is the pod's configuration error, shown on
+ * the pod, not a failure of the agent.
+ */
+async function readSource(store: Store, resource: 'configmaps' | 'secrets', namespace: string | undefined, name: string): Promise<KubeObject | null> {
+  try {
+    return await store.get(resource, namespace, name);
+  } catch (err) {
+    if (err instanceof DecryptionError) throw new ContainerConfigError(`${resource === 'secrets' ? 'secret' : 'configmap'} "${name}" cannot be read: ${err.message}`);
+    throw err;
+  }
+}
+
 export async function prepareVolumes(store: Store, dataDir: string, pod: Pod, token?: ProjectedToken): Promise<Map<string, { path: string; readOnly: boolean }>> {
   const out = new Map<string, { path: string; readOnly: boolean }>();
   const base = join(podDir(dataDir, pod.metadata.uid!), 'volumes');
@@ -163,7 +178,7 @@ export async function prepareVolumes(store: Store, dataDir: string, pod: Pod, to
       await syncDirectory(dir, cm ? projectedFiles(configMapData(cm), v.configMap.items) : new Map());
       out.set(v.name, { path: dir, readOnly: true });
     } else if (v.secret) {
-      const secret = await store.get('secrets', ns, v.secret.secretName);
+      const secret = await readSource(store, 'secrets', ns, v.secret.secretName);
       if (!secret && !v.secret.optional) throw new ContainerConfigError(`secret "${v.secret.secretName}" not found`);
       const dir = join(base, 'secret', v.name);
       await syncDirectory(dir, secret ? projectedFiles(decodedSecret(secret), v.secret.items) : new Map());
@@ -276,7 +291,7 @@ export async function resolveEnv(store: Store, pod: Pod, podIP: string, c: Conta
   const cache = new Map<string, KubeObject | null>();
   const lookup = async (resource: 'configmaps' | 'secrets', name: string) => {
     const key = `${resource}/${name}`;
-    if (!cache.has(key)) cache.set(key, await store.get(resource, ns, name));
+    if (!cache.has(key)) cache.set(key, await readSource(store, resource, ns, name));
     return cache.get(key)!;
   };
   for (const src of (c.envFrom ?? []) as any[]) {

@@ -523,6 +523,20 @@ export function endpointIpErrors(field: string, address: string, family?: 4 | 6)
   return out;
 }
 
+/**
+ * An endpoint address inside the Service IP range (a cluster IP) would make a Service forward to
+ * another Service's virtual address — or, through the node's proxy, to what that one reaches —
+ * so it is refused, as loopback and link-local are.
+ */
+export function serviceRangeErrors(field: string, address: string, serviceCidr: string): StatusCause[] {
+  const [net, bits] = serviceCidr.split('/');
+  const type = isIP(net) === 6 ? 'ipv6' : 'ipv4';
+  if (isIP(address) !== isIP(net)) return [];
+  const range = new BlockList();
+  range.addSubnet(net, Number(bits), type);
+  return range.check(address, type) ? [invalid(field, address, `may not be in the service IP range (${serviceCidr})`)] : [];
+}
+
 /** Kubernetes' IsFullyQualifiedDomainName. */
 export function fqdnErrors(field: string, value: string): StatusCause[] {
   if (!value) return [required(field)];

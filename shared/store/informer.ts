@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { KubeObject } from '../types.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../util.ts';
-import { decodeStreamEntry, type Store, type StoredEvent } from './store.ts';
+import type { Store, StoredEvent } from './store.ts';
 
 export interface InformerOptions {
   store: Store;
@@ -91,7 +91,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           needsList = true;
           continue;
         }
-        const events = reply[0][1].map(decodeStreamEntry);
+        const events = reply[0][1].map((entry) => store.decodeEvent(resource, entry));
         for (const ev of events) {
           if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
           else this.cache.set(keyOf(ev.object), ev.object as T);

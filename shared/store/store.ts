@@ -24,6 +24,7 @@ import { conversionFor, strategyFor } from '../registry/registry.ts';
 import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, UsageOp } from '../registry/strategy.ts';
 import { admitConverted, admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
 import { admitQuota, IN_FLIGHT_TTL_MS, type QuotaBackend } from '../quota/admission.ts';
+import { DecryptionError, NO_ENCRYPTION, storageLocation, type Encryption } from './encryption.ts';
 
 export type ResourceRef = ResourceInfo | string;
 
@@ -95,15 +96,6 @@ function resolve(r: ResourceRef): ResourceInfo {
   return typeof r === 'string' ? mustFindByPlural(r) : r;
 }
 
-/**
- * A stored object as the caller's resource shows it: itself, or converted when the resource is
- * another version of the stored kind (events.k8s.io/v1 Events).
- */
-function decode<T extends KubeObject>(r: ResourceInfo, json: string): T {
-  const obj = JSON.parse(json) as T;
-  return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
-}
-
 function shown<T extends KubeObject>(r: ResourceInfo, obj: T): T {
   return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
 }
@@ -166,8 +158,34 @@ export class Store implements ClusterReader {
     private readonly watchHistory = 20_000,
     /** The cluster settings admission applies to every write of this process (from the typed config). */
     readonly admission: AdmissionSettings = DEFAULT_ADMISSION,
+    /** How each resource's values are stored: encrypted (Secrets, by the EncryptionConfiguration) or as they are. */
+    readonly encryption: Encryption = NO_ENCRYPTION,
   ) {
     this.scripts = scriptsFor(redis);
+  }
+
+  /** Objects read from values not written with the current first provider (key): an update rewrites them even when nothing changed. */
+  private readonly stale = new WeakSet<KubeObject>();
+
+  /**
+   * A stored value as the caller's resource shows it: decrypted when its kind is encrypted, and
+   * converted when the resource is another version of the stored kind (events.k8s.io/v1 Events).
+   */
+  private decode<T extends KubeObject>(r: ResourceInfo, namespace: string, name: string, value: string): T {
+    const obj = this.decodeStored<T>(storedResource(r), namespace, name, value);
+    return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
+  }
+
+  /** A stored value of the stored kind r, read at (namespace, name). */
+  private decodeStored<T extends KubeObject>(r: ResourceInfo, namespace: string, name: string, value: string): T {
+    const { obj, stale } = decodeValue<T>(this.encryption, r, namespace, name, value);
+    if (stale) this.stale.add(obj);
+    return obj;
+  }
+
+  /** A change stream's entry, its object decrypted and shown as resource r shows it. */
+  decodeEvent(resource: ResourceRef, entry: [string, string[]]): StoredEvent {
+    return decodeStreamEntry(entry, resolve(resource), this.encryption);
   }
 
   async currentResourceVersion(): Promise<number> {
@@ -176,8 +194,9 @@ export class Store implements ClusterReader {
 
   async get<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, name: string): Promise<T | null> {
     const r = resolve(resource);
-    const json = await this.redis.hget(this.keys.objects(r.plural, nsOf(r, namespace)), name);
-    return json ? decode<T>(r, json) : null;
+    const ns = nsOf(r, namespace);
+    const json = await this.redis.hget(this.keys.objects(r.plural, ns), name);
+    return json ? this.decode<T>(r, ns, name, json) : null;
   }
 
   async mustGet<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
@@ -194,7 +213,9 @@ export class Store implements ClusterReader {
     const pipeline = this.redis.pipeline();
     for (const ref of refs) pipeline.hget(this.keys.objects(r.plural, nsOf(r, ref.namespace)), ref.name);
     const out: T[] = [];
-    for (const [err, json] of (await pipeline.exec()) ?? []) if (!err && json) out.push(decode<T>(r, json as string));
+    for (const [i, [err, json]] of ((await pipeline.exec()) ?? []).entries()) {
+      if (!err && json) out.push(this.decode<T>(r, nsOf(r, refs[i].namespace), refs[i].name, json as string));
+    }
     return out;
   }
 
@@ -207,7 +228,8 @@ export class Store implements ClusterReader {
       [this.keys.resourceVersion, this.keys.namespacesOf(r.plural)],
       [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0'],
     )) as string[];
-    const items = reply.slice(1).map((json) => decode<T>(r, json));
+    const items: T[] = [];
+    for (let i = 1; i + 2 < reply.length; i += 3) items.push(this.decode<T>(r, reply[i], reply[i + 1], reply[i + 2]));
     items.sort((a, b) => {
       const an = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
       const bn = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
@@ -233,7 +255,10 @@ export class Store implements ClusterReader {
       resourceVersion: String(reply[0]),
       remaining: Number(reply[1]),
       lastKey: String(reply[2]),
-      items: (reply.slice(3) as string[]).map((json) => decode<T>(r, json)),
+      items: pairs(reply.slice(3) as string[]).map(([key, json]) => {
+        const slash = key.indexOf('/');
+        return this.decode<T>(r, key.slice(0, slash), key.slice(slash + 1), json);
+      }),
     };
   }
 
@@ -566,7 +591,9 @@ export class Store implements ClusterReader {
         await s.admit?.(next, old, ctx);
       }
       if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-      if (deepEqual(next, old)) return shown(served, old);
+      // As Kubernetes' GuaranteedUpdate: an unchanged object is not written again, unless it was
+      // stored with a key other than the current first one — rewriting it is how keys rotate.
+      if (deepEqual(next, old) && !this.stale.has(old)) return shown(served, old);
       if (opts.fieldManager) recordManagedFields(served, old, next, { ...opts.fieldManager, subresource: opts.subresource ?? opts.fieldManager.subresource });
       const releaseQuota = opts.subresource === 'status' ? async () => {} : await admitQuota(this.quotas, r, 'update', next, old, { dryRun: opts.dryRun });
       if (opts.dryRun) return shown(served, next);
@@ -595,6 +622,28 @@ export class Store implements ClusterReader {
       lastTransitionTime: now(),
     });
     return this.write(r, 'update', next, pod, { checkCapacity: true });
+  }
+
+  /**
+   * Writes again every object of a resource that is stored other than the current first provider
+   * writes — under an older key, or in plaintext — so that it is: the second half of a key
+   * rotation, as Kubernetes' `kubectl get secrets -A -o json | kubectl replace -f -`. Objects
+   * already stored with the current key are left as they are. Returns how many were rewritten.
+   */
+  async rewriteStale(resource: ResourceRef): Promise<{ rewritten: number; total: number }> {
+    const r = storedResource(resolve(resource));
+    const { items } = await this.list(r);
+    let rewritten = 0;
+    for (const item of items) {
+      const before = item.metadata.resourceVersion;
+      try {
+        const after = await this.guaranteedUpdate(r, item.metadata.namespace, item.metadata.name!, (current) => current);
+        if (after.metadata.resourceVersion !== before) rewritten++;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err; // deleted meanwhile: nothing to rewrite
+      }
+    }
+    return { rewritten, total: items.length };
   }
 
   async delete(resource: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
@@ -629,7 +678,7 @@ export class Store implements ClusterReader {
   async eventsAfter(resource: ResourceRef, afterRv: number, count = 500): Promise<StoredEvent[]> {
     const r = resolve(resource);
     const entries = (await this.redis.xrange(this.keys.stream(r.plural), `(${afterRv}-0`, '+', 'COUNT', count)) as [string, string[]][];
-    return entries.map(decodeStreamEntry).map((ev) => ({ ...ev, object: shown(r, ev.object) }));
+    return entries.map((entry) => this.decodeEvent(r, entry));
   }
 
   /** The resourceVersion of the newest event on this resource's stream (0 when it has none). */
@@ -730,8 +779,9 @@ export class Store implements ClusterReader {
     const meta = obj.metadata;
     const ns = nsOf(r, meta.namespace);
     const name = meta.name!;
-    const { pre, post } = splitAtResourceVersion(obj);
-    if (op !== 'delete' && pre.length + post.length > (s.maxBytes ?? MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(s.maxBytes ?? MAX_OBJECT_BYTES);
+    const { json, placeholder } = withPlaceholderResourceVersion(obj);
+    if (op !== 'delete' && json.length - placeholder.length > (s.maxBytes ?? MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(s.maxBytes ?? MAX_OBJECT_BYTES);
+    const { pre, post } = this.encryption.forResource(r.plural, r.group).toStorage(json, placeholder, storageLocation(r.plural, r.group, ns, name));
     const usage: UsageOp = s.nodeUsage?.(op, obj, old, !!opts.checkCapacity) ?? { op: '' };
     const before = ownerUids(old);
     const after = op === 'delete' ? new Set<string>() : ownerUids(obj);
@@ -842,25 +892,58 @@ export function planDeletion(s: Strategy, old: KubeObject, opts: DeleteOptions):
   return { remove: false, next };
 }
 
-/** Serialises obj with a unique placeholder for its resourceVersion, so the Lua script can set it without re-encoding JSON. */
-function splitAtResourceVersion(obj: KubeObject): { pre: string; post: string } {
-  const token = `wharf-rv-${randomBytes(12).toString('hex')}`;
-  obj.metadata.resourceVersion = token;
-  const json = JSON.stringify(obj);
-  const quoted = `"${token}"`;
-  const i = json.indexOf(quoted);
-  if (i < 0 || json.indexOf(quoted, i + 1) >= 0) throw new Error('resourceVersion placeholder not unique');
-  return { pre: json.slice(0, i + 1), post: json.slice(i + quoted.length - 1) };
+/**
+ * Serialises obj with a unique placeholder for its resourceVersion, so the Lua script can set it
+ * without re-encoding JSON (or, for an encrypted value, beside the ciphertext).
+ */
+function withPlaceholderResourceVersion(obj: KubeObject): { json: string; placeholder: string } {
+  const placeholder = `wharf-rv-${randomBytes(12).toString('hex')}`;
+  obj.metadata.resourceVersion = placeholder;
+  return { json: JSON.stringify(obj), placeholder };
 }
 
-export function decodeStreamEntry([id, fields]: [string, string[]]): StoredEvent {
+/** A stored value of the stored kind r, read at (namespace, name): the object, and whether it was written with an older key. */
+function decodeValue<T extends KubeObject>(encryption: Encryption, r: ResourceInfo, namespace: string, name: string, value: string): { obj: T; stale: boolean } {
+  const location = storageLocation(r.plural, r.group, namespace, name);
+  const read = encryption.forResource(r.plural, r.group).fromStorage(value, location);
+  let obj: T;
+  try {
+    obj = JSON.parse(read.json) as T;
+  } catch (err) {
+    throw new DecryptionError(location, `the stored value is not an object: ${(err as Error).message}`);
+  }
+  if (read.resourceVersion !== undefined) obj.metadata.resourceVersion = read.resourceVersion;
+  return { obj, stale: read.stale };
+}
+
+/**
+ * A change stream's entry of resource r (a stored kind, or another version of one), its object
+ * decrypted when its kind is encrypted.
+ */
+export function decodeStreamEntry(entry: [string, string[]], resource: ResourceRef, encryption: Encryption = NO_ENCRYPTION): StoredEvent {
+  const r = resolve(resource);
+  const raw = streamEntryFields(entry);
+  const [, namespace = '', name = ''] = raw.location?.split('|') ?? [];
+  const { obj } = decodeValue(encryption, storedResource(r), namespace, name, raw.value);
+  return { rv: raw.rv, type: raw.type, object: shown(r, obj) };
+}
+
+/** Fields of a change stream's entry: t (event type), o (the stored value), k ("resource|namespace|name"). */
+function streamEntryFields([id, fields]: [string, string[]]): { rv: number; type: StoredEvent['type']; value: string; location?: string } {
   let type = 'MODIFIED';
-  let json = '{}';
+  let value = '{}';
+  let location: string | undefined;
   for (let i = 0; i < fields.length; i += 2) {
     if (fields[i] === 't') type = fields[i + 1];
-    else if (fields[i] === 'o') json = fields[i + 1];
+    else if (fields[i] === 'o') value = fields[i + 1];
+    else if (fields[i] === 'k') location = fields[i + 1];
   }
-  return { rv: Number(id.split('-')[0]), type: type as StoredEvent['type'], object: JSON.parse(json) };
+  return { rv: Number(id.split('-')[0]), type: type as StoredEvent['type'], value, location };
+}
+
+/** [a, b, c, d] -> [[a, b], [c, d]] */
+function pairs<T>(flat: T[]): [T, T][] {
+  return Array.from({ length: Math.floor(flat.length / 2) }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';

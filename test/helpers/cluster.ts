@@ -10,6 +10,9 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { parseKubeconfig } from '../../shared/auth/kubeconfig.ts';
+import { Keys } from '../../shared/keys.ts';
+import { ADMIN_USER, aclUsers, redisUrlFor, redisUserName, REDIS_USER_KINDS, type RedisUserKind } from '../../shared/redis-acl.ts';
+import { generateEncryptionConfig } from '../../shared/store/encryption.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -46,7 +49,12 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false> | T
 
 export interface RedisHandle {
   port: number;
+  /** An administrator's URL (every command, every key): for tests that inspect or arrange Redis. */
   url: string;
+  /** The URL of the Redis user of a kind of Wharf process, confined by the ACLs (shared/redis-acl.ts). */
+  urlFor(kind: RedisUserKind): string;
+  /** The server's address without credentials: refused everything (NOAUTH). */
+  anonymousUrl: string;
   dir: string;
   stop(): Promise<void>;
   /** Stops it (if it still runs) and starts it again on the same port and data. */
@@ -70,13 +78,22 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }), { timeoutMs, message: `port ${port}` });
 }
 
-/** A private redis-server with append-only persistence, so a restart keeps the data (like etcd). */
-export async function startRedis(): Promise<RedisHandle> {
+/**
+ * A private redis-server with append-only persistence, so a restart keeps the data (like etcd),
+ * and ACL users as a real deployment has them: one user per kind of Wharf process confined to the
+ * keys of the cluster whose prefix is given, and the administrator (the default user, behind a
+ * password): a client without credentials gets NOAUTH.
+ */
+export async function startRedis(opts: { prefix?: string } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'wharf-redis-'));
+  const users = aclUsers(new Keys(opts.prefix ?? 'wharf'));
+  const aclFile = join(dir, 'users.acl');
+  writeFileSync(aclFile, users.file, { mode: 0o600 });
+  const base = `redis://127.0.0.1:${port}`;
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--aclfile', aclFile], { stdio: 'ignore' });
     await waitForPort(port);
   };
   await launch();
@@ -89,7 +106,9 @@ export async function startRedis(): Promise<RedisHandle> {
   });
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: redisUrlFor(base, ADMIN_USER, users.passwords[ADMIN_USER]),
+    urlFor: (kind) => redisUrlFor(base, redisUserName(kind), users.passwords[redisUserName(kind)]),
+    anonymousUrl: base,
     dir,
     async stop() {
       await stopChild();
@@ -169,6 +188,29 @@ export function startService(name: string, env: Record<string, string>, label = 
   };
 }
 
+/**
+ * What Redis refused the cluster's processes (ACL LOG), written beside the services' logs and named
+ * on stderr: a command a process needs but its user lacks shows up here, rather than only as a
+ * retrying warning in one service's log.
+ */
+async function reportAclRefusals(redis: RedisHandle, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  try {
+    await admin.connect();
+    const entries = ((await admin.call('ACL', 'LOG', '1000')) as unknown[][]).map((e) => Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [e[2 * i], e[2 * i + 1]])) as Record<string, string>);
+    const lines = entries.map((e) => `${e.count}x ${e.username} ${e.reason} ${e.context} ${e.object}`);
+    if (!lines.length) return;
+    const file = join(LOG_DIR, `redis-acl-refusals-${prefix}.log`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    console.error(`Redis refused ${lines.length} kinds of commands or keys (tests that probe the ACLs expect some): ${file}`);
+  } catch {
+    // Redis already gone (a test stopped it): nothing to report.
+  } finally {
+    admin.disconnect();
+  }
+}
+
 export interface ClusterOptions {
   apiServers?: number;
   schedulers?: number;
@@ -239,15 +281,21 @@ async function startApiServer(start: (name: string, env: Record<string, string>,
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const redis = await startRedis();
   const prefix = `t${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'wharf-cluster-'));
   // The admin token, as `npm start` keeps it: a file every API server of the cluster reads.
   const adminToken = randomBytes(32).toString('hex');
   writeFileSync(join(dir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
+  const redis = await startRedis({ prefix });
+  // Secrets encrypted at rest, as npm start and Compose run: a key of this cluster's own.
+  const encryptionConfig = join(redis.dir, 'encryption-config.yaml');
+  writeFileSync(encryptionConfig, generateEncryptionConfig(), { mode: 0o600 });
   const env: Record<string, string> = {
+    // The administrator's: for tests that start processes of their own. The cluster's services
+    // each get their own kind's user (start, below).
     REDIS_URL: redis.url,
     WHARF_ADMIN_TOKEN_FILE: join(dir, 'admin-token'),
+    WHARF_ENCRYPTION_CONFIG: encryptionConfig,
     WHARF_KEY_PREFIX: prefix,
     WHARF_CONTROLLER_RESYNC: '5s',
     WHARF_AGENT_RESYNC: '3s',
@@ -269,7 +317,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
   const services: ServiceHandle[] = [];
   const start = (name: string, extra: Record<string, string> = {}, label = name) => {
-    const s = startService(name, { ...env, ...extra }, label);
+    const kind = REDIS_USER_KINDS.find((k) => k === name);
+    const s = startService(name, { ...env, ...(kind && { REDIS_URL: redis.urlFor(kind) }), ...extra }, label);
     services.push(s);
     return s;
   };
@@ -315,6 +364,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     async stop() {
       RUNNING_CLUSTERS.delete(registration);
       await Promise.all(services.map((s) => s.kill('SIGTERM')));
+      await reportAclRefusals(redis, prefix);
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     },

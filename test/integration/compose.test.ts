@@ -138,6 +138,21 @@ test.serial('docker compose up: the stack runs in containers, serves kubectl and
     message: 'the compose node Ready through kubectl',
   });
 
+  // Redis refuses a client without credentials, and holds Secrets encrypted with the key cluster-init made.
+  const anonymous = await compose('exec', '-T', 'redis', 'redis-cli', 'ping');
+  t.regex(anonymous.stdout, /NOAUTH/, anonymous.stderr);
+  const secretValue = `compose-${suffix}-value`;
+  const secret = await kubectl(['create', 'secret', 'generic', 'compose-secret', `--from-literal=v=${secretValue}`]);
+  t.is(secret.stdout, 'secret/compose-secret created\n', secret.stderr);
+  const asAdmin = (command: string) => compose('exec', '-T', 'redis', 'sh', '-c', `redis-cli --no-auth-warning --user default --pass "$(cat /wharf-secrets/admin.password)" ${command}`);
+  const stored = await asAdmin('HGET wharf:obj:secrets:default compose-secret');
+  t.true(stored.stdout.startsWith('k8s:enc:aesgcm:v1:key1:'), stored.stdout + stored.stderr);
+  t.false((await asAdmin('XRANGE wharf:events:secrets - +')).stdout.includes(secretValue));
+  t.is(Buffer.from((await kubectl(['get', 'secret', 'compose-secret', '-o', 'jsonpath={.data.v}'])).stdout, 'base64').toString(), secretValue);
+  // The node agent's container holds its own Redis password, not the API server's.
+  const agentSecrets = await compose('exec', '-T', 'node-agent', 'ls', '/wharf-secrets');
+  t.deepEqual(agentSecrets.stdout.trim().split('\n').sort(), ['encryption-config.yaml', 'redis.password'], agentSecrets.stderr);
+
   const manifest = `
 apiVersion: apps/v1
 kind: Deployment
