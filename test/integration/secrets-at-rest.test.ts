@@ -95,8 +95,8 @@ function rawRedis(port: number, commands: string[]): Promise<string[]> {
 async function startApi(label: string, env: Record<string, string>): Promise<ApiClient> {
   const port = await freePort();
   cluster.start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1', ...env }, label);
-  const client = new ApiClient(`http://127.0.0.1:${port}`);
-  await eventually(async () => (await fetch(`${client.base}/readyz`)).ok, { timeoutMs: 90_000, message: `${label} ready`, detail: cluster.dumpLogs });
+  const client = cluster.client(`https://127.0.0.1:${port}`);
+  await eventually(async () => (await cluster.fetch(`${client.base}/readyz`)).ok, { timeoutMs: 90_000, message: `${label} ready`, detail: cluster.dumpLogs });
   return client;
 }
 
@@ -202,7 +202,7 @@ test.serial('a ciphertext tampered with, or moved to another Secret, is a clear 
   t.is(flipped.status, 500);
   t.regex(flipped.body.message, /unable to transform key "\/registry\/secrets\/default\/tampered": cipher: message authentication failed/);
   t.is((await cluster.api.get('/api/v1/namespaces/default/secrets/s-data')).status, 200, 'the others still read');
-  t.true((await fetch(`${server}/readyz`)).ok, 'and the server is ready');
+  t.true((await cluster.fetch(`${server}/readyz`)).ok, 'and the server is ready');
   // A pod using it: the node agent reports it on the pod, as a configuration error, and goes on.
   const pod = await cluster.api.post('/api/v1/namespaces/default/pods', {
     apiVersion: 'v1',
@@ -261,7 +261,7 @@ test.serial('rotation: with [B, A] a replace of every Secret re-encrypts them un
   t.is(stale.status, 500);
   t.is(stale.body.message, 'Internal error occurred: unable to transform key "/registry/secrets/default/s-data": no matching prefix found: the value is encrypted with aesgcm key "keyB", which the encryption configuration does not list');
   t.is((await cluster.api.get('/api/v1/namespaces/default/configmaps')).status, 200, 'everything else still served');
-  t.true((await fetch(`${cluster.apiUrls[0]}/readyz`)).ok);
+  t.true((await cluster.fetch(`${cluster.apiUrls[0]}/readyz`)).ok);
   t.deepEqual(leaks(await dumpRedis()), [], 'still nothing in clear');
 });
 
