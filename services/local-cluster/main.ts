@@ -198,7 +198,9 @@ async function start(): Promise<{ kubeconfig: KubeconfigParts; nodes: string[] }
   };
   // The kubeconfig of an earlier run goes: the one this run's API server writes says it is serving.
   rmSync(KUBECONFIG, { force: true });
-  service('api', { WHARF_ADMIN_TOKEN_FILE: ADMIN_TOKEN_FILE, WHARF_API_WRITE_KUBECONFIG: KUBECONFIG });
+  // On every address unless told otherwise, as k3s listens: pods reach the API through the
+  // kubernetes Service, whose endpoint is this host's advertised address, not loopback.
+  service('api', { WHARF_API_HOST: process.env.WHARF_API_HOST || '0.0.0.0', WHARF_ADMIN_TOKEN_FILE: ADMIN_TOKEN_FILE, WHARF_API_WRITE_KUBECONFIG: KUBECONFIG });
   await until(apiNotReady, API_START_TIMEOUT_MS);
   const kubeconfig = writtenKubeconfig()!;
   service('scheduler');

@@ -342,9 +342,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   RUNNING_CLUSTERS.add(registration);
   const api = new ApiClient(apiUrls[0], credentials);
   await eventually(async () => (await api.get('/api/v1/namespaces/default')).status === 200, { timeoutMs: 10_000, message: 'default namespace', detail: dumpLogs });
-  // Pods are admitted only once their ServiceAccount exists: the controller manager makes default/default.
+  // Pods are admitted only once their ServiceAccount exists: the controller manager makes default/default,
+  // and publishes kube-root-ca.crt, which lists of ConfigMaps then hold from the first test on.
   if ((opts.controllerManagers ?? 1) > 0) {
     await eventually(async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default')).status === 200, { timeoutMs: 30_000, message: 'default ServiceAccount', detail: dumpLogs });
+    await eventually(async () => (await api.get('/api/v1/namespaces/default/configmaps/kube-root-ca.crt')).status === 200, { timeoutMs: 30_000, message: 'kube-root-ca.crt', detail: dumpLogs });
   }
   return {
     redis,

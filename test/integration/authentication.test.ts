@@ -214,7 +214,8 @@ test('two API servers started at once on a new cluster make and serve one CA', a
   const started = await Promise.all([0, 1].map(async (i) => {
     const port = await freePort();
     const kubeconfig = join(work, `race-${i}.kubeconfig`);
-    cluster.start('api', { WHARF_KEY_PREFIX: prefix, WHARF_API_PORT: String(port), WHARF_API_WRITE_KUBECONFIG: kubeconfig }, `api-race-${i}`);
+    // As Redis' administrator: the cluster's own API user reaches only its prefix's keys.
+    cluster.start('api', { REDIS_URL: cluster.env.REDIS_URL, WHARF_KEY_PREFIX: prefix, WHARF_API_PORT: String(port), WHARF_API_WRITE_KUBECONFIG: kubeconfig }, `api-race-${i}`);
     return { port, kubeconfig };
   }));
   await eventually(() => started.every((s) => existsSync(s.kubeconfig)), { timeoutMs: 90_000, message: 'both kubeconfigs written', detail: cluster.dumpLogs });

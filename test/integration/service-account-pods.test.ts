@@ -2,7 +2,7 @@
 // projected volume (a token bound to the pod, the cluster CA, the namespace) read-only at
 // /var/run/secrets/kubernetes.io/serviceaccount, sets KUBERNETES_SERVICE_HOST/PORT from
 // default/kubernetes, and an in-cluster client that uses nothing else reaches the API over HTTPS
-// through the kubernetes Service. automountServiceAccountToken: false mounts nothing.
+// through the kubernetes Service, as RBAC allows it. automountServiceAccountToken: false mounts nothing.
 // The API servers listen on every address here, so that the kubernetes Service's endpoint (the
 // host's advertised address) answers the node's service proxy.
 import test from 'ava';
@@ -158,21 +158,18 @@ test.serial('an in-cluster client with only the mounted token and CA reaches the
     return r?.who === 201 && r;
   }, { timeoutMs: 60_000, message: 'the client authenticated through the kubernetes Service', detail: () => `${cluster.dumpLogs()}` });
   t.is(first.user, `system:serviceaccount:${NS}:default`);
-  // With RBAC (once it is served), the ServiceAccount may list its namespace's pods only once a
-  // RoleBinding allows it, and never read another namespace's Secrets; without it, any user may.
-  const rbac = (await cluster.api.get('/apis/rbac.authorization.k8s.io/v1')).status === 200;
-  if (rbac) {
-    await eventually(async () => (await lastReport())?.pods === 403, { message: 'forbidden before the RoleBinding' });
-    t.is((await cluster.api.post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'client-view' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }],
-    })).status, 201);
-  }
+  // The ServiceAccount may list its namespace's pods only once a RoleBinding allows it, and never
+  // read another namespace's Secrets.
+  await eventually(async () => (await lastReport())?.pods === 403, { message: 'forbidden before the RoleBinding' });
+  t.is((await cluster.api.post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'client-view' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }],
+  })).status, 201);
   const listed = await eventually(async () => {
     const r = await lastReport();
     return r?.pods === 200 && r;
   }, { timeoutMs: 30_000, message: 'the client lists its pods' });
   t.true(listed.names.includes('client'));
-  t.is(listed.secrets, rbac ? 403 : 200);
+  t.is(listed.secrets, 403);
 });

@@ -131,7 +131,7 @@ test.serial('the watch survives a Redis restart and an API server restart withou
     await cluster.redis.restart();
     for (let i = 5; i < 10; i++) await write(i);
     await eventually(async () => same(informer, await serverState()), { timeoutMs: 20_000, message: 'in sync after the Redis restart' });
-    t.is(informer.objects.size, 10);
+    t.is(informer.objects.size, 10 + 1, 'the ConfigMaps written and kube-root-ca.crt');
 
     // Writes while the watch is down must still arrive: kill the API server, write through a
     // second one, then bring the first back on the same port.
@@ -159,7 +159,7 @@ test.serial('the watch survives a Redis restart and an API server restart withou
     await cluster.api.delete('/api/v1/namespaces/default/configmaps/cm-1');
     await eventually(async () => same(informer, await serverState()), { timeoutMs: 20_000, message: 'in sync after the API restart' });
     t.false(informer.log.slice(before).some((l) => l.includes('terminated')), `the stream ended cleanly:\n${informer.log.slice(before).join('\n')}`);
-    t.is(informer.objects.size, 14);
+    t.is(informer.objects.size, 14 + 1, 'the ConfigMaps written and kube-root-ca.crt');
     t.deepEqual(informer.objects.get('cm-0')?.data, { i: 'changed' });
     t.false(informer.objects.has('cm-1'));
     // Every object was seen ADDED exactly once: nothing missed, nothing replayed twice.
