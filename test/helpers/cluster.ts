@@ -40,7 +40,7 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false> | T
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-      const detail = opts.detail ? `\n${opts.detail()}` : '';
+      const detail = `\n${opts.detail ? opts.detail() : runningClustersLogs()}`;
       throw new Error(`timed out waiting for ${opts.message ?? 'condition'}${why}${detail}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
@@ -338,7 +338,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const ca = parseKubeconfig(readFileSync(kubeconfigs[0], 'utf8')).caPem;
   writeFileSync(join(dir, 'ca.crt'), ca);
   const credentials: ApiCredentials = { ca, token: adminToken };
-  const registration = { credentials, kubeconfig: kubeconfigs[0], urls: apiUrls };
+  const registration = { credentials, kubeconfig: kubeconfigs[0], urls: apiUrls, dumpLogs };
   RUNNING_CLUSTERS.add(registration);
   const api = new ApiClient(apiUrls[0], credentials);
   await eventually(async () => (await api.get('/api/v1/namespaces/default')).status === 200, { timeoutMs: 10_000, message: 'default namespace', detail: dumpLogs });
@@ -400,7 +400,15 @@ export interface ApiCredentials {
 export type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
 /** The clusters this process runs, so a client made from a URL alone (new ApiClient(url), kubectl --server) finds their credentials. */
-const RUNNING_CLUSTERS = new Set<{ credentials: ApiCredentials; kubeconfig: string; urls: string[] }>();
+const RUNNING_CLUSTERS = new Set<{ credentials: ApiCredentials; kubeconfig: string; urls: string[]; dumpLogs: () => string }>();
+
+/**
+ * The last lines of every service of the clusters this test file runs: what a failure message
+ * carries when its test named nothing else, so a failure in CI says what the services were doing.
+ */
+export function runningClustersLogs(): string {
+  return [...RUNNING_CLUSTERS].map((c) => c.dumpLogs()).join('\n');
+}
 
 /**
  * The credentials and kubeconfig of the running cluster whose API server this URL names; with no

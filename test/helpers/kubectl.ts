@@ -4,7 +4,7 @@
 import type { ExecutionContext } from 'ava';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { clusterFor } from './cluster.ts';
+import { clusterFor, runningClustersLogs } from './cluster.ts';
 
 export interface KubectlOptions {
   /** --server; left out when the kubeconfig names the server. */
@@ -89,6 +89,7 @@ export function kubectlAssertions(kubectl: Kubectl) {
     /** Exit 0, else a message with stderr, which says why; resolves stdout. */
     async ok(t: ExecutionContext, ...args: string[]): Promise<string> {
       const r = await kubectl(args);
+      if (r.code !== 0) t.log(runningClustersLogs());
       t.is(r.code, 0, `kubectl ${args.join(' ')}\n${r.stderr}`);
       return r.stdout;
     },
