@@ -136,8 +136,12 @@ function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
-  void Promise.all([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop()])
-    .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
+  // Settled, not all: one part failing to stop must not cut short the others (giving the Lease up).
+  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop()])
+    .then((results) => {
+      for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error)?.message }, 'a part did not stop cleanly');
+      return new Promise((resolve) => setTimeout(resolve, 200));
+    })
     .finally(() => {
       server.closeAllConnections();
       redis.disconnect();

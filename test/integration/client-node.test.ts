@@ -69,7 +69,7 @@ test.serial('an informer sees add, update and delete; create, merge patch, delet
 
     await eventually(() => seen.includes('delete cn'), { message: 'delete event' });
     t.deepEqual(seen.filter((s) => s.includes(' cn')), ['add cn {"a":"1"}', 'update cn {"a":"1","b":"2"}', 'delete cn']);
-    t.is(informer.list('default').map((o) => o.metadata?.name).join(','), 'before');
+    t.is(informer.list('default').map((o) => o.metadata?.name).join(','), 'before,kube-root-ca.crt');
     t.deepEqual(errors, []);
   } finally {
     await informer.stop();

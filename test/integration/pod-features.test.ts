@@ -5,7 +5,7 @@
 import test from 'ava';
 import Docker from 'dockerode';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
-import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
+import { dockerNode, execInContainer, removeDockerNode, runningContainerId, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
 const node = dockerNode('features', { WHARF_AGENT_RESYNC: '2s' });
@@ -25,23 +25,7 @@ async function logsOf(name: string, container: string): Promise<string> {
 }
 
 async function exec(podName: string, container: string, cmd: string[]): Promise<string> {
-  const [c] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${podName}`, `io.wharf.container.name=${container}`], status: ['running'] } });
-  const e = await docker.getContainer(c.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await e.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve) => {
-    stream.on('data', (d: Buffer) => chunks.push(d));
-    stream.on('end', () => resolve());
-  });
-  // Strip Docker's 8-byte multiplexing headers.
-  const buf = Buffer.concat(chunks);
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length;) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return out;
+  return (await execInContainer(await runningContainerId(podName, container, docker), cmd, docker)).out;
 }
 
 test.before(async () => {

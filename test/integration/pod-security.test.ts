@@ -10,7 +10,7 @@ import { readlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
-import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
+import { dockerNode, execInContainer, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 
 const docker = new Docker();
@@ -84,22 +84,7 @@ async function dockerContainer(namespace: string, pod: string, container: string
 
 /** Runs a command in a pod's running container; its output (stdout and stderr). */
 async function exec(namespace: string, pod: string, container: string, cmd: string[]): Promise<string> {
-  const info = await dockerContainer(namespace, pod, container);
-  const e = await docker.getContainer(info.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await e.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve) => {
-    stream.on('data', (d: Buffer) => chunks.push(d));
-    stream.on('end', () => resolve());
-  });
-  const buf = Buffer.concat(chunks);
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length;) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return out;
+  return (await execInContainer((await dockerContainer(namespace, pod, container)).Id, cmd, docker)).out;
 }
 
 /** A field of /proc/self/status, as the container's process sees it. */

@@ -106,6 +106,17 @@ test.serial('a ServiceAccount may list pods in its namespace once a RoleBinding 
   });
   t.is(local.status, 422);
   t.is(local.body.message, 'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes.namespace: Invalid value: "team": must match metadata.namespace');
+
+  // The ServiceAccount itself, with a token of its own rather than impersonated: whoami and can-i
+  // answer for it alike.
+  t.is(await ok(t, 'create', 'serviceaccount', 'builder', '-n', 'team'), 'serviceaccount/builder created\n');
+  const token = (await ok(t, 'create', 'token', 'builder', '-n', 'team')).trim();
+  const whoami = await ok(t, 'auth', 'whoami', '--token', token);
+  t.regex(whoami, new RegExp(`^ATTRIBUTE\\s+VALUE\\nUsername\\s+${sa}\\n`));
+  t.regex(whoami, /\nGroups\s+\[system:serviceaccounts system:serviceaccounts:team system:authenticated\]\n/);
+  t.is(await ok(t, 'auth', 'can-i', 'list', 'pods', '-n', 'team', '--token', token), 'yes\n');
+  t.is((await kubectl(['auth', 'can-i', 'list', 'secrets', '-n', 'other', '--token', token])).stdout, 'no\n');
+  t.is(await fails(t, 'get', 'secrets', '-n', 'other', '--token', token), `Error from server (Forbidden): secrets is forbidden: User "${sa}" cannot list resource "secrets" in API group "" in the namespace "other"\n`);
 });
 
 test.serial('a ClusterRole labelled aggregate-to-view extends view, and so edit and admin', async (t) => {

@@ -9,7 +9,7 @@ import test from 'ava';
 import Docker from 'dockerode';
 import { decodeJwt } from 'jose';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
-import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
+import { dockerNode, execInContainer, removeDockerNode, runningContainerId, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
 const node = dockerNode('sa-pods', { WHARF_AGENT_RESYNC: '2s' });
@@ -19,23 +19,7 @@ let cluster: Cluster;
 
 /** Runs a command in a running container of the pod (docker exec), returning its output and exit code. */
 async function exec(podName: string, container: string, cmd: string[]): Promise<{ out: string; code: number }> {
-  const [c] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${podName}`, `io.wharf.container.name=${container}`], status: ['running'] } });
-  if (!c) throw new Error(`no running container ${container} of ${podName}`);
-  const e = await docker.getContainer(c.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await e.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve) => {
-    stream.on('data', (d: Buffer) => chunks.push(d));
-    stream.on('end', () => resolve());
-  });
-  const buf = Buffer.concat(chunks);
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length;) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return { out, code: (await e.inspect()).ExitCode ?? -1 };
+  return execInContainer(await runningContainerId(podName, container, docker), cmd, docker);
 }
 
 async function running(name: string): Promise<any> {
