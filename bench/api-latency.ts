@@ -34,6 +34,8 @@ function pod(i: number): Pod {
 async function main() {
   const cluster = await startCluster({ schedulers: 0, controllerManagers: 0, env: { WHARF_LOG_LEVEL: 'warn' } });
   const base = cluster.apiUrls[0];
+  // Over HTTPS, as the administrator: the cluster CA trusted and the admin token sent.
+  const fetch = cluster.fetch;
   const redis = new Redis(cluster.redis.url);
   const store = new Store(redis, new Keys(cluster.prefix), 100_000);
   try {

@@ -10,12 +10,16 @@
 //
 //   node --import tsx bench/cluster-size.ts [nodes=5000] [pods=150000] [hosts=5]
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Keys, QUEUES } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { Node, Pod } from '../shared/types.ts';
 import { Queue } from 'bullmq';
-import { freePort, startRedis, startService, eventually, type ServiceHandle } from '../test/helpers/cluster.ts';
+import { credentialedFetch, freePort, startRedis, startService, eventually, type Fetch, type ServiceHandle } from '../test/helpers/cluster.ts';
+import { parseKubeconfig } from '../shared/auth/kubeconfig.ts';
 
 const nodes = Number(process.argv[2] ?? 5000);
 const pods = Number(process.argv[3] ?? 150000);
@@ -106,7 +110,11 @@ const keys = new Keys(prefix);
 const store = new Store(redis, keys, 10_000);
 const port = await freePort();
 const env = { REDIS_URL: redisHandle.url, WHARF_KEY_PREFIX: prefix, WHARF_LOG_LEVEL: 'warn' };
-const api = startService('api', { ...env, WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1' }, 'bench-api');
+// The API server makes an admin token and writes a kubeconfig with it and the cluster CA, which the requests below use.
+const credentials = mkdtempSync(join(tmpdir(), 'wharf-bench-'));
+const kubeconfig = join(credentials, 'kubeconfig');
+const api = startService('api', { ...env, WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1', WHARF_ADMIN_TOKEN_FILE: join(credentials, 'admin-token'), WHARF_API_WRITE_KUBECONFIG: kubeconfig }, 'bench-api');
+let fetch: Fetch = () => Promise.reject(new Error('the API server has not written its kubeconfig yet'));
 const agents: ServiceHandle[] = [];
 
 /** Jobs waiting or running in the hosts' shared queues. */
@@ -119,8 +127,11 @@ async function hostQueueBacklog(): Promise<number> {
   }
   return total;
 }
-const base = `http://127.0.0.1:${port}`;
+const base = `https://127.0.0.1:${port}`;
 try {
+  await eventually(() => existsSync(kubeconfig), { timeoutMs: 30_000, message: 'the API server\'s kubeconfig' });
+  const { caPem, token } = parseKubeconfig(readFileSync(kubeconfig, 'utf8'));
+  fetch = credentialedFetch({ ca: caPem, token });
   await eventually(async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 30_000, message: 'api readyz' });
   const started = Date.now();
   const empty = await usedMemory(redis);
@@ -184,5 +195,6 @@ try {
   await api.kill('SIGKILL');
   redis.disconnect();
   await redisHandle.stop();
+  rmSync(credentials, { recursive: true, force: true });
 }
 process.exit(0);

@@ -1,12 +1,16 @@
 // Configuration is read once at start-up: raw environment -> defaults -> validated, typed values
 // with durations in milliseconds. Every service calls loadConfig() and reads only its own section.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { intToIpv4, ipv4ToInt } from './util.ts';
-import type { AdmissionSettings } from './registry/strategy.ts';
+import type { AdmissionSettings, PodSecuritySettings } from './registry/strategy.ts';
+import { LEVELS, parseVersion, type Level, type PolicyVersion } from './api/pod-security.ts';
 
 export interface CommonConfig {
   redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
+  /** Kubernetes' --encryption-provider-config: the EncryptionConfiguration file (shared/store/encryption.ts); none: nothing is encrypted. */
+  encryptionConfig: string | undefined;
   keyPrefix: string;
   logLevel: string;
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
@@ -26,6 +30,24 @@ export interface ApiConfig {
   advertiseAddress?: string;
   /** How long an API server's Lease lasts without renewal before its address leaves default/kubernetes' Endpoints. */
   endpointLeaseTtlMs: number;
+  /** The `iss` of the ServiceAccount tokens this cluster signs (Kubernetes' --service-account-issuer). */
+  serviceAccountIssuer: string;
+  /** The audiences the API accepts in a token, the first the default of a TokenRequest (Kubernetes' --api-audiences; by default the issuer). */
+  apiAudiences: string[];
+  /** The longest lifetime a TokenRequest gets, in seconds; longer requests are shortened (--service-account-max-token-expiration; 0: no limit). */
+  serviceAccountMaxTokenExpirationSeconds: number;
+  /**
+   * A file holding the administrator's bearer token (made, with a random token, when missing). The
+   * server stores only its SHA-256 digest in Redis, so every replica accepts it. Unset: this server
+   * sets none and accepts whatever admin token another replica set.
+   */
+  adminTokenFile?: string;
+  /** Where to write an admin kubeconfig (the CA and the admin token) once serving, as k3s' --write-kubeconfig. */
+  writeKubeconfig?: string;
+  /** The server URL that kubeconfig names; by default https://<host, or 127.0.0.1 for 0.0.0.0>:<port>. */
+  kubeconfigServer: string;
+  /** Names and addresses the serving certificate holds besides the standard ones (k3s' --tls-san). */
+  tlsSans: string[];
 }
 
 /** The Service network, which the API server allocates from and every node agent serves. */
@@ -64,8 +86,10 @@ export interface NodeAgentConfig {
   backoffBaseMs: number;
   backoffMaxMs: number;
   backoffResetMs: number;
-  logPort: number; // the agent's own HTTP endpoint the API server proxies logs through
+  logPort: number; // the agent's own HTTPS endpoint the API server proxies logs through
   advertiseHost: string;
+  /** The address the agent's endpoint listens on: by default the advertised host's, never every address. */
+  bindAddress?: string;
   nodeAddress?: string; // the Node's InternalIP; by default the host's first non-internal IPv4
   dataDir: string; // where pod volumes live on the node (bind-mounted into containers)
   cpuMillis?: number;
@@ -153,17 +177,21 @@ export function agentNodeNames(cfg: Pick<NodeAgentConfig, 'nodeName' | 'runtime'
 export function loadConfig(env: Env = process.env): WharfConfig {
   const nodeName = (env.WHARF_NODE_NAME || hostname()).toLowerCase();
   const network = networkConfig(env);
+  const serviceAccountIssuer = env.WHARF_SERVICE_ACCOUNT_ISSUER || `https://kubernetes.default.svc.${network.clusterDomain}`;
+  const apiHost = env.WHARF_API_HOST || '127.0.0.1';
+  const apiPort = port(env, 'WHARF_API_PORT', 8080);
   return {
     common: {
-      redisUrl: env.REDIS_URL || undefined,
+      redisUrl: redisUrl(env),
+      encryptionConfig: env.WHARF_ENCRYPTION_CONFIG ? resolve(env.WHARF_ENCRYPTION_CONFIG) : undefined,
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
     },
     local: { stateDir: resolve(env.WHARF_STATE_DIR || '.wharf') },
     api: {
-      host: env.WHARF_API_HOST || '127.0.0.1',
-      port: port(env, 'WHARF_API_PORT', 8080),
+      host: apiHost,
+      port: apiPort,
       maxBodyBytes: int(env, 'WHARF_API_MAX_BODY_BYTES', 3 * 1024 * 1024, 1024),
       requestTimeoutMs: positiveDuration(env, 'WHARF_API_REQUEST_TIMEOUT', 60_000),
       redisTimeoutMs: positiveDuration(env, 'WHARF_API_REDIS_TIMEOUT', 5_000),
@@ -171,12 +199,20 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       advertiseAddress: env.WHARF_API_ADVERTISE_ADDRESS ? String(intToIpv4(ipv4('WHARF_API_ADVERTISE_ADDRESS', env.WHARF_API_ADVERTISE_ADDRESS))) : undefined,
       // Kubernetes' --endpoint-reconciler-type=lease default TTL.
       endpointLeaseTtlMs: positiveDuration(env, 'WHARF_API_ENDPOINT_LEASE_TTL', 15_000),
+      serviceAccountIssuer,
+      apiAudiences: list(env, 'WHARF_API_AUDIENCES') ?? [serviceAccountIssuer],
+      serviceAccountMaxTokenExpirationSeconds: maxTokenExpirationSeconds(env),
+      ...credentialFiles(env),
+      kubeconfigServer: env.WHARF_API_KUBECONFIG_SERVER || `https://${apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost}:${apiPort}`,
+      tlsSans: (env.WHARF_API_TLS_SANS ?? '').split(',').map((x) => x.trim()).filter(Boolean),
     },
     admission: {
       serviceCidr: network.serviceCidr,
       nodePortRange: network.nodePortRange,
       // tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets (DefaultTolerationSeconds).
       podEvictionTolerationSeconds: Math.ceil(duration(env, 'WHARF_POD_EVICTION_TOLERATION', 300_000) / 1000),
+      disabledPlugins: admissionPlugins(env, 'WHARF_DISABLE_ADMISSION_PLUGINS'),
+      podSecurity: podSecurityConfig(env),
     },
     network,
     scheduler: {
@@ -204,6 +240,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       backoffResetMs: duration(env, 'WHARF_BACKOFF_RESET', 600_000),
       logPort: port(env, 'WHARF_AGENT_PORT', 10250),
       advertiseHost: env.WHARF_AGENT_ADVERTISE_HOST || '127.0.0.1',
+      bindAddress: env.WHARF_AGENT_BIND_ADDRESS || undefined,
       nodeAddress: env.WHARF_NODE_ADDRESS || undefined,
       dataDir: resolve(env.WHARF_AGENT_DATA_DIR || '.wharf/agent'),
       cpuMillis: optionalInt(env, 'WHARF_NODE_CPU_MILLIS'),
@@ -211,6 +248,97 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       maxPods: int(env, 'WHARF_NODE_MAX_PODS', 110, 1),
     },
   };
+}
+
+/** A comma-separated list; undefined when the variable is unset or empty. */
+function list(env: Env, name: string): string[] | undefined {
+  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+/** The admission plugins a cluster may turn off (Kubernetes' --disable-admission-plugins), as for Kubernetes' own integration tests. */
+export const OPTIONAL_ADMISSION_PLUGINS = ['ServiceAccount'] as const;
+
+function admissionPlugins(env: Env, name: string): string[] {
+  const names = list(env, name) ?? [];
+  for (const n of names) {
+    if (!(OPTIONAL_ADMISSION_PLUGINS as readonly string[]).includes(n)) throw new ConfigError(name, `unknown admission plugin "${n}"; plugins that may be disabled: ${OPTIONAL_ADMISSION_PLUGINS.join(', ')}`);
+  }
+  return names;
+}
+
+/** Kubernetes' ValidateTokenRequest bounds a lifetime to 10 minutes .. 2^32 seconds; 0 means no limit of the cluster's own. */
+function maxTokenExpirationSeconds(env: Env): number {
+  const name = 'WHARF_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION';
+  const ms = duration(env, name, 0);
+  if (ms === 0) return 0;
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 600 || seconds > 2 ** 32) throw new ConfigError(name, `expected a duration from 10m to 2^32 seconds, got "${env[name]}"`);
+  return seconds;
+}
+
+/** The admin token's file and the kubeconfig that carries it: a kubeconfig needs the token it writes. */
+function credentialFiles(env: Env): Pick<ApiConfig, 'adminTokenFile' | 'writeKubeconfig'> {
+  const adminTokenFile = env.WHARF_ADMIN_TOKEN_FILE ? resolve(env.WHARF_ADMIN_TOKEN_FILE) : undefined;
+  const writeKubeconfig = env.WHARF_API_WRITE_KUBECONFIG ? resolve(env.WHARF_API_WRITE_KUBECONFIG) : undefined;
+  if (writeKubeconfig && !adminTokenFile) throw new ConfigError('WHARF_API_WRITE_KUBECONFIG', 'needs WHARF_ADMIN_TOKEN_FILE: the kubeconfig carries the admin token kept there');
+  return { adminTokenFile, writeKubeconfig };
+}
+
+function policyVersion(env: Env, name: string, fallback: PolicyVersion): PolicyVersion {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = parseVersion(raw);
+  if (v === undefined) throw new ConfigError(name, `expected "latest" or "v1.x", got "${raw}"`);
+  return v;
+}
+
+/**
+ * Pod Security admission's cluster defaults (Kubernetes' PodSecurityConfiguration): the enforce
+ * level of a namespace without labels (baseline unless configured), the warn level (the enforce
+ * level unless configured), and the exempt namespaces — kube-system always, plus any listed.
+ * Audit stays privileged: Wharf keeps no audit log for its annotations to go to.
+ */
+function podSecurityConfig(env: Env): PodSecuritySettings {
+  const enforce = oneOf<Level>(env, 'WHARF_POD_SECURITY_ENFORCE', LEVELS, 'baseline');
+  const enforceVersion = policyVersion(env, 'WHARF_POD_SECURITY_ENFORCE_VERSION', 'latest');
+  const warn = oneOf<Level>(env, 'WHARF_POD_SECURITY_WARN', LEVELS, enforce);
+  const warnVersion = policyVersion(env, 'WHARF_POD_SECURITY_WARN_VERSION', enforceVersion);
+  const listed = (env.WHARF_POD_SECURITY_EXEMPT_NAMESPACES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    defaults: {
+      enforce: { level: enforce, version: enforceVersion },
+      audit: { level: 'privileged', version: 'latest' },
+      warn: { level: warn, version: warnVersion },
+    },
+    exemptNamespaces: [...new Set(['kube-system', ...listed])],
+  };
+}
+
+/**
+ * REDIS_URL (redis://user:password@host:port), with the password read from
+ * WHARF_REDIS_PASSWORD_FILE when that is given: a file mounted from a secret store, so the
+ * password appears in no process's environment or command line.
+ */
+function redisUrl(env: Env): string | undefined {
+  const url = env.REDIS_URL || undefined;
+  const file = env.WHARF_REDIS_PASSWORD_FILE;
+  if (!file) return url;
+  if (!url) throw new ConfigError('WHARF_REDIS_PASSWORD_FILE', 'needs REDIS_URL (redis://user@host:port) to name the user and server');
+  let password: string;
+  try {
+    password = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError('WHARF_REDIS_PASSWORD_FILE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('REDIS_URL', `expected a URL like redis://user@host:6379, got "${url}"`);
+  }
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }
 
 function ipv4(name: string, ip: string): number {

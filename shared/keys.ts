@@ -7,19 +7,35 @@ export class Keys {
   /**
    * Hash of the cluster's public credentials, readable by every Wharf process: the cluster CA's
    * certificate ("ca.crt"), the ServiceAccount token verification keys ("sa.pub"). Node agents
-   * read it to verify the API server's client certificate.
+   * read it to verify the API server's client certificate. Outside `<prefix>:*`, which the Redis
+   * users of controllers, schedulers and agents may write: they may only read this key
+   * (shared/redis-acl.ts).
    */
   get clusterPublicCredentials(): string {
-    return `${this.prefix}:credentials:public`;
+    return `${this.prefix}-credentials:public`;
   }
 
   /**
    * Hash of the cluster's private credentials: the CA's key ("ca.key"), the ServiceAccount signing
    * key ("sa.key"), the admin token's digest. Only API servers read it: Redis ACLs keep every other
-   * process's user away from this one key.
+   * process's user away from this one key, which lies outside `<prefix>:*` (the keys the other
+   * users may read) for that reason (shared/redis-acl.ts).
    */
   get clusterPrivateCredentials(): string {
-    return `${this.prefix}:credentials:private`;
+    return `${this.prefix}-credentials:private`;
+  }
+
+  /**
+   * List of node agents' requests for their pods' ServiceAccount tokens (JSON), which API servers
+   * pop and answer: the agents never hold the signing key (see shared/auth/token-queue.ts).
+   */
+  get tokenRequests(): string {
+    return `${this.prefix}:tokenrequests`;
+  }
+
+  /** List that receives the answer to one token request, read (and so removed) by the agent that asked. */
+  tokenReply(requestId: string): string {
+    return `${this.prefix}:tokenreply:${requestId}`;
   }
 
   /** The cluster's single, monotonically increasing resourceVersion counter. */
@@ -54,7 +70,11 @@ export class Keys {
     return `${this.prefix}:objns:${resource}`;
   }
 
-  /** Change stream of one resource: entry id `<rv>-0`, fields t (event type) and o (object JSON). */
+  /**
+   * Change stream of one resource: entry id `<rv>-0`, fields t (event type), o (the object as
+   * stored: JSON, or encrypted) and k ("resource|namespace|name", what an encrypted value is
+   * authenticated with).
+   */
   stream(resource: string): string {
     return `${this.prefix}:events:${resource}`;
   }
@@ -137,6 +157,15 @@ export class Keys {
    */
   get unschedulablePods(): string {
     return `${this.prefix}:unschedulablepods`;
+  }
+
+  /**
+   * Sorted set per namespace of the writes that charged its ResourceQuotas and are not yet written
+   * (token, scored by when the marker lapses): the quota controller does not recompute usage while
+   * any is in flight (see shared/quota/admission.ts).
+   */
+  quotaAdmissions(namespace: string): string {
+    return `${this.prefix}:quotaadmissions:${namespace}`;
   }
 }
 

@@ -95,7 +95,7 @@ export class ApiServerEndpoints {
     clearTimeout(this.timer);
     if (!this.opts.address) return;
     await this.opts.store.delete('leases', LEASE_NAMESPACE, this.leaseName).catch(() => undefined);
-    await this.reconcile().catch(() => undefined);
+    await this.reconcile().catch((err) => this.opts.log.warn({ err: err.message }, 'could not take this API server out of the endpoints; its Lease is gone, another server will'));
   }
 
   private async renew(): Promise<void> {

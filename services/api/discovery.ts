@@ -52,6 +52,8 @@ function subresourceEntries(r: ResourceInfo) {
         return { name: `${r.plural}/eviction`, singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
       case 'binding':
         return { name: `${r.plural}/binding`, singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] };
+      case 'token':
+        return { name: `${r.plural}/token`, singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
       case 'finalize':
         return { name: `${r.plural}/finalize`, singularName: '', namespaced: false, kind: r.kind, verbs: ['update'] };
       default:

@@ -36,24 +36,43 @@ import {
   queryInt,
   queryString,
   resourceVersionOf,
+  warningHeaderValues,
   watchTimeoutSeconds,
 } from './request.ts';
 import { checkIdentity } from './identity.ts';
 import { serveWatch, type WakeHub } from './watch.ts';
 import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
-import { streamPodLogs } from './logs.ts';
+import { streamPodLogs, type AgentClientCredentials } from './logs.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
 import { checkPatchedObject } from '../../shared/api/bounds.ts';
 import { INT32_MAX } from '../../shared/api/schemas.ts';
 import { serverSideApply } from './apply.ts';
 import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fields.ts';
 import type { ManagedWrite } from '../../shared/store/store.ts';
+import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
+import { createToken } from './token-request.ts';
+import { createOnlyKindFor } from '../../shared/registry/registry.ts';
+import { handleCreateOnly, type CreateOnlyHandlers } from './create-only.ts';
+import type { UserInfo } from '../../shared/auth/user.ts';
+import type { Requester } from '../../shared/registry/strategy.ts';
 
 export interface HandlerContext {
   store: Store;
   hub: WakeHub;
   log: Logger;
+  /** Signs ServiceAccount tokens (the serviceaccounts/token subresource). */
+  tokens: ServiceAccountTokens;
+  /** The answers of the create-only kinds (TokenReview...), by kind. */
+  createOnly: CreateOnlyHandlers;
+  /** The client certificate node agents accept from the API server. */
+  agentClient: AgentClientCredentials;
+  /** The requester a write carries into admission, for the user it is made for (RBAC's escalation checks). */
+  requester: (user: UserInfo) => Requester;
+}
+
+function requesterOf(ctx: HandlerContext, res: Response): Requester {
+  return ctx.requester(res.locals.user as UserInfo);
 }
 
 /** Who writes, for managedFields: the fieldManager parameter (checked as Kubernetes' Validate*Options) or the User-Agent's prefix. */
@@ -64,7 +83,8 @@ function managedWrite(req: Request, optionsKind: 'CreateOptions' | 'UpdateOption
 }
 
 function sendObject(res: Response, code: number, obj: unknown, warnings: string[] = []): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
+  const headers = warningHeaderValues(warnings);
+  if (headers.length) res.setHeader('Warning', headers);
   res.status(code).json(obj);
 }
 
@@ -88,6 +108,8 @@ function matcherFor(req: Request, r: ResourceInfo, name?: string): (obj: KubeObj
 
 export async function handle(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
+  const createOnly = createOnlyKindFor(r);
+  if (createOnly) return handleCreateOnly(createOnly, ctx.createOnly, req, res, path);
   if (r.namespaced && path.name !== undefined && path.namespace === undefined) {
     throw new NotFoundError(r.plural, path.name, r.group);
   }
@@ -177,7 +199,7 @@ async function create(ctx: HandlerContext, req: Request, res: Response, path: Re
   const warnings = applied ? [] : duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
   // An applied object carries the managedFields apply gave it.
   const fieldManager = applied ? undefined : managedWrite(req, 'CreateOptions');
-  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings, fieldManager });
+  const created = await ctx.store.create(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: !applied, warnings, fieldManager, requester: requesterOf(ctx, res) });
   sendObject(res, 201, withTypeMeta(r, created), warnings);
 }
 
@@ -185,7 +207,7 @@ async function update(ctx: HandlerContext, req: Request, res: Response, path: Re
   const r = path.resource;
   const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
   const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], fieldValidationOf(req), r);
-  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings, fieldManager: managedWrite(req, 'UpdateOptions') });
+  const updated = await ctx.store.update(r, obj, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), decoded: true, warnings, fieldManager: managedWrite(req, 'UpdateOptions'), requester: requesterOf(ctx, res) });
   sendObject(res, 200, withTypeMeta(r, updated), warnings);
 }
 
@@ -225,7 +247,7 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
     const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => {
       const patched = patchType === 'apply' ? serverSideApply(r, current, body, req) : applyPatch(r, current, patchType, body);
       return checkIdentity(r, patched, path);
-    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager });
+    }, { dryRun: isDryRun(req), fieldValidation: fieldValidationOf(req), warnings, preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager, requester: requesterOf(ctx, res) });
     sendObject(res, 200, withTypeMeta(r, updated), warnings);
   } catch (err) {
     // Server-side apply creates what does not exist yet.
@@ -276,8 +298,9 @@ async function handleSubresource(ctx: HandlerContext, req: Request, res: Respons
   if (!r.subresources.includes(sub)) throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);
   if (sub === 'status') return statusSubresource(ctx, req, res, path);
   if (sub === 'scale') return scaleSubresource(ctx, req, res, path);
-  if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, req, res, path.namespace!, path.name!);
+  if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, ctx.agentClient, req, res, path.namespace!, path.name!);
   if (sub === 'eviction' && req.method === 'POST') return evict(ctx, req, res, path);
+  if (sub === 'token' && req.method === 'POST') return createToken(ctx.store, ctx.tokens, req, res, path.namespace!, path.name!);
   throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);
 }
 

@@ -1,6 +1,7 @@
 // `kubectl logs`: the API server finds the node that runs the pod and streams the container's
-// output from that node's agent, as the Kubernetes API server proxies to the kubelet.
-import { request as httpRequest } from 'node:http';
+// output from that node's agent, as the Kubernetes API server proxies to the kubelet: over HTTPS,
+// presenting the client certificate the agent accepts only from the API server.
+import { request as httpsRequest } from 'node:https';
 import type { Request, Response } from 'express';
 import type { Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
@@ -11,7 +12,13 @@ import { queryBool, queryInt, queryString } from './request.ts';
 const BOOLEAN_OPTIONS = ['follow', 'previous', 'timestamps'];
 const INTEGER_OPTIONS = ['tailLines', 'sinceSeconds', 'limitBytes'];
 
-export async function streamPodLogs(store: Store, req: Request, res: Response, namespace: string, name: string): Promise<void> {
+/** The API server's client certificate for node agents (kubeadm's apiserver-kubelet-client). */
+export interface AgentClientCredentials {
+  cert: string;
+  key: string;
+}
+
+export async function streamPodLogs(store: Store, client: AgentClientCredentials, req: Request, res: Response, namespace: string, name: string): Promise<void> {
   const pod = await store.mustGet<Pod>('pods', namespace, name);
   const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
   let container = queryString(req, 'container');
@@ -34,7 +41,9 @@ export async function streamPodLogs(store: Store, req: Request, res: Response, n
   const [host, port] = endpoint.split(':');
   const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`;
   await new Promise<void>((resolve, reject) => {
-    const upstream = httpRequest({ host, port: Number(port), path, method: 'GET' }, (agentRes) => {
+    // An agent serves under a certificate of its own making (it holds no CA key), which the API
+    // server does not verify, as kube-apiserver without --kubelet-certificate-authority does not.
+    const upstream = httpsRequest({ host, port: Number(port), path, method: 'GET', cert: client.cert, key: client.key, rejectUnauthorized: false }, (agentRes) => {
       if (agentRes.statusCode !== 200) {
         let text = '';
         agentRes.on('data', (d) => (text += d));

@@ -1,9 +1,12 @@
-// API server entry point: wires config, Redis, the store and the HTTP server together.
-import { createServer } from 'node:http';
+// API server entry point: wires config, Redis, the store, the cluster's credentials and the HTTPS
+// server together.
+import { createServer } from 'node:https';
+import { hostname } from 'node:os';
 import { loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { failFastOptions, redisConnector, retryWhileRedisDown, untilReady } from '../../shared/redis.ts';
+import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store } from '../../shared/store/store.ts';
 import { answerMalformedRequests, createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
@@ -11,6 +14,17 @@ import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureKub
 import { ApiServerEndpoints } from './apiserver-endpoints.ts';
 import { hostIPv4 } from '../../shared/util.ts';
 import { OpenApiV3 } from './openapi.ts';
+import { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
+import { PodTokenServer } from '../../shared/auth/token-queue.ts';
+import { podTokenAnswerer } from './pod-tokens.ts';
+import { ensureClusterCa } from '../../shared/auth/cluster-credentials.ts';
+import { apiServingNames, issueCertificate, KUBELET_CLIENT } from '../../shared/auth/pki.ts';
+import { kubeconfigYaml } from '../../shared/auth/kubeconfig.ts';
+import { AdminTokenAuthenticator, RequestAuthenticator } from './authentication.ts';
+import { loadOrCreateTokenFile, writeCredentialFile } from './admin-credentials.ts';
+import { RbacCache } from './authz/rbac-cache.ts';
+import { Authorizer } from './authz/authorizer.ts';
+import { ensureRbacDefaults } from './authz/bootstrap-policy.ts';
 
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
@@ -19,9 +33,57 @@ const connect = redisConnector(redisUrl, log);
 // Requests fail fast while Redis is unreachable or hung (503/504), never queue for it.
 const redis = connect(failFastOptions(config.api.redisTimeoutMs));
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 // The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
 const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
+// The roles and bindings, followed by informers (each holds a connection blocked on XREAD).
+const rbac = new RbacCache(store, () => connect(), log);
+
+const tokens = new ServiceAccountTokens(store, {
+  issuer: config.api.serviceAccountIssuer,
+  apiAudiences: config.api.apiAudiences,
+  maxExpirationSeconds: config.api.serviceAccountMaxTokenExpirationSeconds,
+});
+// Node agents' requests for their pods' tokens, answered by whichever API server pops them first.
+const podTokens = new PodTokenServer(connect(), keys, podTokenAnswerer(store, tokens), (err) => log.warn({ err: err.message }, 'pod token request failed'));
+
+// The connection queues nothing, so start-up waits for Redis itself, and starts over if it goes.
+await untilReady(redis);
+await retryWhileRedisDown(redis, async () => {
+  await ensureSystemNamespaces(store, log);
+  await backfillServiceClaims(store);
+  await backfillObjectIndex(store, log);
+  await ensureDnsService(store, config.network.dnsServiceIp, log);
+  await ensureKubernetesService(store, config.network.kubernetesServiceIp, config.api.port, log);
+  // The ServiceAccount signing key: made by the first API server, read by the others.
+  await tokens.init();
+  await ensureRbacDefaults(store, log);
+});
+podTokens.start();
+// Requests are authorized from the cache: it holds every role and binding before the server listens.
+await rbac.start();
+const advertised = config.api.advertiseAddress ?? hostIPv4();
+if (!advertised) log.warn('no address to advertise (WHARF_API_ADVERTISE_ADDRESS): this API server is not in the kubernetes Service\'s endpoints');
+
+// The cluster CA (made by the first API server ever started), this server's serving certificate,
+// and the client certificate it presents to node agents. Certificates are issued anew each start.
+const admin = new AdminTokenAuthenticator(store);
+const adminToken = config.api.adminTokenFile ? loadOrCreateTokenFile(config.api.adminTokenFile) : undefined;
+if (adminToken?.created) log.info({ file: config.api.adminTokenFile }, 'made a new admin token');
+const ca = await retryWhileRedisDown(redis, async () => {
+  const held = await ensureClusterCa(store);
+  if (held.created) log.info('made the cluster CA');
+  if (adminToken) await admin.register(adminToken.token);
+  return held;
+});
+const servingNames = apiServingNames({
+  addresses: [advertised, config.api.host === '0.0.0.0' ? undefined : config.api.host, hostname(), ...config.api.tlsSans],
+  kubernetesServiceIp: config.network.kubernetesServiceIp,
+  clusterDomain: config.network.clusterDomain,
+});
+const serving = issueCertificate(ca, { commonName: 'kube-apiserver', usages: ['server'], ...servingNames });
+const agentClient = issueCertificate(ca, { commonName: KUBELET_CLIENT.commonName, organizations: [...KUBELET_CLIENT.organizations], usages: ['client'] });
+const authenticator = new RequestAuthenticator([admin.authenticate, tokens.authenticator()], log);
 
 const app = createApiServer({
   store,
@@ -32,23 +94,23 @@ const app = createApiServer({
   advertiseAddress: () => `${config.api.host}:${config.api.port}`,
   openapi: new OpenApiV3(),
   requestTimeoutMs: config.api.requestTimeoutMs,
+  authorizer: new Authorizer(rbac),
+  authenticator,
+  createOnly: { ...authenticator.reviews() },
+  agentClient,
+  tokens,
 });
-
-// The connection queues nothing, so start-up waits for Redis itself, and starts over if it goes.
-await untilReady(redis);
-await retryWhileRedisDown(redis, async () => {
-  await ensureSystemNamespaces(store, log);
-  await backfillServiceClaims(store);
-  await backfillObjectIndex(store, log);
-  await ensureDnsService(store, config.network.dnsServiceIp, log);
-  await ensureKubernetesService(store, config.network.kubernetesServiceIp, config.api.port, log);
-});
-const advertised = config.api.advertiseAddress ?? hostIPv4();
-if (!advertised) log.warn('no address to advertise (WHARF_API_ADVERTISE_ADDRESS): this API server is not in the kubernetes Service\'s endpoints');
 const endpoints = new ApiServerEndpoints({ store, log, address: advertised ? { ip: advertised, port: config.api.port } : undefined, ttlMs: config.api.endpointLeaseTtlMs });
 // Listening after the first pass: the cluster shows this server among the endpoints by the time it answers.
 await endpoints.start();
 const server = createServer({
+  key: serving.key,
+  cert: serving.cert,
+  // Client certificates are asked for, never required (tokens and the public paths need none);
+  // one the cluster CA did not issue is refused by authentication, not by the handshake.
+  ca: [ca.cert],
+  requestCert: true,
+  rejectUnauthorized: false,
   // These bound receiving a request (a client that sends half its headers or body and stops is
   // cut off), not the response: a watch, whose request was received whole, stays open.
   requestTimeout: config.api.requestTimeoutMs,
@@ -63,15 +125,23 @@ server.on('error', (err) => {
   process.exit(1);
 });
 server.listen(config.api.port, config.api.host, () => {
-  log.info({ host: config.api.host, port: config.api.port }, 'API server listening');
+  log.info({ host: config.api.host, port: config.api.port }, 'API server listening (HTTPS)');
+  if (config.api.writeKubeconfig && adminToken) {
+    writeCredentialFile(config.api.writeKubeconfig, kubeconfigYaml({ server: config.api.kubeconfigServer, caPem: ca.cert, token: adminToken.token }));
+    log.info({ file: config.api.writeKubeconfig, server: config.api.kubeconfigServer }, 'wrote the admin kubeconfig');
+  }
 });
 
 function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
-  void Promise.all([hub.close(), endpoints.stop()])
-    .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
+  // Settled, not all: one part failing to stop must not cut short the others (giving the Lease up).
+  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop()])
+    .then((results) => {
+      for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error)?.message }, 'a part did not stop cleanly');
+      return new Promise((resolve) => setTimeout(resolve, 200));
+    })
     .finally(() => {
       server.closeAllConnections();
       redis.disconnect();

@@ -94,10 +94,20 @@ export function groupVersionDocument(group: string, version: string) {
     };
     const base = `/${groupPath(group, version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}`;
     const body = { required: true, content: { '*/*': { schema: { $ref: ref } } } };
+    // Only the verbs the kind serves: a create-only kind (TokenReview) has a POST and nothing else.
+    const serves = (verb: string) => r.verbs.includes(verb);
     paths[base] = {
-      get: operation(r, 'list', 'list', ref),
-      post: operation(r, 'post', 'create', ref, { requestBody: body }),
+      ...(serves('list') && { get: operation(r, 'list', 'list', ref) }),
+      ...(serves('create') && { post: operation(r, 'post', 'create', ref, { requestBody: body }) }),
+      // kubectl learns that the server validates fields (and so sends fieldValidation=Strict
+      // instead of validating against /openapi/v2, which Wharf does not serve) only from a PATCH
+      // operation of the kind that declares the parameter. A create-only kind has none: this one
+      // says so, and PATCH on the path is answered 405.
+      ...(!serves('patch') && {
+        patch: operation(r, 'patch', 'patch', ref, { description: 'Not served (405): declares the fieldValidation parameter the server honours on create, for kubectl.' }),
+      }),
     };
+    if (!serves('get')) continue;
     paths[`${base}/{name}`] = {
       get: operation(r, 'get', 'read', ref),
       put: operation(r, 'put', 'replace', ref, { requestBody: body }),

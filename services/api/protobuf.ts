@@ -17,6 +17,8 @@ import { META_MESSAGES } from './protobuf/meta.ts';
 import { POD_MESSAGES } from './protobuf/core-pod.ts';
 import { CORE_MESSAGES } from './protobuf/core.ts';
 import { GROUP_MESSAGES } from './protobuf/groups.ts';
+import { AUTHENTICATION_MESSAGES } from './protobuf/authentication.ts';
+import { AUTHZ_MESSAGES } from './protobuf/authz.ts';
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -28,7 +30,7 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
  */
 export const MAX_DEPTH = 32;
 
-export const MESSAGES = defineMessages(META_MESSAGES, POD_MESSAGES, CORE_MESSAGES, GROUP_MESSAGES);
+export const MESSAGES = defineMessages(META_MESSAGES, POD_MESSAGES, CORE_MESSAGES, GROUP_MESSAGES, AUTHENTICATION_MESSAGES, AUTHZ_MESSAGES);
 
 /**
  * The message of each `apiVersion/kind` a body may carry: each kind Wharf serves has the message of
@@ -39,6 +41,7 @@ const KINDS: Record<string, string> = {
   'events.k8s.io/v1/Event': 'events.Event',
   'policy/v1/Eviction': 'Eviction',
   'autoscaling/v1/Scale': 'Scale',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
 };
 
 /** The message for a body's type, if described. DeleteOptions is registered in every group version. */

@@ -179,6 +179,60 @@ export function duplicateFieldWarnings(raw: Buffer | undefined, contentType: str
   return warnings;
 }
 
+/** Kubernetes' warning recorder: at most this many characters of warnings, beyond which each is cut to ITEM. */
+const WARNINGS_TOTAL_RUNES = 4 * 1024;
+const WARNING_ITEM_RUNES = 256;
+
+/** One Warning header value as Kubernetes' NewWarningHeader writes it, or undefined for a text with a control character. */
+function warningHeader(text: string): string | undefined {
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) return undefined;
+  // Node writes a header's characters as single bytes: the UTF-8 bytes go one character each.
+  return Buffer.from(`299 - "${text.replace(/["\\]/g, '\\$&')}"`, 'utf8').toString('latin1');
+}
+
+/**
+ * The Warning header values of a response, as Kubernetes' warning recorder adds them: code 299,
+ * agent "-", the text quoted with `"` and `\` escaped, in UTF-8; each text once; a text with a
+ * control character left out; and once the texts pass 4096 characters, every one cut to 256 and
+ * no more added (a warning may quote a value of any size a client sent).
+ */
+export function warningHeaderValues(warnings: string[]): string[] {
+  const seen = new Set<string>();
+  const ordered: string[] = [];
+  let out: string[] = [];
+  let written = 0;
+  let truncating = false;
+  const cut = (text: string) => {
+    const runes = Array.from(text);
+    return runes.length > WARNING_ITEM_RUNES ? { text: runes.slice(0, WARNING_ITEM_RUNES).join(''), length: WARNING_ITEM_RUNES } : { text, length: runes.length };
+  };
+  for (const text of warnings) {
+    if (!text || (truncating && written >= WARNINGS_TOTAL_RUNES) || seen.has(text)) continue;
+    seen.add(text);
+    ordered.push(text);
+    const item = truncating ? cut(text) : { text, length: Array.from(text).length };
+    const header = warningHeader(item.text);
+    if (header === undefined) continue;
+    if (truncating || written + item.length <= WARNINGS_TOTAL_RUNES) {
+      written += item.length;
+      out.push(header);
+      continue;
+    }
+    // Over the limit: start again with every warning so far cut short.
+    truncating = true;
+    written = 0;
+    out = [];
+    for (const w of ordered) {
+      const c = cut(w);
+      const h = warningHeader(c.text);
+      if (h === undefined) continue;
+      written += c.length;
+      out.push(h);
+    }
+  }
+  return out;
+}
+
 // ---- query parameters, as Kubernetes' parameter codec converts them -------------------------
 
 /** Every value of a parameter, in order (`?dryRun=All&dryRun=All` has two). */

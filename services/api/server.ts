@@ -15,7 +15,14 @@ import { requestMetricLabels } from './request-metrics.ts';
 import type { WakeHub } from './watch.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { OpenApiV3 } from './openapi.ts';
-import { ADMIN, type UserInfo } from '../../shared/auth/user.ts';
+import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
+import type { RequestAuthenticator } from './authentication.ts';
+import type { CreateOnlyHandlers } from './create-only.ts';
+import type { AgentClientCredentials } from './logs.ts';
+import type { UserInfo } from '../../shared/auth/user.ts';
+import type { Authorizer } from './authz/authorizer.ts';
+import { authorization, impersonation } from './authz/filters.ts';
+import { reviewHandlers } from './authz/reviews.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -25,8 +32,18 @@ export interface ApiServerDeps {
   maxBodyBytes: number;
   advertiseAddress: () => string;
   openapi: OpenApiV3;
+  /** Decides what each user may do (RBAC over the informer cache). */
+  authorizer: Authorizer;
   /** The longest a request other than a watch or a log stream may take before it is answered 504. */
   requestTimeoutMs?: number;
+  /** ServiceAccount tokens: the TokenRequest API signs them, authentication verifies them. */
+  tokens: ServiceAccountTokens;
+  /** Who each request is: sets res.locals.user (a UserInfo), or answers 401. */
+  authenticator: RequestAuthenticator;
+  /** The answers of the create-only kinds (TokenReview, SelfSubjectReview...), by kind. */
+  createOnly: CreateOnlyHandlers;
+  /** What the API server presents to node agents (its client certificate) and trusts them with. */
+  agentClient: AgentClientCredentials;
 }
 
 /** How long /readyz waits for Redis to answer a PING on a connection that looks fine. */
@@ -48,13 +65,6 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(requestDeadline(deps.requestTimeoutMs ?? 60_000));
 
-  // Every request carries the user it is authenticated as, in res.locals.user (a UserInfo).
-  // Until authentication lands, every caller is the cluster's administrator.
-  app.use((_req, res, next) => {
-    res.locals.user = ADMIN satisfies UserInfo;
-    next();
-  });
-
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     const labels = requestMetricLabels(req);
@@ -65,6 +75,14 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
     });
     next();
   });
+
+  // Every request let through carries the user it is authenticated as, in res.locals.user (a
+  // UserInfo); one without credentials is anonymous on the health and version paths only.
+  app.use(deps.authenticator.middleware());
+  // After authentication, as Kubernetes orders its filters: impersonation, then authorization of
+  // everything, health and discovery included (the default roles grant those to everyone).
+  app.use(impersonation(deps.authorizer));
+  app.use(authorization(deps.authorizer));
 
   const ping = async (_req: Request, res: Response) => {
     res.type('text/plain').send('ok');
@@ -100,7 +118,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
 
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
 
-  const ctx = { store: deps.store, hub: deps.hub, log: deps.log };
+  const ctx = { store: deps.store, hub: deps.hub, log: deps.log, createOnly: { ...deps.createOnly, ...reviewHandlers(deps.authorizer) }, agentClient: deps.agentClient, tokens: deps.tokens, requester: (user: UserInfo) => deps.authorizer.requester(user) };
   app.use(wrap(async (req, res) => {
     const parts = req.path.split('/').filter(Boolean);
     if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {

@@ -6,6 +6,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
+import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
@@ -25,6 +26,12 @@ import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
 import { DisruptionController } from './disruption/controller.ts';
 import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
+import { ServiceAccountsController } from './serviceaccount/controller.ts';
+import { RootCaPublisher } from './root-ca/controller.ts';
+import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/service-account-admission.ts';
+import { Informer } from '../../shared/store/informer.ts';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
+import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota/controller.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -33,7 +40,7 @@ const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const connect = redisConnector(redisUrl, log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 const identity = `${hostname()}-${process.pid}`;
 const recorder = (component: string) => new EventRecorder(store, component, identity, log);
 
@@ -48,6 +55,19 @@ const endpoints = new EndpointsController(store);
 const endpointSlices = new EndpointSliceController(store);
 const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
 const disruption = new DisruptionController(store);
+const serviceAccounts = new ServiceAccountsController(store);
+const rootCa = new RootCaPublisher(store);
+// ClusterRoles are few and every change concerns every aggregated one: a cache of them all.
+const clusterRoles = new Informer({
+  store,
+  resource: 'clusterroles',
+  connection: connect(),
+  log,
+  onChange: () => void queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'could not enqueue aggregated cluster roles')),
+});
+const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
+const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
+const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -75,6 +95,10 @@ const queues = {
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
   nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
   disruption: queue('disruption', (k) => disruption.reconcile(k)),
+  serviceAccounts: queue('serviceaccount', (k) => serviceAccounts.reconcile(k)),
+  rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
+  clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
+  resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -83,6 +107,7 @@ const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 async function onChange(resource: string, ev: StoredEvent): Promise<void> {
   const obj = ev.object;
   const owner = controllerOf(obj);
+  if (RESOURCE_QUOTA_WATCHES.includes(resource)) await queues.resourceQuotas.addAll(resourceQuotas.keysFor(resource, obj));
   switch (resource) {
     case 'deployments':
       await queues.deployments.add(nsKey(obj));
@@ -133,6 +158,16 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'namespaces':
       if (obj.metadata.deletionTimestamp) await queues.namespaces.add(obj.metadata.name!);
+      else {
+        await queues.serviceAccounts.add(obj.metadata.name!);
+        await queues.rootCa.add(obj.metadata.name!);
+      }
+      break;
+    case 'serviceaccounts':
+      if (ev.type === 'DELETED' && obj.metadata.name === DEFAULT_SERVICE_ACCOUNT) await queues.serviceAccounts.add(obj.metadata.namespace!);
+      break;
+    case 'configmaps':
+      if (obj.metadata.name === ROOT_CA_CONFIGMAP) await queues.rootCa.add(obj.metadata.namespace!);
       break;
   }
   const finalizers = obj.metadata.finalizers ?? [];
@@ -190,8 +225,16 @@ async function resync(resource: string): Promise<void> {
     case 'endpointslices':
       await queues.endpointSlices.addAll((await store.list('services')).items.map(nsKey));
       break;
-    case 'namespaces':
-      await queues.namespaces.addAll((await store.list('namespaces')).items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
+    case 'namespaces': {
+      const { items } = await store.list('namespaces');
+      await queues.namespaces.addAll(items.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name!));
+      const active = items.filter((n) => !n.metadata.deletionTimestamp).map((n) => n.metadata.name!);
+      await queues.serviceAccounts.addAll(active);
+      await queues.rootCa.addAll(active);
+      break;
+    }
+    case 'resourcequotas':
+      await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
       break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
@@ -210,9 +253,10 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets'];
 const feed = new ChangeFeed({
   keys,
+  encryption: store.encryption,
   connection: connect(),
   group: GROUPS.controller('manager'),
   consumer: identity,
@@ -223,10 +267,13 @@ const feed = new ChangeFeed({
 });
 
 for (const q of Object.values(queues)) q.start();
+await quotaInformer.start();
 await feed.start();
+await clusterRoles.start();
 for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
 const resyncTimer = setInterval(() => {
   for (const r of resources) resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
+  queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'resync failed'));
 }, config.controller.resyncMs);
 log.info({ identity }, 'controller manager started');
 
@@ -234,6 +281,8 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   clearInterval(resyncTimer);
   await feed.stop();
+  await clusterRoles.stop();
+  await quotaInformer.stop();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   redis.disconnect();
   process.exit(0);

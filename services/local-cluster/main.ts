@@ -1,17 +1,28 @@
 // `npm start`: an all-in-one local cluster — Redis (an embedded redis-server when none answers),
 // the API server, a scheduler, a controller manager and a node agent for the local Docker engine,
-// each its own process, plus a kubeconfig under .wharf/ for kubectl.
+// each its own process. As k3s does, the API server writes an admin kubeconfig under .wharf/ (the
+// cluster CA and the admin token, whose file .wharf/admin-token keeps it across restarts), which
+// kubectl uses with no other flags. The embedded Redis has a user per kind of process and no
+// default user, and Secrets are encrypted at rest: the ACL file, the passwords and the encryption
+// key are made under .wharf/secrets/ on the first start and kept.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { agentNodeNames, loadConfig } from '../../shared/config.ts';
+import { ensureClusterSecrets, type ClusterSecrets } from '../../shared/cluster-secrets.ts';
+import { Keys } from '../../shared/keys.ts';
+import { redisUserName, type RedisUserKind } from '../../shared/redis-acl.ts';
 import { createLogger } from '../../shared/log.ts';
+import { parseKubeconfig, type KubeconfigParts } from '../../shared/auth/kubeconfig.ts';
 import type { Node } from '../../shared/types.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const config = loadConfig();
 const STATE_DIR = config.local.stateDir;
+const KUBECONFIG = config.api.writeKubeconfig ?? join(STATE_DIR, 'kubeconfig');
+const ADMIN_TOKEN_FILE = config.api.adminTokenFile ?? join(STATE_DIR, 'admin-token');
 const log = createLogger('local-cluster', config.common.logLevel);
 const children: ChildProcess[] = [];
 let embeddedRedis: ChildProcess | undefined;
@@ -52,14 +63,37 @@ async function until(missing: () => Promise<string | undefined>, timeoutMs: numb
   }
 }
 
-/** What the API server lacks to be ready, from its /readyz; undefined once it answers ok. */
-async function apiNotReady(apiBase: string): Promise<string | undefined> {
+/** A GET over HTTPS as the kubeconfig's user, trusting the kubeconfig's CA. */
+function get(kubeconfig: KubeconfigParts, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${kubeconfig.server}${path}`, { ca: kubeconfig.caPem, headers: { authorization: `Bearer ${kubeconfig.token}` }, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The kubeconfig this run's API server wrote, once it has. */
+function writtenKubeconfig(): KubeconfigParts | undefined {
+  return existsSync(KUBECONFIG) ? parseKubeconfig(readFileSync(KUBECONFIG, 'utf8')) : undefined;
+}
+
+/** What the API server lacks to be ready, from its kubeconfig and /readyz; undefined once it answers ok. */
+async function apiNotReady(): Promise<string | undefined> {
+  const kubeconfig = writtenKubeconfig();
+  if (!kubeconfig) return `the API server has not written ${KUBECONFIG} yet`;
   try {
-    const res = await fetch(`${apiBase}/readyz`, { signal: AbortSignal.timeout(2_000) });
-    if (res.ok) return undefined;
-    return `the API server at ${apiBase} is not ready: /readyz answers ${res.status} ${(await res.text()).trim()}`;
+    const res = await get(kubeconfig, '/readyz');
+    if (res.status === 200) return undefined;
+    return `the API server at ${kubeconfig.server} is not ready: /readyz answers ${res.status} ${res.body.trim()}`;
   } catch (err) {
-    return `the API server at ${apiBase} does not answer /readyz (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})`;
+    return `the API server at ${kubeconfig.server} does not answer /readyz (${(err as Error).message})`;
   }
 }
 
@@ -83,11 +117,11 @@ function nodeNotReady(name: string, node: Node | undefined, sinceMs: number): st
   return undefined;
 }
 
-async function fetchNode(apiBase: string, name: string): Promise<Node | undefined> {
-  const res = await fetch(`${apiBase}/api/v1/nodes/${encodeURIComponent(name)}`, { signal: AbortSignal.timeout(2_000) });
+async function fetchNode(kubeconfig: KubeconfigParts, name: string): Promise<Node | undefined> {
+  const res = await get(kubeconfig, `/api/v1/nodes/${encodeURIComponent(name)}`);
   if (res.status === 404) return undefined;
-  if (!res.ok) throw new Error(`GET node "${name}" answered ${res.status}`);
-  return (await res.json()) as Node;
+  if (res.status !== 200) throw new Error(`GET node "${name}" answered ${res.status}`);
+  return JSON.parse(res.body) as Node;
 }
 
 function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, ownGroup = false): ChildProcess {
@@ -114,41 +148,23 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-async function redisUrl(): Promise<string> {
-  if (config.common.redisUrl) return config.common.redisUrl;
-  if (await portAnswers('127.0.0.1', 6379)) return 'redis://127.0.0.1:6379';
+/** How each kind of process reaches Redis: environment variables for it. */
+type RedisAccess = (kind: RedisUserKind) => Record<string, string>;
+
+async function startRedis(secrets: ClusterSecrets): Promise<RedisAccess> {
+  if (config.common.redisUrl) return () => ({ REDIS_URL: config.common.redisUrl! });
+  if (await portAnswers('127.0.0.1', 6379)) {
+    log.warn('a Redis answers at 127.0.0.1:6379: using it as it is, without Wharf\'s Redis users (set REDIS_URL to give credentials)');
+    return () => ({ REDIS_URL: 'redis://127.0.0.1:6379' });
+  }
   const dir = join(STATE_DIR, 'redis');
   mkdirSync(dir, { recursive: true });
   log.info({ dir }, 'no Redis at 127.0.0.1:6379: starting an embedded redis-server');
   // Stopped last, once the services are gone, so none of them sees its Redis vanish first.
-  embeddedRedis = launch('redis', 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning'], process.env, true);
+  embeddedRedis = launch('redis', 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning', '--aclfile', secrets.aclFile], process.env, true);
   await until(async () => ((await portAnswers('127.0.0.1', 6379)) ? undefined : `the embedded redis-server does not answer on 127.0.0.1:6379`), REDIS_START_TIMEOUT_MS);
-  return 'redis://127.0.0.1:6379';
-}
-
-function writeKubeconfig(server: string): string {
-  mkdirSync(STATE_DIR, { recursive: true });
-  const path = join(STATE_DIR, 'kubeconfig');
-  writeFileSync(path, [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: wharf',
-    '  cluster:',
-    `    server: ${server}`,
-    'contexts:',
-    '- name: wharf',
-    '  context:',
-    '    cluster: wharf',
-    '    user: wharf',
-    '    namespace: default',
-    'current-context: wharf',
-    'users:',
-    '- name: wharf',
-    '  user: {}',
-    '',
-  ].join('\n'));
-  return path;
+  // The password from a file, so it shows in no process's environment.
+  return (kind) => ({ REDIS_URL: `redis://${redisUserName(kind)}@127.0.0.1:6379`, WHARF_REDIS_PASSWORD_FILE: secrets.passwordFile(redisUserName(kind)) });
 }
 
 async function shutdown(code = 0): Promise<void> {
@@ -168,15 +184,25 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 /** Starts every component, and returns once kubectl would see the node Ready. */
-async function start(): Promise<{ apiBase: string; nodes: string[] }> {
+async function start(): Promise<{ kubeconfig: KubeconfigParts; nodes: string[] }> {
   const startedAt = Date.now();
-  const url = await redisUrl();
-  const env = { ...process.env, REDIS_URL: url };
+  const secrets = ensureClusterSecrets(join(STATE_DIR, 'secrets'), new Keys(config.common.keyPrefix));
+  if (secrets.created.length) log.info({ dir: secrets.dir }, 'made the Redis users\' passwords and the Secrets encryption key');
+  const access = await startRedis(secrets);
+  const encryption = config.common.encryptionConfig ?? secrets.encryptionConfig;
   const tsx = ['--import', 'tsx'];
-  const service = (name: string) => launch(name, process.execPath, [...tsx, join(ROOT, 'services', name, 'main.ts')], env);
-  service('api');
-  const apiBase = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
-  await until(() => apiNotReady(apiBase), API_START_TIMEOUT_MS);
+  const service = (name: RedisUserKind, extra: NodeJS.ProcessEnv = {}) => {
+    // The scheduler never reads a Secret, so it gets no key.
+    const env = { ...process.env, ...access(name), WHARF_ENCRYPTION_CONFIG: name === 'scheduler' ? '' : encryption, ...extra };
+    return launch(name, process.execPath, [...tsx, join(ROOT, 'services', name, 'main.ts')], env);
+  };
+  // The kubeconfig of an earlier run goes: the one this run's API server writes says it is serving.
+  rmSync(KUBECONFIG, { force: true });
+  // On every address unless told otherwise, as k3s listens: pods reach the API through the
+  // kubernetes Service, whose endpoint is this host's advertised address, not loopback.
+  service('api', { WHARF_API_HOST: process.env.WHARF_API_HOST || '0.0.0.0', WHARF_ADMIN_TOKEN_FILE: ADMIN_TOKEN_FILE, WHARF_API_WRITE_KUBECONFIG: KUBECONFIG });
+  await until(apiNotReady, API_START_TIMEOUT_MS);
+  const kubeconfig = writtenKubeconfig()!;
   service('scheduler');
   service('controller-manager');
   service('node-agent');
@@ -185,7 +211,7 @@ async function start(): Promise<{ apiBase: string; nodes: string[] }> {
     for (const name of nodes) {
       let node: Node | undefined;
       try {
-        node = await fetchNode(apiBase, name);
+        node = await fetchNode(kubeconfig, name);
       } catch (err) {
         return `node "${name}" could not be read: ${(err as Error).message}`;
       }
@@ -194,13 +220,12 @@ async function start(): Promise<{ apiBase: string; nodes: string[] }> {
     }
     return undefined;
   }, NODE_START_TIMEOUT_MS);
-  return { apiBase, nodes };
+  return { kubeconfig, nodes };
 }
 
 try {
-  const { apiBase, nodes } = await start();
-  const kubeconfig = writeKubeconfig(apiBase);
-  console.log(`\nWharf is up: API ${apiBase}, node ${nodes.join(', ')} Ready.\n  export KUBECONFIG=${kubeconfig}\n  kubectl get nodes\nCtrl-C stops the cluster.\n`);
+  const { kubeconfig, nodes } = await start();
+  console.log(`\nWharf is up: API ${kubeconfig.server}, node ${nodes.join(', ')} Ready.\n  export KUBECONFIG=${KUBECONFIG}\n  kubectl get nodes\nThe admin token is kept in ${ADMIN_TOKEN_FILE}. Ctrl-C stops the cluster.\n`);
 } catch (err) {
   if (!stopping) {
     console.error(`Wharf did not come up: ${(err as Error).message}`);

@@ -13,8 +13,10 @@ import { deepEqual, now } from '../../shared/util.ts';
 import { cpuMillis, memoryBytes } from '../../shared/api/quantity.ts';
 import type { Redis } from 'ioredis';
 import {
+  ContainerStartError,
   ImagePullError,
   type ContainerRuntime,
+  type ContainerSecurity,
   type ContainerSpec,
   type NodeResources,
   type ObservedContainer,
@@ -23,7 +25,12 @@ import {
 import { Prober } from './prober.ts';
 import type { PodDns } from './proxy/dns-records.ts';
 import { ContainerConfigError, mountsFor, prepareVolumes, removePodData, resolveEnv } from './volumes.ts';
+import type { PodTokens } from './pod-tokens.ts';
+import { serviceEnvVars, servicesForEnv } from './service-env.ts';
 import { isSettled } from './settled.ts';
+import { effectiveSecurity } from './security-context.ts';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve, isAbsolute } from 'node:path';
 import {
   afterExit,
   computePodStatus,
@@ -57,6 +64,8 @@ export interface AgentOptions {
   podDns?: (pod: Pod) => PodDns;
   /** Called before a terminating pod is signalled: stop sending it Service traffic (may wait). */
   drainPod?: (podIp: string | undefined, graceMs: number) => Promise<void>;
+  /** The pods' ServiceAccount tokens (projected volumes); none: tokens are left out (simulated nodes). */
+  podTokens?: PodTokens;
   /**
    * Hosted mode (many simulated nodes in one process): the pod keys of this node go to a queue
    * the host shares between its nodes, and the host drives heartbeats and resyncs; the agent
@@ -302,6 +311,7 @@ export class NodeAgent {
       for (const uid of new Set(stale.map((c) => c.pod.uid))) {
         await this.store.clearBackoff(uid);
         await removePodData(this.opts.dataDir, uid);
+        this.opts.podTokens?.forget(uid);
       }
     }
     if (!pod || pod.spec.nodeName !== this.opts.nodeName) return;
@@ -322,6 +332,7 @@ export class NodeAgent {
     await this.killAll(current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
     await this.store.clearBackoff(pod.metadata.uid!);
     await removePodData(this.opts.dataDir, pod.metadata.uid!);
+    this.opts.podTokens?.forget(pod.metadata.uid!);
     this.keyByUid.delete(pod.metadata.uid!);
     await this.store.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch((err) => {
       if (!isNotFound(err) && !isConflict(err)) throw err;
@@ -404,6 +415,7 @@ export class NodeAgent {
     const backoff = await this.loadBackoff(identity.uid);
     let waits: number[] = [];
     let podIP = current.find((c) => c.role === 'sandbox' && c.state === 'running')?.ip;
+    if (pod.spec.hostNetwork && current.some((c) => c.role === 'sandbox' && c.state === 'running')) podIP = this.resources!.address;
 
     if (!terminal) {
       // Count each exit once towards the crash-loop back-off.
@@ -422,12 +434,15 @@ export class NodeAgent {
       const sandbox = await this.runtime.ensureSandbox({
         ...identity,
         hostname: pod.spec.hostname ?? pod.metadata.name!,
+        hostNetwork: pod.spec.hostNetwork === true,
+        hostIPC: pod.spec.hostIPC === true,
         dnsServers: dns.nameservers,
         dnsSearch: dns.searches,
         dnsOptions: dns.options,
         ports: pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' }))),
       });
-      podIP = sandbox.ip;
+      // A pod on the node's network has the node's address.
+      podIP = pod.spec.hostNetwork ? this.resources!.address : sandbox.ip;
       waits = await this.startContainers(pod, sandbox.id, podIP, current, backoff, restartPolicy);
     }
     const refreshed = (await this.runtime.listContainers(this.opts.nodeName, { namespace: identity.namespace, name: identity.name })).filter((c) => c.pod.uid === identity.uid);
@@ -442,7 +457,8 @@ export class NodeAgent {
     const waits: number[] = [];
     let volumes: Map<string, { path: string; readOnly: boolean }>;
     try {
-      volumes = await prepareVolumes(this.store, this.opts.dataDir, pod);
+      const tokens = this.opts.podTokens;
+      volumes = await prepareVolumes(this.store, this.opts.dataDir, pod, tokens && ((p, projection) => tokens.token(p, projection)));
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       // Nothing can start until the volume's source exists; every container waits with the reason.
@@ -488,6 +504,7 @@ export class NodeAgent {
       return undefined;
     } catch (err) {
       if (err instanceof ContainerConfigError) return this.recordConfigError(pod, c, err, backoff);
+      if (err instanceof ContainerStartError) return this.recordStartError(pod, c, err, backoff);
       if (err instanceof ImagePullError) {
         const prev = backoff[c.name];
         const failures = prev?.message ? prev.failures : 0;
@@ -515,22 +532,63 @@ export class NodeAgent {
     return delay;
   }
 
+  /**
+   * The engine refused to create or start the container (a privilege this host withholds, a bad
+   * command): the container waits with the engine's words (CreateContainerError, RunContainerError)
+   * and is tried again after the crash-loop back-off, as the kubelet does.
+   */
+  private async recordStartError(pod: Pod, c: Container, err: ContainerStartError, backoff: BackoffState): Promise<number> {
+    const prev = backoff[c.name] as (BackoffEntry & { seen?: string }) | undefined;
+    const next = afterExit(prev, 0, Date.now(), this.opts.backoff);
+    // A container that was created and failed to start is this failure: its exit is not counted again.
+    const entry = { ...next, message: err.message, reason: err.reason, seen: err.containerId ?? prev?.seen };
+    backoff[c.name] = entry;
+    await this.saveBackoff(pod.metadata.uid!, c.name, entry);
+    await this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`, `spec.containers{${c.name}}`);
+    return Math.max(entry.notBefore - Date.now(), 0);
+  }
+
+  /** The container's security settings, with a Localhost seccomp profile read from the node's profile directory. */
+  private async securityOf(pod: Pod, c: Container): Promise<ContainerSecurity> {
+    const { seccompLocalhost, ...security } = effectiveSecurity(pod.spec, c);
+    if (seccompLocalhost === undefined) return security;
+    // As the kubelet's <root-dir>/seccomp: the profile path is relative to it and stays inside.
+    const root = resolve(this.opts.dataDir, 'seccomp');
+    const path = resolve(root, seccompLocalhost);
+    const inside = relative(root, path);
+    if (!inside || inside.startsWith('..') || isAbsolute(inside)) throw new ContainerConfigError(`invalid seccomp profile path "${seccompLocalhost}"`);
+    try {
+      return { ...security, seccomp: { type: 'Localhost', path, profile: await readFile(join(root, inside), 'utf8') } };
+    } catch (err) {
+      throw new ContainerConfigError(`failed to load seccomp profile "${path}": ${(err as Error).message}`);
+    }
+  }
+
   private async containerSpec(pod: Pod, podIP: string, c: Container, role: 'init' | 'app', attempt: number, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<ContainerSpec> {
     const limits = c.resources?.limits ?? {};
     return {
+      security: await this.securityOf(pod, c),
       name: c.name,
       role,
       image: c.image,
       imagePullPolicy: (c.imagePullPolicy ?? 'IfNotPresent') as ContainerSpec['imagePullPolicy'],
       command: c.command,
       args: c.args,
-      env: await resolveEnv(this.store, pod, podIP, c, this.opts.nodeName, this.resources!.address),
-      mounts: mountsFor(c, volumes),
+      env: await resolveEnv(this.store, pod, podIP, c, this.opts.nodeName, this.resources!.address, await this.serviceEnv(pod)),
+      mounts: await mountsFor(c, volumes),
       workingDir: c.workingDir,
       nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
       memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,
       attempt,
     };
+  }
+
+  /** The Service variables of a container of the pod (read when a container starts, as the kubelet does). */
+  private async serviceEnv(pod: Pod): Promise<Map<string, string>> {
+    const ns = pod.metadata.namespace!;
+    const links = pod.spec.enableServiceLinks !== false;
+    const [own, master] = await Promise.all([links ? this.store.list('services', ns).then((l) => l.items) : [], this.store.get('services', 'default', 'kubernetes')]);
+    return new Map(serviceEnvVars(servicesForEnv([...(master ? [master] : []), ...own], ns, links)));
   }
 
   /** Keeps the newest two instances of each container (the current one and the previous, for logs --previous). */

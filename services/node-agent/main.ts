@@ -1,9 +1,11 @@
 // Node agent entry point: one agent per node. With the Docker runtime this process is the node;
 // with the simulated runtime one process can host many nodes (WHARF_SIMULATED_NODES), as kwok does.
+import { lookup } from 'node:dns/promises';
 import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
+import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store } from '../../shared/store/store.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeAgent } from './agent.ts';
@@ -15,6 +17,8 @@ import type { ContainerRuntime } from './runtime/types.ts';
 import { startAgentServer } from './server.ts';
 import { ServiceProxy } from './proxy/service-proxy.ts';
 import { podDnsConfig } from './proxy/dns-records.ts';
+import { PodTokens } from './pod-tokens.ts';
+import { requestPodToken } from '../../shared/auth/token-queue.ts';
 
 const config = loadConfig();
 const cfg = config.nodeAgent;
@@ -24,7 +28,7 @@ const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const connect = redisConnector(redisUrl, log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 
 const nodeNames = agentNodeNames(cfg);
 
@@ -62,7 +66,9 @@ if (cfg.runtime === 'docker' && config.network.proxy) {
 }
 const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };
 
-const server = await startAgentServer({ port: cfg.logPort, host: '0.0.0.0', store, runtimeFor: (node) => runtimes.get(cfg.runtime === 'docker' ? 'docker' : node), log });
+// The endpoint listens on the node's own address (the advertised host's), never on every address.
+const bindAddress = cfg.bindAddress ?? (await lookup(cfg.advertiseHost, { family: 4 })).address;
+const server = await startAgentServer({ port: cfg.logPort, host: bindAddress, names: [cfg.advertiseHost], store, runtimeFor: (node) => runtimes.get(cfg.runtime === 'docker' ? 'docker' : node), log });
 const agentOptions = (nodeName: string) => ({
   nodeName,
   store,
@@ -82,6 +88,9 @@ const agentOptions = (nodeName: string) => ({
   dataDir: cfg.dataDir,
   podDns: proxy ? (pod: Pod) => podDnsConfig(pod, cluster) : undefined,
   drainPod: proxy ? (ip: string | undefined, graceMs: number) => proxy.drainPod(ip, graceMs) : undefined,
+  // Pods' ServiceAccount tokens come from the API servers (the agent never holds the signing key);
+  // simulated pods have no files to put them in.
+  podTokens: cfg.runtime === 'docker' ? new PodTokens((req) => requestPodToken(connect, keys, { ...req, node: nodeName })) : undefined,
 });
 const agents: NodeAgent[] = [];
 // Many simulated nodes share one queue worker, heartbeat timer and pod list (SimulatedNodeHost).

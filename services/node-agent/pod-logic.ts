@@ -16,7 +16,12 @@ export interface BackoffEntry {
   notBefore: number;
   delayMs?: number;
   message?: string; // why the container could not start
-  reason?: 'CreateContainerConfigError'; // absent: an image pull failed (ErrImagePull / ImagePullBackOff)
+  /**
+   * Why the container is waiting, when it is not a crash loop: its configuration (CreateContainerConfigError),
+   * or the runtime's refusal to create or start it (CreateContainerError, RunContainerError). Absent
+   * with a message: an image pull failed (ErrImagePull / ImagePullBackOff).
+   */
+  reason?: 'CreateContainerConfigError' | 'CreateContainerError' | 'RunContainerError';
 }
 
 export type BackoffState = Record<string, BackoffEntry>;

@@ -1,19 +1,43 @@
-// The agent's own small HTTP endpoint (the kubelet's port): container logs, which the API server
-// proxies for `kubectl logs`. It only reads; everything it serves comes from the runtime.
-import { createServer, type Server } from 'node:http';
+// The agent's own small HTTPS endpoint (the kubelet's port): container logs, which the API server
+// proxies for `kubectl logs`. It only reads; everything it serves comes from the runtime. It
+// answers the API server alone: a request must come with a client certificate the cluster CA
+// issued to the API server (kubeadm's apiserver-kubelet-client) or to system:masters. The agent
+// reads only the CA's certificate (the public credentials); its own serving certificate is
+// self-signed, as a kubelet's is by default.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ContainerRuntime } from './runtime/types.ts';
 import { latestAttempt } from './pod-logic.ts';
+import { KUBELET_CLIENT, selfSignedCertificate, subjectAltNames } from '../../shared/auth/pki.ts';
+import { SYSTEM_MASTERS } from '../../shared/auth/user.ts';
+import { clusterCaCertificate } from '../../shared/auth/cluster-credentials.ts';
 
 export interface AgentServerOptions {
   port: number;
   host: string;
+  /** The names the serving certificate holds (the advertised host). */
+  names: string[];
   store: Store;
   runtimeFor: (node: string) => ContainerRuntime | undefined;
   log: Logger;
+  /** How often to look for the cluster CA until an API server has made it. */
+  caPollMs?: number;
+}
+
+/** Whether a request came with a client certificate the cluster CA issued for the API server, and why not. */
+export function apiServerCaller(req: IncomingMessage): { ok: true } | { ok: false; code: 401 | 403; message: string } {
+  const socket = req.socket as TLSSocket;
+  const cert = socket.getPeerCertificate?.();
+  if (!cert || !Object.keys(cert).length || !socket.authorized) return { ok: false, code: 401, message: 'Unauthorized' };
+  const cn = [cert.subject?.CN ?? []].flat();
+  const groups = [cert.subject?.O ?? []].flat();
+  if (cn.includes(KUBELET_CLIENT.commonName) || groups.includes(SYSTEM_MASTERS)) return { ok: true };
+  return { ok: false, code: 403, message: `Forbidden (user=${cn.at(-1)}, verb=get, resource=nodes, subresource=proxy)` };
 }
 
 function fail(res: import('node:http').ServerResponse, code: number, message: string): void {
@@ -22,9 +46,13 @@ function fail(res: import('node:http').ServerResponse, code: number, message: st
 }
 
 export async function startAgentServer(opts: AgentServerOptions): Promise<Server & { port: number }> {
-  const server = createServer((req, res) => {
+  const serving = selfSignedCertificate({ commonName: opts.names[0] ?? 'wharf-node', usages: ['server'], ...subjectAltNames([...opts.names, opts.host, '127.0.0.1', 'localhost']) });
+  // Until an API server has made the cluster CA, no client certificate can be verified: every request is refused.
+  const server = createServer({ key: serving.key, cert: serving.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const caller = apiServerCaller(req);
+    if (!caller.ok) return fail(res, caller.code, caller.message);
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://agent');
+      const url = new URL(req.url ?? '/', 'https://agent');
       const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
       if (req.method !== 'GET' || !m) return fail(res, 404, 'not found');
       const [namespace, name, container] = m.slice(1).map(decodeURIComponent);
@@ -63,5 +91,19 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Server
     server.once('error', (err) => reject(new Error(`node agent endpoint ${opts.host}:${opts.port}: ${err.message}`)));
     server.listen(opts.port, opts.host, resolve);
   });
+  let stopped = false;
+  server.once('close', () => (stopped = true));
+  void (async () => {
+    for (;;) {
+      const ca = await clusterCaCertificate(opts.store).catch(() => null);
+      if (stopped) return;
+      if (ca) {
+        server.setSecureContext({ key: serving.key, cert: serving.cert, ca: [ca] });
+        opts.log.info('node agent endpoint: trusting client certificates of the cluster CA');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, opts.caPollMs ?? 1_000).unref());
+    }
+  })();
   return Object.assign(server, { port: (server.address() as AddressInfo).port });
 }

@@ -9,6 +9,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
+import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
@@ -25,7 +26,7 @@ const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 const connect = redisConnector(redisUrl, log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission);
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 const identity = `${hostname()}-${process.pid}`;
 const events = new EventRecorder(store, 'default-scheduler', identity, log);
 const nodeQueues = new NodeQueues(keys, redis, connect);
@@ -124,6 +125,7 @@ async function resync(resource: string): Promise<void> {
 
 const feed = new ChangeFeed({
   keys,
+  encryption: store.encryption,
   connection: connect(),
   group: GROUPS.scheduler,
   consumer: identity,

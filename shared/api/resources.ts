@@ -1,7 +1,7 @@
 // The kinds Wharf serves, as the API sees them: the API server routes, discovery, the store and the
 // controllers read these lookups instead of spelling group/version/plural again. Each kind is one
 // strategy in the registry (shared/registry/registry.ts); this is its ResourceInfo face.
-import { CONVERSIONS, STRATEGIES } from '../registry/registry.ts';
+import { CONVERSIONS, CREATE_ONLY_KINDS, STRATEGIES } from '../registry/registry.ts';
 import type { ResourceInfo } from '../registry/strategy.ts';
 
 export type { ResourceInfo };
@@ -9,8 +9,8 @@ export type { ResourceInfo };
 /** The kinds the store holds, each once (its namespaced objects, its indexes). */
 export const STORED_RESOURCES: ResourceInfo[] = STRATEGIES.map((s) => s.resource);
 
-/** Every resource served: the stored kinds, then the other versions some of them are served in. */
-export const RESOURCES: ResourceInfo[] = [...STRATEGIES.map((s) => s.resource), ...CONVERSIONS.map((c) => c.resource)];
+/** Every resource served: the stored kinds, the other versions some of them are served in, and the create-only kinds. */
+export const RESOURCES: ResourceInfo[] = [...STRATEGIES.map((s) => s.resource), ...CONVERSIONS.map((c) => c.resource), ...CREATE_ONLY_KINDS.map((c) => c.resource)];
 
 export function apiVersionOf(r: ResourceInfo): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

@@ -227,6 +227,12 @@ const container = named(core('Container'), obj({
 }, ['name']));
 
 const keyToPath = obj({ key: str, path: str, mode: int32() }, ['key', 'path']);
+const downwardApiFile = named(core('DownwardAPIVolumeFile'), obj({
+  path: str,
+  fieldRef: obj({ apiVersion: str, fieldPath: str }, ['fieldPath']),
+  resourceFieldRef: obj({ containerName: str, resource: str, divisor: quantity }, ['resource']),
+  mode: int32(),
+}, ['path']));
 const volume = named(core('Volume'), obj({
   name: doc('Name of the volume, a DNS label unique within the pod.', str),
   emptyDir: doc('A directory that lives as long as the pod.', obj({ medium: str, sizeLimit: quantity })),
@@ -234,8 +240,19 @@ const volume = named(core('Volume'), obj({
   secret: doc('A Secret\'s keys as files.', obj({ secretName: str, items: arr(keyToPath), defaultMode: int32(), optional: bool })),
   hostPath: doc('A path on the node.', obj({ path: str, type: str }, ['path'])),
   persistentVolumeClaim: obj({ claimName: str, readOnly: bool }, ['claimName']),
+  projected: doc('Several sources (ConfigMaps, Secrets, the downward API, a ServiceAccount token) as files of one directory.', named(core('ProjectedVolumeSource'), obj({
+    sources: arr(named(core('VolumeProjection'), obj({
+      secret: obj({ name: str, items: arr(keyToPath), optional: bool }),
+      configMap: obj({ name: str, items: arr(keyToPath), optional: bool }),
+      downwardAPI: obj({ items: arr(downwardApiFile) }),
+      serviceAccountToken: doc('A token of the pod\'s ServiceAccount, bound to the pod, kept fresh by the node.', named(core('ServiceAccountTokenProjection'), obj({ audience: str, expirationSeconds: int64(), path: str }, ['path']))),
+      clusterTrustBundle: open,
+    }))),
+    defaultMode: int32(),
+  }))),
+  downwardAPI: doc('Fields of the pod as files.', obj({ items: arr(downwardApiFile), defaultMode: int32() })),
   // Volume sources Wharf's agent does not provide are still accepted as Kubernetes' API shapes.
-  projected: open, downwardAPI: open, nfs: open, csi: open, ephemeral: open, image: open, iscsi: open,
+  nfs: open, csi: open, ephemeral: open, image: open, iscsi: open,
   awsElasticBlockStore: open, gcePersistentDisk: open, azureDisk: open, azureFile: open, cephfs: open,
   cinder: open, fc: open, flexVolume: open, flocker: open, gitRepo: open, glusterfs: open,
   photonPersistentDisk: open, portworxVolume: open, quobyte: open, rbd: open, scaleIO: open,
@@ -450,6 +467,27 @@ const podDisruptionBudgetStatus = named('io.k8s.api.policy.v1.PodDisruptionBudge
   conditions: doc('Latest observations of the budget: DisruptionAllowed.', arr(metaCondition)),
 }, ['disruptionsAllowed', 'currentHealthy', 'desiredHealthy', 'expectedPods']));
 
+// core/v1 ResourceQuota and LimitRange: a namespace's share of the cluster, and its containers' defaults and bounds.
+const scopeSelector = named(core('ScopeSelector'), obj({
+  matchExpressions: doc('Requirements on the scopes of the objects the quota counts.', arr(named(core('ScopedResourceSelectorRequirement'), obj({
+    scopeName: doc('Terminating, NotTerminating, BestEffort, NotBestEffort, PriorityClass or CrossNamespacePodAffinity.', str),
+    operator: doc('In, NotIn, Exists or DoesNotExist.', str),
+    values: doc('Values the scope is compared with (In, NotIn).', strArr),
+  })))),
+}));
+const resourceQuotaStatus = named(core('ResourceQuotaStatus'), statusObj({
+  hard: doc('The enforced hard limits, as the quota controller last observed spec.hard.', quantityMap),
+  used: doc('What the namespace uses of each limited resource.', quantityMap),
+}));
+const limitRangeItem = named(core('LimitRangeItem'), obj({
+  type: doc('Pod, Container or PersistentVolumeClaim.', str),
+  max: doc('Most of each resource one object of the type may ask for.', quantityMap),
+  min: doc('Least of each resource one object of the type must ask for.', quantityMap),
+  default: doc('Limits a container gets when it sets none.', quantityMap),
+  defaultRequest: doc('Requests a container gets when it sets none.', quantityMap),
+  maxLimitRequestRatio: doc('Largest limit-to-request ratio of each resource.', quantityMap),
+}));
+
 // ---- kinds -------------------------------------------------------------------------------
 
 const typeMeta = {
@@ -485,6 +523,54 @@ const endpoint = obj({
 const endpointPort = obj({ name: str, protocol: str, port: int32(), appProtocol: str });
 
 const rollingUpdate = obj({ maxUnavailable: intOrString, maxSurge: intOrString });
+
+// rbac.authorization.k8s.io/v1 and authorization.k8s.io/v1. Rules, subjects and role references
+// list no required fields here: their kinds' validation reports what is missing in Kubernetes' words.
+const rbac = (type: string) => `io.k8s.api.rbac.v1.${type}`;
+const authz = (type: string) => `io.k8s.api.authorization.v1.${type}`;
+const policyRule = named(rbac('PolicyRule'), obj({
+  verbs: doc('Verbs the rule allows (get, list, create...); "*" is every verb.', strArr),
+  apiGroups: doc('API groups of the resources; "" is the core group, "*" every group.', strArr),
+  resources: doc('Resources the rule applies to ("pods", "pods/log"); "*" is every resource.', strArr),
+  resourceNames: doc('Names of the objects the rule is limited to; empty is every object.', strArr),
+  nonResourceURLs: doc('Non-resource paths ("/healthz", "/apis/*"); only in ClusterRoles bound cluster-wide.', strArr),
+}));
+const rulesOf = doc('The rules of the role.', { type: ['array', 'null'], items: policyRule });
+const subject = named(rbac('Subject'), obj({
+  kind: doc('User, Group or ServiceAccount.', str),
+  apiGroup: doc('rbac.authorization.k8s.io for users and groups, "" for service accounts.', str),
+  name: doc('Name of the user, group or service account.', str),
+  namespace: doc('Namespace of a service account.', str),
+}));
+const roleRef = named(rbac('RoleRef'), obj({
+  apiGroup: doc('Group of the role: rbac.authorization.k8s.io.', str),
+  kind: doc('Role or ClusterRole.', str),
+  name: doc('Name of the role.', str),
+}));
+const bindingFields = {
+  subjects: doc('Who the role is granted to.', { type: ['array', 'null'], items: subject }),
+  roleRef: doc('The role granted; it cannot be changed.', roleRef),
+};
+const resourceAttributes = named(authz('ResourceAttributes'), obj({
+  namespace: str, verb: str, group: str, version: str, resource: str, subresource: str, name: str,
+  fieldSelector: open, labelSelector: open,
+}));
+const nonResourceAttributes = named(authz('NonResourceAttributes'), obj({ path: str, verb: str }));
+const accessReviewSpec = named(authz('SubjectAccessReviewSpec'), obj({
+  resourceAttributes: doc('The resource request to check.', resourceAttributes),
+  nonResourceAttributes: doc('The non-resource request to check.', nonResourceAttributes),
+  user: doc('The user to check for.', str),
+  groups: doc('The groups to check for.', strArr),
+  extra: { type: 'object', additionalProperties: strArr },
+  uid: str,
+}));
+const accessReviewStatus = named(authz('SubjectAccessReviewStatus'), statusObj({
+  allowed: doc('Whether the action would be allowed.', bool),
+  denied: bool,
+  reason: doc('Why it would be allowed or denied.', str),
+  evaluationError: str,
+}, ['allowed']));
+const review = (description: string, spec: Schema, status: Schema): Schema => doc(description, obj({ ...typeMeta, metadata: objectMeta, spec, status }));
 
 const SCHEMAS: Record<string, Schema> = {
   Pod: topLevel('A group of containers that share a network namespace and volumes, run together on one node.', podSpec, podStatus),
@@ -622,6 +708,34 @@ const SCHEMAS: Record<string, Schema> = {
       strategy: str, preferredHolder: str,
     }))),
   })),
+  ServiceAccount: doc('An identity for processes that run in a pod, with the tokens the cluster signs for it.', obj({
+    ...typeMeta, metadata: objectMeta,
+    secrets: doc('Secrets pods running as this ServiceAccount may use (legacy token Secrets).', arr(objectReference)),
+    imagePullSecrets: doc('Secrets pods running as this ServiceAccount pull images with, when they name none.', arr(named(core('LocalObjectReference'), obj({ name: str })))),
+    automountServiceAccountToken: doc('Whether pods running as this ServiceAccount get its token mounted; a pod\'s own setting wins.', bool),
+  })),
+  // authentication.k8s.io/v1 TokenRequest: the body of a POST to serviceaccounts/NAME/token.
+  'authentication.k8s.io/v1/TokenRequest': doc('A request for a token of a ServiceAccount.', obj({
+    ...typeMeta, metadata: objectMeta,
+    spec: doc('What the token is for.', named('io.k8s.api.authentication.v1.TokenRequestSpec', obj({
+      audiences: doc('The intended audiences of the token; the API server\'s own when empty.', { type: ['array', 'null'], items: str }),
+      expirationSeconds: doc('The requested lifetime of the token, in seconds.', { ...int64(), type: ['integer', 'null'] }),
+      boundObjectRef: doc('The Pod or Secret the token is bound to: it is valid only as long as that object exists.', { ...named('io.k8s.api.authentication.v1.BoundObjectReference', obj({ kind: str, apiVersion: str, name: str, uid: str })), type: ['object', 'null'] }),
+    }))),
+    status: doc('The token, written by the server.', statusObj({ token: str, expirationTimestamp: time })),
+  })),
+  ResourceQuota: topLevel('Limits what a namespace may hold: object counts and the compute resources of its pods.', named(core('ResourceQuotaSpec'), obj({
+    hard: doc('The most of each named resource the namespace may use.', quantityMap),
+    scopes: doc('Only objects in all these scopes are counted: Terminating, NotTerminating, BestEffort, NotBestEffort.', strArr),
+    scopeSelector: doc('Only objects whose scopes meet these requirements are counted.', scopeSelector),
+  })), resourceQuotaStatus),
+  // A LimitRange has no status.
+  LimitRange: doc('Default requests and limits, and bounds on them, for the containers and pods of a namespace.', obj({
+    ...typeMeta, metadata: objectMeta,
+    spec: doc('The limits, one item per type.', named(core('LimitRangeSpec'), obj({
+      limits: doc('The limits of each type of object.', arr(limitRangeItem)),
+    }))),
+  })),
   PriorityClass: doc('A named priority that pods refer to by priorityClassName.', obj({
     ...typeMeta, metadata: objectMeta,
     value: doc('The priority pods of this class get.', int32()),
@@ -629,6 +743,27 @@ const SCHEMAS: Record<string, Schema> = {
     description: str,
     preemptionPolicy: doc('PreemptLowerPriority or Never.', enumOf('PreemptLowerPriority', 'Never')),
   }, ['value'])),
+  Role: doc('A namespaced set of permissions that a RoleBinding grants.', obj({ ...typeMeta, metadata: objectMeta, rules: rulesOf })),
+  ClusterRole: doc('A cluster-wide set of permissions that a RoleBinding or ClusterRoleBinding grants.', obj({
+    ...typeMeta, metadata: objectMeta, rules: rulesOf,
+    aggregationRule: doc('Selects the ClusterRoles whose rules the controller gathers into this one.', named(rbac('AggregationRule'), obj({ clusterRoleSelectors: arr(labelSelector) }))),
+  })),
+  RoleBinding: doc('Grants a Role or ClusterRole to subjects within a namespace.', obj({ ...typeMeta, metadata: objectMeta, ...bindingFields })),
+  ClusterRoleBinding: doc('Grants a ClusterRole to subjects in every namespace.', obj({ ...typeMeta, metadata: objectMeta, ...bindingFields })),
+  SubjectAccessReview: review('Checks whether a user or group may perform an action.', accessReviewSpec, accessReviewStatus),
+  LocalSubjectAccessReview: review('Checks whether a user or group may perform an action in one namespace.', accessReviewSpec, accessReviewStatus),
+  SelfSubjectAccessReview: review('Checks whether the requesting user may perform an action.', named(authz('SelfSubjectAccessReviewSpec'), obj({
+    resourceAttributes: doc('The resource request to check.', resourceAttributes),
+    nonResourceAttributes: doc('The non-resource request to check.', nonResourceAttributes),
+  })), accessReviewStatus),
+  SelfSubjectRulesReview: review('Lists what the requesting user may do in a namespace.', named(authz('SelfSubjectRulesReviewSpec'), obj({
+    namespace: doc('The namespace to list the rules of.', str),
+  })), named(authz('SubjectRulesReviewStatus'), statusObj({
+    resourceRules: arr(statusObj({ verbs: strArr, apiGroups: strArr, resources: strArr, resourceNames: strArr })),
+    nonResourceRules: arr(statusObj({ verbs: strArr, nonResourceURLs: strArr })),
+    incomplete: bool,
+    evaluationError: str,
+  }, ['resourceRules', 'nonResourceRules', 'incomplete']))),
 };
 
 export function schemaFor(kind: string): Schema | undefined {

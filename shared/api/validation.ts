@@ -318,6 +318,22 @@ export function localDescendingPathErrors(field: string, path: string): StatusCa
   return out;
 }
 
+/** Kubernetes' validateProjectionSources for ServiceAccount tokens: a lifetime of 10 minutes to 2^32 s, a relative path. */
+function tokenProjectionErrors(field: string, projected: any): StatusCause[] {
+  const out: StatusCause[] = [];
+  (Array.isArray(projected?.sources) ? projected.sources : []).forEach((source: any, i: number) => {
+    const token = source?.serviceAccountToken;
+    if (!token || typeof token !== 'object') return;
+    const f = `${field}.sources[${i}].serviceAccountToken`;
+    const seconds = token.expirationSeconds ?? 3600;
+    if (typeof seconds === 'number' && seconds < 600) out.push(invalid(`${f}.expirationSeconds`, seconds, 'may not specify a duration less than 10 minutes'));
+    if (typeof seconds === 'number' && seconds > 2 ** 32) out.push(invalid(`${f}.expirationSeconds`, seconds, 'may not specify a duration larger than 2^32 seconds'));
+    if (!token.path) out.push(required(`${f}.path`));
+    else if (typeof token.path === 'string' && (token.path.startsWith('/') || token.path.split('/').includes('..'))) out.push(invalid(`${f}.path`, token.path, token.path.startsWith('/') ? 'must be a relative path' : "must not contain '..'"));
+  });
+  return out;
+}
+
 export function podSpecErrors(field: string, spec: any): StatusCause[] {
   const out: StatusCause[] = [];
   if (!spec || typeof spec !== 'object') return [required(field)];
@@ -327,6 +343,7 @@ export function podSpecErrors(field: string, spec: any): StatusCause[] {
     out.push(...dnsLabelErrors(`${field}.volumes[${i}].name`, v.name));
     if (volumes.has(v.name)) out.push(duplicate(`${field}.volumes[${i}].name`, v.name));
     volumes.add(v.name);
+    out.push(...tokenProjectionErrors(`${field}.volumes[${i}].projected`, v.projected));
   });
   const names = new Set<string>();
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) out.push(required(`${field}.containers`));
@@ -504,6 +521,20 @@ export function endpointIpErrors(field: string, address: string, family?: 4 | 6)
     if (range.check(address, type)) out.push(invalid(field, address, why === 'may not be unspecified' ? `${why} (${address})` : why));
   }
   return out;
+}
+
+/**
+ * An endpoint address inside the Service IP range (a cluster IP) would make a Service forward to
+ * another Service's virtual address — or, through the node's proxy, to what that one reaches —
+ * so it is refused, as loopback and link-local are.
+ */
+export function serviceRangeErrors(field: string, address: string, serviceCidr: string): StatusCause[] {
+  const [net, bits] = serviceCidr.split('/');
+  const type = isIP(net) === 6 ? 'ipv6' : 'ipv4';
+  if (isIP(address) !== isIP(net)) return [];
+  const range = new BlockList();
+  range.addSubnet(net, Number(bits), type);
+  return range.check(address, type) ? [invalid(field, address, `may not be in the service IP range (${serviceCidr})`)] : [];
 }
 
 /** Kubernetes' IsFullyQualifiedDomainName. */

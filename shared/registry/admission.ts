@@ -6,7 +6,7 @@
 import type { KubeObject, StatusCause } from '../types.ts';
 import { BadRequestError, InvalidError } from '../errors.ts';
 import { metadataErrors, required, structuralErrors } from '../api/validation.ts';
-import type { AdmissionSettings, Conversion, Strategy } from './strategy.ts';
+import type { AdmissionSettings, Conversion, CreateOnlyKind, Requester, Strategy } from './strategy.ts';
 import { strategyForKind } from './registry.ts';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -18,6 +18,8 @@ export interface AdmissionOptions {
   decoded?: boolean;
   /** Receives the warnings of this write (unknown fields under Warn). */
   warnings?: string[];
+  /** The API client the write is made for (RBAC's escalation checks read it); none for Wharf's own writes. */
+  requester?: Requester;
 }
 
 /** The settings of a cluster with Kubernetes' defaults, for writers that configure none (tests, tools). */
@@ -25,6 +27,10 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   serviceCidr: '10.96.0.0/16',
   nodePortRange: '30000-32767',
   podEvictionTolerationSeconds: 300,
+  podSecurity: {
+    defaults: { enforce: { level: 'baseline', version: 'latest' }, audit: { level: 'privileged', version: 'latest' }, warn: { level: 'baseline', version: 'latest' } },
+    exemptNamespaces: ['kube-system'],
+  },
 };
 
 function nameOf(obj: KubeObject): string {
@@ -124,6 +130,13 @@ export function admitConverted(c: Conversion, obj: KubeObject, opts: AdmissionOp
   const causes = c.validate(obj);
   if (causes.length) refuse(c, obj, causes);
   return c.toStorage(obj);
+}
+
+/** The request object of a create-only kind (a TokenReview): its structure and its kind's rules; nothing is stored. */
+export function admitCreateOnly(c: CreateOnlyKind, obj: KubeObject, opts: AdmissionOptions = {}): void {
+  checkStructure(c, obj, opts);
+  const causes = c.validate(obj);
+  if (causes.length) refuse(c, obj, causes);
 }
 
 /**

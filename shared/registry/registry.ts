@@ -1,6 +1,6 @@
 // The one registry of kinds: each kind Wharf serves is one strategy here. The API server's routes
 // and discovery, the store's write path, OpenAPI and the Tables all read this list.
-import type { Conversion, ResourceInfo, Strategy } from './strategy.ts';
+import type { Conversion, CreateOnlyKind, ResourceInfo, Strategy } from './strategy.ts';
 import { namespaceStrategy } from './kinds/namespace.ts';
 import { nodeStrategy } from './kinds/node.ts';
 import { podStrategy } from './kinds/pod.ts';
@@ -18,6 +18,15 @@ import { leaseStrategy } from './kinds/lease.ts';
 import { podDisruptionBudgetStrategy } from './kinds/poddisruptionbudget.ts';
 import { priorityClassStrategy } from './kinds/priorityclass.ts';
 import { endpointSliceStrategy } from './kinds/endpointslice.ts';
+import { serviceAccountStrategy } from './kinds/serviceaccount.ts';
+import { selfSubjectReviewKind, tokenReviewKind } from './kinds/authentication.ts';
+import { roleStrategy } from './kinds/role.ts';
+import { clusterRoleStrategy } from './kinds/clusterrole.ts';
+import { roleBindingStrategy } from './kinds/rolebinding.ts';
+import { clusterRoleBindingStrategy } from './kinds/clusterrolebinding.ts';
+import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './kinds/access-reviews.ts';
+import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
+import { limitRangeStrategy } from './kinds/limitrange.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -37,10 +46,27 @@ export const STRATEGIES: Strategy[] = [
   podDisruptionBudgetStrategy,
   priorityClassStrategy,
   endpointSliceStrategy,
+  serviceAccountStrategy,
+  roleStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  clusterRoleBindingStrategy,
+  resourceQuotaStrategy,
+  limitRangeStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
 export const CONVERSIONS: Conversion[] = [eventsV1Conversion];
+
+/** Kinds that are only created, answered and never stored (the review APIs). */
+export const CREATE_ONLY_KINDS: CreateOnlyKind[] = [
+  tokenReviewKind,
+  selfSubjectReviewKind,
+  subjectAccessReviewKind,
+  selfSubjectAccessReviewKind,
+  localSubjectAccessReviewKind,
+  selfSubjectRulesReviewKind,
+];
 
 const byPlural = new Map(STRATEGIES.map((s) => [s.resource.plural, s]));
 const byKind = new Map(STRATEGIES.map((s) => [s.resource.kind, s]));
@@ -62,9 +88,14 @@ export function conversionFor(r: ResourceInfo): Conversion | undefined {
   return CONVERSIONS.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
 }
 
+/** The create-only kind this resource is, if it is one (nothing of it is stored). */
+export function createOnlyKindFor(r: ResourceInfo): CreateOnlyKind | undefined {
+  return CREATE_ONLY_KINDS.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
+}
+
 /** The schema of a served resource, in its own version's form (OpenAPI). */
 export function servedSchema(r: ResourceInfo): Record<string, any> | undefined {
-  return conversionFor(r)?.schema ?? strategyFor(r.plural).schema;
+  return createOnlyKindFor(r)?.schema ?? conversionFor(r)?.schema ?? strategyFor(r.plural).schema;
 }
 
 // A conversion is stored under its own plural: the store keys it by that.

@@ -3,6 +3,9 @@
 // the strategy of the kind it writes; nothing else spells out per-kind rules.
 import type { KubeObject, StatusCause } from '../types.ts';
 import type { ApiError } from '../errors.ts';
+import type { UserInfo } from '../auth/user.ts';
+import type { Attributes, PolicyRule } from '../auth/rbac.ts';
+import type { PodSecurityPolicy } from '../api/pod-security.ts';
 
 /** How a kind appears in the API: its group, version, URL segment and discovery facts. */
 export interface ResourceInfo {
@@ -62,6 +65,29 @@ export interface AdmissionSettings {
   nodePortRange: string;
   /** tolerationSeconds of the not-ready/unreachable NoExecute tolerations every pod gets. */
   podEvictionTolerationSeconds: number;
+  /** Admission plugins turned off (Kubernetes' --disable-admission-plugins): only "ServiceAccount" may be. */
+  disabledPlugins?: string[];
+  /** Pod Security admission: the levels of namespaces without labels, and the namespaces it leaves alone. */
+  podSecurity: PodSecuritySettings;
+}
+
+/** The PodSecurity admission plugin's configuration (Kubernetes' PodSecurityConfiguration: defaults, exemptions.namespaces). */
+export interface PodSecuritySettings {
+  defaults: PodSecurityPolicy;
+  exemptNamespaces: string[];
+}
+
+/**
+ * Who asked for a write through the API, for the kinds whose admission depends on it (RBAC's
+ * escalation prevention, as Kubernetes' RBAC storage checks it). Writes by Wharf's own processes
+ * (controllers, agents, the API server's bootstrap) carry none.
+ */
+export interface Requester {
+  user: UserInfo;
+  /** Whether the user may do this, by the API server's authorizer. */
+  authorize(attrs: Omit<Attributes, 'user'>): Promise<boolean>;
+  /** The rules the user holds in namespace ('' for the cluster-wide ones), and errors resolving them. */
+  rulesFor(namespace: string): Promise<{ rules: PolicyRule[]; errors: string[] }>;
 }
 
 /** One write's admission: what it may read, the settings, and the claims the system chose for it. */
@@ -70,6 +96,10 @@ export interface AdmissionContext {
   settings: AdmissionSettings;
   /** Claims admission picked itself (a free cluster IP): losing a race for one is retried, not refused. */
   picked: Set<string>;
+  /** The API client the write is made for, if it is made for one. */
+  requester?: Requester;
+  /** Where admission's warnings go (Warning headers); undefined when no one will read them (a controller's write, a retry). */
+  warnings?: string[];
 }
 
 /** How a write moves the node resource accounting the write script keeps (see write-object.lua). */
@@ -140,4 +170,21 @@ export interface Conversion {
   validate(obj: KubeObject): StatusCause[];
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
+}
+
+/**
+ * A kind that is only ever created and never stored: Kubernetes' review APIs (TokenReview,
+ * SelfSubjectReview, SubjectAccessReview...), REST storage that implements only Create. A create
+ * answers 201 with the object as sent and its status computed by the API server; nothing is
+ * written, and no other verb is served. The kind's face is here (discovery, OpenAPI, the request's
+ * shape and validation); what computes the status lives in the API server, which alone knows who
+ * asks (services/api/create-only.ts).
+ */
+export interface CreateOnlyKind {
+  /** Its verbs are ['create']. */
+  resource: ResourceInfo;
+  /** The structural schema of the request object (types, unknown-field pruning). */
+  schema: Record<string, any>;
+  /** Rules of the request object beyond its schema (Kubernetes' Validate* of the kind). */
+  validate(obj: KubeObject): StatusCause[];
 }

@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import { sleep } from '../util.ts';
 import { isRedisOutage } from '../redis.ts';
 import { scriptsFor, type ScriptRunner } from './scripts.ts';
+import { DecryptionError, type Encryption } from './encryption.ts';
 
 interface ChangeFeedBase {
   keys: Keys;
@@ -30,6 +31,8 @@ interface ChangeFeedBase {
   claimIdleMs?: number;
   /** A consumer of the group idle this long with nothing pending is taken for dead and removed. */
   consumerExpiryMs?: number;
+  /** Decrypts the objects of encrypted kinds (the store's EncryptionConfiguration). */
+  encryption?: Encryption;
 }
 
 /** Exactly one of: one event at a time, or all the events of one read of a stream at once, in order (a scheduler binds a burst of pods together). */
@@ -155,10 +158,21 @@ export class ChangeFeed {
   private async deliver(resource: string, entries: StreamEntry[]): Promise<void> {
     // An entry trimmed while pending has no fields: nothing to handle, only to acknowledge.
     const live = entries.filter((entry): entry is [string, string[]] => Boolean(entry[1]));
+    const events: StoredEvent[] = [];
+    for (const entry of live) {
+      try {
+        events.push(decodeStreamEntry(entry, resource, this.opts.encryption));
+      } catch (err) {
+        // Retrying cannot make it readable (its key is not configured, or it was altered): say so
+        // once, and let the periodic resync, which lists what is readable, cover the rest.
+        if (!(err instanceof DecryptionError)) throw err;
+        this.opts.log.error({ err: err.message, resource, id: entry[0] }, 'change event cannot be read; skipped');
+      }
+    }
     if (this.opts.handleBatch) {
-      await this.opts.handleBatch(resource, live.map(decodeStreamEntry));
+      await this.opts.handleBatch(resource, events);
     } else {
-      for (const entry of live) await this.opts.handle(resource, decodeStreamEntry(entry));
+      for (const event of events) await this.opts.handle(resource, event);
     }
     await this.opts.connection.xack(this.opts.keys.stream(resource), this.opts.group, ...entries.map((entry) => entry[0]));
   }

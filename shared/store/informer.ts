@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { KubeObject } from '../types.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../util.ts';
-import { decodeStreamEntry, type Store, type StoredEvent } from './store.ts';
+import type { Store, StoredEvent } from './store.ts';
 
 export interface InformerOptions {
   store: Store;
@@ -44,11 +44,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     return [...this.cache.values()];
   }
 
-  /** Resolves once the cache holds every change the stream held when called: list() then agrees with a list made now. */
-  async caughtUp(): Promise<void> {
+  /**
+   * Resolves once the cache holds every change the stream held when called: list() then agrees with
+   * a list made now. With a deadline, resolves false if it has not by then (true when it has).
+   */
+  async caughtUp(deadline = Infinity): Promise<boolean> {
     await this.synced;
     const target = await this.opts.store.latestResourceVersion(this.opts.resource);
-    while (this.cursor < target && !this.stopped) await sleep(10);
+    while (this.cursor < target && !this.stopped) {
+      if (Date.now() >= deadline) return false;
+      await sleep(10);
+    }
+    return true;
   }
 
   async stop(): Promise<void> {
@@ -84,7 +91,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           needsList = true;
           continue;
         }
-        const events = reply[0][1].map(decodeStreamEntry);
+        const events = reply[0][1].map((entry) => store.decodeEvent(resource, entry));
         for (const ev of events) {
           if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
           else this.cache.set(keyOf(ev.object), ev.object as T);

@@ -23,6 +23,8 @@ import { deepEqual, now } from '../util.ts';
 import { conversionFor, strategyFor } from '../registry/registry.ts';
 import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, UsageOp } from '../registry/strategy.ts';
 import { admitConverted, admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
+import { admitQuota, IN_FLIGHT_TTL_MS, type QuotaBackend } from '../quota/admission.ts';
+import { DecryptionError, NO_ENCRYPTION, storageLocation, type Encryption } from './encryption.ts';
 
 export type ResourceRef = ResourceInfo | string;
 
@@ -94,15 +96,6 @@ function resolve(r: ResourceRef): ResourceInfo {
   return typeof r === 'string' ? mustFindByPlural(r) : r;
 }
 
-/**
- * A stored object as the caller's resource shows it: itself, or converted when the resource is
- * another version of the stored kind (events.k8s.io/v1 Events).
- */
-function decode<T extends KubeObject>(r: ResourceInfo, json: string): T {
-  const obj = JSON.parse(json) as T;
-  return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
-}
-
 function shown<T extends KubeObject>(r: ResourceInfo, obj: T): T {
   return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
 }
@@ -148,6 +141,16 @@ const MAX_DELETION_DELAY_SECONDS = 1e11;
 
 export class Store implements ClusterReader {
   private readonly scripts: ScriptRunner;
+  /** What the ResourceQuota admission reads and writes (shared/quota/admission.ts). */
+  private readonly quotas: QuotaBackend = {
+    // One HVALS, no script: a namespace's quotas are read on every create in it.
+    listQuotas: async (namespace) => (await this.redis.hvals(this.keys.objects('resourcequotas', namespace))).map((json) => JSON.parse(json) as KubeObject),
+    writeQuotaUsed: async (quota, used) => {
+      await this.update('resourcequotas', { ...quota, status: { ...quota.status, used } }, { subresource: 'status' });
+    },
+    beginQuotaAdmission: (namespace) => this.beginQuotaAdmission(namespace),
+    endQuotaAdmission: (namespace, token) => this.endQuotaAdmission(namespace, token),
+  };
 
   constructor(
     private readonly redis: Redis,
@@ -155,8 +158,34 @@ export class Store implements ClusterReader {
     private readonly watchHistory = 20_000,
     /** The cluster settings admission applies to every write of this process (from the typed config). */
     readonly admission: AdmissionSettings = DEFAULT_ADMISSION,
+    /** How each resource's values are stored: encrypted (Secrets, by the EncryptionConfiguration) or as they are. */
+    readonly encryption: Encryption = NO_ENCRYPTION,
   ) {
     this.scripts = scriptsFor(redis);
+  }
+
+  /** Objects read from values not written with the current first provider (key): an update rewrites them even when nothing changed. */
+  private readonly stale = new WeakSet<KubeObject>();
+
+  /**
+   * A stored value as the caller's resource shows it: decrypted when its kind is encrypted, and
+   * converted when the resource is another version of the stored kind (events.k8s.io/v1 Events).
+   */
+  private decode<T extends KubeObject>(r: ResourceInfo, namespace: string, name: string, value: string): T {
+    const obj = this.decodeStored<T>(storedResource(r), namespace, name, value);
+    return (conversionFor(r)?.fromStorage(obj) as T) ?? obj;
+  }
+
+  /** A stored value of the stored kind r, read at (namespace, name). */
+  private decodeStored<T extends KubeObject>(r: ResourceInfo, namespace: string, name: string, value: string): T {
+    const { obj, stale } = decodeValue<T>(this.encryption, r, namespace, name, value);
+    if (stale) this.stale.add(obj);
+    return obj;
+  }
+
+  /** A change stream's entry, its object decrypted and shown as resource r shows it. */
+  decodeEvent(resource: ResourceRef, entry: [string, string[]]): StoredEvent {
+    return decodeStreamEntry(entry, resolve(resource), this.encryption);
   }
 
   async currentResourceVersion(): Promise<number> {
@@ -165,8 +194,9 @@ export class Store implements ClusterReader {
 
   async get<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, name: string): Promise<T | null> {
     const r = resolve(resource);
-    const json = await this.redis.hget(this.keys.objects(r.plural, nsOf(r, namespace)), name);
-    return json ? decode<T>(r, json) : null;
+    const ns = nsOf(r, namespace);
+    const json = await this.redis.hget(this.keys.objects(r.plural, ns), name);
+    return json ? this.decode<T>(r, ns, name, json) : null;
   }
 
   async mustGet<T extends KubeObject = KubeObject>(resource: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
@@ -183,7 +213,9 @@ export class Store implements ClusterReader {
     const pipeline = this.redis.pipeline();
     for (const ref of refs) pipeline.hget(this.keys.objects(r.plural, nsOf(r, ref.namespace)), ref.name);
     const out: T[] = [];
-    for (const [err, json] of (await pipeline.exec()) ?? []) if (!err && json) out.push(decode<T>(r, json as string));
+    for (const [i, [err, json]] of ((await pipeline.exec()) ?? []).entries()) {
+      if (!err && json) out.push(this.decode<T>(r, nsOf(r, refs[i].namespace), refs[i].name, json as string));
+    }
     return out;
   }
 
@@ -196,7 +228,8 @@ export class Store implements ClusterReader {
       [this.keys.resourceVersion, this.keys.namespacesOf(r.plural)],
       [this.keys.objects(r.plural, ''), ns, r.namespaced ? '1' : '0'],
     )) as string[];
-    const items = reply.slice(1).map((json) => decode<T>(r, json));
+    const items: T[] = [];
+    for (let i = 1; i + 2 < reply.length; i += 3) items.push(this.decode<T>(r, reply[i], reply[i + 1], reply[i + 2]));
     items.sort((a, b) => {
       const an = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
       const bn = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
@@ -222,7 +255,10 @@ export class Store implements ClusterReader {
       resourceVersion: String(reply[0]),
       remaining: Number(reply[1]),
       lastKey: String(reply[2]),
-      items: (reply.slice(3) as string[]).map((json) => decode<T>(r, json)),
+      items: pairs(reply.slice(3) as string[]).map(([key, json]) => {
+        const slash = key.indexOf('/');
+        return this.decode<T>(r, key.slice(0, slash), key.slice(slash + 1), json);
+      }),
     };
   }
 
@@ -321,6 +357,36 @@ export class Store implements ClusterReader {
     return names;
   }
 
+  // ---- the cluster's credentials ----------------------------------------------------------
+
+  /**
+   * Stores a credential pair once for the cluster (public half in the public credentials hash,
+   * private half in the private one) unless one is stored already, and returns the pair the
+   * cluster holds: replicas racing at first start all get the same one.
+   */
+  async ensureCredentialPair(fields: { public: string; private: string }, offered: { public: string; private: string }): Promise<{ public: string; private: string; created: boolean }> {
+    const [pub, priv, created] = (await this.scripts.run(
+      'ensureCredentialPair',
+      [this.keys.clusterPublicCredentials, this.keys.clusterPrivateCredentials],
+      [fields.public, offered.public, fields.private, offered.private],
+    )) as [string, string, number];
+    return { public: pub, private: priv, created: created === 1 };
+  }
+
+  /** One field of the cluster's public credentials ("ca.crt"), readable by every Wharf process. */
+  async publicCredential(field: string): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPublicCredentials, field);
+  }
+
+  /** One field of the cluster's private credentials ("ca.key"): only API servers may read it. */
+  async privateCredential(field: string): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPrivateCredentials, field);
+  }
+
+  async setPrivateCredential(field: string, value: string): Promise<void> {
+    await this.redis.hset(this.keys.clusterPrivateCredentials, field, value);
+  }
+
   // ---- what agents and schedulers keep beside the objects ---------------------------------
 
   /** Where a node's agent serves logs (host:port), for the API server's proxy. */
@@ -362,9 +428,63 @@ export class Store implements ClusterReader {
     return Array.from({ length: flat.length / 2 }, (_, i) => ({ key: flat[2 * i], priority: Number(flat[2 * i + 1]) }));
   }
 
+  // ---- the cluster's credentials (Keys.clusterPublicCredentials / clusterPrivateCredentials) ---
+
+  /** The cluster CA's certificate (PEM), which every process may read; null until the API servers made the CA. */
+  async clusterCaCertificate(): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPublicCredentials, 'ca.crt');
+  }
+
+  /** The ServiceAccount token signing key (PEM), which only API servers read; null before the first one made it. */
+  async serviceAccountSigningKey(): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPrivateCredentials, 'sa.key');
+  }
+
+  /**
+   * Stores `pem` as the ServiceAccount signing key unless the cluster has one already, and returns
+   * the one it has: of API servers starting at once, the first writer wins and all sign with its key.
+   */
+  async initServiceAccountSigningKey(pem: string): Promise<string> {
+    await this.redis.hsetnx(this.keys.clusterPrivateCredentials, 'sa.key', pem);
+    return (await this.serviceAccountSigningKey())!;
+  }
+
+  /** The public keys ServiceAccount tokens are verified with (PEM blocks, one per key), or null. */
+  async serviceAccountVerificationKeys(): Promise<string | null> {
+    return this.redis.hget(this.keys.clusterPublicCredentials, 'sa.pub');
+  }
+
+  /** Adds a public key to those tokens are verified with (a no-op when it is there already). */
+  async publishServiceAccountVerificationKey(pem: string): Promise<void> {
+    const current = (await this.serviceAccountVerificationKeys()) ?? '';
+    if (current.includes(pem.trim())) return;
+    await this.redis.hset(this.keys.clusterPublicCredentials, 'sa.pub', current ? `${current.trim()}\n${pem.trim()}\n` : `${pem.trim()}\n`);
+  }
+
   /** Routes nodes that share one process's queue (simulated nodes) to that queue. */
   async routeNodesToQueue(nodes: string[], queue: string): Promise<void> {
     if (nodes.length) await this.redis.hset(this.keys.nodeQueueRoutes, ...nodes.flatMap((n) => [n, queue]));
+  }
+
+  // ---- quota admissions in flight (see shared/quota/admission.ts) ---------------------------
+
+  /** Marks a write that is charging the namespace's quotas; returns the marker's token. */
+  async beginQuotaAdmission(namespace: string): Promise<string> {
+    const token = randomBytes(9).toString('base64url');
+    await this.redis.zadd(this.keys.quotaAdmissions(namespace), Date.now() + IN_FLIGHT_TTL_MS, token);
+    return token;
+  }
+
+  async endQuotaAdmission(namespace: string, token: string): Promise<void> {
+    await this.redis.zrem(this.keys.quotaAdmissions(namespace), token);
+  }
+
+  /** How many charging writes are in flight in the namespace (lapsed markers are dropped). */
+  async quotaAdmissionsInFlight(namespace: string): Promise<number> {
+    const key = this.keys.quotaAdmissions(namespace);
+    const nowMs = Date.now();
+    await this.redis.zremrangebyscore(key, '-inf', nowMs);
+    return this.redis.zcount(key, nowMs, '+inf');
   }
 
   // ---- writes -----------------------------------------------------------------------------
@@ -397,10 +517,12 @@ export class Store implements ClusterReader {
       if (generated) meta.name = `${meta.generateName!.slice(0, 58)}${randomSuffix()}`;
       // Warnings are collected once, on the first attempt.
       admitCreate(s, obj, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
-      const ctx = this.admissionContext();
+      const ctx = this.admissionContext(opts, attempt);
       await this.checkNamespace(r, meta.namespace);
       await s.admit?.(obj, undefined, ctx);
       if (opts.fieldManager) recordManagedFields(r, undefined, obj, opts.fieldManager);
+      // Last, as Kubernetes runs it last: the ResourceQuota admission charges what it admits.
+      const releaseQuota = await admitQuota(this.quotas, r, 'create', obj, undefined, { dryRun: opts.dryRun });
       if (opts.dryRun) {
         if (await this.get(r, meta.namespace, meta.name!)) throw new AlreadyExistsError(served.plural, meta.name!, served.group);
         return shown(served, obj);
@@ -412,6 +534,8 @@ export class Store implements ClusterReader {
         if (generated && err instanceof AlreadyExistsError && attempt < 8) continue;
         if (this.lostPickedClaim(ctx, err) && attempt < 10) continue;
         throw this.claimError(s, obj, err);
+      } finally {
+        await releaseQuota();
       }
     }
   }
@@ -460,15 +584,18 @@ export class Store implements ClusterReader {
       if (!desired) return shown(served, old);
       if (conversion) desired = admitConverted(conversion, desired, opts) as T;
       const next = this.merge(s, old, desired, opts.subresource);
-      const ctx = this.admissionContext();
+      const ctx = this.admissionContext(opts, attempt);
       if (opts.subresource === 'status') admitStatusUpdate(s, next);
       else {
         admitUpdate(s, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
         await s.admit?.(next, old, ctx);
       }
       if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-      if (deepEqual(next, old)) return shown(served, old);
+      // As Kubernetes' GuaranteedUpdate: an unchanged object is not written again, unless it was
+      // stored with a key other than the current first one — rewriting it is how keys rotate.
+      if (deepEqual(next, old) && !this.stale.has(old)) return shown(served, old);
       if (opts.fieldManager) recordManagedFields(served, old, next, { ...opts.fieldManager, subresource: opts.subresource ?? opts.fieldManager.subresource });
+      const releaseQuota = opts.subresource === 'status' ? async () => {} : await admitQuota(this.quotas, r, 'update', next, old, { dryRun: opts.dryRun });
       if (opts.dryRun) return shown(served, next);
       try {
         return shown(served, await this.commit(s, r, old, next));
@@ -476,6 +603,8 @@ export class Store implements ClusterReader {
         if (retry && isConflict(err) && attempt < 50) continue;
         if (this.lostPickedClaim(ctx, err) && attempt < 10) continue;
         throw this.claimError(s, next, err);
+      } finally {
+        await releaseQuota();
       }
     }
   }
@@ -493,6 +622,28 @@ export class Store implements ClusterReader {
       lastTransitionTime: now(),
     });
     return this.write(r, 'update', next, pod, { checkCapacity: true });
+  }
+
+  /**
+   * Writes again every object of a resource that is stored other than the current first provider
+   * writes — under an older key, or in plaintext — so that it is: the second half of a key
+   * rotation, as Kubernetes' `kubectl get secrets -A -o json | kubectl replace -f -`. Objects
+   * already stored with the current key are left as they are. Returns how many were rewritten.
+   */
+  async rewriteStale(resource: ResourceRef): Promise<{ rewritten: number; total: number }> {
+    const r = storedResource(resolve(resource));
+    const { items } = await this.list(r);
+    let rewritten = 0;
+    for (const item of items) {
+      const before = item.metadata.resourceVersion;
+      try {
+        const after = await this.guaranteedUpdate(r, item.metadata.namespace, item.metadata.name!, (current) => current);
+        if (after.metadata.resourceVersion !== before) rewritten++;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err; // deleted meanwhile: nothing to rewrite
+      }
+    }
+    return { rewritten, total: items.length };
   }
 
   async delete(resource: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
@@ -527,7 +678,7 @@ export class Store implements ClusterReader {
   async eventsAfter(resource: ResourceRef, afterRv: number, count = 500): Promise<StoredEvent[]> {
     const r = resolve(resource);
     const entries = (await this.redis.xrange(this.keys.stream(r.plural), `(${afterRv}-0`, '+', 'COUNT', count)) as [string, string[]][];
-    return entries.map(decodeStreamEntry).map((ev) => ({ ...ev, object: shown(r, ev.object) }));
+    return entries.map((entry) => this.decodeEvent(r, entry));
   }
 
   /** The resourceVersion of the newest event on this resource's stream (0 when it has none). */
@@ -545,8 +696,9 @@ export class Store implements ClusterReader {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private admissionContext(): AdmissionContext {
-    return { reader: this, settings: this.admission, picked: new Set() };
+  /** Warnings are collected on the first attempt only: a retry would repeat them. */
+  private admissionContext(opts: AdmissionOptions, attempt: number): AdmissionContext {
+    return { reader: this, settings: this.admission, picked: new Set(), requester: opts.requester, warnings: attempt === 0 ? opts.warnings : undefined };
   }
 
   /** A namespaced object may only be created in a namespace that exists and is not being deleted. */
@@ -627,8 +779,9 @@ export class Store implements ClusterReader {
     const meta = obj.metadata;
     const ns = nsOf(r, meta.namespace);
     const name = meta.name!;
-    const { pre, post } = splitAtResourceVersion(obj);
-    if (op !== 'delete' && pre.length + post.length > (s.maxBytes ?? MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(s.maxBytes ?? MAX_OBJECT_BYTES);
+    const { json, placeholder } = withPlaceholderResourceVersion(obj);
+    if (op !== 'delete' && json.length - placeholder.length > (s.maxBytes ?? MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(s.maxBytes ?? MAX_OBJECT_BYTES);
+    const { pre, post } = this.encryption.forResource(r.plural, r.group).toStorage(json, placeholder, storageLocation(r.plural, r.group, ns, name));
     const usage: UsageOp = s.nodeUsage?.(op, obj, old, !!opts.checkCapacity) ?? { op: '' };
     const before = ownerUids(old);
     const after = op === 'delete' ? new Set<string>() : ownerUids(obj);
@@ -739,25 +892,58 @@ export function planDeletion(s: Strategy, old: KubeObject, opts: DeleteOptions):
   return { remove: false, next };
 }
 
-/** Serialises obj with a unique placeholder for its resourceVersion, so the Lua script can set it without re-encoding JSON. */
-function splitAtResourceVersion(obj: KubeObject): { pre: string; post: string } {
-  const token = `wharf-rv-${randomBytes(12).toString('hex')}`;
-  obj.metadata.resourceVersion = token;
-  const json = JSON.stringify(obj);
-  const quoted = `"${token}"`;
-  const i = json.indexOf(quoted);
-  if (i < 0 || json.indexOf(quoted, i + 1) >= 0) throw new Error('resourceVersion placeholder not unique');
-  return { pre: json.slice(0, i + 1), post: json.slice(i + quoted.length - 1) };
+/**
+ * Serialises obj with a unique placeholder for its resourceVersion, so the Lua script can set it
+ * without re-encoding JSON (or, for an encrypted value, beside the ciphertext).
+ */
+function withPlaceholderResourceVersion(obj: KubeObject): { json: string; placeholder: string } {
+  const placeholder = `wharf-rv-${randomBytes(12).toString('hex')}`;
+  obj.metadata.resourceVersion = placeholder;
+  return { json: JSON.stringify(obj), placeholder };
 }
 
-export function decodeStreamEntry([id, fields]: [string, string[]]): StoredEvent {
+/** A stored value of the stored kind r, read at (namespace, name): the object, and whether it was written with an older key. */
+function decodeValue<T extends KubeObject>(encryption: Encryption, r: ResourceInfo, namespace: string, name: string, value: string): { obj: T; stale: boolean } {
+  const location = storageLocation(r.plural, r.group, namespace, name);
+  const read = encryption.forResource(r.plural, r.group).fromStorage(value, location);
+  let obj: T;
+  try {
+    obj = JSON.parse(read.json) as T;
+  } catch (err) {
+    throw new DecryptionError(location, `the stored value is not an object: ${(err as Error).message}`);
+  }
+  if (read.resourceVersion !== undefined) obj.metadata.resourceVersion = read.resourceVersion;
+  return { obj, stale: read.stale };
+}
+
+/**
+ * A change stream's entry of resource r (a stored kind, or another version of one), its object
+ * decrypted when its kind is encrypted.
+ */
+export function decodeStreamEntry(entry: [string, string[]], resource: ResourceRef, encryption: Encryption = NO_ENCRYPTION): StoredEvent {
+  const r = resolve(resource);
+  const raw = streamEntryFields(entry);
+  const [, namespace = '', name = ''] = raw.location?.split('|') ?? [];
+  const { obj } = decodeValue(encryption, storedResource(r), namespace, name, raw.value);
+  return { rv: raw.rv, type: raw.type, object: shown(r, obj) };
+}
+
+/** Fields of a change stream's entry: t (event type), o (the stored value), k ("resource|namespace|name"). */
+function streamEntryFields([id, fields]: [string, string[]]): { rv: number; type: StoredEvent['type']; value: string; location?: string } {
   let type = 'MODIFIED';
-  let json = '{}';
+  let value = '{}';
+  let location: string | undefined;
   for (let i = 0; i < fields.length; i += 2) {
     if (fields[i] === 't') type = fields[i + 1];
-    else if (fields[i] === 'o') json = fields[i + 1];
+    else if (fields[i] === 'o') value = fields[i + 1];
+    else if (fields[i] === 'k') location = fields[i + 1];
   }
-  return { rv: Number(id.split('-')[0]), type: type as StoredEvent['type'], object: JSON.parse(json) };
+  return { rv: Number(id.split('-')[0]), type: type as StoredEvent['type'], value, location };
+}
+
+/** [a, b, c, d] -> [[a, b], [c, d]] */
+function pairs<T>(flat: T[]): [T, T][] {
+  return Array.from({ length: Math.floor(flat.length / 2) }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';

@@ -39,3 +39,30 @@ export async function removeDockerNode(node: DockerNode, docker = new Docker()):
   for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   await docker.getNetwork(node.network).remove().catch(() => undefined);
 }
+
+/** Runs a command in a container (docker exec): its stdout and stderr, demultiplexed, and its exit code. */
+export async function execInContainer(id: string, cmd: string[], docker = new Docker()): Promise<{ out: string; code: number }> {
+  const e = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await e.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve) => {
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => resolve());
+  });
+  // Docker's 8-byte multiplexing headers: stream, 3 bytes of nothing, the frame's size.
+  const buf = Buffer.concat(chunks);
+  let out = '';
+  for (let i = 0; i + 8 <= buf.length;) {
+    const size = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
+    i += 8 + size;
+  }
+  return { out, code: (await e.inspect()).ExitCode ?? -1 };
+}
+
+/** The running container of a pod's named container on the local engine. */
+export async function runningContainerId(podName: string, container: string, docker = new Docker()): Promise<string> {
+  const [c] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${podName}`, `io.wharf.container.name=${container}`], status: ['running'] } });
+  if (!c) throw new Error(`no running container ${container} of ${podName}`);
+  return c.Id;
+}

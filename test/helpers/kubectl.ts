@@ -3,13 +3,19 @@
 // developer's, so nothing outside the test decides where kubectl connects or what it has cached.
 import type { ExecutionContext } from 'ava';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { clusterFor, runningClustersLogs } from './cluster.ts';
 
 export interface KubectlOptions {
   /** --server; left out when the kubeconfig names the server. */
   server?: string;
   /** --cache-dir: discovery cached per test, not in ~/.kube. */
   cacheDir?: string;
-  /** KUBECONFIG: a missing file or /dev/null when --server is given, else the one the stack wrote. */
+  /**
+   * KUBECONFIG: normally the cluster's (`cluster.kubeconfig`: its CA and the admin token). With
+   * --server and a file that does not exist (or /dev/null), the kubeconfig of the running cluster
+   * that serves --server is used, so kubectl trusts its CA and sends the admin token.
+   */
   kubeconfig: string;
   /** The environment under KUBECONFIG; process.env unless given. */
   env?: NodeJS.ProcessEnv;
@@ -51,7 +57,11 @@ export function kubectlRunner(options: KubectlOptions | (() => KubectlOptions)):
     ...(o.cacheDir !== undefined ? ['--cache-dir', o.cacheDir] : []),
     ...args,
   ];
-  const envOf = (o: KubectlOptions, extra: Record<string, string> = {}) => ({ ...(o.env ?? process.env), KUBECONFIG: o.kubeconfig, ...extra });
+  const kubeconfigOf = (o: KubectlOptions) => {
+    if (o.server === undefined || (o.kubeconfig !== '/dev/null' && existsSync(o.kubeconfig))) return o.kubeconfig;
+    return clusterFor(o.server)?.kubeconfig ?? o.kubeconfig;
+  };
+  const envOf = (o: KubectlOptions, extra: Record<string, string> = {}) => ({ ...(o.env ?? process.env), KUBECONFIG: kubeconfigOf(o), ...extra });
 
   const run = (args: string[], call: KubectlCall = {}): Promise<KubectlRun> => {
     const o = resolve();
@@ -79,6 +89,7 @@ export function kubectlAssertions(kubectl: Kubectl) {
     /** Exit 0, else a message with stderr, which says why; resolves stdout. */
     async ok(t: ExecutionContext, ...args: string[]): Promise<string> {
       const r = await kubectl(args);
+      if (r.code !== 0) t.log(runningClustersLogs());
       t.is(r.code, 0, `kubectl ${args.join(' ')}\n${r.stderr}`);
       return r.stdout;
     },

@@ -2,7 +2,7 @@
 // to a real API server over a real redis-server, gets a Kubernetes Status with the right code,
 // leaves the store as it was, and leaves the server answering /healthz within a second.
 import test from 'ava';
-import { connect } from 'node:net';
+import { connect } from 'node:tls';
 import { Redis } from 'ioredis';
 import { startCluster, type ApiResponse, type Cluster } from '../helpers/cluster.ts';
 import { storeSnapshot } from '../helpers/store-snapshot.ts';
@@ -17,7 +17,7 @@ const configMap = (name: string, data: Record<string, string> = { a: '1' }) => (
 const snapshot = () => storeSnapshot(redis, cluster.prefix);
 
 async function healthyWithinASecond(): Promise<boolean> {
-  const res = await fetch(`${cluster.api.base}/healthz`, { signal: AbortSignal.timeout(1000) });
+  const res = await cluster.fetch(`${cluster.api.base}/healthz`, { signal: AbortSignal.timeout(1000) });
   return res.ok && (await res.text()) === 'ok';
 }
 
@@ -244,17 +244,16 @@ test.serial('an eviction whose body is a list is refused and evicts nothing', as
   t.is((await cluster.api.get(`${pods}/evictee`)).status, 200, 'the pod is still there');
 });
 
-/** Sends raw bytes to the API server and reads what it answers until it closes the connection. */
+/** Sends raw bytes to the API server (over TLS) and reads what it answers until it closes the connection. */
 function rawRequest(text: string): Promise<string> {
   const { port } = new URL(cluster.api.base);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1');
+    const socket = connect({ port: Number(port), host: '127.0.0.1', ca: cluster.ca }, () => socket.write(text));
     let answer = '';
     socket.setTimeout(5000, () => socket.destroy(new Error(`no answer within 5 s: ${answer}`)));
     socket.on('data', (d) => (answer += d));
     socket.on('close', () => resolve(answer));
     socket.on('error', reject);
-    socket.write(text);
   });
 }
 

@@ -39,7 +39,9 @@ test.before(async () => {
   // Only the API server: no controllers, so the store holds exactly what the requests write.
   cluster = await startCluster({ schedulers: 0, controllerManagers: 0 });
   redis = new Redis(cluster.redis.url);
-  const created = await cluster.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FUZZ_NAMESPACE } });
+  // Privileged: the fixtures' pods hold every field a PodSpec may (an unsafe sysctl among them),
+  // which the default baseline Pod Security level would refuse before the fuzzer got to them.
+  const created = await cluster.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FUZZ_NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
   if (created.status !== 201) throw new Error(`namespace ${FUZZ_NAMESPACE}: ${JSON.stringify(created.body)}`);
   // The fixtures: the objects each kind's refusal-expected requests aim at.
   for (const k of FUZZ_KINDS) {
@@ -71,7 +73,7 @@ async function send(r: FuzzRequest): Promise<Answer> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   try {
-    const res = await fetch(`${cluster.api.base}${r.path}`, { method: r.method, headers: r.headers, body: r.body, signal: controller.signal });
+    const res = await cluster.fetch(`${cluster.api.base}${r.path}`, { method: r.method, headers: r.headers, body: r.body, signal: controller.signal });
     // A watch or a log stream answers without a length and goes on: its head and first event are the answer.
     if (res.status < 300 && res.headers.get('content-length') === null) {
       const body = await firstLine(res);
@@ -133,20 +135,28 @@ function answerProblem(a: Answer): string | undefined {
 function startHealthPoller(url: string): { stop(): Promise<{ polls: number; slow: { at: number; ms: number; error?: string }[]; maxMs: number }> } {
   const worker = new Worker(`
     const { parentPort, workerData } = require('node:worker_threads');
+    const https = require('node:https');
+    // Over HTTPS with the cluster CA, one kept-alive connection as fetch would keep.
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const poll = () => new Promise((resolve) => {
+      const req = https.get(workerData.url, { ca: workerData.ca, agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(res.statusCode === 200 && text === 'ok' ? undefined : 'answered ' + res.statusCode + ' ' + text.slice(0, 100)));
+        res.on('error', (err) => resolve(String(err)));
+      });
+      const timer = setTimeout(() => req.destroy(new Error('no answer within ' + workerData.budget + ' ms')), workerData.budget);
+      req.on('close', () => clearTimeout(timer));
+      req.on('error', (err) => resolve(err.message));
+    });
     const slow = [];
     let polls = 0, maxMs = 0, stopped = false;
     (async () => {
       while (!stopped) {
         const at = Date.now();
         const started = performance.now();
-        let error;
-        try {
-          const res = await fetch(workerData.url, { signal: AbortSignal.timeout(workerData.budget) });
-          const text = await res.text();
-          if (!res.ok || text !== 'ok') error = 'answered ' + res.status + ' ' + text.slice(0, 100);
-        } catch (err) {
-          error = String(err && err.name === 'TimeoutError' ? 'no answer within ' + workerData.budget + ' ms' : err);
-        }
+        const error = await poll();
         const ms = performance.now() - started;
         polls++;
         maxMs = Math.max(maxMs, ms);
@@ -156,7 +166,7 @@ function startHealthPoller(url: string): { stop(): Promise<{ polls: number; slow
       parentPort.postMessage({ polls, slow, maxMs: Math.round(maxMs) });
     })();
     parentPort.on('message', () => { stopped = true; });
-  `, { eval: true, workerData: { url, budget: HEALTH_BUDGET_MS, interval: HEALTH_INTERVAL_MS } });
+  `, { eval: true, workerData: { url, ca: cluster.ca, budget: HEALTH_BUDGET_MS, interval: HEALTH_INTERVAL_MS } });
   return {
     stop: () => new Promise((resolve, reject) => {
       worker.once('message', (m) => {

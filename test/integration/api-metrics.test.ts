@@ -36,7 +36,7 @@ function samples(text: string): Sample[] {
 }
 
 async function scrape(): Promise<Sample[]> {
-  const res = await fetch(`${cluster.apiUrls[0]}/metrics`);
+  const res = await cluster.fetch(`${cluster.apiUrls[0]}/metrics`);
   return samples(await res.text());
 }
 
@@ -66,7 +66,7 @@ test.serial('each kind of request is counted under Kubernetes\' labels, and time
   // A watch, read until its first event, then hung up on by the client: it never finishes, and
   // is counted once the connection closes.
   const hangUp = new AbortController();
-  const watch = await fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods?watch=1`, { signal: hangUp.signal });
+  const watch = await cluster.fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods?watch=1`, { signal: hangUp.signal });
   t.is(watch.status, 200);
   const reader = watch.body!.getReader();
   t.regex(new TextDecoder().decode((await reader.read()).value), /"type":"ADDED"/);

@@ -234,8 +234,8 @@ test.serial('two API servers see the same state (the API server is stateless)', 
   const port = (await import('../helpers/cluster.ts')).freePort;
   const p = await port();
   cluster.start('api', { WHARF_API_PORT: String(p) }, 'api-second');
-  const second = new (cluster.api.constructor as any)(`http://127.0.0.1:${p}`);
-  await eventually(async () => (await fetch(`http://127.0.0.1:${p}/readyz`)).ok, { timeoutMs: 15_000 });
+  const second = cluster.client(`https://127.0.0.1:${p}`);
+  await eventually(async () => (await second.get('/readyz')).status === 200, { timeoutMs: 15_000 });
   const created = await second.post('/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'via-second' } });
   t.is(created.status, 201);
   t.is((await cluster.api.get('/api/v1/namespaces/default/configmaps/via-second')).body.metadata.uid, created.body.metadata.uid);

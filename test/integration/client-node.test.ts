@@ -9,11 +9,12 @@ let kc: k8s.KubeConfig;
 
 test.before(async () => {
   cluster = await startCluster({ agents: [{ WHARF_NODE_NAME: 'cn-node', WHARF_RUNTIME: 'simulated' }] });
+  // The cluster CA trusted (no skipTLSVerify) and the admin token, as a user's kubeconfig holds them.
   kc = new k8s.KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'wharf', server: cluster.apiUrls[0], skipTLSVerify: true }],
-    users: [{ name: 'anonymous' }],
-    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'anonymous', namespace: 'default' }],
+    clusters: [{ name: 'wharf', server: cluster.apiUrls[0], caData: Buffer.from(cluster.ca).toString('base64') }],
+    users: [{ name: 'admin', token: cluster.adminToken }],
+    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'admin', namespace: 'default' }],
     currentContext: 'wharf',
   });
 });
@@ -68,7 +69,7 @@ test.serial('an informer sees add, update and delete; create, merge patch, delet
 
     await eventually(() => seen.includes('delete cn'), { message: 'delete event' });
     t.deepEqual(seen.filter((s) => s.includes(' cn')), ['add cn {"a":"1"}', 'update cn {"a":"1","b":"2"}', 'delete cn']);
-    t.is(informer.list('default').map((o) => o.metadata?.name).join(','), 'before');
+    t.is(informer.list('default').map((o) => o.metadata?.name).join(','), 'before,kube-root-ca.crt');
     t.deepEqual(errors, []);
   } finally {
     await informer.stop();
@@ -100,4 +101,32 @@ test.serial('create and patch a Deployment through AppsV1Api', async (t) => {
   await apps.deleteNamespacedDeployment({ namespace: 'default', name: 'cn-web', propagationPolicy: 'Foreground' });
   await eventually(async () => (await apps.listNamespacedDeployment({ namespace: 'default' })).items.length === 0, { timeoutMs: 15_000, message: 'deployment gone' });
   t.pass();
+});
+
+test.serial('the cluster\'s kubeconfig file works as loaded; without the token the client gets 401, with another CA it refuses the server', async (t) => {
+  const fromFile = new k8s.KubeConfig();
+  fromFile.loadFromFile(cluster.kubeconfig);
+  const who = await fromFile.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+  t.is(who.status?.userInfo?.username, 'system:admin');
+  t.true((await fromFile.makeApiClient(k8s.CoreV1Api).listNamespace()).items.some((n) => n.metadata?.name === 'default'));
+
+  const anonymous = new k8s.KubeConfig();
+  anonymous.loadFromOptions({
+    clusters: [{ name: 'wharf', server: cluster.apiUrls[0], caData: Buffer.from(cluster.ca).toString('base64') }],
+    users: [{ name: 'nobody' }],
+    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'nobody' }],
+    currentContext: 'wharf',
+  });
+  const refused = await anonymous.makeApiClient(k8s.CoreV1Api).listNamespace().then(() => undefined, (err) => err);
+  t.is(refused?.code, 401);
+
+  const untrusting = new k8s.KubeConfig();
+  untrusting.loadFromOptions({
+    clusters: [{ name: 'wharf', server: cluster.apiUrls[0] }],
+    users: [{ name: 'admin', token: cluster.adminToken }],
+    contexts: [{ name: 'wharf', cluster: 'wharf', user: 'admin' }],
+    currentContext: 'wharf',
+  });
+  const tls = await untrusting.makeApiClient(k8s.CoreV1Api).listNamespace().then(() => undefined, (err) => err);
+  t.regex(String(tls?.message ?? tls), /certificate/i);
 });

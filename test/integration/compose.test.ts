@@ -1,19 +1,25 @@
 // `docker compose up` as the README gives it: the stack built from the Dockerfile and run in
 // containers — Redis, the API server, two schedulers, two controller managers and the node agent
-// in the host's network namespace — then driven with the real kubectl: the node Ready, a
-// Deployment behind a NodePort Service answering on 127.0.0.1, a scheduler killed without
-// consequence, and `down` taking the stack away. Its project name, host ports, node name and pod
-// network are this test's own, so it runs beside the other test files and any stack of a developer.
+// in the host's network namespace — then driven with the real kubectl through the admin kubeconfig
+// the api service writes into its bind-mounted state directory (HTTPS, the cluster CA, the admin
+// token; no flags): the node Ready, a Deployment behind a NodePort Service answering on 127.0.0.1,
+// its logs read through the node agent's endpoint (which refuses anyone but the API server), a
+// scheduler killed without consequence, and `down` taking the stack away. Its project name, host
+// ports, node name, pod network and state directory are this test's own, so it runs beside the
+// other test files and any stack of a developer.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { ROOT, eventually, freePort } from '../helpers/cluster.ts';
 import { requireImages } from '../helpers/images.ts';
 import { kubectlRunner } from '../helpers/kubectl.ts';
+import { parseKubeconfig } from '../../shared/auth/kubeconfig.ts';
 
 const docker = new Docker();
 const suffix = randomBytes(3).toString('hex');
@@ -21,8 +27,11 @@ const project = `wharf-test-${suffix}`;
 const nodeName = `compose-${suffix}`;
 const podNetwork = `wharf-compose-${suffix}`;
 const work = mkdtempSync(join(tmpdir(), 'wharf-compose-'));
+const stateDir = join(work, 'state');
+const kubeconfigPath = join(stateDir, 'kubeconfig');
 let env: NodeJS.ProcessEnv;
-let server = '';
+let apiPort = 0;
+let agentPort = 0;
 
 interface Run {
   code: number;
@@ -41,7 +50,30 @@ function run(command: string, args: string[], timeout = 120_000): Promise<Run> {
 }
 
 const compose = (...args: string[]) => run('docker-compose', ['-p', project, ...args], 600_000);
-const kubectl = kubectlRunner(() => ({ server, cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none'), env, cwd: ROOT, maxBuffer }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: kubeconfigPath, env, cwd: ROOT, maxBuffer }));
+
+/** A GET over HTTPS: its status and body, or the connection's error. */
+function httpsGet(url: string, options: { ca?: string; token?: string } = {}): Promise<{ status: number; body: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = request(url, { ca: options.ca, rejectUnauthorized: options.ca !== undefined, headers: options.token ? { authorization: `Bearer ${options.token}` } : {}, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    req.end();
+  });
+}
+
+/** Whether anything accepts connections at host:port. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.on('connect', () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+}
 
 async function get(url: string): Promise<string | undefined> {
   try {
@@ -54,16 +86,18 @@ async function get(url: string): Promise<string | undefined> {
 
 test.before(async () => {
   await requireImages(['busybox:latest', 'node:20', 'redis:7']);
-  const apiPort = await freePort();
-  server = `http://127.0.0.1:${apiPort}`;
+  apiPort = await freePort();
+  agentPort = await freePort();
+  mkdirSync(stateDir);
   env = {
     ...process.env,
-    KUBECONFIG: join(work, 'none'),
+    KUBECONFIG: kubeconfigPath,
     WHARF_API_HOST_PORT: String(apiPort),
     WHARF_REDIS_HOST_PORT: String(await freePort()),
-    WHARF_AGENT_HOST_PORT: String(await freePort()),
+    WHARF_AGENT_HOST_PORT: String(agentPort),
     WHARF_COMPOSE_NODE_NAME: nodeName,
     WHARF_COMPOSE_POD_NETWORK: podNetwork,
+    WHARF_COMPOSE_STATE_DIR: stateDir,
   };
 });
 
@@ -91,10 +125,33 @@ test.serial('docker compose up: the stack runs in containers, serves kubectl and
   t.is(count('scheduler'), 2);
   t.is(count('controller-manager'), 2);
 
+  // The api service's kubeconfig: HTTPS on the published port, the cluster CA, the admin token.
+  await eventually(() => existsSync(kubeconfigPath), { timeoutMs: 60_000, message: `${kubeconfigPath} written by the api service` });
+  const kubeconfig = parseKubeconfig(readFileSync(kubeconfigPath, 'utf8'));
+  t.is(kubeconfig.server, `https://127.0.0.1:${apiPort}`);
+  t.is(readFileSync(join(stateDir, 'admin-token'), 'utf8').trim(), kubeconfig.token);
+  t.like(await httpsGet(`${kubeconfig.server}/api/v1/namespaces`, { ca: kubeconfig.caPem }), { status: 401 }, 'no credentials: 401');
+  t.like(await httpsGet(`${kubeconfig.server}/api/v1/namespaces`, { ca: kubeconfig.caPem, token: kubeconfig.token }), { status: 200 }, 'the admin token: 200');
+
   await eventually(async () => (await kubectl(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', {
     timeoutMs: 60_000,
     message: 'the compose node Ready through kubectl',
   });
+
+  // Redis refuses a client without credentials, and holds Secrets encrypted with the key cluster-init made.
+  const anonymous = await compose('exec', '-T', 'redis', 'redis-cli', 'ping');
+  t.regex(anonymous.stdout, /NOAUTH/, anonymous.stderr);
+  const secretValue = `compose-${suffix}-value`;
+  const secret = await kubectl(['create', 'secret', 'generic', 'compose-secret', `--from-literal=v=${secretValue}`]);
+  t.is(secret.stdout, 'secret/compose-secret created\n', secret.stderr);
+  const asAdmin = (command: string) => compose('exec', '-T', 'redis', 'sh', '-c', `redis-cli --no-auth-warning --user default --pass "$(cat /wharf-secrets/admin.password)" ${command}`);
+  const stored = await asAdmin('HGET wharf:obj:secrets:default compose-secret');
+  t.true(stored.stdout.startsWith('k8s:enc:aesgcm:v1:key1:'), stored.stdout + stored.stderr);
+  t.false((await asAdmin('XRANGE wharf:events:secrets - +')).stdout.includes(secretValue));
+  t.is(Buffer.from((await kubectl(['get', 'secret', 'compose-secret', '-o', 'jsonpath={.data.v}'])).stdout, 'base64').toString(), secretValue);
+  // The node agent's container holds its own Redis password, not the API server's.
+  const agentSecrets = await compose('exec', '-T', 'node-agent', 'ls', '/wharf-secrets');
+  t.deepEqual(agentSecrets.stdout.trim().split('\n').sort(), ['encryption-config.yaml', 'redis.password'], agentSecrets.stderr);
 
   const manifest = `
 apiVersion: apps/v1
@@ -110,7 +167,7 @@ spec:
       containers:
       - name: httpd
         image: busybox:latest
-        command: ["sh", "-c", "echo hello from $(hostname) > /tmp/index.html; exec httpd -f -p 8000 -h /tmp"]
+        command: ["sh", "-c", "echo hello from $(hostname) | tee /tmp/index.html; exec httpd -f -p 8000 -h /tmp"]
         ports: [{containerPort: 8000}]
 ---
 apiVersion: v1
@@ -130,6 +187,15 @@ spec:
   const answer = await eventually(() => get(`http://127.0.0.1:${nodePort}/`), { timeoutMs: 30_000, message: `the NodePort ${nodePort} answering` });
   t.regex(answer, /^hello from web-/);
 
+  // Logs come through the node agent's endpoint, which the API server (in its container) reaches
+  // at the host's gateway address with its client certificate; the endpoint listens on that
+  // address only and refuses a request without the API server's certificate.
+  const logs = await kubectl(['logs', 'deployment/web']);
+  t.regex(logs.stdout, /^hello from web-/, logs.stderr);
+  const agentHost = (await docker.getNetwork('bridge').inspect()).IPAM!.Config![0].Gateway as string;
+  t.like(await httpsGet(`https://${agentHost}:${agentPort}/containerLogs/default/x/y`), { status: 401 }, 'the agent refuses a client without the API server\'s certificate');
+  t.false(await listening('127.0.0.1', agentPort), 'the agent does not listen on every address');
+
   // One of the two schedulers killed: the other places the new replicas.
   const [scheduler] = containers.filter((c) => c.Labels['com.docker.compose.service'] === 'scheduler');
   await docker.getContainer(scheduler.Id).kill();
@@ -148,5 +214,5 @@ spec:
   const down = await compose('down', '-v');
   t.is(down.code, 0, down.stderr);
   t.deepEqual(await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } }), []);
-  t.is(await get(`${server}/readyz`), undefined, 'the API is gone');
+  t.false(await listening('127.0.0.1', apiPort), 'the API is gone');
 });

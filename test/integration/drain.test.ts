@@ -11,7 +11,7 @@ import { kubectlRunner } from '../helpers/kubectl.ts';
 const work = mkdtempSync(join(tmpdir(), 'wharf-drain-'));
 let cluster: Cluster;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none'), timeout: 90_000 }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig, timeout: 90_000 }));
 
 test.before(async () => {
   cluster = await startCluster({

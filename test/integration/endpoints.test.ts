@@ -26,7 +26,7 @@ const slices = async () => (await cluster.api.get(SLICES)).body.items as any[];
 /** The endpoints of the Service's slices by pod IP. */
 const sliceEndpoints = async () => new Map((await slices()).flatMap((s) => s.endpoints ?? []).map((e: any) => [e.addresses[0], e]));
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], kubeconfig: '/dev/null' }));
+const kubectl = kubectlRunner(() => ({ kubeconfig: cluster.kubeconfig }));
 
 test.before(async () => {
   cluster = await startDockerCluster(node, ['busybox:latest']);
@@ -144,6 +144,15 @@ test.serial('a Service without a selector keeps the Endpoints and EndpointSlices
   const loopback = await cluster.api.post('/api/v1/namespaces/default/endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: 80 }] }] });
   t.is(loopback.status, 422, 'an address on the API server\'s own host is refused');
   t.is(loopback.body.message, 'Endpoints "manual" is invalid: subsets[0].addresses[0].ip: Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)');
+  // A cluster IP (this Service's own) would send the Service's traffic to another virtual address.
+  const clusterIp = created.body.spec.clusterIP;
+  const range = cluster.env.WHARF_SERVICE_CIDR;
+  const virtual = await cluster.api.post('/api/v1/namespaces/default/endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual' }, subsets: [{ notReadyAddresses: [{ ip: clusterIp }], ports: [{ port: 80 }] }] });
+  t.is(virtual.status, 422, 'an address in the Service range is refused');
+  t.is(virtual.body.message, `Endpoints "manual" is invalid: subsets[0].notReadyAddresses[0].ip: Invalid value: "${clusterIp}": may not be in the service IP range (${range})`);
+  const virtualSlice = await cluster.api.post('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'manual-virtual' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.1.2.3', clusterIp] }], ports: [{ port: 80 }] });
+  t.is(virtualSlice.status, 422);
+  t.is(virtualSlice.body.message, `EndpointSlice.discovery.k8s.io "manual-virtual" is invalid: endpoints[0].addresses[1]: Invalid value: "${clusterIp}": may not be in the service IP range (${range})`);
   const endpoints = await cluster.api.post('/api/v1/namespaces/default/endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual' }, subsets: [{ addresses: [{ ip: '10.1.2.3' }], ports: [{ port: 80 }] }] });
   t.is(endpoints.status, 201, JSON.stringify(endpoints.body));
   const written = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'manual-1', labels: { 'kubernetes.io/service-name': 'manual' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.1.2.3'] }], ports: [{ port: 80 }] };

@@ -16,7 +16,7 @@ const node = dockerNode('kubectl-cluster');
 const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-cluster-'));
 let cluster: Cluster;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig }));
 const { ok, fails } = kubectlAssertions(kubectl);
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];

@@ -12,7 +12,7 @@ import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-cmds-'));
 let cluster: Cluster;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig }));
 const { ok, fails } = kubectlAssertions(kubectl);
 
 function file(name: string, text: string): string {
@@ -117,7 +117,7 @@ test.serial('apply a directory and a multi-document file; get every kind with it
   t.regex(await ok(t, 'get', 'ep'), /^NAME\s+ENDPOINTS\s+AGE\nkubernetes\s+\S+\s+\d+s\nweb\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80\s+\d+s/);
   t.regex(await ok(t, 'get', 'ev'), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n[\s\S]*Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-\w+ from 0 to 2/);
   t.regex(await ok(t, 'get', 'rs'), /^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\nweb-\w+\s+2\s+2\s+2\s+\d+s/);
-  t.regex(await ok(t, 'get', 'cm'), /^NAME\s+DATA\s+AGE\ncfg\s+2\s+\d+s\nother\s+1\s+\d+s/);
+  t.regex(await ok(t, 'get', 'cm'), /^NAME\s+DATA\s+AGE\ncfg\s+2\s+\d+s\nkube-root-ca\.crt\s+1\s+\d+s\nother\s+1\s+\d+s/);
   t.regex(await ok(t, 'get', 'no'), /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\nnode-a\s+Ready\s+<none>\s+\d+s\s+v1\.32/);
   t.regex(await ok(t, 'get', 'deploy'), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+2\/2\s+2\s+2\s+\d+s/);
   const all = await ok(t, 'get', 'all');
@@ -135,7 +135,7 @@ test.serial('output formats: yaml, json, jsonpath, name, wide', async (t) => {
   t.is(list.kind, 'List');
   t.is(list.items[0].spec.clusterIPs[0], list.items[0].spec.clusterIP);
   t.is(await ok(t, 'get', 'no', '-o', 'jsonpath={.items[*].metadata.name}'), 'node-a node-b');
-  t.is(await ok(t, 'get', 'cm', '-o', 'name'), 'configmap/cfg\nconfigmap/other\n');
+  t.is(await ok(t, 'get', 'cm', '-o', 'name'), 'configmap/cfg\nconfigmap/kube-root-ca.crt\nconfigmap/other\n');
   t.regex(await ok(t, 'get', 'po', '-o', 'wide'), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\nweb-\S+\s+2\/2\s+Running\s+0\s+\d+s\s+10\.244\.\d+\.\d+\s+node-[ab]\s+<none>\s+<none>/);
   t.regex(await ok(t, 'get', 'deploy', '-o', 'wide'), /CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+.*web,side\s+nginx:1,busybox:1\s+app=web/);
   t.regex(await ok(t, 'get', 'svc', '-o', 'wide'), /SELECTOR\nkubernetes\s+ClusterIP\s+.*<none>\nweb\s+.*app=web/);
@@ -143,10 +143,10 @@ test.serial('output formats: yaml, json, jsonpath, name, wide', async (t) => {
 
 test.serial('selectors, namespaces, labels, sorting, short names', async (t) => {
   t.is(await ok(t, 'get', 'cm', '-l', 'app=web', '-o', 'name'), 'configmap/cfg\n');
-  t.is(await ok(t, 'get', 'cm', '-l', 'app!=web', '-o', 'name'), 'configmap/other\n');
+  t.is(await ok(t, 'get', 'cm', '-l', 'app!=web', '-o', 'name'), 'configmap/kube-root-ca.crt\nconfigmap/other\n');
   t.is(await ok(t, 'get', 'cm,deploy', '-l', 'tier in (back,front)', '-o', 'name'), 'configmap/cfg\ndeployment.apps/web\n');
-  t.is(await ok(t, 'get', 'cm,deploy', '-l', 'tier notin (back)', '-o', 'name'), 'configmap/other\ndeployment.apps/web\n');
-  t.is(await ok(t, 'get', 'cm', '-l', '!tier', '-o', 'name'), 'configmap/other\n');
+  t.is(await ok(t, 'get', 'cm,deploy', '-l', 'tier notin (back)', '-o', 'name'), 'configmap/kube-root-ca.crt\nconfigmap/other\ndeployment.apps/web\n');
+  t.is(await ok(t, 'get', 'cm', '-l', '!tier', '-o', 'name'), 'configmap/kube-root-ca.crt\nconfigmap/other\n');
   const none = await kubectl(['get', 'cm', '-l', 'app=nothing']);
   t.is(none.code, 0);
   t.regex(none.stderr, /No resources found in default namespace\./);
@@ -161,9 +161,11 @@ test.serial('selectors, namespaces, labels, sorting, short names', async (t) => 
   await ok(t, 'create', 'namespace', 'team-b');
   file('team-b.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aaa, namespace: team-b}\ndata: {}\n');
   await ok(t, 'apply', '-f', join(work, 'team-b.yaml'));
-  t.is(await ok(t, 'get', 'cm', '-n', 'team-b', '-o', 'name'), 'configmap/aaa\n');
+  // A new namespace gets its kube-root-ca.crt from the root CA publisher, as on Kubernetes.
+  await eventually(async () => (await cluster.api.get('/api/v1/namespaces/team-b/configmaps/kube-root-ca.crt')).status === 200, { message: 'team-b/kube-root-ca.crt' });
+  t.is(await ok(t, 'get', 'cm', '-n', 'team-b', '-o', 'name'), 'configmap/aaa\nconfigmap/kube-root-ca.crt\n');
   const everywhere = await ok(t, 'get', 'cm', '-A', '--sort-by=.metadata.name');
-  t.regex(everywhere, /^NAMESPACE\s+NAME\s+DATA\s+AGE\nteam-b\s+aaa\s+0\s+\S+\ndefault\s+cfg\s+2\s+\S+\ndefault\s+other\s+1/);
+  t.regex(everywhere, /^NAMESPACE\s+NAME\s+DATA\s+AGE\nteam-b\s+aaa\s+0\s+\S+\ndefault\s+cfg\s+2\s+\S+\n(\S+\s+kube-root-ca\.crt\s+1\s+\S+\n){5}default\s+other\s+1/);
   t.regex(await ok(t, 'get', 'cm', '--show-labels'), /^NAME\s+DATA\s+AGE\s+LABELS\ncfg\s+2\s+\S+\s+app=web,tier=back\n/);
   t.regex(await ok(t, 'get', 'ns', '--sort-by=.metadata.name', '-o', 'name'), /^namespace\/default\nnamespace\/kube-node-lease\nnamespace\/kube-public\nnamespace\/kube-system\nnamespace\/team-b\n$/);
   for (const short of ['po', 'deploy', 'rs', 'svc', 'ns', 'no', 'ep', 'ev', 'cm']) {

@@ -14,7 +14,7 @@ import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-create-'));
 let cluster: Cluster;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig }));
 const { ok } = kubectlAssertions(kubectl);
 
 function file(name: string, content: string | Buffer): string {

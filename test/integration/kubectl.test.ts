@@ -16,7 +16,7 @@ const NODE = node.name;
 const work = mkdtempSync(join(tmpdir(), 'wharf-kubectl-'));
 let cluster: Cluster;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig }));
 const { ok } = kubectlAssertions(kubectl);
 
 function file(name: string, text: string): string {

@@ -1,12 +1,14 @@
 // The README's first command, `npm start`, as a newcomer runs it: the whole stack comes up as its
-// own processes and says it is up only once the real kubectl, through the kubeconfig it wrote,
-// sees the node Ready; kubectl then runs a pod and the README's example Deployment on the local
-// Docker engine, and Ctrl-C (SIGINT) takes every process down again.
+// own processes and says it is up only once the real kubectl, through the kubeconfig it wrote (the
+// cluster CA and the admin token, over HTTPS, no flags), sees the node Ready; kubectl then runs a
+// pod and the README's example Deployment on the local Docker engine, and Ctrl-C (SIGINT) takes
+// every process down again. Started again on the same Redis, it keeps the same CA and admin token.
 // Its Redis is this test's own (REDIS_URL), and its ports, names and state directory are free
 // ones, so it runs beside the other test files and never touches a developer's .wharf/.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -14,6 +16,7 @@ import { ROOT, eventually, freePort, startRedis, type RedisHandle } from '../hel
 import { dockerNode, removeDockerNode } from '../helpers/docker-node.ts';
 import { requireImages } from '../helpers/images.ts';
 import { kubectlRunner } from '../helpers/kubectl.ts';
+import { parseKubeconfig } from '../../shared/auth/kubeconfig.ts';
 
 const docker = new Docker();
 const node = dockerNode('local');
@@ -58,9 +61,10 @@ test.after.always(async (t) => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-test.serial('npm start brings the stack up for kubectl, runs a pod and the README\'s Deployment, and Ctrl-C stops every process', async (t) => {
-  const apiPort = await freePort();
-  stack = spawn('npm', ['start'], {
+/** `npm start` in a process group of its own, with this test's Redis, ports and state directory. */
+function npmStart(apiPort: number): { child: ChildProcess; output: () => string } {
+  let out = '';
+  const child = spawn('npm', ['start'], {
     cwd: ROOT,
     // Its own process group: Ctrl-C in a terminal signals the whole group, as kill(-pid) does here.
     detached: true,
@@ -78,19 +82,64 @@ test.serial('npm start brings the stack up for kubectl, runs a pod and the READM
       WHARF_LOG_LEVEL: 'warn',
     },
   });
-  stack.stdout!.on('data', (d) => (output += d));
-  stack.stderr!.on('data', (d) => (output += d));
+  child.stdout!.on('data', (d) => ((out += d), (output += d)));
+  child.stderr!.on('data', (d) => ((out += d), (output += d)));
+  return { child, output: () => out };
+}
+
+/** Whether anything accepts connections on the port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('connect', () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** Ctrl-C, and every process of the stack gone (npm, the launcher, the four services), the API port closed. */
+async function interrupt(child: ChildProcess, apiPort: number): Promise<void> {
+  process.kill(-child.pid!, 'SIGINT');
+  await eventually(() => !groupAlive(child.pid!), { timeoutMs: 15_000, message: 'every process of the stack exited' });
+  await eventually(async () => !(await listening(apiPort)), { timeoutMs: 10_000, message: 'the API server stopped' });
+}
+
+test.serial('npm start brings the stack up for kubectl, runs a pod and the README\'s Deployment, and Ctrl-C stops every process; started again, its kubeconfig stays valid', async (t) => {
+  const apiPort = await freePort();
+  const first = npmStart(apiPort);
+  stack = first.child;
 
   // The launcher gives up on its own (and says which part is missing) well within this.
-  await eventually(() => output.includes('Wharf is up') || output.includes('Wharf did not come up'), { timeoutMs: 120_000, message: '"Wharf is up"', detail: () => output });
-  t.true(output.includes('Wharf is up'), output);
-  t.true(output.includes(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`), output);
-  t.true(existsSync(join(stateDir, 'kubeconfig')));
+  await eventually(() => first.output().includes('Wharf is up') || first.output().includes('Wharf did not come up'), { timeoutMs: 120_000, message: '"Wharf is up"', detail: () => output });
+  t.true(first.output().includes('Wharf is up'), output);
+  const kubeconfigPath = join(stateDir, 'kubeconfig');
+  t.true(first.output().includes(`export KUBECONFIG=${kubeconfigPath}`), output);
+  t.true(existsSync(kubeconfigPath));
 
-  // "Up" means ready for the README's next command: no retry before it sees the node Ready.
+  // k3s' kubeconfig: the server over HTTPS, the cluster CA inline, the admin token; owner-only, as
+  // is the token's file, and the token is nowhere in Redis (only its digest is).
+  const kubeconfigText = readFileSync(kubeconfigPath, 'utf8');
+  const kubeconfig = parseKubeconfig(kubeconfigText);
+  t.is(kubeconfig.server, `https://127.0.0.1:${apiPort}`);
+  t.regex(kubeconfig.caPem, /^-----BEGIN CERTIFICATE-----/);
+  t.is(readFileSync(join(stateDir, 'admin-token'), 'utf8').trim(), kubeconfig.token);
+  t.is(statSync(kubeconfigPath).mode & 0o777, 0o600);
+  t.is(statSync(join(stateDir, 'admin-token')).mode & 0o777, 0o600);
+  const { Redis } = await import('ioredis');
+  const client = new Redis(redis.url);
+  try {
+    const keys = await client.keys(`local-${node.name}:*`);
+    const dumped = (await Promise.all(keys.map(async (k) => (await client.type(k)) === 'hash' ? JSON.stringify(await client.hgetall(k)) : ''))).join('\n');
+    t.false(dumped.includes(kubeconfig.token), 'the admin token is not in Redis');
+  } finally {
+    client.disconnect();
+  }
+
+  // "Up" means ready for the README's next command: no flags, no retry before it sees the node Ready.
   const nodes = await kubectl(['get', 'nodes']);
   t.is(nodes.code, 0, nodes.stderr);
   t.regex(nodes.stdout, new RegExp(`^NAME\\s+STATUS\\s+ROLES\\s+AGE\\s+VERSION\\n${node.name}\\s+Ready\\s+<none>\\s`), output);
+  const whoami = await kubectl(['auth', 'whoami']);
+  t.regex(whoami.stdout, /^ATTRIBUTE\s+VALUE\nUsername\s+system:admin\nGroups\s+\[system:masters system:authenticated\]\n$/, whoami.stderr);
 
   const run = await kubectl(['run', 'hello', '--image=busybox:latest', '--restart=Never', '--command', '--', 'sleep', '3600']);
   t.is(run.stdout, 'pod/hello created\n', run.stderr);
@@ -108,15 +157,18 @@ test.serial('npm start brings the stack up for kubectl, runs a pod and the READM
   const answer = await (await fetch(`http://${ips[0]}:3000/`)).text();
   t.regex(answer, /^hello from api-server-/);
 
-  process.kill(-stack.pid!, 'SIGINT');
-  // Every process of the stack is gone (npm, the launcher, the four services), the API port closed.
-  await eventually(() => !groupAlive(stack!.pid!), { timeoutMs: 15_000, message: 'every process of the stack exited' });
-  await eventually(async () => {
-    try {
-      await fetch(`http://127.0.0.1:${apiPort}/readyz`);
-      return false;
-    } catch {
-      return true;
-    }
-  }, { timeoutMs: 10_000, message: 'the API server stopped' });
+  await interrupt(first.child, apiPort);
+
+  // Started again against the same Redis and state directory: the same token and CA, so the
+  // kubeconfig copied elsewhere before (as a user keeps one) still works.
+  const copy = join(stateDir, 'kubeconfig-copy');
+  writeFileSync(copy, kubeconfigText, { mode: 0o600 });
+  const second = npmStart(apiPort);
+  stack = second.child;
+  await eventually(() => second.output().includes('Wharf is up') || second.output().includes('Wharf did not come up'), { timeoutMs: 120_000, message: '"Wharf is up" again', detail: () => output });
+  t.true(second.output().includes('Wharf is up'), output);
+  t.deepEqual(parseKubeconfig(readFileSync(kubeconfigPath, 'utf8')), kubeconfig, 'the same server, CA and token');
+  const again = await kubectlRunner({ cacheDir: join(stateDir, 'cache'), kubeconfig: copy })(['get', 'pod', 'hello', '-o', 'name']);
+  t.is(again.stdout, 'pod/hello\n', again.stderr);
+  await interrupt(second.child, apiPort);
 });

@@ -8,7 +8,7 @@ import { eventually, startRedis, startService } from '../helpers/cluster.ts';
 test('an agent whose endpoint port is taken exits with an error naming the address', async (t) => {
   const redis = await startRedis();
   const taken = createServer();
-  await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   const port = (taken.address() as { port: number }).port;
   const agent = startService('node-agent', { REDIS_URL: redis.url, WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: 'port-taken', WHARF_AGENT_PORT: String(port) });
   t.teardown(async () => {
@@ -18,5 +18,6 @@ test('an agent whose endpoint port is taken exits with an error naming the addre
   });
   const ended = await eventually(() => agent.ended(), { timeoutMs: 30_000, message: 'the agent to exit', detail: () => agent.logs() });
   t.is(ended, 'exit code 1');
-  t.regex(agent.logs(), new RegExp(`node agent endpoint 0\\.0\\.0\\.0:${port}: listen EADDRINUSE`));
+  // The endpoint listens on the advertised host's address (127.0.0.1 by default), not on every address.
+  t.regex(agent.logs(), new RegExp(`node agent endpoint 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`));
 });

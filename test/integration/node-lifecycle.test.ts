@@ -12,6 +12,7 @@ import { startCluster, startRedis, eventually, type Cluster } from '../helpers/c
 import { connectRedis } from '../../shared/redis.ts';
 import { Keys } from '../../shared/keys.ts';
 import { Store } from '../../shared/store/store.ts';
+import { DEFAULT_ADMISSION } from '../../shared/registry/admission.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { createLogger } from '../../shared/log.ts';
 import { NodeAgent } from '../../services/node-agent/agent.ts';
@@ -144,7 +145,8 @@ test.serial('a pod bound to a node that does not exist is deleted once the grace
 test('a node agent that comes back removes the containers of pods deleted, moved or replaced meanwhile', async (t) => {
   const redis = await startRedis();
   const connection = connectRedis(redis.url);
-  const store = new Store(connection, new Keys(`t${randomBytes(3).toString('hex')}`));
+  // No controller manager makes ServiceAccounts here: pods are admitted without one.
+  const store = new Store(connection, new Keys(`t${randomBytes(3).toString('hex')}`), undefined, { ...DEFAULT_ADMISSION, disabledPlugins: ['ServiceAccount'] });
   const log = createLogger('test', 'warn');
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-agent-'));
   const runtime = new SimulatedRuntime();

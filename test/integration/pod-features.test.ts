@@ -5,44 +5,33 @@
 import test from 'ava';
 import Docker from 'dockerode';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
-import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
+import { dockerNode, execInContainer, removeDockerNode, runningContainerId, startDockerCluster } from '../helpers/docker-node.ts';
 
 const docker = new Docker();
 const node = dockerNode('features', { WHARF_AGENT_RESYNC: '2s' });
 const NODE = node.name;
 let cluster: Cluster;
 
-async function pod(name: string) {
-  return (await cluster.api.get(`/api/v1/namespaces/default/pods/${name}`)).body;
+async function pod(name: string, namespace = 'default') {
+  return (await cluster.api.get(`/api/v1/namespaces/${namespace}/pods/${name}`)).body;
 }
 
+/** Where pods that reach into the node (hostPath) may run: Pod Security enforces baseline in default. */
+const HOST_ACCESS = 'host-access';
+
 async function logsOf(name: string, container: string): Promise<string> {
-  const res = await fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods/${name}/log?container=${container}`);
+  const res = await cluster.fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods/${name}/log?container=${container}`);
   return res.ok ? res.text() : '';
 }
 
 async function exec(podName: string, container: string, cmd: string[]): Promise<string> {
-  const [c] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${podName}`, `io.wharf.container.name=${container}`], status: ['running'] } });
-  const e = await docker.getContainer(c.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await e.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve) => {
-    stream.on('data', (d: Buffer) => chunks.push(d));
-    stream.on('end', () => resolve());
-  });
-  // Strip Docker's 8-byte multiplexing headers.
-  const buf = Buffer.concat(chunks);
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length;) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return out;
+  return (await execInContainer(await runningContainerId(podName, container, docker), cmd, docker)).out;
 }
 
 test.before(async () => {
   cluster = await startDockerCluster(node, ['busybox:latest']);
+  const ns = await cluster.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: HOST_ACCESS, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
+  if (ns.status !== 201) throw new Error(`namespace ${HOST_ACCESS}: ${JSON.stringify(ns.body)}`);
 });
 
 test.after.always(async () => {
@@ -135,7 +124,8 @@ test.serial('a missing ConfigMap shows CreateContainerConfigError until it is cr
 });
 
 test.serial('deletion: the pod shows Terminating, its preStop hook runs before SIGTERM, and --force removes at once', async (t) => {
-  const res = await cluster.api.post('/api/v1/namespaces/default/pods', {
+  // The hook's trace is read back from the node, through a hostPath: a namespace that allows it.
+  const res = await cluster.api.post(`/api/v1/namespaces/${HOST_ACCESS}/pods`, {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'graceful' },
@@ -153,12 +143,12 @@ test.serial('deletion: the pod shows Terminating, its preStop hook runs before S
     },
   });
   t.is(res.status, 201, JSON.stringify(res.body));
-  await eventually(async () => (await pod('graceful')).status?.phase === 'Running', { timeoutMs: 15_000, message: 'running' });
-  const del = await cluster.api.delete('/api/v1/namespaces/default/pods/graceful');
+  await eventually(async () => (await pod('graceful', HOST_ACCESS)).status?.phase === 'Running', { timeoutMs: 15_000, message: 'running' });
+  const del = await cluster.api.delete(`/api/v1/namespaces/${HOST_ACCESS}/pods/graceful`);
   t.truthy(del.body.metadata.deletionTimestamp, 'marked for deletion');
   t.is(del.body.metadata.deletionGracePeriodSeconds, 10);
   const { readFile, rm } = await import('node:fs/promises');
-  await eventually(async () => (await cluster.api.get('/api/v1/namespaces/default/pods/graceful')).status === 404, { timeoutMs: 15_000, message: 'pod gone after the hook' });
+  await eventually(async () => (await cluster.api.get(`/api/v1/namespaces/${HOST_ACCESS}/pods/graceful`)).status === 404, { timeoutMs: 15_000, message: 'pod gone after the hook' });
   t.is((await readFile(`/tmp/wharf-prestop-${NODE}/seen-at-term`, 'utf8')).trim(), 'hook-ran');
   await rm(`/tmp/wharf-prestop-${NODE}`, { recursive: true, force: true });
 

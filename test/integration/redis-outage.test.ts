@@ -11,7 +11,7 @@
 // is unknown, as on Kubernetes after a storage timeout: Redis may still apply it, once, when it
 // resumes. Both are tested below.
 import test from 'ava';
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { startCluster, eventually, freePort, type Cluster, type ServiceHandle } from '../helpers/cluster.ts';
 
 let cluster: Cluster;
@@ -44,7 +44,7 @@ interface Timed {
 /** One request, timed; a request that takes over 20 s fails the test rather than hanging it. */
 async function timed(method: string, path: string, body?: unknown, contentType = 'application/json', base = cluster.apiUrls[0]): Promise<Timed> {
   const started = Date.now();
-  const res = await fetch(`${base}${path}`, {
+  const res = await cluster.fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? {} : { 'Content-Type': contentType },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -78,7 +78,7 @@ function api(): ServiceHandle {
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 
 async function untilReady(base = cluster.apiUrls[0]): Promise<void> {
-  await eventually(async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 200, { timeoutMs: 30_000, message: `${base}/readyz`, detail: cluster.dumpLogs });
+  await eventually(async () => (await cluster.fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 200, { timeoutMs: 30_000, message: `${base}/readyz`, detail: cluster.dumpLogs });
 }
 
 /** Everything works: every verb, on a fresh object. */
@@ -183,13 +183,13 @@ test.serial('while Redis hangs every verb is a 504 or 503 Status within the comm
 test.serial('the request deadline answers 504 where the command timeout is longer; a half-sent body is cut off; a watch outlives both', async (t) => {
   // A second API server whose Redis commands may wait 20 s, but whose requests may take only 2 s.
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `https://127.0.0.1:${port}`;
   cluster.start('api', { WHARF_API_PORT: String(port), WHARF_API_HOST: '127.0.0.1', WHARF_API_REDIS_TIMEOUT: '20s', WHARF_API_REQUEST_TIMEOUT: '2s' }, 'api-deadline');
   await untilReady(base);
   t.is((await timed('POST', CONFIGMAPS, cm('deadline'), undefined, base)).status, 201);
 
   // A watch, open beyond the request timeout, still gets its events.
-  const watch = await fetch(`${base}${CONFIGMAPS}?watch=true&resourceVersion=0`, { signal: AbortSignal.timeout(30_000) });
+  const watch = await cluster.fetch(`${base}${CONFIGMAPS}?watch=true&resourceVersion=0`, { signal: AbortSignal.timeout(30_000) });
   const reader = watch.body!.getReader();
   const seen: string[] = [];
   let text = '';
@@ -209,12 +209,12 @@ test.serial('the request deadline answers 504 where the command timeout is longe
   // A client that sends its headers and half its body, then nothing: cut off within the
   // request timeout and the server's once-a-second check of it.
   const started = Date.now();
-  const socket: Socket = connectTcp(port, '127.0.0.1');
+  const socket: TLSSocket = connectTls({ port, host: '127.0.0.1', ca: cluster.ca });
   let reply = '';
   socket.on('data', (d) => (reply += d));
   socket.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  socket.write(`POST ${CONFIGMAPS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"apiVersion":"v1",`);
+  socket.write(`POST ${CONFIGMAPS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${cluster.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"apiVersion":"v1",`);
   await closed;
   const cutOffMs = Date.now() - started;
   t.true(cutOffMs < 2_000 + QUICK_MS, `cut off after ${cutOffMs} ms`);

@@ -33,7 +33,7 @@ function watchBounds(maxTotal: number, minAvailable: number) {
     // ever judged against the complete set of pods.
     const listed = await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb');
     for (const p of listed.body.items) pods.set(p.metadata.name, p);
-    const res = await fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dweb&resourceVersion=${listed.body.metadata.resourceVersion}`, { signal: controller.signal });
+    const res = await cluster.fetch(`${cluster.apiUrls[0]}/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dweb&resourceVersion=${listed.body.metadata.resourceVersion}`, { signal: controller.signal });
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let buffer = '';

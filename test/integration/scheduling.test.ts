@@ -5,7 +5,7 @@ import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
 import { kubectlRunner } from '../helpers/kubectl.ts';
 
 let cluster: Cluster;
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], kubeconfig: '/dev/null', timeout: 30_000 }));
+const kubectl = kubectlRunner(() => ({ kubeconfig: cluster.kubeconfig, timeout: 30_000 }));
 const NODES = ['a', 'b', 'c'];
 
 test.before(async () => {

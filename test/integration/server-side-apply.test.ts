@@ -12,7 +12,7 @@ import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 const work = mkdtempSync(join(tmpdir(), 'wharf-ssa-'));
 let cluster: Cluster;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none') }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig }));
 const { ok, fails } = kubectlAssertions(kubectl);
 
 function configMap(name: string, data: Record<string, string>): string {
@@ -75,7 +75,7 @@ test.serial('every write records its manager, so an apply conflicts with what ku
 
 test.serial('apply without a field manager, or with an invalid one, is refused as Kubernetes refuses it', async (t) => {
   const url = `${cluster.apiUrls[0]}/api/v1/namespaces/default/configmaps/raw`;
-  const send = (query: string) => fetch(`${url}${query}`, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: raw}\n' });
+  const send = (query: string) => cluster.fetch(`${url}${query}`, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: raw}\n' });
   const missing = await send('');
   t.is(missing.status, 422);
   t.is(((await missing.json()) as { message: string }).message, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');

@@ -17,7 +17,7 @@ const SERVICES = '/api/v1/namespaces/default/services';
 const work = mkdtempSync(join(tmpdir(), 'wharf-service-lb-'));
 let cluster: Cluster;
 
-const kubectl = kubectlRunner(() => ({ server: cluster.apiUrls[0], cacheDir: join(work, 'cache'), kubeconfig: join(work, 'none'), timeout: 30_000 }));
+const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig, timeout: 30_000 }));
 
 const service = (name: string, spec: Record<string, unknown> = {}) => ({
   apiVersion: 'v1',

@@ -37,7 +37,7 @@ test.serial('the cluster DNS Service holds the 10th address of the range', async
 test.serial('NodePort Services get distinct node ports from the range, even when created at once on two API servers', async (t) => {
   const clients = cluster.apiUrls.map((url) => url);
   const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
-    fetch(`${clients[i % 2]}${path()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(svc(`np-${i}`, { type: 'NodePort' })) }).then(async (r) => ({ status: r.status, body: await r.json() as any }))));
+    cluster.fetch(`${clients[i % 2]}${path()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(svc(`np-${i}`, { type: 'NodePort' })) }).then(async (r) => ({ status: r.status, body: await r.json() as any }))));
   t.deepEqual(results.map((r) => r.status), Array(12).fill(201), JSON.stringify(results.find((r) => r.status !== 201)?.body));
   const ports = results.map((r) => r.body.spec.ports[0].nodePort as number);
   t.is(new Set(ports).size, 12);

@@ -19,10 +19,15 @@ function newStore(prefix: string): Store {
   return new Store(connection, new Keys(prefix));
 }
 
-/** A store of a new cluster: its default namespace exists, as the API server makes it (admission refuses objects of other namespaces). */
+/**
+ * A store of a new cluster: its default namespace exists, as the API server makes it (admission
+ * refuses objects of other namespaces), with its default ServiceAccount, as the controller manager
+ * makes it (admission refuses pods without their ServiceAccount).
+ */
 async function newCluster(prefix: string): Promise<Store> {
   const store = newStore(prefix);
   await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' } });
   return store;
 }
 

@@ -5,7 +5,7 @@
 // away again, so a watch woken many times leaks none (no MaxListenersExceededWarning).
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { Redis } from 'ioredis';
 import { Keys } from '../../shared/keys.ts';
 import { Store } from '../../shared/store/store.ts';
@@ -43,7 +43,7 @@ function follow(path: string): { events: { type: string; name: string; v: string
   const events: { type: string; name: string; v: string }[] = [];
   const abort = new AbortController();
   const done = (async () => {
-    const res = await fetch(`${cluster.apiUrls[0]}${path}`, { signal: abort.signal });
+    const res = await cluster.fetch(`${cluster.apiUrls[0]}${path}`, { signal: abort.signal });
     let buffer = '';
     for await (const chunk of res.body as any) {
       buffer += new TextDecoder().decode(chunk);
@@ -85,13 +85,15 @@ test('a watcher that never reads is closed with bounded memory, while one alongs
 
   await eventually(() => steady.events.length >= warmUp * names.length, { message: 'the steady watcher caught up on the warm-up' });
   const now = String(await store.currentResourceVersion());
-  // The stuck one: a raw connection that sends its request and never reads a byte of the answer.
-  const stuck: Socket = connectTcp(Number(new URL(cluster.apiUrls[0]).port), '127.0.0.1');
+  // The stuck one: a raw TLS connection that sends its request and never reads a byte of the answer.
+  const stuck: TLSSocket = connectTls({ port: Number(new URL(cluster.apiUrls[0]).port), host: '127.0.0.1', ca: cluster.ca }, () => {
+    stuck.write(`GET ${CONFIGMAPS}?watch=true&resourceVersion=${now} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${cluster.adminToken}\r\n\r\n`);
+  });
   stuck.pause();
   let stuckClosed = false;
   stuck.on('close', () => (stuckClosed = true));
   stuck.on('error', () => undefined);
-  stuck.write(`GET ${CONFIGMAPS}?watch=true&resourceVersion=${now} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await new Promise((resolve) => stuck.once('secureConnect', resolve));
 
   const baseline = rssBytes(api);
   let peak = baseline;

@@ -38,7 +38,7 @@ class Informer {
   }
 
   private async list(): Promise<void> {
-    const res = await fetch(`${this.base()}${this.path}`);
+    const res = await cluster.fetch(`${this.base()}${this.path}`);
     if (!res.ok) throw new Error(`list: ${res.status}`);
     const body = (await res.json()) as any;
     this.objects.clear();
@@ -56,7 +56,7 @@ class Informer {
           needList = false;
         }
         this.controller = new AbortController();
-        const res = await fetch(`${this.base()}${this.path}?watch=true&allowWatchBookmarks=true&resourceVersion=${this.rv}&timeoutSeconds=60`, { signal: this.controller.signal });
+        const res = await cluster.fetch(`${this.base()}${this.path}?watch=true&allowWatchBookmarks=true&resourceVersion=${this.rv}&timeoutSeconds=60`, { signal: this.controller.signal });
         if (res.status === 410) {
           needList = true;
           continue;
@@ -99,7 +99,7 @@ class Informer {
 async function write(i: number, base = cluster.apiUrls[0]): Promise<void> {
   // Writes go through whichever API server is up; retried while Redis or the API is restarting.
   await eventually(async () => {
-    const res = await fetch(`${base}/api/v1/namespaces/default/configmaps`, {
+    const res = await cluster.fetch(`${base}/api/v1/namespaces/default/configmaps`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ metadata: { name: `cm-${i}` }, data: { i: String(i) } }),
@@ -131,20 +131,20 @@ test.serial('the watch survives a Redis restart and an API server restart withou
     await cluster.redis.restart();
     for (let i = 5; i < 10; i++) await write(i);
     await eventually(async () => same(informer, await serverState()), { timeoutMs: 20_000, message: 'in sync after the Redis restart' });
-    t.is(informer.objects.size, 10);
+    t.is(informer.objects.size, 10 + 1, 'the ConfigMaps written and kube-root-ca.crt');
 
     // Writes while the watch is down must still arrive: kill the API server, write through a
     // second one, then bring the first back on the same port.
     const port = new URL(cluster.apiUrls[0]).port;
     const otherPort = await freePort();
-    const other = `http://127.0.0.1:${otherPort}`;
+    const other = `https://127.0.0.1:${otherPort}`;
     cluster.start('api', { WHARF_API_PORT: String(otherPort), WHARF_API_HOST: '127.0.0.1' }, 'api-other');
-    await eventually(async () => (await fetch(`${other}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, message: 'second API server' });
+    await eventually(async () => (await cluster.fetch(`${other}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, message: 'second API server' });
     const api = cluster.services.find((s) => s.name === 'api')!;
     await api.kill('SIGKILL');
     for (let i = 10; i < 13; i++) await write(i, other);
     const restarted = cluster.start('api', { WHARF_API_PORT: port, WHARF_API_HOST: '127.0.0.1' }, 'api-restarted');
-    await eventually(async () => (await fetch(`${cluster.apiUrls[0]}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, message: 'restarted API server' });
+    await eventually(async () => (await cluster.fetch(`${cluster.apiUrls[0]}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, message: 'restarted API server' });
     await write(13);
     await eventually(async () => same(informer, await serverState()), { timeoutMs: 20_000, message: 'in sync after the API was killed' });
 
@@ -153,13 +153,13 @@ test.serial('the watch survives a Redis restart and an API server restart withou
     await restarted.kill('SIGTERM');
     await write(14, other);
     cluster.start('api', { WHARF_API_PORT: port, WHARF_API_HOST: '127.0.0.1' }, 'api-restarted-again');
-    await eventually(async () => (await fetch(`${cluster.apiUrls[0]}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, message: 'API server started again' });
+    await eventually(async () => (await cluster.fetch(`${cluster.apiUrls[0]}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, message: 'API server started again' });
     // Updates and deletes too.
     await cluster.api.patch('/api/v1/namespaces/default/configmaps/cm-0', { data: { i: 'changed' } });
     await cluster.api.delete('/api/v1/namespaces/default/configmaps/cm-1');
     await eventually(async () => same(informer, await serverState()), { timeoutMs: 20_000, message: 'in sync after the API restart' });
     t.false(informer.log.slice(before).some((l) => l.includes('terminated')), `the stream ended cleanly:\n${informer.log.slice(before).join('\n')}`);
-    t.is(informer.objects.size, 14);
+    t.is(informer.objects.size, 14 + 1, 'the ConfigMaps written and kube-root-ca.crt');
     t.deepEqual(informer.objects.get('cm-0')?.data, { i: 'changed' });
     t.false(informer.objects.has('cm-1'));
     // Every object was seen ADDED exactly once: nothing missed, nothing replayed twice.

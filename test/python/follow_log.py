@@ -1,5 +1,5 @@
 """read_namespaced_pod_log(follow=True, _preload_content=False) streams the lines a running pod
-prints, as it prints them (one every 0.2 s here). Usage: follow_log.py SERVER NAMESPACE"""
+prints, as it prints them (one every 0.2 s here). Usage: follow_log.py KUBECONFIG NAMESPACE"""
 import sys
 import time
 
@@ -8,8 +8,8 @@ from kubernetes import client
 from wharf_client import api_client, busybox_pod, describe, emit, wait_for
 
 WANTED = 8
-server, namespace = sys.argv[1:3]
-core = client.CoreV1Api(api_client(server))
+kubeconfig_path, namespace = sys.argv[1:3]
+core = client.CoreV1Api(api_client(kubeconfig_path))
 lines = []
 result = {'lines': lines, 'secondsFollowed': None, 'ended': False, 'error': None}
 try:

@@ -1,7 +1,7 @@
 """Every kind Wharf serves, created (where a client creates it), read and listed through the typed
 API of the official Python client, which deserializes each answer into its models and refuses one
 that lacks a field its model requires. Each kind is tried on its own; a failure is reported with
-the client's complaint and what the server answered. Usage: typed_kinds.py SERVER NAMESPACE NODE"""
+the client's complaint and what the server answered. Usage: typed_kinds.py KUBECONFIG NAMESPACE NODE"""
 import datetime
 import json
 import sys
@@ -11,8 +11,8 @@ from kubernetes.client.rest import ApiException
 
 from wharf_client import api_client, busybox_pod, describe, emit, wait_for
 
-server, namespace, node = sys.argv[1:4]
-api = api_client(server)
+kubeconfig_path, namespace, node = sys.argv[1:4]
+api = api_client(kubeconfig_path)
 core = client.CoreV1Api(api)
 apps = client.AppsV1Api(api)
 batch = client.BatchV1Api(api)
@@ -40,8 +40,8 @@ def select(app):
 
 
 def raw(path):
-    """The server's answer as it is, without the client's models."""
-    return api.call_api(path, 'GET', response_type='object', _return_http_data_only=True)
+    """The server's answer as it is, without the client's models (with the kubeconfig's token, as the typed calls send it)."""
+    return api.call_api(path, 'GET', response_type='object', auth_settings=['BearerToken'], _return_http_data_only=True)
 
 
 ns_path = '/api/v1/namespaces/%s' % namespace

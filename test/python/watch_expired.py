@@ -1,6 +1,6 @@
 """A watch from a resourceVersion the server has compacted away (it keeps WHARF_WATCH_HISTORY
 events a kind) ends in a 410; the script then relists and watches on from the list, as an informer
-does. Usage: watch_expired.py SERVER NAMESPACE CHURN"""
+does. Usage: watch_expired.py KUBECONFIG NAMESPACE CHURN"""
 import sys
 
 from kubernetes import client, watch
@@ -8,8 +8,8 @@ from kubernetes.client.rest import ApiException
 
 from wharf_client import api_client, describe, emit
 
-server, namespace, churn = sys.argv[1], sys.argv[2], int(sys.argv[3])
-core = client.CoreV1Api(api_client(server))
+kubeconfig_path, namespace, churn = sys.argv[1], sys.argv[2], int(sys.argv[3])
+core = client.CoreV1Api(api_client(kubeconfig_path))
 result = {'expired': None, 'eventsBeforeExpiry': [], 'relisted': None, 'resumed': [], 'error': None}
 try:
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))

@@ -1,6 +1,6 @@
 """watch.Watch().stream(list_namespaced_pod) from a list's resourceVersion: the pod created is
 ADDED, MODIFIED as it is scheduled and starts, and DELETED once deleted (deleted from within the
-loop as soon as it runs). Usage: watch_pods.py SERVER NAMESPACE"""
+loop as soon as it runs). Usage: watch_pods.py KUBECONFIG NAMESPACE"""
 import sys
 import time
 
@@ -8,8 +8,8 @@ from kubernetes import client, watch
 
 from wharf_client import api_client, busybox_pod, describe, emit
 
-server, namespace = sys.argv[1:3]
-core = client.CoreV1Api(api_client(server))
+kubeconfig_path, namespace = sys.argv[1:3]
+core = client.CoreV1Api(api_client(kubeconfig_path))
 events = []
 began = time.monotonic()
 result = {'events': events, 'error': None, 'streamEnded': False}

@@ -1,18 +1,20 @@
 """What the scripts of test/integration/python-client.test.ts share: a client of the official
-Python library (Debian's python3-kubernetes) for the Wharf API server named on the command line,
+Python library (Debian's python3-kubernetes) for the Wharf cluster whose kubeconfig (its CA and
+the admin token, over HTTPS) is named on the command line,
 the one JSON document each script prints for the test to assert on, and how a failure is told."""
 import json
 import sys
 import time
 
-from kubernetes import client
+from kubernetes import client, config as kubeconfig
 from kubernetes.client.rest import ApiException
 
 
-def api_client(server):
-    config = client.Configuration()
-    config.host = server
-    return client.ApiClient(config)
+def api_client(kubeconfig_path):
+    """A client configured by the kubeconfig alone, as a user's: the server, the CA it trusts, the token."""
+    configuration = client.Configuration()
+    kubeconfig.load_kube_config(config_file=kubeconfig_path, client_configuration=configuration)
+    return client.ApiClient(configuration)
 
 
 def emit(result):

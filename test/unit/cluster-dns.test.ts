@@ -327,3 +327,8 @@ test('parseUpstreamList: comma separated, optional port, IPv6 bracketed or bare'
   t.deepEqual(parseUpstreamList('::1,2001:db8::53'), [{ host: '::1', port: 53 }, { host: '2001:db8::53', port: 53 }], 'a bare IPv6 address is all host');
   t.deepEqual(parseUpstreamList(''), []);
 });
+
+test('a pod on the node\'s network keeps the node\'s resolver under ClusterFirst, the cluster\'s under ClusterFirstWithHostNet', (t) => {
+  t.deepEqual(podDnsConfig(pod({ hostNetwork: true }), cluster), {});
+  t.deepEqual(podDnsConfig(pod({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }), cluster).nameservers, ['10.43.0.10']);
+});

@@ -7,7 +7,9 @@ test('defaults with an empty environment', (t) => {
   const c = loadConfig({});
   t.like(c.common, { redisUrl: undefined, keyPrefix: 'wharf', logLevel: 'info', watchHistory: 20_000 });
   t.like(c.api, { host: '127.0.0.1', port: 8080, maxBodyBytes: 3 * 1024 * 1024 });
-  t.deepEqual(c.admission, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', podEvictionTolerationSeconds: 300 });
+  t.like(c.api, { serviceAccountIssuer: 'https://kubernetes.default.svc.cluster.local', apiAudiences: ['https://kubernetes.default.svc.cluster.local'], serviceAccountMaxTokenExpirationSeconds: 0 });
+  t.like(c.admission, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', podEvictionTolerationSeconds: 300, disabledPlugins: [] });
+  t.is(c.admission.podSecurity.defaults.enforce.level, 'baseline');
   t.is(c.local.stateDir, resolve('.wharf'));
   t.like(c.network, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', clusterDomain: 'cluster.local', dnsServiceIp: '10.96.0.10', proxy: true, endpointDrainMs: 1000 });
   t.like(c.scheduler, { concurrency: 16, retryUnschedulableMs: 30_000 });
@@ -213,4 +215,35 @@ test('API server bounds: request deadline, Redis reply timeout and watch stall t
   for (const name of ['WHARF_API_REQUEST_TIMEOUT', 'WHARF_API_REDIS_TIMEOUT', 'WHARF_API_WATCH_STALL_TIMEOUT']) {
     t.throws(() => loadConfig({ [name]: '0s' }), { instanceOf: ConfigError, message: new RegExp(`^${name}: expected a duration above 0`) });
   }
+});
+
+test('ServiceAccount token settings: the issuer follows the cluster domain, audiences and the longest lifetime are checked', (t) => {
+  t.like(loadConfig({ WHARF_CLUSTER_DOMAIN: 'corp.local' }).api, { serviceAccountIssuer: 'https://kubernetes.default.svc.corp.local', apiAudiences: ['https://kubernetes.default.svc.corp.local'] });
+  t.like(loadConfig({ WHARF_SERVICE_ACCOUNT_ISSUER: 'https://issuer.example', WHARF_API_AUDIENCES: 'a, b' }).api, { serviceAccountIssuer: 'https://issuer.example', apiAudiences: ['a', 'b'] });
+  t.is(loadConfig({ WHARF_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION: '2h' }).api.serviceAccountMaxTokenExpirationSeconds, 7200);
+  t.throws(() => loadConfig({ WHARF_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION: '5m' }), { instanceOf: ConfigError, message: /WHARF_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION: expected a duration from 10m/ });
+  t.deepEqual(loadConfig({ WHARF_DISABLE_ADMISSION_PLUGINS: 'ServiceAccount' }).admission.disabledPlugins, ['ServiceAccount']);
+  t.throws(() => loadConfig({ WHARF_DISABLE_ADMISSION_PLUGINS: 'NamespaceLifecycle' }), { instanceOf: ConfigError, message: /unknown admission plugin "NamespaceLifecycle"/ });
+});
+
+test('API credentials: the admin token file, the kubeconfig written beside it, its server URL, extra serving names', (t) => {
+  const none = loadConfig({});
+  t.is(none.api.adminTokenFile, undefined);
+  t.is(none.api.writeKubeconfig, undefined);
+  t.is(none.api.kubeconfigServer, 'https://127.0.0.1:8080');
+  t.deepEqual(none.api.tlsSans, []);
+  t.is(loadConfig({ WHARF_API_HOST: '0.0.0.0', WHARF_API_PORT: '6443' }).api.kubeconfigServer, 'https://127.0.0.1:6443');
+  t.is(loadConfig({ WHARF_API_HOST: '10.0.0.4' }).api.kubeconfigServer, 'https://10.0.0.4:8080');
+  const set = loadConfig({ WHARF_ADMIN_TOKEN_FILE: 'state/token', WHARF_API_WRITE_KUBECONFIG: 'state/kubeconfig', WHARF_API_KUBECONFIG_SERVER: 'https://wharf.example:443', WHARF_API_TLS_SANS: 'wharf.example, 203.0.113.9,' });
+  t.is(set.api.adminTokenFile, resolve('state/token'));
+  t.is(set.api.writeKubeconfig, resolve('state/kubeconfig'));
+  t.is(set.api.kubeconfigServer, 'https://wharf.example:443');
+  t.deepEqual(set.api.tlsSans, ['wharf.example', '203.0.113.9']);
+  const err = t.throws(() => loadConfig({ WHARF_API_WRITE_KUBECONFIG: 'k' }), { instanceOf: ConfigError });
+  t.is(err?.variable, 'WHARF_API_WRITE_KUBECONFIG');
+});
+
+test('node agent endpoint: bound to the advertised host\'s address unless told another', (t) => {
+  t.is(loadConfig({}).nodeAgent.bindAddress, undefined);
+  t.is(loadConfig({ WHARF_AGENT_BIND_ADDRESS: '10.0.0.7' }).nodeAgent.bindAddress, '10.0.0.7');
 });

@@ -728,3 +728,18 @@ test('revisionOf reads the revision annotation', (t) => {
   t.is(revisionOf({ metadata: {} }), 0);
   t.is(revisionOf({ metadata: { annotations: { [REVISION]: 'junk' } } }), 0);
 });
+
+test('calculateStatus carries a ReplicaSet\'s ReplicaFailure over, the new one\'s first, and drops it when none has one', (t) => {
+  const failure = (message: string): Condition => ({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message, lastTransitionTime: ago(30) });
+  const old = rs('old', 1);
+  const nw = rs('new', 2, 0);
+  old.status!.conditions = [failure('old one')];
+  nw.status!.conditions = [failure('pods "new-x" is forbidden: violates PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)')];
+  const s = calculateStatus({ d: dep(2, rolling(1, 0)), all: [old, nw], newRS: nw, nowIso: NOW });
+  t.deepEqual(cond(s, 'ReplicaFailure'), { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: nw.status!.conditions[0].message, lastUpdateTime: ago(30), lastTransitionTime: ago(30) });
+  nw.status!.conditions = [];
+  t.is(cond(calculateStatus({ d: dep(2, rolling(1, 0)), all: [old, nw], newRS: nw, nowIso: NOW }), 'ReplicaFailure')?.message, 'old one');
+  old.status!.conditions = [];
+  const d = dep(2, rolling(1, 0), {}, { conditions: [failure('gone')] });
+  t.is(cond(calculateStatus({ d, all: [old, nw], newRS: nw, nowIso: NOW }), 'ReplicaFailure'), undefined);
+});

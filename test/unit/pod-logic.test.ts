@@ -509,3 +509,17 @@ test('app containers of a pod with init containers wait with reason PodInitializ
   const s = status(p, [obs('init', 'running', { role: 'init' })]);
   t.is(s.containerStatuses![0].state.waiting?.reason, 'PodInitializing');
 });
+
+test('a container the engine would not start waits with RunContainerError and the engine\'s words; its failed instance is the last state', (t) => {
+  const message = 'failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown';
+  const failed = obs('app', 'exited', { exitCode: 128, error: message, startedAt: undefined });
+  const s = status(pod(['app']), [sandbox(), failed], { app: { failures: 1, notBefore: NOW_MS + 10_000, delayMs: 10_000, reason: 'RunContainerError', message } });
+  const st = s.containerStatuses![0];
+  t.deepEqual(st.state, { waiting: { reason: 'RunContainerError', message } });
+  t.is(st.lastState!.terminated.reason, 'StartError');
+  t.is(st.lastState!.terminated.message, message);
+  t.is(s.phase, 'Running', 'restartPolicy Always: a stopped container waiting to restart');
+  const created = status(pod(['app']), [sandbox()], { app: { failures: 1, notBefore: NOW_MS + 10_000, delayMs: 10_000, reason: 'CreateContainerError', message: 'conflicting options' } });
+  t.deepEqual(created.containerStatuses![0].state, { waiting: { reason: 'CreateContainerError', message: 'conflicting options' } });
+  t.is(created.phase, 'Pending');
+});

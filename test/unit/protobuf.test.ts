@@ -931,7 +931,7 @@ test('malformed objects are a 400 that names the field', (t) => {
 });
 
 test('a kind without a message is a 415 that tells the client to send JSON', (t) => {
-  for (const [apiVersion, kind] of [['rbac.authorization.k8s.io/v1', 'ClusterRole'], ['apps/v1beta1', 'Deployment']]) {
+  for (const [apiVersion, kind] of [['storage.k8s.io/v1', 'StorageClass'], ['apps/v1beta1', 'Deployment']]) {
     const err = t.throws(() => decodeProtobuf(envelope(apiVersion, kind)), { instanceOf: UnsupportedMediaTypeError });
     t.is(err?.code, 415);
     t.true(err?.message.endsWith(`(got "${PROTOBUF} (for ${kind} ${apiVersion}; send application/json)")`), err?.message);
@@ -1000,4 +1000,49 @@ test('a body of the largest size the API server takes decodes in one pass, into 
   t.deepEqual(pod.status.containerStatuses[999], { name: '', state: {}, lastState: {}, ready: false, restartCount: 0, image: '', imageID: '' });
   badRequest(t, statuses(size / empty.length), /^protobuf: status\.containerStatuses\[\d+\]: the body decodes to more than 1582\d\d\d values, more than JSON of its size could hold$/);
   t.log(`decoded and refused in ${Date.now() - started} ms`);
+});
+
+test('RBAC kinds and access reviews decode as kubectl create role|rolebinding and kubectl auth can-i send them', (t) => {
+  const role = envelope('rbac.authorization.k8s.io/v1', 'Role',
+    len(1, len(1, 'pod-reader'), len(3, 'ns1')),
+    len(2, len(1, 'get'), len(1, 'list'), len(2, ''), len(3, 'pods')),
+    len(2, len(1, 'get'), len(2, ''), len(3, 'pods/log'), len(4, 'web')),
+  );
+  t.deepEqual(decodeProtobuf(role), {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'pod-reader', namespace: 'ns1', creationTimestamp: null },
+    rules: [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] }, { verbs: ['get'], apiGroups: [''], resources: ['pods/log'], resourceNames: ['web'] }],
+  });
+  const binding = envelope('rbac.authorization.k8s.io/v1', 'RoleBinding',
+    len(1, len(1, 'read-pods')),
+    len(2, len(1, 'ServiceAccount'), len(3, 'sa'), len(4, 'ns1')),
+    len(2, len(1, 'User'), len(2, 'rbac.authorization.k8s.io'), len(3, 'jane')),
+    len(3, len(1, 'rbac.authorization.k8s.io'), len(2, 'Role'), len(3, 'pod-reader')),
+  );
+  t.deepEqual(decodeProtobuf(binding), {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'read-pods', creationTimestamp: null },
+    subjects: [{ kind: 'ServiceAccount', name: 'sa', namespace: 'ns1' }, { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'jane' }],
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+  });
+  const aggregated = envelope('rbac.authorization.k8s.io/v1', 'ClusterRole', len(1, len(1, 'agg')), len(3, len(1, len(1, len(1, 'k'), len(2, 'v')))));
+  t.deepEqual(decodeProtobuf(aggregated), {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'agg', creationTimestamp: null },
+    rules: null,
+    aggregationRule: { clusterRoleSelectors: [{ matchLabels: { k: 'v' } }] },
+  });
+  const review = envelope('authorization.k8s.io/v1', 'SelfSubjectAccessReview', len(1), len(2, len(1, len(1, 'default'), len(2, 'create'), len(5, 'pods'))), len(3));
+  t.deepEqual(decodeProtobuf(review), {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    metadata: { creationTimestamp: null },
+    spec: { resourceAttributes: { namespace: 'default', verb: 'create', resource: 'pods' } },
+    status: { allowed: false },
+  });
+  const rules = envelope('authorization.k8s.io/v1', 'SelfSubjectRulesReview', len(1), len(2, len(1, 'ns1')));
+  t.deepEqual(decodeProtobuf(rules), { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: { creationTimestamp: null }, spec: { namespace: 'ns1' } });
 });

@@ -271,3 +271,14 @@ for (const [count, initial, expected] of batches) {
     if (count > 0) t.is(out.reduce((a, b) => a + b, 0), count);
   });
 }
+
+test('a failure to create pods is the ReplicaFailure condition (FailedCreate), kept as first reported, removed once pods are managed again', (t) => {
+  const message = 'pods "web-x" is forbidden: violates PodSecurity "baseline:latest": hostPath volumes (volume "root")';
+  const failed = calculateStatus(rs(), [], NOW_MS, { diff: -2, message });
+  t.deepEqual(failed.conditions, [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message, lastTransitionTime: '2024-06-01T12:00:00Z' }]);
+  const withFailure = { ...rs(), status: { replicas: 0, conditions: failed.conditions } };
+  const again = calculateStatus(withFailure, [], NOW_MS + 60_000, { diff: -2, message: 'pods "web-y" is forbidden: ...' });
+  t.deepEqual(again.conditions, failed.conditions, 'an existing failure condition is not rewritten');
+  t.is(calculateStatus(withFailure, [], NOW_MS).conditions, undefined, 'removed (and omitted) when the pods are managed without error');
+  t.is(calculateStatus(rs(), [], NOW_MS, { diff: 1, message: 'x' }).conditions?.[0].reason, 'FailedDelete');
+});

@@ -1,5 +1,5 @@
 // The other core/v1 messages (k8s.io/api core/v1 generated.proto): the kinds Namespace, Node,
-// Pod, Service, Endpoints, Event, ConfigMap and Secret, and their statuses.
+// Pod, Service, Endpoints, Event, ConfigMap, Secret, ServiceAccount, ResourceQuota and LimitRange, and their statuses.
 import type { MessageTable } from './schema.ts';
 
 export const CORE_MESSAGES: MessageTable = {
@@ -56,6 +56,49 @@ export const CORE_MESSAGES: MessageTable = {
     3: 'type string',
     4: 'stringData map[string]string',
     5: 'immutable *bool',
+  },
+  ServiceAccount: {
+    1: 'metadata ObjectMeta',
+    2: 'secrets []ObjectReference',
+    3: 'imagePullSecrets []LocalObjectReference',
+    4: 'automountServiceAccountToken *bool',
+  },
+  ResourceQuota: {
+    1: 'metadata ObjectMeta',
+    2: 'spec ResourceQuotaSpec',
+    3: 'status ResourceQuotaStatus',
+  },
+  ResourceQuotaSpec: {
+    1: 'hard map[string]Quantity',
+    2: 'scopes []string',
+    3: 'scopeSelector *ScopeSelector',
+  },
+  ScopeSelector: {
+    1: 'matchExpressions []ScopedResourceSelectorRequirement',
+  },
+  ScopedResourceSelectorRequirement: {
+    1: 'scopeName string always',
+    2: 'operator string always',
+    3: 'values []string',
+  },
+  ResourceQuotaStatus: {
+    1: 'hard map[string]Quantity',
+    2: 'used map[string]Quantity',
+  },
+  LimitRange: {
+    1: 'metadata ObjectMeta',
+    2: 'spec LimitRangeSpec',
+  },
+  LimitRangeSpec: {
+    1: 'limits []LimitRangeItem always',
+  },
+  LimitRangeItem: {
+    1: 'type string always',
+    2: 'max map[string]Quantity',
+    3: 'min map[string]Quantity',
+    4: 'default map[string]Quantity',
+    5: 'defaultRequest map[string]Quantity',
+    6: 'maxLimitRequestRatio map[string]Quantity',
   },
   NamespaceSpec: {
     1: 'finalizers []string',

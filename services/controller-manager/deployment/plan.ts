@@ -244,6 +244,11 @@ export function calculateStatus({ d, all, newRS, nowIso, newRSCreated }: Deploym
       conditions = setCondition(conditions, progressing('ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, 'False'));
     }
   }
+  // The ReplicaSets' failures to create or delete pods, the new one's first (getReplicaFailures).
+  const failure = [newRS, ...all].flatMap((rs) => rs?.status?.conditions ?? []).find((c) => c.type === 'ReplicaFailure');
+  conditions = failure
+    ? setCondition(conditions, { type: 'ReplicaFailure', status: failure.status, lastUpdateTime: failure.lastTransitionTime, lastTransitionTime: failure.lastTransitionTime, reason: failure.reason, message: failure.message })
+    : conditions.filter((c) => c.type !== 'ReplicaFailure');
   status.conditions = conditions;
   return status;
 }

@@ -77,7 +77,14 @@ export class JobController {
       'controller-uid': job.metadata.uid!,
       'job-name': job.metadata.name!,
     };
-    const created = await this.store.create<Pod>('pods', pod);
+    let created: Pod;
+    try {
+      created = await this.store.create<Pod>('pods', pod);
+    } catch (err) {
+      // As Kubernetes' pod control: the refusal (Pod Security, a missing namespace) is an event on the Job.
+      await this.events.warning(job, 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
     await this.events.normal(job, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
     return created;
   }

@@ -8,7 +8,7 @@ import { isNotFound } from '../../../shared/errors.ts';
 import { deepEqual } from '../../../shared/util.ts';
 import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 import type { EventRecorder } from '../../../shared/events.ts';
-import { activePods, calculateStatus, nextAvailabilityCheckMs, podsToDelete, slowStartBatches } from './plan.ts';
+import { activePods, calculateStatus, nextAvailabilityCheckMs, podsToDelete, slowStartBatches, type ManageReplicasError } from './plan.ts';
 import { ownedPods, podFromTemplate } from '../pods.ts';
 
 // At most this many pods are created or deleted per reconcile, as Kubernetes' burstReplicas.
@@ -28,21 +28,31 @@ export class ReplicaSetController {
     let active = activePods(pods);
     const want = rs.spec.replicas ?? 1;
     const diff = active.length - want;
-    if (diff < 0) {
-      const created = await this.createPods(rs, Math.min(-diff, BURST));
-      active = [...active, ...created];
-    } else if (diff > 0) {
-      const victims = podsToDelete(active, Math.min(diff, BURST));
-      await Promise.all(victims.map((p) => this.deletePod(rs, p)));
-      const gone = new Set(victims.map((p) => p.metadata.uid));
-      active = active.filter((p) => !gone.has(p.metadata.uid));
+    // As Kubernetes' syncReplicaSet: a failure to manage the pods is reported in the status
+    // (ReplicaFailure) before the reconcile fails and is retried with back-off.
+    let failure: { error: unknown; status: ManageReplicasError } | undefined;
+    try {
+      if (diff < 0) {
+        const { created, error } = await this.createPods(rs, Math.min(-diff, BURST));
+        active = [...active, ...created];
+        if (error) throw error;
+      } else if (diff > 0) {
+        const victims = podsToDelete(active, Math.min(diff, BURST));
+        await Promise.all(victims.map((p) => this.deletePod(rs, p)));
+        const gone = new Set(victims.map((p) => p.metadata.uid));
+        active = active.filter((p) => !gone.has(p.metadata.uid));
+      }
+    } catch (error) {
+      failure = { error, status: { diff, message: error instanceof Error ? error.message : String(error) } };
     }
-    await this.writeStatus(rs, active);
+    await this.writeStatus(rs, active, failure?.status);
+    if (failure) throw failure.error;
     const recheck = nextAvailabilityCheckMs(rs, active);
     return recheck ? { requeueAfterMs: recheck } : undefined;
   }
 
-  private async createPods(rs: ReplicaSet, count: number): Promise<Pod[]> {
+  /** Creates pods in slow-start batches; stops at the first failing batch and returns its error with what was created. */
+  private async createPods(rs: ReplicaSet, count: number): Promise<{ created: Pod[]; error?: unknown }> {
     const created: Pod[] = [];
     for (const batch of slowStartBatches(count)) {
       const results = await Promise.allSettled(Array.from({ length: batch }, () => this.store.create<Pod>('pods', podFromTemplate(rs, 'ReplicaSet', 'apps/v1'))));
@@ -57,10 +67,10 @@ export class ReplicaSetController {
         const message = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
         await this.events.warning(rs, 'FailedCreate', `Error creating: ${message}`);
         // Stop at the first failing batch: the rest would most likely fail the same way.
-        throw failed.reason;
+        return { created, error: failed.reason };
       }
     }
-    return created;
+    return { created };
   }
 
   private async deletePod(rs: ReplicaSet, pod: Pod): Promise<void> {
@@ -72,12 +82,17 @@ export class ReplicaSetController {
     }
   }
 
-  private async writeStatus(rs: ReplicaSet, active: Pod[]): Promise<void> {
-    const status = calculateStatus(rs, active);
-    if (deepEqual({ ...rs.status, ...status }, rs.status)) return;
+  private async writeStatus(rs: ReplicaSet, active: Pod[], failure?: ManageReplicasError): Promise<void> {
+    const status = calculateStatus(rs, active, Date.now(), failure);
+    const merged = (current: ReplicaSet['status']) => {
+      const next = { ...current, ...status };
+      if (!status.conditions) delete next.conditions;
+      return next;
+    };
+    if (deepEqual(merged(rs.status), rs.status)) return;
     await this.store.guaranteedUpdate<ReplicaSet>('replicasets', rs.metadata.namespace, rs.metadata.name!, (cur) => {
       if (cur.metadata.uid !== rs.metadata.uid) return null;
-      cur.status = { ...cur.status, ...status };
+      cur.status = merged(cur.status);
       return cur;
     }, { subresource: 'status' }).catch((err) => {
       if (!isNotFound(err)) throw err;

@@ -1,6 +1,6 @@
 // Pure decisions of the ReplicaSet controller: which pods count, which to delete first, and the
 // status to report. No I/O here, so every rule has a unit test.
-import type { Pod, ReplicaSet } from '../../../shared/types.ts';
+import type { Condition, Pod, ReplicaSet } from '../../../shared/types.ts';
 import { isPodAvailable, isPodReady } from '../../../shared/api/podutil.ts';
 import { selectorMatches } from '../../../shared/api/selectors.ts';
 
@@ -51,18 +51,42 @@ export interface ReplicaSetStatus {
   readyReplicas: number;
   availableReplicas: number;
   observedGeneration: number;
+  /** Absent when empty (omitempty): only ReplicaFailure is ever set. */
+  conditions?: Condition[];
 }
 
-export function calculateStatus(rs: ReplicaSet, active: Pod[], nowMs = Date.now()): ReplicaSetStatus {
+/** Why this reconcile could not create or delete the pods it wanted: the message of the first error. */
+export interface ManageReplicasError {
+  /** Whether the ReplicaSet had fewer pods than it wants (FailedCreate) or more (FailedDelete). */
+  diff: number;
+  message: string;
+}
+
+/**
+ * The status a reconcile reports, as Kubernetes' calculateStatus: the counts, and a ReplicaFailure
+ * condition set when creating or deleting pods failed (kept as first written while failures go on)
+ * and removed once a reconcile manages its pods without error.
+ */
+export function calculateStatus(rs: ReplicaSet, active: Pod[], nowMs = Date.now(), failure?: ManageReplicasError): ReplicaSetStatus {
   const templateLabels = rs.spec.template.metadata?.labels ?? {};
   const minReady = rs.spec.minReadySeconds ?? 0;
-  return {
+  const status: ReplicaSetStatus = {
     replicas: active.length,
     fullyLabeledReplicas: active.filter((p) => selectorMatches({ matchLabels: templateLabels }, p.metadata.labels)).length,
     readyReplicas: active.filter(isPodReady).length,
     availableReplicas: active.filter((p) => isPodAvailable(p, minReady, nowMs)).length,
     observedGeneration: rs.metadata.generation ?? 1,
   };
+  let conditions = [...(rs.status?.conditions ?? [])];
+  const existing = conditions.find((c) => c.type === 'ReplicaFailure');
+  if (failure && !existing) {
+    const reason = failure.diff < 0 ? 'FailedCreate' : failure.diff > 0 ? 'FailedDelete' : '';
+    conditions.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'), ...(reason ? { reason } : {}), message: failure.message });
+  } else if (!failure && existing) {
+    conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
+  }
+  if (conditions.length) status.conditions = conditions;
+  return status;
 }
 
 /**

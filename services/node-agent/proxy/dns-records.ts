@@ -144,7 +144,9 @@ export function podDnsConfig(pod: KubeObject, cluster: { dnsServiceIp: string; d
   const policy = spec.dnsPolicy ?? 'ClusterFirst';
   const extra = spec.dnsConfig ?? {};
   const options = (extra.options ?? []).map((o: { name: string; value?: string }) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name));
-  const clusterFirst = policy === 'ClusterFirst' || (policy === 'ClusterFirstWithHostNet');
+  // As the kubelet: a pod on the node's network keeps the node's resolver under ClusterFirst; it
+  // asks for the cluster's with ClusterFirstWithHostNet.
+  const clusterFirst = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && spec.hostNetwork !== true);
   if (policy === 'None') return { nameservers: extra.nameservers ?? [], searches: extra.searches ?? [], options };
   if (!clusterFirst) {
     return extra.nameservers || extra.searches || options.length ? { nameservers: extra.nameservers, searches: extra.searches, options } : {};

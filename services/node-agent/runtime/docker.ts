@@ -7,12 +7,15 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
 import { hostIPv4, now, sleep } from '../../../shared/util.ts';
+import { processUser, runAsNonRootError } from '../security-context.ts';
 import {
+  ContainerConfigError,
   ContainerStartError,
   ImagePullError,
   LABELS,
   type ContainerRole,
   type ContainerRuntime,
+  type ContainerSecurity,
   type ContainerSpec,
   type LogOptions,
   type NodeResources,
@@ -152,13 +155,20 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async startContainer(pod: PodIdentity, sandboxId: string, spec: ContainerSpec): Promise<string> {
+    let id: string | undefined;
     try {
       await this.ensureImage(spec.image, spec.imagePullPolicy);
-      const id = await this.createNamed(containerName(pod, spec.name, spec.attempt), this.containerConfig(pod, sandboxId, spec));
+      // The image's own user decides runAsNonRoot (and the user a bare runAsGroup goes with).
+      const security = spec.security;
+      const needsImageUser = security && (security.runAsNonRoot || (security.runAsGroup !== undefined && security.runAsUser === undefined));
+      const configuredUser = needsImageUser ? String((await this.docker.getImage(spec.image).inspect()).Config?.User ?? '') : undefined;
+      const refused = security ? runAsNonRootError(security, configuredUser, pod, spec.name) : undefined;
+      if (refused) throw new ContainerConfigError(refused);
+      id = await this.createNamed(containerName(pod, spec.name, spec.attempt), this.containerConfig(pod, sandboxId, spec, configuredUser));
       await startIfNeeded(this.docker.getContainer(id));
       return id;
     } catch (err) {
-      throw asStartError(spec.name, err);
+      throw asStartError(spec.name, err, id);
     }
   }
 
@@ -367,6 +377,15 @@ export class DockerRuntime implements ContainerRuntime {
   // --- sandbox -------------------------------------------------------------------------------
 
   private sandboxConfig(spec: SandboxSpec, attempt: number): Docker.ContainerCreateOptions {
+    const dns = { Dns: spec.dnsServers ?? [], DnsSearch: spec.dnsSearch ?? [], DnsOptions: spec.dnsOptions ?? [] };
+    const labels = labelsFor(spec, SANDBOX_NAME, 'sandbox', attempt);
+    const pause = this.pauseCommand ? { Entrypoint: this.pauseCommand, Cmd: [] } : {};
+    // shareable: so the pod's containers can join it; host: the node's (hostIPC).
+    const ipc = spec.hostIPC ? 'host' : 'shareable';
+    if (spec.hostNetwork) {
+      // The node's network namespace: its hostname, addresses and ports are the node's own.
+      return { Image: this.pauseImage, ...pause, Labels: labels, HostConfig: { NetworkMode: 'host', ...dns, IpcMode: ipc, RestartPolicy: { Name: 'no' } } };
+    }
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostPort: string }[]> = {};
     for (const p of spec.ports) {
@@ -376,25 +395,25 @@ export class DockerRuntime implements ContainerRuntime {
     }
     return {
       Image: this.pauseImage,
-      ...(this.pauseCommand ? { Entrypoint: this.pauseCommand, Cmd: [] } : {}),
+      ...pause,
       Hostname: spec.hostname,
-      Labels: labelsFor(spec, SANDBOX_NAME, 'sandbox', attempt),
+      Labels: labels,
       ExposedPorts: exposed,
       HostConfig: {
         NetworkMode: this.network,
         PortBindings: bindings,
-        Dns: spec.dnsServers ?? [],
-        DnsSearch: spec.dnsSearch ?? [],
-        DnsOptions: spec.dnsOptions ?? [],
-        IpcMode: 'shareable', // so the pod's containers can join it
+        ...dns,
+        IpcMode: ipc,
         RestartPolicy: { Name: 'no' },
       },
       NetworkingConfig: { EndpointsConfig: { [this.network]: {} } },
     };
   }
 
+  /** Starts the sandbox; its IP on the pod network ('' on the host's network, where the pod has the node's). */
   private async startSandbox(id: string, spec: SandboxSpec): Promise<{ id: string; ip: string }> {
     await startIfNeeded(this.docker.getContainer(id));
+    if (spec.hostNetwork) return { id, ip: '' };
     const ip = await this.sandboxIp(id);
     if (!ip) throw new ContainerStartError(SANDBOX_NAME, `sandbox of pod ${spec.namespace}/${spec.name} has no IP on network ${this.network}`);
     return { id, ip };
@@ -436,22 +455,25 @@ export class DockerRuntime implements ContainerRuntime {
 
   // --- app containers ------------------------------------------------------------------------
 
-  private containerConfig(pod: PodIdentity, sandboxId: string, spec: ContainerSpec): Docker.ContainerCreateOptions {
+  private containerConfig(pod: PodIdentity, sandboxId: string, spec: ContainerSpec, configuredUser?: string): Docker.ContainerCreateOptions {
     // Kubernetes semantics: command replaces ENTRYPOINT (and drops the image's CMD), args replace
     // CMD; args alone keep the image's ENTRYPOINT. Docker's create does exactly that when
     // Entrypoint is set non-empty and Cmd is left out.
     const command = spec.command?.length ? spec.command : undefined;
     const args = spec.args?.length ? spec.args : undefined;
+    const user = spec.security ? processUser(spec.security, configuredUser) : undefined;
     return {
       Image: spec.image,
       ...(command ? { Entrypoint: command } : {}),
       ...(args ? { Cmd: args } : command ? { Cmd: [] } : {}),
       Env: spec.env.map((e) => `${e.name}=${e.value}`),
       ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      ...(user !== undefined ? { User: user } : {}),
       Labels: labelsFor(pod, spec.name, spec.role, spec.attempt),
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
+        ...securityHostConfig(spec.security),
         ...(spec.nanoCpus ? { NanoCpus: Math.floor(spec.nanoCpus) } : {}),
         // Swap equal to memory: without it the container swaps instead of being OOM-killed.
         ...(spec.memoryBytes ? { Memory: Math.floor(spec.memoryBytes), MemorySwap: Math.floor(spec.memoryBytes) } : {}),
@@ -695,9 +717,34 @@ function engineMessage(err: unknown): string {
   return message.replace(/^\(HTTP code \d+\) .*? - /, '').trim();
 }
 
-function asStartError(container: string, err: unknown): Error {
-  if (err instanceof ImagePullError || err instanceof ContainerStartError) return err;
-  return new ContainerStartError(container, engineMessage(err), { cause: err });
+/** The engine's refusal, as the kubelet names it: before the container existed (create) or when it was started. */
+function asStartError(container: string, err: unknown, containerId?: string): Error {
+  if (err instanceof ImagePullError || err instanceof ContainerStartError || err instanceof ContainerConfigError) return err;
+  return new ContainerStartError(container, engineMessage(err), { cause: err, phase: containerId ? 'start' : 'create', containerId });
+}
+
+/**
+ * What a container's security settings are in Docker's HostConfig (as dockershim mapped the CRI's):
+ * privileged, capabilities, a read-only root, no-new-privileges, the seccomp profile (Docker's
+ * default unless Unconfined or a Localhost profile), extra groups, and the node's PID or IPC
+ * namespace instead of the pod's.
+ */
+export function securityHostConfig(s: ContainerSecurity | undefined): Docker.HostConfig {
+  if (!s) return {};
+  const securityOpt: string[] = [];
+  if (s.noNewPrivileges) securityOpt.push('no-new-privileges');
+  if (s.seccomp?.type === 'Unconfined') securityOpt.push('seccomp=unconfined');
+  if (s.seccomp?.type === 'Localhost') securityOpt.push(`seccomp=${s.seccomp.profile}`);
+  return {
+    ...(s.privileged ? { Privileged: true } : {}),
+    ...(s.capAdd.length ? { CapAdd: s.capAdd } : {}),
+    ...(s.capDrop.length ? { CapDrop: s.capDrop } : {}),
+    ...(s.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
+    ...(securityOpt.length ? { SecurityOpt: securityOpt } : {}),
+    ...(s.groups.length ? { GroupAdd: s.groups.map(String) } : {}),
+    ...(s.hostPID ? { PidMode: 'host' } : {}),
+    ...(s.hostIPC ? { IpcMode: 'host' } : {}),
+  };
 }
 
 /** Kubernetes names architectures as Go does. */

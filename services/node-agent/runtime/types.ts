@@ -27,6 +27,10 @@ export interface PodIdentity {
 
 export interface SandboxSpec extends PodIdentity {
   hostname: string;
+  /** The pod shares the node's network namespace (spec.hostNetwork): its IP is the node's, its ports the node's. */
+  hostNetwork?: boolean;
+  /** The pod shares the node's IPC namespace (spec.hostIPC). */
+  hostIPC?: boolean;
   // ports with hostPort set are published on the node; others are reachable on the pod IP
   ports: { containerPort: number; hostPort?: number; protocol: 'TCP' | 'UDP' }[];
   dnsServers?: string[];
@@ -47,6 +51,32 @@ export interface ContainerSpec {
   memoryBytes?: number; // resources.limits.memory
   mounts?: { hostPath: string; containerPath: string; readOnly: boolean }[];
   attempt: number; // 0 for the first start, restartCount afterwards
+  /** What the container may do to its node: the effective security context (see security-context.ts). */
+  security?: ContainerSecurity;
+}
+
+/**
+ * A container's effective security settings, runtime-neutral (CRI's LinuxContainerSecurityContext):
+ * the pod's securityContext as defaults, the container's overriding them.
+ */
+export interface ContainerSecurity {
+  privileged: boolean;
+  /** Capability names without the CAP_ prefix; "ALL" for all. */
+  capAdd: string[];
+  capDrop: string[];
+  runAsUser?: number;
+  runAsGroup?: number;
+  /** Refuse to start when the process would run as uid 0 (image user included). */
+  runAsNonRoot: boolean;
+  /** supplementalGroups and fsGroup: extra groups of the process. */
+  groups: number[];
+  readOnlyRootFilesystem: boolean;
+  /** allowPrivilegeEscalation: false — no setuid/file-capability gains (no_new_privs). */
+  noNewPrivileges: boolean;
+  /** undefined: the runtime's default profile. */
+  seccomp?: { type: 'RuntimeDefault' } | { type: 'Unconfined' } | { type: 'Localhost'; profile: string; path: string };
+  hostPID: boolean;
+  hostIPC: boolean;
 }
 
 export interface ObservedContainer {
@@ -93,11 +123,36 @@ export class ImagePullError extends Error {
   }
 }
 
-/** Thrown when the engine refuses to create or start a container (bad command, ...). */
+/**
+ * Thrown when the engine refuses to create or start a container (bad command, a privilege the host
+ * withholds, ...): the kubelet's CreateContainerError or RunContainerError. A container the engine
+ * created but could not start has an id; it stays, failed, as the kubelet's does.
+ */
 export class ContainerStartError extends Error {
-  constructor(readonly container: string, message: string, options?: { cause?: unknown }) {
+  readonly phase: 'create' | 'start';
+  readonly containerId?: string;
+
+  constructor(readonly container: string, message: string, options?: { cause?: unknown; phase?: 'create' | 'start'; containerId?: string }) {
     super(message, options);
     this.name = 'ContainerStartError';
+    this.phase = options?.phase ?? 'create';
+    this.containerId = options?.containerId;
+  }
+
+  /** The waiting reason the pod shows, as the kubelet's. */
+  get reason(): 'CreateContainerError' | 'RunContainerError' {
+    return this.phase === 'start' ? 'RunContainerError' : 'CreateContainerError';
+  }
+}
+
+/**
+ * Thrown when a container cannot be configured as its pod asks (a missing ConfigMap or Secret, an
+ * image that would run as root under runAsNonRoot): the kubelet's CreateContainerConfigError.
+ */
+export class ContainerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContainerConfigError';
   }
 }
 

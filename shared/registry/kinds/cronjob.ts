@@ -5,6 +5,7 @@ import { annotationErrors, invalid, jobErrors, labelErrors, required } from '../
 import { AGE, NAME, humanDuration } from '../../api/printers.ts';
 import { defineStrategy, NAMES, resetStatus } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
+import { warnPodTemplate } from '../pod-security-admission.ts';
 import { defaultJobSpec } from './job.ts';
 
 function scheduleErrors(spec: any) {
@@ -45,6 +46,8 @@ export const cronJobStrategy = defineStrategy({
     ...annotationErrors('spec.jobTemplate.metadata.annotations', spec?.jobTemplate?.metadata?.annotations),
     ...jobErrors('spec.jobTemplate.spec', spec?.jobTemplate?.spec),
   ],
+  // PodSecurity only warns about a workload's template: its pods are enforced when they are created.
+  admit: (obj, _old, ctx) => warnPodTemplate('CronJob', obj, ctx),
   columns: [
     NAME,
     { name: 'Schedule', description: 'The schedule in Cron format.', cell: (c) => c.spec?.schedule ?? '' },

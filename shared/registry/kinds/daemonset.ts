@@ -6,6 +6,7 @@ import { AGE, NAME, containers, images } from '../../api/printers.ts';
 import { formatSelector } from '../../api/selectors.ts';
 import { defineStrategy, NAMES, resetStatus } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
+import { warnPodTemplate } from '../pod-security-admission.ts';
 
 export const daemonSetStrategy = defineStrategy({
   resource: resourceInfo({ group: 'apps', plural: 'daemonsets', kind: 'DaemonSet', shortNames: ['ds'], categories: ['all'], subresources: ['status'] }),
@@ -35,6 +36,8 @@ export const daemonSetStrategy = defineStrategy({
     return out;
   },
   validateUpdate: (obj, old) => immutableErrors('spec.selector', obj.spec?.selector, old.spec?.selector),
+  // PodSecurity only warns about a workload's template: its pods are enforced when they are created.
+  admit: (obj, _old, ctx) => warnPodTemplate('DaemonSet', obj, ctx),
   columns: [
     NAME,
     { name: 'Desired', type: 'integer', description: 'The total number of nodes that should be running the daemon pod.', cell: (d) => d.status?.desiredNumberScheduled ?? 0 },

@@ -6,6 +6,7 @@ import { AGE, NAME, containers, images } from '../../api/printers.ts';
 import { formatSelector } from '../../api/selectors.ts';
 import { defineStrategy, NAMES, resetStatus } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
+import { warnPodTemplate } from '../pod-security-admission.ts';
 
 export const deploymentStrategy = defineStrategy({
   resource: resourceInfo({ group: 'apps', plural: 'deployments', kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
@@ -40,6 +41,8 @@ export const deploymentStrategy = defineStrategy({
     return out;
   },
   validateUpdate: (obj, old) => immutableErrors('spec.selector', obj.spec?.selector, old.spec?.selector),
+  // PodSecurity only warns about a workload's template: its pods are enforced when they are created.
+  admit: (obj, _old, ctx) => warnPodTemplate('Deployment', obj, ctx),
   columns: [
     NAME,
     { name: 'Ready', description: 'Number of the pod with ready state', cell: (d) => `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}` },

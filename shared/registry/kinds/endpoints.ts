@@ -3,7 +3,8 @@
 // default/kubernetes) for Services without one.
 import type { StatusCause } from '../../types.ts';
 import { schemaFor } from '../../api/schemas.ts';
-import { dnsLabelErrors, dnsSubdomainErrors, endpointIpErrors, portNumErrors, required, unsupported } from '../../api/validation.ts';
+import { dnsLabelErrors, dnsSubdomainErrors, endpointIpErrors, portNumErrors, required, serviceRangeErrors, unsupported } from '../../api/validation.ts';
+import { InvalidError } from '../../errors.ts';
 import { AGE, NAME, endpointsList } from '../../api/printers.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
@@ -47,5 +48,16 @@ export const endpointsStrategy = defineStrategy({
     }
   },
   validate: (ep) => (Array.isArray(ep.subsets) ? ep.subsets : []).flatMap((s: any, i: number) => subsetErrors(`subsets[${i}]`, s)),
+  // The Service range is the cluster's setting, so it is checked here rather than in validate.
+  async admit(ep, _old, ctx) {
+    const causes = (Array.isArray(ep.subsets) ? ep.subsets : []).flatMap((s: any, i: number) =>
+      (['addresses', 'notReadyAddresses'] as const).flatMap((list) =>
+        (Array.isArray(s?.[list]) ? s[list] : []).flatMap((a: any, j: number) =>
+          typeof a?.ip === 'string' ? serviceRangeErrors(`subsets[${i}].${list}[${j}].ip`, a.ip, ctx.settings.serviceCidr) : [],
+        ),
+      ),
+    );
+    if (causes.length) throw new InvalidError('Endpoints', ep.metadata.name!, causes);
+  },
   columns: [NAME, { name: 'Endpoints', description: 'Endpoints of the service.', cell: endpointsList }, AGE],
 });

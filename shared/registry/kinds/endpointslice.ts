@@ -1,7 +1,8 @@
 // discovery.k8s.io/v1 EndpointSlice (Kubernetes pkg/registry/discovery/endpointslice/strategy.go).
 import type { StatusCause } from '../../types.ts';
 import { schemaFor } from '../../api/schemas.ts';
-import { LABEL_VALUE, dnsLabelErrors, dnsSubdomainErrors, duplicate, endpointIpErrors, fqdnErrors, immutableErrors, invalid, labelErrors, qualifiedNameErrors, required, tooMany, unsupported } from '../../api/validation.ts';
+import { LABEL_VALUE, dnsLabelErrors, dnsSubdomainErrors, duplicate, endpointIpErrors, fqdnErrors, immutableErrors, invalid, labelErrors, qualifiedNameErrors, required, serviceRangeErrors, tooMany, unsupported } from '../../api/validation.ts';
+import { InvalidError } from '../../errors.ts';
 import { AGE, NAME, endpointSliceEndpoints, endpointSlicePorts } from '../../api/printers.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
@@ -91,6 +92,16 @@ export const endpointSliceStrategy = defineStrategy({
   },
   validate: endpointSliceErrors,
   validateUpdate: (slice, old) => immutableErrors('addressType', slice.addressType ?? '', old.addressType ?? ''),
+  // The Service range is the cluster's setting, so it is checked here rather than in validate.
+  async admit(slice, _old, ctx) {
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') return;
+    const causes = (Array.isArray(slice.endpoints) ? slice.endpoints : []).flatMap((ep: any, i: number) =>
+      (Array.isArray(ep?.addresses) ? ep.addresses : []).flatMap((a: unknown, j: number) =>
+        typeof a === 'string' ? serviceRangeErrors(`endpoints[${i}].addresses[${j}]`, a, ctx.settings.serviceCidr) : [],
+      ),
+    );
+    if (causes.length) throw new InvalidError('EndpointSlice', slice.metadata.name!, causes, 'discovery.k8s.io');
+  },
   columns: [
     NAME,
     { name: 'AddressType', description: 'addressType specifies the type of address carried by this EndpointSlice.', cell: (s) => s.addressType ?? '' },

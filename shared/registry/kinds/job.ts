@@ -7,6 +7,7 @@ import { AGE, NAME, containers, humanDuration, images, jobStatus } from '../../a
 import { formatSelector } from '../../api/selectors.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
+import { warnPodTemplate } from '../pod-security-admission.ts';
 
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
@@ -64,6 +65,8 @@ export const jobStrategy = defineStrategy({
     if (old.spec?.template && JSON.stringify(old.spec.template) !== JSON.stringify(job.spec?.template)) out.push(invalid('spec.template', '', 'field is immutable'));
     return out;
   },
+  // PodSecurity only warns about a workload's template: its pods are enforced when they are created.
+  admit: (obj, _old, ctx) => warnPodTemplate('Job', obj, ctx),
   columns: [
     NAME,
     { name: 'Status', description: 'Status of the job.', cell: jobStatus },

@@ -5,6 +5,7 @@ import { ForbiddenError } from '../../errors.ts';
 import { AGE, NAME } from '../../api/printers.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
+import { admitNamespacePodSecurity } from '../pod-security-admission.ts';
 
 /** The namespaces every cluster has, which may never be deleted. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -25,6 +26,8 @@ export const namespaceStrategy = defineStrategy({
     ns.status = { phase: 'Active' };
     ns.spec = { ...ns.spec, finalizers: [...new Set([...(ns.spec?.finalizers ?? []), NAMESPACE_FINALIZER])] };
   },
+  // PodSecurity validates the level labels and warns about pods a stricter level would refuse.
+  admit: (ns, old, ctx) => admitNamespacePodSecurity(ns, old, ctx),
   forbidDelete(ns) {
     if (!SYSTEM_NAMESPACES.includes(ns.metadata.name!)) return undefined;
     return new ForbiddenError(`namespaces "${ns.metadata.name}" is forbidden: this namespace may not be deleted`, { name: ns.metadata.name, kind: 'namespaces' });

@@ -5,10 +5,14 @@ import { addDefaultTolerations, defaultPodSpec } from '../../api/defaults.ts';
 import { forbidden, podSpecErrors } from '../../api/validation.ts';
 import { isPodTerminal, podRequests } from '../../api/podutil.ts';
 import { resolvePriority } from '../../api/priority.ts';
+import { admitPodServiceAccount } from '../../auth/service-account-admission.ts';
 import { AGE, NAME, podRestarts, podStatusReason } from '../../api/printers.ts';
 import { deepEqual } from '../../util.ts';
+import { InvalidError } from '../../errors.ts';
+import { admitLimitRanges } from '../../quota/limit-ranger.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo, type UsageOp } from '../strategy.ts';
+import { admitPodSecurity } from '../pod-security-admission.ts';
 
 /** Kubernetes' GetPodQOS: Guaranteed when every container limits cpu and memory at its requests. */
 export function qosClass(pod: KubeObject): string {
@@ -57,8 +61,22 @@ export const podStrategy = defineStrategy({
     return [forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)')];
   },
   async admit(pod, old, ctx) {
-    // The Priority admission plugin resolves a new pod's class once.
-    if (!old) await resolvePriority(ctx.reader, pod.spec, pod.metadata.name ?? pod.metadata.generateName ?? '');
+    // The mutating plugins act on a new pod only, in Kubernetes' order.
+    if (!old) {
+      // The LimitRanger sets a new pod's default requests and limits and checks its bounds; the pod
+      // is validated again with what it set, and its QoS class follows its final resources.
+      if (await admitLimitRanges(pod, ctx.reader)) {
+        const causes = podSpecErrors('spec', pod.spec);
+        if (causes.length) throw new InvalidError('Pod', pod.metadata.name ?? '', causes);
+        if (pod.status) pod.status.qosClass = qosClass(pod);
+      }
+      // The ServiceAccount admission plugin names, checks and mounts a new pod's ServiceAccount.
+      if (!ctx.settings.disabledPlugins?.includes('ServiceAccount')) await admitPodServiceAccount(pod as Pod, ctx.reader);
+      // The Priority admission plugin resolves a new pod's class once.
+      await resolvePriority(ctx.reader, pod.spec, pod.metadata.name ?? pod.metadata.generateName ?? '');
+    }
+    // Then PodSecurity, a validating plugin: the pod as it will be stored.
+    await admitPodSecurity(pod, old, ctx);
   },
   nodeUsage(op, obj, old, checkCapacity): UsageOp {
     const pod = obj as Pod;

@@ -6,6 +6,7 @@ import { AGE, NAME, containers, images } from '../../api/printers.ts';
 import { formatSelector } from '../../api/selectors.ts';
 import { defineStrategy, NAMES, resetStatus } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
+import { warnPodTemplate } from '../pod-security-admission.ts';
 
 export const replicaSetStrategy = defineStrategy({
   resource: resourceInfo({ group: 'apps', plural: 'replicasets', kind: 'ReplicaSet', shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
@@ -22,6 +23,8 @@ export const replicaSetStrategy = defineStrategy({
   prepareForCreate: resetStatus(() => ({ replicas: 0 })),
   validate: ({ spec = {} }) => [...selectorErrors('spec.selector', spec.selector), ...templateErrors('spec', spec, ['Always'])],
   validateUpdate: (obj, old) => immutableErrors('spec.selector', obj.spec?.selector, old.spec?.selector),
+  // PodSecurity only warns about a workload's template: its pods are enforced when they are created.
+  admit: (obj, _old, ctx) => warnPodTemplate('ReplicaSet', obj, ctx),
   columns: [
     NAME,
     { name: 'Desired', type: 'integer', description: 'Number of desired pods.', cell: (r) => r.spec?.replicas ?? 0 },

@@ -7,7 +7,8 @@
 -- ARGV[2]  a namespace, or '' for every namespace (and for cluster-scoped kinds, whose namespace is '')
 -- ARGV[3]  '1' when the resource is namespaced
 --
--- Returns { resourceVersion, json1, json2, ... }
+-- Returns { resourceVersion, namespace1, name1, value1, namespace2, name2, value2, ... }: each
+-- stored value with where it was stored, which an encrypted value is authenticated with.
 
 local out = { redis.call('GET', KEYS[1]) or '0' }
 local namespaces
@@ -17,7 +18,11 @@ else
   namespaces = { ARGV[2] }
 end
 for _, ns in ipairs(namespaces) do
-  local values = redis.call('HVALS', ARGV[1] .. ns)
-  for i = 1, #values do out[#out + 1] = values[i] end
+  local fields = redis.call('HGETALL', ARGV[1] .. ns)
+  for i = 1, #fields, 2 do
+    out[#out + 1] = ns
+    out[#out + 1] = fields[i]
+    out[#out + 1] = fields[i + 1]
+  end
 end
 return out

@@ -15,7 +15,8 @@
 -- ARGV[6]  ZRANGEBYLEX min of the page: after ARGV[4], inside ARGV[2]
 -- ARGV[7]  ZRANGEBYLEX max: the end of ARGV[2]'s keys, or '+'
 --
--- Returns { resourceVersion, remaining, lastKey, json1, json2, ... }
+-- Returns { resourceVersion, remaining, lastKey, key1, value1, key2, value2, ... }: each stored
+-- value after its "namespace/name", which an encrypted value is authenticated with.
 
 local after = ARGV[4]
 local limit = tonumber(ARGV[5])
@@ -24,7 +25,10 @@ local out = { redis.call('GET', KEYS[1]) or '0', 0, '' }
 local function fetch(key)
   local slash = string.find(key, '/', 1, true)
   local json = redis.call('HGET', ARGV[1] .. string.sub(key, 1, slash - 1), string.sub(key, slash + 1))
-  if json then out[#out + 1] = json end
+  if json then
+    out[#out + 1] = key
+    out[#out + 1] = json
+  end
   out[3] = key
 end
 

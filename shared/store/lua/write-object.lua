@@ -25,8 +25,9 @@
 -- ARGV[1]  op: create | update | delete
 -- ARGV[2]  object name (field of the objects hash)
 -- ARGV[3]  expected current resourceVersion for update/delete ('' = any)
--- ARGV[4]  object JSON up to its resourceVersion value
--- ARGV[5]  object JSON after its resourceVersion value
+-- ARGV[4]  the stored value up to its resourceVersion: object JSON, or for an encrypted kind
+--          `k8s:enc:<provider>:v1:<key>:<ciphertext>:` (shared/store/encryption.ts)
+-- ARGV[5]  the stored value after its resourceVersion ('' for an encrypted value)
 -- ARGV[6]  watch event type: ADDED | MODIFIED | DELETED
 -- ARGV[7]  how many events the stream keeps (approximately) before compacting
 -- ARGV[8]  object uid
@@ -64,7 +65,13 @@ if op == 'create' then
 else
   if not current then return redis.error_reply('WHARF_NOT_FOUND') end
   if ARGV[3] ~= '' then
-    local currentRv = cjson.decode(current)['metadata']['resourceVersion']
+    local currentRv
+    if string.sub(current, 1, 8) == 'k8s:enc:' then
+      -- An encrypted value carries its resourceVersion in clear, after the last ':'.
+      currentRv = string.match(current, ':(%d+)$')
+    else
+      currentRv = cjson.decode(current)['metadata']['resourceVersion']
+    end
     if currentRv ~= ARGV[3] then return redis.error_reply('WHARF_CONFLICT ' .. tostring(currentRv)) end
   end
 end
@@ -140,7 +147,8 @@ local removes = tonumber(ARGV[12])
 for i = 1, adds do redis.call('SADD', KEYS[10 + i], ARGV[9]) end
 for i = 1, removes do redis.call('SREM', KEYS[10 + adds + i], ARGV[9]) end
 
-redis.call('XADD', KEYS[4], rv .. '-0', 't', ARGV[6], 'o', json)
+-- k: where the object lives, which an encrypted value is authenticated with.
+redis.call('XADD', KEYS[4], rv .. '-0', 't', ARGV[6], 'o', json, 'k', ARGV[9])
 -- Approximate trimming removes whole stream nodes, so it costs nothing on most writes.
 if redis.call('XTRIM', KEYS[4], 'MAXLEN', '~', tonumber(ARGV[7])) > 0 then
   local first = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', 1)[1]
