@@ -78,7 +78,6 @@ test('100 replicas on room for exactly 100: each pod bound once, no node overcom
   const podUids = new Set(pods.map((p) => p.metadata.uid));
   t.is(new Set(boundUids).size, boundUids.length, 'no pod scheduled twice');
   t.true(boundUids.every((u) => podUids.has(u)));
-  t.true(boundUids.length > 0, 'the surviving scheduler records its binds');
   t.log(`${boundUids.length} Scheduled events for 100 pods`);
   t.true(events.every((e) => (e.count ?? 1) === 1));
 
