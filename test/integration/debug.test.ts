@@ -183,27 +183,38 @@ test.serial('Pod Security applies to an ephemeral container: a privileged one is
   t.regex(err, /violates PodSecurity "baseline:latest": privileged \(container "sysadmin" must not set securityContext.privileged=true\)/);
 });
 
+/** A debug container's command: `ps aux` every 200 ms, each listing ended by a line "---". */
+const PS_LOOP = ['sh', '-c', 'while :; do ps aux; echo ---; sleep 0.2; done'];
+
+/** The newest complete `ps` listing in a container's logs written after `after` listings (the containers may start in any order). */
+async function psListing(pod: string, after: number): Promise<{ listing: string; count: number }> {
+  return eventually(async () => {
+    const blocks = (await kubectl(['logs', pod, '-c', 'dbg'])).stdout.split('---\n');
+    const count = blocks.length - 1;
+    return count > after ? { listing: blocks[count - 1]!, count } : undefined;
+  }, { timeoutMs: 20_000, message: `a ps listing of ${pod}`, detail: () => cluster.dumpLogs() });
+}
+
 test.serial('kubectl debug --copy-to makes a copy of the pod with the debug container; --share-processes shares one process namespace', async (t) => {
-  await ok(t, 'debug', 'target', '--copy-to=target-copy', '--image=busybox:latest', '--share-processes', '-c', 'dbg', '--', 'sh', '-c', 'ps aux; exec sleep 3604');
+  await ok(t, 'debug', 'target', '--copy-to=target-copy', '--image=busybox:latest', '--share-processes', '-c', 'dbg', '--', ...PS_LOOP);
   const copy = await waitRunning('target-copy');
   t.deepEqual(copy.spec.containers.map((c: any) => c.name), ['app', 'side', 'dbg']);
   t.is(copy.spec.shareProcessNamespace, true);
   t.falsy(copy.spec.ephemeralContainers, 'the copy has none of the original\'s ephemeral containers');
-  t.falsy(copy.spec.nodeName === undefined);
-  const logs = await eventually(async () => {
-    const out = (await kubectl(['logs', 'target-copy', '-c', 'dbg'])).stdout;
-    return /sleep 3601/.test(out) && /sleep 3602/.test(out) ? out : undefined;
-  }, { timeoutMs: 20_000, message: 'ps of the copy shows both containers\' processes' });
-  t.regex(logs, /sleep 3604/);
+  // A listing begun once every container ran: it shows all the pod's processes.
+  const { count } = await psListing('target-copy', 0);
+  const { listing } = await psListing('target-copy', count + 1);
+  t.regex(listing, /sleep 3601/);
+  t.regex(listing, /sleep 3602/);
 
-  // Without --share-processes the debug container sees only its own processes.
-  await ok(t, 'debug', 'target', '--copy-to=target-copy2', '--image=busybox:latest', '--share-processes=false', '-c', 'dbg', '--', 'sh', '-c', 'ps aux; exec sleep 3605');
-  await waitRunning('target-copy2');
-  const alone = await eventually(async () => {
-    const out = (await kubectl(['logs', 'target-copy2', '-c', 'dbg'])).stdout;
-    return /PID/.test(out) ? out : undefined;
-  }, { timeoutMs: 20_000, message: 'ps of the second copy' });
-  t.notRegex(alone, /sleep 3601/);
+  // Without --share-processes each container has its own: the debug container sees only its own processes.
+  await ok(t, 'debug', 'target', '--copy-to=target-copy2', '--image=busybox:latest', '--share-processes=false', '-c', 'dbg', '--', ...PS_LOOP);
+  const copy2 = await waitRunning('target-copy2');
+  t.falsy(copy2.spec.shareProcessNamespace);
+  const first = await psListing('target-copy2', 0);
+  const alone = await psListing('target-copy2', first.count + 1);
+  t.regex(alone.listing, /ps aux/);
+  t.notRegex(alone.listing, /sleep 3601|sleep 3602/);
 });
 
 test.serial('kubectl debug node/NAME: refused by baseline in default with Kubernetes\' message; runs in a privileged namespace with the node\'s / at /host', async (t) => {
@@ -219,6 +230,28 @@ test.serial('kubectl debug node/NAME: refused by baseline in default with Kubern
   t.falsy(pod.spec.containers[0].securityContext?.privileged, 'the default profile does not ask for privileged');
   await eventually(async () => ((await getPod(name!, PRIVILEGED_NS)).status?.phase === 'Succeeded' ? true : undefined), { timeoutMs: 30_000, message: 'node debugger done', detail: () => cluster.dumpLogs() });
   t.is(await ok(t, '-n', PRIVILEGED_NS, 'logs', name!), 'on-the-node');
+});
+
+test.serial('authorization: patch on pods/ephemeralcontainers, which the edit role does not grant (as in Kubernetes); kubectl debug works once it is granted', async (t) => {
+  await ok(t, 'create', 'serviceaccount', 'dev');
+  await ok(t, 'create', 'rolebinding', 'dev-edit', '--clusterrole=edit', '--serviceaccount=default:dev');
+  const token = (await ok(t, 'create', 'token', 'dev')).trim();
+  const user = 'system:serviceaccount:default:dev';
+  t.is((await kubectl(['auth', 'can-i', 'patch', 'pods', '--subresource=ephemeralcontainers', '--token', token])).stdout, 'no\n');
+  const err = await fails(t, 'debug', 'target', '--image=busybox:latest', '-c', 'by-dev', '--token', token, '--', 'true');
+  t.regex(err, new RegExp(`Error from server \\(Forbidden\\): pods "target" is forbidden: User "${user}" cannot patch resource "pods/ephemeralcontainers" in API group "" in the namespace "default"`));
+  await ok(t, 'create', 'role', 'debugger', '--verb=patch,update,get', '--resource=pods/ephemeralcontainers');
+  await ok(t, 'create', 'rolebinding', 'dev-debugger', '--role=debugger', '--serviceaccount=default:dev');
+  await eventually(async () => ((await kubectl(['auth', 'can-i', 'patch', 'pods', '--subresource=ephemeralcontainers', '--token', token])).stdout === 'yes\n' ? true : undefined), { timeoutMs: 10_000, message: 'the grant is seen' });
+  await ok(t, 'debug', 'target', '--image=busybox:latest', '-c', 'by-dev', '--token', token, '--', 'true');
+  t.like(await ephemeralTerminated('target', 'by-dev'), { state: { terminated: { exitCode: 0 } } });
+});
+
+test.serial('an ephemeral container with a TTY: its logs are the terminal\'s one stream', async (t) => {
+  const res = await cluster.api.request('PATCH', ephemeralPath('target'), { spec: { ephemeralContainers: [{ name: 'tty', image: 'busybox:latest', tty: true, command: ['sh', '-c', 'echo on-a-tty; test -t 1 && echo is-a-terminal'] }] } }, 'application/strategic-merge-patch+json');
+  t.is(res.status, 200, JSON.stringify(res.body));
+  t.like(await ephemeralTerminated('target', 'tty'), { state: { terminated: { exitCode: 0 } } });
+  t.is(await ok(t, 'logs', 'target', '-c', 'tty'), 'on-a-tty\r\nis-a-terminal\r\n');
 });
 
 test.serial('an ephemeral container that exited is never restarted', async (t) => {
