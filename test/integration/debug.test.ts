@@ -92,6 +92,7 @@ test.serial('kubectl debug --target adds an ephemeral container that runs once i
   const ec = pod.spec.ephemeralContainers.find((c: any) => c.name === 'dbg');
   t.like(ec, { name: 'dbg', image: 'busybox:latest', targetContainerName: 'app', command: ['ps', 'aux'], terminationMessagePolicy: 'File', terminationMessagePath: '/dev/termination-log' });
   t.is(pod.status.phase, 'Running', 'an ephemeral container that finished does not end the pod');
+  t.true(pod.metadata.managedFields.some((m: any) => m.subresource === 'ephemeralcontainers' && m.operation === 'Update'), 'the write is recorded as the subresource\'s');
   t.is(pod.status.containerStatuses.length, 2);
 
   const described = await ok(t, 'describe', 'pod', 'target');
@@ -102,7 +103,7 @@ test.serial('kubectl debug --target adds an ephemeral container that runs once i
   t.is(await dbgInstances(), 1);
 });
 
-test.serial('an ephemeral container that keeps running shows as running, and can be read with logs -f', async (t) => {
+test.serial('an ephemeral container that keeps running shows as running, in the target\'s PID namespace and the pod\'s network; its logs are served', async (t) => {
   await ok(t, 'debug', 'target', '--image=busybox:latest', '--target=app', '-c', 'watcher', '--', 'sh', '-c', 'echo up; exec sleep 3603');
   const st = await eventually(async () => {
     const s = ((await getPod('target')).status?.ephemeralContainerStatuses ?? []).find((x: any) => x.name === 'watcher');

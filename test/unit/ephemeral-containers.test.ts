@@ -4,6 +4,7 @@
 import test from 'ava';
 import type { KubeObject, Pod } from '../../shared/types.ts';
 import { computePodStatus } from '../../services/node-agent/pod-logic.ts';
+import { isSettled } from '../../services/node-agent/settled.ts';
 import type { ObservedContainer } from '../../services/node-agent/runtime/types.ts';
 import { validateObject, applyDefaults } from '../../shared/registry/admission.ts';
 import { ephemeralContainersUpdateErrors, withEphemeralContainers } from '../../shared/api/ephemeral-containers.ts';
@@ -127,4 +128,18 @@ test('ephemeralContainerStatuses: running, then terminated with its exit code; n
   t.is(st.phase, 'Running', 'a failed ephemeral container does not fail the pod');
   t.is(st.containerStatuses.length, 1);
   t.is(st.conditions.find((c: any) => c.type === 'Ready').status, 'True', 'nor does a waiting one keep it unready');
+});
+
+test('a running pod is settled for a resync only once its ephemeral containers exist and their status says so', (t) => {
+  const p = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' },
+    spec: { containers: [{ name: 'app', image: 'busybox' }], ephemeralContainers: [{ name: 'dbg', image: 'busybox' }] },
+    status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'busybox', state: { running: {} } }] },
+  } as Pod;
+  const app = observed('app', 'app', 'running');
+  t.false(isSettled(p, [app]), 'not started yet');
+  const dbg = observed('dbg', 'ephemeral', 'exited', { exitCode: 0 });
+  t.false(isSettled(p, [app, dbg]), 'started, status not written');
+  (p.status as any).ephemeralContainerStatuses = [{ name: 'dbg', state: { terminated: { exitCode: 0 } } }];
+  t.true(isSettled(p, [app, dbg]));
 });
