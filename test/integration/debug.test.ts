@@ -262,3 +262,14 @@ test.serial('an ephemeral container that exited is never restarted', async (t) =
   t.is(st.restartCount, 0);
   t.truthy(st.state.terminated);
 });
+
+test.serial('a pod with ephemeral containers is still labelled through the pod, and deleting it removes every container, ephemeral ones too', async (t) => {
+  await ok(t, 'label', 'pod', 'target', 'debugged=yes');
+  t.is((await getPod('target')).metadata.labels.debugged, 'yes');
+  await ok(t, 'delete', 'pod', 'target', '--wait=true');
+  const left = await eventually(async () => {
+    const list = await docker.listContainers({ all: true, filters: { label: [`io.wharf.node=${node.name}`, 'io.wharf.pod.name=target'] } });
+    return list.length === 0 ? list : undefined;
+  }, { timeoutMs: 30_000, message: 'every container of target removed', detail: () => cluster.dumpLogs() });
+  t.deepEqual(left, []);
+});
