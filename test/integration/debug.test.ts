@@ -248,11 +248,22 @@ test.serial('authorization: patch on pods/ephemeralcontainers, which the edit ro
   t.like(await ephemeralTerminated('target', 'by-dev'), { state: { terminated: { exitCode: 0 } } });
 });
 
-test.serial('an ephemeral container with a TTY: its logs are the terminal\'s one stream', async (t) => {
+test.serial('an ephemeral container with a TTY: its logs are the terminal\'s one stream; one with stdin (kubectl debug -it before it attaches) waits for its input', async (t) => {
   const res = await cluster.api.request('PATCH', ephemeralPath('target'), { spec: { ephemeralContainers: [{ name: 'tty', image: 'busybox:latest', tty: true, command: ['sh', '-c', 'echo on-a-tty; test -t 1 && echo is-a-terminal'] }] } }, 'application/strategic-merge-patch+json');
   t.is(res.status, 200, JSON.stringify(res.body));
   t.like(await ephemeralTerminated('target', 'tty'), { state: { terminated: { exitCode: 0 } } });
   t.is(await ok(t, 'logs', 'target', '-c', 'tty'), 'on-a-tty\r\nis-a-terminal\r\n');
+  // What `kubectl debug -it` asks for (before it attaches): a shell on an open stdin, which waits for input rather than exiting.
+  await ok(t, 'debug', 'target', '--image=busybox:latest', '-c', 'shell', '-i', '-t', '--attach=false', '--', 'sh');
+  const ec = (await getPod('target')).spec.ephemeralContainers.find((c: any) => c.name === 'shell');
+  t.like(ec, { stdin: true, tty: true });
+  const st = await eventually(async () => {
+    const s = ((await getPod('target')).status?.ephemeralContainerStatuses ?? []).find((x: any) => x.name === 'shell');
+    return s?.state?.running || s?.state?.terminated ? s : undefined;
+  }, { timeoutMs: 30_000, message: 'shell started' });
+  t.truthy(st.state.running, JSON.stringify(st.state));
+  const info = await docker.getContainer(st.containerID.replace('docker://', '')).inspect();
+  t.like(info.Config, { OpenStdin: true, Tty: true, StdinOnce: false });
 });
 
 test.serial('an ephemeral container that exited is never restarted', async (t) => {
