@@ -94,10 +94,17 @@ export interface PodSpec {
   tolerations?: Toleration[];
   containers: Container[];
   initContainers?: Container[];
+  /** Added only through pods/ephemeralcontainers (kubectl debug); never changed or removed. */
+  ephemeralContainers?: EphemeralContainer[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   schedulerName?: string;
   [extra: string]: any;
+}
+
+/** A container added to a running pod: a Container without ports, probes or resources, maybe in another container's process namespace. */
+export interface EphemeralContainer extends Container {
+  targetContainerName?: string;
 }
 
 export interface ContainerStatus {

@@ -54,6 +54,8 @@ function subresourceEntries(r: ResourceInfo) {
         return { name: `${r.plural}/binding`, singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] };
       case 'token':
         return { name: `${r.plural}/token`, singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
+      case 'ephemeralcontainers':
+        return { name: `${r.plural}/ephemeralcontainers`, singularName: '', namespaced: true, kind: r.kind, verbs: ['get', 'patch', 'update'] };
       case 'finalize':
         return { name: `${r.plural}/finalize`, singularName: '', namespaced: false, kind: r.kind, verbs: ['update'] };
       default:

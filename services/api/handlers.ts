@@ -52,7 +52,7 @@ import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fi
 import type { ManagedWrite } from '../../shared/store/store.ts';
 import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { createToken } from './token-request.ts';
-import { createOnlyKindFor } from '../../shared/registry/registry.ts';
+import { createOnlyKindFor, strategyFor } from '../../shared/registry/registry.ts';
 import { handleCreateOnly, type CreateOnlyHandlers } from './create-only.ts';
 import type { UserInfo } from '../../shared/auth/user.ts';
 import type { Requester } from '../../shared/registry/strategy.ts';
@@ -298,6 +298,7 @@ async function handleSubresource(ctx: HandlerContext, req: Request, res: Respons
   if (!r.subresources.includes(sub)) throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);
   if (sub === 'status') return statusSubresource(ctx, req, res, path);
   if (sub === 'scale') return scaleSubresource(ctx, req, res, path);
+  if (strategyFor(r.plural).partialWrites?.[sub]) return partialWriteSubresource(ctx, req, res, path);
   if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, ctx.agentClient, req, res, path.namespace!, path.name!);
   if (sub === 'eviction' && req.method === 'POST') return evict(ctx, req, res, path);
   if (sub === 'token' && req.method === 'POST') return createToken(ctx.store, ctx.tokens, req, res, path.namespace!, path.name!);
@@ -323,6 +324,42 @@ async function statusSubresource(ctx: HandlerContext, req: Request, res: Respons
     }
     default:
       throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/status`);
+  }
+}
+
+/**
+ * A subresource that writes one part of the object (pods/ephemeralcontainers): GET answers the
+ * object; PUT and PATCH take only that part from what the client sends (the kind's partialWrites),
+ * admitted as an update of the whole (validation, Pod Security), and answer the whole object.
+ */
+async function partialWriteSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const r = path.resource;
+  const sub = path.subresource!;
+  const dryRun = isDryRun(req);
+  const warnings: string[] = [];
+  switch (req.method) {
+    case 'GET':
+      return getOne(ctx, req, res, path);
+    case 'PUT': {
+      const obj = checkIdentity(r, decodeBody(req.body as Buffer, req.headers['content-type']), path);
+      const rv = obj.metadata?.resourceVersion || undefined;
+      const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, () => obj, {
+        subresource: sub, dryRun, warnings, fieldValidation: fieldValidationOf(req), preconditions: rv ? { resourceVersion: rv } : undefined, fieldManager: managedWrite(req, 'UpdateOptions'), requester: requesterOf(ctx, res),
+      });
+      return sendObject(res, 200, withTypeMeta(r, updated), warnings);
+    }
+    case 'PATCH': {
+      const patchType = patchTypeOf(req.headers['content-type'] ?? '');
+      if (patchType === 'apply') throw new UnsupportedMediaTypeError(req.headers['content-type'] ?? '');
+      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      const explicitRv = (body as any)?.metadata?.resourceVersion as string | undefined;
+      const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (current) => checkIdentity(r, applyPatch(r, current, patchType, body), path), {
+        subresource: sub, dryRun, warnings, fieldValidation: fieldValidationOf(req), preconditions: explicitRv ? { resourceVersion: explicitRv } : undefined, fieldManager: managedWrite(req, 'PatchOptions'), requester: requesterOf(ctx, res),
+      });
+      return sendObject(res, 200, withTypeMeta(r, updated), warnings);
+    }
+    default:
+      throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/${sub}`);
   }
 }
 

@@ -20,7 +20,7 @@ export interface AgentClientCredentials {
 
 export async function streamPodLogs(store: Store, client: AgentClientCredentials, req: Request, res: Response, namespace: string, name: string): Promise<void> {
   const pod = await store.mustGet<Pod>('pods', namespace, name);
-  const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+  const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])].map((c) => c.name);
   let container = queryString(req, 'container');
   if (!container) {
     if (pod.spec.containers.length !== 1) {

@@ -468,6 +468,8 @@ export class NodeAgent {
       await this.opts.events.record(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
       return waits;
     }
+    // Ephemeral containers start once each, whether or not the pod has finished initialising, as the kubelet's.
+    waits.push(...(await this.startEphemeralContainers(pod, sandboxId, podIP, current, backoff, volumes)));
     const initPolicy = restartPolicy === 'Never' ? 'Never' : 'OnFailure';
     for (const c of pod.spec.initContainers ?? []) {
       const latest = latestAttempt(current, c.name);
@@ -491,16 +493,47 @@ export class NodeAgent {
     return waits;
   }
 
-  private async startOne(pod: Pod, sandboxId: string, podIP: string, c: Container, role: 'init' | 'app', attempt: number, backoff: BackoffState, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<number | undefined> {
+  /**
+   * Each ephemeral container not yet created is started, once: never restarted, in the target
+   * container's process namespace when it names one (the target's current instance, running or
+   * not, as the kubelet's getTargetID finds it), in the pod's when the pod shares one.
+   */
+  private async startEphemeralContainers(pod: Pod, sandboxId: string, podIP: string, current: ObservedContainer[], backoff: BackoffState, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<number[]> {
+    const waits: number[] = [];
+    for (const c of pod.spec.ephemeralContainers ?? []) {
+      if (latestAttempt(current, c.name)) continue;
+      if (backoff[c.name] && backoff[c.name].notBefore > Date.now()) {
+        waits.push(backoff[c.name].notBefore - Date.now());
+        continue;
+      }
+      let pidNamespaceOf: string | undefined;
+      if (pod.spec.shareProcessNamespace) pidNamespaceOf = sandboxId;
+      else if (c.targetContainerName) {
+        pidNamespaceOf = latestAttempt(current, c.targetContainerName)?.id;
+        if (!pidNamespaceOf) {
+          waits.push(await this.recordConfigError(pod, c, new ContainerConfigError(`unable to find target container ${c.targetContainerName}`), backoff));
+          continue;
+        }
+      }
+      const wait = await this.startOne(pod, sandboxId, podIP, c, 'ephemeral', 0, backoff, volumes, pidNamespaceOf);
+      if (wait) waits.push(wait);
+    }
+    return waits;
+  }
+
+  private async startOne(pod: Pod, sandboxId: string, podIP: string, c: Container, role: 'init' | 'app' | 'ephemeral', attempt: number, backoff: BackoffState, volumes: Map<string, { path: string; readOnly: boolean }>, pidNamespaceOf?: string): Promise<number | undefined> {
+    const field = role === 'init' ? 'initContainers' : role === 'ephemeral' ? 'ephemeralContainers' : 'containers';
     try {
       const spec = await this.containerSpec(pod, podIP, c, role, attempt, volumes);
+      // A pod that shares one process namespace has it in its sandbox; an ephemeral container may name its own.
+      spec.pidNamespaceOf = pidNamespaceOf ?? (pod.spec.shareProcessNamespace ? sandboxId : undefined);
       await this.runtime.startContainer(this.identity(pod), sandboxId, spec);
       if (backoff[c.name]?.message) {
         // The image arrived: pulls no longer count against the container.
         await this.store.clearBackoff(pod.metadata.uid!, c.name);
         delete backoff[c.name];
       }
-      await this.opts.events.record(pod, 'Normal', attempt === 0 ? 'Started' : 'Started', `Started container ${c.name}`, `spec.${role === 'init' ? 'initContainers' : 'containers'}{${c.name}}`);
+      await this.opts.events.record(pod, 'Normal', 'Started', `Started container ${c.name}`, `spec.${field}{${c.name}}`);
       return undefined;
     } catch (err) {
       if (err instanceof ContainerConfigError) return this.recordConfigError(pod, c, err, backoff);
@@ -564,7 +597,7 @@ export class NodeAgent {
     }
   }
 
-  private async containerSpec(pod: Pod, podIP: string, c: Container, role: 'init' | 'app', attempt: number, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<ContainerSpec> {
+  private async containerSpec(pod: Pod, podIP: string, c: Container, role: 'init' | 'app' | 'ephemeral', attempt: number, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<ContainerSpec> {
     const limits = c.resources?.limits ?? {};
     return {
       security: await this.securityOf(pod, c),
@@ -580,6 +613,9 @@ export class NodeAgent {
       nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
       memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,
       attempt,
+      stdin: c.stdin === true,
+      stdinOnce: c.stdinOnce === true,
+      tty: c.tty === true,
     };
   }
 

@@ -250,6 +250,14 @@ export function computePodStatus(input: StatusInput): PodStatus {
     qosClass: pod.status?.qosClass,
   };
   if (initSpecs.length) (status as any).initContainerStatuses = initStatuses;
+  // Ephemeral containers run once (never restarted) and count neither towards the phase nor readiness.
+  const ephemeral = pod.spec.ephemeralContainers ?? [];
+  if (ephemeral.length) {
+    (status as any).ephemeralContainerStatuses = ephemeral.map((c) => {
+      const { started: _started, ...st } = containerStatus(c, observed, backoff[c.name], 'Never', nowMs, input.runtime, podRef);
+      return { ...st, ready: false };
+    });
+  }
   if (input.podIP) {
     status.podIP = input.podIP;
     status.podIPs = [{ ip: input.podIP }];

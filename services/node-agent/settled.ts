@@ -13,7 +13,14 @@ export function isSettled(pod: Pod, containers: ObservedContainer[]): boolean {
   if (phase === 'Succeeded' || phase === 'Failed') return !mine.some((c) => c.state === 'running');
   if (phase !== 'Running') return false;
   const statuses = pod.status?.containerStatuses ?? [];
-  return pod.spec.containers.every((spec) =>
+  // An ephemeral container runs once: settled when its instance exists and the status says what it does.
+  const ephemeralStatuses = (pod.status as { ephemeralContainerStatuses?: { name: string; state?: Record<string, unknown> }[] } | undefined)?.ephemeralContainerStatuses ?? [];
+  const ephemeralSettled = (pod.spec.ephemeralContainers ?? []).every((spec) => {
+    const instance = mine.find((c) => c.role === 'ephemeral' && c.name === spec.name);
+    const st = ephemeralStatuses.find((s) => s.name === spec.name)?.state;
+    return instance && (instance.state === 'running' ? !!st?.running : !!st?.terminated);
+  });
+  return ephemeralSettled && pod.spec.containers.every((spec) =>
     mine.some((c) => c.role === 'app' && c.name === spec.name && c.state === 'running') &&
     statuses.some((s) => s.name === spec.name && s.state?.running));
 }

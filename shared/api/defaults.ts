@@ -52,7 +52,7 @@ export function defaultPodSpec(spec: Json | undefined): void {
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
-  for (const list of [spec.containers, spec.initContainers]) {
+  for (const list of [spec.containers, spec.initContainers, spec.ephemeralContainers]) {
     for (const c of Array.isArray(list) ? list : []) if (c && typeof c === 'object') defaultContainer(c);
   }
   for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) {

@@ -225,6 +225,11 @@ const container = named(core('Container'), obj({
   imagePullPolicy: doc('Always, Never or IfNotPresent.', enumOf('Always', 'Never', 'IfNotPresent')),
   securityContext, stdin: bool, stdinOnce: bool, tty: bool,
 }, ['name']));
+/** A Container with the container it targets (its process namespace); what it may not set is validation's. */
+const ephemeralContainer = named(core('EphemeralContainer'), obj({
+  ...(container.properties as Record<string, Schema>),
+  targetContainerName: doc('The container whose process namespace this one joins.', str),
+}, ['name']));
 
 const keyToPath = obj({ key: str, path: str, mode: int32() }, ['key', 'path']);
 const downwardApiFile = named(core('DownwardAPIVolumeFile'), obj({
@@ -291,7 +296,7 @@ export const podSpec = named(core('PodSpec'), obj({
   volumes: doc('Volumes the containers can mount.', arr(volume)),
   initContainers: doc('Containers run to completion, in order, before the others start.', arr(container)),
   containers: doc('The containers of the pod; at least one.', arr(container)),
-  ephemeralContainers: arr(open),
+  ephemeralContainers: doc('Containers added to the running pod (kubectl debug), through the ephemeralcontainers subresource only.', arr(ephemeralContainer)),
   restartPolicy: doc('Always, OnFailure or Never.', enumOf('Always', 'OnFailure', 'Never')),
   terminationGracePeriodSeconds: doc('Seconds the pod is given to stop after the termination signal before it is killed.', int64(0)),
   // An int64 that Kubernetes' ValidatePodSpec holds to 1..2^31-1.

@@ -310,6 +310,42 @@ function containerErrors(field: string, c: any, names: Set<string>, volumes: Set
   return out;
 }
 
+/** The fields of a container an ephemeral container may not set (Kubernetes' allowedEphemeralContainerFields, in Container's order). */
+const EPHEMERAL_FORBIDDEN = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'];
+
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === false || v === 0) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.values(v as object).every(isZero);
+  return false;
+}
+
+/**
+ * Kubernetes' validateEphemeralContainers: each is a container (names unique across every kind of
+ * container), its target one of the pod's containers or init containers, and nothing a running
+ * workload would rely on (ports, probes, lifecycle, resources, subPath mounts).
+ */
+function ephemeralContainerErrors(field: string, spec: any, names: Set<string>, volumes: Set<string>): StatusCause[] {
+  const list = Array.isArray(spec.ephemeralContainers) ? spec.ephemeralContainers : [];
+  if (!list.length) return [];
+  const others = new Set<string>();
+  for (const key of ['containers', 'initContainers']) for (const c of Array.isArray(spec[key]) ? spec[key] : []) if (typeof c?.name === 'string') others.add(c.name);
+  const out: StatusCause[] = [];
+  list.forEach((c: any, i: number) => {
+    const f = `${field}[${i}]`;
+    out.push(...containerErrors(f, c, names, volumes));
+    if (!c || typeof c !== 'object') return;
+    if (typeof c.targetContainerName === 'string' && c.targetContainerName && !others.has(c.targetContainerName)) {
+      out.push({ reason: 'FieldValueNotFound', field: `${f}.targetContainerName`, message: `Not found: ${show(c.targetContainerName)}` });
+    }
+    for (const key of EPHEMERAL_FORBIDDEN) if (!isZero(c[key])) out.push(forbidden(`${f}.${key}`, 'cannot be set for an Ephemeral Container'));
+    (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m: any, j: number) => {
+      for (const key of ['subPath', 'subPathExpr']) if (m?.[key]) out.push(forbidden(`${f}.volumeMounts[${j}].${key}`, 'cannot be set for an Ephemeral Container'));
+    });
+  });
+  return out;
+}
+
 /** Kubernetes' validateLocalDescendingPath: a relative path that never climbs out of the volume. */
 export function localDescendingPathErrors(field: string, path: string): StatusCause[] {
   const out: StatusCause[] = [];
@@ -349,6 +385,7 @@ export function podSpecErrors(field: string, spec: any): StatusCause[] {
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) out.push(required(`${field}.containers`));
   (Array.isArray(spec.initContainers) ? spec.initContainers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.initContainers[${i}]`, c, names, volumes)));
   (Array.isArray(spec.containers) ? spec.containers : []).forEach((c: any, i: number) => out.push(...containerErrors(`${field}.containers[${i}]`, c, names, volumes)));
+  out.push(...ephemeralContainerErrors(`${field}.ephemeralContainers`, spec, names, volumes));
   out.push(...labelErrors(`${field}.nodeSelector`, spec.nodeSelector), ...podSelectorErrors(field, spec));
   for (const key of ['hostname', 'subdomain']) if (typeof spec[key] === 'string' && spec[key]) out.push(...dnsLabelErrors(`${field}.${key}`, spec[key]));
   if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) out.push(...dnsSubdomainErrors(`${field}.serviceAccountName`, spec.serviceAccountName));

@@ -111,6 +111,24 @@ export function admitUpdate(s: Strategy, obj: KubeObject, old: KubeObject, setti
   }
 }
 
+/**
+ * A write through a subresource that changes one part of the object (pods/ephemeralcontainers):
+ * `obj` is the stored object with that part taken from the writer. Checked, defaulted and
+ * validated as the kind, with the subresource's rules instead of the main update's.
+ */
+export function admitPartialUpdate(s: Strategy, subresource: string, obj: KubeObject, old: KubeObject, settings: AdmissionSettings, opts: AdmissionOptions = {}): void {
+  const write = s.partialWrites?.[subresource];
+  if (!write) throw new BadRequestError(`${s.resource.plural}/${subresource} does not write`);
+  checkStructure(s, obj, opts);
+  s.defaults(obj, settings);
+  const causes = [...objectErrors(s, obj), ...write.validateUpdate(obj, old)];
+  if (causes.length) {
+    const before = new Set(objectErrors(s, old).map((c) => `${c.field}|${c.message}`));
+    const introduced = causes.filter((c) => !before.has(`${c.field}|${c.message}`));
+    if (introduced.length) refuse(s, obj, introduced);
+  }
+}
+
 /** A write through the status subresource: only the status changed, and only its types are checked. */
 export function admitStatusUpdate(s: Strategy, obj: KubeObject, opts: AdmissionOptions = {}): void {
   const statusSchema = s.schema?.properties?.status;

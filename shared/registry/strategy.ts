@@ -131,6 +131,12 @@ export interface Strategy {
   validate(obj: KubeObject): StatusCause[];
   /** Rules only an update has (immutable fields); validate() runs too. */
   validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[];
+  /**
+   * Subresources that write one part of the object (pods/ephemeralcontainers), by name: what of the
+   * writer's object they take over the stored one, and the rules of that write. The kind's defaults,
+   * validation and admit run on the result as on any update.
+   */
+  partialWrites?: Record<string, PartialWrite>;
   /** Mutating admission that reads the cluster (priority classes, address allocation). */
   admit?(obj: KubeObject, old: KubeObject | undefined, ctx: AdmissionContext): Promise<void>;
   /** A refusal of a delete before anything changes (protected namespaces). */
@@ -152,6 +158,14 @@ export interface Strategy {
 
   /** The Table columns of `kubectl get`. */
   columns: Column[];
+}
+
+/** A subresource that writes one part of an object (Kubernetes' EphemeralContainersStrategy). */
+export interface PartialWrite {
+  /** The object to store: the stored one with the part the writer may change taken from input. */
+  prepare(old: KubeObject, input: KubeObject): KubeObject;
+  /** Rules of this write only (the kind's validate runs too; its validateUpdate does not). */
+  validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[];
 }
 
 /** A strategy with Kubernetes' generic behaviour where the kind says nothing. */

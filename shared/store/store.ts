@@ -12,6 +12,7 @@ import { type ResourceInfo, STORED_RESOURCES, apiVersionOf, mustFindByPlural, qu
 import { recordUpdate } from '../api/managed-fields.ts';
 import {
   AlreadyExistsError,
+  BadRequestError,
   ConflictError,
   NotFoundError,
   ForbiddenError,
@@ -22,7 +23,7 @@ import { scriptsFor, decodeScriptError, type ScriptRunner } from './scripts.ts';
 import { deepEqual, now } from '../util.ts';
 import { conversionFor, strategyFor } from '../registry/registry.ts';
 import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, UsageOp } from '../registry/strategy.ts';
-import { admitConverted, admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
+import { admitConverted, admitCreate, admitPartialUpdate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
 import { admitQuota, IN_FLIGHT_TTL_MS, type QuotaBackend } from '../quota/admission.ts';
 import { DecryptionError, NO_ENCRYPTION, storageLocation, type Encryption } from './encryption.ts';
 
@@ -66,7 +67,8 @@ export interface CreateOptions extends AdmissionOptions {
 }
 
 export interface UpdateOptions extends AdmissionOptions {
-  subresource?: 'status';
+  /** 'status', or a subresource of the kind's partialWrites ('ephemeralcontainers'). */
+  subresource?: string;
   dryRun?: boolean;
   /** Refuse (409) unless the object still has this uid / resourceVersion when it is written. */
   preconditions?: Preconditions;
@@ -586,7 +588,10 @@ export class Store implements ClusterReader {
       const next = this.merge(s, old, desired, opts.subresource);
       const ctx = this.admissionContext(opts, attempt);
       if (opts.subresource === 'status') admitStatusUpdate(s, next);
-      else {
+      else if (opts.subresource) {
+        admitPartialUpdate(s, opts.subresource, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
+        await s.admit?.(next, old, ctx);
+      } else {
         admitUpdate(s, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
         await s.admit?.(next, old, ctx);
       }
@@ -726,11 +731,16 @@ export class Store implements ClusterReader {
   }
 
   /** The object a write should store, given the current one and the caller's version. */
-  private merge<T extends KubeObject>(s: Strategy, old: T, input: T, subresource?: 'status'): T {
+  private merge<T extends KubeObject>(s: Strategy, old: T, input: T, subresource?: string): T {
     if (subresource === 'status') {
       const next = structuredClone(old);
       next.status = structuredClone(input.status);
       return next;
+    }
+    if (subresource) {
+      const write = s.partialWrites?.[subresource];
+      if (!write) throw new BadRequestError(`${s.resource.plural}/${subresource} does not write`);
+      return write.prepare(old, input) as T;
     }
     const next = structuredClone(input);
     next.apiVersion = old.apiVersion;

@@ -251,6 +251,8 @@ export class DockerRuntime implements ContainerRuntime {
     };
     if (options.sinceSeconds !== undefined) query.since = Math.floor(Date.now() / 1000 - options.sinceSeconds);
 
+    // A container with a TTY (kubectl debug -it) has one stream, which the engine sends as it is.
+    const tty = await this.docker.getContainer(id).inspect().then((i) => i.Config?.Tty === true, () => false);
     // Streamed even when not following, so a long log is never buffered whole in memory.
     const raw = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
       this.docker.modem.dial(
@@ -266,8 +268,9 @@ export class DockerRuntime implements ContainerRuntime {
     });
 
     const out = new PassThrough();
-    // Containers are created without a TTY, so the engine multiplexes stdout and stderr frames.
-    this.docker.modem.demuxStream(raw, out, out);
+    // Otherwise the engine multiplexes stdout and stderr frames.
+    if (tty) raw.pipe(out);
+    else this.docker.modem.demuxStream(raw, out, out);
     // 'close' without 'end' is a dropped connection: the reader still gets an ending stream.
     const finish = () => {
       if (!out.writableEnded && !out.destroyed) out.end();
@@ -469,10 +472,13 @@ export class DockerRuntime implements ContainerRuntime {
       Env: spec.env.map((e) => `${e.name}=${e.value}`),
       ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
       ...(user !== undefined ? { User: user } : {}),
+      ...(spec.stdin ? { OpenStdin: true, StdinOnce: spec.stdinOnce === true, AttachStdin: true } : {}),
+      ...(spec.tty ? { Tty: true } : {}),
       Labels: labelsFor(pod, spec.name, spec.role, spec.attempt),
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
+        ...(spec.pidNamespaceOf ? { PidMode: `container:${spec.pidNamespaceOf}` } : {}),
         ...securityHostConfig(spec.security),
         ...(spec.nanoCpus ? { NanoCpus: Math.floor(spec.nanoCpus) } : {}),
         // Swap equal to memory: without it the container swaps instead of being OOM-killed.
@@ -572,7 +578,7 @@ function podOf(labels: Record<string, string>): PodIdentity {
 
 function roleOf(labels: Record<string, string>): ContainerRole {
   const role = labels[LABELS.role];
-  return role === 'sandbox' || role === 'init' ? role : 'app';
+  return role === 'sandbox' || role === 'init' || role === 'ephemeral' ? role : 'app';
 }
 
 /**

@@ -10,13 +10,13 @@ export const LABELS = {
   podUid: 'io.wharf.pod.uid',
   containerName: 'io.wharf.container.name',
   node: 'io.wharf.node',
-  // 'sandbox' (the pause container that owns the pod's network namespace), 'init' or 'app'
+  // 'sandbox' (the pause container that owns the pod's network namespace), 'init', 'app' or 'ephemeral'
   role: 'io.wharf.container.role',
   // how many times this container has been (re)started before: restartCount survives agent restarts
   attempt: 'io.wharf.container.attempt',
 } as const;
 
-export type ContainerRole = 'sandbox' | 'init' | 'app';
+export type ContainerRole = 'sandbox' | 'init' | 'app' | 'ephemeral';
 
 export interface PodIdentity {
   namespace: string;
@@ -53,6 +53,16 @@ export interface ContainerSpec {
   attempt: number; // 0 for the first start, restartCount afterwards
   /** What the container may do to its node: the effective security context (see security-context.ts). */
   security?: ContainerSecurity;
+  /**
+   * The container whose process namespace this one joins (CRI's NamespaceMode TARGET): an
+   * ephemeral container's target, or the sandbox when the pod shares one (shareProcessNamespace).
+   * Absent: its own. The node's (hostPID) wins over both.
+   */
+  pidNamespaceOf?: string;
+  /** The container's stdin is kept open for attach (spec stdin), closed after the first attach ends (stdinOnce), a terminal (tty). */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
 }
 
 /**

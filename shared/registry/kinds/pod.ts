@@ -13,6 +13,7 @@ import { admitLimitRanges } from '../../quota/limit-ranger.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo, type UsageOp } from '../strategy.ts';
 import { admitPodSecurity } from '../pod-security-admission.ts';
+import { ephemeralContainersUpdateErrors, withEphemeralContainers } from '../../api/ephemeral-containers.ts';
 
 /** Kubernetes' GetPodQOS: Guaranteed when every container limits cpu and memory at its requests. */
 export function qosClass(pod: KubeObject): string {
@@ -43,7 +44,7 @@ function immutablePart(spec: any): unknown {
 }
 
 export const podStrategy = defineStrategy({
-  resource: resourceInfo({ plural: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'eviction', 'binding'] }),
+  resource: resourceInfo({ plural: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'eviction', 'binding', 'ephemeralcontainers'] }),
   schema: schemaFor('Pod'),
   statusSubresource: true,
   nameErrors: NAMES.subdomain,
@@ -60,7 +61,15 @@ export const podStrategy = defineStrategy({
     if (deepEqual(immutablePart(old.spec), immutablePart(pod.spec))) return [];
     return [forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)')];
   },
+  // Ephemeral containers are added only through their subresource (kubectl debug), never changed or removed.
+  partialWrites: {
+    ephemeralcontainers: { prepare: withEphemeralContainers, validateUpdate: ephemeralContainersUpdateErrors },
+  },
   async admit(pod, old, ctx) {
+    // As Kubernetes' ValidatePodCreate: a new pod has none; they are added to a running one.
+    if (!old && Array.isArray(pod.spec?.ephemeralContainers) && pod.spec.ephemeralContainers.length) {
+      throw new InvalidError('Pod', pod.metadata.name ?? '', [forbidden('spec.ephemeralContainers', 'cannot be set on create')]);
+    }
     // The mutating plugins act on a new pod only, in Kubernetes' order.
     if (!old) {
       // The LimitRanger sets a new pod's default requests and limits and checks its bounds; the pod
