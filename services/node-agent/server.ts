@@ -55,7 +55,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Server
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://agent');
       const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-      if (req.method !== 'GET' || !m) return fail(res, 404, 'not found');
+      if (req.method !== 'GET' || !m) return fail(res, 404, `the node agent serves no ${req.method} ${url.pathname}`);
       const [namespace, name, container] = m.slice(1).map(decodeURIComponent);
       const pod = await opts.store.get<Pod>('pods', namespace, name);
       if (!pod?.spec.nodeName) return fail(res, 404, `pod ${namespace}/${name} is not running on a node`);

@@ -43,7 +43,7 @@ function immutablePart(spec: any): unknown {
 }
 
 export const podStrategy = defineStrategy({
-  resource: resourceInfo({ plural: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'eviction', 'binding'] }),
+  resource: resourceInfo({ plural: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'eviction', 'binding', 'exec', 'attach', 'portforward'] }),
   schema: schemaFor('Pod'),
   statusSubresource: true,
   nameErrors: NAMES.subdomain,
