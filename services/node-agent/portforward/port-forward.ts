@@ -67,10 +67,9 @@ export function servePortForwardSpdy(transport: Duplex, target: ForwardTarget): 
   const timeoutMs = target.streamCreationTimeoutMs ?? 30_000;
   const session = new SpdySession(transport, {
     onError: target.onError,
+    validate: (stream) => validateStreamHeaders((n) => stream.header(n)),
     onStream(stream) {
       const get = (n: string) => stream.header(n);
-      const refused = validateStreamHeaders(get);
-      if (refused) return refused;
       const requestId = requestIdOf(stream.id, get);
       let pair = pairs.get(requestId);
       if (!pair) {
@@ -90,8 +89,10 @@ export function servePortForwardSpdy(transport: Duplex, target: ForwardTarget): 
       const type = get(STREAM_TYPE_HEADER) as 'data' | 'error';
       if (pair[type]) {
         const message = `error processing stream for request ${requestId}: ${type} stream already assigned`;
+        target.onError?.(new Error(message));
         pair.error?.write(message);
-        return message;
+        stream.destroy();
+        return;
       }
       pair[type] = stream;
       if (pair.data && pair.error) {

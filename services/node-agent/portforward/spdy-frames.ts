@@ -254,34 +254,3 @@ function u32(n: number): Buffer {
   b.writeUInt32BE(n >>> 0);
   return b;
 }
-
-/**
- * The sending half of header compression, without compressing: the session's zlib stream is
- * written as stored (uncompressed) deflate blocks, which every inflater reads (RFC 1951 §3.2.4)
- * and which end on a byte boundary, as a sync flush does. The first block carries the zlib
- * header (no preset dictionary is needed to read stored blocks). Synchronous and stateless but
- * for "has the zlib header been sent", so frames can be written in order without waiting on zlib.
- */
-export class HeaderBlockWriter {
-  private started = false;
-
-  block(raw: Buffer): Buffer {
-    const parts: Buffer[] = [];
-    if (!this.started) {
-      // CMF 0x78: deflate with a 32 KiB window; FLG 0x01: no dictionary, check bits so that
-      // (CMF*256 + FLG) % 31 == 0.
-      parts.push(Buffer.from([0x78, 0x01]));
-      this.started = true;
-    }
-    for (let at = 0; at < raw.length || at === 0; at += 0xffff) {
-      const piece = raw.subarray(at, at + 0xffff);
-      const head = Buffer.alloc(5);
-      head[0] = 0x00; // BFINAL 0, BTYPE 00 (stored), padding to the byte boundary
-      head.writeUInt16LE(piece.length, 1);
-      head.writeUInt16LE(~piece.length & 0xffff, 3);
-      parts.push(head, piece);
-      if (raw.length === 0) break;
-    }
-    return Buffer.concat(parts);
-  }
-}

@@ -8,10 +8,10 @@
 // up; a stream's writes complete only once the transport has taken them. WINDOW_UPDATEs are still
 // sent for what was consumed, so a peer that does keep SPDY/3.1's windows never stalls.
 import { Duplex } from 'node:stream';
-import { createInflate, constants as zlibConstants, type Inflate } from 'node:zlib';
+import { createDeflate, createInflate, constants as zlibConstants, type Deflate, type Inflate } from 'node:zlib';
 import { SPDY3_DICTIONARY } from './spdy-dictionary.ts';
 import {
-  FrameParser, HeaderBlockWriter, RstStatus, SpdyProtocolError, encodeData, encodeGoAway, encodePing, encodeRstStream,
+  FrameParser, RstStatus, SpdyProtocolError, encodeData, encodeGoAway, encodePing, encodeRstStream,
   encodeSynReply, encodeWindowUpdate, parseHeaders, serializeHeaders, type Frame,
 } from './spdy-frames.ts';
 
@@ -42,6 +42,36 @@ class HeaderInflater {
 
   close(): void {
     this.inflate.destroy();
+  }
+}
+
+/**
+ * The sending half: one deflate stream against the same dictionary, sync-flushed per block, which
+ * is exactly what Go's spdy framer writes and reads (zlib.NewWriterLevelDict, Flush).
+ */
+class HeaderDeflater {
+  private readonly deflate: Deflate;
+  private out: Buffer[] = [];
+
+  constructor() {
+    this.deflate = createDeflate({ dictionary: SPDY3_DICTIONARY });
+    this.deflate.on('data', (d: Buffer) => this.out.push(d));
+    this.deflate.on('error', () => undefined);
+  }
+
+  block(raw: Buffer): Promise<Buffer> {
+    return new Promise((resolve) => {
+      this.deflate.write(raw);
+      this.deflate.flush(zlibConstants.Z_SYNC_FLUSH, () => {
+        const block = Buffer.concat(this.out);
+        this.out = [];
+        resolve(block);
+      });
+    });
+  }
+
+  close(): void {
+    this.deflate.destroy();
   }
 }
 
@@ -145,14 +175,16 @@ export interface SpdySessionOptions {
    * Called for every new stream before it is answered: return an error message to refuse it
    * (the stream is reset, as the kubelet's handler does), or nothing to accept it.
    */
-  onStream: (stream: SpdyStream) => string | void;
+  validate: (stream: SpdyStream) => string | void;
+  /** Called once the stream has been answered (so whatever it writes follows the reply). */
+  onStream: (stream: SpdyStream) => void;
   onError?: (err: Error) => void;
 }
 
 export class SpdySession {
   private readonly parser = new FrameParser();
   private readonly inflater = new HeaderInflater();
-  private readonly deflater = new HeaderBlockWriter();
+  private readonly deflater = new HeaderDeflater();
   private readonly streams = new Map<number, SpdyStream>();
   private readonly unacknowledged = new Map<number, number>();
   private drainWaiters: (() => void)[] = [];
@@ -192,7 +224,7 @@ export class SpdySession {
         this.lastStreamId = frame.streamId;
         const stream = new SpdyStream(this, frame.streamId, headers);
         this.streams.set(frame.streamId, stream);
-        const refused = this.opts.onStream(stream);
+        const refused = this.opts.validate(stream);
         if (refused) {
           stream.replied = true;
           this.opts.onError?.(new Error(`stream rejected: ${refused}`));
@@ -201,8 +233,10 @@ export class SpdySession {
           return;
         }
         stream.replied = true;
-        this.send(encodeSynReply(frame.streamId, this.deflater.block(serializeHeaders({}))));
+        // Frames are handled one at a time, so nothing of this stream can be sent before its reply.
+        this.send(encodeSynReply(frame.streamId, await this.deflater.block(serializeHeaders({}))));
         if (frame.fin) stream.remoteFin();
+        this.opts.onStream(stream);
         return;
       }
       case 'data': {
@@ -280,6 +314,7 @@ export class SpdySession {
     for (const s of [...this.streams.values()]) s.remoteReset();
     this.streams.clear();
     this.inflater.close();
+    this.deflater.close();
     this.flushWaiters();
     this.transport.end();
     const t = setTimeout(() => this.transport.destroy(), 2_000);

@@ -129,7 +129,10 @@ export function handlePortForwardUpgrade(opts: PortForwardEndpointOptions, req: 
         return;
       }
       case 'spdy-over-websocket': {
-        wss.options.handleProtocols = () => TUNNEL_PROTOCOL;
+        // `ws` takes only RFC 7230 tokens as subprotocols and "SPDY/3.1+..." has a '/': the header
+        // is taken off the request before the handshake and the chosen protocol put in the answer.
+        delete req.headers['sec-websocket-protocol'];
+        wss.once('headers', (lines: string[]) => lines.push(`Sec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}`));
         wss.handleUpgrade(req, socket, head, (ws) => {
           const transport = createWebSocketStream(ws, { allowHalfOpen: false });
           const session = servePortForwardSpdy(transport, target);
