@@ -89,15 +89,17 @@ export async function dockerPortForward(docker: Docker, sandboxId: string, port:
   const podDone = new Promise<void>((resolve) => {
     // pod -> client
     socket.on('data', (chunk: Buffer) => {
+      // busybox nc reads and writes a few KiB at a time: what one read of the exec connection
+      // brings goes on as one write (one SPDY frame, one TLS record) rather than one per nc write.
+      const out: Buffer[] = [];
       for (const part of demux.push(chunk)) {
         if (part.stream === 'stderr') {
           if (stderr.length < MAX_STDERR) stderr += part.data.toString('utf8');
-        } else if (part.stream === 'stdout' && !clientGone) {
-          if (!stream.write(part.data)) {
-            socket.pause();
-            stream.once('drain', () => socket.resume());
-          }
-        }
+        } else if (part.stream === 'stdout') out.push(part.data);
+      }
+      if (out.length && !clientGone && !stream.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
+        socket.pause();
+        stream.once('drain', () => socket.resume());
       }
     });
     socket.once('close', () => resolve());
