@@ -47,9 +47,3 @@ test.serial('a container the pod does not have is refused as Kubernetes words it
   t.is(missing.code, 1);
   t.regex(missing.stderr, /pods "ghost" not found/);
 });
-
-test.serial('the tunnel reaches the node agent, which answers a path it does not serve clearly', async (t) => {
-  const r = await kubectl(['port-forward', 'pod/box', '0:80']);
-  t.is(r.code, 1);
-  t.regex(r.stderr, /the node agent serves no (GET|POST) \/portForward\/default\/box/);
-});
