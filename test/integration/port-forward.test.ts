@@ -203,3 +203,33 @@ test.serial("client-node's PortForward (WebSocket channels) reaches the pod's po
   await new Promise<void>((resolve) => ws2.once('close', () => resolve()));
   t.regex(refusedText, /error forwarding port 9999 to pod .*connection refused/);
 });
+
+/** The nc processes joining forwards to the pod, seen in its sandbox. */
+async function forwardsInSandbox(pod: string): Promise<string[]> {
+  const [sandbox] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${pod}`, 'io.wharf.container.role=sandbox'], status: ['running'] } });
+  const ps = (await execInContainer(sandbox.Id, ['ps'], docker)).out;
+  return ps.split('\n').filter((l) => l.includes('nc 127.0.0.1'));
+}
+
+test.serial('nothing is left behind: finished forwards end their connection into the pod, and a kubectl killed mid-download gets it killed', async (t) => {
+  // Every forward of the tests before has finished.
+  await eventually(async () => (await forwardsInSandbox('web')).length === 0, { timeoutMs: 15_000, message: 'no nc left from finished forwards' });
+  const f = await forward(['pod/web', '0:8080']);
+  // A download that stalls: the client reads one chunk and stops, so the pod's side blocks on back-pressure.
+  const stalled = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: f.port, path: '/big', agent: false }, (res) => {
+      res.once('data', () => {
+        res.pause();
+        resolve(res);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.is((await forwardsInSandbox('web')).length, 1, 'one connection into the pod while the download is held');
+  f.child.kill('SIGKILL');
+  await f.exited;
+  stalled.destroy();
+  await eventually(async () => (await forwardsInSandbox('web')).length === 0, { timeoutMs: 15_000, message: 'nc killed once kubectl is gone' });
+  t.pass();
+});
