@@ -48,6 +48,12 @@ function subresourceEntries(r: ResourceInfo) {
         return { name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] };
       case 'log':
         return { name: `${r.plural}/log`, singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] };
+      case 'exec':
+        return { name: `${r.plural}/exec`, singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] };
+      case 'attach':
+        return { name: `${r.plural}/attach`, singularName: '', namespaced: true, kind: 'PodAttachOptions', verbs: ['create', 'get'] };
+      case 'portforward':
+        return { name: `${r.plural}/portforward`, singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
       case 'eviction':
         return { name: `${r.plural}/eviction`, singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
       case 'binding':

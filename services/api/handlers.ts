@@ -44,6 +44,7 @@ import { serveWatch, type WakeHub } from './watch.ts';
 import { renderList, renderWatchObject, wantsTable } from './tables.ts';
 import type { Logger } from '../../shared/log.ts';
 import { streamPodLogs, type AgentClientCredentials } from './logs.ts';
+import { isStreamingSubresource, podStreamRequest } from './stream-tunnel.ts';
 import { assertPreconditions, type DeleteOptions } from '../../shared/store/store.ts';
 import { checkPatchedObject } from '../../shared/api/bounds.ts';
 import { INT32_MAX } from '../../shared/api/schemas.ts';
@@ -300,6 +301,8 @@ async function handleSubresource(ctx: HandlerContext, req: Request, res: Respons
   if (sub === 'scale') return scaleSubresource(ctx, req, res, path);
   if (strategyFor(r.plural).partialWrites?.[sub]) return partialWriteSubresource(ctx, req, res, path);
   if (sub === 'log' && req.method === 'GET') return streamPodLogs(ctx.store, ctx.agentClient, req, res, path.namespace!, path.name!);
+  // WebSocket clients upgrade a GET, SPDY clients a POST; both are `create` to RBAC.
+  if (isStreamingSubresource(sub) && (req.method === 'GET' || req.method === 'POST')) return podStreamRequest(ctx.store, ctx.agentClient, req, res, path.namespace!, path.name!, sub);
   if (sub === 'eviction' && req.method === 'POST') return evict(ctx, req, res, path);
   if (sub === 'token' && req.method === 'POST') return createToken(ctx.store, ctx.tokens, req, res, path.namespace!, path.name!);
   throw new NotFoundError(`${r.plural}/${sub}`, path.name ?? '', r.group);

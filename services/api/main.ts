@@ -10,6 +10,7 @@ import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store } from '../../shared/store/store.ts';
 import { answerMalformedRequests, createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
+import { serveUpgrades } from './stream-tunnel.ts';
 import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureKubernetesService, ensureSystemNamespaces } from './bootstrap.ts';
 import { ApiServerEndpoints } from './apiserver-endpoints.ts';
 import { hostIPv4 } from '../../shared/util.ts';
@@ -120,6 +121,8 @@ const server = createServer({
   keepAliveTimeout: 75_000,
 }, app);
 answerMalformedRequests(server);
+// exec, attach and port-forward arrive as upgrade requests: the app serves them as any other.
+serveUpgrades(server, app);
 server.on('error', (err) => {
   log.fatal({ err: err.message, host: config.api.host, port: config.api.port }, 'API server cannot listen');
   process.exit(1);

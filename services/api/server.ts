@@ -22,6 +22,7 @@ import type { AgentClientCredentials } from './logs.ts';
 import type { UserInfo } from '../../shared/auth/user.ts';
 import type { Authorizer } from './authz/authorizer.ts';
 import { authorization, impersonation } from './authz/filters.ts';
+import { isStreamingSubresource } from './stream-tunnel.ts';
 import { reviewHandlers } from './authz/reviews.ts';
 
 export interface ApiServerDeps {
@@ -171,10 +172,10 @@ function sendStatus(res: Response, error: unknown): void {
   res.status(status.code).json(status);
 }
 
-/** Kubernetes' long-running requests, which no request deadline covers: watches and log streams. */
+/** Kubernetes' long-running requests, which no request deadline covers: watches, log streams, exec, attach and port-forward. */
 function isLongRunning(req: Request): boolean {
   const path = parseResourcePathQuietly(req.path);
-  return queryBool(req, 'watch') || !!path?.watch || path?.subresource === 'log';
+  return queryBool(req, 'watch') || !!path?.watch || path?.subresource === 'log' || isStreamingSubresource(path?.subresource);
 }
 
 /**

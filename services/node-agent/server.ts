@@ -16,6 +16,7 @@ import { latestAttempt } from './pod-logic.ts';
 import { KUBELET_CLIENT, selfSignedCertificate, subjectAltNames } from '../../shared/auth/pki.ts';
 import { SYSTEM_MASTERS } from '../../shared/auth/user.ts';
 import { clusterCaCertificate } from '../../shared/auth/cluster-credentials.ts';
+import { handlePortForwardUpgrade, isPortForwardPath, refuseUpgrade } from './portforward/upgrade.ts';
 
 export interface AgentServerOptions {
   port: number;
@@ -54,7 +55,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Server
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://agent');
       const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-      if (req.method !== 'GET' || !m) return fail(res, 404, 'not found');
+      if (req.method !== 'GET' || !m) return fail(res, 404, `the node agent serves no ${req.method} ${url.pathname}`);
       const [namespace, name, container] = m.slice(1).map(decodeURIComponent);
       const pod = await opts.store.get<Pod>('pods', namespace, name);
       if (!pod?.spec.nodeName) return fail(res, 404, `pod ${namespace}/${name} is not running on a node`);
@@ -86,6 +87,16 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Server
       if (!res.headersSent) fail(res, 500, (err as Error).message);
       else res.end();
     });
+  });
+  // Streaming subresources arrive as upgrade requests (a WebSocket GET, or a SPDY/3.1 POST as kubectl's
+  // fallback sends it), from the API server only.
+  server.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const caller = apiServerCaller(req);
+    if (!caller.ok) return refuseUpgrade(socket, caller.code, caller.message);
+    const path = new URL(req.url ?? '/', 'https://agent').pathname;
+    if ((req.method === 'GET' || req.method === 'POST') && isPortForwardPath(path)) return handlePortForwardUpgrade({ store: opts.store, runtimeFor: opts.runtimeFor, log: opts.log }, req, socket, head);
+    refuseUpgrade(socket, 404, 'not found');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`node agent endpoint ${opts.host}:${opts.port}: ${err.message}`)));

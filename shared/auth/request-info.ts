@@ -16,6 +16,8 @@ export interface RequestLine {
 const API_PREFIXES = new Set(['api', 'apis']);
 /** Verbs a path may carry before the resource (/api/v1/watch/pods). */
 const SPECIAL_VERBS = new Set(['proxy', 'watch']);
+/** The pod subresources that open a stream into the pod. */
+const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 /** Subresources of a namespace itself: /api/v1/namespaces/x/status is the Namespace x's status. */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
@@ -106,6 +108,10 @@ export function requestAttributes(req: RequestLine): Omit<Attributes, 'user'> {
     if (pinned && isValidPathSegmentName(pinned)) name = pinned;
   }
   if (verbFromMethod && !name && verb === 'delete') verb = 'deletecollection';
+  // A WebSocket client opens exec, attach and port-forward with a GET, a SPDY client with a POST:
+  // either runs something in the pod, so both need `create` (Kubernetes'
+  // AuthorizePodWebsocketUpgradeCreatePermission; `get` alone lets no one into a pod).
+  if (verb === 'get' && resource === 'pods' && STREAMING_SUBRESOURCES.has(subresource)) verb = 'create';
 
   return {
     verb,

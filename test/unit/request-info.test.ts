@@ -24,6 +24,11 @@ test('verbs of resource requests: get, list, watch, create, update, patch, delet
 
 test('subresources, groups, cluster-scoped kinds and the namespaces resource', (t) => {
   t.deepEqual(attrs('GET', '/api/v1/namespaces/ns/pods/p/log'), resource('get', 'pods', { namespace: 'ns', name: 'p', subresource: 'log' }));
+  // exec, attach and port-forward run something in the pod: `create`, whether a WebSocket GET or a SPDY POST.
+  for (const sub of ['exec', 'attach', 'portforward']) {
+    t.deepEqual(attrs('GET', `/api/v1/namespaces/ns/pods/p/${sub}`, { command: 'sh' }), resource('create', 'pods', { namespace: 'ns', name: 'p', subresource: sub }));
+    t.deepEqual(attrs('POST', `/api/v1/namespaces/ns/pods/p/${sub}`), resource('create', 'pods', { namespace: 'ns', name: 'p', subresource: sub }));
+  }
   t.deepEqual(attrs('POST', '/api/v1/namespaces/ns/pods/p/eviction'), resource('create', 'pods', { namespace: 'ns', name: 'p', subresource: 'eviction' }));
   t.deepEqual(attrs('PATCH', '/apis/apps/v1/namespaces/ns/deployments/web/scale'), resource('patch', 'deployments', { apiGroup: 'apps', namespace: 'ns', name: 'web', subresource: 'scale' }));
   t.deepEqual(attrs('POST', '/api/v1/namespaces/ns/serviceaccounts/sa/token'), resource('create', 'serviceaccounts', { namespace: 'ns', name: 'sa', subresource: 'token' }));

@@ -3,11 +3,12 @@
 // containers of a pod share localhost and the pod IP — the same shape as dockershim/cri-dockerd.
 // Everything the agent needs to know later is in the containers' labels (see types.ts).
 import os from 'node:os';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
 import { hostIPv4, now, sleep } from '../../../shared/util.ts';
 import { processUser, runAsNonRootError } from '../security-context.ts';
+import { dockerPortForward } from './docker-port-forward.ts';
 import {
   ContainerConfigError,
   ContainerStartError,
@@ -214,6 +215,10 @@ export class DockerRuntime implements ContainerRuntime {
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }
+  }
+
+  portForward(sandboxId: string, port: number, stream: Duplex): Promise<void> {
+    return dockerPortForward(this.docker, sandboxId, port, stream);
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {

@@ -3,7 +3,7 @@
 // Docker runtime, including the few behaviours tests lean on: `command: ['false']` exits 1 at once
 // (crash loops), `['true']` exits 0 (Jobs), and images ending in `:missing` cannot be pulled.
 import { randomBytes } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { intToIpv4, ipv4ToInt, now } from '../../../shared/util.ts';
 import {
   ContainerStartError,
@@ -146,6 +146,11 @@ export class SimulatedRuntime implements ContainerRuntime {
   }
 
   /** Simulated commands succeed, except exactly ['false'] (exit 1), mirroring the container commands. */
+  async portForward(sandboxId: string, port: number, _stream: Duplex): Promise<void> {
+    // Simulated pods have no network namespace to connect into.
+    throw new Error(`failed to connect to localhost:${port} inside namespace "${sandboxId}": the simulated runtime runs no processes`);
+  }
+
   async exec(id: string, command: string[]): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
     const c = this.containers.get(id);
     if (!c || c.state !== 'running') return { exitCode: 126, output: 'container is not running', timedOut: false };

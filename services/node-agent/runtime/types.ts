@@ -2,7 +2,7 @@
 // Docker engine (docker.ts) or the simulated runtime used for scale tests (simulated.ts).
 // Every container the runtime creates carries labels naming its pod, so that a restarted agent
 // rediscovers what runs by listing, never by remembering.
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 export const LABELS = {
   podNamespace: 'io.wharf.pod.namespace',
@@ -187,6 +187,14 @@ export interface ContainerRuntime {
    * exit code and combined output; a command still running after timeoutMs counts as failed.
    */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }>;
+  /**
+   * Joins stream to localhost:port inside the pod's network namespace (CRI's PortForward): what
+   * the stream gives goes to the pod (its end half-closes the connection), what the pod sends is
+   * written to the stream, which is left open. Resolves once the pod's side is done or the stream
+   * is destroyed (the connection into the pod is then torn down); rejects with what went wrong
+   * (nothing listening, ...), in the runtime's words.
+   */
+  portForward(sandboxId: string, port: number, stream: Duplex): Promise<void>;
   /**
    * Calls onChange with the pod uid whenever one of this node's containers dies, starts or is
    * removed, so the agent reconciles at once rather than at the next resync. Returns a stop function.

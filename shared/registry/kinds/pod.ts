@@ -44,7 +44,7 @@ function immutablePart(spec: any): unknown {
 }
 
 export const podStrategy = defineStrategy({
-  resource: resourceInfo({ plural: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'eviction', 'binding', 'ephemeralcontainers'] }),
+  resource: resourceInfo({ plural: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'eviction', 'binding', 'ephemeralcontainers', 'exec', 'attach', 'portforward'] }),
   schema: schemaFor('Pod'),
   statusSubresource: true,
   nameErrors: NAMES.subdomain,
