@@ -580,6 +580,7 @@ export class NodeAgent {
       nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
       memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,
       attempt,
+      stdio: { stdin: !!c.stdin, stdinOnce: !!c.stdinOnce, tty: !!c.tty },
     };
   }
 
