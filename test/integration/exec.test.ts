@@ -124,3 +124,21 @@ test.serial('the tunnel reaches the node agent, which answers a path it does not
   t.is(r.code, 1);
   t.regex(r.stderr, /the node agent serves no (GET|POST) \/portForward\/default\/box/);
 });
+
+test.serial('figure: time to first byte of kubectl exec beside docker exec on the same engine (median of 5)', async (t) => {
+  const id = (await docker.listContainers({ filters: { label: [`io.wharf.node=${node.name}`, 'io.wharf.container.name=main'] } }))[0].Id;
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const time = async (line: string) => {
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const start = process.hrtime.bigint();
+      const r = await sh(line);
+      t.is(r.code, 0, r.stderr);
+      runs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return median(runs);
+  };
+  const viaKubectl = await time(`kubectl --cache-dir ${join(work, 'cache')} exec box -c main -- echo x`);
+  const viaDocker = await time(`docker exec ${id} echo x`);
+  t.log(`kubectl exec: ${viaKubectl.toFixed(0)} ms; docker exec: ${viaDocker.toFixed(0)} ms (median of 5, whole command to exit)`);
+});
