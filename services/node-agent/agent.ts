@@ -613,9 +613,7 @@ export class NodeAgent {
       nanoCpus: limits.cpu ? cpuMillis(limits.cpu) * 1_000_000 : undefined,
       memoryBytes: limits.memory ? memoryBytes(limits.memory) : undefined,
       attempt,
-      stdin: c.stdin === true,
-      stdinOnce: c.stdinOnce === true,
-      tty: c.tty === true,
+      stdio: { stdin: !!c.stdin, stdinOnce: !!c.stdinOnce, tty: !!c.tty },
     };
   }
 

@@ -1,5 +1,6 @@
 // The agent's own small HTTPS endpoint (the kubelet's port): container logs, which the API server
-// proxies for `kubectl logs`. It only reads; everything it serves comes from the runtime. It
+// proxies for `kubectl logs`, and the upgrade requests of exec and attach (streams.ts), which it
+// tunnels for `kubectl exec` and `attach`. Everything it serves comes from the runtime. It
 // answers the API server alone: a request must come with a client certificate the cluster CA
 // issued to the API server (kubeadm's apiserver-kubelet-client) or to system:masters. The agent
 // reads only the CA's certificate (the public credentials); its own serving certificate is
@@ -7,6 +8,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
@@ -16,7 +18,8 @@ import { latestAttempt } from './pod-logic.ts';
 import { KUBELET_CLIENT, selfSignedCertificate, subjectAltNames } from '../../shared/auth/pki.ts';
 import { SYSTEM_MASTERS } from '../../shared/auth/user.ts';
 import { clusterCaCertificate } from '../../shared/auth/cluster-credentials.ts';
-import { handlePortForwardUpgrade, isPortForwardPath, refuseUpgrade } from './portforward/upgrade.ts';
+import { handlePortForwardUpgrade, isPortForwardPath } from './portforward/upgrade.ts';
+import { execAttachRoutes, refuseUpgrade, type UpgradeRoute } from './streams.ts';
 
 export interface AgentServerOptions {
   port: number;
@@ -88,15 +91,27 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Server
       else res.end();
     });
   });
-  // Streaming subresources arrive as upgrade requests (a WebSocket GET, or a SPDY/3.1 POST as kubectl's
-  // fallback sends it), from the API server only.
-  server.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+  // Streaming subresources arrive as upgrade requests (exec and attach: WebSocket; port-forward:
+  // WebSocket, or a SPDY/3.1 POST as kubectl's fallback sends it), from the API server only: the
+  // same caller check, then the first route whose path matches.
+  const portForward: UpgradeRoute = {
+    pattern: /^(\/portForward\/.*)$/,
+    serve: async (req, socket, head, [path]) => {
+      if ((req.method === 'GET' || req.method === 'POST') && isPortForwardPath(path)) return handlePortForwardUpgrade({ store: opts.store, runtimeFor: opts.runtimeFor, log: opts.log }, req, socket, head);
+      refuseUpgrade(socket, 404, `the node agent serves no ${req.method} ${path}`);
+    },
+  };
+  const upgradeRoutes: UpgradeRoute[] = [...execAttachRoutes(opts), portForward];
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const caller = apiServerCaller(req);
     if (!caller.ok) return refuseUpgrade(socket, caller.code, caller.message);
-    const path = new URL(req.url ?? '/', 'https://agent').pathname;
-    if ((req.method === 'GET' || req.method === 'POST') && isPortForwardPath(path)) return handlePortForwardUpgrade({ store: opts.store, runtimeFor: opts.runtimeFor, log: opts.log }, req, socket, head);
-    refuseUpgrade(socket, 404, 'not found');
+    const url = new URL(req.url ?? '/', 'https://agent');
+    for (const route of upgradeRoutes) {
+      const m = route.pattern.exec(url.pathname);
+      if (m) return void route.serve(req, socket, head, m.slice(1).map(decodeURIComponent), url.searchParams);
+    }
+    refuseUpgrade(socket, 404, `the node agent serves no ${req.method} ${url.pathname}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`node agent endpoint ${opts.host}:${opts.port}: ${err.message}`)));

@@ -13,6 +13,7 @@ import type { Pod } from '../../../shared/types.ts';
 import type { Store } from '../../../shared/store/store.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { ContainerRuntime } from '../runtime/types.ts';
+import { refuseUpgrade } from '../streams.ts';
 import { V4_BASE64, V4_BINARY, parsePortsQuery, servePortForwardSpdy, servePortForwardWebSocket, type ForwardTarget } from './port-forward.ts';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -62,15 +63,6 @@ export function upgradeKind(headers: IncomingMessage['headers']): UpgradeKind {
     return { kind: 'spdy' };
   }
   return { kind: 'refuse', code: 400, message: `unable to upgrade: missing upgrade headers in request` };
-}
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
-
-/** Answers an upgrade request that will not be upgraded (plain text, as the kubelet's http.Error). */
-export function refuseUpgrade(socket: Duplex, code: number, message: string, headers: Record<string, string> = {}): void {
-  const body = Buffer.from(message + '\n');
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  socket.end(`HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n${extra}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** Whether a request path is this endpoint's. */

@@ -3,7 +3,9 @@
 // containers of a pod share localhost and the pod IP — the same shape as dockershim/cri-dockerd.
 // Everything the agent needs to know later is in the containers' labels (see types.ts).
 import os from 'node:os';
-import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Writable, type Duplex, type Readable } from 'node:stream';
+import { DockerFrameReader, execStartFailure } from '../stream-protocol.ts';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
 import { hostIPv4, now, sleep } from '../../../shared/util.ts';
@@ -23,6 +25,8 @@ import {
   type ObservedContainer,
   type PodIdentity,
   type SandboxSpec,
+  type StdioOptions,
+  type StdioSession,
 } from './types.ts';
 
 export interface DockerRuntimeOptions {
@@ -244,6 +248,36 @@ export class DockerRuntime implements ContainerRuntime {
     }
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, output, timedOut: false };
+  }
+
+  async execStream(id: string, command: string[], stdio: StdioOptions): Promise<StdioSession> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: command, AttachStdin: stdio.stdin, AttachStdout: stdio.stdout, AttachStderr: stdio.stderr, Tty: stdio.tty });
+    const stream = (await exec.start({ hijack: true, stdin: stdio.stdin, Tty: stdio.tty })) as Duplex;
+    let failedStart: number | undefined;
+    return stdioSession(stream, stdio, stdio.tty, {
+      resize: (width, height) => exec.resize({ w: width, h: height }),
+      onFirstOutput: (text) => (failedStart = execStartFailure(text)) !== undefined,
+      exitCode: async () => {
+        if (failedStart !== undefined) return failedStart;
+        // The output ends as the process does; the engine may record its exit a moment later.
+        for (let i = 0; ; i++) {
+          const info = await exec.inspect();
+          if (!info.Running || i >= 50) return info.ExitCode ?? undefined;
+          await sleep(20);
+        }
+      },
+    });
+  }
+
+  async attachStream(id: string, stdio: StdioOptions): Promise<StdioSession> {
+    const container = this.docker.getContainer(id);
+    // The stream is raw when the container has a tty, whatever the client asked for.
+    const tty = !!(await container.inspect()).Config.Tty;
+    const stream = (await container.attach({ stream: true, stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, hijack: true })) as unknown as Duplex;
+    return stdioSession(stream, stdio, tty, {
+      resize: (width, height) => container.resize({ w: width, h: height }),
+      exitCode: async () => undefined,
+    });
   }
 
   async logs(id: string, options: LogOptions): Promise<Readable> {
@@ -476,9 +510,10 @@ export class DockerRuntime implements ContainerRuntime {
       ...(args ? { Cmd: args } : command ? { Cmd: [] } : {}),
       Env: spec.env.map((e) => `${e.name}=${e.value}`),
       ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      // The pod spec's stdin, stdinOnce and tty, as the kubelet gives them to the runtime: what attach reaches.
+      ...(spec.stdio?.stdin ? { OpenStdin: true, StdinOnce: spec.stdio.stdinOnce, AttachStdin: true } : {}),
+      ...(spec.stdio?.tty ? { Tty: true } : {}),
       ...(user !== undefined ? { User: user } : {}),
-      ...(spec.stdin ? { OpenStdin: true, StdinOnce: spec.stdinOnce === true, AttachStdin: true } : {}),
-      ...(spec.tty ? { Tty: true } : {}),
       Labels: labelsFor(pod, spec.name, spec.role, spec.attempt),
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
@@ -775,4 +810,64 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/**
+ * A hijacked exec or attach connection as a StdioSession: with a tty its bytes are stdout; without,
+ * Docker's frames are split onto stdout and stderr. Back-pressure holds: a frame is not read on
+ * until the stream it is for has taken it.
+ */
+function stdioSession(stream: Duplex, stdio: StdioOptions, tty: boolean, engine: {
+  resize(width: number, height: number): Promise<unknown>;
+  exitCode(): Promise<number | undefined>;
+  /** Sees the first output; true when it is the engine's error (the command never started), which then goes to stderr. */
+  onFirstOutput?(text: string): boolean;
+}): StdioSession {
+  stream.on('error', () => stream.destroy());
+  let stdout: Readable | undefined;
+  let stderr: Readable | undefined;
+  if (tty) {
+    stdout = stream;
+  } else {
+    const out = stdio.stdout ? new PassThrough() : undefined;
+    const err = stdio.stderr ? new PassThrough() : undefined;
+    const reader = new DockerFrameReader();
+    let first = true;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        const full = new Set<PassThrough>();
+        for (const piece of reader.push(chunk)) {
+          let target = piece.stream === 2 ? err : out;
+          if (first && piece.stream === 1 && engine.onFirstOutput?.(piece.data.toString('utf8'))) target = err ?? out;
+          first = false;
+          if (target && !target.write(piece.data)) full.add(target);
+        }
+        if (!full.size) return done();
+        Promise.all([...full].map((t) => once(t, 'drain'))).then(() => done(), done);
+      },
+      final(done) {
+        out?.end();
+        err?.end();
+        done();
+      },
+    });
+    stream.pipe(sink);
+    stream.once('close', () => {
+      // A connection cut before its end: the readers see the end rather than wait forever.
+      if (!out?.writableEnded) out?.end();
+      if (!err?.writableEnded) err?.end();
+    });
+    stdout = out;
+    stderr = err;
+  }
+  return {
+    stdin: stdio.stdin ? stream : undefined,
+    stdout,
+    stderr,
+    resize: async (width, height) => {
+      await engine.resize(width, height);
+    },
+    exitCode: engine.exitCode,
+    close: () => stream.destroy(),
+  };
 }

@@ -51,6 +51,8 @@ export interface ContainerSpec {
   memoryBytes?: number; // resources.limits.memory
   mounts?: { hostPath: string; containerPath: string; readOnly: boolean }[];
   attempt: number; // 0 for the first start, restartCount afterwards
+  /** The container's stdio as the pod spec asks (stdin, stdinOnce, tty): what `kubectl attach` and `run -it` reach. */
+  stdio?: { stdin: boolean; stdinOnce: boolean; tty: boolean };
   /** What the container may do to its node: the effective security context (see security-context.ts). */
   security?: ContainerSecurity;
   /**
@@ -59,10 +61,6 @@ export interface ContainerSpec {
    * Absent: its own. The node's (hostPID) wins over both.
    */
   pidNamespaceOf?: string;
-  /** The container's stdin is kept open for attach (spec stdin), closed after the first attach ends (stdinOnce), a terminal (tty). */
-  stdin?: boolean;
-  stdinOnce?: boolean;
-  tty?: boolean;
 }
 
 /**
@@ -166,6 +164,31 @@ export class ContainerConfigError extends Error {
   }
 }
 
+/** What an exec or attach session connects to: a process's stdio. */
+export interface StdioOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+/**
+ * A running exec or attach: the process's streams, each with back-pressure (a reader that stops
+ * reading pauses the process's output at the engine). With a tty everything comes on stdout.
+ */
+export interface StdioSession {
+  /** The process's stdin (when asked for); ending it closes the process's input. */
+  stdin?: NodeJS.WritableStream & { end(): void };
+  stdout?: Readable;
+  stderr?: Readable;
+  /** Sets the terminal's size (with a tty). */
+  resize(width: number, height: number): Promise<void>;
+  /** After the output has ended: the exec's exit code; undefined for an attach. */
+  exitCode(): Promise<number | undefined>;
+  /** Ends the session: the connection to the engine closed (an exec's process is left to finish on its own, as Docker does). */
+  close(): void;
+}
+
 export interface ContainerRuntime {
   readonly kind: 'docker' | 'simulated';
   /** Capacity and identity of the machine, for the Node object. */
@@ -187,6 +210,10 @@ export interface ContainerRuntime {
    * exit code and combined output; a command still running after timeoutMs counts as failed.
    */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }>;
+  /** `kubectl exec`: a command in a running container, connected to the caller's streams. Not every runtime has it. */
+  execStream?(id: string, command: string[], stdio: StdioOptions): Promise<StdioSession>;
+  /** `kubectl attach`: the running container's own stdio (as its spec's stdin and tty made it). */
+  attachStream?(id: string, stdio: StdioOptions): Promise<StdioSession>;
   /**
    * Joins stream to localhost:port inside the pod's network namespace (CRI's PortForward): what
    * the stream gives goes to the pod (its end half-closes the connection), what the pod sends is
