@@ -5,7 +5,7 @@ import test from 'ava';
 import Docker from 'dockerode';
 import { execFileSync, spawn, exec as execShell } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
@@ -117,6 +117,31 @@ test.serial('exec -it through a pseudo-terminal: a prompt, a typed command, a re
   }, { timeoutMs: 10_000, intervalMs: 300, message: 'the resized terminal', detail: () => `screen: ${JSON.stringify(screen)}` });
   child.stdin.write('exit 4\r');
   t.is(await exited, 4);
+});
+
+test.serial('kubectl cp copies a directory tree into the pod and back (tar over exec)', async (t) => {
+  const tree = join(work, 'tree');
+  mkdirSync(join(tree, 'sub'), { recursive: true });
+  writeFileSync(join(tree, 'a.txt'), 'hello from the host\n');
+  const blob = randomBytes(300 * 1024);
+  writeFileSync(join(tree, 'sub', 'b.bin'), blob);
+  const sha = createHash('sha256').update(blob).digest('hex');
+  const into = await kubectl(['cp', tree, 'box:/tmp/tree', '-c', 'main']);
+  t.is(into.code, 0, into.stderr);
+  const inside = await kubectl(['exec', 'box', '-c', 'main', '--', 'sh', '-c', 'cat /tmp/tree/a.txt; sha256sum /tmp/tree/sub/b.bin']);
+  t.is(inside.stdout, `hello from the host\n${sha}  /tmp/tree/sub/b.bin\n`, inside.stderr);
+  const back = join(work, 'back');
+  const out = await kubectl(['cp', 'box:/tmp/tree', back, '-c', 'main']);
+  t.is(out.code, 0, out.stderr);
+  t.is(readFileSync(join(back, 'a.txt'), 'utf8'), 'hello from the host\n');
+  t.is(createHash('sha256').update(readFileSync(join(back, 'sub', 'b.bin'))).digest('hex'), sha);
+});
+
+test.serial('kubectl run --rm -i attaches piped stdin to a new pod, prints its output and leaves no pod', async (t) => {
+  const r = await kubectl(['run', 'once', '--rm', '-i', '--image=busybox:latest', '--restart=Never', '--', 'sh', '-c', 'cat; echo done'], { input: 'piped line\n' });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /piped line\ndone\n/);
+  await eventually(async () => (await cluster.api.get('/api/v1/namespaces/default/pods/once')).status === 404, { timeoutMs: 30_000, message: 'the pod removed' });
 });
 
 test.serial('figure: time to first byte of kubectl exec beside docker exec on the same engine (median of 5)', async (t) => {
