@@ -8,7 +8,7 @@ import { admitCreateOnly } from '../../shared/registry/admission.ts';
 import type { UserInfo } from '../../shared/auth/user.ts';
 import type { KubeObject } from '../../shared/types.ts';
 import { ApiError, InternalError, MethodNotAllowedError } from '../../shared/errors.ts';
-import { decodeBody, duplicateFieldWarnings, fieldValidationOf, type ResourcePath } from './request.ts';
+import { decodeBody, duplicateFieldWarnings, fieldValidationOf, warningHeaderValues, type ResourcePath } from './request.ts';
 import { checkIdentity } from './identity.ts';
 
 /** What a create-only kind's answer may depend on: who asks, and the namespace of the path (LocalSubjectAccessReview). */
@@ -37,6 +37,7 @@ export async function handleCreateOnly(kind: CreateOnlyKind, handlers: CreateOnl
   const warnings = duplicateFieldWarnings(req.body as Buffer, req.headers['content-type'], validation, r);
   admitCreateOnly(kind, obj, { fieldValidation: validation, decoded: true, warnings });
   const answered = await handler(obj, { user: res.locals.user as UserInfo, namespace: path.namespace });
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
+  const warningHeaders = warningHeaderValues(warnings);
+  if (warningHeaders.length) res.setHeader('Warning', warningHeaders);
   res.status(201).json({ ...answered, apiVersion: obj.apiVersion, kind: obj.kind, metadata: { creationTimestamp: null, ...answered.metadata } });
 }

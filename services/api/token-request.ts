@@ -16,7 +16,7 @@ import {
   type ServiceAccountTokens,
   type TokenSubject,
 } from '../../shared/auth/service-account-tokens.ts';
-import { decodeBody, fieldValidationOf } from './request.ts';
+import { decodeBody, fieldValidationOf, warningHeaderValues } from './request.ts';
 
 const GROUP = 'authentication.k8s.io';
 const API_VERSION = `${GROUP}/v1`;
@@ -163,6 +163,7 @@ export async function issueToken(store: Store, tokens: ServiceAccountTokens, nam
 export async function createToken(store: Store, tokens: ServiceAccountTokens, req: Request, res: Response, namespace: string, name: string): Promise<void> {
   const { spec, warnings } = readTokenRequest(decodeBody(req.body as Buffer, req.headers['content-type']), namespace, name, fieldValidationOf(req));
   const answer = await issueToken(store, tokens, namespace, name, spec, warnings);
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
+  const warningHeaders = warningHeaderValues(warnings);
+  if (warningHeaders.length) res.setHeader('Warning', warningHeaders);
   res.status(201).json(answer);
 }
