@@ -137,6 +137,24 @@ export class Keys {
     return `${this.prefix}:backoff:${podUid}`;
   }
 
+  /**
+   * Hash per namespace: pod name -> the pod's latest resource usage sample (JSON PodUsage, see
+   * shared/resource-metrics.ts), written by the node agent that runs it. Readers skip stale samples.
+   */
+  podMetrics(namespace: string): string {
+    return `${this.prefix}:metrics:pods:${namespace}`;
+  }
+
+  /** Set of namespaces that have had a pod usage sample: where a cluster-wide read looks. */
+  get podMetricsNamespaces(): string {
+    return `${this.prefix}:metrics:podns`;
+  }
+
+  /** Hash: node name -> the node's latest resource usage sample (JSON NodeUsage). */
+  get nodeMetrics(): string {
+    return `${this.prefix}:metrics:nodes`;
+  }
+
   /** Where a node agent's log/exec endpoint can be reached (host:port), for the API server's proxy. */
   get agentEndpoints(): string {
     return `${this.prefix}:agents`;
