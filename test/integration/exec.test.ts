@@ -60,6 +60,30 @@ test.serial('a container the pod does not have is refused as Kubernetes words it
   t.regex(missing.stderr, /pods "ghost" not found/);
 });
 
+test.serial('a container not started yet, a pod with no node and a completed pod are refused as Kubernetes words them', async (t) => {
+  const create = async (name: string, spec: Record<string, unknown>) => {
+    const res = await cluster.api.post('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { terminationGracePeriodSeconds: 0, ...spec } });
+    if (res.status !== 201) throw new Error(`pod ${name}: ${JSON.stringify(res.body)}`);
+  };
+  const status = async (name: string) => (await cluster.api.get(`/api/v1/namespaces/default/pods/${name}`)).body.status ?? {};
+  await create('starting', { initContainers: [{ name: 'wait', image: 'busybox:latest', command: ['sleep', '3600'] }], containers: [{ name: 'main', image: 'busybox:latest', command: SLEEP }] });
+  await create('nowhere', { nodeSelector: { 'no-such': 'node' }, containers: [{ name: 'main', image: 'busybox:latest', command: SLEEP }] });
+  await create('done', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:latest', command: ['true'] }] });
+  await eventually(async () => (await status('starting')).initContainerStatuses?.[0]?.state?.running, { timeoutMs: 30_000, message: 'the init container running' });
+  await eventually(async () => (await status('done')).phase === 'Succeeded', { timeoutMs: 30_000, message: 'the pod completed' });
+
+  const starting = await kubectl(['exec', 'starting', '-c', 'main', '--', 'true']);
+  t.is(starting.code, 1);
+  t.regex(starting.stderr, /unable to upgrade connection: container not found \("main"\)/, starting.stderr);
+  const nowhere = await kubectl(['exec', 'nowhere', '--', 'true']);
+  t.is(nowhere.code, 1);
+  t.regex(nowhere.stderr, /pod nowhere does not have a host assigned/, nowhere.stderr);
+  const done = await kubectl(['exec', 'done', '--', 'true']);
+  t.is(done.code, 1);
+  t.regex(done.stderr, /cannot exec into a container in a completed pod; current phase is Succeeded/, done.stderr);
+  for (const name of ['starting', 'nowhere', 'done']) await cluster.api.request('DELETE', `/api/v1/namespaces/default/pods/${name}`);
+});
+
 test.serial('exec: stdout and stderr each to their own stream, and kubectl exits with the command\'s code', async (t) => {
   const r = await kubectl(['exec', 'box', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   t.is(r.stdout, 'out\n');
@@ -276,4 +300,15 @@ test.serial('figure: time to first byte of kubectl exec beside docker exec on th
   const viaKubectl = await time(`kubectl --cache-dir ${join(work, 'cache')} exec box -c main -- echo x`);
   const viaDocker = await time(`docker exec ${id} echo x`);
   t.log(`kubectl exec: ${viaKubectl.toFixed(0)} ms; docker exec: ${viaDocker.toFixed(0)} ms (median of 5, whole command to exit)`);
+});
+
+// Last: it stops the node agent.
+test.serial('a node agent that cannot be reached: 503 in Kubernetes\' words, and the pod\'s containers keep running', async (t) => {
+  const agent = cluster.services.find((s) => s.name === 'node-agent')!;
+  await agent.kill('SIGKILL');
+  const r = await kubectl(['exec', 'box', '-c', 'main', '--', 'true']);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /error dialing backend: cannot reach the agent of node exec-[0-9a-f]+: connect ECONNREFUSED/, r.stderr);
+  const running = await docker.listContainers({ filters: { label: [`io.wharf.node=${node.name}`, 'io.wharf.pod.name=box'] } });
+  t.true(running.length >= 2, 'the pod runs on without its agent');
 });
