@@ -70,6 +70,9 @@ export function podMetricsFrom(samples: PodUsage[], resource: string, container 
   return out;
 }
 
+/** Go's zero time (0001-01-01T00:00:00Z): what an unset lastTransitionTime reads as. */
+const GO_ZERO_TIME = -62135596800000;
+
 const readyCondition = (pod: Pod) => (pod.status?.conditions ?? []).find((c) => c.type === 'Ready');
 
 /** groupPods: which pods count, which are unready (or pending), which lack metrics, which are ignored (deleted, failed). */
@@ -100,7 +103,7 @@ export function groupPods(pods: Pod[], metrics: PodMetrics, resource: string, se
       if (!condition || Number.isNaN(start)) {
         isUnready = true;
       } else {
-        const transition = condition.lastTransitionTime ? Date.parse(condition.lastTransitionTime) : 0;
+        const transition = condition.lastTransitionTime ? Date.parse(condition.lastTransitionTime) : GO_ZERO_TIME;
         if (start + settings.cpuInitializationPeriodMs > now) {
           // Within its initialisation: unready, or no full window measured since it became ready.
           isUnready = condition.status === 'False' || metric.timestamp < transition + metric.windowMs;
