@@ -77,6 +77,8 @@ async function events(name: string, reason: string): Promise<string[]> {
 
 test.before(async () => {
   cluster = await startCluster({
+    // Two controller managers: whichever syncs an HPA, it stabilizes over the history in Redis.
+    controllerManagers: 2,
     agents: [{ WHARF_NODE_NAME: 'node-a', WHARF_RUNTIME: 'simulated' }],
     // Each HPA is synced every second; an HPA that sets no scale-down window waits 3 s.
     env: { WHARF_HPA_SYNC_PERIOD: '1s', WHARF_HPA_DOWNSCALE_STABILIZATION: '3s', WHARF_HPA_METRICS_MAX_AGE: '5s' },
@@ -138,7 +140,9 @@ spec:
   t.truthy(status.lastScaleTime);
   t.like(status.conditions.find((c: any) => c.type === 'ScalingActive'), { status: 'True', reason: 'ValidMetricFound' });
 
+  t.log(table);
   const described = await ok(t, 'describe', 'hpa', 'web');
+  t.log(described);
   t.regex(described, /Reference:\s+Deployment\/web/);
   t.regex(described, /resource cpu on pods\s+\(as a percentage of request\):\s+90% \(90m\) \/ 50%/);
   t.regex(described, /Min replicas:\s+1/);

@@ -193,8 +193,8 @@ export function resourceReplicas(inputs: ResourceInputs, targetUtilization: numb
   const { readyPodCount, unready, missing, ignored } = groupPods(pods, metrics, resource, settings, now);
   without(metrics, ignored);
   without(metrics, unready);
-  const requests = podRequests(pods, container, resource);
   if (metrics.size === 0) throw new MetricsError('did not receive metrics for targeted pods (pods might be unready)');
+  const requests = podRequests(pods, container, resource);
   const { ratio, utilization, rawAverage } = resourceUtilizationRatio(metrics, requests, targetUtilization);
   const result = (replicas: number) => ({ replicas, utilization, rawUtilization: rawAverage });
 
