@@ -90,8 +90,10 @@ function resourceMetric(spec: any, inputs: SyncInputs, selected: Pod[], containe
   const resource: string = source.name;
   const failReason = container ? 'FailedGetContainerResourceMetric' : 'FailedGetResourceMetric';
   const target = source.target ?? {};
-  const names = new Set(selected.map((p) => p.metadata.name));
-  const samples = inputs.samples.filter((s) => names.has(s.name));
+  // A sample is of a selected pod: the same name and, where the sample says, the same uid (not of
+  // an earlier pod of that name).
+  const uids = new Map(selected.map((p) => [p.metadata.name, p.metadata.uid]));
+  const samples = inputs.samples.filter((s) => uids.has(s.name) && (!s.uid || !uids.get(s.name) || s.uid === uids.get(s.name)));
   const calc = { currentReplicas: inputs.scale.specReplicas, resource, container: container ? source.container : '', pods: selected, settings: inputs.settings, now: inputs.now };
   const what = target.averageValue != null ? 'usage' : 'utilization';
   try {
