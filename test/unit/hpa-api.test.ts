@@ -7,6 +7,7 @@ import { formatHpaMetrics } from '../../shared/api/autoscaling.ts';
 import { hpaFromV1, hpaToV1 } from '../../shared/registry/kinds/horizontalpodautoscaler-v1.ts';
 import { horizontalPodAutoscalerStrategy } from '../../shared/registry/kinds/horizontalpodautoscaler.ts';
 import { apiGroup, apiGroupList, apiResourceList } from '../../services/api/discovery.ts';
+import { scaleTargetResource } from '../../shared/api/scale.ts';
 
 const hpa = (spec: Record<string, unknown>): KubeObject => ({
   apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web', namespace: 'default' },
@@ -106,4 +107,11 @@ test('discovery: autoscaling once, with v2 preferred and v1 served; hpa short na
     const hpaResource = apiResourceList('autoscaling', v)!.resources.find((r) => r.name === 'horizontalpodautoscalers');
     t.like(hpaResource, { kind: 'HorizontalPodAutoscaler', namespaced: true, shortNames: ['hpa'] });
   }
+});
+
+test('scale targets: any kind with a /scale in the reference\'s group; Kubernetes\' words for the rest', (t) => {
+  t.like(scaleTargetResource('apps', 'Deployment'), { plural: 'deployments' });
+  t.like(scaleTargetResource('apps', 'ReplicaSet'), { plural: 'replicasets' });
+  t.is((scaleTargetResource('', 'Deployment') as Error).message, 'no matches for kind "Deployment" in group ""');
+  t.is((scaleTargetResource('apps', 'DaemonSet') as Error).message, 'the server could not find the requested resource');
 });
