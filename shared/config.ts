@@ -71,6 +71,17 @@ export interface ControllerConfig {
   concurrency: number;
   resyncMs: number;
   nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
+  hpa: HpaControllerConfig;
+}
+
+/** The HorizontalPodAutoscaler controller's settings, as kube-controller-manager's --horizontal-pod-autoscaler-* flags. */
+export interface HpaControllerConfig {
+  syncPeriodMs: number; // how often each HPA is synced (--horizontal-pod-autoscaler-sync-period)
+  downscaleStabilizationMs: number; // the scale-down window of an HPA that sets none (--horizontal-pod-autoscaler-downscale-stabilization)
+  tolerance: number; // the usage ratio within which of 1.0 nothing changes (--horizontal-pod-autoscaler-tolerance)
+  cpuInitializationPeriodMs: number; // a pod this young counts for CPU only once measured a full window after becoming ready
+  initialReadinessDelayMs: number; // a pod this young may still turn ready (--horizontal-pod-autoscaler-initial-readiness-delay)
+  metricsMaxAgeMs: number; // a usage sample older than this is missing
 }
 
 export interface NodeAgentConfig {
@@ -128,6 +139,15 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/** A number from 0 to 1 ("0.1"). */
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `expected a number from 0 to 1, got "${raw}"`);
   return n;
 }
 
@@ -223,6 +243,14 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),
       resyncMs: duration(env, 'WHARF_CONTROLLER_RESYNC', 60_000),
       nodeMonitorGraceMs: duration(env, 'WHARF_NODE_MONITOR_GRACE', 50_000),
+      hpa: {
+        syncPeriodMs: positiveDuration(env, 'WHARF_HPA_SYNC_PERIOD', 15_000),
+        downscaleStabilizationMs: duration(env, 'WHARF_HPA_DOWNSCALE_STABILIZATION', 300_000),
+        tolerance: fraction(env, 'WHARF_HPA_TOLERANCE', 0.1),
+        cpuInitializationPeriodMs: duration(env, 'WHARF_HPA_CPU_INITIALIZATION_PERIOD', 300_000),
+        initialReadinessDelayMs: duration(env, 'WHARF_HPA_INITIAL_READINESS_DELAY', 30_000),
+        metricsMaxAgeMs: positiveDuration(env, 'WHARF_HPA_METRICS_MAX_AGE', 60_000),
+      },
     },
     nodeAgent: {
       nodeName,

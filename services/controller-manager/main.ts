@@ -32,6 +32,9 @@ import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/se
 import { Informer } from '../../shared/store/informer.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
 import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota/controller.ts';
+import { HPA_RESOURCE, HorizontalPodAutoscalerController } from './hpa/controller.ts';
+import { HistoryStore } from './hpa/history.ts';
+import { readPodUsage } from '../../shared/resource-metrics.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -68,6 +71,14 @@ const clusterRoles = new Informer({
 const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
 const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
 const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
+const hpas = new HorizontalPodAutoscalerController(
+  store,
+  recorder('horizontal-pod-autoscaler'),
+  (namespace) => readPodUsage(redis, keys, namespace, config.controller.hpa.metricsMaxAgeMs),
+  new HistoryStore(redis, keys),
+  config.controller.hpa,
+  log,
+);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -99,6 +110,7 @@ const queues = {
   rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
   clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
   resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
+  hpas: queue('horizontal-pod-autoscaler', (k) => hpas.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -126,6 +138,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'poddisruptionbudgets':
       await queues.disruption.add(nsKey(obj));
+      break;
+    case HPA_RESOURCE:
+      // As Kubernetes' HPA queue: every add waits one sync period and collapses with the one pending.
+      await queues.hpas.add(nsKey(obj), hpas.syncPeriodMs);
       break;
     case 'services':
       await queues.endpoints.add(nsKey(obj));
@@ -236,6 +252,9 @@ async function resync(resource: string): Promise<void> {
     case 'resourcequotas':
       await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
       break;
+    case HPA_RESOURCE:
+      for (const hpa of (await store.list(HPA_RESOURCE)).items) await queues.hpas.add(nsKey(hpa), hpas.syncPeriodMs);
+      break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -253,7 +272,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,

@@ -27,6 +27,8 @@ import { clusterRoleBindingStrategy } from './kinds/clusterrolebinding.ts';
 import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './kinds/access-reviews.ts';
 import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
 import { limitRangeStrategy } from './kinds/limitrange.ts';
+import { horizontalPodAutoscalerStrategy } from './kinds/horizontalpodautoscaler.ts';
+import { hpaV1Conversion } from './kinds/horizontalpodautoscaler-v1.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -53,10 +55,11 @@ export const STRATEGIES: Strategy[] = [
   clusterRoleBindingStrategy,
   resourceQuotaStrategy,
   limitRangeStrategy,
+  horizontalPodAutoscalerStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
-export const CONVERSIONS: Conversion[] = [eventsV1Conversion];
+export const CONVERSIONS: Conversion[] = [eventsV1Conversion, hpaV1Conversion];
 
 /** Kinds that are only created, answered and never stored (the review APIs). */
 export const CREATE_ONLY_KINDS: CreateOnlyKind[] = [
