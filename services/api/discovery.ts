@@ -1,5 +1,6 @@
 // Discovery documents: how kubectl learns which kinds, verbs, short names and subresources exist.
 import { RESOURCES, groupVersions, type ResourceInfo } from '../../shared/api/resources.ts';
+import { METRICS_GROUP, metricsApiGroup } from './metrics-api.ts';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -29,10 +30,12 @@ export function apiGroupList() {
       versions: [{ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }],
       preferredVersion: { groupVersion: `${gv.group}/${gv.version}`, version: gv.version },
     }));
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+  // Served by the API server itself, where metrics-server's APIService would put it: after the built-in groups.
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups, metricsApiGroup()] };
 }
 
 export function apiGroup(group: string) {
+  if (group === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
   const gv = groupVersions().find((g) => g.group === group);
   if (!gv) return undefined;
   const v = { groupVersion: `${gv.group}/${gv.version}`, version: gv.version };
