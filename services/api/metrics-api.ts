@@ -13,7 +13,7 @@ import { MethodNotAllowedError, NotFoundError } from '../../shared/errors.ts';
 import { formatQuantity } from '../../shared/api/exact-quantity.ts';
 import { matchesFields, matchesRequirements, parseFieldSelector, parseLabelSelector } from '../../shared/api/selectors.ts';
 import { readNodeUsage, readOnePodUsage, readPodUsage, type NodeUsage, type PodUsage } from '../../shared/resource-metrics.ts';
-import { queryString } from './request.ts';
+import { decodeSegment, queryString } from './request.ts';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
 export const METRICS_VERSION = 'v1beta1';
@@ -96,7 +96,7 @@ interface MetricsPath {
 
 /** The metrics path under /apis/metrics.k8s.io/v1beta1, or undefined when it names nothing served. */
 export function parseMetricsPath(path: string): MetricsPath | undefined {
-  const parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  const parts = path.split('/').filter(Boolean).map(decodeSegment);
   if (parts[0] !== 'apis' || parts[1] !== METRICS_GROUP || parts[2] !== METRICS_VERSION) return undefined;
   const rest = parts.slice(3);
   if (rest[0] === 'nodes' && rest.length <= 2) return { resource: 'nodes', name: rest[1] };

@@ -19,9 +19,12 @@ export function cpuRate(before: Reading, after: Reading): { nanoCores: number; w
   return { nanoCores: Math.round(used / seconds), windowSeconds: seconds };
 }
 
-/** The reading a container's counter started from: 0 when it started. */
-export function startReading(c: Pick<ObservedContainer, 'startedAt'>): Reading | undefined {
-  const at = c.startedAt ? Date.parse(c.startedAt) : NaN;
+/**
+ * The reading a container's counter started from: 0 when it started (or, when only a listing was
+ * read, when it was made: Wharf starts each container it makes at once, and never restarts one).
+ */
+export function startReading(c: Pick<ObservedContainer, 'startedAt' | 'createdAt'>): Reading | undefined {
+  const at = Date.parse(c.startedAt ?? c.createdAt);
   return Number.isFinite(at) ? { at, usage: { cpuNanos: 0, memoryWorkingSetBytes: 0 } } : undefined;
 }
 

@@ -9,7 +9,7 @@
 // container_memory_working_set_bytes, what metrics-server and the kubelet's eviction use).
 // The node's own figures come from the root cgroup (v1) or /proc (v2, whose root has no
 // memory.current), as the kubelet's summary of the node does.
-import { readFile, access } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Cumulative CPU time and the working set now, of one container or the node. */
@@ -58,14 +58,10 @@ type Layout =
   | { version: 2; root: string }
   | { version: 1; cpu: string; memory: string };
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Read synchronously: cgroup and /proc files are made by the kernel on the spot and never wait on a
+// disk, and a synchronous read of one costs a fifth of what a promise's trip through libuv's thread
+// pool does (300 files: about 10 ms of CPU against 50-100 ms on this machine).
+const read = (path: string) => readFileSync(path, 'utf8');
 
 /** The parent directories Docker's two drivers put a container's cgroup in. */
 function containerDirs(id: string): string[] {
@@ -82,11 +78,11 @@ export class CgroupStats {
   /** Which cgroup version this host mounts, and where; undefined if neither can be read. */
   detect(): Promise<Layout | undefined> {
     this.layout ??= (async (): Promise<Layout | undefined> => {
-      if (await exists(join(this.root, 'cgroup.controllers'))) return { version: 2, root: this.root };
+      if (existsSync(join(this.root, 'cgroup.controllers'))) return { version: 2, root: this.root };
       const memory = join(this.root, 'memory');
       for (const cpu of ['cpuacct', 'cpu,cpuacct']) {
         const dir = join(this.root, cpu);
-        if ((await exists(join(dir, 'cpuacct.usage'))) && (await exists(join(memory, 'memory.usage_in_bytes')))) return { version: 1, cpu: dir, memory };
+        if (existsSync(join(dir, 'cpuacct.usage')) && existsSync(join(memory, 'memory.usage_in_bytes'))) return { version: 1, cpu: dir, memory };
       }
       return undefined;
     })();
@@ -99,7 +95,12 @@ export class CgroupStats {
     if (!layout) return undefined;
     const known = this.dirs.get(id);
     for (const dir of known ? [known] : containerDirs(id)) {
-      const usage = await this.read(layout, dir).catch(() => undefined);
+      let usage: RawUsage | undefined;
+      try {
+        usage = this.read(layout, dir);
+      } catch {
+        usage = undefined;
+      }
       if (usage) {
         this.dirs.set(id, dir);
         return usage;
@@ -118,33 +119,28 @@ export class CgroupStats {
   async node(): Promise<RawUsage | undefined> {
     const layout = await this.detect();
     try {
-      if (layout?.version === 1) return await this.read(layout, '');
-      const [stat, meminfo] = await Promise.all([readFile('/proc/stat', 'utf8'), readFile('/proc/meminfo', 'utf8')]);
-      const cpuNanos = procStatCpuNanos(stat);
-      const memoryWorkingSetBytes = meminfoUsedBytes(meminfo);
+      if (layout?.version === 1) return this.read(layout, '');
+      const cpuNanos = procStatCpuNanos(read('/proc/stat'));
+      const memoryWorkingSetBytes = meminfoUsedBytes(read('/proc/meminfo'));
       return cpuNanos !== undefined && memoryWorkingSetBytes !== undefined ? { cpuNanos, memoryWorkingSetBytes } : undefined;
     } catch {
       return undefined;
     }
   }
 
-  private async read(layout: Layout, dir: string): Promise<RawUsage> {
+  private read(layout: Layout, dir: string): RawUsage {
     if (layout.version === 2) {
       const base = join(layout.root, dir);
-      const [cpu, current, stat] = await Promise.all([
-        readFile(join(base, 'cpu.stat'), 'utf8'),
-        readFile(join(base, 'memory.current'), 'utf8'),
-        readFile(join(base, 'memory.stat'), 'utf8'),
-      ]);
+      const cpu = read(join(base, 'cpu.stat'));
+      const current = read(join(base, 'memory.current'));
+      const stat = read(join(base, 'memory.stat'));
       const usec = parseFlatKeyed(cpu).get('usage_usec');
       if (usec === undefined) throw new Error(`${base}/cpu.stat has no usage_usec`);
       return { cpuNanos: usec * 1000, memoryWorkingSetBytes: workingSet(Number(current), parseFlatKeyed(stat).get('inactive_file')) };
     }
-    const [cpu, usage, stat] = await Promise.all([
-      readFile(join(layout.cpu, dir, 'cpuacct.usage'), 'utf8'),
-      readFile(join(layout.memory, dir, 'memory.usage_in_bytes'), 'utf8'),
-      readFile(join(layout.memory, dir, 'memory.stat'), 'utf8'),
-    ]);
+    const cpu = read(join(layout.cpu, dir, 'cpuacct.usage'));
+    const usage = read(join(layout.memory, dir, 'memory.usage_in_bytes'));
+    const stat = read(join(layout.memory, dir, 'memory.stat'));
     return { cpuNanos: Number(cpu), memoryWorkingSetBytes: workingSet(Number(usage), parseFlatKeyed(stat).get('total_inactive_file')) };
   }
 }

@@ -435,6 +435,11 @@ export class DockerRuntime implements ContainerRuntime {
     return out;
   }
 
+  async listRunning(node: string): Promise<ObservedContainer[]> {
+    const listed = await this.docker.listContainers({ filters: { label: [`${LABELS.node}=${node}`], status: ['running'] } });
+    return listed.map((c) => fromListing(c, this.network));
+  }
+
   async nodeUsage(): Promise<RawUsage | undefined> {
     return this.cgroups?.node();
   }
@@ -707,8 +712,8 @@ export function toObserved(info: InspectInfo, network: string, oomEventSeen = fa
   return observed;
 }
 
-/** What the listing alone says, when inspecting failed for a reason other than the container being gone. */
-function fromListing(c: Docker.ContainerInfo, network: string, error: string): ObservedContainer {
+/** What the listing alone says: for measuring, or when inspecting failed for a reason other than the container being gone. */
+function fromListing(c: Docker.ContainerInfo, network: string, error?: string): ObservedContainer {
   const labels = c.Labels ?? {};
   const role = roleOf(labels);
   const state = mapState(c.State);
@@ -722,7 +727,7 @@ function fromListing(c: Docker.ContainerInfo, network: string, error: string): O
     imageId: c.ImageID,
     attempt: labelAttempt(labels),
     state,
-    error,
+    ...(error !== undefined ? { error } : {}),
     createdAt: now(new Date(c.Created * 1000)),
     ...(ip ? { ip } : {}),
   };
