@@ -75,6 +75,7 @@ test.serial('kubectl top pods shows the busy pod\'s CPU within 15 s of it runnin
     const burner = rows(r.stdout).find((row) => row[0] === 'burner');
     return r.code === 0 && burner && Number.parseInt(burner[1], 10) > 100 ? r.stdout : undefined;
   }, { timeoutMs: 15_000, intervalMs: 500, message: 'kubectl top pods: burner busy' });
+  t.log(out);
   t.log(`burner's CPU shown ${((Date.now() - burnerRunningAt) / 1000).toFixed(1)} s after it ran (${((Date.now() - t0) / 1000).toFixed(1)} s after the cluster was up)`);
   t.regex(out, /^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/);
   const byName = new Map(rows(out).map((r) => [r[0], r]));
@@ -114,7 +115,9 @@ test.serial('--containers, -A, -l and --sort-by', async (t) => {
 });
 
 test.serial('kubectl top nodes shows the node\'s usage; a missing pod or node is NotFound as metrics-server says it', async (t) => {
-  const nodes = rows(await ok(t, 'top', 'nodes'));
+  const nodesOut = await ok(t, 'top', 'nodes');
+  t.log(nodesOut);
+  const nodes = rows(nodesOut);
   const row = nodes.find((r) => r[0] === node.name);
   t.truthy(row, JSON.stringify(nodes));
   t.regex(row![1], /^\d+m$/);
@@ -136,8 +139,10 @@ test.serial('discovery shows metrics.k8s.io as metrics-server\'s APIService does
     const view = await cluster.api.get('/apis/rbac.authorization.k8s.io/v1/clusterroles/view');
     return (view.body.rules ?? []).some((r: any) => r.apiGroups?.includes('metrics.k8s.io'));
   }, { timeoutMs: 20_000, message: 'view aggregates the metrics reader' });
-  const can = await kubectl(['auth', 'can-i', 'list', 'pods.metrics.k8s.io', '--as', 'system:serviceaccount:default:viewer', '--as-group', 'viewers']);
-  t.is(can.stdout.trim(), 'no');
+  t.is((await kubectl(['auth', 'can-i', 'list', 'pods.metrics.k8s.io', '--as', 'viewer'])).stdout.trim(), 'no');
+  await ok(t, 'create', 'rolebinding', 'viewer', '--clusterrole=view', '--user=viewer');
+  await eventually(async () => (await kubectl(['auth', 'can-i', 'list', 'pods.metrics.k8s.io', '--as', 'viewer'])).stdout.trim() === 'yes', { timeoutMs: 10_000, message: 'view lets viewer read pod metrics' });
+  t.is((await kubectl(['top', 'pods', '--as', 'viewer'])).code, 0);
 });
 
 test.serial('a deleted pod leaves kubectl top at once', async (t) => {
