@@ -13,7 +13,7 @@ import { MethodNotAllowedError, NotFoundError } from '../../shared/errors.ts';
 import { formatQuantity } from '../../shared/api/exact-quantity.ts';
 import { matchesFields, matchesRequirements, parseFieldSelector, parseLabelSelector } from '../../shared/api/selectors.ts';
 import { readNodeUsage, readOnePodUsage, readPodUsage, type NodeUsage, type PodUsage } from '../../shared/resource-metrics.ts';
-import { decodeSegment, queryString } from './request.ts';
+import { decodeSegment, queryBool, queryString } from './request.ts';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
 export const METRICS_VERSION = 'v1beta1';
@@ -109,7 +109,8 @@ export function parseMetricsPath(path: string): MetricsPath | undefined {
 export async function serveMetricsApi(deps: MetricsApiDeps, req: Request, res: Response): Promise<boolean> {
   const path = parseMetricsPath(req.path);
   if (!path) return false;
-  if (req.method !== 'GET') throw new MethodNotAllowedError(`the server does not allow this method on the requested resource`);
+  // get and list only, as metrics-server serves them: a write or a watch is a method not allowed.
+  if (req.method !== 'GET' || queryBool(req, 'watch')) throw new MethodNotAllowedError('the server does not allow this method on the requested resource');
   const now = new Date();
   const labels = parseLabelSelector(queryString(req, 'labelSelector'));
   const fields = parseFieldSelector(queryString(req, 'fieldSelector'), path.resource === 'nodes' ? 'Node' : 'Pod');

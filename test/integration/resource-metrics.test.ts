@@ -133,6 +133,8 @@ test.serial('discovery shows metrics.k8s.io as metrics-server\'s APIService does
   const list = await cluster.api.get('/apis/metrics.k8s.io/v1beta1');
   t.deepEqual(list.body.resources.map((r: any) => [r.name, r.kind, r.namespaced]), [['nodes', 'NodeMetrics', false], ['pods', 'PodMetrics', true]]);
   t.is((await cluster.api.get('/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/x/log')).status, 404);
+  t.is((await cluster.api.get('/apis/metrics.k8s.io/v1beta1/pods?watch=true')).status, 405);
+  t.is((await cluster.api.post('/apis/metrics.k8s.io/v1beta1/namespaces/default/pods', {})).status, 405);
   const role = await cluster.api.get('/apis/rbac.authorization.k8s.io/v1/clusterroles/system:aggregated-metrics-reader');
   t.is(role.status, 200);
   await eventually(async () => {
