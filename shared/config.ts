@@ -14,6 +14,8 @@ export interface CommonConfig {
   keyPrefix: string;
   logLevel: string;
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
+  /** The address every process's Prometheus endpoint listens on (shared/metrics-endpoint.ts). */
+  metricsBindAddress: string;
 }
 
 export interface ApiConfig {
@@ -30,6 +32,8 @@ export interface ApiConfig {
   advertiseAddress?: string;
   /** How long an API server's Lease lasts without renewal before its address leaves default/kubernetes' Endpoints. */
   endpointLeaseTtlMs: number;
+  /** A pod's or node's usage sample older than this is served as missing (metrics.k8s.io). */
+  metricsMaxAgeMs: number;
   /** The `iss` of the ServiceAccount tokens this cluster signs (Kubernetes' --service-account-issuer). */
   serviceAccountIssuer: string;
   /** The audiences the API accepts in a token, the first the default of a TokenRequest (Kubernetes' --api-audiences; by default the issuer). */
@@ -65,12 +69,14 @@ export interface NetworkConfig {
 export interface SchedulerConfig {
   concurrency: number;
   retryUnschedulableMs: number;
+  metricsPort: number; // 0: no /metrics endpoint
 }
 
 export interface ControllerConfig {
   concurrency: number;
   resyncMs: number;
   nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
+  metricsPort: number; // 0: no /metrics endpoint
   hpa: HpaControllerConfig;
 }
 
@@ -106,6 +112,11 @@ export interface NodeAgentConfig {
   cpuMillis?: number;
   memoryBytes?: number;
   maxPods: number;
+  metricsPort: number; // 0: no /metrics endpoint
+  /** How often pods' and the node's CPU and memory are measured (metrics-server's --metric-resolution). */
+  metricsPeriodMs: number;
+  /** Where the host's cgroups are mounted; undefined: read the engine's stats instead. */
+  cgroupRoot: string | undefined;
 }
 
 /** `npm start`'s launcher. */
@@ -207,6 +218,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
+      metricsBindAddress: env.WHARF_METRICS_BIND_ADDRESS || '127.0.0.1',
     },
     local: { stateDir: resolve(env.WHARF_STATE_DIR || '.wharf') },
     api: {
@@ -219,6 +231,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       advertiseAddress: env.WHARF_API_ADVERTISE_ADDRESS ? String(intToIpv4(ipv4('WHARF_API_ADVERTISE_ADDRESS', env.WHARF_API_ADVERTISE_ADDRESS))) : undefined,
       // Kubernetes' --endpoint-reconciler-type=lease default TTL.
       endpointLeaseTtlMs: positiveDuration(env, 'WHARF_API_ENDPOINT_LEASE_TTL', 15_000),
+      // Three of the node agents' default 15 s passes: one late pass does not blank `kubectl top`.
+      metricsMaxAgeMs: positiveDuration(env, 'WHARF_API_METRICS_MAX_AGE', 45_000),
       serviceAccountIssuer,
       apiAudiences: list(env, 'WHARF_API_AUDIENCES') ?? [serviceAccountIssuer],
       serviceAccountMaxTokenExpirationSeconds: maxTokenExpirationSeconds(env),
@@ -238,6 +252,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
     scheduler: {
       concurrency: int(env, 'WHARF_SCHEDULER_CONCURRENCY', 16, 1),
       retryUnschedulableMs: duration(env, 'WHARF_SCHEDULER_RETRY', 30_000),
+      // kube-scheduler's port before it went HTTPS-only (10251).
+      metricsPort: port(env, 'WHARF_SCHEDULER_METRICS_PORT', 10251),
     },
     controller: {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),
@@ -251,6 +267,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
         initialReadinessDelayMs: duration(env, 'WHARF_HPA_INITIAL_READINESS_DELAY', 30_000),
         metricsMaxAgeMs: positiveDuration(env, 'WHARF_HPA_METRICS_MAX_AGE', 60_000),
       },
+      // kube-controller-manager's port before it went HTTPS-only (10252).
+      metricsPort: port(env, 'WHARF_CONTROLLER_METRICS_PORT', 10252),
     },
     nodeAgent: {
       nodeName,
@@ -274,6 +292,10 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       cpuMillis: optionalInt(env, 'WHARF_NODE_CPU_MILLIS'),
       memoryBytes: optionalInt(env, 'WHARF_NODE_MEMORY_BYTES'),
       maxPods: int(env, 'WHARF_NODE_MAX_PODS', 110, 1),
+      // The kubelet's read-only port (10255), where its /metrics was scraped.
+      metricsPort: port(env, 'WHARF_AGENT_METRICS_PORT', 10255),
+      metricsPeriodMs: positiveDuration(env, 'WHARF_AGENT_METRICS_PERIOD', 15_000),
+      cgroupRoot: env.WHARF_AGENT_CGROUP_ROOT === 'off' ? undefined : env.WHARF_AGENT_CGROUP_ROOT || '/sys/fs/cgroup',
     },
   };
 }

@@ -1,5 +1,6 @@
 // Discovery documents: how kubectl learns which kinds, verbs, short names and subresources exist.
 import { RESOURCES, groupVersions, type ResourceInfo } from '../../shared/api/resources.ts';
+import { METRICS_GROUP, metricsApiGroup } from './metrics-api.ts';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -38,10 +39,12 @@ function servedGroups(): { name: string; versions: { groupVersion: string; versi
 
 export function apiGroupList() {
   const groups = servedGroups().map((g) => ({ name: g.name, versions: g.versions, preferredVersion: g.versions[0] }));
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+  // Served by the API server itself, where metrics-server's APIService would put it: after the built-in groups.
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups, metricsApiGroup()] };
 }
 
 export function apiGroup(group: string) {
+  if (group === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
   const g = servedGroups().find((x) => x.name === group);
   if (!g) return undefined;
   return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: g.versions, preferredVersion: g.versions[0] };

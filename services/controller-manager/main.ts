@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type { KubeObject } from '../../shared/types.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
@@ -294,6 +295,7 @@ const resyncTimer = setInterval(() => {
   for (const r of resources) resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
   queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'resync failed'));
 }, config.controller.resyncMs);
+const metricsEndpoint = await serveMetrics(config.controller.metricsPort, config.common.metricsBindAddress, log);
 log.info({ identity }, 'controller manager started');
 
 async function shutdown(signal: string) {
@@ -304,6 +306,7 @@ async function shutdown(signal: string) {
   await quotaInformer.stop();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   redis.disconnect();
+  metricsEndpoint.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
