@@ -49,7 +49,7 @@ test.before(async () => {
   ports.agent = await freePort();
   node = dockerNode('top', { WHARF_AGENT_METRICS_PERIOD: '1s', WHARF_AGENT_METRICS_PORT: String(ports.agent) });
   cluster = await startDockerCluster(node, ['busybox:latest'], {
-    env: { WHARF_SCHEDULER_METRICS_PORT: String(ports.scheduler), WHARF_CONTROLLER_METRICS_PORT: String(ports.controller), WHARF_API_METRICS_MAX_AGE: '10s' },
+    env: { WHARF_SCHEDULER_METRICS_PORT: String(ports.scheduler), WHARF_CONTROLLER_METRICS_PORT: String(ports.controller), WHARF_API_METRICS_MAX_AGE: '10s', WHARF_HPA_SYNC_PERIOD: '2s' },
   });
   t0 = Date.now();
   await cluster.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
@@ -181,4 +181,43 @@ test.serial('every component serves Kubernetes\' metric names on its own /metric
 
   const api = await (await cluster.fetch(`${cluster.apiUrls[0]}/metrics`)).text();
   t.regex(api, /apiserver_request_total\{[^}]*group="metrics.k8s.io"/);
+});
+
+test.serial('an HPA at 50% CPU scales a Deployment of CPU-burning pods from 1 to at least 3, and back to 1 once they stop burning', async (t) => {
+  // Each pod burns until /tmp/stop exists, capped at 200m (twice its 100m request) so four of them fit this machine.
+  const deployment = {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'burners' },
+    spec: {
+      replicas: 1, selector: { matchLabels: { app: 'burners' } },
+      template: { metadata: { labels: { app: 'burners' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{
+        name: 'burn', image: 'busybox:latest', command: ['sh', '-c', 'trap "exit 0" TERM; while [ ! -e /tmp/stop ]; do :; done; while :; do sleep 1; done'],
+        resources: { requests: { cpu: '100m' }, limits: { cpu: '200m' } },
+      }] } },
+    },
+  };
+  t.is((await cluster.api.post('/apis/apps/v1/namespaces/default/deployments', deployment)).status, 201);
+  const replicas = async () => (await cluster.api.get('/apis/apps/v1/namespaces/default/deployments/burners')).body.spec.replicas;
+  const created = Date.now();
+  t.is((await cluster.api.post('/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', {
+    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'burners' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'burners' }, minReplicas: 1, maxReplicas: 4,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+      behavior: { scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }] } },
+    },
+  })).status, 201);
+  await eventually(async () => (await replicas()) >= 3, { timeoutMs: 90_000, message: 'scaled to 3 or more', detail: () => cluster.dumpLogs() });
+  const scaledUp = Date.now();
+  const table = await ok(t, 'get', 'hpa', 'burners');
+  t.regex(table, /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\nburners\s+Deployment\/burners\s+cpu: \d+%\/50%\s+1\s+4\s+\d\s+\S+\n$/);
+  const utilization = Number(/cpu: (\d+)%/.exec(table)![1]);
+  t.true(utilization > 50, table);
+
+  // The load stops: every pod stops burning.
+  const running = async () => (await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dburners')).body.items.filter((p: any) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
+  await eventually(async () => {
+    for (const p of await running()) await kubectl(['exec', p.metadata.name, '--', 'touch', '/tmp/stop']);
+    return (await replicas()) === 1;
+  }, { timeoutMs: 90_000, intervalMs: 2000, message: 'back to 1', detail: () => cluster.dumpLogs() });
+  t.log(`HPA reaction (sync every 2 s, usage sampled every 1 s): created -> >=3 replicas in ${scaledUp - created} ms; load stopped -> 1 replica in ${Date.now() - scaledUp} ms`);
 });
