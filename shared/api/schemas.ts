@@ -741,6 +741,11 @@ const SCHEMAS: Record<string, Schema> = {
       limits: doc('The limits of each type of object.', arr(limitRangeItem)),
     }))),
   })),
+  ControllerRevision: doc('An immutable snapshot of a workload\'s template, kept as its rollout history.', obj({
+    ...typeMeta, metadata: objectMeta,
+    data: doc('The state this revision holds: for a DaemonSet, a strategic merge patch that restores its template.', { ...open, 'x-kubernetes-preserve-unknown-fields': true }),
+    revision: doc('The revision number of this state; a rollback to it gives it the next number.', int64()),
+  }, ['revision'])),
   PriorityClass: doc('A named priority that pods refer to by priorityClassName.', obj({
     ...typeMeta, metadata: objectMeta,
     value: doc('The priority pods of this class get.', int32()),

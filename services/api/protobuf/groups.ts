@@ -20,6 +20,11 @@ export const GROUP_MESSAGES: MessageTable = {
     2: 'spec DaemonSetSpec',
     3: 'status DaemonSetStatus',
   },
+  ControllerRevision: {
+    1: 'metadata ObjectMeta',
+    2: 'data RawExtension always',
+    3: 'revision int64 always',
+  },
   Job: {
     1: 'metadata ObjectMeta',
     2: 'spec JobSpec',
