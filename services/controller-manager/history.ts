@@ -47,9 +47,10 @@ const maxRevision = (revisions: ControllerRevision[]) => revisions.reduce((m, r)
 
 /**
  * What to write so that the history holds the owner's template (under `hash`) as its newest
- * revision and at most revisionHistoryLimit (default 10) others, never one a live pod still runs.
+ * revision and at most revisionHistoryLimit (default 10) others, never one still in use: `live`
+ * names revisions by hash (what a DaemonSet's pods are labelled with) or by name (a StatefulSet's).
  */
-export function planHistory(owner: TemplatedOwner, revisions: ControllerRevision[], hash: string, liveHashes: Set<string>): HistoryPlan {
+export function planHistory(owner: TemplatedOwner, revisions: ControllerRevision[], hash: string, live: Set<string>): HistoryPlan {
   const holdsTemplate = (r: ControllerRevision) => {
     const template = revisionTemplate(r);
     return template !== undefined && templateHash(template) === hash;
@@ -64,14 +65,14 @@ export function planHistory(owner: TemplatedOwner, revisions: ControllerRevision
   let excess = old.length - (owner.spec.revisionHistoryLimit ?? 10);
   for (const r of old) {
     if (excess <= 0) break;
-    if (liveHashes.has(r.metadata.labels?.[REVISION_HASH] ?? '')) continue;
+    if (live.has(r.metadata.name!) || live.has(r.metadata.labels?.[REVISION_HASH] ?? '')) continue;
     plan.delete.push(r.metadata.name!);
     excess--;
   }
   return plan;
 }
 
-/** The template hashes the pods run. */
+/** What the pods' revision labels name: template hashes (DaemonSet) or revision names (StatefulSet). */
 export function liveHashes(pods: Pod[]): Set<string> {
   return new Set(pods.map((p) => p.metadata.labels?.[REVISION_HASH]).filter((h): h is string => !!h));
 }
@@ -81,10 +82,10 @@ export function liveHashes(pods: Pod[]): Set<string> {
  * owner's pods (so `kubectl rollout history`, which lists by the owner's selector, finds it) and
  * carries the owner's annotations (its kubernetes.io/change-cause is the history's CHANGE-CAUSE).
  */
-export async function syncHistory(store: Store, owner: TemplatedOwner, apiVersion: string, hash: string, pods: Pod[]): Promise<void> {
+export async function syncHistory(store: Store, owner: TemplatedOwner, apiVersion: string, hash: string, live: Set<string>): Promise<ControllerRevision[]> {
   const namespace = owner.metadata.namespace!;
   const revisions = await controlledBy<ControllerRevision>(store, owner, 'controllerrevisions');
-  const plan = planHistory(owner, revisions, hash, liveHashes(pods));
+  const plan = planHistory(owner, revisions, hash, live);
   if (plan.create) {
     const revision: ControllerRevision = {
       apiVersion: 'apps/v1',
@@ -115,4 +116,5 @@ export async function syncHistory(store: Store, owner: TemplatedOwner, apiVersio
       if (!isNotFound(err)) throw err;
     });
   }
+  return revisions;
 }

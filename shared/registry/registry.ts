@@ -13,6 +13,7 @@ import { deploymentStrategy } from './kinds/deployment.ts';
 import { replicaSetStrategy } from './kinds/replicaset.ts';
 import { daemonSetStrategy } from './kinds/daemonset.ts';
 import { controllerRevisionStrategy } from './kinds/controllerrevision.ts';
+import { statefulSetStrategy } from './kinds/statefulset.ts';
 import { jobStrategy } from './kinds/job.ts';
 import { cronJobStrategy } from './kinds/cronjob.ts';
 import { leaseStrategy } from './kinds/lease.ts';
@@ -42,6 +43,7 @@ export const STRATEGIES: Strategy[] = [
   replicaSetStrategy,
   daemonSetStrategy,
   controllerRevisionStrategy,
+  statefulSetStrategy,
   jobStrategy,
   cronJobStrategy,
   leaseStrategy,

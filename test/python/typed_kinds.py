@@ -118,6 +118,12 @@ KINDS = {
         lambda: apps.read_namespaced_daemon_set('py-ds', namespace),
         lambda: apps.list_namespaced_daemon_set(namespace),
         apps_path + '/daemonsets/py-ds', lambda o: 'observedGeneration' in o.get('status', {})),
+    'StatefulSet': (
+        lambda: apps.create_namespaced_stateful_set(namespace, client.V1StatefulSet(metadata=meta('py-sts'), spec=client.V1StatefulSetSpec(
+            service_name='py-sts', selector=select('py-sts'), template=template('py-sts')))),
+        lambda: apps.read_namespaced_stateful_set('py-sts', namespace),
+        lambda: apps.list_namespaced_stateful_set(namespace),
+        apps_path + '/statefulsets/py-sts', lambda o: 'observedGeneration' in o.get('status', {})),
     'ControllerRevision': (
         lambda: apps.create_namespaced_controller_revision(namespace, client.V1ControllerRevision(metadata=meta('py-rev'), revision=1,
             data={'spec': {'template': {'metadata': {'labels': {'app': 'py-rev'}}, '$patch': 'replace'}}})),

@@ -48,6 +48,7 @@ test('beyond revisionHistoryLimit the oldest go first, never one a live pod runs
   t.deepEqual(planHistory(owner('d', 1), history, hashOf('d'), new Set([hashOf('a')])).delete, [`d-${hashOf('b')}`, `d-${hashOf('c')}`]);
   t.deepEqual(planHistory(owner('d', 0), history, hashOf('d'), new Set()).delete, [`d-${hashOf('a')}`, `d-${hashOf('b')}`, `d-${hashOf('c')}`]);
   t.deepEqual(planHistory(owner('d'), history, hashOf('d'), new Set()).delete, [], 'the default keeps 10');
+  t.deepEqual(planHistory(owner('d', 1), history, hashOf('d'), new Set([`d-${hashOf('a')}`])).delete, [`d-${hashOf('b')}`, `d-${hashOf('c')}`], 'a revision named live (a StatefulSet\'s pods and currentRevision) stays too');
 });
 
 test('live hashes are the pods\' revision labels', (t) => {

@@ -10,7 +10,7 @@ import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 import type { EventRecorder } from '../../../shared/events.ts';
 import { slowStartBatches } from '../replicaset/plan.ts';
 import { ownedPods, podFromTemplate } from '../pods.ts';
-import { syncHistory } from '../history.ts';
+import { liveHashes, syncHistory } from '../history.ts';
 import { daemonPodTemplate, nextAvailabilityCheckMs, planDaemonSet, revisionHash } from './plan.ts';
 
 // At most this many pods are created per reconcile, as Kubernetes' burstReplicas.
@@ -28,7 +28,7 @@ export class DaemonSetController {
     if (!ds || ds.metadata.deletionTimestamp) return;
     const nodes = (await this.store.list<Node>('nodes')).items;
     const pods = await ownedPods(this.store, ds);
-    await syncHistory(this.store, ds, 'apps/v1', revisionHash(ds), pods);
+    await syncHistory(this.store, ds, 'apps/v1', revisionHash(ds), liveHashes(pods));
     const plan = planDaemonSet(ds, nodes, pods);
     await Promise.all(plan.delete.map((p) => this.deletePod(ds, p)));
     await this.createPods(ds, plan.create.slice(0, BURST));
