@@ -258,15 +258,16 @@ function readSpecial(r: Reader, type: string): unknown {
       });
       return isString ? strVal : intVal;
     }
-    case 'FieldsV1': {
-      // FieldsV1 is JSON already: its one field holds the raw document.
+    case 'FieldsV1':
+    case 'RawExtension': {
+      // Both are JSON already: their one field holds the raw document.
       let raw: string | undefined;
       eachField(r, (number, wire) => number === 1 && wire === WIRE_LENGTH && (raw = r.text('utf8')) !== undefined);
       if (raw === undefined) return null;
       try {
         return JSON.parse(raw);
       } catch {
-        throw new MalformedError('fieldsV1 is not JSON');
+        throw new MalformedError(type === 'FieldsV1' ? 'fieldsV1 is not JSON' : 'a RawExtension is not JSON');
       }
     }
     default:
@@ -292,6 +293,7 @@ function zeroOf(r: Reader, field: Field, depth: number): unknown {
     case 'Time':
     case 'MicroTime':
     case 'FieldsV1':
+    case 'RawExtension':
       return null;
   }
   const out: Record<string, unknown> = {};

@@ -22,6 +22,7 @@ import { CronJobController } from './cronjob/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
 import { EndpointSliceController } from './endpointslice/controller.ts';
 import { DaemonSetController } from './daemonset/controller.ts';
+import { StatefulSetController } from './statefulset/controller.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
@@ -51,6 +52,7 @@ const recorder = (component: string) => new EventRecorder(store, component, iden
 const replicaSets = new ReplicaSetController(store, recorder('replicaset-controller'));
 const deployments = new DeploymentController(store, recorder('deployment-controller'));
 const daemonSets = new DaemonSetController(store, recorder('daemonset-controller'));
+const statefulSets = new StatefulSetController(store, recorder('statefulset-controller'));
 const gc = new GarbageCollector(store);
 const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
@@ -98,6 +100,7 @@ const queues = {
   deployments: queue('deployment', (k) => deployments.reconcile(k)),
   replicasets: queue('replicaset', (k) => replicaSets.reconcile(k)),
   daemonsets: queue('daemonset', (k) => daemonSets.reconcile(k)),
+  statefulsets: queue('statefulset', (k) => statefulSets.reconcile(k)),
   gc: queue('gc', (k) => gc.reconcile(k)),
   namespaces: queue('namespace', (k) => namespaces.reconcile(k)),
   jobs: queue('job', (k) => jobs.reconcile(k)),
@@ -132,6 +135,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
     case 'pods':
       if (owner?.kind === 'ReplicaSet') await queues.replicasets.add(`${obj.metadata.namespace}/${owner.name}`);
       if (owner?.kind === 'DaemonSet') await queues.daemonsets.add(`${obj.metadata.namespace}/${owner.name}`);
+      if (owner?.kind === 'StatefulSet') await queues.statefulsets.add(`${obj.metadata.namespace}/${owner.name}`);
       if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
       await enqueueServicesOf(obj);
       if (obj.spec?.nodeName) await queues.nodeLifecycle.add(obj.spec.nodeName);
@@ -165,6 +169,9 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'daemonsets':
       await queues.daemonsets.add(nsKey(obj));
+      break;
+    case 'statefulsets':
+      await queues.statefulsets.add(nsKey(obj));
       break;
     case 'jobs':
       await queues.jobs.add(nsKey(obj));
@@ -220,6 +227,9 @@ async function resync(resource: string): Promise<void> {
     case 'daemonsets':
       await queues.daemonsets.addAll((await store.list('daemonsets')).items.map(nsKey));
       break;
+    case 'statefulsets':
+      await queues.statefulsets.addAll((await store.list('statefulsets')).items.map(nsKey));
+      break;
     case 'jobs':
       await queues.jobs.addAll((await store.list('jobs')).items.map(nsKey));
       break;
@@ -273,7 +283,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,

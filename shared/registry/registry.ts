@@ -12,6 +12,8 @@ import { secretStrategy } from './kinds/secret.ts';
 import { deploymentStrategy } from './kinds/deployment.ts';
 import { replicaSetStrategy } from './kinds/replicaset.ts';
 import { daemonSetStrategy } from './kinds/daemonset.ts';
+import { controllerRevisionStrategy } from './kinds/controllerrevision.ts';
+import { statefulSetStrategy } from './kinds/statefulset.ts';
 import { jobStrategy } from './kinds/job.ts';
 import { cronJobStrategy } from './kinds/cronjob.ts';
 import { leaseStrategy } from './kinds/lease.ts';
@@ -42,6 +44,8 @@ export const STRATEGIES: Strategy[] = [
   deploymentStrategy,
   replicaSetStrategy,
   daemonSetStrategy,
+  controllerRevisionStrategy,
+  statefulSetStrategy,
   jobStrategy,
   cronJobStrategy,
   leaseStrategy,
