@@ -155,6 +155,25 @@ export class Keys {
     return `${this.prefix}:metrics:nodes`;
   }
 
+  /**
+   * Hash per Service behind an HTTPScaledObject: its TCP traffic as the node agents' service
+   * proxies see it (see shared/http-traffic.ts): one field per node ("n:<node>", its latest report)
+   * and one per second of connections opened ("s:<unix second>", summed by every node's HINCRBY).
+   */
+  serviceTraffic(namespace: string, name: string): string {
+    return `${this.prefix}:traffic:${namespace}/${name}`;
+  }
+
+  /** Pub/sub channel on which a service proxy says "namespace/name" holds connections for a Service at zero. */
+  get activationChannel(): string {
+    return `${this.prefix}:activate`;
+  }
+
+  /** Sorted set per HTTPScaledObject: its recent replica recommendations, for scale-down stabilization. */
+  httpScaleRecommendations(namespace: string, name: string): string {
+    return `${this.prefix}:httpscalerecs:${namespace}/${name}`;
+  }
+
   /** Where a node agent's log/exec endpoint can be reached (host:port), for the API server's proxy. */
   get agentEndpoints(): string {
     return `${this.prefix}:agents`;
