@@ -32,6 +32,8 @@ import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/se
 import { Informer } from '../../shared/store/informer.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
 import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota/controller.ts';
+import { HttpScaledObjectController } from './http-scaler/controller.ts';
+import { redisTrafficSource } from './http-scaler/traffic-source.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -68,6 +70,15 @@ const clusterRoles = new Informer({
 const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
 const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
 const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
+// HTTPScaledObjects: a cache, to map a Service, a Deployment or a proxy's activation message to them.
+const httpScaledObjects = new Informer({ store, resource: 'httpscaledobjects', connection: connect(), log });
+const httpScaler = new HttpScaledObjectController(store, httpScaledObjects, redisTrafficSource(redis, keys, config.network.trafficReportMs), recorder('keda-http-add-on'), { syncMs: config.controller.httpScalerSyncMs });
+// Proxies holding connections for a Service at zero say so here: its HTTPScaledObjects run at once.
+const activations = connect();
+activations.on('message', (_channel: string, service: string) => {
+  const [namespace, name] = service.split('/');
+  void queues.httpScaledObjects.addAll(httpScaler.keysFor(namespace, { service: name })).catch((err) => log.warn({ err: err.message }, 'could not enqueue an activation'));
+});
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -99,6 +110,7 @@ const queues = {
   rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
   clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
   resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
+  httpScaledObjects: queue('httpscaledobject', (k) => httpScaler.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -111,6 +123,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
   switch (resource) {
     case 'deployments':
       await queues.deployments.add(nsKey(obj));
+      await queues.httpScaledObjects.addAll(httpScaler.keysFor(obj.metadata.namespace!, { deployment: obj.metadata.name }));
+      break;
+    case 'httpscaledobjects':
+      await queues.httpScaledObjects.add(nsKey(obj));
       break;
     case 'replicasets':
       await queues.replicasets.add(nsKey(obj));
@@ -131,6 +147,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       await queues.endpoints.add(nsKey(obj));
       await queues.endpointSlices.add(nsKey(obj));
       if (concernsServiceLb(obj)) await queues.serviceLb.add(nsKey(obj));
+      await queues.httpScaledObjects.addAll(httpScaler.keysFor(obj.metadata.namespace!, { service: obj.metadata.name }));
       break;
     case 'nodes':
       await queues.serviceLb.add(NODES_KEY);
@@ -236,6 +253,9 @@ async function resync(resource: string): Promise<void> {
     case 'resourcequotas':
       await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
       break;
+    case 'httpscaledobjects':
+      await queues.httpScaledObjects.addAll((await store.list('httpscaledobjects')).items.map(nsKey));
+      break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -253,7 +273,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', 'httpscaledobjects'];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,
@@ -268,6 +288,8 @@ const feed = new ChangeFeed({
 
 for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
+await httpScaledObjects.start();
+await activations.subscribe(keys.activationChannel);
 await feed.start();
 await clusterRoles.start();
 for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
@@ -283,6 +305,8 @@ async function shutdown(signal: string) {
   await feed.stop();
   await clusterRoles.stop();
   await quotaInformer.stop();
+  await httpScaledObjects.stop();
+  activations.disconnect();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   redis.disconnect();
   process.exit(0);
