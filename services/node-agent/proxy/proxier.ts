@@ -61,7 +61,11 @@ export class Proxier {
   /** Converges the open sockets on `specs`. Idempotent; cheap when nothing changed. */
   async sync(specs: ListenerSpec[]): Promise<void> {
     const now = Date.now();
-    for (const [ip, until] of this.draining) if (until < now) this.draining.delete(ip);
+    // A drained IP is forgotten once the Endpoints no longer list it (they have followed): the
+    // engine may give the same IP to the next pod, which must be served at once (a Deployment
+    // woken from zero gets its old pod's IP back).
+    const listed = new Set(specs.flatMap((s) => s.backends.map((b) => b.ip)));
+    for (const [ip, until] of this.draining) if (until < now || !listed.has(ip)) this.draining.delete(ip);
     const wanted = new Map(specs.map((s) => [s.id, { ...s, backends: s.backends.filter((b) => !this.draining.has(b.ip)) }]));
     for (const [id, listener] of this.listeners) {
       if (!wanted.has(id)) {
@@ -155,10 +159,13 @@ export class Proxier {
     if (service) counters!.accepted(service);
     let deadline = 0;
     let holding = false;
+    let heldSince = 0;
+    let refused = 0;
     const release = () => {
       if (!holding) return;
       holding = false;
       counters!.unhold(service!);
+      this.log.debug({ service, heldMs: Date.now() - heldSince, waits: refused }, 'activator: held connection released');
     };
     const tried = new Set<string>();
     for (;;) {
@@ -172,10 +179,12 @@ export class Proxier {
         }
         if (!holding) {
           holding = true;
-          deadline = Date.now() + this.activator!.holdMs;
+          heldSince = Date.now();
+          deadline = heldSince + this.activator!.holdMs;
           counters!.hold(service);
         }
         const woken = await this.waitForBackend(listener, tried, deadline);
+        refused++;
         if (!woken || client.destroyed) {
           // Held as long as allowed: close cleanly (FIN after nothing), never a reset.
           release();
