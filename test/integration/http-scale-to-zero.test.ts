@@ -9,6 +9,7 @@
 import test from 'ava';
 import Docker from 'dockerode';
 import http from 'node:http';
+import { loadavg } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +175,7 @@ async function coldStart(t: any, concurrent: number, label: string) {
     // What the activator adds: demand to the scale written, and the endpoint seen to the held
     // request forwarded (its response, less what the warm app takes to answer).
     activatorShareMs: ms(first.connectAt, marks.scaled) + Math.max(0, ms(marks.endpoints, first.doneAt) - warmMs),
+    load: loadavg()[0].toFixed(1),
   };
   t.log(`${label}: ${JSON.stringify(figures)}`);
   return figures;

@@ -172,7 +172,10 @@ test('a node\'s counters: held, relayed, closed, opened per second; idle Service
   const c = new TrafficCounters((s) => demands.push(s));
   c.accepted('default/web', NOW);
   c.hold('default/web', NOW);
-  t.deepEqual(demands, ['default/web']);
+  c.accepted('default/web', NOW);
+  c.hold('default/web', NOW);
+  t.deepEqual(demands, ['default/web'], 'a burst is one signal');
+  c.unhold('default/web', NOW);
   t.like(c.current('default/web', NOW), { held: 1, inFlight: 0, lastActive: NOW });
   c.unhold('default/web', NOW + 10);
   c.relayed('default/web', NOW + 10);
@@ -180,7 +183,7 @@ test('a node\'s counters: held, relayed, closed, opened per second; idle Service
   c.relayed('default/web', NOW + 1500);
   const [snap] = c.snapshot(NOW + 2000);
   t.like(snap.report, { inFlight: 2, held: 0, lastActive: NOW + 2000 });
-  t.deepEqual([...snap.opened.values()].reduce((a, b) => a + b, 0), 2);
+  t.deepEqual([...snap.opened.values()].reduce((a, b) => a + b, 0), 3);
   c.closed('default/web', NOW + 3000);
   c.closed('default/web', NOW + 3100);
   const [last] = c.snapshot(NOW + 4000);

@@ -46,13 +46,16 @@ export class TrafficCounters {
     c.dirty = true;
   }
 
-  /** A connection is being held for lack of endpoints: the Service must wake up. */
+  /**
+   * A connection is being held for lack of endpoints: the Service must wake up. Said once when the
+   * first is held (a burst of 20 is one signal); the reports repeat it while any is held.
+   */
   hold(service: string, now = Date.now()): void {
     const c = this.counter(service);
     c.held++;
     c.lastActive = now;
     c.dirty = true;
-    this.onDemand(service);
+    if (c.held === 1) this.onDemand(service);
   }
 
   unhold(service: string, now = Date.now()): void {
