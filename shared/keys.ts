@@ -169,6 +169,14 @@ export class Keys {
     return `${this.prefix}:activate`;
   }
 
+  /**
+   * The replicas an HTTPScaledObject's Deployment had when the object first took it over (by the
+   * object's uid): restored when the object is deleted, as KEDA's restoreToOriginalReplicaCount.
+   */
+  httpScaleOriginalReplicas(uid: string): string {
+    return `${this.prefix}:httpscaleoriginal:${uid}`;
+  }
+
   /** Sorted set per HTTPScaledObject: its recent replica recommendations, for scale-down stabilization. */
   httpScaleRecommendations(namespace: string, name: string): string {
     return `${this.prefix}:httpscalerecs:${namespace}/${name}`;

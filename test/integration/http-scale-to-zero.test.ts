@@ -272,3 +272,17 @@ test.serial('a target that does not exist: Ready False with FailedGetScale, and 
   const events = ((await cluster.api.get(`${NS}/events`)).body.items as any[]).filter((e) => e.involvedObject?.name === 'ghost');
   t.true(events.some((e: any) => e.type === 'Warning' && e.reason === 'FailedGetScale'));
 });
+
+test.serial('deleting HTTPScaledObjects: the finalizer gives the Deployment back its original size, then lets them go', async (t) => {
+  const web = (await cluster.api.get('/apis/http.keda.sh/v1alpha1/namespaces/default/httpscaledobjects/web')).body;
+  t.deepEqual(web.metadata.finalizers, ['httpscaledobject.http.keda.sh']);
+  // Woken by a request, then the object deleted while the Deployment runs: back to its original 0.
+  t.is((await timedGet(`http://127.0.0.1:${nodePort}/`)).status, 200);
+  t.true((await replicas()) >= 1);
+  const deleted = await kubectl(['delete', 'httpso', 'web', 'ghost']);
+  t.is(deleted.code, 0, deleted.stderr);
+  t.regex(deleted.stdout, /httpscaledobject.http.keda.sh "web" deleted/);
+  t.is(await replicas(), 0, 'restored to the replicas it had before the object took it over');
+  const left = await kubectl(['get', 'httpso']);
+  t.regex(left.stderr, /No resources found in default namespace/);
+});

@@ -23,7 +23,14 @@ export interface TrafficSource {
   read(namespace: string, service: string, now: number): Promise<ServiceTraffic>;
   /** Records this round's recommendation and answers those of the last windowMs (this one included). */
   remember(namespace: string, name: string, recommendation: number, now: number, windowMs: number): Promise<number[]>;
+  /** Records `replicas` as the Deployment's size before the object (by uid) took it over, unless one is recorded; answers the recorded one. */
+  original(uid: string, replicas: number): Promise<number>;
+  /** Forgets what was kept for the object; answers its recorded original size. */
+  forgetOriginal(uid: string, namespace: string, name: string): Promise<number | undefined>;
 }
+
+/** KEDA's HTTP add-on's finalizer: a deleted object first gives its Deployment back its original size. */
+export const HTTPSO_FINALIZER = 'httpscaledobject.http.keda.sh';
 
 export interface HttpScalerOptions {
   syncMs: number;
@@ -57,7 +64,21 @@ export class HttpScaledObjectController {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
     const httpso = await this.store.get('httpscaledobjects', namespace, name);
-    if (!httpso || httpso.metadata.deletionTimestamp) return;
+    if (!httpso) return;
+    if (httpso.metadata.deletionTimestamp) return this.finalize(httpso);
+    if (!(httpso.metadata.finalizers ?? []).includes(HTTPSO_FINALIZER)) {
+      try {
+        await this.store.guaranteedUpdate('httpscaledobjects', namespace, name, (o) => {
+          if (o.metadata.deletionTimestamp || (o.metadata.finalizers ?? []).includes(HTTPSO_FINALIZER)) return null;
+          o.metadata.finalizers = [...(o.metadata.finalizers ?? []), HTTPSO_FINALIZER];
+          return o;
+        });
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      return { requeueAfterMs: 1 };
+    }
     const scaling = httpScaling(httpso);
     const now = Date.now();
     const [deployment, service] = await Promise.all([
@@ -73,6 +94,7 @@ export class HttpScaledObjectController {
 
     const traffic = await this.traffic.read(namespace, scaling.service, now);
     const current = (deployment.spec as any)?.replicas ?? 1;
+    await this.traffic.original(httpso.metadata.uid!, current);
     // The recommendations of the period, with this one: for stabilization next rounds.
     const probe = decideReplicas({ scaling, traffic, currentReplicas: current, createdAt: Date.parse(httpso.metadata.creationTimestamp ?? '') || now, now, recent: [] });
     const recent = await this.traffic.remember(namespace, name, probe.recommendation, now, scaling.scaledownPeriodMs);
@@ -82,6 +104,41 @@ export class HttpScaledObjectController {
     await this.writeStatus(httpso, scaling, { status: 'True', reason: 'Reconciled', message: 'HTTPScaledObject is reconciled: its Deployment scales on its Service\'s traffic' });
     const next = decision.idleInMs !== undefined ? Math.min(this.opts.syncMs, decision.idleInMs + 50) : this.opts.syncMs;
     return { requeueAfterMs: Math.max(50, next) };
+  }
+
+  /**
+   * The object is being deleted: its Deployment gets back the size it had before (KEDA's
+   * restoreToOriginalReplicaCount, which the add-on sets), then the finalizer goes.
+   */
+  private async finalize(httpso: KubeObject): Promise<ReconcileResult> {
+    const { namespace, name, uid } = httpso.metadata;
+    if (!(httpso.metadata.finalizers ?? []).includes(HTTPSO_FINALIZER)) return;
+    const scaling = httpScaling(httpso);
+    const deployment = scaling.targetName ? await this.store.get('deployments', namespace, scaling.targetName) : null;
+    if (deployment) {
+      const current = (deployment.spec as any)?.replicas ?? 1;
+      // Nothing recorded (never reconciled): the current size is the original one.
+      const original = await this.traffic.original(uid!, current);
+      if (current !== original) {
+        await this.store.guaranteedUpdate('deployments', namespace, scaling.targetName, (d) => {
+          if (((d.spec as any)?.replicas ?? 1) !== current) return null;
+          (d.spec as any).replicas = original;
+          return d;
+        }).catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      }
+    }
+    try {
+      await this.store.guaranteedUpdate('httpscaledobjects', namespace, name!, (o) => {
+        if (!(o.metadata.finalizers ?? []).includes(HTTPSO_FINALIZER)) return null;
+        o.metadata.finalizers = o.metadata.finalizers!.filter((f) => f !== HTTPSO_FINALIZER);
+        return o;
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    await this.traffic.forgetOriginal(uid!, namespace!, name!);
   }
 
   private async scale(httpso: KubeObject, deployment: KubeObject, from: number, to: number, metricValue: number, metric: string): Promise<void> {
