@@ -83,7 +83,10 @@ const httpScaler = new HttpScaledObjectController(store, httpScaledObjects, redi
 const activations = connect();
 activations.on('message', (_channel: string, service: string) => {
   const [namespace, name] = service.split('/');
-  void queues.httpScaledObjects.addAll(httpScaler.keysFor(namespace, { service: name })).catch((err) => log.warn({ err: err.message }, 'could not enqueue an activation'));
+  for (const key of httpScaler.keysFor(namespace, { service: name })) {
+    void httpScaler.activate(key).catch((err) => log.warn({ err: err.message, key }, 'could not activate'));
+    void queues.httpScaledObjects.add(key).catch((err) => log.warn({ err: err.message }, 'could not enqueue an activation'));
+  }
 });
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 

@@ -7,7 +7,8 @@
 // Deployment or Service changes, when a proxy says it holds connections for a Service at zero (the
 // activation channel), and by each reconcile itself every sync period (KEDA's pollingInterval) or
 // when the idle period ends, whichever is sooner. Each run re-reads everything, so several
-// controller managers (one reconcile per key at a time, by the queue's lock) agree.
+// controller managers (one reconcile per key at a time, by the queue's lock) agree. An activation
+// message also runs activate() at once, the wake-up alone, which needs no lock (it writes only over 0).
 import type { KubeObject } from '../../../shared/types.ts';
 import type { Store } from '../../../shared/store/store.ts';
 import type { EventRecorder } from '../../../shared/events.ts';
@@ -59,6 +60,25 @@ export class HttpScaledObjectController {
 
   allKeys(): string[] {
     return this.informer.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  }
+
+  /**
+   * The fast path of a wake-up, run straight from a proxy's activation message rather than after
+   * the key's queued reconcile (which may wait for a periodic run of the same key holding its
+   * lock): a Deployment at zero whose Service has connections held or in flight is set to
+   * max(1, min). Safe beside any reconcile: it writes only over 0, and the full reconcile follows.
+   */
+  async activate(key: string): Promise<void> {
+    const [namespace, name] = key.split('/');
+    const httpso = await this.store.get('httpscaledobjects', namespace, name);
+    if (!httpso || httpso.metadata.deletionTimestamp) return;
+    const scaling = httpScaling(httpso);
+    const deployment = scaling.targetName ? await this.store.get('deployments', namespace, scaling.targetName) : null;
+    if (!deployment || ((deployment.spec as any)?.replicas ?? 1) !== 0) return;
+    const traffic = await this.traffic.read(namespace, scaling.service, Date.now());
+    if (traffic.held + traffic.inFlight === 0) return;
+    const to = Math.min(Math.max(1, scaling.maxReplicas), Math.max(1, scaling.minReplicas));
+    await this.scale(httpso, deployment, 0, to, traffic.held + traffic.inFlight, scaling.metric.type);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -143,17 +163,21 @@ export class HttpScaledObjectController {
 
   private async scale(httpso: KubeObject, deployment: KubeObject, from: number, to: number, metricValue: number, metric: string): Promise<void> {
     const { namespace, name } = deployment.metadata;
+    let wrote = false;
     try {
       await this.store.guaranteedUpdate('deployments', namespace, name!, (d) => {
         // Written only over the size the decision was made on: a user's or another writer's change wins, and the next round decides again.
+        wrote = false;
         if (((d.spec as any)?.replicas ?? 1) !== from) return null;
         (d.spec as any).replicas = to;
+        wrote = true;
         return d;
       });
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
+    if (!wrote) return;
     const target = `apps/v1.Deployment ${namespace}/${name}`;
     if (from === 0) await this.recorder.normal(httpso, 'KEDAScaleTargetActivated', `Scaled ${target} from ${from} to ${to}, triggered by ${metric}`);
     else if (to === 0) await this.recorder.normal(httpso, 'KEDAScaleTargetDeactivated', `Deactivated ${target} from ${from} to ${to}`);
