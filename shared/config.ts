@@ -64,6 +64,8 @@ export interface NetworkConfig {
   proxy: boolean; // whether node agents proxy Service traffic and serve cluster DNS
   dnsUpstream?: string; // "host[:port],..." for names outside the cluster; by default the node's resolv.conf
   endpointDrainMs: number; // how long a terminating pod that serves a Service keeps running before it is signalled
+  activatorHoldMs: number; // how long a proxy holds a connection to a Service at zero (HTTPScaledObject) for an endpoint to become ready
+  trafficReportMs: number; // how often each proxy reports its Services' connection counts to Redis (HTTPScaledObject metrics)
 }
 
 export interface SchedulerConfig {
@@ -76,6 +78,7 @@ export interface ControllerConfig {
   concurrency: number;
   resyncMs: number;
   nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
+  httpScalerSyncMs: number; // how often the HTTPScaledObject controller looks again at a Service's traffic (KEDA's pollingInterval)
   metricsPort: number; // 0: no /metrics endpoint
   hpa: HpaControllerConfig;
 }
@@ -269,6 +272,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       },
       // kube-controller-manager's port before it went HTTPS-only (10252).
       metricsPort: port(env, 'WHARF_CONTROLLER_METRICS_PORT', 10252),
+      httpScalerSyncMs: positiveDuration(env, 'WHARF_HTTP_SCALER_SYNC', 5_000),
     },
     nodeAgent: {
       nodeName,
@@ -422,5 +426,7 @@ function networkConfig(env: Env): NetworkConfig {
     proxy: oneOf(env, 'WHARF_SERVICE_PROXY', ['on', 'off'] as const, 'on') === 'on',
     dnsUpstream: env.WHARF_DNS_UPSTREAM || undefined,
     endpointDrainMs: duration(env, 'WHARF_ENDPOINT_DRAIN', 1_000),
+    activatorHoldMs: positiveDuration(env, 'WHARF_ACTIVATOR_TIMEOUT', 60_000),
+    trafficReportMs: positiveDuration(env, 'WHARF_PROXY_TRAFFIC_INTERVAL', 1_000),
   };
 }

@@ -31,6 +31,7 @@ import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
 import { limitRangeStrategy } from './kinds/limitrange.ts';
 import { horizontalPodAutoscalerStrategy } from './kinds/horizontalpodautoscaler.ts';
 import { hpaV1Conversion } from './kinds/horizontalpodautoscaler-v1.ts';
+import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -60,6 +61,7 @@ export const STRATEGIES: Strategy[] = [
   resourceQuotaStrategy,
   limitRangeStrategy,
   horizontalPodAutoscalerStrategy,
+  httpScaledObjectStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
