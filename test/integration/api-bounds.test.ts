@@ -204,7 +204,7 @@ test.serial('legacy watch paths are watches; one of a named object sees only it'
 });
 
 test.serial('resources Wharf does not serve are 404s as Kubernetes answers them', async (t) => {
-  for (const path of ['/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers', '/api/v1/namespaces/default/widgets', '/apis/nope/v1/things', '/api/v2']) {
+  for (const path of ['/apis/autoscaling/v2beta2/namespaces/default/horizontalpodautoscalers', '/api/v1/namespaces/default/widgets', '/apis/nope/v1/things', '/api/v2']) {
     const res = await cluster.api.get(path);
     t.is(res.status, 404, path);
     t.like(res.body, { kind: 'Status', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' }, path);
