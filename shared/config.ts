@@ -71,6 +71,10 @@ export interface ControllerConfig {
   concurrency: number;
   resyncMs: number;
   nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
+  /** ScaledObject triggers: the bound of each connect and command to a trigger's Redis (KEDA's KEDA_HTTP_DEFAULT_TIMEOUT is 3 s). */
+  kedaScalerTimeoutMs: number;
+  /** ScaledObject cpu triggers: how old a pod's usage sample may be and still count. */
+  kedaMetricsMaxAgeMs: number;
 }
 
 export interface NodeAgentConfig {
@@ -223,6 +227,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),
       resyncMs: duration(env, 'WHARF_CONTROLLER_RESYNC', 60_000),
       nodeMonitorGraceMs: duration(env, 'WHARF_NODE_MONITOR_GRACE', 50_000),
+      kedaScalerTimeoutMs: positiveDuration(env, 'WHARF_KEDA_SCALER_TIMEOUT', 3_000),
+      kedaMetricsMaxAgeMs: positiveDuration(env, 'WHARF_KEDA_METRICS_MAX_AGE', 60_000),
     },
     nodeAgent: {
       nodeName,

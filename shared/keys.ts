@@ -155,6 +155,15 @@ export class Keys {
     return `${this.prefix}:metrics:nodes`;
   }
 
+  /**
+   * String per ScaledObject (by uid): what the HPA-like behavior of its controller remembers between
+   * polls (recent recommendations and scale events, JSON), kept outside any one process so that
+   * several controller managers may poll it in turn. Expires on its own after the longest window.
+   */
+  scalingHistory(uid: string): string {
+    return `${this.prefix}:scalinghistory:${uid}`;
+  }
+
   /** Where a node agent's log/exec endpoint can be reached (host:port), for the API server's proxy. */
   get agentEndpoints(): string {
     return `${this.prefix}:agents`;

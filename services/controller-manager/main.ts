@@ -32,6 +32,7 @@ import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/se
 import { Informer } from '../../shared/store/informer.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
 import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota/controller.ts';
+import { ScaledObjectController } from './scaledobject/controller.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -68,6 +69,13 @@ const clusterRoles = new Informer({
 const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
 const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
 const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
+const scaledObjects = new ScaledObjectController(store, recorder('keda-operator'), {
+  redis,
+  keys,
+  log,
+  scalerTimeoutMs: config.controller.kedaScalerTimeoutMs,
+  metricsMaxAgeMs: config.controller.kedaMetricsMaxAgeMs,
+});
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -99,6 +107,7 @@ const queues = {
   rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
   clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
   resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
+  scaledObjects: queue('scaledobject', (k) => scaledObjects.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -169,6 +178,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
     case 'configmaps':
       if (obj.metadata.name === ROOT_CA_CONFIGMAP) await queues.rootCa.add(obj.metadata.namespace!);
       break;
+    case 'scaledobjects':
+      // Its own status writes come back here too: the reconcile polls no more often than pollingInterval.
+      await queues.scaledObjects.add(nsKey(obj));
+      break;
   }
   const finalizers = obj.metadata.finalizers ?? [];
   if (ev.type === 'DELETED') {
@@ -236,6 +249,10 @@ async function resync(resource: string): Promise<void> {
     case 'resourcequotas':
       await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
       break;
+    case 'scaledobjects':
+      scaledObjects.sweep();
+      await queues.scaledObjects.addAll((await store.list('scaledobjects')).items.map(nsKey));
+      break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -253,7 +270,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', 'scaledobjects'];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,
@@ -284,6 +301,7 @@ async function shutdown(signal: string) {
   await clusterRoles.stop();
   await quotaInformer.stop();
   await Promise.all(Object.values(queues).map((q) => q.close()));
+  scaledObjects.close();
   redis.disconnect();
   process.exit(0);
 }

@@ -27,6 +27,7 @@ import { clusterRoleBindingStrategy } from './kinds/clusterrolebinding.ts';
 import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './kinds/access-reviews.ts';
 import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
 import { limitRangeStrategy } from './kinds/limitrange.ts';
+import { scaledObjectStrategy } from './kinds/scaledobject.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -53,6 +54,7 @@ export const STRATEGIES: Strategy[] = [
   clusterRoleBindingStrategy,
   resourceQuotaStrategy,
   limitRangeStrategy,
+  scaledObjectStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
