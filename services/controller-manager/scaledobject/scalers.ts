@@ -58,13 +58,17 @@ export class TriggerConnections {
       retryStrategy: () => null,
       connectionName: 'wharf-keda-scaler',
     });
-    client.on('error', () => undefined);
+    // Without reconnection ioredis rejects connect() with "Connection is closed."; the cause is the error event's.
+    let cause: unknown;
+    client.on('error', (err) => {
+      cause ??= err;
+    });
     this.entries.set(key, { client, fingerprint, lastUsed: Date.now() });
     try {
       await withTimeout(client.connect(), this.opts.timeoutMs, `dial tcp ${conn.address}: i/o timeout`);
     } catch (err) {
       this.drop(key);
-      throw new Error(`connection to redis failed: ${describe(err, conn.address)}`);
+      throw new Error(`connection to redis failed: ${describe(cause ?? err, conn.address)}`);
     }
     return client;
   }
