@@ -249,10 +249,12 @@ async function resync(resource: string): Promise<void> {
     case 'resourcequotas':
       await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
       break;
-    case 'scaledobjects':
-      scaledObjects.sweep();
-      await queues.scaledObjects.addAll((await store.list('scaledobjects')).items.map(nsKey));
+    case 'scaledobjects': {
+      const all = (await store.list('scaledobjects')).items.map(nsKey);
+      scaledObjects.sweep(all);
+      await queues.scaledObjects.addAll(all);
       break;
+    }
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';

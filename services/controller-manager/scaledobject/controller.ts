@@ -217,8 +217,13 @@ export class ScaledObjectController {
     return { requeueAfterMs: nextPollMs(bounds, now, wakeups) };
   }
 
-  /** Closes trigger connections no poll in this process used lately. */
-  sweep(): void {
+  /**
+   * Closes trigger connections of ScaledObjects that no longer exist (another controller manager
+   * may have taken the deletion) and those no poll in this process used lately (another one polls
+   * them now). `existing`: the keys of every ScaledObject.
+   */
+  sweep(existing: string[]): void {
+    this.connections.retain(new Set(existing));
     this.connections.sweep();
   }
 

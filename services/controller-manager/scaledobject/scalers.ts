@@ -126,6 +126,11 @@ export class TriggerConnections {
     }
   }
 
+  /** Closes the connections of every owner not in `owners` (ScaledObjects deleted while another process took the event). */
+  retain(owners: Set<string>): void {
+    for (const key of [...this.entries.keys()]) if (!owners.has(key.slice(0, key.lastIndexOf('#')))) this.drop(key);
+  }
+
   /** Closes connections no poll used lately: their ScaledObject went, or another controller manager polls it now. */
   sweep(now = Date.now()): void {
     for (const [key, e] of this.entries) if (now - e.lastUsed > this.opts.idleMs) this.drop(key);
