@@ -99,16 +99,37 @@ function cronTimeFormat(s: string): string {
   return s.replaceAll(' ', '').replaceAll('*', 'x').replaceAll('/', 'Sl').replaceAll('?', 'Qm').replaceAll(',', 'Cm');
 }
 
+/** Parameters KEDA also takes from a TriggerAuthentication (order=triggerMetadata;authParams): the connection's. */
+const AUTH_PARAMS = new Set(['address', 'addresses', 'host', 'hosts', 'port', 'ports', 'username', 'password']);
+
 class Reader {
   readonly problems: TriggerProblem[] = [];
-  constructor(private readonly meta: Record<string, string>) {}
+  /**
+   * auth: the resolved TriggerAuthentication parameters; 'deferred' when the trigger names one that
+   * is not read here (admission): its connection parameters may come from it, so their absence is no error.
+   */
+  constructor(private readonly meta: Record<string, string>, private readonly auth: Record<string, string> | 'deferred' = {}) {}
+
+  get deferred(): boolean {
+    return this.auth === 'deferred';
+  }
+
+  private value(name: string): string | undefined {
+    const m = this.meta[name];
+    if (m !== undefined && m !== '') return m;
+    if (AUTH_PARAMS.has(name) && this.auth !== 'deferred') {
+      const a = this.auth[name];
+      if (a !== undefined && a !== '') return a;
+    }
+    return undefined;
+  }
 
   has(name: string): boolean {
-    return this.meta[name] !== undefined && this.meta[name] !== '';
+    return this.value(name) !== undefined;
   }
 
   str(name: string, opts: { optional?: boolean; fallback?: string } = {}): string | undefined {
-    if (this.has(name)) return this.meta[name];
+    if (this.has(name)) return this.value(name);
     if (opts.fallback !== undefined) return opts.fallback;
     if (!opts.optional) this.problems.push({ field: `metadata.${name}`, kind: 'required', message: `missing required parameter "${name}" in [triggerMetadata]` });
     return undefined;
@@ -162,6 +183,7 @@ function redisConnection(r: Reader): RedisConnection | undefined {
     }
     addr = hosts[0].includes(':') ? `[${hosts[0]}]:${ports[0]}` : `${hosts[0]}:${ports[0]}`;
   }
+  if (!addr && r.deferred) return { address: '', databaseIndex: r.int('databaseIndex', { fallback: 0, min: 0 }) ?? 0, enableTLS: r.bool('enableTLS') };
   if (!addr) {
     r.problems.push({ field: 'metadata.address', kind: 'required', message: 'no addresses or hosts given. address should be a comma separated list of host:port or set the host/port values' });
     return undefined;
@@ -310,8 +332,8 @@ function parseCpuQuantity(s: string): number | undefined {
 }
 
 /** One trigger's metadata, as KEDA's scaler for its type reads it (index: its place in spec.triggers). */
-export function parseTrigger(trigger: ScaleTrigger, index: number): ParsedTrigger {
-  const r = new Reader(trigger.metadata ?? {});
+export function parseTrigger(trigger: ScaleTrigger, index: number, authParams?: Record<string, string>): ParsedTrigger {
+  const r = new Reader(trigger.metadata ?? {}, authParams ?? (trigger.authenticationRef ? 'deferred' : {}));
   let config: TriggerConfig | undefined;
   switch (trigger.type) {
     case 'redis':

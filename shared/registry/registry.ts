@@ -28,6 +28,7 @@ import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectR
 import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
 import { limitRangeStrategy } from './kinds/limitrange.ts';
 import { scaledObjectStrategy } from './kinds/scaledobject.ts';
+import { triggerAuthenticationStrategy } from './kinds/triggerauthentication.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -55,6 +56,7 @@ export const STRATEGIES: Strategy[] = [
   resourceQuotaStrategy,
   limitRangeStrategy,
   scaledObjectStrategy,
+  triggerAuthenticationStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */

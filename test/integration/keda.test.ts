@@ -249,6 +249,31 @@ test.serial('cpu: the pods\' usage samples against their requests scale the targ
   t.is((await kubectl(['delete', 'so', 'busy'])).code, 0);
 });
 
+test.serial('a TriggerAuthentication gives the trigger its parameters from a Secret', async (t) => {
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'queue' }, stringData: { address: `${redisIp}:6379` } });
+  await apply({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', metadata: { name: 'queue-auth' }, spec: { secretTargetRef: [{ parameter: 'address', name: 'queue', key: 'address' }] } });
+  t.regex((await kubectl(['get', 'ta'])).stdout, /^NAME\s+PODIDENTITY\s+SECRET\s+ENV\s+VAULTADDRESS\nqueue-auth\s+queue\s*\n$/);
+  await apply(deployment('authed', 0, 'sleep 3600'));
+  await apply({
+    apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'authed' },
+    spec: { scaleTargetRef: { name: 'authed' }, pollingInterval: 1, cooldownPeriod: 1, triggers: [{ type: 'redis', metadata: { listName: 'authjobs' }, authenticationRef: { name: 'queue-auth' } }] },
+  });
+  await eventually(async () => condition(await scaledObject('authed'), 'Ready')?.status === 'True', { timeoutMs: 20_000, message: 'Ready' });
+  t.regex((await kubectl(['get', 'so', 'authed', '--no-headers'])).stdout, /\sredis\s+queue-auth\s/);
+  await queue.rpush('authjobs', 'a', 'b', 'c');
+  await eventually(async () => (await replicasOf('authed')) === 1, { timeoutMs: 15_000, message: 'activated through the TriggerAuthentication' });
+  await queue.del('authjobs');
+  await eventually(async () => (await replicasOf('authed')) === 0, { timeoutMs: 15_000, message: 'back to zero' });
+  // A reference to nothing: the trigger fails with the reason, nothing is scaled.
+  await apply({
+    apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'authed' },
+    spec: { scaleTargetRef: { name: 'authed' }, pollingInterval: 1, cooldownPeriod: 1, triggers: [{ type: 'redis', metadata: { listName: 'authjobs' }, authenticationRef: { name: 'missing' } }] },
+  });
+  const ev = await eventually(async () => (await eventsOf('authed')).find((e) => e.reason === 'KEDAScalerFailed'), { timeoutMs: 15_000, message: 'KEDAScalerFailed' });
+  t.is(ev.message, 'error resolving auth params: triggerauthentications.keda.sh "missing" not found');
+  t.is((await kubectl(['delete', 'so', 'authed'])).code, 0);
+});
+
 test.serial('the trigger\'s connection is closed when its ScaledObject goes', async (t) => {
   const named = async () => ((await queue.client('LIST')) as string).split('\n').filter((l) => l.includes('name=wharf-keda-scaler')).length;
   t.true((await eventually(async () => (await named()) >= 1, { timeoutMs: 10_000, message: 'scaler connection open' })) === true);

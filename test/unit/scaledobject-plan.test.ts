@@ -52,6 +52,17 @@ test('validation: 422 causes naming the field, in KEDA\'s words', (t) => {
   t.deepEqual(messages(so({ pollingInterval: 0 })), ['spec.pollingInterval: Invalid value: 0: must be greater than or equal to 1']);
 });
 
+test('a TriggerAuthentication may give the connection parameters: deferred at admission, read at poll time', (t) => {
+  const trigger = { type: 'redis', metadata: { listName: 'jobs' }, authenticationRef: { name: 'auth' } };
+  t.deepEqual(messages(so({ triggers: [trigger] })), []);
+  const p = parseTrigger(trigger, 0, { address: 'r:6380', password: 'pw' });
+  t.like(p.ok && p.config, { connection: { address: 'r:6380', password: 'pw' } } as any);
+  t.like(parseTrigger(trigger, 0, {}), { ok: false, problems: [{ field: 'metadata.address' }] } as any);
+  // Metadata wins over the TriggerAuthentication; listName never comes from it.
+  const both = parseTrigger({ ...trigger, metadata: { listName: 'jobs', address: 'm:1' } }, 0, { address: 'a:2', listName: 'other' });
+  t.like(both.ok && both.config, { listName: 'jobs', connection: { address: 'm:1' } } as any);
+});
+
 test('the TRIGGERS and AUTHENTICATIONS columns list each type and reference once', (t) => {
   t.deepEqual(triggersAndAuthenticationsTypes([{ type: 'redis' }, { type: 'cron' }, { type: 'redis', authenticationRef: { name: 'a' } }]), { triggersTypes: 'redis,cron', authenticationsTypes: 'a' });
 });

@@ -126,11 +126,18 @@ export class ScaledObjectController {
     }
 
     // Every trigger at once, each bounded by the scaler timeout.
-    const parsed = triggers.map((t, i) => ({ t, i, p: parseTrigger(t, i) }));
     const wakeups: (number | undefined)[] = [];
-    const results: TriggerResult[] = await Promise.all(parsed.map(async ({ t, i, p }): Promise<TriggerResult> => {
-      if (!p.ok) return { metricName: `s${i}-${t.type}`, type: t.type, ok: false, error: p.problems.map((x) => x.message).join('; ') };
-      if (t.authenticationRef) return { metricName: p.config.metricName, type: t.type, ok: false, error: `error resolving authentication: TriggerAuthentication "${t.authenticationRef.name}" is not supported by Wharf; give the password in metadata or through passwordFromEnv` };
+    const results: TriggerResult[] = await Promise.all(triggers.map(async (t, i): Promise<TriggerResult> => {
+      let auth: Record<string, string> | undefined;
+      if (t.authenticationRef) {
+        try {
+          auth = await this.authParams(t.authenticationRef, so, targetObj);
+        } catch (err) {
+          return { metricName: `s${i}-${t.type}`, type: t.type, ok: false, error: (err as Error).message };
+        }
+      }
+      const p = parseTrigger(t, i, auth);
+      if (!p.ok) return { metricName: `s${i}-${t.type}`, type: t.type, ok: false, error: `error parsing ${t.type} metadata: ${p.problems.map((x) => x.message).join('; ')}` };
       try {
         return await this.evaluate(key, i, p.config, so, targetObj, current, now, wakeups);
       } catch (err) {
@@ -290,6 +297,43 @@ export class ScaledObjectController {
         return { metricName: 'cpu', type: 'cpu', ok: true, active: true, replicas: out.replicas };
       }
     }
+  }
+
+  /**
+   * The parameters a TriggerAuthentication gives (KEDA's resolveAuthRef): from Secrets and
+   * ConfigMaps of the namespace, and from the scale target's container environment.
+   */
+  private async authParams(ref: { name: string; kind?: string }, so: ScaledObject, target: KubeObject): Promise<Record<string, string>> {
+    const kind = ref.kind || 'TriggerAuthentication';
+    if (kind !== 'TriggerAuthentication') throw new Error(`error resolving auth params: ${kind} is not supported by Wharf, only TriggerAuthentication`);
+    const ta = await this.store.get('triggerauthentications', so.metadata.namespace, ref.name);
+    if (!ta) throw new Error(`error resolving auth params: triggerauthentications.keda.sh "${ref.name}" not found`);
+    const out: Record<string, string> = {};
+    for (const e of ta.spec?.secretTargetRef ?? []) {
+      const secret = await this.store.get('secrets', so.metadata.namespace, e.name);
+      const data = secret?.data?.[e.key];
+      if (data === undefined) throw new Error(`error resolving auth params: secret ${e.name} key ${e.key} not found`);
+      out[e.parameter] = Buffer.from(data, 'base64').toString('utf8');
+    }
+    for (const e of ta.spec?.configMapTargetRef ?? []) {
+      const cm = await this.store.get('configmaps', so.metadata.namespace, e.name);
+      const data = cm?.data?.[e.key];
+      if (data === undefined) throw new Error(`error resolving auth params: configmap ${e.name} key ${e.key} not found`);
+      out[e.parameter] = data;
+    }
+    for (const e of ta.spec?.env ?? []) {
+      out[e.parameter] = (await this.containerEnv(so, target, e.name, e.containerName)) ?? '';
+    }
+    const unsupported = ['podIdentity', 'hashiCorpVault', 'azureKeyVault', 'gcpSecretManager', 'awsSecretManager', 'boundServiceAccountToken', 'oauth2', 'filePath'].filter((f) => ta.spec?.[f] !== undefined && !(f === 'podIdentity' && ta.spec.podIdentity?.provider === 'none'));
+    if (unsupported.length) throw new Error(`error resolving auth params: ${unsupported.join(', ')} of TriggerAuthentication ${ref.name} not supported by Wharf`);
+    return out;
+  }
+
+  /** One environment variable of the scale target's container (envSourceContainerName, or the first). */
+  private async containerEnv(so: ScaledObject, target: KubeObject, varName: string, containerName?: string): Promise<string | undefined> {
+    const conn: RedisConnection = { address: '', databaseIndex: 0, enableTLS: false, passwordFromEnv: varName };
+    const resolved = await this.resolveConnection(conn, containerName ? { ...so, spec: { ...so.spec, scaleTargetRef: { ...so.spec.scaleTargetRef, envSourceContainerName: containerName } } } : so, target);
+    return resolved.resolvedPassword;
   }
 
   /** passwordFromEnv / usernameFromEnv: the target's container environment (a value or a Secret's key), as KEDA's resolver reads it. */
