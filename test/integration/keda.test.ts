@@ -115,9 +115,10 @@ test.serial('pushing 200 items scales the workers from 0 up; once drained they r
     return r >= 3 && r;
   }, { timeoutMs: 60_000, message: 'scaled above one' });
   t.true(peak <= 5, `never above maxReplicaCount (${peak})`);
-  const events = await eventsOf('worker');
-  t.true(events.some((e) => e.reason === 'KEDAScaleTargetActivated' && e.message === 'Scaled apps/v1.Deployment default/worker from 0 to 1, triggered by s0-redis-jobs'), JSON.stringify(events));
-  t.true(events.some((e) => e.reason === 'SuccessfulRescale' && /^New size: \d; reason: external metric s0-redis-jobs above target$/.test(e.message)), JSON.stringify(events));
+  // Each event is recorded just after its scale write: wait for it rather than race it.
+  await eventually(async () => (await eventsOf('worker')).some((e) => e.reason === 'KEDAScaleTargetActivated' && e.message === 'Scaled apps/v1.Deployment default/worker from 0 to 1, triggered by s0-redis-jobs'), { timeoutMs: 30_000, message: 'KEDAScaleTargetActivated' });
+  await eventually(async () => (await eventsOf('worker')).some((e) => e.reason === 'SuccessfulRescale' && /^New size: \d; reason: external metric s0-redis-jobs above target$/.test(e.message)), { timeoutMs: 30_000, message: 'SuccessfulRescale' });
+  t.pass();
   const active = await scaledObject('worker');
   t.like(condition(active, 'Active'), { status: 'True', reason: 'ScalerActive' });
   t.truthy(active.status.lastActiveTime);
@@ -130,7 +131,7 @@ test.serial('pushing 200 items scales the workers from 0 up; once drained they r
   // The last active poll saw the list non-empty, at most one pollingInterval (1 s) before it emptied;
   // this test saw it empty at most 0.5 s after. So 4 s of cooldown leave at least 2.5 s from here.
   t.true(zeroMs >= 2_500, `not before cooldownPeriod (4 s) after the last active poll: ${zeroMs} ms`);
-  t.true((await eventsOf('worker')).some((e) => e.reason === 'KEDAScaleTargetDeactivated' && /^Deactivated apps\/v1\.Deployment default\/worker from \d to 0$/.test(e.message)));
+  await eventually(async () => (await eventsOf('worker')).some((e) => e.reason === 'KEDAScaleTargetDeactivated' && /^Deactivated apps\/v1\.Deployment default\/worker from \d to 0$/.test(e.message)), { timeoutMs: 30_000, message: 'KEDAScaleTargetDeactivated' });
   await eventually(async () => (await kubectl(['get', 'pods', '-l', 'app=worker', '-o', 'name'])).stdout.trim() === '', { timeoutMs: 30_000, message: 'worker pods gone' });
   t.log(`activation ${activatedMs} ms after the push; peak ${peak} replicas; back to 0 ${zeroMs} ms after the list was empty`);
 });
@@ -247,7 +248,7 @@ test.serial('cpu: the pods\' usage samples against their requests scale the targ
   const so = await scaledObject('busy');
   t.like(so.status, { resourceMetricNames: ['cpu'], triggersTypes: 'cpu' });
   t.like(condition(so, 'Active'), { status: 'True', reason: 'ScalerActive' });
-  t.true((await eventsOf('busy')).some((e) => e.reason === 'SuccessfulRescale' && e.message === 'New size: 3; reason: cpu resource utilization (percentage of request) above target'));
+  await eventually(async () => (await eventsOf('busy')).some((e) => e.reason === 'SuccessfulRescale' && e.message === 'New size: 3; reason: cpu resource utilization (percentage of request) above target'), { timeoutMs: 30_000, message: 'SuccessfulRescale' });
   t.is((await kubectl(['delete', 'so', 'busy'])).code, 0);
 });
 
@@ -274,6 +275,42 @@ test.serial('a TriggerAuthentication gives the trigger its parameters from a Sec
   const ev = await eventually(async () => (await eventsOf('authed')).find((e) => e.reason === 'KEDAScalerFailed'), { timeoutMs: 45_000, message: 'KEDAScalerFailed' });
   t.is(ev.message, 'error resolving auth params: triggerauthentications.keda.sh "missing" not found');
   t.is((await kubectl(['delete', 'so', 'authed'])).code, 0);
+});
+
+test.serial('cron: inside the window the target runs desiredReplicas; the paused-replicas annotation holds it, and its removal resumes', async (t) => {
+  const at = (ms: number) => { const d = new Date(ms); return `${d.getUTCMinutes()} ${d.getUTCHours()} * * *`; };
+  // A window from two minutes ago to ten minutes ahead, in UTC (across midnight too).
+  const start = at(Date.now() - 120_000);
+  const end = at(Date.now() + 600_000);
+  await apply(deployment('shift', 0, 'sleep 3600'));
+  await apply({
+    apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'shift' },
+    spec: { scaleTargetRef: { name: 'shift' }, pollingInterval: 1, triggers: [{ type: 'cron', metadata: { timezone: 'Etc/UTC', start, end, desiredReplicas: '2' } }] },
+  });
+  await eventually(async () => (await replicasOf('shift')) === 2, { timeoutMs: 45_000, message: 'desiredReplicas inside the window' });
+  const so = await scaledObject('shift');
+  t.like(condition(so, 'Active'), { status: 'True', reason: 'ScalerActive' });
+  t.regex(so.status.externalMetricNames[0], /^s0-cron-Etc-UTC-\d+\d+xxx-\d+\d+xxx$/);
+  await eventually(async () => (await eventsOf('shift')).some((e) => e.reason === 'KEDAScaleTargetActivated' && e.message.startsWith('Scaled apps/v1.Deployment default/shift from 0 to 1, triggered by s0-cron-Etc-UTC-')), { timeoutMs: 30_000, message: 'KEDAScaleTargetActivated' });
+
+  t.is((await kubectl(['annotate', 'so', 'shift', 'autoscaling.keda.sh/paused-replicas=4'])).code, 0);
+  await eventually(async () => (await replicasOf('shift')) === 4, { timeoutMs: 45_000, message: 'held at the paused replicas' });
+  const paused = await eventually(async () => {
+    const s = await scaledObject('shift');
+    return condition(s, 'Paused')?.status === 'True' && s;
+  }, { timeoutMs: 45_000, message: 'Paused True' });
+  t.like(condition(paused, 'Paused'), { reason: 'ScaledObjectPaused', message: 'ScaledObject is paused' });
+  t.is(paused.status.pausedReplicaCount, 4);
+  t.regex((await kubectl(['get', 'so', 'shift', '--no-headers'])).stdout, /\sTrue\s+True\s+False\s+True\s+cron\s/);
+
+  t.is((await kubectl(['annotate', 'so', 'shift', 'autoscaling.keda.sh/paused-replicas-'])).code, 0);
+  const resumed = await eventually(async () => {
+    const s = await scaledObject('shift');
+    return condition(s, 'Paused')?.status === 'False' && s;
+  }, { timeoutMs: 45_000, message: 'Paused False' });
+  t.like(condition(resumed, 'Paused'), { reason: 'ScaledObjectUnpaused', message: 'pause annotation removed for ScaledObject' });
+  t.is(resumed.status.pausedReplicaCount, undefined);
+  t.is((await kubectl(['delete', 'so', 'shift'])).code, 0);
 });
 
 test.serial('the trigger\'s connection is closed when its ScaledObject goes', async (t) => {
