@@ -332,7 +332,6 @@ export function decide(input: DecideInput): Decision {
     if (scaleTo === current) scaleTo = undefined;
     else history = recordScale(history, current, scaleTo, now);
   }
-  if (scaleTo === undefined && cause !== 'hpa') cause = undefined;
   return {
     scaleTo,
     cause: scaleTo === undefined ? undefined : cause,
