@@ -14,6 +14,8 @@ export interface CommonConfig {
   keyPrefix: string;
   logLevel: string;
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
+  /** The address every process's Prometheus endpoint listens on (shared/metrics-endpoint.ts). */
+  metricsBindAddress: string;
 }
 
 export interface ApiConfig {
@@ -30,6 +32,8 @@ export interface ApiConfig {
   advertiseAddress?: string;
   /** How long an API server's Lease lasts without renewal before its address leaves default/kubernetes' Endpoints. */
   endpointLeaseTtlMs: number;
+  /** A pod's or node's usage sample older than this is served as missing (metrics.k8s.io). */
+  metricsMaxAgeMs: number;
   /** The `iss` of the ServiceAccount tokens this cluster signs (Kubernetes' --service-account-issuer). */
   serviceAccountIssuer: string;
   /** The audiences the API accepts in a token, the first the default of a TokenRequest (Kubernetes' --api-audiences; by default the issuer). */
@@ -65,6 +69,7 @@ export interface NetworkConfig {
 export interface SchedulerConfig {
   concurrency: number;
   retryUnschedulableMs: number;
+  metricsPort: number; // 0: no /metrics endpoint
 }
 
 export interface ControllerConfig {
@@ -73,8 +78,18 @@ export interface ControllerConfig {
   nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
   /** ScaledObject triggers: the bound of each connect and command to a trigger's Redis (KEDA's KEDA_HTTP_DEFAULT_TIMEOUT is 3 s). */
   kedaScalerTimeoutMs: number;
-  /** ScaledObject cpu triggers: how old a pod's usage sample may be and still count. */
-  kedaMetricsMaxAgeMs: number;
+  metricsPort: number; // 0: no /metrics endpoint
+  hpa: HpaControllerConfig;
+}
+
+/** The HorizontalPodAutoscaler controller's settings, as kube-controller-manager's --horizontal-pod-autoscaler-* flags. */
+export interface HpaControllerConfig {
+  syncPeriodMs: number; // how often each HPA is synced (--horizontal-pod-autoscaler-sync-period)
+  downscaleStabilizationMs: number; // the scale-down window of an HPA that sets none (--horizontal-pod-autoscaler-downscale-stabilization)
+  tolerance: number; // the usage ratio within which of 1.0 nothing changes (--horizontal-pod-autoscaler-tolerance)
+  cpuInitializationPeriodMs: number; // a pod this young counts for CPU only once measured a full window after becoming ready
+  initialReadinessDelayMs: number; // a pod this young may still turn ready (--horizontal-pod-autoscaler-initial-readiness-delay)
+  metricsMaxAgeMs: number; // a usage sample older than this is missing
 }
 
 export interface NodeAgentConfig {
@@ -99,6 +114,11 @@ export interface NodeAgentConfig {
   cpuMillis?: number;
   memoryBytes?: number;
   maxPods: number;
+  metricsPort: number; // 0: no /metrics endpoint
+  /** How often pods' and the node's CPU and memory are measured (metrics-server's --metric-resolution). */
+  metricsPeriodMs: number;
+  /** Where the host's cgroups are mounted; undefined: read the engine's stats instead. */
+  cgroupRoot: string | undefined;
 }
 
 /** `npm start`'s launcher. */
@@ -132,6 +152,15 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/** A number from 0 to 1 ("0.1"). */
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `expected a number from 0 to 1, got "${raw}"`);
   return n;
 }
 
@@ -191,6 +220,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
+      metricsBindAddress: env.WHARF_METRICS_BIND_ADDRESS || '127.0.0.1',
     },
     local: { stateDir: resolve(env.WHARF_STATE_DIR || '.wharf') },
     api: {
@@ -203,6 +233,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       advertiseAddress: env.WHARF_API_ADVERTISE_ADDRESS ? String(intToIpv4(ipv4('WHARF_API_ADVERTISE_ADDRESS', env.WHARF_API_ADVERTISE_ADDRESS))) : undefined,
       // Kubernetes' --endpoint-reconciler-type=lease default TTL.
       endpointLeaseTtlMs: positiveDuration(env, 'WHARF_API_ENDPOINT_LEASE_TTL', 15_000),
+      // Three of the node agents' default 15 s passes: one late pass does not blank `kubectl top`.
+      metricsMaxAgeMs: positiveDuration(env, 'WHARF_API_METRICS_MAX_AGE', 45_000),
       serviceAccountIssuer,
       apiAudiences: list(env, 'WHARF_API_AUDIENCES') ?? [serviceAccountIssuer],
       serviceAccountMaxTokenExpirationSeconds: maxTokenExpirationSeconds(env),
@@ -222,13 +254,24 @@ export function loadConfig(env: Env = process.env): WharfConfig {
     scheduler: {
       concurrency: int(env, 'WHARF_SCHEDULER_CONCURRENCY', 16, 1),
       retryUnschedulableMs: duration(env, 'WHARF_SCHEDULER_RETRY', 30_000),
+      // kube-scheduler's port before it went HTTPS-only (10251).
+      metricsPort: port(env, 'WHARF_SCHEDULER_METRICS_PORT', 10251),
     },
     controller: {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),
       resyncMs: duration(env, 'WHARF_CONTROLLER_RESYNC', 60_000),
       nodeMonitorGraceMs: duration(env, 'WHARF_NODE_MONITOR_GRACE', 50_000),
       kedaScalerTimeoutMs: positiveDuration(env, 'WHARF_KEDA_SCALER_TIMEOUT', 3_000),
-      kedaMetricsMaxAgeMs: positiveDuration(env, 'WHARF_KEDA_METRICS_MAX_AGE', 60_000),
+      hpa: {
+        syncPeriodMs: positiveDuration(env, 'WHARF_HPA_SYNC_PERIOD', 15_000),
+        downscaleStabilizationMs: duration(env, 'WHARF_HPA_DOWNSCALE_STABILIZATION', 300_000),
+        tolerance: fraction(env, 'WHARF_HPA_TOLERANCE', 0.1),
+        cpuInitializationPeriodMs: duration(env, 'WHARF_HPA_CPU_INITIALIZATION_PERIOD', 300_000),
+        initialReadinessDelayMs: duration(env, 'WHARF_HPA_INITIAL_READINESS_DELAY', 30_000),
+        metricsMaxAgeMs: positiveDuration(env, 'WHARF_HPA_METRICS_MAX_AGE', 60_000),
+      },
+      // kube-controller-manager's port before it went HTTPS-only (10252).
+      metricsPort: port(env, 'WHARF_CONTROLLER_METRICS_PORT', 10252),
     },
     nodeAgent: {
       nodeName,
@@ -252,6 +295,10 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       cpuMillis: optionalInt(env, 'WHARF_NODE_CPU_MILLIS'),
       memoryBytes: optionalInt(env, 'WHARF_NODE_MEMORY_BYTES'),
       maxPods: int(env, 'WHARF_NODE_MAX_PODS', 110, 1),
+      // The kubelet's read-only port (10255), where its /metrics was scraped.
+      metricsPort: port(env, 'WHARF_AGENT_METRICS_PORT', 10255),
+      metricsPeriodMs: positiveDuration(env, 'WHARF_AGENT_METRICS_PERIOD', 15_000),
+      cgroupRoot: env.WHARF_AGENT_CGROUP_ROOT === 'off' ? undefined : env.WHARF_AGENT_CGROUP_ROOT || '/sys/fs/cgroup',
     },
   };
 }

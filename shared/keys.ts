@@ -150,6 +150,15 @@ export class Keys {
     return `${this.prefix}:metrics:podns`;
   }
 
+  /**
+   * JSON of one HorizontalPodAutoscaler's recent recommendations and scale events (by the HPA's
+   * uid), so that whichever controller-manager replica syncs it next stabilizes over the same
+   * history. Expires a while after the HPA's last sync.
+   */
+  hpaHistory(uid: string): string {
+    return `${this.prefix}:hpa-history:${uid}`;
+  }
+
   /** Hash: node name -> the node's latest resource usage sample (JSON NodeUsage). */
   get nodeMetrics(): string {
     return `${this.prefix}:metrics:nodes`;

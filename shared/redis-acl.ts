@@ -20,7 +20,8 @@
 //                       preemption) and the scheduler's own queues; public credentials read-only.
 //   node-agent          reads every object (a pod's Secrets and ConfigMaps, Services for the
 //                       proxy); writes only Pods, Nodes, Leases and Events, its own back-off and
-//                       routing keys, the queues, and the token request list (and its replies);
+//                       routing keys, the queues, the token request list (and its replies), and
+//                       its pods' and node's resource usage samples;
 //                       public credentials read-only.
 // What ACLs cannot express is left to the trust model in the README: a key pattern cannot say
 // "only this node's pods", so a node agent may write any Pod's status, and the write script's
@@ -86,6 +87,11 @@ function writeScriptShared(keys: Keys): string[] {
   return [keys.resourceVersion, keys.uids, keys.claims, keys.nodeUsage('*'), keys.writeRecord('*'), keys.dependents('*'), keys.quotaAdmissions('*')];
 }
 
+/** The resource usage samples a node agent writes (shared/resource-metrics.ts). */
+function usageSamples(keys: Keys): string[] {
+  return [keys.podMetrics('*'), keys.podMetricsNamespaces, keys.nodeMetrics];
+}
+
 /** The key rules (`~` read and write, `%R~` read only) of a kind's user. */
 export function keyRules(kind: RedisUserKind, keys: Keys): string[] {
   const all = `${keys.prefix}:*`;
@@ -100,7 +106,7 @@ export function keyRules(kind: RedisUserKind, keys: Keys): string[] {
     kind === 'scheduler'
       ? [...objectsOf(keys, ['pods', 'events']), keys.unschedulablePods]
       : // and its pods' ServiceAccount tokens, asked of the API servers (it never holds the signing key)
-        [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*')];
+        [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*'), ...usageSamples(keys)];
   // `~` (read and write), not `%W~`: Redis grants a command's access to a key only when one single
   // pattern allows all of it, and most writes (HSET, INCR, EVALSHA's keys) also read.
   return [...common, ...[...queues, ...writeScriptShared(keys), ...own].map((k) => `~${k}`)];

@@ -1,5 +1,6 @@
 // Discovery documents: how kubectl learns which kinds, verbs, short names and subresources exist.
 import { RESOURCES, groupVersions, type ResourceInfo } from '../../shared/api/resources.ts';
+import { METRICS_GROUP, metricsApiGroup } from './metrics-api.ts';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -21,22 +22,32 @@ export function apiVersions(serverAddress: string) {
   };
 }
 
+/**
+ * Each group once, with every version it is served in; the preferred one is the version of its
+ * stored kinds, which come first (autoscaling: v2, then v1).
+ */
+function servedGroups(): { name: string; versions: { groupVersion: string; version: string }[] }[] {
+  const groups = new Map<string, { groupVersion: string; version: string }[]>();
+  for (const gv of groupVersions()) {
+    if (gv.group === '') continue;
+    const versions = groups.get(gv.group) ?? [];
+    versions.push({ groupVersion: `${gv.group}/${gv.version}`, version: gv.version });
+    groups.set(gv.group, versions);
+  }
+  return [...groups].map(([name, versions]) => ({ name, versions }));
+}
+
 export function apiGroupList() {
-  const groups = groupVersions()
-    .filter((gv) => gv.group !== '')
-    .map((gv) => ({
-      name: gv.group,
-      versions: [{ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }],
-      preferredVersion: { groupVersion: `${gv.group}/${gv.version}`, version: gv.version },
-    }));
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+  const groups = servedGroups().map((g) => ({ name: g.name, versions: g.versions, preferredVersion: g.versions[0] }));
+  // Served by the API server itself, where metrics-server's APIService would put it: after the built-in groups.
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups, metricsApiGroup()] };
 }
 
 export function apiGroup(group: string) {
-  const gv = groupVersions().find((g) => g.group === group);
-  if (!gv) return undefined;
-  const v = { groupVersion: `${gv.group}/${gv.version}`, version: gv.version };
-  return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: [v], preferredVersion: v };
+  if (group === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
+  const g = servedGroups().find((x) => x.name === group);
+  if (!g) return undefined;
+  return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: g.versions, preferredVersion: g.versions[0] };
 }
 
 function subresourceEntries(r: ResourceInfo) {

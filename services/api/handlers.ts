@@ -17,7 +17,8 @@ import {
   TooManyRequestsError,
   isConflict,
 } from '../../shared/errors.ts';
-import { parseFieldSelector, parseLabelSelector, matchesFields, matchesRequirements, formatSelector } from '../../shared/api/selectors.ts';
+import { parseFieldSelector, parseLabelSelector, matchesFields, matchesRequirements } from '../../shared/api/selectors.ts';
+import { scaleOf } from '../../shared/api/scale.ts';
 import { mergePatch, jsonPatch } from '../../shared/api/patch.ts';
 import { strategicMergePatch } from '../../shared/api/strategic-merge.ts';
 import {
@@ -428,22 +429,6 @@ async function spendDisruption(ctx: HandlerContext, namespace: string, name: str
   }
 }
 
-function scaleOf(r: ResourceInfo, obj: KubeObject): KubeObject {
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: obj.metadata.name,
-      namespace: obj.metadata.namespace,
-      uid: obj.metadata.uid,
-      resourceVersion: obj.metadata.resourceVersion,
-      creationTimestamp: obj.metadata.creationTimestamp,
-    },
-    spec: { replicas: obj.spec?.replicas ?? 1 },
-    status: { replicas: obj.status?.replicas ?? 0, selector: formatSelector(obj.spec?.selector) },
-  };
-}
-
 function scaleReplicas(scale: KubeObject | undefined, name: string): number {
   const replicas = scale?.spec?.replicas;
   if (!Number.isInteger(replicas) || replicas < 0) {
@@ -462,7 +447,7 @@ function scaleReplicas(scale: KubeObject | undefined, name: string): number {
  */
 async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
-  if (req.method === 'GET') return sendObject(res, 200, scaleOf(r, await ctx.store.mustGet(r, path.namespace, path.name!)));
+  if (req.method === 'GET') return sendObject(res, 200, scaleOf(await ctx.store.mustGet(r, path.namespace, path.name!)));
   if (req.method !== 'PUT' && req.method !== 'PATCH') throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/scale`);
   const body = decodeBody(req.body as Buffer, req.headers['content-type']);
   let precondition: string | undefined;
@@ -477,7 +462,7 @@ async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response
   const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (obj) => {
     let replicas = put;
     if (replicas === undefined) {
-      const current = scaleOf(r, obj);
+      const current = scaleOf(obj);
       const patched = patchType === 'json' ? jsonPatch(current, body) : mergePatch(current, body);
       checkPatchedObject(patched);
       replicas = scaleReplicas(patched, path.name!);
@@ -485,5 +470,5 @@ async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response
     obj.spec = { ...obj.spec, replicas };
     return obj;
   }, { dryRun: isDryRun(req), preconditions: precondition ? { resourceVersion: precondition } : undefined, fieldManager: managedWrite(req, req.method === 'PUT' ? 'UpdateOptions' : 'PatchOptions', 'scale') });
-  sendObject(res, 200, scaleOf(r, updated));
+  sendObject(res, 200, scaleOf(updated));
 }

@@ -100,6 +100,7 @@ const app = createApiServer({
   createOnly: { ...authenticator.reviews() },
   agentClient,
   tokens,
+  resourceMetrics: { keys, maxAgeMs: config.api.metricsMaxAgeMs },
 });
 const endpoints = new ApiServerEndpoints({ store, log, address: advertised ? { ip: advertised, port: config.api.port } : undefined, ttlMs: config.api.endpointLeaseTtlMs });
 // Listening after the first pass: the cluster shows this server among the endpoints by the time it answers.

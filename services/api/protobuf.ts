@@ -19,6 +19,7 @@ import { CORE_MESSAGES } from './protobuf/core.ts';
 import { GROUP_MESSAGES } from './protobuf/groups.ts';
 import { AUTHENTICATION_MESSAGES } from './protobuf/authentication.ts';
 import { AUTHZ_MESSAGES } from './protobuf/authz.ts';
+import { AUTOSCALING_MESSAGES } from './protobuf/autoscaling.ts';
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -30,7 +31,7 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
  */
 export const MAX_DEPTH = 32;
 
-export const MESSAGES = defineMessages(META_MESSAGES, POD_MESSAGES, CORE_MESSAGES, GROUP_MESSAGES, AUTHENTICATION_MESSAGES, AUTHZ_MESSAGES);
+export const MESSAGES = defineMessages(META_MESSAGES, POD_MESSAGES, CORE_MESSAGES, GROUP_MESSAGES, AUTHENTICATION_MESSAGES, AUTHZ_MESSAGES, AUTOSCALING_MESSAGES);
 
 /**
  * The message of each `apiVersion/kind` a body may carry: each kind Wharf serves has the message of
@@ -41,6 +42,7 @@ const KINDS: Record<string, string> = {
   'events.k8s.io/v1/Event': 'events.Event',
   'policy/v1/Eviction': 'Eviction',
   'autoscaling/v1/Scale': 'Scale',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'autoscalingv1.HorizontalPodAutoscaler',
   'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
 };
 
@@ -256,15 +258,16 @@ function readSpecial(r: Reader, type: string): unknown {
       });
       return isString ? strVal : intVal;
     }
-    case 'FieldsV1': {
-      // FieldsV1 is JSON already: its one field holds the raw document.
+    case 'FieldsV1':
+    case 'RawExtension': {
+      // Both are JSON already: their one field holds the raw document.
       let raw: string | undefined;
       eachField(r, (number, wire) => number === 1 && wire === WIRE_LENGTH && (raw = r.text('utf8')) !== undefined);
       if (raw === undefined) return null;
       try {
         return JSON.parse(raw);
       } catch {
-        throw new MalformedError('fieldsV1 is not JSON');
+        throw new MalformedError(type === 'FieldsV1' ? 'fieldsV1 is not JSON' : 'a RawExtension is not JSON');
       }
     }
     default:
@@ -290,6 +293,7 @@ function zeroOf(r: Reader, field: Field, depth: number): unknown {
     case 'Time':
     case 'MicroTime':
     case 'FieldsV1':
+    case 'RawExtension':
       return null;
   }
   const out: Record<string, unknown> = {};

@@ -4,6 +4,7 @@
 // rules read Wharf's /metrics unchanged. Every label takes few values: paths that name nothing
 // served fold into one.
 import type { Request } from 'express';
+import { METRICS_GROUP, METRICS_VERSION, parseMetricsPath } from './metrics-api.ts';
 import { parseResourcePathQuietly, parseBool, patchTypeOf, queryString, queryValues, type ResourcePath } from './request.ts';
 
 export interface RequestMetricLabels {
@@ -102,5 +103,19 @@ export function requestMetricLabels(req: MetricRequest): RequestMetricLabels {
       ...common,
     };
   }
+  const metrics = metricsPathQuietly(req.path);
+  if (metrics) {
+    const scope = metrics.name !== undefined ? 'resource' : metrics.namespace !== undefined ? 'namespace' : 'cluster';
+    return { verb: verbOf(req, scope, undefined), group: METRICS_GROUP, version: METRICS_VERSION, resource: metrics.resource, subresource: '', scope, ...common };
+  }
   return { verb: verbOf(req, '', undefined), group: '', version: '', resource: '', subresource: nonResourceRouteOf(req.path), scope: '', ...common };
+}
+
+/** metrics.k8s.io's paths (served beside the registry's kinds); a bad escape names none. */
+function metricsPathQuietly(path: string): ReturnType<typeof parseMetricsPath> {
+  try {
+    return parseMetricsPath(path);
+  } catch {
+    return undefined;
+  }
 }

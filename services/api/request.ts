@@ -30,7 +30,8 @@ export interface ResourcePath {
   watch?: boolean;
 }
 
-function decodeSegment(segment: string): string {
+/** A path segment decoded; a bad escape is a 400 that names it. */
+export function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {

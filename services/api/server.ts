@@ -24,6 +24,8 @@ import type { Authorizer } from './authz/authorizer.ts';
 import { authorization, impersonation } from './authz/filters.ts';
 import { isStreamingSubresource } from './stream-tunnel.ts';
 import { reviewHandlers } from './authz/reviews.ts';
+import { METRICS_GROUP, metricsResourceList, serveMetricsApi } from './metrics-api.ts';
+import type { Keys } from '../../shared/keys.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -45,6 +47,8 @@ export interface ApiServerDeps {
   createOnly: CreateOnlyHandlers;
   /** What the API server presents to node agents (its client certificate) and trusts them with. */
   agentClient: AgentClientCredentials;
+  /** metrics.k8s.io: where the node agents' usage samples are, and how old one may be. */
+  resourceMetrics: { keys: Keys; maxAgeMs: number };
 }
 
 /** How long /readyz waits for Redis to answer a PING on a connection that looks fine. */
@@ -133,6 +137,14 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
       if (!group) throw notFoundPath();
       res.json(group);
       return;
+    }
+    if (parts[0] === 'apis' && parts[1] === METRICS_GROUP) {
+      if (req.method === 'GET' && parts.length === 3 && parts[2] === 'v1beta1') {
+        res.json(metricsResourceList());
+        return;
+      }
+      if (await serveMetricsApi({ store: deps.store, redis: deps.redis, ...deps.resourceMetrics }, req, res)) return;
+      throw notFoundPath();
     }
     if (req.method === 'GET' && parts[0] === 'apis' && parts.length === 3) {
       const list = apiResourceList(parts[1], parts[2]);

@@ -26,6 +26,9 @@ export function isStreamingSubresource(sub: string | undefined): sub is Streamin
   return (STREAMING_SUBRESOURCES as readonly string[]).includes(sub ?? '');
 }
 
+/** How long a tunnel waits for the node agent to answer its upgrade request (kube-apiserver dials the kubelet for 30 s). */
+const AGENT_DIAL_TIMEOUT_MS = 30_000;
+
 /** The request headers a tunnel passes on to the agent: the upgrade handshake of WebSocket and SPDY. */
 const FORWARDED_HEADERS = /^(upgrade|connection|sec-websocket-.*|x-stream-protocol-version)$/i;
 
@@ -121,6 +124,10 @@ export async function tunnelToAgent(store: Store, client: AgentClientCredentials
     });
     const clientGone = () => upstream.destroy();
     socket.once('close', clientGone);
+    // An agent whose host is gone may never answer the connect: give up as kube-apiserver's dialer does.
+    const dialTimer = setTimeout(() => upstream.destroy(new Error(`no answer within ${AGENT_DIAL_TIMEOUT_MS / 1000} s`)), AGENT_DIAL_TIMEOUT_MS);
+    const answered = () => clearTimeout(dialTimer);
+    upstream.once('upgrade', answered).once('response', answered).once('error', answered);
     upstream.on('upgrade', (agentRes: IncomingMessage, agentSocket: Duplex, agentHead: Buffer) => {
       socket.off('close', clientGone);
       res.statusCode = agentRes.statusCode ?? 101; // for the request metrics

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type { KubeObject } from '../../shared/types.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
@@ -21,6 +22,7 @@ import { CronJobController } from './cronjob/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
 import { EndpointSliceController } from './endpointslice/controller.ts';
 import { DaemonSetController } from './daemonset/controller.ts';
+import { StatefulSetController } from './statefulset/controller.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
@@ -32,6 +34,9 @@ import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIGMAP } from '../../shared/auth/se
 import { Informer } from '../../shared/store/informer.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.ts';
 import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota/controller.ts';
+import { HPA_RESOURCE, HorizontalPodAutoscalerController } from './hpa/controller.ts';
+import { HistoryStore } from './hpa/history.ts';
+import { readPodUsage } from '../../shared/resource-metrics.ts';
 import { ScaledObjectController } from './scaledobject/controller.ts';
 
 const config = loadConfig();
@@ -48,6 +53,7 @@ const recorder = (component: string) => new EventRecorder(store, component, iden
 const replicaSets = new ReplicaSetController(store, recorder('replicaset-controller'));
 const deployments = new DeploymentController(store, recorder('deployment-controller'));
 const daemonSets = new DaemonSetController(store, recorder('daemonset-controller'));
+const statefulSets = new StatefulSetController(store, recorder('statefulset-controller'));
 const gc = new GarbageCollector(store);
 const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
@@ -69,12 +75,21 @@ const clusterRoles = new Informer({
 const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
 const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
 const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
+const hpas = new HorizontalPodAutoscalerController(
+  store,
+  recorder('horizontal-pod-autoscaler'),
+  (namespace) => readPodUsage(redis, keys, namespace, config.controller.hpa.metricsMaxAgeMs),
+  new HistoryStore(redis, keys),
+  config.controller.hpa,
+  log,
+);
 const scaledObjects = new ScaledObjectController(store, recorder('keda-operator'), {
   redis,
   keys,
   log,
   scalerTimeoutMs: config.controller.kedaScalerTimeoutMs,
-  metricsMaxAgeMs: config.controller.kedaMetricsMaxAgeMs,
+  // KEDA hands its cpu trigger to an HPA: the HPA's freshness limit applies.
+  metricsMaxAgeMs: config.controller.hpa.metricsMaxAgeMs,
 });
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
@@ -94,6 +109,7 @@ const queues = {
   deployments: queue('deployment', (k) => deployments.reconcile(k)),
   replicasets: queue('replicaset', (k) => replicaSets.reconcile(k)),
   daemonsets: queue('daemonset', (k) => daemonSets.reconcile(k)),
+  statefulsets: queue('statefulset', (k) => statefulSets.reconcile(k)),
   gc: queue('gc', (k) => gc.reconcile(k)),
   namespaces: queue('namespace', (k) => namespaces.reconcile(k)),
   jobs: queue('job', (k) => jobs.reconcile(k)),
@@ -107,6 +123,7 @@ const queues = {
   rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
   clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
   resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
+  hpas: queue('horizontal-pod-autoscaler', (k) => hpas.reconcile(k)),
   scaledObjects: queue('scaledobject', (k) => scaledObjects.reconcile(k)),
 };
 
@@ -128,6 +145,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
     case 'pods':
       if (owner?.kind === 'ReplicaSet') await queues.replicasets.add(`${obj.metadata.namespace}/${owner.name}`);
       if (owner?.kind === 'DaemonSet') await queues.daemonsets.add(`${obj.metadata.namespace}/${owner.name}`);
+      if (owner?.kind === 'StatefulSet') await queues.statefulsets.add(`${obj.metadata.namespace}/${owner.name}`);
       if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
       await enqueueServicesOf(obj);
       if (obj.spec?.nodeName) await queues.nodeLifecycle.add(obj.spec.nodeName);
@@ -135,6 +153,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'poddisruptionbudgets':
       await queues.disruption.add(nsKey(obj));
+      break;
+    case HPA_RESOURCE:
+      // As Kubernetes' HPA queue: every add waits one sync period and collapses with the one pending.
+      await queues.hpas.add(nsKey(obj), hpas.syncPeriodMs);
       break;
     case 'services':
       await queues.endpoints.add(nsKey(obj));
@@ -157,6 +179,9 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       break;
     case 'daemonsets':
       await queues.daemonsets.add(nsKey(obj));
+      break;
+    case 'statefulsets':
+      await queues.statefulsets.add(nsKey(obj));
       break;
     case 'jobs':
       await queues.jobs.add(nsKey(obj));
@@ -216,6 +241,9 @@ async function resync(resource: string): Promise<void> {
     case 'daemonsets':
       await queues.daemonsets.addAll((await store.list('daemonsets')).items.map(nsKey));
       break;
+    case 'statefulsets':
+      await queues.statefulsets.addAll((await store.list('statefulsets')).items.map(nsKey));
+      break;
     case 'jobs':
       await queues.jobs.addAll((await store.list('jobs')).items.map(nsKey));
       break;
@@ -249,6 +277,9 @@ async function resync(resource: string): Promise<void> {
     case 'resourcequotas':
       await queues.resourceQuotas.addAll(resourceQuotas.allKeys());
       break;
+    case HPA_RESOURCE:
+      for (const hpa of (await store.list(HPA_RESOURCE)).items) await queues.hpas.add(nsKey(hpa), hpas.syncPeriodMs);
+      break;
     case 'scaledobjects': {
       const all = (await store.list('scaledobjects')).items.map(nsKey);
       scaledObjects.sweep(all);
@@ -272,7 +303,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', 'scaledobjects'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'scaledobjects'];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,
@@ -294,6 +325,7 @@ const resyncTimer = setInterval(() => {
   for (const r of resources) resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
   queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'resync failed'));
 }, config.controller.resyncMs);
+const metricsEndpoint = await serveMetrics(config.controller.metricsPort, config.common.metricsBindAddress, log);
 log.info({ identity }, 'controller manager started');
 
 async function shutdown(signal: string) {
@@ -305,6 +337,7 @@ async function shutdown(signal: string) {
   await Promise.all(Object.values(queues).map((q) => q.close()));
   scaledObjects.close();
   redis.disconnect();
+  metricsEndpoint.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -3,11 +3,16 @@ import type { KubeObject, Pod, PodTemplateSpec } from '../../shared/types.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { randomSuffix } from '../../shared/store/store.ts';
 
-/** The pods whose controller ownerReference is this owner, from the owner index (no full scan). */
-export async function ownedPods(store: Store, owner: KubeObject): Promise<Pod[]> {
-  const refs = (await store.dependentsOf(owner.metadata.uid!)).filter((d) => d.resource === 'pods');
-  const pods = await store.getMany<Pod>('pods', refs);
-  return pods.filter((pod) => (pod.metadata.ownerReferences ?? []).find((o) => o.controller)?.uid === owner.metadata.uid);
+/** The objects of a resource whose controller ownerReference is this owner, from the owner index (no full scan). */
+export async function controlledBy<T extends KubeObject>(store: Store, owner: KubeObject, resource: string): Promise<T[]> {
+  const refs = (await store.dependentsOf(owner.metadata.uid!)).filter((d) => d.resource === resource);
+  const objects = await store.getMany<T>(resource, refs);
+  return objects.filter((o) => (o.metadata.ownerReferences ?? []).find((r) => r.controller)?.uid === owner.metadata.uid);
+}
+
+/** The pods whose controller ownerReference is this owner. */
+export function ownedPods(store: Store, owner: KubeObject): Promise<Pod[]> {
+  return controlledBy<Pod>(store, owner, 'pods');
 }
 
 /**

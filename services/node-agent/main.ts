@@ -19,6 +19,9 @@ import { ServiceProxy } from './proxy/service-proxy.ts';
 import { podDnsConfig } from './proxy/dns-records.ts';
 import { PodTokens } from './pod-tokens.ts';
 import { requestPodToken } from '../../shared/auth/token-queue.ts';
+import { CgroupStats } from './runtime/cgroup-stats.ts';
+import { UsageCollector } from './usage-collector.ts';
+import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 
 const config = loadConfig();
 const cfg = config.nodeAgent;
@@ -43,7 +46,10 @@ function simulatedIpBase(index: number): string {
 function runtimeFor(node: string): ContainerRuntime {
   if (cfg.runtime === 'docker') {
     // One Docker engine serves every node this process hosts (normally just one).
-    const shared = runtimes.get('docker') ?? new DockerRuntime({ network: cfg.podNetwork, pauseImage: cfg.pauseImage, address: cfg.nodeAddress, log });
+    // The containers' cgroups are this host's only when the engine is (its socket is local).
+    const localEngine = !cfg.dockerHost || cfg.dockerHost.startsWith('unix://');
+    const cgroups = localEngine && cfg.cgroupRoot ? new CgroupStats(cfg.cgroupRoot) : undefined;
+    const shared = runtimes.get('docker') ?? new DockerRuntime({ network: cfg.podNetwork, pauseImage: cfg.pauseImage, address: cfg.nodeAddress, log, cgroups });
     runtimes.set('docker', shared);
     return shared;
   }
@@ -93,6 +99,7 @@ const agentOptions = (nodeName: string) => ({
   podTokens: cfg.runtime === 'docker' ? new PodTokens((req) => requestPodToken(connect, keys, { ...req, node: nodeName })) : undefined,
 });
 const agents: NodeAgent[] = [];
+const collectors: UsageCollector[] = [];
 // Many simulated nodes share one queue worker, heartbeat timer and pod list (SimulatedNodeHost).
 let host: SimulatedNodeHost | undefined;
 if (nodeNames.length > 1) {
@@ -114,13 +121,19 @@ if (nodeNames.length > 1) {
     const agent = new NodeAgent(agentOptions(nodeName));
     await agent.start();
     agents.push(agent);
+    const collector = new UsageCollector({ nodeName, runtime: runtimes.get(cfg.runtime === 'docker' ? 'docker' : nodeName)!, redis, keys, periodMs: cfg.metricsPeriodMs, log });
+    collector.start();
+    collectors.push(collector);
   }
 }
+const metricsEndpoint = await serveMetrics(cfg.metricsPort, config.common.metricsBindAddress, log);
 log.info({ nodes: nodeNames.length, runtime: cfg.runtime }, 'node agent started');
 
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
+  await Promise.all(collectors.map((c) => c.stop()));
   await Promise.all(agents.map((a) => a.stop()));
+  metricsEndpoint.close();
   await host?.stop();
   await proxy?.stop();
   await Promise.all([...runtimes.values()].map((r) => r.close()));

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Node, Pod } from '../../shared/types.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
 import { redisConnector } from '../../shared/redis.ts';
@@ -140,6 +141,7 @@ await Promise.all(informers.map((i) => i.start()));
 scheduling.start();
 await feed.start();
 if (!resyncs) await schedulePending().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
+const metricsEndpoint = await serveMetrics(config.scheduler.metricsPort, config.common.metricsBindAddress, log);
 log.info({ identity }, 'scheduler started');
 
 async function shutdown(signal: string) {
@@ -149,6 +151,7 @@ async function shutdown(signal: string) {
   await scheduling.close();
   await nodeQueues.close();
   redis.disconnect();
+  metricsEndpoint.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -9,6 +9,7 @@ import type { EventRecorder } from '../../shared/events.ts';
 import type { ReconcileResult } from '../../shared/queue/workqueue.ts';
 import { now } from '../../shared/util.ts';
 import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
+import { observeAttempt, type AttemptResult } from './metrics.ts';
 import { podKey, type SchedulerCache } from './cache.ts';
 import { nodesToScore, window } from './sampling.ts';
 import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
@@ -126,21 +127,24 @@ export class Scheduler {
     const pods = candidates.filter((p) => wantsScheduling(p) && !this.cache.isPlaced(p)).sort(schedulingOrder);
     if (!pods.length) return [];
     const slow: { key: string; priority: number }[] = [];
-    const binds: { pod: Pod; nodeName: string }[] = [];
+    const binds: { pod: Pod; nodeName: string; startedMs: number }[] = [];
     for (const pod of pods) {
+      const startedMs = performance.now();
       const decision = this.decide(pod);
       if (!decision.ranked.length) {
         slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
         continue;
       }
       if (!this.cache.assume(pod, decision.ranked[0])) continue;
-      binds.push({ pod, nodeName: decision.ranked[0] });
+      binds.push({ pod, nodeName: decision.ranked[0], startedMs });
     }
     const results = await Promise.allSettled(binds.map(({ pod, nodeName }) => this.store.bindPod(pod, nodeName)));
     const recorded: Promise<void>[] = [];
     results.forEach((result, i) => {
-      const { pod, nodeName } = binds[i];
+      const { pod, nodeName, startedMs } = binds[i];
+      // A pod that found no node or could not be bound here is counted by the attempt reconcile makes.
       if (result.status === 'fulfilled') {
+        observeAttempt(SCHEDULER_NAME, 'scheduled', startedMs);
         recorded.push(this.events.normal(result.value, 'Scheduled', `Successfully assigned ${podKey(pod)} to ${nodeName}`));
         return;
       }
@@ -156,6 +160,19 @@ export class Scheduler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
+    const startedMs = performance.now();
+    try {
+      const { result, outcome } = await this.attempt(key);
+      if (outcome) observeAttempt(SCHEDULER_NAME, outcome, startedMs);
+      return result;
+    } catch (err) {
+      observeAttempt(SCHEDULER_NAME, 'error', startedMs);
+      throw err;
+    }
+  }
+
+  /** One pod's scheduling attempt, and how it ended (none: the pod needs no scheduling, or changed under it). */
+  private async attempt(key: string): Promise<{ result: ReconcileResult; outcome?: AttemptResult }> {
     const [namespace, name] = key.split('/');
     let priority: number | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -163,14 +180,14 @@ export class Scheduler {
       if (pod) priority = queuePriority(priorityOf(pod));
       if (!pod || !wantsScheduling(pod)) {
         await this.store.clearUnschedulable([key]);
-        return;
+        return { result: undefined };
       }
       const decision = this.decide(pod);
       if (!decision.ranked.length) {
         const nominated = await this.preempt(pod);
         await this.store.markUnschedulable(key, priorityOf(pod));
         await this.markUnschedulable(pod, unschedulableMessage(decision), nominated);
-        return { requeueAfterMs: nominated ? Math.min(500, this.opts.retryUnschedulableMs) : this.opts.retryUnschedulableMs, priority };
+        return { result: { requeueAfterMs: nominated ? Math.min(500, this.opts.retryUnschedulableMs) : this.opts.retryUnschedulableMs, priority }, outcome: 'unschedulable' };
       }
       for (const nodeName of decision.ranked.slice(0, 3)) {
         // Assumed at once, before the bind's round trip, so that the pods this process decides
@@ -182,7 +199,7 @@ export class Scheduler {
           // Found unschedulable before (by a retry of it or by another scheduler): bound now.
           await this.store.clearUnschedulable([key]);
           await this.events.normal(bound, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
-          return;
+          return { result: undefined, outcome: 'scheduled' };
         } catch (err) {
           this.cache.forget(pod);
           // Another scheduler got there first; the cache will show it soon.
@@ -192,7 +209,7 @@ export class Scheduler {
         }
       }
     }
-    return { requeueAfterMs: 200, priority };
+    return { result: { requeueAfterMs: 200, priority } };
   }
 
   /**

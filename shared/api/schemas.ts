@@ -395,6 +395,17 @@ const replicaSetStatus = named(apps('ReplicaSetStatus'), statusObj({
   conditions: arr(condition(apps('ReplicaSetCondition'), ['lastTransitionTime'])),
 }, ['replicas']));
 
+const statefulSetStatus = named(apps('StatefulSetStatus'), statusObj({
+  observedGeneration,
+  ...replicaCounts,
+  currentReplicas: doc('Number of pods made from the currentRevision.', int32()),
+  updatedReplicas: doc('Number of pods made from the updateRevision.', int32()),
+  currentRevision: doc('The revision (ControllerRevision name) of the pods below the partition.', str),
+  updateRevision: doc('The revision (ControllerRevision name) the set rolls its pods to.', str),
+  collisionCount,
+  conditions: arr(condition(apps('StatefulSetCondition'), ['lastTransitionTime'])),
+}, ['replicas']));
+
 const daemonSetStatus = named(apps('DaemonSetStatus'), statusObj({
   currentNumberScheduled: doc('Nodes running at least one daemon pod that should.', int32()),
   numberMisscheduled: doc('Nodes running a daemon pod that should not.', int32()),
@@ -600,6 +611,22 @@ const SCHEMAS: Record<string, Schema> = {
     minReadySeconds: int32(0), revisionHistoryLimit: int32(0),
     updateStrategy: doc('How daemon pods of an old template are replaced: RollingUpdate or OnDelete.', obj({ type: enumOf('RollingUpdate', 'OnDelete'), rollingUpdate })),
   }, ['selector', 'template'])), daemonSetStatus),
+  StatefulSet: topLevel('Pods with stable names, network identities and ordinals, started, updated and removed in order.', named(apps('StatefulSetSpec'), obj({
+    replicas: doc('Number of pods wanted, with ordinals from ordinals.start.', int32(0)),
+    selector: doc('Selects the pods the set manages; must match the template\'s labels.', labelSelector),
+    template: doc('The pods to run; each gets the hostname NAME-ORDINAL.', templateSpec),
+    volumeClaimTemplates: doc('Claims each pod gets its own of (not supported yet).', arr(open)),
+    serviceName: doc('The headless Service that gives each pod its DNS name POD.SERVICE.NAMESPACE.svc.', str),
+    podManagementPolicy: doc('OrderedReady (one at a time, in order) or Parallel.', str),
+    updateStrategy: doc('How pods of an old template are replaced: RollingUpdate (from the highest ordinal down to the partition) or OnDelete.', named(apps('StatefulSetUpdateStrategy'), obj({
+      type: doc('RollingUpdate or OnDelete.', str),
+      rollingUpdate: named(apps('RollingUpdateStatefulSetStrategy'), obj({ partition: doc('Ordinals below this keep the current revision.', int32()), maxUnavailable: intOrString })),
+    }))),
+    revisionHistoryLimit: doc('Old revisions kept for rollback.', int32(0)),
+    minReadySeconds: doc('Seconds a new pod must be ready to count as available.', int32(0)),
+    persistentVolumeClaimRetentionPolicy: named(apps('StatefulSetPersistentVolumeClaimRetentionPolicy'), obj({ whenDeleted: doc('Retain or Delete.', str), whenScaled: doc('Retain or Delete.', str) })),
+    ordinals: named(apps('StatefulSetOrdinals'), obj({ start: doc('The first ordinal.', int32(0)) })),
+  }, ['selector', 'template'])), statefulSetStatus),
   Job: topLevel('Runs pods until a number of them complete successfully.', jobSpec, jobStatus),
   CronJob: topLevel('Makes a Job on a cron schedule.', named(batch('CronJobSpec'), obj({
     schedule: doc('Cron schedule, e.g. "*/5 * * * *".', str),
@@ -741,6 +768,11 @@ const SCHEMAS: Record<string, Schema> = {
       limits: doc('The limits of each type of object.', arr(limitRangeItem)),
     }))),
   })),
+  ControllerRevision: doc('An immutable snapshot of a workload\'s template, kept as its rollout history.', obj({
+    ...typeMeta, metadata: objectMeta,
+    data: doc('The state this revision holds: for a DaemonSet, a strategic merge patch that restores its template.', { ...open, 'x-kubernetes-preserve-unknown-fields': true }),
+    revision: doc('The revision number of this state; a rollback to it gives it the next number.', int64()),
+  }, ['revision'])),
   PriorityClass: doc('A named priority that pods refer to by priorityClassName.', obj({
     ...typeMeta, metadata: objectMeta,
     value: doc('The priority pods of this class get.', int32()),

@@ -16,7 +16,7 @@ import { Keys } from '../keys.ts';
 import { scriptsFor, type ScriptRunner } from '../store/scripts.ts';
 import { isRedisOutage } from '../redis.ts';
 import type { Logger } from '../log.ts';
-import { reconcileOutcomes } from '../metrics.ts';
+import { reconcileOutcomes, reportQueueDepth, workqueueAdds, workqueueQueueDuration, workqueueRetries, workqueueWorkDuration } from '../metrics.ts';
 import { inBatches } from '../util.ts';
 
 /** priority: BullMQ's, 1 first (see WorkQueue.add). */
@@ -62,6 +62,7 @@ export async function enqueueKey(queue: Queue, redis: Redis, keys: Keys, key: st
   const epoch = (await redis.get(keys.workEpoch(queue.name, key))) ?? '0';
   // A delayed request must not absorb a prompt one (or the prompt one would wait), so they differ.
   const jobId = jobIdFor(key, epoch, delayMs > 0 ? '~later' : '');
+  workqueueAdds.inc({ name: queue.name });
   await queue.add('reconcile', { key }, {
     jobId,
     delay: delayMs > 0 ? delayMs : undefined,
@@ -135,6 +136,11 @@ export class WorkQueue {
       },
     });
     this.worker.on('error', (err) => this.reportError(err));
+    // Keys waiting to be worked on (not those delayed until later, as client-go's depth leaves out its delaying queue's).
+    reportQueueDepth(this.opts.name, async () => {
+      const counts = await this.queue.getJobCounts('waiting', 'prioritized');
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    });
   }
 
   private async process(job: Job, token: string | undefined): Promise<void> {
@@ -151,6 +157,8 @@ export class WorkQueue {
       this.scripts.run('extendLock', [lockKey], [lockToken, this.lockTtlMs]).catch(() => undefined);
     }, Math.max(1000, Math.floor(this.lockTtlMs / 3)));
     const started = Date.now();
+    // From when the job became due (its delay over) to now; a retry's wait counts from its first add.
+    workqueueQueueDuration.observe({ name: this.opts.name }, Math.max(0, started - job.timestamp - (job.delay ?? 0)) / 1000);
     const reconcileId = randomBytes(4).toString('hex');
     const log = this.opts.log.child({ queue: this.opts.name, key, reconcileId });
     try {
@@ -165,6 +173,7 @@ export class WorkQueue {
       log.debug({ ms: Date.now() - started }, 'reconciled');
     } catch (err) {
       reconcileOutcomes.inc({ queue: this.opts.name, result: 'error' });
+      workqueueRetries.inc({ name: this.opts.name });
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof PermanentError) {
         log.warn({ err: message }, 'reconcile failed for good');
@@ -173,12 +182,14 @@ export class WorkQueue {
       log.info({ err: message, attempt: job.attemptsMade }, 'reconcile failed, will retry');
       throw err;
     } finally {
+      workqueueWorkDuration.observe({ name: this.opts.name }, (Date.now() - started) / 1000);
       clearInterval(renew);
       await this.scripts.run('releaseLock', [lockKey], [lockToken]).catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
+    if (this.worker) reportQueueDepth(this.opts.name, undefined);
     await this.worker?.close();
     await this.queue.close();
     this.queueConnection.disconnect();

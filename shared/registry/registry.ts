@@ -12,6 +12,8 @@ import { secretStrategy } from './kinds/secret.ts';
 import { deploymentStrategy } from './kinds/deployment.ts';
 import { replicaSetStrategy } from './kinds/replicaset.ts';
 import { daemonSetStrategy } from './kinds/daemonset.ts';
+import { controllerRevisionStrategy } from './kinds/controllerrevision.ts';
+import { statefulSetStrategy } from './kinds/statefulset.ts';
 import { jobStrategy } from './kinds/job.ts';
 import { cronJobStrategy } from './kinds/cronjob.ts';
 import { leaseStrategy } from './kinds/lease.ts';
@@ -27,6 +29,8 @@ import { clusterRoleBindingStrategy } from './kinds/clusterrolebinding.ts';
 import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './kinds/access-reviews.ts';
 import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
 import { limitRangeStrategy } from './kinds/limitrange.ts';
+import { horizontalPodAutoscalerStrategy } from './kinds/horizontalpodautoscaler.ts';
+import { hpaV1Conversion } from './kinds/horizontalpodautoscaler-v1.ts';
 import { scaledObjectStrategy } from './kinds/scaledobject.ts';
 import { triggerAuthenticationStrategy } from './kinds/triggerauthentication.ts';
 
@@ -42,6 +46,8 @@ export const STRATEGIES: Strategy[] = [
   deploymentStrategy,
   replicaSetStrategy,
   daemonSetStrategy,
+  controllerRevisionStrategy,
+  statefulSetStrategy,
   jobStrategy,
   cronJobStrategy,
   leaseStrategy,
@@ -55,12 +61,13 @@ export const STRATEGIES: Strategy[] = [
   clusterRoleBindingStrategy,
   resourceQuotaStrategy,
   limitRangeStrategy,
+  horizontalPodAutoscalerStrategy,
   scaledObjectStrategy,
   triggerAuthenticationStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
-export const CONVERSIONS: Conversion[] = [eventsV1Conversion];
+export const CONVERSIONS: Conversion[] = [eventsV1Conversion, hpaV1Conversion];
 
 /** Kinds that are only created, answered and never stored (the review APIs). */
 export const CREATE_ONLY_KINDS: CreateOnlyKind[] = [

@@ -310,6 +310,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     // API servers renew their endpoint Lease once an hour here, so the store holds still between a
     // test's snapshots (tests of the endpoints set their own).
     WHARF_API_ENDPOINT_LEASE_TTL: '1h',
+    // No Prometheus endpoints on fixed ports: clusters of test files running side by side would
+    // race for them (tests of the endpoints give each a free port).
+    WHARF_SCHEDULER_METRICS_PORT: '0',
+    WHARF_CONTROLLER_METRICS_PORT: '0',
+    WHARF_AGENT_METRICS_PORT: '0',
     // Without a controller manager nobody makes ServiceAccounts: pods are admitted without one, as
     // Kubernetes' own integration tests run with --disable-admission-plugins=ServiceAccount.
     ...(opts.controllerManagers === 0 ? { WHARF_DISABLE_ADMISSION_PLUGINS: 'ServiceAccount' } : {}),

@@ -1,14 +1,20 @@
 // DaemonSets: one pod per matching node, bound by the scheduler through the metadata.name node
 // affinity the controller sets; node labels, new nodes and template changes are followed, and
-// deleting the DaemonSet removes its pods through their ownerReference.
+// deleting the DaemonSet removes its pods through their ownerReference. Each template is kept as a
+// ControllerRevision, which kubectl rollout history and undo use.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 
 const suffix = randomBytes(3).toString('hex');
 const nodeName = (n: string) => `ds-${n}-${suffix}`;
 const agentEnv = (n: string) => ({ WHARF_RUNTIME: 'simulated', WHARF_NODE_NAME: nodeName(n) });
 let cluster: Cluster;
+const kubectl = kubectlRunner(() => ({ cacheDir: join(mkdtempSync(join(tmpdir(), 'wharf-ds-')), 'cache'), kubeconfig: cluster.kubeconfig }));
 
 test.before(async () => {
   cluster = await startCluster({ agents: ['a', 'b', 'c'].map(agentEnv) });
@@ -69,6 +75,43 @@ test.serial('a template change rolls every pod', async (t) => {
   t.is(res.status, 200);
   const pods = await onePerNode('everywhere', ['a', 'b', 'c'], (p) => p.spec.containers[0].image === 'busybox:2' && !before.has(p.metadata.uid), 60_000);
   t.is(pods.length, 3);
+});
+
+test.serial('each template is kept as a ControllerRevision: kubectl rollout history shows them, undo rolls back and renumbers; the revisions go with the DaemonSet', async (t) => {
+  const { ok } = kubectlAssertions(kubectl);
+  t.is((await cluster.api.post(DS, daemonSet('hist'))).status, 201);
+  await onePerNode('hist', ['a', 'b', 'c']);
+  t.is((await cluster.api.patch(`${DS}/hist`, { metadata: { annotations: { 'kubernetes.io/change-cause': 'image 2' } }, spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2', command: ['sleep', '3600'] }] } } } })).status, 200);
+  await onePerNode('hist', ['a', 'b', 'c'], (p) => p.spec.containers[0].image === 'busybox:2', 60_000);
+
+  t.regex(await ok(t, 'rollout', 'history', 'daemonset/hist'), /^daemonset\.apps\/hist\s*\nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+image 2\n/);
+  t.regex(await ok(t, 'rollout', 'history', 'daemonset/hist', '--revision=1'), /Image:\s+busybox:1\n/);
+  const revisions = await ok(t, 'get', 'controllerrevisions', '-l', 'app=hist', '--sort-by=.revision');
+  t.regex(revisions, /^NAME\s+CONTROLLER\s+REVISION\s+AGE\nhist-\w+\s+daemonset\.apps\/hist\s+1\s+\S+\nhist-\w+\s+daemonset\.apps\/hist\s+2\s+\S+\n$/);
+
+  t.regex(await ok(t, 'rollout', 'undo', 'daemonset/hist'), /daemonset\.apps\/hist rolled back/);
+  await onePerNode('hist', ['a', 'b', 'c'], (p) => p.spec.containers[0].image === 'busybox:1', 60_000);
+  // The first template's revision is now the newest, as on Kubernetes: history shows 2 and 3.
+  const after = await eventually(async () => {
+    const out = (await kubectl(['rollout', 'history', 'daemonset/hist'])).stdout;
+    return /\n2\s+image 2\n3\s+<none>\n/.test(out) ? out : undefined;
+  }, { timeoutMs: 20_000, message: 'revision 1 renumbered to 3' });
+  t.notRegex(after, /\n1\s/);
+  t.regex(await ok(t, 'rollout', 'undo', 'daemonset/hist', '--to-revision=2'), /rolled back/);
+  await onePerNode('hist', ['a', 'b', 'c'], (p) => p.spec.containers[0].image === 'busybox:2', 60_000);
+
+  // Bad input, as Kubernetes answers it.
+  const rev = (await cluster.api.get('/apis/apps/v1/namespaces/default/controllerrevisions?labelSelector=app%3Dhist')).body.items[0];
+  const changed = await cluster.api.patch(`/apis/apps/v1/namespaces/default/controllerrevisions/${rev.metadata.name}`, { data: { spec: { template: { metadata: { labels: { x: 'y' } } } } } });
+  t.is(changed.status, 422);
+  t.regex(changed.body.message, /data: Invalid value: .*: field is immutable/);
+  const noData = await cluster.api.post('/apis/apps/v1/namespaces/default/controllerrevisions', { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'bad' }, revision: -1 });
+  t.is(noData.status, 422);
+  t.regex(noData.body.message, /data: Required value: data is mandatory/);
+  t.regex(noData.body.message, /revision: Invalid value: -1: must be greater than or equal to 0/);
+
+  t.is((await cluster.api.delete(`${DS}/hist`)).status, 200);
+  await eventually(async () => (await cluster.api.get('/apis/apps/v1/namespaces/default/controllerrevisions?labelSelector=app%3Dhist')).body.items.length === 0, { timeoutMs: 30_000, message: 'the revisions collected with their DaemonSet' });
 });
 
 test.serial('a nodeSelector limits the pods; labelling a node adds one there', async (t) => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { eventually, type Cluster } from '../helpers/cluster.ts';
 import { dockerNode, removeDockerNode, startDockerCluster } from '../helpers/docker-node.ts';
 import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
+import { kubectlInTerminal } from '../helpers/terminal.ts';
 
 const docker = new Docker();
 const node = dockerNode('debug', { WHARF_AGENT_RESYNC: '2s' });
@@ -264,6 +265,18 @@ test.serial('an ephemeral container with a TTY: its logs are the terminal\'s one
   t.truthy(st.state.running, JSON.stringify(st.state));
   const info = await docker.getContainer(st.containerID.replace('docker://', '')).inspect();
   t.like(info.Config, { OpenStdin: true, Tty: true, StdinOnce: false });
+});
+
+test.serial('kubectl debug -it --target: a shell on a terminal, in the target\'s process namespace, sees its processes; exit ends kubectl', async (t) => {
+  const term = kubectlInTerminal(['debug', '-it', 'target', '--image=busybox:latest', '--target=app', '-c', 'interactive', '--', 'sh'], { kubeconfig: cluster.kubeconfig, cacheDir: join(work, 'cache') });
+  await term.see(/If you don't see a command prompt, try pressing enter\./, 'kubectl attached');
+  term.type('\r');
+  await term.see(/\/ # /, 'a prompt');
+  term.type('ps -o args | grep -c "^sleep 360[1]"; stty size\r');
+  await term.see(/\r\n1\r\n45 123\r\n/, 'the target\'s process, on a terminal of kubectl\'s size');
+  term.type('exit\r');
+  t.is(await term.exited, 0);
+  t.like(await ephemeralTerminated('target', 'interactive'), { state: { terminated: { exitCode: 0 } } });
 });
 
 test.serial('an ephemeral container that exited is never restarted', async (t) => {

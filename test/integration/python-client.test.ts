@@ -1,6 +1,6 @@
 // The official Python client (Debian's python3-kubernetes) against a Wharf cluster with a Docker
 // node: watch streams (and their 410 after compaction, then a relist), following a running pod's
-// log, and every served kind created, read and listed through its typed API, whose models refuse
+// log, exec over its WebSocket stream, and every served kind created, read and listed through its typed API, whose models refuse
 // an answer that lacks a field they require. The scripts in test/python/ drive the client and
 // print one JSON document each; the assertions are here.
 import test from 'ava';
@@ -86,6 +86,14 @@ test('read_namespaced_pod_log(follow=True, _preload_content=False) streams a run
   t.true(out.secondsFollowed > 1, `followed for ${out.secondsFollowed} s`);
 });
 
+test('stream(connect_get_namespaced_pod_exec): stdout and stderr apart, stdin, and the exit code from the error channel', async (t) => {
+  const { out, stderr } = await runScript('exec_pod.py', ['py-exec']);
+  t.is(out.error, null, `${out.error}\n${stderr}`);
+  t.deepEqual(out.failing, { stdout: 'out\n', stderr: 'err\n', returncode: 3 });
+  t.deepEqual(out.stdin, { stdout: 'got typed\n', returncode: 0 });
+  t.is(out.simple, 'simple\n');
+});
+
 test('every served kind is created, read and listed through the typed API, and deserializes', async (t) => {
   await cluster.waitForNodes([node.name]);
   const { out, stderr } = await runScript('typed_kinds.py', ['py-kinds', node.name]);
@@ -94,7 +102,7 @@ test('every served kind is created, read and listed through the typed API, and d
   t.deepEqual(failures, [], `${failures.join('\n')}\n${stderr.slice(-2000)}`);
   t.deepEqual(Object.keys(out.results), [
     'Namespace', 'Pod', 'Service', 'Endpoints', 'Event', 'Event (events.k8s.io/v1)', 'ConfigMap', 'Secret', 'Deployment', 'ReplicaSet',
-    'DaemonSet', 'Job', 'CronJob', 'Lease', 'PodDisruptionBudget', 'PriorityClass', 'EndpointSlice', 'Node',
+    'DaemonSet', 'StatefulSet', 'ControllerRevision', 'Job', 'CronJob', 'Lease', 'PodDisruptionBudget', 'PriorityClass', 'EndpointSlice', 'Node',
   ]);
   t.like(out.results.Pod, { create: { class: 'V1Pod' }, read: { class: 'V1Pod' }, list: { class: 'V1PodList' } });
   t.like(out.results.ReplicaSet, { create: { class: 'V1ReplicaSet' }, read: { class: 'V1ReplicaSet' } });

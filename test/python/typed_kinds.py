@@ -118,6 +118,18 @@ KINDS = {
         lambda: apps.read_namespaced_daemon_set('py-ds', namespace),
         lambda: apps.list_namespaced_daemon_set(namespace),
         apps_path + '/daemonsets/py-ds', lambda o: 'observedGeneration' in o.get('status', {})),
+    'StatefulSet': (
+        lambda: apps.create_namespaced_stateful_set(namespace, client.V1StatefulSet(metadata=meta('py-sts'), spec=client.V1StatefulSetSpec(
+            service_name='py-sts', selector=select('py-sts'), template=template('py-sts')))),
+        lambda: apps.read_namespaced_stateful_set('py-sts', namespace),
+        lambda: apps.list_namespaced_stateful_set(namespace),
+        apps_path + '/statefulsets/py-sts', lambda o: 'observedGeneration' in o.get('status', {})),
+    'ControllerRevision': (
+        lambda: apps.create_namespaced_controller_revision(namespace, client.V1ControllerRevision(metadata=meta('py-rev'), revision=1,
+            data={'spec': {'template': {'metadata': {'labels': {'app': 'py-rev'}}, '$patch': 'replace'}}})),
+        lambda: apps.read_namespaced_controller_revision('py-rev', namespace),
+        lambda: apps.list_namespaced_controller_revision(namespace),
+        apps_path + '/controllerrevisions/py-rev', None),
     'Job': (
         lambda: batch.create_namespaced_job(namespace, client.V1Job(metadata=meta('py-job'), spec=client.V1JobSpec(
             backoff_limit=0, template=template('py-job', restart_policy='Never', command=['true'])))),

@@ -43,3 +43,13 @@ test('numeric targetPort, publishNotReadyAddresses, and Services without a selec
   t.is(subsets[0].addresses!.length, 1);
   t.is(endpointSubsets(svc({ selector: undefined }), [pod('a', '10.0.0.1')]), undefined);
 });
+
+test('a pod whose subdomain is the Service carries its hostname, which cluster DNS names HOSTNAME.SERVICE (a StatefulSet\'s pods)', (t) => {
+  const named = (name: string, ip: string, subdomain: string): Pod => {
+    const p = pod(name, ip);
+    p.spec = { ...p.spec, hostname: name, subdomain };
+    return p;
+  };
+  const subsets = endpointSubsets(svc({}), [named('web-0', '10.0.0.1', 's'), named('other-0', '10.0.0.2', 'elsewhere')])!;
+  t.deepEqual(subsets[0].addresses!.map((a) => [a.ip, a.hostname]), [['10.0.0.1', 'web-0'], ['10.0.0.2', undefined]]);
+});

@@ -274,7 +274,7 @@ test('decodeContinue refuses forged tokens with 400 "continue key is not valid"'
 // ---- paths -----------------------------------------------------------------------------------
 
 test('parseResourcePath: what Wharf does not serve is no resource path (404), a malformed escape a 400', (t) => {
-  t.is(parseResourcePath('/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers'), undefined);
+  t.is(parseResourcePath('/apis/autoscaling/v2beta2/namespaces/default/horizontalpodautoscalers'), undefined);
   t.is(parseResourcePath('/api/v1/namespaces/default/widgets'), undefined);
   t.is(parseResourcePath('/api/v1/namespaces/default/pods/p/nonsense'), undefined);
   t.is(parseResourcePath('/api/v1/namespaces/default/pods/p/status/extra'), undefined);

@@ -79,6 +79,11 @@ export const DEFAULT_CLUSTER_ROLES: KubeObject[] = [
     rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
     rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
   ], { labels: { [AGGREGATE_TO('view')]: 'true' } }),
+  // Not Kubernetes' own but metrics-server's (its manifests ship it): Wharf serves metrics.k8s.io
+  // itself, so it makes the role that lets view, edit and admin read it.
+  clusterRole('system:aggregated-metrics-reader', [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])], {
+    labels: { 'k8s-app': 'metrics-server', [AGGREGATE_TO('admin')]: 'true', [AGGREGATE_TO('edit')]: 'true', [AGGREGATE_TO('view')]: 'true' },
+  }),
   clusterRole('system:basic-user', [
     rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
     rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),

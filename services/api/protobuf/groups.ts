@@ -20,6 +20,16 @@ export const GROUP_MESSAGES: MessageTable = {
     2: 'spec DaemonSetSpec',
     3: 'status DaemonSetStatus',
   },
+  StatefulSet: {
+    1: 'metadata ObjectMeta',
+    2: 'spec StatefulSetSpec',
+    3: 'status StatefulSetStatus',
+  },
+  ControllerRevision: {
+    1: 'metadata ObjectMeta',
+    2: 'data RawExtension always',
+    3: 'revision int64 always',
+  },
   Job: {
     1: 'metadata ObjectMeta',
     2: 'spec JobSpec',
@@ -252,6 +262,53 @@ export const GROUP_MESSAGES: MessageTable = {
   DaemonSetUpdateStrategy: {
     1: 'type string',
     2: 'rollingUpdate *RollingUpdateDaemonSet',
+  },
+  // Field 4, volumeClaimTemplates (PersistentVolumeClaims), is left out until Wharf serves claims.
+  StatefulSetSpec: {
+    1: 'replicas *int32',
+    2: 'selector *LabelSelector',
+    3: 'template PodTemplateSpec',
+    5: 'serviceName string',
+    6: 'podManagementPolicy string',
+    7: 'updateStrategy StatefulSetUpdateStrategy',
+    8: 'revisionHistoryLimit *int32',
+    9: 'minReadySeconds int32',
+    10: 'persistentVolumeClaimRetentionPolicy *StatefulSetPersistentVolumeClaimRetentionPolicy',
+    11: 'ordinals *StatefulSetOrdinals',
+  },
+  StatefulSetUpdateStrategy: {
+    1: 'type string',
+    2: 'rollingUpdate *RollingUpdateStatefulSetStrategy',
+  },
+  RollingUpdateStatefulSetStrategy: {
+    1: 'partition *int32',
+    2: 'maxUnavailable *IntOrString',
+  },
+  StatefulSetPersistentVolumeClaimRetentionPolicy: {
+    1: 'whenDeleted string',
+    2: 'whenScaled string',
+  },
+  StatefulSetOrdinals: {
+    1: 'start int32',
+  },
+  StatefulSetStatus: {
+    1: 'observedGeneration int64',
+    2: 'replicas int32 always',
+    3: 'readyReplicas int32',
+    4: 'currentReplicas int32',
+    5: 'updatedReplicas int32',
+    6: 'currentRevision string',
+    7: 'updateRevision string',
+    9: 'collisionCount *int32',
+    10: 'conditions []StatefulSetCondition',
+    11: 'availableReplicas int32 always',
+  },
+  StatefulSetCondition: {
+    1: 'type string always',
+    2: 'status string always',
+    3: 'lastTransitionTime Time',
+    4: 'reason string',
+    5: 'message string',
   },
   DaemonSetCondition: {
     1: 'type string always',

@@ -8,7 +8,7 @@
 //   '...ProbeHandler'           an embedded struct whose fields JSON inlines into its parent.
 //
 // Types are the scalars string, bytes, bool, int32, int64; the apimachinery types Time,
-// MicroTime, Quantity, IntOrString and FieldsV1, which have JSON forms of their own; or another
+// MicroTime, Quantity, IntOrString, FieldsV1 and RawExtension, which have JSON forms of their own; or another
 // message by name. The pointer / omitempty / always marks decide what Go's JSON would write for a
 // field, which is what the decoded object must look like (see `Presence`).
 //
@@ -17,9 +17,9 @@
 // kubectl 1.32, but a field newer than a client is one it never sends.
 
 export type Scalar = 'string' | 'bytes' | 'bool' | 'int32' | 'int64';
-export type Special = 'Time' | 'MicroTime' | 'Quantity' | 'IntOrString' | 'FieldsV1';
+export type Special = 'Time' | 'MicroTime' | 'Quantity' | 'IntOrString' | 'FieldsV1' | 'RawExtension';
 const SCALARS = new Set<string>(['string', 'bytes', 'bool', 'int32', 'int64']);
-const SPECIALS = new Set<string>(['Time', 'MicroTime', 'Quantity', 'IntOrString', 'FieldsV1']);
+const SPECIALS = new Set<string>(['Time', 'MicroTime', 'Quantity', 'IntOrString', 'FieldsV1', 'RawExtension']);
 
 /**
  * What JSON holds for a field, by Go's rules for the Go field behind it:

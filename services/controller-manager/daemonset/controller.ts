@@ -1,6 +1,7 @@
 // The DaemonSet controller: one pod per node the template can run on, pinned there by a required
 // node affinity on metadata.name and bound by the scheduler. Reads go straight to Redis and a key
 // is never reconciled twice at once (the work queue's lock), so several replicas create no doubles.
+// Its templates are kept as ControllerRevisions (history.ts) for `kubectl rollout history|undo`.
 import type { DaemonSet, Node, Pod } from '../../../shared/types.ts';
 import type { Store } from '../../../shared/store/store.ts';
 import { isNotFound } from '../../../shared/errors.ts';
@@ -9,7 +10,8 @@ import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 import type { EventRecorder } from '../../../shared/events.ts';
 import { slowStartBatches } from '../replicaset/plan.ts';
 import { ownedPods, podFromTemplate } from '../pods.ts';
-import { daemonPodTemplate, nextAvailabilityCheckMs, planDaemonSet } from './plan.ts';
+import { liveHashes, syncHistory } from '../history.ts';
+import { daemonPodTemplate, nextAvailabilityCheckMs, planDaemonSet, revisionHash } from './plan.ts';
 
 // At most this many pods are created per reconcile, as Kubernetes' burstReplicas.
 const BURST = 250;
@@ -26,6 +28,7 @@ export class DaemonSetController {
     if (!ds || ds.metadata.deletionTimestamp) return;
     const nodes = (await this.store.list<Node>('nodes')).items;
     const pods = await ownedPods(this.store, ds);
+    await syncHistory(this.store, ds, 'apps/v1', revisionHash(ds), liveHashes(pods));
     const plan = planDaemonSet(ds, nodes, pods);
     await Promise.all(plan.delete.map((p) => this.deletePod(ds, p)));
     await this.createPods(ds, plan.create.slice(0, BURST));

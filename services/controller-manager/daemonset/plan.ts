@@ -6,8 +6,10 @@ import { isPodAvailable, isPodReady } from '../../../shared/api/podutil.ts';
 import { requiredNodeAffinityMatches } from '../../../shared/api/node-affinity.ts';
 import { tolerates } from '../../../shared/api/podutil.ts';
 import { templateHash } from '../deployment/plan.ts';
+import { REVISION_HASH } from '../history.ts';
 
-export const REVISION_HASH = 'controller-revision-hash';
+export { REVISION_HASH };
+
 export const TEMPLATE_GENERATION = 'pod-template-generation';
 
 /** The tolerations Kubernetes adds to every daemon pod (AddOrUpdateDaemonPodTolerations). */

@@ -8,6 +8,8 @@ import { selectorMatches } from '../../../shared/api/selectors.ts';
 
 export interface EndpointAddress {
   ip: string;
+  /** The pod's hostname, when its subdomain is this Service: cluster DNS names it HOSTNAME.SERVICE. */
+  hostname?: string;
   nodeName?: string;
   targetRef: { kind: 'Pod'; namespace: string; name: string; uid: string };
 }
@@ -59,6 +61,7 @@ export function endpointSubsets(svc: KubeObject, pods: Pod[]): EndpointSubset[] 
     groups.set(key, subset);
     const address: EndpointAddress = {
       ip: pod.status!.podIP!,
+      ...(pod.spec.hostname && pod.spec.subdomain === svc.metadata.name ? { hostname: pod.spec.hostname } : {}),
       ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
       targetRef: { kind: 'Pod', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
     };

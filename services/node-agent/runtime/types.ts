@@ -3,6 +3,9 @@
 // Every container the runtime creates carries labels naming its pod, so that a restarted agent
 // rediscovers what runs by listing, never by remembering.
 import type { Duplex, Readable } from 'node:stream';
+import type { RawUsage } from './cgroup-stats.ts';
+
+export type { RawUsage };
 
 export const LABELS = {
   podNamespace: 'io.wharf.pod.namespace',
@@ -227,5 +230,18 @@ export interface ContainerRuntime {
    * removed, so the agent reconciles at once rather than at the next resync. Returns a stop function.
    */
   watch(node: string, onChange: (podUid: string) => void): () => void;
+  /**
+   * Cumulative CPU time and working set of each of these running containers that can be read (one
+   * missing from the answer: gone, or not measurable), for the resource metrics. Not every runtime
+   * measures.
+   */
+  containerUsage?(ids: string[]): Promise<Map<string, RawUsage>>;
+  /**
+   * The node's running containers as one listing tells them (no inspect: no startedAt), for
+   * measuring them often and cheaply; without it, listContainers.
+   */
+  listRunning?(node: string): Promise<ObservedContainer[]>;
+  /** The same for the whole machine, if the runtime can tell cheaply. */
+  nodeUsage?(): Promise<RawUsage | undefined>;
   close(): Promise<void>;
 }
