@@ -64,6 +64,8 @@ export interface NetworkConfig {
   proxy: boolean; // whether node agents proxy Service traffic and serve cluster DNS
   dnsUpstream?: string; // "host[:port],..." for names outside the cluster; by default the node's resolv.conf
   endpointDrainMs: number; // how long a terminating pod that serves a Service keeps running before it is signalled
+  activatorHoldMs: number; // how long a proxy holds a connection to a Service at zero (HTTPScaledObject) for an endpoint to become ready
+  trafficReportMs: number; // how often each proxy reports its Services' connection counts to Redis (HTTPScaledObject metrics)
 }
 
 export interface SchedulerConfig {
@@ -78,6 +80,7 @@ export interface ControllerConfig {
   nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
   /** ScaledObject triggers: the bound of each connect and command to a trigger's Redis (KEDA's KEDA_HTTP_DEFAULT_TIMEOUT is 3 s). */
   kedaScalerTimeoutMs: number;
+  httpScalerSyncMs: number; // how often the HTTPScaledObject controller looks again at a Service's traffic (KEDA's pollingInterval)
   metricsPort: number; // 0: no /metrics endpoint
   hpa: HpaControllerConfig;
 }
@@ -272,6 +275,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       },
       // kube-controller-manager's port before it went HTTPS-only (10252).
       metricsPort: port(env, 'WHARF_CONTROLLER_METRICS_PORT', 10252),
+      httpScalerSyncMs: positiveDuration(env, 'WHARF_HTTP_SCALER_SYNC', 5_000),
     },
     nodeAgent: {
       nodeName,
@@ -425,5 +429,7 @@ function networkConfig(env: Env): NetworkConfig {
     proxy: oneOf(env, 'WHARF_SERVICE_PROXY', ['on', 'off'] as const, 'on') === 'on',
     dnsUpstream: env.WHARF_DNS_UPSTREAM || undefined,
     endpointDrainMs: duration(env, 'WHARF_ENDPOINT_DRAIN', 1_000),
+    activatorHoldMs: positiveDuration(env, 'WHARF_ACTIVATOR_TIMEOUT', 60_000),
+    trafficReportMs: positiveDuration(env, 'WHARF_PROXY_TRAFFIC_INTERVAL', 1_000),
   };
 }

@@ -173,6 +173,33 @@ export class Keys {
     return `${this.prefix}:scalinghistory:${uid}`;
   }
 
+  /**
+   * Hash per Service behind an HTTPScaledObject: its TCP traffic as the node agents' service
+   * proxies see it (see shared/http-traffic.ts): one field per node ("n:<node>", its latest report)
+   * and one per second of connections opened ("s:<unix second>", summed by every node's HINCRBY).
+   */
+  serviceTraffic(namespace: string, name: string): string {
+    return `${this.prefix}:traffic:${namespace}/${name}`;
+  }
+
+  /** Pub/sub channel on which a service proxy says "namespace/name" holds connections for a Service at zero. */
+  get activationChannel(): string {
+    return `${this.prefix}:activate`;
+  }
+
+  /**
+   * The replicas an HTTPScaledObject's Deployment had when the object first took it over (by the
+   * object's uid): restored when the object is deleted, as KEDA's restoreToOriginalReplicaCount.
+   */
+  httpScaleOriginalReplicas(uid: string): string {
+    return `${this.prefix}:httpscaleoriginal:${uid}`;
+  }
+
+  /** Sorted set per HTTPScaledObject: its recent replica recommendations, for scale-down stabilization. */
+  httpScaleRecommendations(namespace: string, name: string): string {
+    return `${this.prefix}:httpscalerecs:${namespace}/${name}`;
+  }
+
   /** Where a node agent's log/exec endpoint can be reached (host:port), for the API server's proxy. */
   get agentEndpoints(): string {
     return `${this.prefix}:agents`;

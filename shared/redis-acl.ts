@@ -106,7 +106,7 @@ export function keyRules(kind: RedisUserKind, keys: Keys): string[] {
     kind === 'scheduler'
       ? [...objectsOf(keys, ['pods', 'events']), keys.unschedulablePods]
       : // and its pods' ServiceAccount tokens, asked of the API servers (it never holds the signing key)
-        [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*'), ...usageSamples(keys)];
+        [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*'), ...usageSamples(keys), keys.serviceTraffic('*', '*')];
   // `~` (read and write), not `%W~`: Redis grants a command's access to a key only when one single
   // pattern allows all of it, and most writes (HSET, INCR, EVALSHA's keys) also read.
   return [...common, ...[...queues, ...writeScriptShared(keys), ...own].map((k) => `~${k}`)];

@@ -38,6 +38,10 @@ import { HPA_RESOURCE, HorizontalPodAutoscalerController } from './hpa/controlle
 import { HistoryStore } from './hpa/history.ts';
 import { readPodUsage } from '../../shared/resource-metrics.ts';
 import { ScaledObjectController } from './scaledobject/controller.ts';
+import { HttpScaledObjectController } from './http-scaler/controller.ts';
+import { redisTrafficSource } from './http-scaler/traffic-source.ts';
+import { structuralErrors } from '../../shared/api/validation.ts';
+import { strategyFor } from '../../shared/registry/registry.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -48,6 +52,10 @@ const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
 const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
 const identity = `${hostname()}-${process.pid}`;
+// The schemas of what the controllers write most, compiled now rather than by the first write that
+// needs them (a Pod's takes 0.2 s on a quiet machine, seconds on a loaded one): otherwise the first
+// pods of a Deployment woken from zero would wait for it.
+for (const resource of ['pods', 'replicasets', 'deployments']) structuralErrors(strategyFor(resource).schema!, {});
 const recorder = (component: string) => new EventRecorder(store, component, identity, log);
 
 const replicaSets = new ReplicaSetController(store, recorder('replicaset-controller'));
@@ -91,6 +99,18 @@ const scaledObjects = new ScaledObjectController(store, recorder('keda-operator'
   // KEDA hands its cpu trigger to an HPA: the HPA's freshness limit applies.
   metricsMaxAgeMs: config.controller.hpa.metricsMaxAgeMs,
 });
+// HTTPScaledObjects: a cache, to map a Service, a Deployment or a proxy's activation message to them.
+const httpScaledObjects = new Informer({ store, resource: 'httpscaledobjects', connection: connect(), log });
+const httpScaler = new HttpScaledObjectController(store, httpScaledObjects, redisTrafficSource(redis, keys, config.network.trafficReportMs), recorder('keda-http-add-on'), { syncMs: config.controller.httpScalerSyncMs });
+// Proxies holding connections for a Service at zero say so here: its HTTPScaledObjects run at once.
+const activations = connect();
+activations.on('message', (_channel: string, service: string) => {
+  const [namespace, name] = service.split('/');
+  for (const key of httpScaler.keysFor(namespace, { service: name })) {
+    void httpScaler.activate(key).catch((err) => log.warn({ err: err.message, key }, 'could not activate'));
+    void queues.httpScaledObjects.add(key).catch((err) => log.warn({ err: err.message }, 'could not enqueue an activation'));
+  }
+});
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -125,6 +145,7 @@ const queues = {
   resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
   hpas: queue('horizontal-pod-autoscaler', (k) => hpas.reconcile(k)),
   scaledObjects: queue('scaledobject', (k) => scaledObjects.reconcile(k)),
+  httpScaledObjects: queue('httpscaledobject', (k) => httpScaler.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -137,6 +158,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
   switch (resource) {
     case 'deployments':
       await queues.deployments.add(nsKey(obj));
+      await queues.httpScaledObjects.addAll(httpScaler.keysFor(obj.metadata.namespace!, { deployment: obj.metadata.name }));
+      break;
+    case 'httpscaledobjects':
+      await queues.httpScaledObjects.add(nsKey(obj));
       break;
     case 'replicasets':
       await queues.replicasets.add(nsKey(obj));
@@ -162,6 +187,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       await queues.endpoints.add(nsKey(obj));
       await queues.endpointSlices.add(nsKey(obj));
       if (concernsServiceLb(obj)) await queues.serviceLb.add(nsKey(obj));
+      await queues.httpScaledObjects.addAll(httpScaler.keysFor(obj.metadata.namespace!, { service: obj.metadata.name }));
       break;
     case 'nodes':
       await queues.serviceLb.add(NODES_KEY);
@@ -286,6 +312,9 @@ async function resync(resource: string): Promise<void> {
       await queues.scaledObjects.addAll(all);
       break;
     }
+    case 'httpscaledobjects':
+      await queues.httpScaledObjects.addAll((await store.list('httpscaledobjects')).items.map(nsKey));
+      break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -303,7 +332,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'scaledobjects'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'httpscaledobjects', 'scaledobjects'];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,
@@ -318,6 +347,8 @@ const feed = new ChangeFeed({
 
 for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
+await httpScaledObjects.start();
+await activations.subscribe(keys.activationChannel);
 await feed.start();
 await clusterRoles.start();
 for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
@@ -334,6 +365,8 @@ async function shutdown(signal: string) {
   await feed.stop();
   await clusterRoles.stop();
   await quotaInformer.stop();
+  await httpScaledObjects.stop();
+  activations.disconnect();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   scaledObjects.close();
   redis.disconnect();

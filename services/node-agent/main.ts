@@ -67,7 +67,7 @@ if (cfg.runtime === 'docker' && config.network.proxy) {
     const r = await docker.runInHostNetwork(['ip', ...args]);
     if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: exit ${r.exitCode}: ${r.output.trim()}`);
   };
-  proxy = new ServiceProxy({ store, connect, log, network: config.network, nodeAddresses: [address], runIp });
+  proxy = new ServiceProxy({ store, connect, log, network: config.network, nodeAddresses: [address], runIp, nodeName: nodeNames[0] });
   await proxy.start();
 }
 const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };

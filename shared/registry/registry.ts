@@ -33,6 +33,7 @@ import { horizontalPodAutoscalerStrategy } from './kinds/horizontalpodautoscaler
 import { hpaV1Conversion } from './kinds/horizontalpodautoscaler-v1.ts';
 import { scaledObjectStrategy } from './kinds/scaledobject.ts';
 import { triggerAuthenticationStrategy } from './kinds/triggerauthentication.ts';
+import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -64,6 +65,7 @@ export const STRATEGIES: Strategy[] = [
   horizontalPodAutoscalerStrategy,
   scaledObjectStrategy,
   triggerAuthenticationStrategy,
+  httpScaledObjectStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */

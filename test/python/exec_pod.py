@@ -19,14 +19,14 @@ try:
     resp = stream(core.connect_get_namespaced_pod_exec, 'shell', namespace,
                   command=['sh', '-c', 'echo out; echo err >&2; exit 3'],
                   stdout=True, stderr=True, stdin=False, tty=False, _preload_content=False)
-    resp.run_forever(timeout=20)
+    resp.run_forever(timeout=60)
     result['failing'] = {'stdout': resp.read_stdout(), 'stderr': resp.read_stderr(), 'returncode': resp.returncode}
     resp.close()
 
     resp = stream(core.connect_get_namespaced_pod_exec, 'shell', namespace, command=['sh', '-c', 'read line; echo "got $line"'],
                   stdout=True, stderr=True, stdin=True, tty=False, _preload_content=False)
     resp.write_stdin('typed\n')
-    resp.run_forever(timeout=20)
+    resp.run_forever(timeout=60)
     result['stdin'] = {'stdout': resp.read_stdout(), 'returncode': resp.returncode}
     resp.close()
 

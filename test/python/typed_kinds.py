@@ -21,6 +21,7 @@ coordination = client.CoordinationV1Api(api)
 policy = client.PolicyV1Api(api)
 scheduling = client.SchedulingV1Api(api)
 discovery = client.DiscoveryV1Api(api)
+autoscaling = client.AutoscalingV1Api(api)
 now = datetime.datetime.now(datetime.timezone.utc)
 priority_class = 'python-client-%s' % namespace
 
@@ -130,6 +131,12 @@ KINDS = {
         lambda: apps.read_namespaced_controller_revision('py-rev', namespace),
         lambda: apps.list_namespaced_controller_revision(namespace),
         apps_path + '/controllerrevisions/py-rev', None),
+    'HorizontalPodAutoscaler (autoscaling/v1)': (
+        lambda: autoscaling.create_namespaced_horizontal_pod_autoscaler(namespace, client.V1HorizontalPodAutoscaler(metadata=meta('py-hpa'), spec=client.V1HorizontalPodAutoscalerSpec(
+            scale_target_ref=client.V1CrossVersionObjectReference(api_version='apps/v1', kind='Deployment', name='py-deploy'), max_replicas=3, target_cpu_utilization_percentage=60))),
+        lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler('py-hpa', namespace),
+        lambda: autoscaling.list_namespaced_horizontal_pod_autoscaler(namespace),
+        '/apis/autoscaling/v1/namespaces/%s/horizontalpodautoscalers/py-hpa' % namespace, None),
     'Job': (
         lambda: batch.create_namespaced_job(namespace, client.V1Job(metadata=meta('py-job'), spec=client.V1JobSpec(
             backoff_limit=0, template=template('py-job', restart_policy='Never', command=['true'])))),

@@ -23,6 +23,11 @@ export interface ListenerSpec {
   backends: Backend[];
   /** sessionAffinity: ClientIP, with its timeout. */
   affinityMs?: number;
+  /**
+   * "namespace/name" of the Service when an HTTPScaledObject scales it (TCP only): its connections
+   * are counted, and held while it has no ready endpoint instead of refused (the activator).
+   */
+  activate?: string;
 }
 
 export interface PlanOptions {
@@ -30,6 +35,8 @@ export interface PlanOptions {
   nodeAddresses: string[];
   /** Cluster IPs served by something else (the node's own DNS server). */
   reservedIps: Set<string>;
+  /** "namespace/name" of the Services an HTTPScaledObject scales. */
+  activatable?: Set<string>;
 }
 
 const DEFAULT_AFFINITY_SECONDS = 10_800; // Kubernetes' default for sessionAffinityConfig.clientIP.timeoutSeconds
@@ -74,7 +81,8 @@ export function planListeners(services: KubeObject[], endpoints: KubeObject[], o
       const protocol: Protocol = p.protocol === 'UDP' ? 'UDP' : 'TCP';
       if (p.protocol === 'SCTP') continue;
       const portName = p.name ?? '';
-      const common = { protocol, servicePort: `${keyOf(svc)}:${portName}`, backends: backendsOf(ep, portName, protocol), ...(affinityMs ? { affinityMs } : {}) };
+      const activate = protocol === 'TCP' && opts.activatable?.has(keyOf(svc)) ? { activate: keyOf(svc) } : {};
+      const common = { protocol, servicePort: `${keyOf(svc)}:${portName}`, backends: backendsOf(ep, portName, protocol), ...(affinityMs ? { affinityMs } : {}), ...activate };
       // A headless Service has no virtual address: clients reach pods directly through DNS.
       if (!clusterIP) continue;
       add({ host: clusterIP, port: p.port, ...common });

@@ -6,9 +6,12 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import type { Logger } from '../../../shared/log.ts';
 import { Balancer, backendKey, type Backend, type ListenerSpec } from './plan.ts';
+import type { TrafficCounters } from './traffic.ts';
 
 const CONNECT_TIMEOUT_MS = 3_000;
 const UDP_SESSION_IDLE_MS = 30_000;
+/** While a Service wakes up, how soon a held connection tries again a backend that refused it (its app not listening yet). */
+const ACTIVATION_RETRY_MS = 20;
 
 interface UdpSession {
   upstream: dgram.Socket;
@@ -20,7 +23,15 @@ interface UdpSession {
 interface Listener {
   spec: ListenerSpec;
   balancer: Balancer;
+  /** Held connections waiting for the listener to have a backend (the activator's). */
+  waiters: Set<() => void>;
   close(): void;
+}
+
+export interface ActivatorOptions {
+  counters: TrafficCounters;
+  /** How long a connection is held for a Service at zero before it is closed. */
+  holdMs: number;
 }
 
 export class Proxier {
@@ -32,7 +43,7 @@ export class Proxier {
   private readonly draining = new Map<string, number>();
   private readonly warned = new Set<string>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger, private readonly activator?: ActivatorOptions) {}
 
   /** Whether any listener currently sends to this IP. */
   serves(ip: string): boolean {
@@ -50,7 +61,11 @@ export class Proxier {
   /** Converges the open sockets on `specs`. Idempotent; cheap when nothing changed. */
   async sync(specs: ListenerSpec[]): Promise<void> {
     const now = Date.now();
-    for (const [ip, until] of this.draining) if (until < now) this.draining.delete(ip);
+    // A drained IP is forgotten once the Endpoints no longer list it (they have followed): the
+    // engine may give the same IP to the next pod, which must be served at once (a Deployment
+    // woken from zero gets its old pod's IP back).
+    const listed = new Set(specs.flatMap((s) => s.backends.map((b) => b.ip)));
+    for (const [ip, until] of this.draining) if (until < now || !listed.has(ip)) this.draining.delete(ip);
     const wanted = new Map(specs.map((s) => [s.id, { ...s, backends: s.backends.filter((b) => !this.draining.has(b.ip)) }]));
     for (const [id, listener] of this.listeners) {
       if (!wanted.has(id)) {
@@ -66,6 +81,7 @@ export class Proxier {
         existing.spec = spec;
         existing.balancer.update(spec.backends, spec.affinityMs);
         existing.balancer.expire(now);
+        if (existing.balancer.size > 0) wake(existing);
         continue;
       }
       this.pending.set(id, spec);
@@ -75,7 +91,10 @@ export class Proxier {
   }
 
   close(): void {
-    for (const l of this.listeners.values()) l.close();
+    for (const l of this.listeners.values()) {
+      l.close();
+      wake(l);
+    }
     this.listeners.clear();
     this.pending.clear();
   }
@@ -112,10 +131,11 @@ export class Proxier {
   }
 
   private bindTcp(spec: ListenerSpec, balancer: Balancer): Promise<Listener> {
-    const server = net.createServer({ pauseOnConnect: true }, (client) => void this.relayTcp(client, balancer));
+    const server = net.createServer({ pauseOnConnect: true }, (client) => void this.relayTcp(client, listener));
     const listener: Listener = {
       spec,
       balancer,
+      waiters: new Set(),
       // Stop accepting; connections already relayed run to their end (they drain).
       close: () => server.close(),
     };
@@ -129,23 +149,62 @@ export class Proxier {
     });
   }
 
-  private async relayTcp(client: net.Socket, balancer: Balancer): Promise<void> {
+  private async relayTcp(client: net.Socket, listener: Listener): Promise<void> {
     client.on('error', () => undefined);
+    const { balancer } = listener;
     const clientIp = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
+    // A Service an HTTPScaledObject scales: counted, and held rather than refused while at zero.
+    const service = this.activator ? listener.spec.activate : undefined;
+    const counters = this.activator?.counters;
+    if (service) counters!.accepted(service);
+    let deadline = 0;
+    let holding = false;
+    let heldSince = 0;
+    let refused = 0;
+    const release = () => {
+      if (!holding) return;
+      holding = false;
+      counters!.unhold(service!);
+      this.log.debug({ service, heldMs: Date.now() - heldSince, waits: refused }, 'activator: held connection released');
+    };
     const tried = new Set<string>();
     for (;;) {
       const backend = balancer.pick(clientIp, Date.now(), tried);
       if (!backend) {
-        // No endpoint: refuse, as kube-proxy's REJECT rule does.
-        client.resetAndDestroy();
-        return;
+        if (!service || client.destroyed) {
+          // No endpoint: refuse, as kube-proxy's REJECT rule does.
+          release();
+          client.resetAndDestroy();
+          return;
+        }
+        if (!holding) {
+          holding = true;
+          heldSince = Date.now();
+          deadline = heldSince + this.activator!.holdMs;
+          counters!.hold(service);
+        }
+        const woken = await this.waitForBackend(listener, tried, deadline);
+        refused++;
+        if (!woken || client.destroyed) {
+          // Held as long as allowed: close cleanly (FIN after nothing), never a reset.
+          release();
+          if (!client.destroyed) client.end();
+          if (!woken) this.log.info({ service, holdMs: this.activator!.holdMs }, 'activator: no endpoint became ready in time; connection closed');
+          return;
+        }
+        continue;
       }
       tried.add(backendKey(backend));
       const upstream = await connect(backend).catch(() => undefined);
       if (!upstream) continue;
+      release();
       if (client.destroyed) {
         upstream.destroy();
         return;
+      }
+      if (service) {
+        counters!.relayed(service);
+        client.once('close', () => counters!.closed(service));
       }
       upstream.on('error', () => client.destroy());
       client.on('error', () => upstream.destroy());
@@ -156,6 +215,32 @@ export class Proxier {
     }
   }
 
+  /**
+   * Waits until the listener has a backend not yet tried, or the deadline. A backend tried already
+   * (it refused: its pod's app is not listening yet) is tried again after a short pause.
+   */
+  private waitForBackend(listener: Listener, tried: Set<string>, deadline: number): Promise<boolean> {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout;
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        listener.waiters.delete(onBackends);
+        resolve(ok && Date.now() < deadline);
+      };
+      const onBackends = () => done(true);
+      if (listener.balancer.size > 0) {
+        // Every backend refused: try them all again shortly.
+        tried.clear();
+        timer = setTimeout(() => done(true), Math.min(ACTIVATION_RETRY_MS, remaining));
+        return;
+      }
+      listener.waiters.add(onBackends);
+      timer = setTimeout(() => done(false), remaining);
+    });
+  }
+
   private bindUdp(spec: ListenerSpec, balancer: Balancer): Promise<Listener> {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
     // One upstream socket per client address and port, so replies find their way back.
@@ -163,6 +248,7 @@ export class Proxier {
     const listener: Listener = {
       spec,
       balancer,
+      waiters: new Set(),
       close: () => {
         for (const s of sessions.values()) {
           clearTimeout(s.timer);
@@ -207,6 +293,11 @@ export class Proxier {
       });
     });
   }
+}
+
+/** Lets the connections held for this listener try its backends. */
+function wake(listener: Listener): void {
+  for (const waiter of [...listener.waiters]) waiter();
 }
 
 function connect(backend: Backend): Promise<net.Socket> {

@@ -13,6 +13,8 @@ import type { Store } from '../../../shared/store/store.ts';
 import { Informer } from '../../../shared/store/informer.ts';
 import { planListeners, type ListenerSpec } from './plan.ts';
 import { Proxier } from './proxier.ts';
+import { TrafficCounters } from './traffic.ts';
+import { writeTraffic } from '../../../shared/http-scaling.ts';
 import { DnsIndex } from './dns-records.ts';
 import { ClusterDnsServer, parseUpstreamList, parseUpstreams, type Upstream } from './dns-server.ts';
 
@@ -31,11 +33,19 @@ export interface ServiceProxyOptions {
   dnsPort?: number;
   /** Runs `ip ...` another way when this process has no iproute2 (the Docker runtime's helper container). */
   runIp?: (args: string[]) => Promise<void>;
+  /** The node whose traffic this proxy reports (the activator's field in each Service's traffic hash). */
+  nodeName: string;
 }
 
 export class ServiceProxy {
   private readonly services: Informer;
   private readonly endpoints: Informer;
+  /** HTTPScaledObjects: the Services whose traffic is counted and held at zero (the activator). */
+  private readonly scaledObjects: Informer;
+  private readonly counters: TrafficCounters;
+  private readonly reporter: Redis;
+  private reportTimer?: NodeJS.Timeout;
+  private reporting = false;
   private readonly proxier: Proxier;
   private dns?: ClusterDnsServer;
   private index: DnsIndex;
@@ -55,7 +65,10 @@ export class ServiceProxy {
     };
     this.services = new Informer({ store: opts.store, resource: 'services', connection: opts.connect(), log: this.log, onChange });
     this.endpoints = new Informer({ store: opts.store, resource: 'endpoints', connection: opts.connect(), log: this.log, onChange });
-    this.proxier = new Proxier(this.log);
+    this.scaledObjects = new Informer({ store: opts.store, resource: 'httpscaledobjects', connection: opts.connect(), log: this.log, onChange });
+    this.reporter = opts.connect();
+    this.counters = new TrafficCounters((service) => void this.signalDemand(service));
+    this.proxier = new Proxier(this.log, { counters: this.counters, holdMs: opts.network.activatorHoldMs });
     this.index = new DnsIndex(opts.network.clusterDomain, [], []);
   }
 
@@ -63,8 +76,9 @@ export class ServiceProxy {
     await this.makeServiceRangeLocal();
     const upstreams = await this.upstreams();
     this.dns = new ClusterDnsServer(this.opts.network.dnsServiceIp, this.opts.dnsPort ?? 53, () => this.index, upstreams, this.log);
-    await Promise.all([this.services.start(), this.endpoints.start()]);
+    await Promise.all([this.services.start(), this.endpoints.start(), this.scaledObjects.start()]);
     await this.sync();
+    this.reportTimer = setInterval(() => void this.report(), this.opts.network.trafficReportMs);
     // Retries what could not bind (an address another agent on this host holds, until it stops).
     this.timer = setInterval(() => this.requestSync(), RETRY_MS);
     this.log.info({ serviceCidr: this.opts.network.serviceCidr, dns: `${this.opts.network.dnsServiceIp}:${this.opts.dnsPort ?? 53}`, upstreams }, 'service proxy started');
@@ -72,9 +86,12 @@ export class ServiceProxy {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.reportTimer);
     this.proxier.close();
     this.dns?.close();
-    await Promise.all([this.services.stop(), this.endpoints.stop()]);
+    await this.report();
+    await Promise.all([this.services.stop(), this.endpoints.stop(), this.scaledObjects.stop()]);
+    this.reporter.disconnect();
   }
 
   /**
@@ -108,9 +125,12 @@ export class ServiceProxy {
           const endpoints = this.endpoints.list();
           const { network } = this.opts;
           this.index = new DnsIndex(network.clusterDomain, services, endpoints);
+          const activatable = new Set(this.scaledObjects.list().map((o) => `${o.metadata.namespace}/${(o.spec as any)?.scaleTargetRef?.service}`));
+          this.counters.retain(activatable);
           this.specs = planListeners(services, endpoints, {
             nodeAddresses: [...new Set([...this.opts.nodeAddresses, '127.0.0.1'])],
             reservedIps: new Set([network.dnsServiceIp]),
+            activatable,
           });
         }
         await this.proxier.sync(this.specs);
@@ -120,6 +140,47 @@ export class ServiceProxy {
       this.log.warn({ err: (err as Error).message }, 'service proxy sync failed');
     } finally {
       this.syncing = false;
+    }
+  }
+
+  /**
+   * A connection is held for a Service at zero: say so at once (this node's report and a message on
+   * the activation channel, which the controller managers follow), without waiting for the next
+   * report. The periodic reports say it again while connections are held, so a message lost (no
+   * controller manager listening) delays the wake-up by one report interval at most.
+   */
+  private async signalDemand(service: string): Promise<void> {
+    const [namespace, name] = service.split('/');
+    const { keys } = this.opts.store;
+    try {
+      const tx = this.reporter.multi();
+      writeTraffic(tx, keys, namespace, name, this.opts.nodeName, this.counters.current(service), new Map(), []);
+      tx.publish(keys.activationChannel, service);
+      await tx.exec();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, service }, 'activator: cannot signal demand');
+    }
+  }
+
+  /** Writes this node's traffic of every Service with something to say (see TrafficCounters.snapshot). */
+  private async report(): Promise<void> {
+    if (this.reporting) return;
+    this.reporting = true;
+    const { keys } = this.opts.store;
+    try {
+      const snapshots = this.counters.snapshot();
+      if (!snapshots.length) return;
+      const tx = this.reporter.multi();
+      for (const snap of snapshots) {
+        const [namespace, name] = snap.service.split('/');
+        writeTraffic(tx, keys, namespace, name, this.opts.nodeName, snap.report, snap.opened, snap.forget);
+        if (snap.report.held > 0) tx.publish(keys.activationChannel, snap.service);
+      }
+      await tx.exec();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot report service traffic');
+    } finally {
+      this.reporting = false;
     }
   }
 
