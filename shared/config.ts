@@ -78,6 +78,8 @@ export interface ControllerConfig {
   concurrency: number;
   resyncMs: number;
   nodeMonitorGraceMs: number; // a node silent this long is Ready=Unknown (kube-controller-manager's --node-monitor-grace-period)
+  /** ScaledObject triggers: the bound of each connect and command to a trigger's Redis (KEDA's KEDA_HTTP_DEFAULT_TIMEOUT is 3 s). */
+  kedaScalerTimeoutMs: number;
   httpScalerSyncMs: number; // how often the HTTPScaledObject controller looks again at a Service's traffic (KEDA's pollingInterval)
   metricsPort: number; // 0: no /metrics endpoint
   hpa: HpaControllerConfig;
@@ -262,6 +264,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),
       resyncMs: duration(env, 'WHARF_CONTROLLER_RESYNC', 60_000),
       nodeMonitorGraceMs: duration(env, 'WHARF_NODE_MONITOR_GRACE', 50_000),
+      kedaScalerTimeoutMs: positiveDuration(env, 'WHARF_KEDA_SCALER_TIMEOUT', 3_000),
       hpa: {
         syncPeriodMs: positiveDuration(env, 'WHARF_HPA_SYNC_PERIOD', 15_000),
         downscaleStabilizationMs: duration(env, 'WHARF_HPA_DOWNSCALE_STABILIZATION', 300_000),

@@ -165,6 +165,15 @@ export class Keys {
   }
 
   /**
+   * String per ScaledObject (by uid): what the HPA-like behavior of its controller remembers between
+   * polls (recent recommendations and scale events, JSON), kept outside any one process so that
+   * several controller managers may poll it in turn. Expires on its own after the longest window.
+   */
+  scalingHistory(uid: string): string {
+    return `${this.prefix}:scalinghistory:${uid}`;
+  }
+
+  /**
    * Hash per Service behind an HTTPScaledObject: its TCP traffic as the node agents' service
    * proxies see it (see shared/http-traffic.ts): one field per node ("n:<node>", its latest report)
    * and one per second of connections opened ("s:<unix second>", summed by every node's HINCRBY).

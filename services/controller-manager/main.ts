@@ -37,6 +37,7 @@ import { RESOURCE_QUOTA_WATCHES, ResourceQuotaController } from './resourcequota
 import { HPA_RESOURCE, HorizontalPodAutoscalerController } from './hpa/controller.ts';
 import { HistoryStore } from './hpa/history.ts';
 import { readPodUsage } from '../../shared/resource-metrics.ts';
+import { ScaledObjectController } from './scaledobject/controller.ts';
 import { HttpScaledObjectController } from './http-scaler/controller.ts';
 import { redisTrafficSource } from './http-scaler/traffic-source.ts';
 import { structuralErrors } from '../../shared/api/validation.ts';
@@ -90,6 +91,14 @@ const hpas = new HorizontalPodAutoscalerController(
   config.controller.hpa,
   log,
 );
+const scaledObjects = new ScaledObjectController(store, recorder('keda-operator'), {
+  redis,
+  keys,
+  log,
+  scalerTimeoutMs: config.controller.kedaScalerTimeoutMs,
+  // KEDA hands its cpu trigger to an HPA: the HPA's freshness limit applies.
+  metricsMaxAgeMs: config.controller.hpa.metricsMaxAgeMs,
+});
 // HTTPScaledObjects: a cache, to map a Service, a Deployment or a proxy's activation message to them.
 const httpScaledObjects = new Informer({ store, resource: 'httpscaledobjects', connection: connect(), log });
 const httpScaler = new HttpScaledObjectController(store, httpScaledObjects, redisTrafficSource(redis, keys, config.network.trafficReportMs), recorder('keda-http-add-on'), { syncMs: config.controller.httpScalerSyncMs });
@@ -135,6 +144,7 @@ const queues = {
   clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
   resourceQuotas: queue('resourcequota', (k) => resourceQuotas.reconcile(k)),
   hpas: queue('horizontal-pod-autoscaler', (k) => hpas.reconcile(k)),
+  scaledObjects: queue('scaledobject', (k) => scaledObjects.reconcile(k)),
   httpScaledObjects: queue('httpscaledobject', (k) => httpScaler.reconcile(k)),
 };
 
@@ -219,6 +229,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
     case 'configmaps':
       if (obj.metadata.name === ROOT_CA_CONFIGMAP) await queues.rootCa.add(obj.metadata.namespace!);
       break;
+    case 'scaledobjects':
+      // Its own status writes come back here too: the reconcile polls no more often than pollingInterval.
+      await queues.scaledObjects.add(nsKey(obj));
+      break;
   }
   const finalizers = obj.metadata.finalizers ?? [];
   if (ev.type === 'DELETED') {
@@ -292,6 +306,12 @@ async function resync(resource: string): Promise<void> {
     case HPA_RESOURCE:
       for (const hpa of (await store.list(HPA_RESOURCE)).items) await queues.hpas.add(nsKey(hpa), hpas.syncPeriodMs);
       break;
+    case 'scaledobjects': {
+      const all = (await store.list('scaledobjects')).items.map(nsKey);
+      scaledObjects.sweep(all);
+      await queues.scaledObjects.addAll(all);
+      break;
+    }
     case 'httpscaledobjects':
       await queues.httpScaledObjects.addAll((await store.list('httpscaledobjects')).items.map(nsKey));
       break;
@@ -312,7 +332,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'httpscaledobjects'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'httpscaledobjects', 'scaledobjects'];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,
@@ -348,6 +368,7 @@ async function shutdown(signal: string) {
   await httpScaledObjects.stop();
   activations.disconnect();
   await Promise.all(Object.values(queues).map((q) => q.close()));
+  scaledObjects.close();
   redis.disconnect();
   metricsEndpoint.close();
   process.exit(0);

@@ -31,6 +31,8 @@ import { resourceQuotaStrategy } from './kinds/resourcequota.ts';
 import { limitRangeStrategy } from './kinds/limitrange.ts';
 import { horizontalPodAutoscalerStrategy } from './kinds/horizontalpodautoscaler.ts';
 import { hpaV1Conversion } from './kinds/horizontalpodautoscaler-v1.ts';
+import { scaledObjectStrategy } from './kinds/scaledobject.ts';
+import { triggerAuthenticationStrategy } from './kinds/triggerauthentication.ts';
 import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
 
 export const STRATEGIES: Strategy[] = [
@@ -61,6 +63,8 @@ export const STRATEGIES: Strategy[] = [
   resourceQuotaStrategy,
   limitRangeStrategy,
   horizontalPodAutoscalerStrategy,
+  scaledObjectStrategy,
+  triggerAuthenticationStrategy,
   httpScaledObjectStrategy,
 ];
 

@@ -861,6 +861,7 @@ test('every kind Wharf serves has a message, and so do events.k8s.io Events, Sca
   const custom = (r: { group: string }) => /(^|\.)keda\.sh$/.test(r.group);
   for (const r of RESOURCES) if (!custom(r)) t.truthy(messageFor(apiVersionOf(r), r.kind), `${apiVersionOf(r)} ${r.kind}`);
   t.is(messageFor('http.keda.sh/v1alpha1', 'HTTPScaledObject'), undefined);
+  t.is(messageFor('keda.sh/v1alpha1', 'ScaledObject'), undefined);
   t.is(messageFor('events.k8s.io/v1', 'Event')?.name, 'events.Event');
   t.is(messageFor('v1', 'Event')?.name, 'Event');
   t.truthy(messageFor('autoscaling/v1', 'Scale'));
