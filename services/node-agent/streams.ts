@@ -110,6 +110,7 @@ async function runningContainer(deps: StreamDeps, namespace: string, name: strin
  */
 function runSession(ws: WebSocket, session: StdioSession, kind: 'exec' | 'attach', options: StreamOptions, log: Logger): void {
   let stdinOpen = !!session.stdin;
+  let resizing: Promise<unknown> = Promise.resolve();
   const endStdin = () => {
     if (!stdinOpen) return;
     stdinOpen = false;
@@ -125,9 +126,13 @@ function runSession(ws: WebSocket, session: StdioSession, kind: 'exec' | 'attach
           session.stdin!.once('drain', () => ws.resume());
         }
         return;
-      case 'resize':
-        session.resize(message.width, message.height).catch((err) => log.debug({ err: (err as Error).message }, 'resize failed'));
+      case 'resize': {
+        // Applied one after another, in the order sent: kubectl attach sends a size one larger, then
+        // the real one (so the program redraws); applied out of order, the larger one would stay.
+        const { width, height } = message;
+        resizing = resizing.then(() => session.resize(width, height)).catch((err) => log.debug({ err: (err as Error).message }, 'resize failed'));
         return;
+      }
       case 'close':
         if (message.channel === STDIN) endStdin();
         return;

@@ -129,8 +129,9 @@ spec:
   // kubectl get hpa: Kubernetes' columns and cells.
   const table = await eventually(async () => {
     const out = await ok(t, 'get', 'hpa', 'web');
-    return /cpu: 90%\/50%/.test(out) && out;
-  }, { timeoutMs: 20_000, message: 'TARGETS cpu: 90%/50%' });
+    // REPLICAS is the status' currentReplicas, which the sync after the scale-up reports.
+    return /cpu: 90%\/50%\s+1\s+5\s+[3-5]\s/.test(out) && out;
+  }, { timeoutMs: 20_000, message: 'TARGETS cpu: 90%/50%, REPLICAS 3 to 5' });
   const [header, row] = table.trim().split('\n');
   t.deepEqual(header.split(/\s+/), ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
   t.regex(row, /^web\s+Deployment\/web\s+cpu: 90%\/50%\s+1\s+5\s+[3-5]\s+\d+s$/);
