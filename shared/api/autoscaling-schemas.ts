@@ -1,35 +1,9 @@
 // JSON Schemas of autoscaling/v2 and autoscaling/v1 HorizontalPodAutoscaler, with Kubernetes
 // v1.32's field names and Go types (k8s.io/api/autoscaling/v2 and v1 types.go), built as
 // shared/api/schemas.ts builds the other kinds': spec objects closed, statuses open.
-import { INT32_MAX, OPENAPI, objectMeta, type OpenApiFacts } from './schemas.ts';
+import { schemaBlocks } from './schemas.ts';
 
-type Schema = Record<string, any>;
-
-const withFacts = (schema: Schema, facts: OpenApiFacts): Schema => ({ ...schema, [OPENAPI]: { ...schema[OPENAPI], ...facts } });
-const named = (definition: string, schema: Schema): Schema => withFacts(schema, { definition });
-const doc = (description: string, schema: Schema): Schema => ({ ...schema, description });
-const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({ type: 'object', properties, additionalProperties: false, ...(required.length ? { required } : {}) });
-const statusObj = (properties: Record<string, Schema>): Schema => ({ type: 'object', properties });
-const arr = (items: Schema): Schema => ({ type: 'array', items });
-const str: Schema = { type: 'string' };
-const int32 = (minimum = -(2 ** 31)): Schema => withFacts({ type: 'integer', minimum, maximum: INT32_MAX }, { format: 'int32' });
-const int64: Schema = withFacts({ type: 'integer', minimum: -(2 ** 63), maximum: 2 ** 63 - 1024 }, { format: 'int64' });
-const quantity: Schema = named('io.k8s.apimachinery.pkg.api.resource.Quantity', { type: ['string', 'number'] });
-const time: Schema = named('io.k8s.apimachinery.pkg.apis.meta.v1.Time', { type: ['string', 'null'], format: 'date-time' });
-const labelSelector: Schema = named('io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector', obj({
-  matchLabels: { type: 'object', additionalProperties: str },
-  matchExpressions: arr(obj({ key: str, operator: str, values: arr(str) }, ['key', 'operator'])),
-}));
-const typeMeta = {
-  apiVersion: doc('Versioned schema of this representation of the object.', str),
-  kind: doc('The kind of object, in CamelCase.', str),
-};
-const topLevel = (description: string, spec: Schema, status: Schema): Schema => doc(description, obj({
-  ...typeMeta,
-  metadata: doc('Standard object metadata.', objectMeta),
-  spec: doc('Desired state.', spec),
-  status: doc('Most recently observed state; written by the system.', status),
-}));
+const { named, doc, obj, statusObj, arr, str, int32, int64, quantity, time, labelSelector, topLevel } = schemaBlocks;
 
 // ---- autoscaling/v2 --------------------------------------------------------------------
 
@@ -81,7 +55,7 @@ export const HPA_V2_SCHEMA = topLevel('Automatically manages the replica count o
     scaleDown: doc('Scaling policy for scaling down.', scalingRules),
   }))),
 }, ['scaleTargetRef', 'maxReplicas'])), named(v2('HorizontalPodAutoscalerStatus'), statusObj({
-  observedGeneration: int64,
+  observedGeneration: int64(),
   lastScaleTime: doc('The last time the autoscaler scaled the number of pods.', time),
   currentReplicas: doc('Current number of replicas of pods managed by this autoscaler.', int32()),
   desiredReplicas: doc('Desired number of replicas of pods managed by this autoscaler.', int32()),
@@ -104,7 +78,7 @@ export const HPA_V1_SCHEMA = topLevel('Configuration of a horizontal pod autosca
   maxReplicas: doc('The upper limit for the number of pods that can be set by the autoscaler.', int32()),
   targetCPUUtilizationPercentage: doc('The target average CPU utilization (as a percentage of requested CPU) over all the pods; 80% if not specified.', int32()),
 }, ['scaleTargetRef', 'maxReplicas'])), named('io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus', statusObj({
-  observedGeneration: int64,
+  observedGeneration: int64(),
   lastScaleTime: time,
   currentReplicas: int32(),
   desiredReplicas: int32(),

@@ -803,6 +803,9 @@ const SCHEMAS: Record<string, Schema> = {
   }, ['resourceRules', 'nonResourceRules', 'incomplete']))),
 };
 
+/** The building blocks, for the kinds whose schemas live in files of their own (autoscaling-schemas.ts). */
+export const schemaBlocks = { named, doc, obj, statusObj, arr, str, int32, int64, quantity, time, labelSelector, topLevel };
+
 export function schemaFor(kind: string): Schema | undefined {
   return SCHEMAS[kind];
 }
