@@ -84,9 +84,12 @@ test.serial('with 200 nodes the scheduler samples 100 a pod, yet a pod only one 
   }, { timeoutMs: 30_000, message: 'pinned pods bound' });
   for (const p of pods) t.is(p.spec.nodeName, targets[Number(p.metadata.name.split('-')[1])], p.metadata.name);
   // At the first try: a retry after a sample without the node would have left a FailedScheduling.
-  const events = (await cluster.api.get('/api/v1/namespaces/default/events')).body.items as any[];
+  // The Scheduled event is written after the binding: wait for all of them, then look for failures.
+  const events = await eventually(async () => {
+    const items = (await cluster.api.get('/api/v1/namespaces/default/events')).body.items as any[];
+    return items.filter((e) => e.reason === 'Scheduled' && e.involvedObject.name.startsWith('pinned-')).length === targets.length ? items : undefined;
+  }, { timeoutMs: 10_000, message: 'a Scheduled event for each pinned pod' });
   t.deepEqual(events.filter((e) => e.reason === 'FailedScheduling' && e.involvedObject.name.startsWith('pinned-')).map((e) => e.message), []);
-  t.is(events.filter((e) => e.reason === 'Scheduled' && e.involvedObject.name.startsWith('pinned-')).length, targets.length);
   for (const p of pods) await cluster.api.delete(`/api/v1/namespaces/default/pods/${p.metadata.name}`);
 });
 
