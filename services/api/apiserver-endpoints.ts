@@ -72,6 +72,8 @@ export class ApiServerEndpoints {
   private readonly leaseName = `kube-apiserver-${randomUUID().slice(0, 13)}`;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The pass under way (or the last one): stop() waits for it, so no renewal lands after the Lease is given up. */
+  private pass: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ApiServerEndpointsOptions) {}
 
@@ -84,15 +86,17 @@ export class ApiServerEndpoints {
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'could not reconcile the kubernetes Service endpoints');
       }
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), Math.max(500, this.opts.ttlMs / 3));
+      if (!this.stopped) this.timer = setTimeout(() => void (this.pass = tick()), Math.max(500, this.opts.ttlMs / 3));
     };
-    await tick();
+    this.pass = tick();
+    await this.pass;
   }
 
   /** Gives up this server's Lease, so its address leaves the endpoints at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.pass;
     if (!this.opts.address) return;
     await this.opts.store.delete('leases', LEASE_NAMESPACE, this.leaseName).catch(() => undefined);
     await this.reconcile().catch((err) => this.opts.log.warn({ err: err.message }, 'could not take this API server out of the endpoints; its Lease is gone, another server will'));

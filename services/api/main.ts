@@ -103,8 +103,6 @@ const app = createApiServer({
   resourceMetrics: { keys, maxAgeMs: config.api.metricsMaxAgeMs },
 });
 const endpoints = new ApiServerEndpoints({ store, log, address: advertised ? { ip: advertised, port: config.api.port } : undefined, ttlMs: config.api.endpointLeaseTtlMs });
-// Listening after the first pass: the cluster shows this server among the endpoints by the time it answers.
-await endpoints.start();
 const server = createServer({
   key: serving.key,
   cert: serving.cert,
@@ -128,14 +126,6 @@ server.on('error', (err) => {
   log.fatal({ err: err.message, host: config.api.host, port: config.api.port }, 'API server cannot listen');
   process.exit(1);
 });
-server.listen(config.api.port, config.api.host, () => {
-  log.info({ host: config.api.host, port: config.api.port }, 'API server listening (HTTPS)');
-  if (config.api.writeKubeconfig && adminToken) {
-    writeCredentialFile(config.api.writeKubeconfig, kubeconfigYaml({ server: config.api.kubeconfigServer, caPem: ca.cert, token: adminToken.token }));
-    log.info({ file: config.api.writeKubeconfig, server: config.api.kubeconfigServer }, 'wrote the admin kubeconfig');
-  }
-});
-
 function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
@@ -152,5 +142,17 @@ function shutdown(signal: string) {
       process.exit(0);
     });
 }
+// Before the first pass takes a Lease: a signal from then on gives it up, never leaves it to run out.
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+
+// Listening after the first pass: the cluster shows this server among the endpoints by the time it answers.
+await endpoints.start();
+server.listen(config.api.port, config.api.host, () => {
+  log.info({ host: config.api.host, port: config.api.port }, 'API server listening (HTTPS)');
+  if (config.api.writeKubeconfig && adminToken) {
+    writeCredentialFile(config.api.writeKubeconfig, kubeconfigYaml({ server: config.api.kubeconfigServer, caPem: ca.cert, token: adminToken.token }));
+    log.info({ file: config.api.writeKubeconfig, server: config.api.kubeconfigServer }, 'wrote the admin kubeconfig');
+  }
+});
+
