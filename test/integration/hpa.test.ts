@@ -123,8 +123,11 @@ spec:
   const started = Date.now();
   await eventually(async () => (await deploymentReplicas('web')) >= 3, { timeoutMs: 60_000, message: 'web scaled to 3 or more', detail: () => cluster.dumpLogs() });
   t.log(`1 -> >=3 in ${Date.now() - started} ms`);
-  const rescales = await events('web', 'SuccessfulRescale');
-  t.true(rescales.some((m) => /^New size: \d; reason: cpu resource utilization \(percentage of request\) above target$/.test(m)), rescales.join('\n'));
+  let rescales: string[] = [];
+  await eventually(async () => {
+    rescales = await events('web', 'SuccessfulRescale');
+    return rescales.some((m) => /^New size: \d; reason: cpu resource utilization \(percentage of request\) above target$/.test(m));
+  }, { timeoutMs: 10_000, message: 'the SuccessfulRescale event of the scale-up', detail: () => rescales.join('\n') });
 
   // kubectl get hpa: Kubernetes' columns and cells.
   const table = await eventually(async () => {
@@ -155,7 +158,8 @@ spec:
   const idle = Date.now();
   await eventually(async () => (await deploymentReplicas('web')) === 1, { timeoutMs: 60_000, message: 'web back to 1', detail: () => cluster.dumpLogs() });
   t.log(`back to 1 in ${Date.now() - idle} ms`);
-  t.true((await events('web', 'SuccessfulRescale')).includes('New size: 1; reason: All metrics below target'));
+  // The event is written after the scale: wait for it.
+  await eventually(async () => (await events('web', 'SuccessfulRescale')).includes('New size: 1; reason: All metrics below target'), { timeoutMs: 10_000, message: 'the SuccessfulRescale event to 1' });
   await eventually(async () => (await hpaObject('web')).status?.desiredReplicas === 1, { timeoutMs: 20_000, message: 'desiredReplicas 1' });
   load.delete('web');
 });

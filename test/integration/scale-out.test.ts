@@ -103,6 +103,10 @@ test('100 replicas on room for exactly 100: each pod bound once, no node overcom
   const cond = pending.status.conditions.find((c: any) => c.type === 'PodScheduled');
   t.is(cond.status, 'False');
   t.regex(cond.message, /^0\/4 nodes are available: 4 Insufficient cpu\.$/);
-  const failed = (await cluster.api.get(`/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D${pending.metadata.name}`)).body.items as any[];
-  t.true(failed.some((e) => e.reason === 'FailedScheduling' && e.type === 'Warning'));
+  // The event is written after the pod's condition: wait for it.
+  await eventually(async () => {
+    const failed = (await cluster.api.get(`/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D${pending.metadata.name}`)).body.items as any[];
+    return failed.some((e) => e.reason === 'FailedScheduling' && e.type === 'Warning');
+  }, { timeoutMs: 10_000, message: 'a FailedScheduling Warning event' });
+  t.pass();
 });
