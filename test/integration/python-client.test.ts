@@ -83,7 +83,8 @@ test('read_namespaced_pod_log(follow=True, _preload_content=False) streams a run
   const numbers = out.lines.map((l: string) => Number(/^line (\d+)$/.exec(l)?.[1]));
   const first = numbers[0];
   t.deepEqual(numbers, numbers.map((_: number, i: number) => first + i), `consecutive lines: ${JSON.stringify(out.lines)}`);
-  t.true(out.secondsFollowed > 1, `followed for ${out.secondsFollowed} s`);
+  // The script stops once past 1 s and rounds to hundredths: 1.001 s reads as 1.
+  t.true(out.secondsFollowed >= 1, `followed for ${out.secondsFollowed} s`);
 });
 
 test('stream(connect_get_namespaced_pod_exec): stdout and stderr apart, stdin, and the exit code from the error channel', async (t) => {
