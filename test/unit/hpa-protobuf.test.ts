@@ -3,25 +3,8 @@
 // same object (what `kubectl autoscale --dry-run=client -o json` prints), and a v2 one too.
 import test from 'ava';
 import { decodeProtobuf } from '../../services/api/protobuf.ts';
+import { envelope, len, num } from '../helpers/protobuf-wire.ts';
 
-function varint(n: number): Buffer {
-  let v = BigInt(n);
-  const out: number[] = [];
-  do {
-    const low = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v ? low | 0x80 : low);
-  } while (v);
-  return Buffer.from(out);
-}
-const key = (field: number, wire: number) => varint(field * 8 + wire);
-const num = (field: number, n: number) => Buffer.concat([key(field, 0), varint(n)]);
-const len = (field: number, ...parts: (Buffer | string)[]) => {
-  const payload = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-  return Buffer.concat([key(field, 2), varint(payload.length), payload]);
-};
-const envelope = (apiVersion: string, kind: string, ...raw: Buffer[]) =>
-  Buffer.concat([Buffer.from('k8s\0', 'latin1'), len(1, len(1, apiVersion), len(2, kind)), len(2, ...raw)]);
 
 const ref = len(1, len(1, 'Deployment'), len(2, 'api'), len(3, 'apps/v1'));
 

@@ -11,6 +11,7 @@ import { decodeProtobuf, decodeMessage, messageFor, MESSAGES, MAX_DEPTH, PROTOBU
 import { defineMessages, type Message } from '../../services/api/protobuf/schema.ts';
 import { RESOURCES, apiVersionOf } from '../../shared/api/resources.ts';
 import { ApiError, BadRequestError, UnsupportedMediaTypeError } from '../../shared/errors.ts';
+import { envelope, key, len, num, varint } from '../helpers/protobuf-wire.ts';
 
 const fromBase64 = (s: string) => Buffer.from(s, 'base64');
 
@@ -676,26 +677,6 @@ test('kubectl drain --disable-eviction: DeleteOptions with no grace period, a gr
 // The expected JSON is what Kubernetes' JSON has for the same Go object.
 // ---------------------------------------------------------------------------------------------
 
-function varint(n: number | bigint): Buffer {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out: number[] = [];
-  do {
-    const low = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v ? low | 0x80 : low);
-  } while (v);
-  return Buffer.from(out);
-}
-const key = (field: number, wire: number) => varint(field * 8 + wire);
-/** A varint field. */
-const num = (field: number, n: number | bigint) => Buffer.concat([key(field, 0), varint(n)]);
-/** A length-delimited field: a string, bytes, or a message of the parts given. */
-const len = (field: number, ...parts: (Buffer | string)[]) => {
-  const payload = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-  return Buffer.concat([key(field, 2), varint(payload.length), payload]);
-};
-const envelope = (apiVersion: string, kind: string, ...raw: Buffer[]) =>
-  Buffer.concat([Buffer.from('k8s\0', 'latin1'), len(1, len(1, apiVersion), len(2, kind)), len(2, ...raw)]);
 
 const NOV_14_2023 = 1_700_000_000; // 2023-11-14T22:13:20Z
 
