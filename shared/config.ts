@@ -102,6 +102,8 @@ export interface NodeAgentConfig {
   dockerHost: string | undefined;
   podNetwork: string;
   pauseImage: string;
+  /** 'auto': a pod of one container needs no sandbox (one container start); 'always': every pod has one. */
+  podSandbox: 'auto' | 'always';
   heartbeatMs: number;
   resyncMs: number;
   concurrency: number;
@@ -284,6 +286,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       dockerHost: env.DOCKER_HOST || undefined,
       podNetwork: env.WHARF_POD_NETWORK || 'wharf',
       pauseImage: env.WHARF_PAUSE_IMAGE || 'busybox:latest',
+      podSandbox: oneOf(env, 'WHARF_POD_SANDBOX', ['auto', 'always'] as const, 'auto'),
       heartbeatMs: duration(env, 'WHARF_HEARTBEAT', 10_000),
       resyncMs: duration(env, 'WHARF_AGENT_RESYNC', 10_000),
       // Pods start in parallel as the kubelet's pod workers do; the engine, not this, should be the limit.

@@ -21,6 +21,7 @@ import {
   type NodeResources,
   type ObservedContainer,
   type PodIdentity,
+  type SandboxSpec,
 } from './runtime/types.ts';
 import { Prober } from './prober.ts';
 import type { PodDns } from './proxy/dns-records.ts';
@@ -36,7 +37,10 @@ import {
   computePodStatus,
   containerStep,
   latestAttempt,
+  networkHolder,
+  runsWithoutSandbox,
   type BackoffEntry,
+  type PodSandboxMode,
   type BackoffPolicy,
   type BackoffState,
 } from './pod-logic.ts';
@@ -60,6 +64,12 @@ export interface AgentOptions {
   labels?: Record<string, string>;
   endpoint?: { host: string; port: number };
   dataDir: string;
+  /**
+   * 'auto': a pod of one container (no init containers) runs without a sandbox, its container
+   * holding the pod's network, one container start instead of two; 'always' (the default here):
+   * every pod has a sandbox, as the kubelet's.
+   */
+  podSandbox?: PodSandboxMode;
   /** The resolver configuration of a pod's sandbox (cluster DNS); none: the node's own. */
   podDns?: (pod: Pod) => PodDns;
   /** Called before a terminating pod is signalled: stop sending it Service traffic (may wait). */
@@ -326,7 +336,7 @@ export class NodeAgent {
     this.prober.forget(current.map((c) => c.id));
     const started = Date.now();
     const running = current.some((c) => c.role === 'app' && c.state === 'running');
-    if (running) await this.opts.drainPod?.(current.find((c) => c.role === 'sandbox')?.ip ?? pod.status?.podIP, grace * 1000);
+    if (running) await this.opts.drainPod?.(networkHolder(current)?.ip ?? pod.status?.podIP, grace * 1000);
     await this.runPreStopHooks(pod, current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
     // The hooks' time counts against the grace period, as in Kubernetes.
     await this.killAll(current, Math.max(0, grace - Math.floor((Date.now() - started) / 1000)));
@@ -341,7 +351,7 @@ export class NodeAgent {
 
   /** Runs each running container's preStop hook (exec or httpGet), all at once, within the grace period. */
   private async runPreStopHooks(pod: Pod, current: ObservedContainer[], graceSeconds: number): Promise<void> {
-    const podIP = current.find((c) => c.role === 'sandbox')?.ip;
+    const podIP = networkHolder(current)?.ip;
     await Promise.all(pod.spec.containers.map(async (spec) => {
       const hook = spec.lifecycle?.preStop;
       const running = current.find((c) => c.role === 'app' && c.name === spec.name && c.state === 'running');
@@ -414,8 +424,12 @@ export class NodeAgent {
     const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
     const backoff = await this.loadBackoff(identity.uid);
     let waits: number[] = [];
-    let podIP = current.find((c) => c.role === 'sandbox' && c.state === 'running')?.ip;
+    const solo = this.runtime.kind === 'docker' && runsWithoutSandbox(pod, current, this.opts.podSandbox ?? 'always');
+    let podIP = networkHolder(current)?.ip;
     if (pod.spec.hostNetwork && current.some((c) => c.role === 'sandbox' && c.state === 'running')) podIP = this.resources!.address;
+    // The only container of a pod without a sandbox is being restarted: the pod keeps its IP (asked
+    // for again by the next attempt), as a pod whose sandbox outlives its containers does.
+    if (solo && !podIP) podIP = pod.status?.podIP;
 
     if (!terminal) {
       // Count each exit once towards the crash-loop back-off.
@@ -431,7 +445,7 @@ export class NodeAgent {
         }
       }
       const dns = this.opts.podDns?.(pod) ?? {};
-      const sandbox = await this.runtime.ensureSandbox({
+      const network: SandboxSpec = {
         ...identity,
         hostname: pod.spec.hostname ?? pod.metadata.name!,
         hostNetwork: pod.spec.hostNetwork === true,
@@ -440,20 +454,30 @@ export class NodeAgent {
         dnsSearch: dns.searches,
         dnsOptions: dns.options,
         ports: pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' }))),
-      });
-      // A pod on the node's network has the node's address.
-      podIP = pod.spec.hostNetwork ? this.resources!.address : sandbox.ip;
-      waits = await this.startContainers(pod, sandbox.id, podIP, current, backoff, restartPolicy);
+      };
+      if (solo) {
+        waits = await this.startContainers(pod, networkHolder(current)?.id ?? '', podIP ?? '', current, backoff, restartPolicy, { ...network, requestedIP: pod.status?.podIP });
+      } else {
+        const sandbox = await this.runtime.ensureSandbox(network);
+        // A pod on the node's network has the node's address.
+        podIP = pod.spec.hostNetwork ? this.resources!.address : sandbox.ip;
+        waits = await this.startContainers(pod, sandbox.id, podIP, current, backoff, restartPolicy);
+      }
     }
     const refreshed = (await this.runtime.listContainers(this.opts.nodeName, { namespace: identity.namespace, name: identity.name })).filter((c) => c.pod.uid === identity.uid);
+    if (solo) podIP = networkHolder(refreshed)?.ip ?? podIP;
     await this.pruneOldAttempts(refreshed);
     if (!terminal) this.prober.sync(pod, podIP, refreshed);
     await this.writeStatus(pod, refreshed, await this.loadBackoff(identity.uid), podIP);
     if (waits.length) return { requeueAfterMs: Math.max(50, Math.min(...waits)) };
   }
 
-  /** Init containers one at a time, in order; then every app container. Returns back-off waits. */
-  private async startContainers(pod: Pod, sandboxId: string, podIP: string, current: ObservedContainer[], backoff: BackoffState, restartPolicy: string): Promise<number[]> {
+  /**
+   * Init containers one at a time, in order; then every app container. Returns back-off waits.
+   * With ownNetwork the pod has no sandbox: its only container holds the pod's network (sandboxId
+   * is then that container's running instance, if any, for ephemeral containers to join).
+   */
+  private async startContainers(pod: Pod, sandboxId: string, podIP: string, current: ObservedContainer[], backoff: BackoffState, restartPolicy: string, ownNetwork?: ContainerSpec['ownNetwork']): Promise<number[]> {
     const waits: number[] = [];
     let volumes: Map<string, { path: string; readOnly: boolean }>;
     try {
@@ -485,7 +509,7 @@ export class NodeAgent {
     await Promise.all(pod.spec.containers.map(async (c) => {
       const step = containerStep(c, latestAttempt(current, c.name), restartPolicy, backoff[c.name], Date.now());
       if (step.kind === 'start') {
-        const wait = await this.startOne(pod, sandboxId, podIP, c, 'app', step.attempt, backoff, volumes);
+        const wait = await this.startOne(pod, sandboxId, podIP, c, 'app', step.attempt, backoff, volumes, undefined, ownNetwork);
         if (wait) waits.push(wait);
       }
       if (step.kind === 'backoff') waits.push(step.waitMs);
@@ -502,6 +526,11 @@ export class NodeAgent {
     const waits: number[] = [];
     for (const c of pod.spec.ephemeralContainers ?? []) {
       if (latestAttempt(current, c.name)) continue;
+      if (!sandboxId) {
+        // A pod without a sandbox whose only container is not running: nothing to join yet.
+        waits.push(1000);
+        continue;
+      }
       if (backoff[c.name] && backoff[c.name].notBefore > Date.now()) {
         waits.push(backoff[c.name].notBefore - Date.now());
         continue;
@@ -521,12 +550,13 @@ export class NodeAgent {
     return waits;
   }
 
-  private async startOne(pod: Pod, sandboxId: string, podIP: string, c: Container, role: 'init' | 'app' | 'ephemeral', attempt: number, backoff: BackoffState, volumes: Map<string, { path: string; readOnly: boolean }>, pidNamespaceOf?: string): Promise<number | undefined> {
+  private async startOne(pod: Pod, sandboxId: string, podIP: string, c: Container, role: 'init' | 'app' | 'ephemeral', attempt: number, backoff: BackoffState, volumes: Map<string, { path: string; readOnly: boolean }>, pidNamespaceOf?: string, ownNetwork?: ContainerSpec['ownNetwork']): Promise<number | undefined> {
     const field = role === 'init' ? 'initContainers' : role === 'ephemeral' ? 'ephemeralContainers' : 'containers';
     try {
       const spec = await this.containerSpec(pod, podIP, c, role, attempt, volumes);
       // A pod that shares one process namespace has it in its sandbox; an ephemeral container may name its own.
       spec.pidNamespaceOf = pidNamespaceOf ?? (pod.spec.shareProcessNamespace ? sandboxId : undefined);
+      if (ownNetwork) spec.ownNetwork = ownNetwork;
       await this.runtime.startContainer(this.identity(pod), sandboxId, spec);
       if (backoff[c.name]?.message) {
         // The image arrived: pulls no longer count against the container.

@@ -92,6 +92,7 @@ const agentOptions = (nodeName: string) => ({
   memoryBytes: cfg.memoryBytes,
   endpoint: { host: cfg.advertiseHost, port: server.port },
   dataDir: cfg.dataDir,
+  podSandbox: cfg.podSandbox,
   podDns: proxy ? (pod: Pod) => podDnsConfig(pod, cluster) : undefined,
   drainPod: proxy ? (ip: string | undefined, graceMs: number) => proxy.drainPod(ip, graceMs) : undefined,
   // Pods' ServiceAccount tokens come from the API servers (the agent never holds the signing key);

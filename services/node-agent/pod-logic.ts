@@ -41,6 +41,34 @@ export function latestAttempt(observed: ObservedContainer[], name: string): Obse
   return best;
 }
 
+/** Whether the pod's network is held by a sandbox or, with none, by its only container. */
+export type PodSandboxMode = 'always' | 'auto';
+
+/**
+ * Whether the pod runs without a sandbox, its only container holding the pod's network itself, so
+ * that starting it costs the engine one container, not two. Decided once per pod: by what already
+ * runs (a pod keeps the shape it started with), else by the spec. A sandbox stays where something
+ * must share the pod's namespaces from the start (several containers, init containers, a shared
+ * process namespace), where the pod IP must be known before the container starts (an env var of
+ * status.podIP), and on the node's network, where there is nothing to hold.
+ */
+export function runsWithoutSandbox(pod: Pod, observed: ObservedContainer[], mode: PodSandboxMode): boolean {
+  const mine = observed.filter((c) => c.pod.uid === pod.metadata.uid);
+  if (mine.some((c) => c.role === 'sandbox')) return false;
+  if (mine.some((c) => c.ownsNetwork)) return true;
+  if (mode !== 'auto') return false;
+  const spec = pod.spec;
+  if (spec.containers.length !== 1 || spec.initContainers?.length || spec.ephemeralContainers?.length) return false;
+  if (spec.hostNetwork || spec.shareProcessNamespace) return false;
+  const wantsPodIP = (spec.containers[0].env ?? []).some((e) => /^status\.podIPs?$/.test(e.valueFrom?.fieldRef?.fieldPath ?? ''));
+  return !wantsPodIP;
+}
+
+/** The running container that holds the pod's network: its sandbox, or its only container when it has none. */
+export function networkHolder(observed: ObservedContainer[]): ObservedContainer | undefined {
+  return observed.find((c) => c.state === 'running' && (c.role === 'sandbox' || c.ownsNetwork));
+}
+
 export type ContainerStep =
   | { kind: 'start'; attempt: number }
   | { kind: 'running' }

@@ -85,7 +85,7 @@ export class UsageCollector {
   async collect(): Promise<void> {
     const { runtime, nodeName } = this.opts;
     const containers = await (runtime.listRunning ? runtime.listRunning(nodeName) : runtime.listContainers(nodeName));
-    const sandboxes = new Set(containers.filter((c) => c.role === 'sandbox' && c.state === 'running').map((c) => c.pod.uid));
+    const sandboxes = new Set(containers.filter((c) => (c.role === 'sandbox' || c.ownsNetwork) && c.state === 'running').map((c) => c.pod.uid));
     if (!runtime.containerUsage) {
       lastPass = { running: sandboxes.size, containers: [] };
       return;

@@ -273,6 +273,58 @@ test.serial('an exited sandbox is replaced by a new attempt', async (t) => {
   t.is(sandboxes[0]!.attempt, 1);
 });
 
+test.serial('a container that holds its own pod network: the only container, with the pod hostname, IP, host ports and resolver', async (t) => {
+  const hostPort = await freeListenPort(20000, 29999);
+  const pod = newPod('solo-pod', { ports: [{ containerPort: 8080, hostPort, protocol: 'TCP' }], dnsServers: ['10.96.0.10'], dnsSearch: ['default.svc.cluster.local'] });
+  const web = app('web', ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'], { ownNetwork: pod });
+  const id = await runtime.startContainer(pod, '', web);
+  const mine = (await runtime.listContainers(node)).filter((c) => c.pod.uid === pod.uid);
+  t.is(mine.length, 1, 'no sandbox: one container');
+  t.true(mine[0]!.ownsNetwork);
+  t.is(mine[0]!.role, 'app');
+  const ip = mine[0]!.ip!;
+  t.regex(ip, /^\d+\.\d+\.\d+\.\d+$/);
+  t.is(await waitFor('pod IP', () => httpGet(`http://${ip}:8080/`)), 'solo-pod\n');
+  t.is(await waitFor('hostPort', () => httpGet(`http://127.0.0.1:${hostPort}/`)), 'solo-pod\n');
+  const resolv = await runtime.exec(id, ['cat', '/etc/resolv.conf'], 5000);
+  t.regex(resolv.output, /search default\.svc\.cluster\.local/);
+  // On a user-defined network the engine's own resolver answers and forwards to the pod's servers, as for a sandbox.
+  t.deepEqual((await docker.getContainer(id).inspect()).HostConfig.Dns, ['10.96.0.10']);
+  // Another container joins it as it would join a sandbox (an ephemeral container).
+  const debug = await runtime.startContainer(pod, id, app('debug', ['sh', '-c', 'wget -q -O - http://127.0.0.1:8080/'], { role: 'ephemeral' }));
+  t.is((await exited(debug)).exitCode, 0);
+  t.is(await readAll(await runtime.logs(debug, { follow: false, timestamps: false })), 'solo-pod\n');
+});
+
+test.serial('a restarted container that holds its own pod network gets its IP back where the network assigns addresses on request', async (t) => {
+  const name = `wharf-test-${randomBytes(3).toString('hex')}`;
+  const subnet = `10.198.${randomBytes(1)[0]}.0/24`;
+  await docker.createNetwork({ Name: name, Driver: 'bridge', IPAM: { Config: [{ Subnet: subnet }] } });
+  const pinned = new DockerRuntime({ docker, network: name });
+  try {
+    const pod = newPod('pinned-pod');
+    const first = await pinned.startContainer(pod, '', app('main', ['sleep', '3600'], { ownNetwork: pod }));
+    const ip = (await pinned.listContainers(node)).find((c) => c.id === first)!.ip!;
+    t.true(ip.startsWith(subnet.split('.').slice(0, 3).join('.') + '.'));
+    await pinned.stopContainer(first, 0);
+    const second = await pinned.startContainer(pod, '', app('main', ['sleep', '3600'], { attempt: 1, ownNetwork: { ...pod, requestedIP: ip } }));
+    t.is((await pinned.listContainers(node)).find((c) => c.id === second)!.ip, ip);
+
+    // On the default network (the engine chose its subnet) the address cannot be asked for: a new one, not a failure.
+    const loose = newPod('loose-pod');
+    const a = await runtime.startContainer(loose, '', app('main', ['sleep', '3600'], { ownNetwork: loose }));
+    const looseIP = (await runtime.listContainers(node)).find((c) => c.id === a)!.ip!;
+    await runtime.stopContainer(a, 0);
+    const b = await runtime.startContainer(loose, '', app('main', ['sleep', '3600'], { attempt: 1, ownNetwork: { ...loose, requestedIP: looseIP } }));
+    t.regex((await runtime.listContainers(node)).find((c) => c.id === b)!.ip ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+  } finally {
+    const mine = await docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${node}`, `${LABELS.podName}=pinned-pod`] } });
+    await Promise.all(mine.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await pinned.close();
+    await docker.getNetwork(name).remove().catch(() => undefined);
+  }
+});
+
 test.serial('logs: tail without following ends; following receives new lines', async (t) => {
   const { ids } = await runPod('logs-pod', [
     app('talker', ['sh', '-c', 'echo oops >&2; sleep 0.2; for i in 1 2 3 4 5; do echo line$i; done; sleep 4; echo late; sleep 3600']),

@@ -68,6 +68,47 @@ test.serial('two containers talk over localhost and share a file through an empt
   t.regex(logs, /served-by-server/);
 });
 
+test.serial('a pod of one container has no sandbox: one container start, the pod hostname and IP, and a restart keeps it Running with the IP it reports', async (t) => {
+  const res = await cluster.api.post('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'solo' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: 'busybox:latest', command: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
+    },
+  });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  const running = await eventually(async () => {
+    const p = await pod('solo');
+    return p.status?.phase === 'Running' && p.status.podIP ? p : undefined;
+  }, { timeoutMs: 15_000, message: 'running with an IP' });
+  const containers = await docker.listContainers({ all: true, filters: { label: ['io.wharf.pod.name=solo'] } });
+  t.deepEqual(containers.map((c) => c.Labels['io.wharf.container.role']), ['app'], 'the engine started one container, no sandbox');
+  const [only] = containers;
+  t.is(only!.NetworkSettings.Networks[Object.keys(only!.NetworkSettings.Networks)[0]!]!.IPAddress, running.status.podIP);
+  t.is((await exec('solo', 'main', ['hostname'])).trim(), 'solo');
+  t.true(running.status.conditions.some((c: any) => c.type === 'PodReadyToStartContainers' && c.status === 'True'));
+  const served = await eventually(async () => {
+    const r = await fetch(`http://${running.status.podIP}:8080/`).catch(() => undefined);
+    return r?.ok ? r.text() : undefined;
+  }, { timeoutMs: 10_000, message: 'served on the pod IP' });
+  t.is(served, 'solo\n');
+
+  // The container dies: the pod restarts it and reports the IP it now has (the same one where the
+  // network lets the engine assign it on request, see docker-runtime.test.ts).
+  await docker.getContainer(only!.Id).kill();
+  const restarted = await eventually(async () => {
+    const p = await pod('solo');
+    return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.restartCount === 1 && p.status.containerStatuses[0].ready ? p : undefined;
+  }, { timeoutMs: 20_000, message: 'restarted' });
+  const now = (await docker.listContainers({ filters: { label: ['io.wharf.pod.name=solo'], status: ['running'] } }))[0]!;
+  t.is(now.Labels['io.wharf.container.role'], 'app');
+  t.is(now.NetworkSettings.Networks[Object.keys(now.NetworkSettings.Networks)[0]!]!.IPAddress, restarted.status.podIP);
+  t.is((await exec('solo', 'main', ['hostname'])).trim(), 'solo');
+  await cluster.api.delete('/api/v1/namespaces/default/pods/solo?gracePeriodSeconds=0');
+});
+
 test.serial('ConfigMaps and Secrets through env, envFrom and volumes; a ConfigMap change reaches the mounted file', async (t) => {
   await cluster.api.post('/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { color: 'blue', 'app.conf': 'level=1' } });
   await cluster.api.post('/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { password: Buffer.from('s3cret').toString('base64') } });

@@ -204,10 +204,12 @@ test.serial("client-node's PortForward (WebSocket channels) reaches the pod's po
   t.regex(refusedText, /error forwarding port 9999 to pod .*connection refused/);
 });
 
-/** The nc processes joining forwards to the pod, seen in its sandbox. */
+/** The nc processes joining forwards to the pod, seen in what holds its network: its sandbox, or its only container. */
 async function forwardsInSandbox(pod: string): Promise<string[]> {
-  const [sandbox] = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${pod}`, 'io.wharf.container.role=sandbox'], status: ['running'] } });
-  const ps = (await execInContainer(sandbox.Id, ['ps'], docker)).out;
+  const running = await docker.listContainers({ filters: { label: [`io.wharf.pod.name=${pod}`], status: ['running'] } });
+  const holder = running.find((c) => c.Labels['io.wharf.container.role'] === 'sandbox' || c.Labels['io.wharf.container.network'] === 'own');
+  if (!holder) throw new Error(`pod ${pod} has no running sandbox or network-owning container`);
+  const ps = (await execInContainer(holder.Id, ['ps'], docker)).out;
   return ps.split('\n').filter((l) => l.includes('nc 127.0.0.1'));
 }
 

@@ -14,6 +14,7 @@ import type { Store } from '../../../shared/store/store.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { ContainerRuntime } from '../runtime/types.ts';
 import { refuseUpgrade } from '../streams.ts';
+import { networkHolder } from '../pod-logic.ts';
 import { V4_BASE64, V4_BINARY, parsePortsQuery, servePortForwardSpdy, servePortForwardWebSocket, type ForwardTarget } from './port-forward.ts';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -97,15 +98,14 @@ export function handlePortForwardUpgrade(opts: PortForwardEndpointOptions, req: 
     if (!pod || (uid && pod.metadata.uid !== uid)) return refuseUpgrade(socket, 404, `pod not found ("${name}_${namespace}")`);
     const runtime = pod.spec.nodeName ? opts.runtimeFor(pod.spec.nodeName) : undefined;
     if (!runtime) return refuseUpgrade(socket, 404, `pod not found ("${name}_${namespace}")`);
-    const sandbox = (await runtime.listContainers(pod.spec.nodeName!, { namespace: namespace!, name: name! }))
-      .find((c) => c.role === 'sandbox' && c.pod.uid === pod.metadata.uid && c.state === 'running');
+    const sandbox = networkHolder((await runtime.listContainers(pod.spec.nodeName!, { namespace: namespace!, name: name! })).filter((c) => c.pod.uid === pod.metadata.uid));
     if (!sandbox) return refuseUpgrade(socket, 400, `pod ${name} is not running: its sandbox is not running`);
 
     const log = opts.log.child({ pod: `${namespace}/${name}`, subresource: 'portforward', protocol: how.kind });
     const target: ForwardTarget = {
       podLabel: sandbox.id,
       uid: '',
-      forward: (port, stream) => runtime.portForward(sandbox.id, port, stream),
+      forward: (port, stream) => runtime.portForward(sandbox.id, port, stream, sandbox.ownsNetwork ? sandbox.ip : undefined),
       streamCreationTimeoutMs: opts.streamCreationTimeoutMs,
       onError: (err) => log.warn({ err: err.message }, 'port-forward'),
     };

@@ -10,7 +10,7 @@
 // pod; the pod closing its end ends nc. A client that goes away (reset, session lost) kills nc.
 import type Docker from 'dockerode';
 import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 /** Docker's stream multiplexing without a TTY: 1 byte stream (1 stdout, 2 stderr), 3 zero, 4-byte size, payload. */
 export class DockerStreamDemuxer {
@@ -148,4 +148,29 @@ async function killInSandbox(container: Docker.Container, pid: number): Promise<
   } catch {
     // the sandbox is gone, and nc with it
   }
+}
+
+/**
+ * A connection to podIP:port from the node, joined to the client's stream with back-pressure both
+ * ways; for a pod whose own container has no nc to connect from inside. Kubernetes' wording for a
+ * refused connection.
+ */
+export function forwardToAddress(podIP: string, port: number, stream: Duplex): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: podIP, port });
+    let connected = false;
+    socket.setNoDelay(true);
+    socket.once('connect', () => {
+      connected = true;
+      stream.pipe(socket);
+      socket.pipe(stream, { end: false }); // the stream is the caller's to close
+    });
+    stream.once('close', () => socket.destroy());
+    socket.once('close', () => resolve());
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (connected) return resolve();
+      const reason = err.code === 'ECONNREFUSED' ? 'connection refused' : err.message;
+      reject(new Error(`failed to connect to ${podIP}:${port} of the pod, IPv4: dial tcp4 ${podIP}:${port}: connect: ${reason}`));
+    });
+  });
 }

@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
 import { hostIPv4, now, sleep } from '../../../shared/util.ts';
 import { processUser, runAsNonRootError } from '../security-context.ts';
-import { dockerPortForward } from './docker-port-forward.ts';
+import { dockerPortForward, forwardToAddress } from './docker-port-forward.ts';
 import { workingSet, type CgroupStats, type RawUsage } from './cgroup-stats.ts';
 import {
   ContainerConfigError,
@@ -71,6 +71,9 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly address: string | undefined;
   private readonly log: Logger | undefined;
   private networkReady: Promise<Docker.NetworkInspectInfo> | undefined;
+  /** The pod network assigns addresses only by itself (no subnet given at its creation): a restarted pod gets a new IP. */
+  private addressesByRequestRefused = false;
+  private readonly netcatIn = new Map<string, Promise<boolean>>();
   // Inspect results by container id, valid while the listed state is unchanged: a running
   // container's start time and an exited container's exit status cannot change without a state
   // change, so a steady node costs one list call per resync.
@@ -178,8 +181,22 @@ export class DockerRuntime implements ContainerRuntime {
       const configuredUser = needsImageUser ? String((await this.docker.getImage(spec.image).inspect()).Config?.User ?? '') : undefined;
       const refused = security ? runAsNonRootError(security, configuredUser, pod, spec.name) : undefined;
       if (refused) throw new ContainerConfigError(refused);
-      id = await this.createNamed(containerName(pod, spec.name, spec.attempt), this.containerConfig(pod, sandboxId, spec, configuredUser));
-      await startIfNeeded(this.docker.getContainer(id));
+      if (spec.ownNetwork) await this.ensureNetwork();
+      const name = containerName(pod, spec.name, spec.attempt);
+      if (spec.ownNetwork?.requestedIP && this.addressesByRequestRefused) spec = { ...spec, ownNetwork: { ...spec.ownNetwork, requestedIP: undefined } };
+      try {
+        id = await this.createNamed(name, this.containerConfig(pod, sandboxId, spec, configuredUser));
+        await startIfNeeded(this.docker.getContainer(id));
+      } catch (err) {
+        if (!spec.ownNetwork?.requestedIP) throw err;
+        // The pod's earlier IP is taken, or the network has no subnet of its own (the engine
+        // assigns addresses on request only on those): a new one, rather than no pod.
+        this.log?.info({ pod: `${pod.namespace}/${pod.name}`, ip: spec.ownNetwork.requestedIP, err: engineMessage(err) }, 'pod IP not kept across the restart');
+        if (/user configured subnets/i.test(engineMessage(err))) this.addressesByRequestRefused = true;
+        if (id) await this.removeContainer(id);
+        id = await this.createNamed(name, this.containerConfig(pod, sandboxId, { ...spec, ownNetwork: { ...spec.ownNetwork, requestedIP: undefined } }, configuredUser));
+        await startIfNeeded(this.docker.getContainer(id));
+      }
       return id;
     } catch (err) {
       throw asStartError(spec.name, err, id);
@@ -230,8 +247,22 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  portForward(sandboxId: string, port: number, stream: Duplex): Promise<void> {
+  async portForward(sandboxId: string, port: number, stream: Duplex, podIP?: string): Promise<void> {
+    // A pod without a sandbox: its own image may lack nc, and then localhost in the pod cannot be
+    // reached from inside; its IP can (a server bound to 127.0.0.1 only is out of reach then).
+    if (podIP && !(await this.canConnectFromInside(sandboxId))) return forwardToAddress(podIP, port, stream);
     return dockerPortForward(this.docker, sandboxId, port, stream);
+  }
+
+  /** Whether the container has the shell and nc that a port-forward runs inside it; asked once per container. */
+  private canConnectFromInside(id: string): Promise<boolean> {
+    let known = this.netcatIn.get(id);
+    if (!known) {
+      known = this.exec(id, ['sh', '-c', 'command -v nc'], 5_000).then((r) => r.exitCode === 0, () => false);
+      this.netcatIn.set(id, known);
+      if (this.netcatIn.size > 1000) this.netcatIn.delete(this.netcatIn.keys().next().value!);
+    }
+    return known;
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
@@ -465,14 +496,28 @@ export class DockerRuntime implements ContainerRuntime {
   // --- sandbox -------------------------------------------------------------------------------
 
   private sandboxConfig(spec: SandboxSpec, attempt: number): Docker.ContainerCreateOptions {
-    const dns = { Dns: spec.dnsServers ?? [], DnsSearch: spec.dnsSearch ?? [], DnsOptions: spec.dnsOptions ?? [] };
-    const labels = labelsFor(spec, SANDBOX_NAME, 'sandbox', attempt);
     const pause = this.pauseCommand ? { Entrypoint: this.pauseCommand, Cmd: [] } : {};
+    const network = this.podNetworkConfig(spec);
+    return {
+      Image: this.pauseImage,
+      ...pause,
+      ...network,
+      Labels: labelsFor(spec, SANDBOX_NAME, 'sandbox', attempt),
+      HostConfig: { ...network.HostConfig, RestartPolicy: { Name: 'no' } },
+    };
+  }
+
+  /**
+   * What makes a container the holder of its pod's network: the pod's hostname, resolver, host
+   * ports and IPC namespace, an endpoint on the pod network (asking for requestedIP when given).
+   */
+  private podNetworkConfig(spec: SandboxSpec & { requestedIP?: string }): Pick<Docker.ContainerCreateOptions, 'Hostname' | 'ExposedPorts' | 'HostConfig' | 'NetworkingConfig'> {
+    const dns = { Dns: spec.dnsServers ?? [], DnsSearch: spec.dnsSearch ?? [], DnsOptions: spec.dnsOptions ?? [] };
     // shareable: so the pod's containers can join it; host: the node's (hostIPC).
     const ipc = spec.hostIPC ? 'host' : 'shareable';
     if (spec.hostNetwork) {
       // The node's network namespace: its hostname, addresses and ports are the node's own.
-      return { Image: this.pauseImage, ...pause, Labels: labels, HostConfig: { NetworkMode: 'host', ...dns, IpcMode: ipc, RestartPolicy: { Name: 'no' } } };
+      return { HostConfig: { NetworkMode: 'host', ...dns, IpcMode: ipc } };
     }
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostPort: string }[]> = {};
@@ -481,20 +526,12 @@ export class DockerRuntime implements ContainerRuntime {
       exposed[key] = {};
       if (p.hostPort) (bindings[key] ??= []).push({ HostPort: String(p.hostPort) });
     }
+    const endpoint = spec.requestedIP ? { IPAMConfig: { IPv4Address: spec.requestedIP } } : {};
     return {
-      Image: this.pauseImage,
-      ...pause,
       Hostname: spec.hostname,
-      Labels: labels,
       ExposedPorts: exposed,
-      HostConfig: {
-        NetworkMode: this.network,
-        PortBindings: bindings,
-        ...dns,
-        IpcMode: ipc,
-        RestartPolicy: { Name: 'no' },
-      },
-      NetworkingConfig: { EndpointsConfig: { [this.network]: {} } },
+      HostConfig: { NetworkMode: this.network, PortBindings: bindings, ...dns, IpcMode: ipc },
+      NetworkingConfig: { EndpointsConfig: { [this.network]: endpoint } },
     };
   }
 
@@ -550,7 +587,11 @@ export class DockerRuntime implements ContainerRuntime {
     const command = spec.command?.length ? spec.command : undefined;
     const args = spec.args?.length ? spec.args : undefined;
     const user = spec.security ? processUser(spec.security, configuredUser) : undefined;
+    const own = spec.ownNetwork ? this.podNetworkConfig(spec.ownNetwork) : undefined;
+    const labels = labelsFor(pod, spec.name, spec.role, spec.attempt);
+    if (own) labels[LABELS.network] = 'own';
     return {
+      ...(own ? { Hostname: own.Hostname, ExposedPorts: own.ExposedPorts, NetworkingConfig: own.NetworkingConfig } : {}),
       Image: spec.image,
       ...(command ? { Entrypoint: command } : {}),
       ...(args ? { Cmd: args } : command ? { Cmd: [] } : {}),
@@ -560,10 +601,9 @@ export class DockerRuntime implements ContainerRuntime {
       ...(spec.stdio?.stdin ? { OpenStdin: true, StdinOnce: spec.stdio.stdinOnce, AttachStdin: true } : {}),
       ...(spec.stdio?.tty ? { Tty: true } : {}),
       ...(user !== undefined ? { User: user } : {}),
-      Labels: labelsFor(pod, spec.name, spec.role, spec.attempt),
+      Labels: labels,
       HostConfig: {
-        NetworkMode: `container:${sandboxId}`,
-        IpcMode: `container:${sandboxId}`,
+        ...(own ? own.HostConfig : { NetworkMode: `container:${sandboxId}`, IpcMode: `container:${sandboxId}` }),
         ...(spec.pidNamespaceOf ? { PidMode: `container:${spec.pidNamespaceOf}` } : {}),
         ...securityHostConfig(spec.security),
         ...(spec.nanoCpus ? { NanoCpus: Math.floor(spec.nanoCpus) } : {}),
@@ -705,7 +745,9 @@ export function toObserved(info: InspectInfo, network: string, oomEventSeen = fa
     const finishedAt = rfc3339(s.FinishedAt);
     if (finishedAt) observed.finishedAt = finishedAt;
   }
-  if (role === 'sandbox' && state === 'running') {
+  const ownsNetwork = role === 'app' && labels[LABELS.network] === 'own';
+  if (ownsNetwork) observed.ownsNetwork = true;
+  if ((role === 'sandbox' || ownsNetwork) && state === 'running') {
     const ip = info.NetworkSettings.Networks?.[network]?.IPAddress;
     if (ip) observed.ip = ip;
   }
@@ -717,8 +759,10 @@ function fromListing(c: Docker.ContainerInfo, network: string, error?: string): 
   const labels = c.Labels ?? {};
   const role = roleOf(labels);
   const state = mapState(c.State);
-  const ip = role === 'sandbox' && state === 'running' ? c.NetworkSettings?.Networks?.[network]?.IPAddress : undefined;
+  const ownsNetwork = role === 'app' && labels[LABELS.network] === 'own';
+  const ip = (role === 'sandbox' || ownsNetwork) && state === 'running' ? c.NetworkSettings?.Networks?.[network]?.IPAddress : undefined;
   return {
+    ...(ownsNetwork ? { ownsNetwork } : {}),
     id: c.Id,
     pod: podOf(labels),
     name: labels[LABELS.containerName] ?? '',

@@ -146,7 +146,7 @@ export class SimulatedRuntime implements ContainerRuntime {
   }
 
   /** Simulated commands succeed, except exactly ['false'] (exit 1), mirroring the container commands. */
-  async portForward(sandboxId: string, port: number, _stream: Duplex): Promise<void> {
+  async portForward(sandboxId: string, port: number, _stream: Duplex, _podIP?: string): Promise<void> {
     // Simulated pods have no network namespace to connect into.
     throw new Error(`failed to connect to localhost:${port} inside namespace "${sandboxId}": the simulated runtime runs no processes`);
   }

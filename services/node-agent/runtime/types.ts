@@ -17,6 +17,8 @@ export const LABELS = {
   role: 'io.wharf.container.role',
   // how many times this container has been (re)started before: restartCount survives agent restarts
   attempt: 'io.wharf.container.attempt',
+  /** 'own' on an app container that holds its pod's network namespace itself (a pod without a sandbox). */
+  network: 'io.wharf.container.network',
 } as const;
 
 export type ContainerRole = 'sandbox' | 'init' | 'app' | 'ephemeral';
@@ -64,6 +66,12 @@ export interface ContainerSpec {
    * Absent: its own. The node's (hostPID) wins over both.
    */
   pidNamespaceOf?: string;
+  /**
+   * Set when this container is the pod's only one and holds the pod's network itself, with no
+   * sandbox (see runsWithoutSandbox): what the sandbox would have had, and the IP it asks for again
+   * when it replaces an earlier attempt (kept where the engine allows it).
+   */
+  ownNetwork?: SandboxSpec & { requestedIP?: string };
 }
 
 /**
@@ -105,7 +113,9 @@ export interface ObservedContainer {
   createdAt: string; // RFC 3339
   startedAt?: string;
   finishedAt?: string;
-  ip?: string; // sandbox only: the pod IP
+  ip?: string; // the holder of the pod's network only (its sandbox, or its only container): the pod IP
+  /** An app container that holds its pod's network namespace (the pod has no sandbox). */
+  ownsNetwork?: boolean;
 }
 
 export interface LogOptions {
@@ -200,7 +210,10 @@ export interface ContainerRuntime {
   listContainers(node: string, pod?: { namespace: string; name: string }): Promise<ObservedContainer[]>;
   /** Creates and starts the pod's sandbox if it is not running; returns its id and the pod IP. Idempotent. */
   ensureSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }>;
-  /** Creates and starts one container inside the sandbox's network namespace; returns its id. */
+  /**
+   * Creates and starts one container inside the sandbox's network namespace (or, with
+   * spec.ownNetwork, in a network namespace of its own on the pod network); returns its id.
+   */
   startContainer(pod: PodIdentity, sandboxId: string, spec: ContainerSpec): Promise<string>;
   /** SIGTERM, then SIGKILL after graceSeconds. A container already stopped or gone is fine. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
@@ -224,7 +237,11 @@ export interface ContainerRuntime {
    * is destroyed (the connection into the pod is then torn down); rejects with what went wrong
    * (nothing listening, ...), in the runtime's words.
    */
-  portForward(sandboxId: string, port: number, stream: Duplex): Promise<void>;
+  /**
+   * podIP: the holder is the pod's own container, not a sandbox of the runtime's image; where it
+   * has no way to connect from inside, the connection goes to podIP:port instead.
+   */
+  portForward(sandboxId: string, port: number, stream: Duplex, podIP?: string): Promise<void>;
   /**
    * Calls onChange with the pod uid whenever one of this node's containers dies, starts or is
    * removed, so the agent reconciles at once rather than at the next resync. Returns a stop function.
