@@ -95,8 +95,8 @@ test.serial('a pod of one container has no sandbox: one container start, the pod
   }, { timeoutMs: 10_000, message: 'served on the pod IP' });
   t.is(served, 'solo\n');
 
-  // The container dies: the pod restarts it and reports the IP it now has (the same one where the
-  // network lets the engine assign it on request, see docker-runtime.test.ts).
+  // The container dies: the pod restarts it with the same IP (the agent's pod network has a subnet
+  // of its own, on which the engine assigns addresses on request; see docker-runtime.test.ts).
   await docker.getContainer(only!.Id).kill();
   const restarted = await eventually(async () => {
     const p = await pod('solo');
@@ -104,6 +104,7 @@ test.serial('a pod of one container has no sandbox: one container start, the pod
   }, { timeoutMs: 20_000, message: 'restarted' });
   const now = (await docker.listContainers({ filters: { label: ['io.wharf.pod.name=solo'], status: ['running'] } }))[0]!;
   t.is(now.Labels['io.wharf.container.role'], 'app');
+  t.is(restarted.status.podIP, running.status.podIP, 'the pod kept its IP');
   t.is(now.NetworkSettings.Networks[Object.keys(now.NetworkSettings.Networks)[0]!]!.IPAddress, restarted.status.podIP);
   t.is((await exec('solo', 'main', ['hostname'])).trim(), 'solo');
   await cluster.api.delete('/api/v1/namespaces/default/pods/solo?gracePeriodSeconds=0');

@@ -149,12 +149,12 @@ test.serial('restarting the node agent leaves exactly the right containers runni
   await eventually(async () => {
     const running = (await containersOf()).filter((c) => c.State === 'running');
     const uids = new Set(pods.map((p: any) => p.metadata.uid));
-    // one sandbox + one app container per live pod, nothing else
-    return running.length === 4 && running.every((c) => uids.has(c.Labels['io.wharf.pod.uid']));
+    // one container per live pod (a pod of one container needs no sandbox), nothing else
+    return running.length === 2 && running.every((c) => uids.has(c.Labels['io.wharf.pod.uid']));
   }, { timeoutMs: 15_000, message: 'exactly 2 pods worth of containers' });
   const after = (await containersOf()).filter((c) => c.State === 'running').map((c) => c.Id);
   const kept = after.filter((id) => before.includes(id));
-  t.is(kept.length, 2, 'the untouched pod kept its containers (no duplicates, no restarts)');
+  t.is(kept.length, 1, 'the untouched pod kept its container (no duplicates, no restarts)');
 });
 
 test.serial('deleting the Deployment removes every pod and container within 10 s', async (t) => {

@@ -6,11 +6,16 @@
 // instead of creating an HPA, so the history the behavior needs is handed in and handed back, and
 // the caller keeps it outside the process (several controller managers may take turns).
 
+import { defaultScaleDownRules, defaultScaleUpRules, withDefaultRules } from '../../../shared/api/autoscaling.ts';
+import { convertWithBehaviorRate, stabilizeWithBehaviors, type History as HpaHistory } from '../hpa/behavior.ts';
+
 export const DEFAULT_POLLING_INTERVAL_S = 30;
 export const DEFAULT_COOLDOWN_PERIOD_S = 300;
 export const DEFAULT_INITIAL_COOLDOWN_PERIOD_S = 0;
 export const DEFAULT_MIN_REPLICAS = 0;
 export const DEFAULT_MAX_REPLICAS = 100;
+/** kube-controller-manager's --horizontal-pod-autoscaler-downscale-stabilization. */
+const DEFAULT_DOWNSCALE_STABILIZATION_S = 300;
 /** Kubernetes' --horizontal-pod-autoscaler-tolerance. */
 export const TOLERANCE = 0.1;
 
@@ -105,22 +110,14 @@ export interface ScalingHistory {
 
 export const EMPTY_HISTORY: ScalingHistory = { recommendations: [], scaleUps: [], scaleDowns: [] };
 
-/** Kubernetes' defaults (GenerateHPAScaleUpRules / GenerateHPAScaleDownRules). */
+/**
+ * Kubernetes' defaults (GenerateHPAScaleUpRules / GenerateHPAScaleDownRules), the scale-down window
+ * being the HPA controller's default downscale stabilization (300 s), as KEDA's HPA has it.
+ */
 export function withDefaults(behavior: Behavior | undefined): Required<Behavior> & { scaleUp: Required<ScalingRules>; scaleDown: Required<ScalingRules> } {
-  const up = behavior?.scaleUp ?? {};
-  const down = behavior?.scaleDown ?? {};
-  return {
-    scaleUp: {
-      stabilizationWindowSeconds: up.stabilizationWindowSeconds ?? 0,
-      selectPolicy: up.selectPolicy ?? 'Max',
-      policies: up.policies ?? [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }],
-    },
-    scaleDown: {
-      stabilizationWindowSeconds: down.stabilizationWindowSeconds ?? 300,
-      selectPolicy: down.selectPolicy ?? 'Max',
-      policies: down.policies ?? [{ type: 'Percent', value: 100, periodSeconds: 15 }],
-    },
-  };
+  const up = withDefaultRules(structuredClone(behavior?.scaleUp), defaultScaleUpRules());
+  const down = withDefaultRules(structuredClone(behavior?.scaleDown), { ...defaultScaleDownRules(), stabilizationWindowSeconds: DEFAULT_DOWNSCALE_STABILIZATION_S });
+  return { scaleUp: up as Required<ScalingRules>, scaleDown: down as Required<ScalingRules> };
 }
 
 function longestWindowMs(b: ReturnType<typeof withDefaults>): number {
@@ -128,57 +125,22 @@ function longestWindowMs(b: ReturnType<typeof withDefaults>): number {
   return Math.max(b.scaleUp.stabilizationWindowSeconds, b.scaleDown.stabilizationWindowSeconds, ...periods, 0) * 1000;
 }
 
-/** Replicas added (or removed) within a policy's period. */
-function changedWithin(events: { at: number; delta: number }[], periodS: number, now: number): number {
-  return events.filter((e) => e.at > now - periodS * 1000).reduce((s, e) => s + e.delta, 0);
-}
-
-/** calculateScaleUpLimitWithScalingRules. */
-function scaleUpLimit(current: number, events: { at: number; delta: number }[], rules: Required<ScalingRules>, now: number): number {
-  if (rules.selectPolicy === 'Disabled') return current;
-  let result = rules.selectPolicy === 'Min' ? Infinity : -Infinity;
-  for (const p of rules.policies) {
-    const start = current - changedWithin(events, p.periodSeconds, now);
-    const proposed = p.type === 'Pods' ? start + p.value : Math.ceil(start * (1 + p.value / 100));
-    result = rules.selectPolicy === 'Min' ? Math.min(result, proposed) : Math.max(result, proposed);
-  }
-  return Number.isFinite(result) ? result : current;
-}
-
-/** calculateScaleDownLimitWithBehaviors. */
-function scaleDownLimit(current: number, events: { at: number; delta: number }[], rules: Required<ScalingRules>, now: number): number {
-  if (rules.selectPolicy === 'Disabled') return current;
-  let result = rules.selectPolicy === 'Min' ? -Infinity : Infinity;
-  for (const p of rules.policies) {
-    const start = current + changedWithin(events, p.periodSeconds, now);
-    const proposed = p.type === 'Pods' ? start - p.value : Math.ceil(start * (1 - p.value / 100));
-    result = rules.selectPolicy === 'Min' ? Math.max(result, proposed) : Math.min(result, proposed);
-  }
-  return Number.isFinite(result) ? result : current;
-}
-
 /**
- * normalizeDesiredReplicasWithBehaviors: the stabilized recommendation (the lowest of the scale-up
- * window, the highest of the scale-down window), limited by the rate policies, within min and max.
+ * normalizeDesiredReplicasWithBehaviors, the HorizontalPodAutoscaler's own (hpa/behavior.ts): the
+ * stabilized recommendation, limited by the rate policies, within min and max. The history is kept
+ * in the ScaledObject's own shape (what its controller stores) and handed back with this round's
+ * recommendation.
  */
 export function applyBehavior(desired: number, current: number, min: number, max: number, behavior: Behavior | undefined, history: ScalingHistory, now: number): { replicas: number; history: ScalingHistory } {
   const b = withDefaults(behavior);
-  const upCutoff = now - b.scaleUp.stabilizationWindowSeconds * 1000;
-  const downCutoff = now - b.scaleDown.stabilizationWindowSeconds * 1000;
-  let up = desired;
-  let down = desired;
-  for (const r of history.recommendations) {
-    if (r.at > upCutoff) up = Math.min(up, r.replicas);
-    if (r.at > downCutoff) down = Math.max(down, r.replicas);
-  }
-  let stabilized = current;
-  if (stabilized < up) stabilized = up;
-  if (stabilized > down) stabilized = down;
-
-  let replicas = stabilized;
-  if (stabilized > current) replicas = Math.min(stabilized, scaleUpLimit(current, history.scaleUps, b.scaleUp, now));
-  else if (stabilized < current) replicas = Math.max(stabilized, scaleDownLimit(current, history.scaleDowns, b.scaleDown, now));
-  replicas = Math.min(Math.max(replicas, min), max);
+  const hpaHistory: HpaHistory = {
+    recommendations: history.recommendations.map((r) => ({ ...r })),
+    scaleUpEvents: history.scaleUps.map((e) => ({ change: e.delta, at: e.at })),
+    scaleDownEvents: history.scaleDowns.map((e) => ({ change: e.delta, at: e.at })),
+  };
+  const stabilized = stabilizeWithBehaviors(hpaHistory, current, desired, b.scaleUp.stabilizationWindowSeconds, b.scaleDown.stabilizationWindowSeconds, now);
+  const limited = convertWithBehaviorRate({ scaleUp: b.scaleUp, scaleDown: b.scaleDown, minReplicas: min, maxReplicas: max, current, desired: stabilized.replicas }, hpaHistory, now);
+  const replicas = Math.min(Math.max(limited.replicas, min), max);
 
   const keepFrom = now - longestWindowMs(b);
   const next: ScalingHistory = {

@@ -557,16 +557,37 @@ export class DockerRuntime implements ContainerRuntime {
       } catch (err) {
         if (statusCode(err) !== 404) throw err;
       }
-      try {
-        await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', CheckDuplicate: true, Labels: { 'io.wharf.network': 'true' } });
-      } catch (err) {
-        if (statusCode(err) !== 409) throw err; // another agent on this engine created it first
+      for (let tries = 1; ; tries++) {
+        try {
+          const ipam = await this.freeSubnet();
+          await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', CheckDuplicate: true, Labels: { 'io.wharf.network': 'true' }, IPAM: ipam });
+          break;
+        } catch (err) {
+          if (statusCode(err) === 409) break; // another agent on this engine created it first
+          // The subnet was taken between asking and creating: ask again.
+          if (tries >= 3 || !/overlap/i.test(engineMessage(err))) throw err;
+        }
       }
       return await network.inspect();
     })();
     // A failure is not remembered: the next pod tries again.
     this.networkReady.catch(() => (this.networkReady = undefined));
     return this.networkReady;
+  }
+
+  /**
+   * The subnet the engine would give a new network, as an explicit IPAM config: Docker assigns an
+   * address on request (what keeps a pod's IP across a restart of a pod without a sandbox) only on
+   * a network created with a subnet of its own.
+   */
+  private async freeSubnet(): Promise<{ Driver: string; Config: { Subnet: string; Gateway?: string }[] }> {
+    const probe = await this.docker.createNetwork({ Name: `${this.network}-subnet-probe-${process.pid}-${Date.now()}`, Driver: 'bridge' });
+    try {
+      const config = (await probe.inspect()).IPAM?.Config?.find((c: { Subnet?: string }) => c.Subnet && !c.Subnet.includes(':'));
+      return { Driver: 'default', Config: config?.Subnet ? [{ Subnet: config.Subnet, ...(config.Gateway ? { Gateway: config.Gateway } : {}) }] : [] };
+    } finally {
+      await probe.remove().catch(() => undefined);
+    }
   }
 
   private async networkGateway(): Promise<string | undefined> {
