@@ -158,6 +158,25 @@ export interface Strategy {
 
   /** The Table columns of `kubectl get`. */
   columns: Column[];
+
+  /**
+   * The structural check that replaces the schema's (custom resources: pruning, defaults and value
+   * validation from a CRD's openAPIV3Schema). Mutates obj; returns the causes and the pruned fields.
+   */
+  structure?(obj: KubeObject): { causes: StatusCause[]; unknownFields: string[] };
+  /** Whether an update changes what metadata.generation counts (default: the spec). */
+  specChanged?(next: KubeObject, old: KubeObject): boolean;
+  /** Where the scale subresource reads and writes (a CRD's subresources.scale); default spec.replicas, status.replicas, spec.selector. */
+  scale?: ScalePaths;
+  /** Fields beyond metadata.name/namespace a field selector may name (a CRD's selectableFields, without the leading dot). */
+  selectableFields?: string[];
+}
+
+/** A CRD's subresources.scale: JSONPaths of the replicas asked for, the replicas observed, and the selector string. */
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
 }
 
 /** A subresource that writes one part of an object (Kubernetes' EphemeralContainersStrategy). */
@@ -182,6 +201,8 @@ export interface Conversion {
   schema: Record<string, any>;
   /** Rules this version adds for what its clients write. */
   validate(obj: KubeObject): StatusCause[];
+  /** As Strategy.structure, for this version's form. */
+  structure?(obj: KubeObject): { causes: StatusCause[]; unknownFields: string[] };
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
 }

@@ -595,7 +595,7 @@ export class Store implements ClusterReader {
         admitUpdate(s, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
         await s.admit?.(next, old, ctx);
       }
-      if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+      if (s.generation && (s.specChanged ? s.specChanged(next, old) : !deepEqual(next.spec, old.spec))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       // As Kubernetes' GuaranteedUpdate: an unchanged object is not written again, unless it was
       // stored with a key other than the current first one — rewriting it is how keys rotate.
       if (deepEqual(next, old) && !this.stale.has(old)) return shown(served, old);
