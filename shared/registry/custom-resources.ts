@@ -40,7 +40,7 @@ function resourceOf(crd: KubeObject, version: any): ResourceInfo {
 function cellOf(c: any): Column['cell'] {
   return (obj, nowMs) => {
     const v = evaluate(obj, c.jsonPath)[0];
-    if (v === undefined || v === null) return '';
+    if (v === undefined || v === null) return null;
     if (c.type === 'date' && typeof v === 'string') return age(v, nowMs);
     if ((c.type === 'integer' || c.type === 'number') && typeof v === 'number') return v;
     if (typeof v === 'object') return JSON.stringify(v);
@@ -71,6 +71,7 @@ export function customKindsOf(crd: KubeObject): CustomKinds | undefined {
   const storage = versions.find((v) => v?.storage);
   if (!storage || !crd.spec?.names?.plural) return undefined;
   const stored = resourceOf(crd, storage);
+  const storedApiVersion = `${stored.group}/${stored.version}`;
   const schemaOf = (v: any): JSONSchemaProps | undefined => v.schema?.openAPIV3Schema;
   const statusOn = !!storage.subresources?.status;
   const scale = storage.subresources?.scale;
@@ -100,8 +101,8 @@ export function customKindsOf(crd: KubeObject): CustomKinds | undefined {
     scale: scale ? { specReplicasPath: scale.specReplicasPath, statusReplicasPath: scale.statusReplicasPath, labelSelectorPath: scale.labelSelectorPath } : undefined,
     selectableFields: (storage.selectableFields ?? []).map((f: any) => String(f.jsonPath).replace(/^\./, '')),
     columns: columnsOf(storage),
+    onRead: (obj) => (obj.apiVersion === storedApiVersion ? obj : withApiVersion(obj, storedApiVersion)),
   });
-  const storedApiVersion = `${stored.group}/${stored.version}`;
   const conversions: Conversion[] = versions
     .filter((v) => v && v !== storage && v.served)
     .map((v) => {

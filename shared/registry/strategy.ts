@@ -46,7 +46,8 @@ export interface Column {
   format?: string;
   priority?: number;
   description?: string;
-  cell: (obj: any, nowMs: number) => string | number;
+  /** null: nothing to print (kubectl shows <none>), as a CRD column whose JSONPath finds nothing. */
+  cell: (obj: any, nowMs: number) => string | number | null;
 }
 
 /** What admission may read of the cluster. The store implements it; strategies never hold Redis. */
@@ -168,6 +169,8 @@ export interface Strategy {
   specChanged?(next: KubeObject, old: KubeObject): boolean;
   /** Where the scale subresource reads and writes (a CRD's subresources.scale); default spec.replicas, status.replicas, spec.selector. */
   scale?: ScalePaths;
+  /** What a stored value reads as (a custom resource stored in another version reads as the storage version: apiVersion rewritten). */
+  onRead?(obj: KubeObject): KubeObject;
   /** Fields beyond metadata.name/namespace a field selector may name (a CRD's selectableFields, without the leading dot). */
   selectableFields?: string[];
 }

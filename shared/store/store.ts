@@ -923,7 +923,8 @@ function decodeValue<T extends KubeObject>(encryption: Encryption, r: ResourceIn
     throw new DecryptionError(location, `the stored value is not an object: ${(err as Error).message}`);
   }
   if (read.resourceVersion !== undefined) obj.metadata.resourceVersion = read.resourceVersion;
-  return { obj, stale: read.stale };
+  const onRead = strategyFor(r.plural).onRead;
+  return { obj: onRead ? (onRead(obj) as T) : obj, stale: read.stale };
 }
 
 /**

@@ -4,7 +4,7 @@
 // deletion of the CRD removing its objects), and a small operator written with
 // @kubernetes/client-node that turns a Website into a Deployment and a Service it owns.
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -271,10 +271,10 @@ test.serial('an operator written with @kubernetes/client-node reconciles a Websi
   await informer.start();
   try {
     await custom.createNamespacedCustomObject({ ...site, body: { apiVersion: 'example.wharf.dev/v1', kind: 'Website', metadata: { name: 'blog' }, spec: { image: 'nginx:1.27' } } });
-    const dep = await eventually(async () => apps.readNamespacedDeployment({ name: 'blog', namespace: 'default' }).catch(() => undefined), { message: 'the operator made the Deployment' });
+    const dep = await eventually(async () => apps.readNamespacedDeployment({ name: 'blog', namespace: 'default' }).catch(() => undefined), { timeoutMs: 30_000, message: 'the operator made the Deployment', detail: () => errors.map(String).join('\n') });
     t.is(dep.spec?.replicas, 1);
     t.is(dep.metadata?.ownerReferences?.[0]?.kind, 'Website');
-    const svc = await eventually(async () => core.readNamespacedService({ name: 'blog', namespace: 'default' }).catch(() => undefined), { message: 'the operator made the Service' });
+    const svc = await eventually(async () => core.readNamespacedService({ name: 'blog', namespace: 'default' }).catch(() => undefined), { timeoutMs: 30_000, message: 'the operator made the Service', detail: () => errors.map(String).join('\n') });
     t.is(svc.spec?.ports?.[0]?.port, 80);
     const done: any = await eventually(async () => {
       const w: any = await custom.getNamespacedCustomObject({ ...site, name: 'blog' });
@@ -297,4 +297,193 @@ test.serial('an operator written with @kubernetes/client-node reconciles a Websi
     await informer.stop();
   }
   t.deepEqual(errors.filter((e: any) => e?.code !== 409), []);
+});
+
+// ---- a CRD of the size and shape operators publish ----------------------------------------------
+
+const podTemplateSchema = `
+                    type: object
+                    x-kubernetes-embedded-resource: true
+                    x-kubernetes-preserve-unknown-fields: true`;
+
+const DATABASE_CRD = (storage: 'v1' | 'v1beta1') => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: databaseclusters.db.example.org
+  annotations:
+    controller-gen.kubebuilder.io/version: v0.16.0
+spec:
+  group: db.example.org
+  scope: Cluster
+  names:
+    plural: databaseclusters
+    singular: databasecluster
+    kind: DatabaseCluster
+    listKind: DatabaseClusterList
+    shortNames: [dbc]
+    categories: [databases]
+  versions:
+${['v1beta1', 'v1'].map((v) => `  - name: ${v}
+    served: true
+    storage: ${v === storage}
+    selectableFields:
+    - jsonPath: .spec.engine
+    additionalPrinterColumns:
+    - {name: Engine, type: string, jsonPath: .spec.engine}
+    - {name: Members, type: integer, jsonPath: .spec.members}
+    - {name: Ready, type: string, jsonPath: '.status.conditions[?(@.type=="Ready")].status'}
+    - {name: Port, type: string, priority: 1, jsonPath: .spec.service.port}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.members, statusReplicasPath: .status.members, labelSelectorPath: .status.selector}
+    schema:
+      openAPIV3Schema:
+        type: object
+        required: [spec]
+        properties:
+          spec:
+            type: object
+            required: [engine]
+            properties:
+              engine: {type: string, enum: [postgres, mysql]}
+              members: {type: integer, format: int32, minimum: 1, maximum: 9, default: 3}
+              version: {type: string, pattern: '^\\d+(\\.\\d+)*$'}
+              backup:
+                type: object
+                nullable: true
+                properties:
+                  schedule: {type: string, minLength: 9}
+                  retention:
+                    type: object
+                    properties:
+                      days: {type: integer, minimum: 1, default: 7}
+                      keepLast: {type: integer, exclusiveMinimum: true, minimum: 0}
+                  destination:
+                    type: object
+                    properties:
+                      s3:
+                        type: object
+                        properties:
+                          bucket: {type: string, maxLength: 63}
+                          endpoint: {type: string, format: uri}
+                          credentials:
+                            type: object
+                            properties:
+                              secretRef: {type: object, properties: {name: {type: string}, key: {type: string}}, required: [name]}
+              service:
+                type: object
+                properties:
+                  port: {x-kubernetes-int-or-string: true, anyOf: [{type: integer}, {type: string}]}
+                  annotations: {type: object, additionalProperties: {type: string}}
+              ports:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name, protocol]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string}
+                    protocol: {type: string, default: TCP}
+                    port: {type: integer}
+              tags: {type: array, x-kubernetes-list-type: set, items: {type: string}}
+              parameters: {type: object, x-kubernetes-preserve-unknown-fields: true}
+              podTemplate:${podTemplateSchema}
+          status:
+            type: object
+            properties:
+              members: {type: integer}
+              selector: {type: string}
+              conditions:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [type]
+                items:
+                  type: object
+                  required: [type, status]
+                  properties:
+                    type: {type: string}
+                    status: {type: string, enum: ["True", "False", "Unknown"]}
+                    reason: {type: string}
+                    lastTransitionTime: {type: string, format: date-time}
+`).join('')}`;
+
+const database = (name: string, apiVersion: string, spec: string) => `apiVersion: ${apiVersion}
+kind: DatabaseCluster
+metadata:
+  name: ${name}
+spec:
+${spec}`;
+
+test.serial('a CRD of the shape operators publish: several versions, nested schemas, int-or-string, preserve-unknown-fields, embedded resources, list-map keys', async (t) => {
+  const crd = file('db-crd.yaml', DATABASE_CRD('v1'));
+  t.is(await ok(t, 'apply', '-f', crd), 'customresourcedefinition.apiextensions.k8s.io/databaseclusters.db.example.org created\n');
+  t.is(await ok(t, 'apply', '-f', crd), 'customresourcedefinition.apiextensions.k8s.io/databaseclusters.db.example.org unchanged\n');
+  await ok(t, 'wait', '--for=condition=established', '--timeout=10s', 'crd/databaseclusters.db.example.org');
+  await eventually(async () => (await cluster.fetch(`${cluster.apiUrls[0]}/apis/db.example.org/v1beta1/databaseclusters`)).status === 200, { message: 'v1beta1 served' });
+
+  const good = file('db.yaml', database('orders', 'db.example.org/v1beta1', `  engine: postgres
+  version: "16.2"
+  backup:
+    schedule: "0 3 * * *"
+    retention: {keepLast: 2}
+    destination: {s3: {bucket: backups, endpoint: "https://s3.example.org", credentials: {secretRef: {name: s3}}}}
+  service: {port: postgres, annotations: {a: b}}
+  ports: [{name: pg, protocol: TCP, port: 5432}, {name: pg, protocol: UDP, port: 5432}, {name: metrics, port: 9187}]
+  tags: [a, b]
+  parameters: {max_connections: 100, shared_buffers: {size: 1GB}}
+  podTemplate:
+    apiVersion: v1
+    kind: Pod
+    metadata: {labels: {app: orders}}
+    spec: {containers: [{name: db, image: postgres:16}]}
+`));
+  t.is(await ok(t, 'apply', '--validate=strict', '-f', good), 'databasecluster.db.example.org/orders created\n');
+  // Unchanged: nothing the server defaulted sits in a list the manifest names (kubectl's JSON merge
+  // patch replaces a list whole, so a default inside one makes every apply "configured", as on Kubernetes).
+  const manifest = readFileSync(good, 'utf8').replace('{name: metrics, port: 9187}', '{name: metrics, protocol: TCP, port: 9187}');
+  t.is(await ok(t, 'apply', '--validate=strict', '-f', good), 'databasecluster.db.example.org/orders configured\n');
+  t.is(await ok(t, 'apply', '--validate=strict', '-f', file('db.yaml', manifest)), 'databasecluster.db.example.org/orders configured\n');
+  t.is(await ok(t, 'apply', '--validate=strict', '-f', file('db.yaml', manifest)), 'databasecluster.db.example.org/orders unchanged\n');
+  const stored = JSON.parse(await ok(t, 'get', 'dbc', 'orders', '-o', 'json'));
+  t.is(stored.apiVersion, 'db.example.org/v1', 'read in the preferred (storage) version');
+  t.is(stored.spec.members, 3);
+  t.deepEqual(stored.spec.backup.retention, { keepLast: 2, days: 7 });
+  t.deepEqual(stored.spec.ports.map((p: any) => p.protocol), ['TCP', 'UDP', 'TCP']);
+  t.deepEqual(stored.spec.parameters, { max_connections: 100, shared_buffers: { size: '1GB' } });
+  t.is(stored.spec.podTemplate.spec.containers[0].image, 'postgres:16');
+  const beta = await (await cluster.fetch(`${cluster.apiUrls[1]}/apis/db.example.org/v1beta1/databaseclusters/orders`)).json() as any;
+  t.is(beta.apiVersion, 'db.example.org/v1beta1', 'another served version: apiVersion rewritten');
+  t.regex(await ok(t, 'get', 'databaseclusters', '-o', 'wide'), /^NAME\s+ENGINE\s+MEMBERS\s+READY\s+PORT\norders\s+postgres\s+3\s+postgres\n$/);
+
+  const bad = await fails(t, 'apply', '-f', file('db-bad.yaml', database('bad', 'db.example.org/v1', `  engine: oracle
+  members: 12
+  backup: {schedule: "daily", destination: {s3: {bucket: b, credentials: {secretRef: {key: k}}}}}
+  ports: [{name: pg}, {name: pg}]
+  tags: [a, a]
+  podTemplate: {spec: {}}
+`)));
+  for (const cause of [
+    'spec.engine: Unsupported value: "oracle": supported values: "postgres", "mysql"',
+    'spec.members: Invalid value: 12: spec.members in body should be less than or equal to 9',
+    'spec.backup.schedule: Invalid value: "daily": spec.backup.schedule in body should be at least 9 chars long',
+    'spec.backup.destination.s3.credentials.secretRef.name: Required value',
+    'spec.ports[1]: Duplicate value: {"name":"pg","protocol":"TCP"}',
+    'spec.tags[1]: Duplicate value: "a"',
+    'spec.podTemplate.apiVersion: Required value: must not be empty',
+  ]) t.true(bad.includes(cause), `${cause}\nin\n${bad}`);
+
+  // selectableFields, and the cluster scope.
+  await ok(t, 'apply', '-f', file('db2.yaml', database('users', 'db.example.org/v1', '  engine: mysql\n')));
+  t.is(await ok(t, 'get', 'dbc', '--field-selector', 'spec.engine=mysql', '-o', 'name'), 'databasecluster.db.example.org/users\n');
+  t.regex(await fails(t, 'get', 'dbc', '--field-selector', 'spec.version=1'), /field label not supported: spec\.version/);
+  // Server-side apply: managedFields recorded for the custom resource.
+  const ssa = file('db-ssa.yaml', database('ssa', 'db.example.org/v1', '  engine: mysql\n  tags: [x]\n'));
+  t.is(await ok(t, 'apply', '--server-side', '--field-manager=dba', '-f', ssa), 'databasecluster.db.example.org/ssa serverside-applied\n');
+  const managed = JSON.parse(await ok(t, 'get', 'dbc', 'ssa', '-o', 'json', '--show-managed-fields')).metadata.managedFields;
+  t.true(managed.some((m: any) => m.manager === 'dba' && m.operation === 'Apply' && m.fieldsV1?.['f:spec']?.['f:engine']));
+
+  // Moving storage to v1beta1 keeps the objects readable in both versions.
+  t.is(await ok(t, 'apply', '-f', file('db-crd-2.yaml', DATABASE_CRD('v1beta1'))), 'customresourcedefinition.apiextensions.k8s.io/databaseclusters.db.example.org configured\n');
+  t.deepEqual(JSON.parse(await ok(t, 'get', 'crd', 'databaseclusters.db.example.org', '-o', 'jsonpath={.status.storedVersions}')), ['v1', 'v1beta1']);
 });
