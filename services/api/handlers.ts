@@ -7,6 +7,7 @@ import { evictionVerdict, pdbSelects } from '../../shared/api/disruption.ts';
 import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
 import type { Store } from '../../shared/store/store.ts';
 import {
+  ApiError,
   BadRequestError,
   InvalidError,
   ForbiddenError,
@@ -54,7 +55,7 @@ import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fi
 import type { ManagedWrite } from '../../shared/store/store.ts';
 import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { createToken } from './token-request.ts';
-import { createOnlyKindFor, strategyFor } from '../../shared/registry/registry.ts';
+import { createOnlyKindFor, isCustomResource, strategyFor } from '../../shared/registry/registry.ts';
 import { handleCreateOnly, type CreateOnlyHandlers } from './create-only.ts';
 import type { UserInfo } from '../../shared/auth/user.ts';
 import type { Requester } from '../../shared/registry/strategy.ts';
@@ -228,6 +229,8 @@ function applyPatchOfType(r: ResourceInfo, current: KubeObject, patchType: Retur
     case 'json':
       return jsonPatch(current, body);
     case 'strategic':
+      // As Kubernetes: a custom resource has no patch strategies to merge by.
+      if (isCustomResource(r.plural)) throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('strategic merge patch must be a JSON object');
       return strategicMergePatch(r.kind, current, body as Record<string, unknown>);
     case 'apply':

@@ -156,11 +156,15 @@ test.serial('the CronTab CRD: served on every API server, printer columns, expla
   // Beyond the schema's maximum: refused as the CronTab's own validation.
   t.regex(await fails(t, 'scale', 'crontab', 'my-new-cron-object', '--replicas=11'), /spec\.replicas in body should be less than or equal to 10/);
 
+  // No strategic merge for a custom resource (no patch strategies to merge by): kubectl is told to use a merge patch.
+  t.regex(await fails(t, 'patch', 'ct', 'my-new-cron-object', '-p', '{"spec":{"image":"other"}}'), /UnsupportedMediaType|unknown format/);
+  t.is(await ok(t, 'patch', 'ct', 'my-new-cron-object', '--type=merge', '-p', '{"spec":{"image":"other"}}'), 'crontab.stable.example.com/my-new-cron-object patched\n');
+
   // Generation: counted on spec changes only, as the status subresource is on.
   const generation = async () => Number(await ok(t, 'get', 'ct', 'my-new-cron-object', '-o', 'jsonpath={.metadata.generation}'));
-  t.is(await generation(), 2);
+  t.is(await generation(), 3);
   await ok(t, 'label', 'ct', 'my-new-cron-object', 'a=b');
-  t.is(await generation(), 2);
+  t.is(await generation(), 3);
 });
 
 test.serial('deleting the CRD removes its objects, then the kind', async (t) => {
