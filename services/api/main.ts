@@ -16,6 +16,7 @@ import { ApiServerEndpoints } from './apiserver-endpoints.ts';
 import { hostIPv4 } from '../../shared/util.ts';
 import { OpenApiV3 } from './openapi.ts';
 import { CustomKindsSync } from '../../shared/store/custom-kinds-sync.ts';
+import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
 import { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { PodTokenServer } from '../../shared/auth/token-queue.ts';
 import { podTokenAnswerer } from './pod-tokens.ts';
@@ -90,6 +91,9 @@ const authenticator = new RequestAuthenticator([admin.authenticate, tokens.authe
 // The kinds CustomResourceDefinitions define, served from before the first request.
 const customKinds = new CustomKindsSync(store, connect(), keys, log);
 await retryWhileRedisDown(redis, () => customKinds.start());
+// Admission webhooks, called by every write this server makes.
+const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
+await retryWhileRedisDown(redis, () => webhookConfigs.start());
 
 const app = createApiServer({
   store,
@@ -136,7 +140,7 @@ function shutdown(signal: string) {
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
   // Settled, not all: one part failing to stop must not cut short the others (giving the Lease up).
-  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop(), customKinds.stop()])
+  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop(), customKinds.stop(), webhookConfigs.stop()])
     .then((results) => {
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error)?.message }, 'a part did not stop cleanly');
       return new Promise((resolve) => setTimeout(resolve, 200));

@@ -43,6 +43,7 @@ import { redisTrafficSource } from './http-scaler/traffic-source.ts';
 import { structuralErrors } from '../../shared/api/validation.ts';
 import { strategyFor } from '../../shared/registry/registry.ts';
 import { CustomKindsSync } from '../../shared/store/custom-kinds-sync.ts';
+import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
 import { CrdCleanupController } from './crd/controller.ts';
 import { CRD_PLURAL } from '../../shared/registry/kinds/customresourcedefinition.ts';
 
@@ -375,6 +376,9 @@ const customKinds = new CustomKindsSync(store, connect(), keys, log, (crds) => {
   })().catch((err) => log.warn({ err: err.message }, 'could not follow the custom resources'));
 });
 await customKinds.start();
+// Admission webhooks: the controllers' writes are admitted as users' are.
+const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
+await webhookConfigs.start();
 
 for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
@@ -395,6 +399,7 @@ async function shutdown(signal: string) {
   clearInterval(resyncTimer);
   await feed.stop();
   await customKinds.stop();
+  await webhookConfigs.stop();
   await customFeed?.stop();
   await clusterRoles.stop();
   await quotaInformer.stop();

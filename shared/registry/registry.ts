@@ -36,6 +36,7 @@ import { triggerAuthenticationStrategy } from './kinds/triggerauthentication.ts'
 import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
 import { customResourceDefinitionStrategy, setBuiltinPlurals } from './kinds/customresourcedefinition.ts';
 import type { CustomKinds } from './custom-resources.ts';
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './kinds/webhookconfiguration.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -69,6 +70,8 @@ export const STRATEGIES: Strategy[] = [
   triggerAuthenticationStrategy,
   httpScaledObjectStrategy,
   customResourceDefinitionStrategy,
+  validatingWebhookConfigurationStrategy,
+  mutatingWebhookConfigurationStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
