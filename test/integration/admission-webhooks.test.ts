@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.ts';
 import { kubectlAssertions, kubectlRunner } from '../helpers/kubectl.ts';
 import { generateCa, issueCertificate } from '../../shared/auth/pki.ts';
+import { hostIPv4 } from '../../shared/util.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'wharf-webhooks-'));
 let cluster: Cluster;
@@ -20,7 +21,7 @@ const reviews: any[] = [];
 const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig }));
 const { ok, fails } = kubectlAssertions(kubectl);
 const ca = generateCa('webhook-test-ca');
-const serving = issueCertificate(ca, { commonName: 'webhook', usages: ['server'], ipAddresses: ['127.0.0.1'] });
+const serving = issueCertificate(ca, { commonName: 'webhook', usages: ['server'], ipAddresses: ['127.0.0.1'], dnsNames: ['policy.webhooks.svc'] });
 
 function file(name: string, yaml: string): string {
   const path = join(work, name);
@@ -53,7 +54,8 @@ function startWebhookServer(listenPort = 0): Promise<void> {
       res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: answer(req.url ?? '', review) }));
     });
   });
-  return new Promise((resolve) => server.listen(listenPort, '127.0.0.1', () => {
+  // Every address: the Service test reaches it at the host's own (Endpoints refuse loopback).
+  return new Promise((resolve) => server.listen(listenPort, '0.0.0.0', () => {
     port = (server.address() as AddressInfo).port;
     resolve();
   }));
@@ -161,6 +163,47 @@ test.serial('failurePolicy: Fail refuses writes while the webhook is down, Ignor
   await eventually(async () => (await kubectl(['apply', '-f', file('down.yaml', pod('down', { app: 'down' }))])).code === 0, { timeoutMs: 10_000, message: 'Ignore honoured' });
   t.is(await ok(t, 'get', 'pod', 'down', '-o', 'jsonpath={.metadata.labels.mutated}'), '', 'the webhook was skipped');
   await startWebhookServer(port);
+});
+
+test.serial('a webhook behind a Service: called at a ready endpoint, its certificate checked for <service>.<namespace>.svc', async (t) => {
+  if (!hostIPv4()) return t.pass('no non-loopback IPv4 address on this machine for an Endpoints address');
+  await ok(t, 'delete', 'validatingwebhookconfiguration', 'pod-policy');
+  await ok(t, 'delete', 'mutatingwebhookconfiguration', 'pod-labels');
+  // A Service without a selector and its Endpoints written by hand: the webhook server of this test.
+  await ok(t, 'create', 'namespace', 'webhooks');
+  await ok(t, 'apply', '-f', file('svc.yaml', `apiVersion: v1
+kind: Service
+metadata: {name: policy, namespace: webhooks}
+spec:
+  ports: [{name: https, port: 443, targetPort: ${port}}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: policy, namespace: webhooks}
+subsets:
+- addresses: [{ip: ${hostIPv4()}}]
+  ports: [{name: https, port: ${port}}]
+`));
+  await ok(t, 'apply', '-f', file('svc-config.yaml', `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: by-service}
+webhooks:
+- name: forbidden-label.service.example.com
+  clientConfig:
+    service: {namespace: webhooks, name: policy, path: /validate}
+    caBundle: ${Buffer.from(ca.cert).toString('base64')}
+  rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}]
+  sideEffects: None
+  admissionReviewVersions: [v1]
+`));
+  const refused = await eventually(async () => {
+    const r = await kubectl(['apply', '-f', file('svc-bad.yaml', pod('svc-bad', { forbidden: 'true' }))]);
+    if (r.code === 0) await kubectl(['delete', 'pod', 'svc-bad', '--wait=false']);
+    return r.code !== 0 ? r.stderr : undefined;
+  }, { timeoutMs: 10_000, message: 'the webhook behind the Service refuses' });
+  t.regex(refused, /admission webhook "forbidden-label\.service\.example\.com" denied the request: the label forbidden=true is not allowed here/);
+  await ok(t, 'apply', '-f', file('svc-good.yaml', pod('svc-good', { app: 'fine' })));
+  await ok(t, 'delete', 'validatingwebhookconfiguration', 'by-service');
 });
 
 test.serial('a webhook configuration is validated as Kubernetes validates it', async (t) => {
