@@ -167,6 +167,14 @@ test.serial('the CronTab CRD: served on every API server, printer columns, expla
   t.is(await generation(), 3);
 });
 
+test.serial('deleting a namespace deletes its custom resources, then the namespace', async (t) => {
+  await ok(t, 'create', 'namespace', 'crons');
+  await ok(t, 'apply', '-n', 'crons', '-f', file('ns-ct.yaml', cronTab('in-ns', '  cronSpec: "* * * * *"\n')));
+  t.regex(await ok(t, 'describe', 'ct', 'in-ns', '-n', 'crons'), /Name:\s+in-ns\nNamespace:\s+crons\n[\s\S]*Cron Spec:\s+\* \* \* \* \*/);
+  await ok(t, 'delete', 'namespace', 'crons', '--timeout=30s');
+  t.is((await cluster.fetch(`${cluster.apiUrls[0]}/apis/stable.example.com/v1/namespaces/crons/crontabs/in-ns`)).status, 404);
+});
+
 test.serial('deleting the CRD removes its objects, then the kind', async (t) => {
   t.regex(await ok(t, 'get', 'crontabs', '-o', 'name'), /crontab\.stable\.example\.com\/my-new-cron-object/);
   t.is(await ok(t, 'delete', 'crd', 'crontabs.stable.example.com', '--timeout=30s'), 'customresourcedefinition.apiextensions.k8s.io "crontabs.stable.example.com" deleted\n');
