@@ -127,3 +127,27 @@ test('JSONPath as printer columns use it', (t) => {
   t.deepEqual(evaluate(obj, ".metadata.labels['app.kubernetes.io/name']"), ['w']);
   t.deepEqual(evaluate(obj, '.spec.missing'), []);
 });
+
+test('installed custom kinds are served, scaled through their CRD\'s paths, and gone when their CRD is', async (t) => {
+  const { installCustomKinds, strategyFor } = await import('../../shared/registry/registry.ts');
+  const { RESOURCES, findByPath, STORED_RESOURCES } = await import('../../shared/api/resources.ts');
+  const { scaleOf, setScaleReplicas, scaleTargetResource } = await import('../../shared/api/scale.ts');
+  const crd = cronTabCrd();
+  crd.spec.versions[0].subresources.scale.labelSelectorPath = '.status.selector';
+  customResourceDefinitionStrategy.defaults(crd, DEFAULT_ADMISSION);
+  installCustomKinds([customKindsOf(crd)!]);
+  try {
+    const r = findByPath('stable.example.com', 'v1', 'crontabs')!;
+    t.truthy(r);
+    t.truthy(findByPath('stable.example.com', 'v1beta1', 'crontabs'));
+    t.true(STORED_RESOURCES.includes(r));
+    t.is(strategyFor('crontabs').resource, r);
+    t.is(scaleTargetResource('stable.example.com', 'CronTab'), r);
+    const obj: any = { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'c' }, spec: { replicas: 2 }, status: { replicas: 1, selector: 'app=c' } };
+    t.like(scaleOf(obj, r), { kind: 'Scale', spec: { replicas: 2 }, status: { replicas: 1, selector: 'app=c' } });
+    t.is(setScaleReplicas(obj, 5, r).spec.replicas, 5);
+  } finally {
+    installCustomKinds([]);
+  }
+  t.falsy(RESOURCES.find((x) => x.plural === 'crontabs'));
+});
