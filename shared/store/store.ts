@@ -687,6 +687,9 @@ export class Store implements ClusterReader {
       const refused = s.forbidDelete?.(old);
       if (refused) throw refused;
       assertPreconditions(served, old, opts.preconditions);
+      // Validating webhooks see a delete as Kubernetes sends it: the object going as oldObject, no object.
+      const hooks = this.webhookAttributes(served, { operation: 'DELETE', namespace: old.metadata.namespace, name, oldObject: shown(served, old), dryRun: !!opts.dryRun });
+      if (hooks) await this.webhooks!.validate(hooks, undefined);
       const plan = planDeletion(s, old, opts);
       if (opts.dryRun) return { object: shown(served, plan.remove ? old : plan.next!), removed: plan.remove };
       try {

@@ -33,6 +33,10 @@ function file(name: string, yaml: string): string {
 function answer(path: string, review: any): any {
   const req = review.request;
   const labels = req.object?.metadata?.labels ?? {};
+  if (path === '/validate' && req.operation === 'DELETE') {
+    const allowed = req.oldObject?.metadata?.labels?.protected !== 'true';
+    return { uid: req.uid, allowed, ...(allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: 'protected pods are not deleted' } }) };
+  }
   if (path === '/validate') {
     const allowed = labels.forbidden !== 'true';
     return { uid: req.uid, allowed, ...(allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: 'the label forbidden=true is not allowed here' } }) };
@@ -71,7 +75,7 @@ webhooks:
     url: https://127.0.0.1:${port}/validate
     caBundle: ${Buffer.from(ca.cert).toString('base64')}
   rules:
-  - {operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}
+  - {operations: [CREATE, UPDATE, DELETE], apiGroups: [""], apiVersions: [v1], resources: [pods]}
   namespaceSelector:
     matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system]}]
   failurePolicy: ${failurePolicy}
@@ -144,8 +148,11 @@ test.serial('a validating webhook refuses a pod with a forbidden label; a mutati
   // The mutation came first: the validating webhook saw its label.
   t.is(sent.request.object.metadata.labels.mutated, 'yes');
 
-  // An update is validated too.
+  // An update is validated too, and a delete (the webhook reads oldObject).
   t.regex(await fails(t, 'label', 'pod', 'probe', 'forbidden=true'), /denied the request/);
+  await ok(t, 'label', 'pod', 'probe', 'protected=true');
+  t.regex(await fails(t, 'delete', 'pod', 'probe', '--wait=false'), /admission webhook "forbidden-label\.policy\.example\.com" denied the request: protected pods are not deleted/);
+  await ok(t, 'label', 'pod', 'probe', 'protected-');
   // The objectSelector: a pod labelled skip-mutation is left alone by the mutating webhook.
   await ok(t, 'apply', '-f', file('skip.yaml', pod('skip', { 'skip-mutation': 'x' })));
   t.is(await ok(t, 'get', 'pod', 'skip', '-o', 'jsonpath={.metadata.labels.mutated}'), '');
