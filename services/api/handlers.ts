@@ -7,6 +7,7 @@ import { evictionVerdict, pdbSelects } from '../../shared/api/disruption.ts';
 import { type ResourceInfo, apiVersionOf } from '../../shared/api/resources.ts';
 import type { Store } from '../../shared/store/store.ts';
 import {
+  ApiError,
   BadRequestError,
   InvalidError,
   ForbiddenError,
@@ -18,7 +19,7 @@ import {
   isConflict,
 } from '../../shared/errors.ts';
 import { parseFieldSelector, parseLabelSelector, matchesFields, matchesRequirements } from '../../shared/api/selectors.ts';
-import { scaleOf } from '../../shared/api/scale.ts';
+import { scaleOf, setScaleReplicas } from '../../shared/api/scale.ts';
 import { mergePatch, jsonPatch } from '../../shared/api/patch.ts';
 import { strategicMergePatch } from '../../shared/api/strategic-merge.ts';
 import {
@@ -54,7 +55,7 @@ import { checkWriteOptions, fieldManagerFrom } from '../../shared/api/managed-fi
 import type { ManagedWrite } from '../../shared/store/store.ts';
 import type { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { createToken } from './token-request.ts';
-import { createOnlyKindFor, strategyFor } from '../../shared/registry/registry.ts';
+import { createOnlyKindFor, isCustomResource, strategyFor } from '../../shared/registry/registry.ts';
 import { handleCreateOnly, type CreateOnlyHandlers } from './create-only.ts';
 import type { UserInfo } from '../../shared/auth/user.ts';
 import type { Requester } from '../../shared/registry/strategy.ts';
@@ -97,7 +98,7 @@ function withTypeMeta(r: ResourceInfo, obj: KubeObject): KubeObject {
 /** The selectors of a list or watch; a watch of one object (its legacy path) selects it by name. */
 function matcherFor(req: Request, r: ResourceInfo, name?: string): (obj: KubeObject) => boolean {
   const labels = parseLabelSelector(queryString(req, 'labelSelector'));
-  let fields = parseFieldSelector(queryString(req, 'fieldSelector'), r.kind);
+  let fields = parseFieldSelector(queryString(req, 'fieldSelector'), r.kind, strategyFor(r.plural).selectableFields);
   if (name !== undefined) {
     // As Kubernetes' watch handler: a field selector beside the name must select exactly that name.
     if (fields.length && !fields.some((f) => f.field === 'metadata.name' && !f.negate && f.value === name)) {
@@ -228,6 +229,8 @@ function applyPatchOfType(r: ResourceInfo, current: KubeObject, patchType: Retur
     case 'json':
       return jsonPatch(current, body);
     case 'strategic':
+      // As Kubernetes: a custom resource has no patch strategies to merge by.
+      if (isCustomResource(r.plural)) throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('strategic merge patch must be a JSON object');
       return strategicMergePatch(r.kind, current, body as Record<string, unknown>);
     case 'apply':
@@ -447,7 +450,7 @@ function scaleReplicas(scale: KubeObject | undefined, name: string): number {
  */
 async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
-  if (req.method === 'GET') return sendObject(res, 200, scaleOf(await ctx.store.mustGet(r, path.namespace, path.name!)));
+  if (req.method === 'GET') return sendObject(res, 200, scaleOf(await ctx.store.mustGet(r, path.namespace, path.name!), r));
   if (req.method !== 'PUT' && req.method !== 'PATCH') throw new MethodNotAllowedError(`${req.method} is not supported on ${r.plural}/scale`);
   const body = decodeBody(req.body as Buffer, req.headers['content-type']);
   let precondition: string | undefined;
@@ -462,13 +465,12 @@ async function scaleSubresource(ctx: HandlerContext, req: Request, res: Response
   const updated = await ctx.store.guaranteedUpdate(r, path.namespace, path.name!, (obj) => {
     let replicas = put;
     if (replicas === undefined) {
-      const current = scaleOf(obj);
+      const current = scaleOf(obj, r);
       const patched = patchType === 'json' ? jsonPatch(current, body) : mergePatch(current, body);
       checkPatchedObject(patched);
       replicas = scaleReplicas(patched, path.name!);
     }
-    obj.spec = { ...obj.spec, replicas };
-    return obj;
+    return setScaleReplicas(obj, replicas, r);
   }, { dryRun: isDryRun(req), preconditions: precondition ? { resourceVersion: precondition } : undefined, fieldManager: managedWrite(req, req.method === 'PUT' ? 'UpdateOptions' : 'PatchOptions', 'scale') });
-  sendObject(res, 200, scaleOf(updated));
+  sendObject(res, 200, scaleOf(updated, r));
 }

@@ -15,6 +15,8 @@ import { backfillObjectIndex, backfillServiceClaims, ensureDnsService, ensureKub
 import { ApiServerEndpoints } from './apiserver-endpoints.ts';
 import { hostIPv4 } from '../../shared/util.ts';
 import { OpenApiV3 } from './openapi.ts';
+import { CustomKindsSync } from '../../shared/store/custom-kinds-sync.ts';
+import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
 import { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { PodTokenServer } from '../../shared/auth/token-queue.ts';
 import { podTokenAnswerer } from './pod-tokens.ts';
@@ -86,6 +88,13 @@ const serving = issueCertificate(ca, { commonName: 'kube-apiserver', usages: ['s
 const agentClient = issueCertificate(ca, { commonName: KUBELET_CLIENT.commonName, organizations: [...KUBELET_CLIENT.organizations], usages: ['client'] });
 const authenticator = new RequestAuthenticator([admin.authenticate, tokens.authenticator()], log);
 
+// The kinds CustomResourceDefinitions define, served from before the first request.
+const customKinds = new CustomKindsSync(store, connect(), keys, log);
+await retryWhileRedisDown(redis, () => customKinds.start());
+// Admission webhooks, called by every write this server makes.
+const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
+await retryWhileRedisDown(redis, () => webhookConfigs.start());
+
 const app = createApiServer({
   store,
   redis,
@@ -131,7 +140,7 @@ function shutdown(signal: string) {
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
   // Settled, not all: one part failing to stop must not cut short the others (giving the Lease up).
-  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop()])
+  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop(), customKinds.stop(), webhookConfigs.stop()])
     .then((results) => {
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error)?.message }, 'a part did not stop cleanly');
       return new Promise((resolve) => setTimeout(resolve, 200));

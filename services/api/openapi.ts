@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { RESOURCES, apiVersionOf, groupVersions, type ResourceInfo } from '../../shared/api/resources.ts';
 import { OPENAPI, type OpenApiFacts } from '../../shared/api/schemas.ts';
-import { servedSchema } from '../../shared/registry/registry.ts';
+import { isCustomResource, onKindsChanged, servedSchema } from '../../shared/registry/registry.ts';
+import { objectMeta } from '../../shared/api/schemas.ts';
 
 
 function groupPath(group: string, version: string): string {
@@ -15,6 +16,8 @@ function groupPath(group: string, version: string): string {
 }
 
 function definitionName(r: ResourceInfo): string {
+  // A custom resource's, as Kubernetes names it: the group reversed (com.example.stable.v1.CronTab).
+  if (isCustomResource(r.plural)) return `${r.group.split('.').reverse().join('.')}.${r.version}.${r.kind}`;
   const pkg = r.group === '' ? 'core' : r.group.split('.')[0];
   const module = r.group === 'coordination.k8s.io' ? 'coordination' : pkg;
   return `io.k8s.api.${module}.${r.version}.${r.kind}`;
@@ -75,6 +78,26 @@ function operation(r: ResourceInfo, action: string, verb: string, ref: string, e
   };
 }
 
+/**
+ * The schema a resource is published with: a custom resource's openAPIV3Schema gets apiVersion,
+ * kind and ObjectMeta, as Kubernetes' CRD OpenAPI builder adds them.
+ */
+function publishedSchema(r: ResourceInfo): Record<string, any> {
+  const schema = servedSchema(r) ?? { type: 'object' };
+  if (!isCustomResource(r.plural)) return schema;
+  const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = schema.properties ?? {};
+  return {
+    ...schema,
+    type: 'object',
+    properties: {
+      apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
+      kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+      metadata: { ...objectMeta, description: 'Standard object\'s metadata.' },
+      ...rest,
+    },
+  };
+}
+
 export function groupVersionDocument(group: string, version: string) {
   const resources = RESOURCES.filter((r) => r.group === group && r.version === version);
   const schemas: Record<string, unknown> = {
@@ -86,7 +109,7 @@ export function groupVersionDocument(group: string, version: string) {
   for (const r of resources) {
     const name = definitionName(r);
     const ref = `#/components/schemas/${name}`;
-    const schema = toOpenApi(servedSchema(r) ?? { type: 'object' }, definitions, true) as Record<string, unknown>;
+    const schema = toOpenApi(publishedSchema(r), definitions, true) as Record<string, unknown>;
     schemas[name] = {
       description: `${r.kind} (served by Wharf)`,
       ...schema,
@@ -134,24 +157,35 @@ export function groupVersionDocument(group: string, version: string) {
 }
 
 export class OpenApiV3 {
-  private readonly documents = new Map<string, { json: string; hash: string }>();
+  private documents?: Map<string, { json: string; hash: string }>;
 
   constructor() {
+    this.build();
+    // CRDs come and go: the documents are built again on the next read after a change.
+    onKindsChanged(() => {
+      this.documents = undefined;
+    });
+  }
+
+  private build(): Map<string, { json: string; hash: string }> {
+    const documents = new Map<string, { json: string; hash: string }>();
     for (const gv of groupVersions()) {
       const json = JSON.stringify(groupVersionDocument(gv.group, gv.version));
       const hash = createHash('sha512').update(json).digest('hex').slice(0, 128).toUpperCase();
-      this.documents.set(groupPath(gv.group, gv.version), { json, hash });
+      documents.set(groupPath(gv.group, gv.version), { json, hash });
     }
+    this.documents = documents;
+    return documents;
   }
 
   index() {
     const paths: Record<string, { serverRelativeURL: string }> = {};
-    for (const [path, doc] of this.documents) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${doc.hash}` };
+    for (const [path, doc] of this.documents ?? this.build()) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${doc.hash}` };
     return { paths };
   }
 
   document(path: string): string | undefined {
-    return this.documents.get(path)?.json;
+    return (this.documents ?? this.build()).get(path)?.json;
   }
 }
 

@@ -42,6 +42,10 @@ import { HttpScaledObjectController } from './http-scaler/controller.ts';
 import { redisTrafficSource } from './http-scaler/traffic-source.ts';
 import { structuralErrors } from '../../shared/api/validation.ts';
 import { strategyFor } from '../../shared/registry/registry.ts';
+import { CustomKindsSync } from '../../shared/store/custom-kinds-sync.ts';
+import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
+import { CrdCleanupController } from './crd/controller.ts';
+import { CRD_PLURAL } from '../../shared/registry/kinds/customresourcedefinition.ts';
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
@@ -111,6 +115,7 @@ activations.on('message', (_channel: string, service: string) => {
     void queues.httpScaledObjects.add(key).catch((err) => log.warn({ err: err.message }, 'could not enqueue an activation'));
   }
 });
+const crdCleanup = new CrdCleanupController(store);
 const serviceLb = new ServiceLoadBalancerController(store, recorder('service-controller'), (keys) => queues.serviceLb.addAll(keys));
 
 function queue(name: string, reconcile: (key: string) => Promise<any>): WorkQueue {
@@ -146,6 +151,7 @@ const queues = {
   hpas: queue('horizontal-pod-autoscaler', (k) => hpas.reconcile(k)),
   scaledObjects: queue('scaledobject', (k) => scaledObjects.reconcile(k)),
   httpScaledObjects: queue('httpscaledobject', (k) => httpScaler.reconcile(k)),
+  crdCleanup: queue('crd-finalizer', (k) => crdCleanup.reconcile(k)),
 };
 
 const nsKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -233,6 +239,9 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       // Its own status writes come back here too: the reconcile polls no more often than pollingInterval.
       await queues.scaledObjects.add(nsKey(obj));
       break;
+    case CRD_PLURAL:
+      if (obj.metadata.deletionTimestamp) await queues.crdCleanup.add(obj.metadata.name!);
+      break;
   }
   const finalizers = obj.metadata.finalizers ?? [];
   if (ev.type === 'DELETED') {
@@ -315,6 +324,9 @@ async function resync(resource: string): Promise<void> {
     case 'httpscaledobjects':
       await queues.httpScaledObjects.addAll((await store.list('httpscaledobjects')).items.map(nsKey));
       break;
+    case CRD_PLURAL:
+      await queues.crdCleanup.addAll((await store.list(CRD_PLURAL)).items.filter((c) => c.metadata.deletionTimestamp).map((c) => c.metadata.name!));
+      break;
     case 'pods': {
       // Orphans whose owner vanished while nobody listened: the collector finds them by owner uid.
       let cursor = '0';
@@ -332,7 +344,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'httpscaledobjects', 'scaledobjects'];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'httpscaledobjects', 'scaledobjects', CRD_PLURAL];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,
@@ -344,6 +356,29 @@ const feed = new ChangeFeed({
   onGap: resync,
   log,
 });
+
+// The kinds CRDs define: installed here too (the collector, the namespace controller and the
+// HPA reach custom resources through the store), and followed by a change feed of their own,
+// started again whenever the set of custom kinds changes, so the collector hears of a custom
+// owner's deletion as of a built-in one's.
+let customFeed: ChangeFeed | undefined;
+let customPlurals = '';
+const customKinds = new CustomKindsSync(store, connect(), keys, log, (crds) => {
+  const plurals = crds.map((c) => c.spec?.names?.plural).filter((p): p is string => typeof p === 'string').sort();
+  if (plurals.join(',') === customPlurals) return;
+  customPlurals = plurals.join(',');
+  const previous = customFeed;
+  customFeed = plurals.length ? new ChangeFeed({ keys, encryption: store.encryption, connection: connect(), group: GROUPS.controller('manager-custom'), consumer: identity, resources: plurals, handle: onChange, onGap: async () => {}, log }) : undefined;
+  const next = customFeed;
+  void (async () => {
+    await previous?.stop();
+    await next?.start();
+  })().catch((err) => log.warn({ err: err.message }, 'could not follow the custom resources'));
+});
+await customKinds.start();
+// Admission webhooks: the controllers' writes are admitted as users' are.
+const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
+await webhookConfigs.start();
 
 for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
@@ -363,6 +398,9 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   clearInterval(resyncTimer);
   await feed.stop();
+  await customKinds.stop();
+  await webhookConfigs.stop();
+  await customFeed?.stop();
   await clusterRoles.stop();
   await quotaInformer.stop();
   await httpScaledObjects.stop();

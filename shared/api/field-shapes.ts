@@ -76,12 +76,15 @@ const RULES: Record<string, Rule> = {
   podIPs: (_kind, path) => (isPath(path, 'status') ? byKey('ip') : NONE),
   hostIPs: (_kind, path) => (isPath(path, 'status') ? { list: 'atomic', mergeKey: 'ip' } : NONE),
   finalizers: (_kind, path) => (isPath(path, 'metadata') ? { list: 'set', mergeScalars: true } : NONE), // a Namespace's spec.finalizers are atomic
+  // admissionregistration.k8s.io/v1: webhooks are keyed by name (patchMergeKey), their rules atomic.
+  webhooks: (kind, path) => (path.length === 0 && kind.endsWith('WebhookConfiguration') ? byName() : NONE),
   podCIDRs: (kind, path) => (kind === 'Node' && isPath(path, 'spec') ? { list: 'set', mergeScalars: true } : NONE),
 
   // Label selectors, Services' and pods' node selectors, references: replaced and owned whole.
   selector: ATOMIC,
   labelSelector: ATOMIC,
   namespaceSelector: ATOMIC,
+  objectSelector: ATOMIC,
   nodeSelector: ATOMIC,
   requiredDuringSchedulingIgnoredDuringExecution: ATOMIC,
   preference: ATOMIC,

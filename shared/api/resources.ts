@@ -1,16 +1,25 @@
 // The kinds Wharf serves, as the API sees them: the API server routes, discovery, the store and the
 // controllers read these lookups instead of spelling group/version/plural again. Each kind is one
 // strategy in the registry (shared/registry/registry.ts); this is its ResourceInfo face.
-import { CONVERSIONS, CREATE_ONLY_KINDS, STRATEGIES } from '../registry/registry.ts';
+import { allConversions, allStrategies, CREATE_ONLY_KINDS, onKindsChanged } from '../registry/registry.ts';
 import type { ResourceInfo } from '../registry/strategy.ts';
 
 export type { ResourceInfo };
 
-/** The kinds the store holds, each once (its namespaced objects, its indexes). */
-export const STORED_RESOURCES: ResourceInfo[] = STRATEGIES.map((s) => s.resource);
+/** The kinds the store holds, each once (its namespaced objects, its indexes). Custom kinds come and go: see refresh(). */
+export const STORED_RESOURCES: ResourceInfo[] = [];
 
 /** Every resource served: the stored kinds, the other versions some of them are served in, and the create-only kinds. */
-export const RESOURCES: ResourceInfo[] = [...STRATEGIES.map((s) => s.resource), ...CONVERSIONS.map((c) => c.resource), ...CREATE_ONLY_KINDS.map((c) => c.resource)];
+export const RESOURCES: ResourceInfo[] = [];
+
+/** Both lists rebuilt in place (their readers hold the arrays), whenever the custom kinds change. */
+function refresh(): void {
+  const stored = allStrategies().map((s) => s.resource);
+  STORED_RESOURCES.splice(0, STORED_RESOURCES.length, ...stored);
+  RESOURCES.splice(0, RESOURCES.length, ...stored, ...allConversions().map((c) => c.resource), ...CREATE_ONLY_KINDS.map((c) => c.resource));
+}
+refresh();
+onKindsChanged(refresh);
 
 export function apiVersionOf(r: ResourceInfo): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

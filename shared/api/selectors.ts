@@ -347,9 +347,9 @@ function unescapeFieldValue(value: string): string {
  * Parses a fieldSelector (`a=b,c!=d`) as Kubernetes' fields.ParseSelector does, then checks each
  * field is one the kind can be selected by; errors are 400s with Kubernetes' messages.
  */
-export function parseFieldSelector(input: string | undefined, kind: string): FieldRequirement[] {
+export function parseFieldSelector(input: string | undefined, kind: string, selectable: string[] = []): FieldRequirement[] {
   if (!input) return [];
-  const allowed = [...COMMON_FIELDS, ...(FIELDS_BY_KIND[kind] ?? [])];
+  const allowed = [...COMMON_FIELDS, ...(FIELDS_BY_KIND[kind] ?? []), ...selectable];
   const reqs: FieldRequirement[] = [];
   for (const term of splitFieldTerms(input)) {
     if (!term) continue;

@@ -55,9 +55,9 @@ function dedupe(causes: StatusCause[]): StatusCause[] {
  * Unknown fields pruned (a warning, or under Strict a 400 as Kubernetes' strict decoder words it),
  * then types, required fields and enumerations: a 422 before anything else looks at the object.
  */
-function checkStructure(s: Pick<Strategy, 'schema' | 'resource'>, obj: KubeObject, opts: AdmissionOptions): void {
-  if (!s.schema) return;
-  const { causes, unknownFields } = structuralErrors(s.schema, obj);
+function checkStructure(s: Pick<Strategy, 'schema' | 'resource' | 'structure'>, obj: KubeObject, opts: AdmissionOptions): void {
+  if (!s.schema && !s.structure) return;
+  const { causes, unknownFields } = s.structure ? s.structure(obj) : structuralErrors(s.schema!, obj);
   const validation = opts.fieldValidation ?? 'Ignore';
   if (unknownFields.length && validation === 'Strict') {
     const prefix = opts.decoded ? `${s.resource.kind} in version "${s.resource.version}" cannot be handled as a ${s.resource.kind}: ` : '';
@@ -131,6 +131,12 @@ export function admitPartialUpdate(s: Strategy, subresource: string, obj: KubeOb
 
 /** A write through the status subresource: only the status changed, and only its types are checked. */
 export function admitStatusUpdate(s: Strategy, obj: KubeObject, opts: AdmissionOptions = {}): void {
+  if (s.structure) {
+    // A custom resource's status is validated with the whole object, as Kubernetes' status strategy does.
+    const { causes } = s.structure(obj);
+    if (causes.length) refuse(s, obj, causes);
+    return;
+  }
   const statusSchema = s.schema?.properties?.status;
   if (!statusSchema || obj.status === undefined) return;
   const { causes } = structuralErrors(statusSchema, obj.status);

@@ -34,6 +34,9 @@ import { hpaV1Conversion } from './kinds/horizontalpodautoscaler-v1.ts';
 import { scaledObjectStrategy } from './kinds/scaledobject.ts';
 import { triggerAuthenticationStrategy } from './kinds/triggerauthentication.ts';
 import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
+import { customResourceDefinitionStrategy, setBuiltinPlurals } from './kinds/customresourcedefinition.ts';
+import type { CustomKinds } from './custom-resources.ts';
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './kinds/webhookconfiguration.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -66,6 +69,9 @@ export const STRATEGIES: Strategy[] = [
   scaledObjectStrategy,
   triggerAuthenticationStrategy,
   httpScaledObjectStrategy,
+  customResourceDefinitionStrategy,
+  validatingWebhookConfigurationStrategy,
+  mutatingWebhookConfigurationStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */
@@ -81,8 +87,50 @@ export const CREATE_ONLY_KINDS: CreateOnlyKind[] = [
   selfSubjectRulesReviewKind,
 ];
 
-const byPlural = new Map(STRATEGIES.map((s) => [s.resource.plural, s]));
-const byKind = new Map(STRATEGIES.map((s) => [s.resource.kind, s]));
+// ---- custom kinds -----------------------------------------------------------------------
+// The kinds CustomResourceDefinitions define join the built-in ones while the process runs: each
+// process that serves or reconciles kinds follows the CRDs (shared/store/custom-kinds-sync.ts) and
+// installs what they define here. Lookups below see both; built-in kinds always win a plural.
+
+const BUILTIN_PLURALS = new Set([...STRATEGIES, ...CONVERSIONS, ...CREATE_ONLY_KINDS].map((s) => s.resource.plural));
+setBuiltinPlurals(() => BUILTIN_PLURALS);
+
+let customStrategies: Strategy[] = [];
+let customConversions: Conversion[] = [];
+let byPlural = new Map(STRATEGIES.map((s) => [s.resource.plural, s]));
+let byKind = new Map(STRATEGIES.map((s) => [s.resource.kind, s]));
+const listeners = new Set<() => void>();
+
+/** Replaces the custom kinds served by this process (the CRDs as they are now). */
+export function installCustomKinds(kinds: CustomKinds[]): void {
+  const fresh = kinds.filter((k) => !BUILTIN_PLURALS.has(k.strategy.resource.plural));
+  customStrategies = fresh.map((k) => k.strategy);
+  customConversions = fresh.flatMap((k) => k.conversions);
+  byPlural = new Map([...customStrategies, ...STRATEGIES].map((s) => [s.resource.plural, s]));
+  byKind = new Map([...customStrategies, ...STRATEGIES].map((s) => [s.resource.kind, s]));
+  for (const listener of listeners) listener();
+}
+
+/** Called after every change of the custom kinds (discovery, OpenAPI and the resource lists rebuild). */
+export function onKindsChanged(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The stored kinds: built-in, then custom. */
+export function allStrategies(): Strategy[] {
+  return [...STRATEGIES, ...customStrategies];
+}
+
+/** The other served versions of stored kinds: built-in, then custom. */
+export function allConversions(): Conversion[] {
+  return [...CONVERSIONS, ...customConversions];
+}
+
+/** Whether a plural is a custom resource's (defined by a CRD). */
+export function isCustomResource(plural: string): boolean {
+  return !BUILTIN_PLURALS.has(plural) && byPlural.has(plural);
+}
 
 /** The strategy of a resource Wharf serves ("pods"). */
 export function strategyFor(plural: string): Strategy {
@@ -98,7 +146,7 @@ export function strategyForKind(kind: string): Strategy | undefined {
 
 /** The conversion that serves this resource, when it is another version of a stored kind. */
 export function conversionFor(r: ResourceInfo): Conversion | undefined {
-  return CONVERSIONS.find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
+  return allConversions().find((c) => c.resource.group === r.group && c.resource.version === r.version && c.resource.plural === r.plural);
 }
 
 /** The create-only kind this resource is, if it is one (nothing of it is stored). */

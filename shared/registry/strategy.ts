@@ -46,7 +46,8 @@ export interface Column {
   format?: string;
   priority?: number;
   description?: string;
-  cell: (obj: any, nowMs: number) => string | number;
+  /** null: nothing to print (kubectl shows <none>), as a CRD column whose JSONPath finds nothing. */
+  cell: (obj: any, nowMs: number) => string | number | null;
 }
 
 /** What admission may read of the cluster. The store implements it; strategies never hold Redis. */
@@ -158,6 +159,27 @@ export interface Strategy {
 
   /** The Table columns of `kubectl get`. */
   columns: Column[];
+
+  /**
+   * The structural check that replaces the schema's (custom resources: pruning, defaults and value
+   * validation from a CRD's openAPIV3Schema). Mutates obj; returns the causes and the pruned fields.
+   */
+  structure?(obj: KubeObject): { causes: StatusCause[]; unknownFields: string[] };
+  /** Whether an update changes what metadata.generation counts (default: the spec). */
+  specChanged?(next: KubeObject, old: KubeObject): boolean;
+  /** Where the scale subresource reads and writes (a CRD's subresources.scale); default spec.replicas, status.replicas, spec.selector. */
+  scale?: ScalePaths;
+  /** What a stored value reads as (a custom resource stored in another version reads as the storage version: apiVersion rewritten). */
+  onRead?(obj: KubeObject): KubeObject;
+  /** Fields beyond metadata.name/namespace a field selector may name (a CRD's selectableFields, without the leading dot). */
+  selectableFields?: string[];
+}
+
+/** A CRD's subresources.scale: JSONPaths of the replicas asked for, the replicas observed, and the selector string. */
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
 }
 
 /** A subresource that writes one part of an object (Kubernetes' EphemeralContainersStrategy). */
@@ -182,6 +204,8 @@ export interface Conversion {
   schema: Record<string, any>;
   /** Rules this version adds for what its clients write. */
   validate(obj: KubeObject): StatusCause[];
+  /** As Strategy.structure, for this version's form. */
+  structure?(obj: KubeObject): { causes: StatusCause[]; unknownFields: string[] };
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
 }

@@ -26,6 +26,7 @@ import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, Usag
 import { admitConverted, admitCreate, admitPartialUpdate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
 import { admitQuota, IN_FLIGHT_TTL_MS, type QuotaBackend } from '../quota/admission.ts';
 import { DecryptionError, NO_ENCRYPTION, storageLocation, type Encryption } from './encryption.ts';
+import type { AdmissionAttributes, AdmissionWebhooks } from '../admission/webhooks.ts';
 
 export type ResourceRef = ResourceInfo | string;
 
@@ -164,6 +165,21 @@ export class Store implements ClusterReader {
     readonly encryption: Encryption = NO_ENCRYPTION,
   ) {
     this.scripts = scriptsFor(redis);
+  }
+
+  /** The admission webhooks every write of this process calls (set by the services that follow their configurations). */
+  private webhooks?: AdmissionWebhooks;
+
+  useWebhooks(webhooks: AdmissionWebhooks): void {
+    this.webhooks = webhooks;
+  }
+
+  /** The webhooks' view of a write, or undefined when none could apply (no configurations, or a kind they never see). */
+  private webhookAttributes(r: ResourceInfo, a: Omit<AdmissionAttributes, 'resource'>): AdmissionAttributes | undefined {
+    if (!this.webhooks || this.webhooks.empty) return undefined;
+    // As Kubernetes: webhook configurations are never sent to webhooks (a broken one could not be fixed).
+    if (r.group === 'admissionregistration.k8s.io') return undefined;
+    return { resource: r, ...a };
   }
 
   /** Objects read from values not written with the current first provider (key): an update rewrites them even when nothing changed. */
@@ -502,9 +518,9 @@ export class Store implements ClusterReader {
     const s = strategyFor(r.plural);
     const conversion = conversionFor(served);
     for (let attempt = 0; ; attempt++) {
-      const obj = conversion ? (admitConverted(conversion, structuredClone(input), opts) as T) : structuredClone(input);
+      let obj = conversion ? (admitConverted(conversion, structuredClone(input), opts) as T) : structuredClone(input);
       if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
-      const meta = obj.metadata;
+      let meta = obj.metadata;
       if (r.namespaced) meta.namespace = meta.namespace || 'default';
       else delete meta.namespace;
       meta.uid = randomUUID();
@@ -517,11 +533,17 @@ export class Store implements ClusterReader {
       const generated = !meta.name && typeof meta.generateName === 'string' && !!meta.generateName;
       // As Kubernetes' SimpleNameGenerator: the prefix is cut so the name stays a DNS label.
       if (generated) meta.name = `${meta.generateName!.slice(0, 58)}${randomSuffix()}`;
+      const hooks = this.webhookAttributes(served, { operation: 'CREATE', namespace: meta.namespace, name: meta.name ?? '', dryRun: !!opts.dryRun, user: opts.requester?.user });
+      if (hooks) {
+        obj = (await this.webhooks!.mutate(hooks, obj)) as T;
+        meta = obj.metadata;
+      }
       // Warnings are collected once, on the first attempt.
       admitCreate(s, obj, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
       const ctx = this.admissionContext(opts, attempt);
       await this.checkNamespace(r, meta.namespace);
       await s.admit?.(obj, undefined, ctx);
+      if (hooks) await this.webhooks!.validate({ ...hooks, object: obj }, obj);
       if (opts.fieldManager) recordManagedFields(r, undefined, obj, opts.fieldManager);
       // Last, as Kubernetes runs it last: the ResourceQuota admission charges what it admits.
       const releaseQuota = await admitQuota(this.quotas, r, 'create', obj, undefined, { dryRun: opts.dryRun });
@@ -585,7 +607,9 @@ export class Store implements ClusterReader {
       let desired = await mutate(shown(served, structuredClone(old)));
       if (!desired) return shown(served, old);
       if (conversion) desired = admitConverted(conversion, desired, opts) as T;
-      const next = this.merge(s, old, desired, opts.subresource);
+      let next = this.merge(s, old, desired, opts.subresource);
+      const hooks = this.webhookAttributes(served, { operation: 'UPDATE', subresource: opts.subresource, namespace: old.metadata.namespace, name: old.metadata.name ?? '', oldObject: shown(served, old), dryRun: !!opts.dryRun, user: opts.requester?.user });
+      if (hooks) next = (await this.webhooks!.mutate(hooks, next)) as T;
       const ctx = this.admissionContext(opts, attempt);
       if (opts.subresource === 'status') admitStatusUpdate(s, next);
       else if (opts.subresource) {
@@ -595,7 +619,8 @@ export class Store implements ClusterReader {
         admitUpdate(s, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
         await s.admit?.(next, old, ctx);
       }
-      if (s.generation && !deepEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+      if (hooks) await this.webhooks!.validate(hooks, next);
+      if (s.generation && (s.specChanged ? s.specChanged(next, old) : !deepEqual(next.spec, old.spec))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       // As Kubernetes' GuaranteedUpdate: an unchanged object is not written again, unless it was
       // stored with a key other than the current first one — rewriting it is how keys rotate.
       if (deepEqual(next, old) && !this.stale.has(old)) return shown(served, old);
@@ -662,6 +687,9 @@ export class Store implements ClusterReader {
       const refused = s.forbidDelete?.(old);
       if (refused) throw refused;
       assertPreconditions(served, old, opts.preconditions);
+      // Validating webhooks see a delete as Kubernetes sends it: the object going as oldObject, no object.
+      const hooks = this.webhookAttributes(served, { operation: 'DELETE', namespace: old.metadata.namespace, name, oldObject: shown(served, old), dryRun: !!opts.dryRun });
+      if (hooks) await this.webhooks!.validate(hooks, undefined);
       const plan = planDeletion(s, old, opts);
       if (opts.dryRun) return { object: shown(served, plan.remove ? old : plan.next!), removed: plan.remove };
       try {
@@ -923,7 +951,8 @@ function decodeValue<T extends KubeObject>(encryption: Encryption, r: ResourceIn
     throw new DecryptionError(location, `the stored value is not an object: ${(err as Error).message}`);
   }
   if (read.resourceVersion !== undefined) obj.metadata.resourceVersion = read.resourceVersion;
-  return { obj, stale: read.stale };
+  const onRead = strategyFor(r.plural).onRead;
+  return { obj: onRead ? (onRead(obj) as T) : obj, stale: read.stale };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ReconcileResult } from '../../../shared/queue/workqueue.ts';
 import type { PodUsage } from '../../../shared/resource-metrics.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { NotFoundError, isConflict, isNotFound } from '../../../shared/errors.ts';
-import { scaleOf, scaleTargetResource } from '../../../shared/api/scale.ts';
+import { scaleOf, scaleTargetResource, setScaleReplicas } from '../../../shared/api/scale.ts';
 import type { ResourceInfo } from '../../../shared/api/resources.ts';
 import { deepEqual } from '../../../shared/util.ts';
 import { failedGetScale, failedRescale, groupOf, planSync, type HpaSettings, type ScaleView, type SyncInputs, type SyncPlan } from './plan.ts';
@@ -81,16 +81,13 @@ export class HorizontalPodAutoscalerController {
     if (resource instanceof Error) return resource;
     const object = await this.store.get(resource, hpa.metadata.namespace, ref.name);
     if (!object) return new Error(new NotFoundError(resource.plural, ref.name, resource.group).message);
-    const scale = scaleOf(object);
+    const scale = scaleOf(object, resource);
     return { resource, object, scale: { specReplicas: scale.spec.replicas, statusReplicas: scale.status.replicas, selector: scale.status.selector } };
   }
 
   /** A write of the Scale's spec.replicas, on the object the scale was read from (same uid). */
   private async setReplicas(resource: ResourceInfo, object: KubeObject, replicas: number): Promise<void> {
-    await this.store.guaranteedUpdate(resource, object.metadata.namespace, object.metadata.name!, (obj) => {
-      obj.spec = { ...obj.spec, replicas };
-      return obj;
-    }, { preconditions: { uid: object.metadata.uid } });
+    await this.store.guaranteedUpdate(resource, object.metadata.namespace, object.metadata.name!, (obj) => setScaleReplicas(obj, replicas, resource), { preconditions: { uid: object.metadata.uid } });
   }
 
   /** How long the history matters: the longest stabilization window or policy period, at least the controller's downscale window. */

@@ -1,0 +1,86 @@
+// Follows the admission webhook configurations and hands them to this process's dispatcher, so
+// every writer (API servers, controller managers) calls the webhooks configured a moment ago: a
+// blocking read of both change streams wakes on each write, then the configurations (few) are
+// listed again whole. Also the dispatcher's view of the cluster (namespace labels, a Service's
+// ready backends), read through the store.
+import type { Redis } from 'ioredis';
+import type { Keys } from '../keys.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from './store.ts';
+import { isRedisOutage } from '../redis.ts';
+import { sleep } from '../util.ts';
+import { AdmissionWebhooks, type WebhookCluster } from '../admission/webhooks.ts';
+import { MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS } from '../registry/kinds/webhookconfiguration.ts';
+
+/** A namespace's labels and a Service's first ready backend for a port, from the store. */
+export function storeWebhookCluster(store: Store): WebhookCluster {
+  return {
+    async namespaceLabels(namespace) {
+      return (await store.get('namespaces', undefined, namespace))?.metadata.labels;
+    },
+    async serviceBackend(namespace, name, port) {
+      const svc = await store.get('services', namespace, name);
+      const sp = (svc?.spec?.ports ?? []).find((p: any) => p.port === port);
+      if (!sp) return undefined;
+      const endpoints = await store.get('endpoints', namespace, name);
+      for (const subset of endpoints?.subsets ?? []) {
+        const ep = (subset.ports ?? []).find((p: any) => (sp.name ? p.name === sp.name : true));
+        const address = (subset.addresses ?? [])[0];
+        if (ep && address) return { host: address.ip, port: ep.port };
+      }
+      return undefined;
+    },
+  };
+}
+
+export class WebhookConfigSync {
+  private stopped = false;
+  private loop?: Promise<void>;
+  private seen = '';
+  readonly webhooks: AdmissionWebhooks;
+
+  constructor(private readonly store: Store, private readonly connection: Redis, private readonly keys: Keys, private readonly log: Logger) {
+    this.webhooks = new AdmissionWebhooks(storeWebhookCluster(store));
+  }
+
+  /** Loads the configurations, hands the dispatcher to the store, then follows their changes. */
+  async start(): Promise<void> {
+    const positions = await Promise.all([MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS].map(async (r) => {
+      const last = (await this.connection.xrevrange(this.keys.stream(r), '+', '-', 'COUNT', 1)) as [string, string[]][];
+      return last[0]?.[0] ?? '0-0';
+    }));
+    await this.relist();
+    this.store.useWebhooks(this.webhooks);
+    this.loop = this.follow(positions);
+  }
+
+  private async relist(): Promise<void> {
+    const [mutating, validating] = await Promise.all([this.store.list(MUTATING_WEBHOOKS), this.store.list(VALIDATING_WEBHOOKS)]);
+    const fingerprint = [...mutating.items, ...validating.items].map((c) => `${c.kind}/${c.metadata.name}@${c.metadata.resourceVersion}`).sort().join(',');
+    if (fingerprint === this.seen) return;
+    this.webhooks.setConfigurations(mutating.items, validating.items);
+    this.seen = fingerprint;
+  }
+
+  private async follow(from: string[]): Promise<void> {
+    const positions = [...from];
+    const streams = [MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS].map((r) => this.keys.stream(r));
+    while (!this.stopped) {
+      try {
+        const reply = (await this.connection.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', ...streams, ...positions)) as [string, [string, string[]][]][] | null;
+        for (const [stream, entries] of reply ?? []) if (entries.length) positions[streams.indexOf(stream)] = entries[entries.length - 1][0];
+        await this.relist();
+      } catch (err) {
+        if (this.stopped) return;
+        if (!isRedisOutage(err)) this.log.warn({ err: (err as Error).message }, 'following admission webhook configurations failed; retrying');
+        await sleep(500);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.connection.disconnect();
+    await this.loop?.catch(() => undefined);
+  }
+}

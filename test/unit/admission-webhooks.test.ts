@@ -1,0 +1,58 @@
+// Admission webhooks' pure parts: which writes a webhook's rules select, the order webhooks run in,
+// and the refusal a denial becomes; and the dispatcher against an in-process transport.
+import test from 'ava';
+import { AdmissionWebhooks, denial, hooksOf, rulesMatch, type WebhookTransport } from '../../shared/admission/webhooks.ts';
+import { webhookConfigurationErrors } from '../../shared/registry/kinds/webhookconfiguration.ts';
+import { resourceInfo } from '../../shared/registry/strategy.ts';
+
+const pods = resourceInfo({ plural: 'pods', kind: 'Pod' });
+const deployments = resourceInfo({ group: 'apps', plural: 'deployments', kind: 'Deployment' });
+const nodes = resourceInfo({ plural: 'nodes', kind: 'Node', namespaced: false });
+
+test('rules select by operation, group, version, resource (subresources apart) and scope', (t) => {
+  const w = (rule: any) => ({ rules: [{ scope: '*', ...rule }] });
+  t.true(rulesMatch(w({ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }), { resource: pods, operation: 'CREATE' }));
+  t.false(rulesMatch(w({ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }), { resource: pods, operation: 'UPDATE' }));
+  t.false(rulesMatch(w({ operations: ['*'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }), { resource: pods, subresource: 'status', operation: 'UPDATE' }));
+  t.true(rulesMatch(w({ operations: ['*'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/status'] }), { resource: pods, subresource: 'status', operation: 'UPDATE' }));
+  t.true(rulesMatch(w({ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*/*'] }), { resource: pods, subresource: 'status', operation: 'UPDATE' }));
+  t.true(rulesMatch(w({ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }), { resource: deployments, operation: 'CREATE' }));
+  t.false(rulesMatch(w({ operations: ['*'], apiGroups: [''], apiVersions: ['*'], resources: ['*'] }), { resource: deployments, operation: 'CREATE' }));
+  t.false(rulesMatch(w({ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Namespaced' }), { resource: nodes, operation: 'CREATE' }));
+});
+
+test('configurations run in name order; a denial is Kubernetes\' ToStatusErr', (t) => {
+  const order = hooksOf([{ apiVersion: '', kind: '', metadata: { name: 'b' }, webhooks: [{ name: 'b1' }] }, { apiVersion: '', kind: '', metadata: { name: 'a' }, webhooks: [{ name: 'a1' }, { name: 'a2' }] }]);
+  t.deepEqual(order.map((h) => h.webhook.name), ['a1', 'a2', 'b1']);
+  const e = denial('x.example.com', { code: 200, message: 'no' });
+  t.is(e.code, 400);
+  t.is(e.message, 'admission webhook "x.example.com" denied the request: no');
+  t.is(denial('x.example.com', undefined).message, 'admission webhook "x.example.com" denied the request without explanation');
+});
+
+test('the dispatcher: patches in order, reinvokes IfNeeded webhooks once, honours failurePolicy', async (t) => {
+  const calls: string[] = [];
+  const transport: WebhookTransport = async (target, body: any) => {
+    calls.push(target.path);
+    if (target.path === '/down') throw new Error('connect ECONNREFUSED');
+    const value = target.path.slice(1);
+    const patch = [{ op: 'add', path: `/metadata/labels/${value}`, value: 'set' }];
+    return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } };
+  };
+  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => undefined }, transport);
+  const hook = (name: string, path: string, extra: any = {}) => ({ name, clientConfig: { url: `https://127.0.0.1:1${path}` }, rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: '*' }], failurePolicy: 'Fail', ...extra });
+  hooks.setConfigurations([
+    { apiVersion: '', kind: '', metadata: { name: 'a' }, webhooks: [hook('a.example.com', '/first', { reinvocationPolicy: 'IfNeeded' })] },
+    { apiVersion: '', kind: '', metadata: { name: 'b' }, webhooks: [hook('b.example.com', '/second'), hook('c.example.com', '/down', { failurePolicy: 'Ignore' })] },
+  ], []);
+  const out = await hooks.mutate({ resource: pods, operation: 'CREATE', name: 'p', namespace: 'default', dryRun: false }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: {} } });
+  t.deepEqual(out.metadata.labels, { first: 'set', second: 'set' });
+  t.deepEqual(calls, ['/first', '/second', '/down', '/first']);
+  hooks.setConfigurations([{ apiVersion: '', kind: '', metadata: { name: 'z' }, webhooks: [hook('z.example.com', '/down')] }], []);
+  await t.throwsAsync(hooks.mutate({ resource: pods, operation: 'CREATE', name: 'p', namespace: 'default', dryRun: false }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }), { message: /^Internal error occurred: failed calling webhook "z\.example\.com": failed to call webhook: connect ECONNREFUSED/ });
+});
+
+test('a webhook configuration needs exactly one of url and service, v1 reviews and known side effects', (t) => {
+  const errs = webhookConfigurationErrors({ apiVersion: '', kind: '', metadata: {}, webhooks: [{ name: 'a.b.c', clientConfig: {}, failurePolicy: 'Fail', matchPolicy: 'Equivalent', timeoutSeconds: 10, admissionReviewVersions: ['v1'], sideEffects: 'None' }] }, false);
+  t.deepEqual(errs.map((c) => `${c.field}: ${c.message}`), ['webhooks[0].clientConfig: Required value: exactly one of url or service is required']);
+});
