@@ -34,6 +34,9 @@ import { hpaV1Conversion } from './kinds/horizontalpodautoscaler-v1.ts';
 import { scaledObjectStrategy } from './kinds/scaledobject.ts';
 import { triggerAuthenticationStrategy } from './kinds/triggerauthentication.ts';
 import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
+import { persistentVolumeStrategy } from './kinds/persistentvolume.ts';
+import { persistentVolumeClaimStrategy } from './kinds/persistentvolumeclaim.ts';
+import { storageClassStrategy } from './kinds/storageclass.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -66,6 +69,9 @@ export const STRATEGIES: Strategy[] = [
   scaledObjectStrategy,
   triggerAuthenticationStrategy,
   httpScaledObjectStrategy,
+  persistentVolumeStrategy,
+  persistentVolumeClaimStrategy,
+  storageClassStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */

@@ -130,12 +130,12 @@ test.serial('bad input is refused in Kubernetes\' words', async (t) => {
   t.regex(bad.body.message, /spec\.updateStrategy\.rollingUpdate: Invalid value: .*: only allowed for updateStrategy 'RollingUpdate'/);
   t.regex(bad.body.message, /spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`/);
   t.regex(bad.body.message, /spec\.template\.spec\.restartPolicy: Unsupported value: "Never": supported values: "Always"/);
-  // Until Wharf serves PersistentVolumeClaims, a set that asks for claims is refused rather than run without its storage.
+  // Claim templates are validated as claims.
   const claims = await cluster.api.post('/apis/apps/v1/namespaces/default/statefulsets', {
     apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'claims' },
-    spec: { selector: { matchLabels: { app: 'c' } }, template: { metadata: { labels: { app: 'c' } }, spec: { containers: [{ name: 'c', image: 'redis:7' }] } }, volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] },
+    spec: { selector: { matchLabels: { app: 'c' } }, template: { metadata: { labels: { app: 'c' } }, spec: { containers: [{ name: 'c', image: 'redis:7' }] } }, volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { resources: { requests: { storage: '1Gi' } } } }] },
   });
   t.is(claims.status, 422);
-  t.regex(claims.body.message, /spec\.volumeClaimTemplates: Forbidden: not supported yet/);
+  t.regex(claims.body.message, /spec\.volumeClaimTemplates\[0\]\.spec\.accessModes: Required value: at least 1 access mode is required/);
   t.regex(await fails(t, 'scale', 'statefulset', 'redis', '--replicas=-1'), /--replicas=COUNT|replicas|invalid/);
 });
