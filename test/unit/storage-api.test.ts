@@ -95,7 +95,7 @@ test('the binder picks the smallest volume that fits class, modes, size and sele
 });
 
 test('the default class is the newest marked one; pinned nodes are read from a hostname affinity', (t) => {
-  const mk = (name: string, ts: string, def: boolean) => ({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name, creationTimestamp: ts, annotations: def ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : {} } });
+  const mk = (name: string, ts: string, def: boolean) => ({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name, creationTimestamp: ts, annotations: (def ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : {}) as Record<string, string> } });
   t.is(defaultClass([mk('a', '2026-01-01T00:00:00Z', true), mk('b', '2026-02-01T00:00:00Z', true), mk('c', '2026-03-01T00:00:00Z', false)])?.metadata.name, 'b');
   t.is(defaultClass([mk('c', '2026-03-01T00:00:00Z', false)]), undefined);
   t.deepEqual(pinnedNodes(pv('p', { spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1'] }] }] } } } })), ['n1']);
