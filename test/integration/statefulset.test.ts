@@ -264,6 +264,16 @@ volumeBindingMode: WaitForFirstConsumer
   t.regex(await ok(t, 'get', 'pv', pv.metadata.name), /Retain\s+Released\s+default\/keep-data\s+local-retain/);
 });
 
+test.serial('a bound claim of a class that allows expansion grows: the claim and its volume record the new size', async (t) => {
+  await ok(t, 'patch', 'pvc', 'data-redis-0', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}');
+  const grown = await eventually(async () => {
+    const c = await claim('data-redis-0');
+    return c?.status.capacity?.storage === '2Gi' ? c : undefined;
+  }, { timeoutMs: 20_000, message: 'the claim records 2Gi' });
+  t.is((await volume(grown.spec.volumeName)).spec.capacity.storage, '2Gi');
+  t.regex(await ok(t, 'get', 'pvc', 'data-redis-0'), /data-redis-0\s+Bound\s+pvc-\S+\s+2Gi\s+RWO\s+local-path/);
+});
+
 test.serial('static volumes bind by class, size and access modes; a claim of a class that does not exist stays Pending with an event; shrinking is refused', async (t) => {
   const small = { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'static-small' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: '', hostPath: { path: join(work, 'small') } } };
   const big = { ...small, metadata: { name: 'static-big' }, spec: { ...small.spec, capacity: { storage: '5Gi' }, hostPath: { path: join(work, 'big') } } };
