@@ -24,7 +24,7 @@ import { EndpointSliceController } from './endpointslice/controller.ts';
 import { DaemonSetController } from './daemonset/controller.ts';
 import { StatefulSetController } from './statefulset/controller.ts';
 import { PersistentVolumeController } from './volume/controller.ts';
-import { podClaimNames } from '../../shared/api/storage.ts';
+import { podClaimNames, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../shared/api/storage.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
@@ -65,7 +65,20 @@ const deployments = new DeploymentController(store, recorder('deployment-control
 const daemonSets = new DaemonSetController(store, recorder('daemonset-controller'));
 const statefulSets = new StatefulSetController(store, recorder('statefulset-controller'));
 const gc = new GarbageCollector(store);
-const volumes = new PersistentVolumeController(store, recorder('persistentvolume-controller'), (key) => queues.claims.add(key));
+// Volumes, claims and classes: the PV controller matches every pending claim against them.
+const volumeInformer = new Informer<PersistentVolume>({ store, resource: 'persistentvolumes', connection: connect(), log });
+const claimInformer = new Informer<PersistentVolumeClaim>({ store, resource: 'persistentvolumeclaims', connection: connect(), log });
+const classInformer = new Informer<StorageClass>({ store, resource: 'storageclasses', connection: connect(), log });
+const volumes = new PersistentVolumeController(store, recorder('persistentvolume-controller'), (key) => queues.claims.add(key), {
+  caughtUp: async () => {
+    const deadline = Date.now() + 5000;
+    await Promise.all([volumeInformer.caughtUp(deadline), classInformer.caughtUp(deadline)]);
+  },
+  volumes: () => volumeInformer.list(),
+  classes: () => classInformer.list(),
+});
+/** Claims not bound yet: a new or freed volume, or a new class, may be what they wait for. */
+const pendingClaims = () => claimInformer.list().filter((c) => !c.spec?.volumeName).map(nsKey);
 const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
 const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
@@ -191,10 +204,10 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       await queues.volumes.add(obj.metadata.name!);
       if (obj.spec?.claimRef?.name) await queues.claims.add(`${obj.spec.claimRef.namespace}/${obj.spec.claimRef.name}`);
       // A new or freed volume may be the one a pending claim waits for.
-      await queues.claims.addAll((await store.list('persistentvolumeclaims')).items.filter((c) => !c.spec?.volumeName).map(nsKey));
+      await queues.claims.addAll(pendingClaims());
       break;
     case 'storageclasses':
-      await queues.claims.addAll((await store.list('persistentvolumeclaims')).items.filter((c) => !c.spec?.volumeName).map(nsKey));
+      await queues.claims.addAll(pendingClaims());
       break;
     case 'poddisruptionbudgets':
       await queues.disruption.add(nsKey(obj));
@@ -373,6 +386,7 @@ const feed = new ChangeFeed({
 
 for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
+for (const i of [volumeInformer, claimInformer, classInformer]) await i.start();
 await httpScaledObjects.start();
 await activations.subscribe(keys.activationChannel);
 await feed.start();
@@ -391,6 +405,7 @@ async function shutdown(signal: string) {
   await feed.stop();
   await clusterRoles.stop();
   await quotaInformer.stop();
+  for (const i of [volumeInformer, claimInformer, classInformer]) await i.stop();
   await httpScaledObjects.stop();
   activations.disconnect();
   await Promise.all(Object.values(queues).map((q) => q.close()));

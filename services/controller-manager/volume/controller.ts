@@ -13,27 +13,36 @@ import { now } from '../../../shared/util.ts';
 import { ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../../shared/api/storage.ts';
 import { planClaim, planVolume } from './plan.ts';
 
+/** What the controller matches claims against, from the manager's informer caches. */
+export interface VolumeCaches {
+  /** Resolves once the caches hold every change made so far (the change that enqueued this key included). */
+  caughtUp(): Promise<void>;
+  volumes(): PersistentVolume[];
+  classes(): StorageClass[];
+}
+
 export class PersistentVolumeController {
   constructor(
     private readonly store: Store,
     private readonly events: EventRecorder,
     /** Asks for a claim to be reconciled (a volume found a binding in progress). */
     private readonly enqueueClaim: (key: string) => Promise<void>,
+    private readonly caches: VolumeCaches,
   ) {}
 
-  private async classes(): Promise<Map<string, StorageClass>> {
-    return new Map((await this.store.list<StorageClass>('storageclasses')).items.map((c) => [c.metadata.name!, c]));
+  private classes(): Map<string, StorageClass> {
+    return new Map(this.caches.classes().map((c) => [c.metadata.name!, c]));
   }
 
   async reconcileClaim(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
     const claim = await this.store.get<PersistentVolumeClaim>('persistentvolumeclaims', namespace, name);
     if (!claim) return;
-    const [volumes, classes, pods] = await Promise.all([
-      this.store.list<PersistentVolume>('persistentvolumes').then((l) => l.items),
-      this.classes(),
-      claim.metadata.deletionTimestamp ? this.store.list<Pod>('pods', namespace).then((l) => l.items) : Promise.resolve([] as Pod[]),
-    ]);
+    await this.caches.caughtUp();
+    const volumes = this.caches.volumes();
+    const classes = this.classes();
+    // Only a claim being deleted asks which pods use it (pvc-protection).
+    const pods = claim.metadata.deletionTimestamp ? (await this.store.list<Pod>('pods', namespace)).items : [];
     const selected = claim.metadata.annotations?.[ANN_SELECTED_NODE];
     const node = selected ? (await this.store.get<Node>('nodes', undefined, selected)) ?? undefined : undefined;
     const plan = planClaim(claim, volumes, classes, pods, node);
