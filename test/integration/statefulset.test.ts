@@ -76,7 +76,10 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
+  // The local-path directories the volumes left (Retain, or claims kept to the end) go with the cluster.
+  const left = cluster ? ((await cluster.api.get('/api/v1/persistentvolumes').catch(() => undefined))?.body?.items ?? []) : [];
   await cluster?.stop();
+  for (const pv of left) if (pv.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] === 'rancher.io/local-path') rmSync(pv.spec.hostPath.path, { recursive: true, force: true });
   await removeDockerNode(node, docker);
   rmSync(work, { recursive: true, force: true });
 });
