@@ -17,9 +17,12 @@
 //                       delete objects of any kind); reads the public credentials; never the
 //                       private ones.
 //   scheduler           reads every object; writes only Pods and Events (binding, status,
-//                       preemption) and the scheduler's own queues; public credentials read-only.
+//                       preemption), PersistentVolumeClaims (the selected node of a claim that
+//                       waits for its first consumer) and the scheduler's own queues; public
+//                       credentials read-only.
 //   node-agent          reads every object (a pod's Secrets and ConfigMaps, Services for the
-//                       proxy); writes only Pods, Nodes, Leases and Events, its own back-off and
+//                       proxy); writes only Pods, Nodes, Leases, Events and PersistentVolumes (its
+//                       local-path provisioner), its own back-off and
 //                       routing keys, the queues, the token request list (and its replies), and
 //                       its pods' and node's resource usage samples;
 //                       public credentials read-only.
@@ -104,9 +107,9 @@ export function keyRules(kind: RedisUserKind, keys: Keys): string[] {
   const queues = [keys.stream('*'), keys.compacted('*'), keys.workEpoch('*', '*'), keys.workLock('*', '*')];
   const own =
     kind === 'scheduler'
-      ? [...objectsOf(keys, ['pods', 'events']), keys.unschedulablePods]
+      ? [...objectsOf(keys, ['pods', 'events', 'persistentvolumeclaims']), keys.unschedulablePods]
       : // and its pods' ServiceAccount tokens, asked of the API servers (it never holds the signing key)
-        [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*'), ...usageSamples(keys), keys.serviceTraffic('*', '*')];
+        [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events', 'persistentvolumes']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*'), ...usageSamples(keys), keys.serviceTraffic('*', '*')];
   // `~` (read and write), not `%W~`: Redis grants a command's access to a key only when one single
   // pattern allows all of it, and most writes (HSET, INCR, EVALSHA's keys) also read.
   return [...common, ...[...queues, ...writeScriptShared(keys), ...own].map((k) => `~${k}`)];

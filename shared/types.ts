@@ -184,6 +184,8 @@ export interface StatefulSet extends KubeObject {
     revisionHistoryLimit?: number;
     minReadySeconds?: number;
     ordinals?: { start?: number };
+    volumeClaimTemplates?: KubeObject[];
+    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: 'Retain' | 'Delete'; whenScaled?: 'Retain' | 'Delete' };
   };
   status?: {
     observedGeneration?: number;

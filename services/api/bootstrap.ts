@@ -8,6 +8,7 @@ import { kubernetesService } from './apiserver-endpoints.ts';
 import type { Logger } from '../../shared/log.ts';
 import { sleep } from '../../shared/util.ts';
 import { SYSTEM_PRIORITY_CLASSES, systemPriorityClass } from '../../shared/api/priority.ts';
+import { LOCAL_PATH_CLASS, localPathStorageClass } from '../../shared/api/storage.ts';
 
 export async function ensureSystemNamespaces(store: Store, log: Logger): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -30,6 +31,12 @@ export async function ensureSystemNamespaces(store: Store, log: Logger): Promise
       for (const { name } of SYSTEM_PRIORITY_CLASSES) {
         if (await store.get('priorityclasses', undefined, name)) continue;
         await store.create('priorityclasses', systemPriorityClass(name)).catch((err) => {
+          if (!isAlreadyExists(err)) throw err;
+        });
+      }
+      // The default StorageClass, as k3s ships it (local-path, provisioned by the node agents).
+      if (!(await store.get('storageclasses', undefined, LOCAL_PATH_CLASS))) {
+        await store.create('storageclasses', localPathStorageClass()).catch((err) => {
           if (!isAlreadyExists(err)) throw err;
         });
       }

@@ -20,6 +20,7 @@ import { GROUP_MESSAGES } from './protobuf/groups.ts';
 import { AUTHENTICATION_MESSAGES } from './protobuf/authentication.ts';
 import { AUTHZ_MESSAGES } from './protobuf/authz.ts';
 import { AUTOSCALING_MESSAGES } from './protobuf/autoscaling.ts';
+import { STORAGE_MESSAGES } from './protobuf/storage.ts';
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -31,7 +32,7 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
  */
 export const MAX_DEPTH = 32;
 
-export const MESSAGES = defineMessages(META_MESSAGES, POD_MESSAGES, CORE_MESSAGES, GROUP_MESSAGES, AUTHENTICATION_MESSAGES, AUTHZ_MESSAGES, AUTOSCALING_MESSAGES);
+export const MESSAGES = defineMessages(META_MESSAGES, POD_MESSAGES, CORE_MESSAGES, GROUP_MESSAGES, AUTHENTICATION_MESSAGES, AUTHZ_MESSAGES, AUTOSCALING_MESSAGES, STORAGE_MESSAGES);
 
 /**
  * The message of each `apiVersion/kind` a body may carry: each kind Wharf serves has the message of

@@ -23,6 +23,8 @@ import { EndpointsController } from './endpoints/controller.ts';
 import { EndpointSliceController } from './endpointslice/controller.ts';
 import { DaemonSetController } from './daemonset/controller.ts';
 import { StatefulSetController } from './statefulset/controller.ts';
+import { PersistentVolumeController } from './volume/controller.ts';
+import { podClaimNames, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../shared/api/storage.ts';
 import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controller.ts';
 import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
@@ -67,6 +69,20 @@ const deployments = new DeploymentController(store, recorder('deployment-control
 const daemonSets = new DaemonSetController(store, recorder('daemonset-controller'));
 const statefulSets = new StatefulSetController(store, recorder('statefulset-controller'));
 const gc = new GarbageCollector(store);
+// Volumes, claims and classes: the PV controller matches every pending claim against them.
+const volumeInformer = new Informer<PersistentVolume>({ store, resource: 'persistentvolumes', connection: connect(), log });
+const claimInformer = new Informer<PersistentVolumeClaim>({ store, resource: 'persistentvolumeclaims', connection: connect(), log });
+const classInformer = new Informer<StorageClass>({ store, resource: 'storageclasses', connection: connect(), log });
+const volumes = new PersistentVolumeController(store, recorder('persistentvolume-controller'), (key) => queues.claims.add(key), {
+  caughtUp: async () => {
+    const deadline = Date.now() + 5000;
+    await Promise.all([volumeInformer.caughtUp(deadline), classInformer.caughtUp(deadline)]);
+  },
+  volumes: () => volumeInformer.list(),
+  classes: () => classInformer.list(),
+});
+/** Claims not bound yet: a new or freed volume, or a new class, may be what they wait for. */
+const pendingClaims = () => claimInformer.list().filter((c) => !c.spec?.volumeName).map(nsKey);
 const namespaces = new NamespaceController(store);
 const jobs = new JobController(store, recorder('job-controller'));
 const cronJobs = new CronJobController(store, recorder('cronjob-controller'));
@@ -136,6 +152,8 @@ const queues = {
   daemonsets: queue('daemonset', (k) => daemonSets.reconcile(k)),
   statefulsets: queue('statefulset', (k) => statefulSets.reconcile(k)),
   gc: queue('gc', (k) => gc.reconcile(k)),
+  claims: queue('persistentvolumeclaim', (k) => volumes.reconcileClaim(k)),
+  volumes: queue('persistentvolume', (k) => volumes.reconcileVolume(k)),
   namespaces: queue('namespace', (k) => namespaces.reconcile(k)),
   jobs: queue('job', (k) => jobs.reconcile(k)),
   cronjobs: queue('cronjob', (k) => cronJobs.reconcile(k)),
@@ -181,6 +199,21 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       await enqueueServicesOf(obj);
       if (obj.spec?.nodeName) await queues.nodeLifecycle.add(obj.spec.nodeName);
       await queues.disruption.addAll(await disruption.budgetsOf(obj));
+      // pvc-protection: a claim being deleted waits for the pods that use it.
+      await queues.claims.addAll(podClaimNames(obj as any).map((c) => `${obj.metadata.namespace}/${c}`));
+      break;
+    case 'persistentvolumeclaims':
+      await queues.claims.add(nsKey(obj));
+      if (obj.spec?.volumeName) await queues.volumes.add(obj.spec.volumeName);
+      break;
+    case 'persistentvolumes':
+      await queues.volumes.add(obj.metadata.name!);
+      if (obj.spec?.claimRef?.name) await queues.claims.add(`${obj.spec.claimRef.namespace}/${obj.spec.claimRef.name}`);
+      // A new or freed volume may be the one a pending claim waits for.
+      await queues.claims.addAll(pendingClaims());
+      break;
+    case 'storageclasses':
+      await queues.claims.addAll(pendingClaims());
       break;
     case 'poddisruptionbudgets':
       await queues.disruption.add(nsKey(obj));
@@ -282,6 +315,12 @@ async function resync(resource: string): Promise<void> {
     case 'jobs':
       await queues.jobs.addAll((await store.list('jobs')).items.map(nsKey));
       break;
+    case 'persistentvolumeclaims':
+      await queues.claims.addAll((await store.list('persistentvolumeclaims')).items.map(nsKey));
+      break;
+    case 'persistentvolumes':
+      await queues.volumes.addAll((await store.list('persistentvolumes')).items.map((v) => v.metadata.name!));
+      break;
     case 'services': {
       const { items } = await store.list('services');
       await queues.endpoints.addAll(items.map(nsKey));
@@ -344,7 +383,7 @@ async function resync(resource: string): Promise<void> {
   }
 }
 
-const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', HPA_RESOURCE, 'httpscaledobjects', 'scaledobjects', CRD_PLURAL];
+const resources = ['deployments', 'replicasets', 'pods', 'namespaces', 'jobs', 'cronjobs', 'services', 'nodes', 'leases', 'poddisruptionbudgets', 'daemonsets', 'statefulsets', 'endpointslices', 'serviceaccounts', 'resourcequotas', 'configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes', 'storageclasses', HPA_RESOURCE, 'httpscaledobjects', 'scaledobjects', CRD_PLURAL];
 const feed = new ChangeFeed({
   keys,
   encryption: store.encryption,
@@ -382,6 +421,7 @@ await webhookConfigs.start();
 
 for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
+for (const i of [volumeInformer, claimInformer, classInformer]) await i.start();
 await httpScaledObjects.start();
 await activations.subscribe(keys.activationChannel);
 await feed.start();
@@ -403,6 +443,7 @@ async function shutdown(signal: string) {
   await customFeed?.stop();
   await clusterRoles.stop();
   await quotaInformer.stop();
+  for (const i of [volumeInformer, claimInformer, classInformer]) await i.stop();
   await httpScaledObjects.stop();
   activations.disconnect();
   await Promise.all(Object.values(queues).map((q) => q.close()));

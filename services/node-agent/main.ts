@@ -22,6 +22,7 @@ import { requestPodToken } from '../../shared/auth/token-queue.ts';
 import { CgroupStats } from './runtime/cgroup-stats.ts';
 import { UsageCollector } from './usage-collector.ts';
 import { serveMetrics } from '../../shared/metrics-endpoint.ts';
+import { LocalPathProvisioner } from './local-path.ts';
 
 const config = loadConfig();
 const cfg = config.nodeAgent;
@@ -101,6 +102,7 @@ const agentOptions = (nodeName: string) => ({
 });
 const agents: NodeAgent[] = [];
 const collectors: UsageCollector[] = [];
+const provisioners: LocalPathProvisioner[] = [];
 // Many simulated nodes share one queue worker, heartbeat timer and pod list (SimulatedNodeHost).
 let host: SimulatedNodeHost | undefined;
 if (nodeNames.length > 1) {
@@ -122,6 +124,10 @@ if (nodeNames.length > 1) {
     const agent = new NodeAgent(agentOptions(nodeName));
     await agent.start();
     agents.push(agent);
+    // The node's local-path provisioner: it owns the directories under this node's data directory.
+    const provisioner = new LocalPathProvisioner({ store, nodeName, dataDir: cfg.dataDir, connect, log, events: new EventRecorder(store, 'rancher.io/local-path', nodeName, log), resyncMs: cfg.resyncMs });
+    await provisioner.start();
+    provisioners.push(provisioner);
     const collector = new UsageCollector({ nodeName, runtime: runtimes.get(cfg.runtime === 'docker' ? 'docker' : nodeName)!, redis, keys, periodMs: cfg.metricsPeriodMs, log });
     collector.start();
     collectors.push(collector);
@@ -133,6 +139,7 @@ log.info({ nodes: nodeNames.length, runtime: cfg.runtime }, 'node agent started'
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   await Promise.all(collectors.map((c) => c.stop()));
+  await Promise.all(provisioners.map((p) => p.stop()));
   await Promise.all(agents.map((a) => a.stop()));
   metricsEndpoint.close();
   await host?.stop();

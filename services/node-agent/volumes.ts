@@ -1,5 +1,5 @@
 // What a container sees besides its image: volumes (emptyDir, configMap, secret, projected,
-// downwardAPI, hostPath) laid out as directories under the agent's data directory and
+// downwardAPI, hostPath, persistentVolumeClaim) laid out as directories under the agent's data directory and
 // bind-mounted, and environment variables from literal values, the downward API, ConfigMaps,
 // Secrets and the Services of the pod's namespace. A missing reference is a
 // ContainerConfigError, shown as Kubernetes shows it (CreateContainerConfigError).
@@ -191,6 +191,8 @@ export async function prepareVolumes(store: Store, dataDir: string, pod: Pod, to
       const dir = join(base, 'downward-api', v.name);
       await syncDirectory(dir, await projectedVolumeFiles(store, pod, [{ downwardAPI: v.downwardAPI }], token));
       out.set(v.name, { path: dir, readOnly: true });
+    } else if (v.persistentVolumeClaim) {
+      out.set(v.name, await claimVolume(store, pod, v.persistentVolumeClaim));
     } else if (v.hostPath) {
       if (v.hostPath.type === 'DirectoryOrCreate') await mkdir(v.hostPath.path, { recursive: true });
       out.set(v.name, { path: v.hostPath.path, readOnly: false });
@@ -200,6 +202,25 @@ export async function prepareVolumes(store: Store, dataDir: string, pod: Pod, to
     }
   }
   return out;
+}
+
+/**
+ * A claim's volume: the directory of the PersistentVolume bound to it (hostPath or local), created
+ * where its type says so. A claim not bound yet is the pod's configuration error, retried as the
+ * kubelet retries its mount.
+ */
+async function claimVolume(store: Store, pod: Pod, source: { claimName: string; readOnly?: boolean }): Promise<{ path: string; readOnly: boolean }> {
+  const ns = pod.metadata.namespace;
+  const claim = await store.get('persistentvolumeclaims', ns, source.claimName);
+  if (!claim) throw new ContainerConfigError(`persistentvolumeclaim "${source.claimName}" not found`);
+  if (!claim.spec?.volumeName) throw new ContainerConfigError(`error processing PVC ${ns}/${source.claimName}: PVC is not bound`);
+  const pv = await store.get('persistentvolumes', undefined, claim.spec.volumeName);
+  if (!pv) throw new ContainerConfigError(`persistentvolume "${claim.spec.volumeName}" not found`);
+  if (pv.spec?.claimRef?.uid !== claim.metadata.uid) throw new ContainerConfigError(`error processing PVC ${ns}/${source.claimName}: PVC is not bound`);
+  const path = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
+  if (!path) throw new ContainerConfigError(`volume "${claim.spec.volumeName}": this node mounts only hostPath and local persistent volumes`);
+  if (pv.spec.hostPath?.type === 'DirectoryOrCreate') await mkdir(path, { recursive: true, mode: 0o777 });
+  return { path, readOnly: !!source.readOnly };
 }
 
 export async function mountsFor(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>): Promise<Mount[]> {

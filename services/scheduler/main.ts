@@ -4,7 +4,9 @@
 // on the scheduling queue (one pod per reconcile, retried with backoff). Bound pods are handed to
 // their node's queue. Stateless: any number of schedulers run at once, all active.
 import { hostname } from 'node:os';
-import type { Node, Pod } from '../../shared/types.ts';
+import type { KubeObject, Node, Pod } from '../../shared/types.ts';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../shared/api/storage.ts';
+import type { VolumeSnapshot } from './volume-binding.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
@@ -61,7 +63,19 @@ const podInformer = new Informer<Pod>({
     for (const ev of evs) cache.applyPod(ev);
   },
 });
-const informers = [nodeInformer, podInformer];
+// Claims, volumes and classes, for the pods that use claims (volume-binding.ts): a change of a
+// claim or volume (bound, provisioned, deleted) may let a waiting pod go.
+const storageInformer = <T extends KubeObject>(resource: string) => new Informer<T>({ store, resource, connection: connect(), log, onEvents: () => retrySoon() });
+const claimInformer = storageInformer<PersistentVolumeClaim>('persistentvolumeclaims');
+const volumeInformer = storageInformer<PersistentVolume>('persistentvolumes');
+const classInformer = storageInformer<StorageClass>('storageclasses');
+const volumeSnapshot: VolumeSnapshot = {
+  claim: (namespace, name) => claimInformer.list().find((c) => c.metadata.namespace === namespace && c.metadata.name === name),
+  volume: (name) => volumeInformer.list().find((v) => v.metadata.name === name),
+  volumes: () => volumeInformer.list(),
+  storageClass: (name) => classInformer.list().find((c) => c.metadata.name === name),
+};
+const informers = [nodeInformer, podInformer, claimInformer, volumeInformer, classInformer];
 
 /** Every pod, as a list made now would return it. */
 async function currentPods(): Promise<Pod[]> {
@@ -69,7 +83,7 @@ async function currentPods(): Promise<Pod[]> {
   return podInformer.list();
 }
 
-const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs });
+const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs }, volumeSnapshot);
 
 const scheduling = new WorkQueue({
   name: QUEUES.schedule,

@@ -14,6 +14,9 @@ import { podKey, type SchedulerCache } from './cache.ts';
 import { nodesToScore, window } from './sampling.ts';
 import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
 import { mayPreempt, priorityOf, selectVictims, withNominated } from './preemption.ts';
+import { checkVolumes, type VolumeCheck, type VolumeSnapshot } from './volume-binding.ts';
+import { DEFAULT_FILTERS, type FilterPlugin } from './plugins.ts';
+import { ANN_SELECTED_NODE, podClaimNames, type PersistentVolumeClaim } from '../../shared/api/storage.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
@@ -94,7 +97,9 @@ export class Scheduler {
     private readonly store: Store,
     private readonly events: EventRecorder,
     private readonly cache: SchedulerCache,
-    private readonly opts: { retryUnschedulableMs: number },
+    private readonly opts: { retryUnschedulableMs: number; volumeWaitMs?: number },
+    /** The claims, volumes and classes pods' volumes are checked against (none: pods with claims are decided as if they had none). */
+    private readonly volumes?: VolumeSnapshot,
   ) {}
 
   /**
@@ -102,13 +107,14 @@ export class Scheduler {
    * them when the pod's placement depends on the pods already placed, or when the share has no
    * feasible node (so an unschedulable pod's message counts every node).
    */
-  private decide(pod: Pod) {
+  private decide(pod: Pod, extra?: FilterPlugin) {
     // Pods waiting for room they preempted keep it from pods of lower priority.
     const nodes = withNominated(pod, this.cache.nodes(), this.cache.nominated());
     const count = nodesToScore(nodes.length);
     // Binding tries the best node and, if it filled up meanwhile, the next two.
-    const rank = (among: NodeInfo[]) => decide(pod, among, undefined, undefined, Math.random, 3);
-    if (count >= nodes.length || needsPods(pod) || this.cache.antiAffinitySeen) return rank(nodes);
+    const filters = extra ? [...DEFAULT_FILTERS, extra] : undefined;
+    const rank = (among: NodeInfo[]) => decide(pod, among, filters, undefined, Math.random, 3);
+    if (count >= nodes.length || needsPods(pod) || this.cache.antiAffinitySeen || extra) return rank(nodes);
     const sampled = rank(window(nodes, this.nextStart, count));
     this.nextStart = (this.nextStart + count) % nodes.length;
     return sampled.ranked.length ? sampled : rank(nodes);
@@ -130,6 +136,11 @@ export class Scheduler {
     const binds: { pod: Pod; nodeName: string; startedMs: number }[] = [];
     for (const pod of pods) {
       const startedMs = performance.now();
+      // A pod with claims takes the one-pod path, where its volumes are checked and bound.
+      if (this.volumes && podClaimNames(pod).length) {
+        slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
+        continue;
+      }
       const decision = this.decide(pod);
       if (!decision.ranked.length) {
         slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
@@ -182,7 +193,24 @@ export class Scheduler {
         await this.store.clearUnschedulable([key]);
         return { result: undefined };
       }
-      const decision = this.decide(pod);
+      const volumes: VolumeCheck = this.volumes ? checkVolumes(pod, this.volumes) : { kind: 'none' };
+      if (volumes.kind === 'unresolvable') {
+        // No node and no preemption helps until the claims change (a PVC or PV event retries it).
+        await this.store.markUnschedulable(key, priorityOf(pod));
+        await this.markUnschedulable(pod, `0/${this.cache.nodes().length} nodes are available: ${volumes.message}.`);
+        return { result: { requeueAfterMs: this.opts.retryUnschedulableMs, priority }, outcome: 'unschedulable' };
+      }
+      if (volumes.kind === 'waiting') {
+        // PreBind: the claims are being bound on the node chosen for them; the pod waits, Pending.
+        if (volumes.toSelect.length) await this.selectNode(volumes.toSelect, volumes.node);
+        return { result: { requeueAfterMs: this.opts.volumeWaitMs ?? 250, priority } };
+      }
+      const decision = this.decide(pod, volumes.kind === 'ready' ? volumes.filter : undefined);
+      if (decision.ranked.length && volumes.kind === 'ready' && volumes.toSelect.length) {
+        // Reserve: the claims waiting for their first consumer are made or bound on the best node.
+        await this.selectNode(volumes.toSelect, decision.ranked[0]);
+        return { result: { requeueAfterMs: this.opts.volumeWaitMs ?? 250, priority } };
+      }
       if (!decision.ranked.length) {
         const nominated = await this.preempt(pod);
         await this.store.markUnschedulable(key, priorityOf(pod));
@@ -240,6 +268,19 @@ export class Scheduler {
       });
     }
     return plan.node;
+  }
+
+  /** Annotates each claim with the node its first consumer goes to (volume.kubernetes.io/selected-node). */
+  private async selectNode(claims: PersistentVolumeClaim[], node: string): Promise<void> {
+    for (const claim of claims) {
+      await this.store.guaranteedUpdate<PersistentVolumeClaim>('persistentvolumeclaims', claim.metadata.namespace, claim.metadata.name!, (cur) => {
+        if (cur.metadata.uid !== claim.metadata.uid || cur.spec.volumeName || cur.metadata.annotations?.[ANN_SELECTED_NODE]) return null;
+        cur.metadata.annotations = { ...cur.metadata.annotations, [ANN_SELECTED_NODE]: node };
+        return cur;
+      }).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
   }
 
   private async markUnschedulable(pod: Pod, message: string, nominatedNodeName?: string): Promise<void> {

@@ -615,7 +615,7 @@ const SCHEMAS: Record<string, Schema> = {
     replicas: doc('Number of pods wanted, with ordinals from ordinals.start.', int32(0)),
     selector: doc('Selects the pods the set manages; must match the template\'s labels.', labelSelector),
     template: doc('The pods to run; each gets the hostname NAME-ORDINAL.', templateSpec),
-    volumeClaimTemplates: doc('Claims each pod gets its own of (not supported yet).', arr(open)),
+    volumeClaimTemplates: doc('Claims each pod gets its own of, named TEMPLATE-SET-ORDINAL (PersistentVolumeClaims; validated as claims).', arr(open)),
     serviceName: doc('The headless Service that gives each pod its DNS name POD.SERVICE.NAMESPACE.svc.', str),
     podManagementPolicy: doc('OrderedReady (one at a time, in order) or Parallel.', str),
     updateStrategy: doc('How pods of an old template are replaced: RollingUpdate (from the highest ordinal down to the partition) or OnDelete.', named(apps('StatefulSetUpdateStrategy'), obj({
@@ -804,7 +804,7 @@ const SCHEMAS: Record<string, Schema> = {
 };
 
 /** The building blocks, for the kinds whose schemas live in files of their own (autoscaling-schemas.ts). */
-export const schemaBlocks = { named, doc, obj, statusObj, arr, str, int32, int64, quantity, time, labelSelector, topLevel };
+export const schemaBlocks = { named, doc, obj, statusObj, arr, str, int32, int64, quantity, time, labelSelector, topLevel, typeMeta, bool, strMap, strArr, enumOf, open, quantityMap, nodeSelectorTerm, objectReference, condition };
 
 export function schemaFor(kind: string): Schema | undefined {
   return SCHEMAS[kind];

@@ -37,6 +37,9 @@ import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
 import { customResourceDefinitionStrategy, setBuiltinPlurals } from './kinds/customresourcedefinition.ts';
 import type { CustomKinds } from './custom-resources.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './kinds/webhookconfiguration.ts';
+import { persistentVolumeStrategy } from './kinds/persistentvolume.ts';
+import { persistentVolumeClaimStrategy } from './kinds/persistentvolumeclaim.ts';
+import { storageClassStrategy } from './kinds/storageclass.ts';
 
 export const STRATEGIES: Strategy[] = [
   namespaceStrategy,
@@ -72,6 +75,9 @@ export const STRATEGIES: Strategy[] = [
   customResourceDefinitionStrategy,
   validatingWebhookConfigurationStrategy,
   mutatingWebhookConfigurationStrategy,
+  persistentVolumeStrategy,
+  persistentVolumeClaimStrategy,
+  storageClassStrategy,
 ];
 
 /** Stored kinds served in one more group-version. */

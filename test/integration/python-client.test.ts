@@ -103,7 +103,7 @@ test('every served kind is created, read and listed through the typed API, and d
   t.deepEqual(failures, [], `${failures.join('\n')}\n${stderr.slice(-2000)}`);
   t.deepEqual(Object.keys(out.results), [
     'Namespace', 'Pod', 'Service', 'Endpoints', 'Event', 'Event (events.k8s.io/v1)', 'ConfigMap', 'Secret', 'Deployment', 'ReplicaSet',
-    'DaemonSet', 'StatefulSet', 'ControllerRevision', 'HorizontalPodAutoscaler (autoscaling/v1)', 'Job', 'CronJob', 'Lease', 'PodDisruptionBudget', 'PriorityClass', 'EndpointSlice', 'Node',
+    'DaemonSet', 'StatefulSet', 'ControllerRevision', 'HorizontalPodAutoscaler (autoscaling/v1)', 'Job', 'CronJob', 'Lease', 'PodDisruptionBudget', 'PriorityClass', 'EndpointSlice', 'StorageClass', 'PersistentVolume', 'PersistentVolumeClaim', 'Node',
   ]);
   t.like(out.results.Pod, { create: { class: 'V1Pod' }, read: { class: 'V1Pod' }, list: { class: 'V1PodList' } });
   t.like(out.results.ReplicaSet, { create: { class: 'V1ReplicaSet' }, read: { class: 'V1ReplicaSet' } });

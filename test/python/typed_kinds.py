@@ -22,8 +22,10 @@ policy = client.PolicyV1Api(api)
 scheduling = client.SchedulingV1Api(api)
 discovery = client.DiscoveryV1Api(api)
 autoscaling = client.AutoscalingV1Api(api)
+storage = client.StorageV1Api(api)
 now = datetime.datetime.now(datetime.timezone.utc)
 priority_class = 'python-client-%s' % namespace
+storage_name = 'py-storage-%s' % namespace
 
 
 def meta(name, **labels):
@@ -175,6 +177,24 @@ KINDS = {
         lambda: discovery.read_namespaced_endpoint_slice('py-slice', namespace),
         lambda: discovery.list_namespaced_endpoint_slice(namespace),
         '/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/py-slice' % namespace, None),
+    'StorageClass': (
+        lambda: storage.create_storage_class(client.V1StorageClass(metadata=meta(storage_name), provisioner='example.com/py', volume_binding_mode='WaitForFirstConsumer')),
+        lambda: storage.read_storage_class(storage_name),
+        lambda: storage.list_storage_class(),
+        '/apis/storage.k8s.io/v1/storageclasses/%s' % storage_name, None),
+    'PersistentVolume': (
+        lambda: core.create_persistent_volume(client.V1PersistentVolume(metadata=meta(storage_name), spec=client.V1PersistentVolumeSpec(
+            capacity={'storage': '1Gi'}, access_modes=['ReadWriteOnce'], storage_class_name=storage_name,
+            host_path=client.V1HostPathVolumeSource(path='/tmp/%s' % storage_name)))),
+        lambda: core.read_persistent_volume(storage_name),
+        lambda: core.list_persistent_volume(),
+        '/api/v1/persistentvolumes/%s' % storage_name, lambda o: o.get('status', {}).get('phase') == 'Available'),
+    'PersistentVolumeClaim': (
+        lambda: core.create_namespaced_persistent_volume_claim(namespace, client.V1PersistentVolumeClaim(metadata=meta('py-pvc'), spec=client.V1PersistentVolumeClaimSpec(
+            access_modes=['ReadWriteOnce'], storage_class_name='', resources=client.V1ResourceRequirements(requests={'storage': '1Gi'})))),
+        lambda: core.read_namespaced_persistent_volume_claim('py-pvc', namespace),
+        lambda: core.list_namespaced_persistent_volume_claim(namespace),
+        ns_path + '/persistentvolumeclaims/py-pvc', lambda o: o.get('status', {}).get('phase') == 'Pending'),
     'Node': (
         None,
         lambda: core.read_node(node),

@@ -917,7 +917,7 @@ test('malformed objects are a 400 that names the field', (t) => {
 });
 
 test('a kind without a message is a 415 that tells the client to send JSON', (t) => {
-  for (const [apiVersion, kind] of [['storage.k8s.io/v1', 'StorageClass'], ['apps/v1beta1', 'Deployment']]) {
+  for (const [apiVersion, kind] of [['storage.k8s.io/v1', 'CSIDriver'], ['apps/v1beta1', 'Deployment']]) {
     const err = t.throws(() => decodeProtobuf(envelope(apiVersion, kind)), { instanceOf: UnsupportedMediaTypeError });
     t.is(err?.code, 415);
     t.true(err?.message.endsWith(`(got "${PROTOBUF} (for ${kind} ${apiVersion}; send application/json)")`), err?.message);

@@ -41,8 +41,8 @@ test('only the API server\'s user names the private credentials; the others read
 
 test('agents and schedulers write only their own kinds of objects', (t) => {
   const writes = (kind: 'scheduler' | 'node-agent') => keyRules(kind, keys).filter((r) => r.startsWith('~') && r.includes(':obj:'));
-  t.deepEqual(writes('scheduler'), ['~wharf:obj:pods:*', '~wharf:obj:events:*']);
-  t.deepEqual(writes('node-agent'), ['~wharf:obj:pods:*', '~wharf:obj:nodes:*', '~wharf:obj:leases:*', '~wharf:obj:events:*']);
+  t.deepEqual(writes('scheduler'), ['~wharf:obj:pods:*', '~wharf:obj:events:*', '~wharf:obj:persistentvolumeclaims:*']);
+  t.deepEqual(writes('node-agent'), ['~wharf:obj:pods:*', '~wharf:obj:nodes:*', '~wharf:obj:leases:*', '~wharf:obj:events:*', '~wharf:obj:persistentvolumes:*']);
   t.true(keyRules('controller-manager', keys).includes('~wharf:*'));
 });
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ordinalOf, planStatefulSet, statefulPod, POD_INDEX_LABEL, POD_NAME_LABEL } from '../../services/controller-manager/statefulset/plan.ts';
+import { claimOwners, claimsFor, ordinalOf, planStatefulSet, statefulPod, withClaimVolumes, POD_INDEX_LABEL, POD_NAME_LABEL } from '../../services/controller-manager/statefulset/plan.ts';
 import type { Pod, StatefulSet } from '../../shared/types.ts';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
@@ -103,4 +103,22 @@ test('a pod of an ordinal: its stable name, hostname and subdomain, identity lab
   t.is(ordinalOf(set(), p), 4);
   t.is(ordinalOf(set(), { ...p, metadata: { name: 'web-04' } }), undefined);
   t.is(ordinalOf(set(), { ...p, metadata: { name: 'webx-1' } }), undefined);
+});
+
+test('claim templates: one claim per template and ordinal, named TEMPLATE-SET-ORDINAL, mounted in place of a template volume of that name', (t) => {
+  const s = set({ volumeClaimTemplates: [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', labels: { tier: 'db' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] });
+  const [claim] = claimsFor(s, 2);
+  t.like(claim, { metadata: { name: 'data-web-2', namespace: 'default', labels: { tier: 'db', app: 'web' } }, spec: { resources: { requests: { storage: '1Gi' } } } });
+  const p = withClaimVolumes(s, { ...statefulPod(s, s.spec.template, 'web-a', 2), spec: { ...statefulPod(s, s.spec.template, 'web-a', 2).spec, volumes: [{ name: 'data', emptyDir: {} }, { name: 'tmp', emptyDir: {} }] as any } }, 2);
+  t.deepEqual(p.spec.volumes, [{ name: 'tmp', emptyDir: {} }, { name: 'data', persistentVolumeClaim: { claimName: 'data-web-2' } }] as any);
+});
+
+test('retention policy: the set owns the claims when whenDeleted is Delete, a condemned pod when whenScaled is Delete', (t) => {
+  const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-web-2' } };
+  const p = pod(2, 'web-a');
+  t.deepEqual(claimOwners(set(), claim, p, true), [], 'Retain, Retain');
+  t.deepEqual(claimOwners(set({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' } }), claim, p, true).map((r) => r.kind), ['StatefulSet']);
+  const scaled = set({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' } });
+  t.deepEqual(claimOwners(scaled, claim, p, true), [{ apiVersion: 'v1', kind: 'Pod', name: 'web-2', uid: 'uid-2', controller: false, blockOwnerDeletion: true }]);
+  t.deepEqual(claimOwners(scaled, claim, p, false), [], 'a pod within the replicas keeps its claim');
 });

@@ -263,11 +263,11 @@ export const GROUP_MESSAGES: MessageTable = {
     1: 'type string',
     2: 'rollingUpdate *RollingUpdateDaemonSet',
   },
-  // Field 4, volumeClaimTemplates (PersistentVolumeClaims), is left out until Wharf serves claims.
   StatefulSetSpec: {
     1: 'replicas *int32',
     2: 'selector *LabelSelector',
     3: 'template PodTemplateSpec',
+    4: 'volumeClaimTemplates []PersistentVolumeClaim',
     5: 'serviceName string',
     6: 'podManagementPolicy string',
     7: 'updateStrategy StatefulSetUpdateStrategy',

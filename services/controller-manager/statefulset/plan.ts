@@ -3,7 +3,7 @@
 // beyond the replica count from the highest ordinal down, outdated ones in a rolling update from
 // the highest ordinal down to the partition), and the status. Under OrderedReady each step waits
 // for every lower ordinal to be running and ready; under Parallel nothing waits.
-import type { Pod, PodTemplateSpec, StatefulSet } from '../../../shared/types.ts';
+import type { KubeObject, OwnerReference, Pod, PodTemplateSpec, StatefulSet } from '../../../shared/types.ts';
 import { isPodAvailable, isPodReady } from '../../../shared/api/podutil.ts';
 import { scaled } from '../daemonset/plan.ts';
 import { REVISION_HASH } from '../history.ts';
@@ -153,4 +153,51 @@ function statusOf(set: StatefulSet, pods: Pod[], currentRevision: string, update
     status.currentReplicas = status.updatedReplicas;
   }
   return status;
+}
+
+// ---- volumeClaimTemplates (Kubernetes' stateful_set_utils.go getPersistentVolumeClaims, updateStorage,
+// and the PersistentVolumeClaim retention policy's owner references) --------------------------
+
+/** The claim of one template for one ordinal: TEMPLATE-SET-ORDINAL. */
+export function claimName(set: StatefulSet, template: KubeObject, ordinal: number): string {
+  return `${template.metadata.name}-${set.metadata.name}-${ordinal}`;
+}
+
+/** The claims an ordinal's pod uses, as they are created: the template with the set's selector labels. */
+export function claimsFor(set: StatefulSet, ordinal: number): KubeObject[] {
+  return (set.spec.volumeClaimTemplates ?? []).map((t) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: claimName(set, t, ordinal),
+      namespace: set.metadata.namespace,
+      labels: { ...(t.metadata.labels ?? {}), ...(set.spec.selector.matchLabels ?? {}) },
+      ...(t.metadata.annotations ? { annotations: t.metadata.annotations } : {}),
+    },
+    spec: structuredClone(t.spec),
+  }));
+}
+
+/** The pod with a volume for each claim template (replacing a template volume of the same name). */
+export function withClaimVolumes(set: StatefulSet, pod: Pod, ordinal: number): Pod {
+  const templates = set.spec.volumeClaimTemplates ?? [];
+  if (!templates.length) return pod;
+  const names = new Set(templates.map((t) => t.metadata.name));
+  const volumes = (pod.spec.volumes ?? []).filter((v: any) => !names.has(v.name));
+  for (const t of templates) volumes.push({ name: t.metadata.name!, persistentVolumeClaim: { claimName: claimName(set, t, ordinal) } } as any);
+  return { ...pod, spec: { ...pod.spec, volumes } };
+}
+
+/**
+ * The owner references a claim should carry under the retention policy: the set when whenDeleted
+ * is Delete (the claim goes with the set), the condemned pod when whenScaled is Delete and its
+ * ordinal is beyond the replicas (the claim goes with the pod). Other owners are kept.
+ */
+export function claimOwners(set: StatefulSet, claim: KubeObject, pod: Pod | undefined, condemned: boolean): OwnerReference[] {
+  const policy = set.spec.persistentVolumeClaimRetentionPolicy ?? {};
+  const others = (claim.metadata.ownerReferences ?? []).filter((r) => r.uid !== set.metadata.uid && !(r.kind === 'Pod' && r.apiVersion === 'v1' && r.name === pod?.metadata.name));
+  const out = [...others];
+  if (policy.whenDeleted === 'Delete') out.push({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name!, uid: set.metadata.uid!, controller: true, blockOwnerDeletion: true });
+  if (policy.whenScaled === 'Delete' && condemned && pod) out.push({ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name!, uid: pod.metadata.uid!, controller: false, blockOwnerDeletion: true });
+  return out;
 }

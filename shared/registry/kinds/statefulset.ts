@@ -3,7 +3,8 @@
 // governing Service, created, updated and removed in ordinal order.
 import { schemaFor } from '../../api/schemas.ts';
 import { defaultTemplate } from '../../api/defaults.ts';
-import { forbidden, intOrPercent, invalid, required, selectorErrors, templateErrors, unsupported } from '../../api/validation.ts';
+import { duplicate, forbidden, intOrPercent, invalid, required, selectorErrors, templateErrors, unsupported } from '../../api/validation.ts';
+import { claimSpecErrors } from './persistentvolumeclaim.ts';
 import { AGE, NAME, containers, images } from '../../api/printers.ts';
 import type { StatusCause } from '../../types.ts';
 import { defineStrategy, NAMES, resetStatus } from '../define.ts';
@@ -11,6 +12,14 @@ import { resourceInfo } from '../strategy.ts';
 import { warnPodTemplate } from '../pod-security-admission.ts';
 
 const nonNegative = (field: string, v: unknown): StatusCause[] => (typeof v === 'number' && v < 0 ? [invalid(field, v, 'must be greater than or equal to 0')] : []);
+
+/** The spec with a pod volume for each claim template the template's volumes do not already name. */
+function withClaimVolumes(spec: Record<string, any>, claims: any[]): Record<string, any> {
+  if (!claims.length || !spec.template?.spec || typeof spec.template.spec !== 'object') return spec;
+  const volumes = Array.isArray(spec.template.spec.volumes) ? spec.template.spec.volumes : [];
+  const added = claims.filter((c) => c?.metadata?.name && !volumes.some((v: any) => v?.name === c.metadata.name)).map((c) => ({ name: c.metadata.name, persistentVolumeClaim: { claimName: c.metadata.name } }));
+  return { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, volumes: [...volumes, ...added] } } };
+}
 
 /** Kubernetes' ValidateStatefulSetSpec. */
 function specErrors(spec: Record<string, any>): StatusCause[] {
@@ -40,14 +49,24 @@ function specErrors(spec: Record<string, any>): StatusCause[] {
     out.push(...selectorErrors('spec.selector', selector));
     if (Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0) out.push(invalid('spec.selector', selector, 'empty selector is not valid for statefulset.'));
   }
-  out.push(...templateErrors('spec', spec, ['Always']));
+  // The pods get a volume per claim template (the controller adds them): mounts may name those.
+  const claims = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
+  out.push(...templateErrors('spec', withClaimVolumes(spec, claims), ['Always']));
+  claims.forEach((c: any, i: number) => {
+    const field = `spec.volumeClaimTemplates[${i}]`;
+    const name = c?.metadata?.name;
+    if (!name) out.push(required(`${field}.metadata.name`));
+    else {
+      out.push(...NAMES.subdomain(`${field}.metadata.name`, name, false));
+      if (claims.findIndex((o: any) => o?.metadata?.name === name) !== i) out.push(duplicate(`${field}.metadata.name`, name));
+    }
+    out.push(...claimSpecErrors(`${field}.spec`, c?.spec));
+  });
   if (spec.template?.spec?.activeDeadlineSeconds !== undefined) out.push(invalid('spec.template.spec.activeDeadlineSeconds', spec.template.spec.activeDeadlineSeconds, 'must not be specified'));
   for (const when of ['whenDeleted', 'whenScaled']) {
     const v = spec.persistentVolumeClaimRetentionPolicy?.[when];
     if (v !== undefined && v !== 'Retain' && v !== 'Delete') out.push(unsupported(`spec.persistentVolumeClaimRetentionPolicy.${when}`, v, ['Retain', 'Delete']));
   }
-  // Wharf has no PersistentVolumeClaims yet: refuse claims rather than run pods without their storage.
-  if ((spec.volumeClaimTemplates ?? []).length > 0) out.push(forbidden('spec.volumeClaimTemplates', 'not supported yet: Wharf has no PersistentVolumeClaims'));
   return out;
 }
 
@@ -81,6 +100,14 @@ export const statefulSetStrategy = defineStrategy({
     spec.persistentVolumeClaimRetentionPolicy.whenDeleted ??= 'Retain';
     spec.persistentVolumeClaimRetentionPolicy.whenScaled ??= 'Retain';
     defaultTemplate(spec);
+    // SetDefaults_StatefulSet defaults each claim template as a claim.
+    for (const c of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) {
+      if (!c || typeof c !== 'object') continue;
+      c.apiVersion ??= 'v1';
+      c.kind ??= 'PersistentVolumeClaim';
+      if (c.spec && typeof c.spec === 'object') c.spec.volumeMode ??= 'Filesystem';
+      c.status ??= { phase: 'Pending' };
+    }
   },
   // StatefulSetStatus.replicas has no omitempty.
   prepareForCreate: resetStatus(() => ({ replicas: 0, availableReplicas: 0 })),
