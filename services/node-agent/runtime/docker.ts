@@ -9,6 +9,7 @@ import { DockerFrameReader, execStartFailure } from '../stream-protocol.ts';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
 import { hostIPv4, now, sleep } from '../../../shared/util.ts';
+import { gatewayOf } from '../../../shared/pod-cidr.ts';
 import { processUser, runAsNonRootError } from '../security-context.ts';
 import { dockerPortForward } from './docker-port-forward.ts';
 import { workingSet, type CgroupStats, type RawUsage } from './cgroup-stats.ts';
@@ -46,6 +47,11 @@ export interface DockerRuntimeOptions {
    * on another machine, or cgroups not readable here): the engine's one-shot stats instead.
    */
   cgroups?: CgroupStats;
+  /**
+   * The pod network's subnet when the pods of every host share one network (the Node's
+   * spec.podCIDR): the bridge is created with it, once it is known. None: the engine picks one.
+   */
+  podSubnet?: () => Promise<string>;
 }
 
 // Keeps running with nothing to do, and exits at once on SIGTERM: a shell as PID 1 ignores
@@ -81,6 +87,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly oomEvents = new Set<string>();
   private readonly watchers = new Set<() => void>();
   private readonly cgroups: CgroupStats | undefined;
+  private readonly podSubnet: (() => Promise<string>) | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker();
@@ -91,6 +98,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.address = options.address;
     this.log = options.log;
     this.cgroups = options.cgroups;
+    this.podSubnet = options.podSubnet;
   }
 
   /**
@@ -515,13 +523,20 @@ export class DockerRuntime implements ContainerRuntime {
   private ensureNetwork(): Promise<Docker.NetworkInspectInfo> {
     this.networkReady ??= (async () => {
       const network = this.docker.getNetwork(this.network);
+      const subnet = await this.podSubnet?.();
       try {
-        return await network.inspect();
+        const info = await network.inspect();
+        if (!subnet || info.IPAM?.Config?.some((c) => c.Subnet === subnet)) return info;
+        // This node's block changed (the Node was deleted and registered again): a bridge with no
+        // pods left is made again with the new one.
+        this.log?.warn({ network: this.network, subnet }, 'pod network has another subnet than the node\'s podCIDR: recreating it');
+        await network.remove();
       } catch (err) {
         if (statusCode(err) !== 404) throw err;
       }
       try {
-        await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', CheckDuplicate: true, Labels: { 'io.wharf.network': 'true' } });
+        const ipam = subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gatewayOf(subnet) }] } } : {};
+        await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', CheckDuplicate: true, Labels: { 'io.wharf.network': 'true' }, ...ipam });
       } catch (err) {
         if (statusCode(err) !== 409) throw err; // another agent on this engine created it first
       }
