@@ -13,7 +13,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, eventually } from './cluster.ts';
+import { ROOT, eventually, startCluster, type Cluster } from './cluster.ts';
+import type { Node } from '../../shared/types.ts';
 import { intToIpv4, ipv4ToInt } from '../../shared/util.ts';
 
 const exec = promisify(execFile);
@@ -194,4 +195,72 @@ function demux(buf: Buffer): string {
     i += 8 + size;
   }
   return out || buf.toString('utf8');
+}
+
+export interface MultiHostCluster {
+  cluster: Cluster;
+  network: HostNetwork;
+  hosts: DindHosts;
+  /** The Node names, host 1 first. */
+  names: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A control plane on this machine (Redis, API server, scheduler, controller manager, as
+ * startCluster makes them, with WHARF_CLUSTER_CIDR set) and `count` Docker-in-Docker hosts, each
+ * with a node agent inside; resolves once every host's Node is Ready with a podCIDR.
+ */
+export async function startMultiHostCluster(opts: { count: number; label?: string; env?: Record<string, string>; images?: string[]; clusterCidr?: string }): Promise<MultiHostCluster> {
+  const label = opts.label ?? 'mh';
+  await requireHostImage();
+  const network = await createHostNetwork(label);
+  let cluster: Cluster | undefined;
+  let hosts: DindHosts | undefined;
+  const stop = async () => {
+    await cluster?.stop();
+    if (hosts) await hosts.remove();
+    else await new Docker().getNetwork(network.name).remove().catch(() => undefined);
+  };
+  try {
+    cluster = await startCluster({ redisBind: network.gateway, env: { WHARF_CLUSTER_CIDR: opts.clusterCidr ?? '10.244.0.0/16', ...opts.env } });
+    const redisUrl = cluster.redis.urlFor('node-agent').replace('@127.0.0.1:', `@${network.gateway}:`);
+    const env = cluster.env;
+    hosts = await startDindHosts({
+      label,
+      count: opts.count,
+      network,
+      images: opts.images ?? ['busybox:latest'],
+      mounts: [cluster.redis.dir],
+      agentEnv: ({ name, address }) => ({
+        ...env,
+        REDIS_URL: redisUrl,
+        WHARF_NODE_NAME: name,
+        WHARF_RUNTIME: 'docker',
+        // The node's address on the hosts' network: its InternalIP (the next hop of the routes to
+        // its pods), where its node ports answer and where the API server reaches its endpoint.
+        WHARF_NODE_ADDRESS: address,
+        WHARF_AGENT_ADVERTISE_HOST: address,
+        WHARF_AGENT_PORT: '10250',
+        WHARF_AGENT_DATA_DIR: '/var/lib/wharf-agent',
+        WHARF_LOG_LEVEL: env.WHARF_LOG_LEVEL ?? 'info',
+      }),
+    });
+    const names = hosts.hosts.map((h) => h.name);
+    const started = hosts;
+    try {
+      await eventually(async () => {
+        const nodes = await Promise.all(names.map(async (n) => (await cluster!.api.get<Node>(`/api/v1/nodes/${n}`)).body));
+        return nodes.every((n) => n?.spec?.podCIDR && (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+      }, { timeoutMs: 120_000, message: `${opts.count} hosts registered, Ready, each with a podCIDR`, detail: () => cluster!.dumpLogs() });
+    } catch (err) {
+      const logs: string[] = [];
+      for (let i = 0; i < names.length; i++) logs.push(`==== ${names[i]}\n${await started.logs(i)}`);
+      throw new Error(`${(err as Error).message}\n${logs.join('\n')}`);
+    }
+    return { cluster, network, hosts, names, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

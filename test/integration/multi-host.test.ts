@@ -7,16 +7,15 @@
 // started again, host 2 is Ready and runs pods again. Short settings: 1 s heartbeat, 5 s node
 // monitor grace, 2 s eviction toleration.
 import test from 'ava';
-import { startCluster, eventually, type Cluster } from '../helpers/cluster.ts';
+import { eventually, type Cluster } from '../helpers/cluster.ts';
 import { requireImages } from '../helpers/images.ts';
-import { createHostNetwork, startDindHosts, type DindHosts, type HostNetwork } from '../helpers/dind-hosts.ts';
+import { startMultiHostCluster, type DindHosts, type MultiHostCluster } from '../helpers/dind-hosts.ts';
 import { kubectlRunner } from '../helpers/kubectl.ts';
 import type { Node, Pod } from '../../shared/types.ts';
 
-const CLUSTER_CIDR = '10.244.0.0/16';
-let network: HostNetwork | undefined;
-let hosts: DindHosts | undefined;
+let mh: MultiHostCluster | undefined;
 let cluster: Cluster | undefined;
+let hosts: DindHosts | undefined;
 let names: string[] = [];
 const kubectl = kubectlRunner(() => ({ kubeconfig: cluster!.kubeconfig }));
 const timings: Record<string, number> = {};
@@ -25,62 +24,17 @@ const detail = () => `${cluster?.dumpLogs() ?? ''}`;
 
 test.before(async () => {
   await requireImages(['busybox:latest']);
-  network = await createHostNetwork('mh');
-  cluster = await startCluster({
-    redisBind: network.gateway,
-    env: {
-      WHARF_CLUSTER_CIDR: CLUSTER_CIDR,
-      WHARF_HEARTBEAT: '1s',
-      WHARF_NODE_MONITOR_GRACE: '5s',
-      WHARF_POD_EVICTION_TOLERATION: '2s',
-    },
-  });
-  const redisUrl = cluster.redis.urlFor('node-agent').replace('@127.0.0.1:', `@${network.gateway}:`);
-  hosts = await startDindHosts({
-    label: 'mh',
+  mh = await startMultiHostCluster({
     count: 3,
-    network,
-    images: ['busybox:latest'],
-    mounts: [cluster.redis.dir],
-    agentEnv: ({ name, address }) => ({
-      ...cluster!.env,
-      REDIS_URL: redisUrl,
-      WHARF_NODE_NAME: name,
-      WHARF_RUNTIME: 'docker',
-      WHARF_NODE_ADDRESS: address,
-      WHARF_AGENT_ADVERTISE_HOST: address,
-      WHARF_AGENT_PORT: '10250',
-      WHARF_AGENT_DATA_DIR: '/var/lib/wharf-agent',
-      WHARF_LOG_LEVEL: 'info',
-    }),
+    env: { WHARF_HEARTBEAT: '1s', WHARF_NODE_MONITOR_GRACE: '5s', WHARF_POD_EVICTION_TOLERATION: '2s' },
   });
-  names = hosts.hosts.map((h) => h.name);
-  try {
-    await eventually(async () => {
-      const nodes = await Promise.all(names.map(async (n) => (await cluster!.api.get<Node>(`/api/v1/nodes/${n}`)).body));
-      return nodes.every((n) => n?.spec?.podCIDR && ready(n));
-    }, { timeoutMs: 90_000, message: 'three hosts registered, Ready, each with a podCIDR', detail });
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n${await hostLogs()}`);
-  }
+  ({ cluster, hosts, names } = mh);
 });
 
 test.after.always(async () => {
-  await cluster?.stop();
-  await hosts?.remove();
-  if (!hosts && network) {
-    const { default: Docker } = await import('dockerode');
-    await new Docker().getNetwork(network.name).remove().catch(() => undefined);
-  }
-  if (Object.keys(timings).length) console.log(`multi-host timings (ms): ${JSON.stringify(timings)}`);
+  await mh?.stop();
+  if (Object.keys(timings).length) console.log(`multi-host timings: ${JSON.stringify(timings)}`);
 });
-
-async function hostLogs(): Promise<string> {
-  if (!hosts) return '';
-  const out: string[] = [];
-  for (let i = 0; i < hosts.hosts.length; i++) out.push(`==== ${hosts.hosts[i].name}\n${await hosts.logs(i)}`);
-  return out.join('\n');
-}
 
 const ready = (n: Node) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
