@@ -83,7 +83,7 @@ apiVersion: v1
 kind: Service
 metadata: { name: web }
 spec:
-  type: NodePort
+  type: LoadBalancer
   selector: { app: web }
   ports: [{ port: 80, targetPort: 8080 }]
 `;
@@ -126,27 +126,42 @@ test.serial('6 replicas spread over 3 hosts reach each other by pod IP, cluster 
     t.true([...seen].some((s) => remoteNames.has(s)));
   }
 
-  // A NodePort on each host, from this machine: pods on all three hosts answer.
-  for (const h of hosts!.hosts) {
+  // A NodePort on each host, and the load balancer's address on each (the ServiceLB stand-in lists
+  // every ready node's InternalIP), from this machine: pods on all three hosts answer.
+  const ingress = await eventually(async () => {
+    const ips: string[] = ((await cluster!.api.get(`/api/v1/namespaces/default/services/web`)).body.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip);
+    return ips.length === 3 && ips;
+  }, { timeoutMs: 30_000, message: 'the load balancer lists the three hosts', detail });
+  t.deepEqual([...ingress].sort(), hosts!.hosts.map((h) => h.address).sort());
+  const urls = [...hosts!.hosts.map((h) => `http://${h.address}:${nodePort}/`), ...ingress.map((ip) => `http://${ip}:80/`)];
+  for (const url of urls) {
     const seen = new Set<string>();
     await eventually(async () => {
-      for (let i = 0; i < 9; i++) seen.add((await (await fetch(`http://${h.address}:${nodePort}/`, { signal: AbortSignal.timeout(3000) })).text()).trim());
+      for (let i = 0; i < 9; i++) seen.add((await (await fetch(url, { signal: AbortSignal.timeout(3000) })).text()).trim());
       return hostsReached(seen).size === 3;
-    }, { timeoutMs: 30_000, message: `NodePort ${nodePort} on ${h.name} reaches pods on all three hosts`, detail: () => [...seen].join(',') });
+    }, { timeoutMs: 30_000, message: `${url} reaches pods on all three hosts`, detail: () => [...seen].join(',') });
   }
 
-  // Same-host and cross-host latency beside each other (for the README's figures).
+  // Same-host and cross-host latency beside each other (for the README's figures): the network's
+  // round trip (ping), and a whole HTTP request as a client sees it, straight to a pod and through
+  // the Service (a wget started per request, so its process start is in every figure alike).
   const same = byHost(names[0])[1].status!.podIP!;
   const far = byHost(names[1])[0].status!.podIP!;
-  // busybox's date has no %N: /proc/uptime's hundredths over 50 requests (wget's own start included).
+  const rtt = async (ip: string) => {
+    const o = await sh(client, `ping -q -c 20 -i 0.2 ${ip}`);
+    return Number(/= [\d.]+\/([\d.]+)\//.exec(o)?.[1]);
+  };
+  // busybox's date has no %N: /proc/uptime's hundredths over 50 requests.
   const timed = async (url: string) => {
     const o = await sh(client, `s=$(cut -d' ' -f1 /proc/uptime); i=0; while [ $i -lt 50 ]; do timeout 3 wget -qO- ${url} >/dev/null; i=$((i+1)); done; echo $s $(cut -d' ' -f1 /proc/uptime)`);
     const [s0, s1] = o.trim().split(' ').map(Number);
-    return Math.round(((s1 - s0) / 50) * 1e6);
+    return Math.round(((s1 - s0) / 50) * 1000 * 10) / 10;
   };
-  timings.podSameHostUs = await timed(`http://${same}:8080/`);
-  timings.podCrossHostUs = await timed(`http://${far}:8080/`);
-  timings.serviceUs = await timed(`http://${clusterIp}/`);
+  timings.pingSameHostMs = await rtt(same);
+  timings.pingCrossHostMs = await rtt(far);
+  timings.httpSameHostMs = await timed(`http://${same}:8080/`);
+  timings.httpCrossHostMs = await timed(`http://${far}:8080/`);
+  timings.httpServiceMs = await timed(`http://${clusterIp}/`);
 });
 
 test.serial('losing host 2 moves its pods to hosts 1 and 3 and the Service drops them; host 2 rejoins and runs pods again', async (t) => {
@@ -200,6 +215,11 @@ test.serial('losing host 2 moves its pods to hosts 1 and 3 and the Service drops
   }
   const node2 = (await cluster!.api.get<Node>(`/api/v1/nodes/${h2}`)).body;
   t.false(ready(node2), `${h2} is not Ready`);
+  // The load balancer no longer sends to the lost host.
+  await eventually(async () => {
+    const ips: string[] = ((await cluster!.api.get(`/api/v1/namespaces/default/services/web`)).body.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip);
+    return ips.length === 2 && !ips.includes(hosts!.hosts[1].address);
+  }, { timeoutMs: 30_000, message: `the load balancer drops ${h2}`, detail });
 
   // Host 2 comes back: Ready again, its old pods' containers cleaned up, and new pods run there.
   const startedAt = Date.now();

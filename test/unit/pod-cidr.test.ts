@@ -4,6 +4,7 @@ import test from 'ava';
 import { blockAt, blockCount, blockIndex, diffRoutes, gatewayOf, parseCidr, planRoutes } from '../../shared/pod-cidr.ts';
 import { planNodeCidr } from '../../services/controller-manager/node-ipam/plan.ts';
 import type { Node } from '../../shared/types.ts';
+import { strategyFor } from '../../shared/registry/registry.ts';
 
 const cluster = parseCidr('10.244.0.0/16')!;
 
@@ -47,4 +48,14 @@ test('host-gw routes follow nodes that come, move and go', (t) => {
   t.deepEqual(replace, [{ cidr: '10.244.2.0/24', via: '172.30.0.99' }, { cidr: '10.244.4.0/24', via: '172.30.0.14' }]);
   t.deepEqual(remove, []);
   t.deepEqual(diffRoutes(installed, []).remove, ['10.244.1.0/24', '10.244.2.0/24']);
+});
+
+test('a Node\'s podCIDR is set once: from none to a block, never changed after (Kubernetes\' ValidateNodeUpdate)', (t) => {
+  const strategy = strategyFor('nodes');
+  t.deepEqual(strategy.validateUpdate(node('a', '10.244.1.0/24'), node('a')), []);
+  t.deepEqual(strategy.validateUpdate(node('a', '10.244.1.0/24'), node('a', '10.244.1.0/24')), []);
+  const [cause] = strategy.validateUpdate(node('a', '10.244.2.0/24'), node('a', '10.244.1.0/24'));
+  t.is(cause.field, 'spec.podCIDRs');
+  t.is(cause.message, 'Forbidden: node updates may not change podCIDR except from "" to valid');
+  t.is(strategy.validateUpdate(node('a'), node('a', '10.244.1.0/24')).length, 1, 'nor unset');
 });
