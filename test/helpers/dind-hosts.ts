@@ -83,6 +83,8 @@ export interface DindHosts {
   kill(i: number): Promise<void>;
   /** Starts a killed host again; resolves once its engine answers. */
   start(i: number): Promise<void>;
+  /** Loads one more image into host i's engine. */
+  load(i: number, image: string): Promise<void>;
   /** The agent's and entrypoint's output of host i (the container's log), and dockerd's last lines. */
   logs(i: number): Promise<string>;
   /** Removes every container, volume, socket directory and the network. */
@@ -156,9 +158,7 @@ export async function startDindHosts(opts: DindHostsOptions, docker = new Docker
     for (const name of names) await docker.getContainer(name).start();
     await Promise.all(hosts.map((h) => engineAnswers(h)));
     // Images: one save, loaded into each engine in turn (parallel loads would only fight for the two cores).
-    for (const image of opts.images) {
-      for (const h of hosts) await exec('sh', ['-c', `docker save "$0" | docker -H "unix://$1" load -q`, image, h.socketPath], { maxBuffer: 1 << 20 });
-    }
+    for (const image of opts.images) for (const h of hosts) await load(h, image);
   } catch (err) {
     await remove();
     throw err;
@@ -173,6 +173,7 @@ export async function startDindHosts(opts: DindHostsOptions, docker = new Docker
       await docker.getContainer(hosts[i].name).start();
       await engineAnswers(hosts[i]);
     },
+    load: (i, image) => load(hosts[i], image),
     async logs(i) {
       const c = docker.getContainer(hosts[i].name);
       const out = await c.logs({ stdout: true, stderr: true, tail: 60 }).catch((e: Error) => Buffer.from(e.message));
@@ -180,6 +181,10 @@ export async function startDindHosts(opts: DindHostsOptions, docker = new Docker
     },
     remove,
   };
+}
+
+async function load(h: DindHost, image: string): Promise<void> {
+  await exec('sh', ['-c', `docker save "$0" | docker -H "unix://$1" load -q`, image, h.socketPath], { maxBuffer: 1 << 20 });
 }
 
 async function engineAnswers(h: DindHost): Promise<void> {
