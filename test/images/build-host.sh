@@ -98,6 +98,9 @@ chmod 1777 "$ROOT/tmp"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\ndocker:x:999:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
 printf 'hosts: files dns\n' >"$ROOT/etc/nsswitch.conf"
+# What the inner engine reports as its OperatingSystem (the Node's osImage).
+. /etc/os-release 2>/dev/null || true
+printf 'PRETTY_NAME="Wharf Docker-in-Docker host (%s binaries)"\nNAME="wharf-host"\nID=wharf-host\n' "${PRETTY_NAME:-host}" >"$ROOT/etc/os-release"
 
 add "$BUSYBOX" /bin/busybox
 while read -r path; do
