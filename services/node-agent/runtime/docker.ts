@@ -109,7 +109,8 @@ export class DockerRuntime implements ContainerRuntime {
    */
   async describeNode(): Promise<NodeResources> {
     const info = await this.docker.info();
-    const address = this.address ?? hostIPv4() ?? (await this.networkGateway()) ?? '127.0.0.1';
+    // (Not with a pod subnet from the Node: the Node is registered with this address first.)
+    const address = this.address ?? hostIPv4() ?? (this.podSubnet ? undefined : await this.networkGateway()) ?? '127.0.0.1';
     return {
       cpuMillis: Number(info.NCPU) * 1000,
       memoryBytes: Number(info.MemTotal),
