@@ -66,6 +66,14 @@ export interface NetworkConfig {
   endpointDrainMs: number; // how long a terminating pod that serves a Service keeps running before it is signalled
   activatorHoldMs: number; // how long a proxy holds a connection to a Service at zero (HTTPScaledObject) for an endpoint to become ready
   trafficReportMs: number; // how often each proxy reports its Services' connection counts to Redis (HTTPScaledObject metrics)
+  /**
+   * The pod network spanning hosts (kube-controller-manager's --cluster-cidr with
+   * --allocate-node-cidrs): when set, each Node gets a `spec.podCIDR` of nodeCidrMaskSize bits from
+   * it, each agent gives its pod bridge that subnet and routes the other nodes' subnets to them
+   * (host-gw). Unset: every node's pods are on its own engine's network only (one host).
+   */
+  clusterCidr?: string;
+  nodeCidrMaskSize: number; // --node-cidr-mask-size
 }
 
 export interface SchedulerConfig {
@@ -434,5 +442,19 @@ function networkConfig(env: Env): NetworkConfig {
     endpointDrainMs: duration(env, 'WHARF_ENDPOINT_DRAIN', 1_000),
     activatorHoldMs: positiveDuration(env, 'WHARF_ACTIVATOR_TIMEOUT', 60_000),
     trafficReportMs: positiveDuration(env, 'WHARF_PROXY_TRAFFIC_INTERVAL', 1_000),
+    ...clusterCidrConfig(env),
   };
+}
+
+function clusterCidrConfig(env: Env): { clusterCidr?: string; nodeCidrMaskSize: number } {
+  const nodeCidrMaskSize = int(env, 'WHARF_NODE_CIDR_MASK_SIZE', 24, 8);
+  const clusterCidr = env.WHARF_CLUSTER_CIDR || undefined;
+  if (!clusterCidr) return { nodeCidrMaskSize };
+  const [ip, bitsText] = clusterCidr.split('/');
+  const bits = Number(bitsText);
+  if (!Number.isInteger(bits) || bits < 8 || bits > 28) throw new ConfigError('WHARF_CLUSTER_CIDR', `expected an IPv4 CIDR from /8 to /28, got "${clusterCidr}"`);
+  const start = ipv4('WHARF_CLUSTER_CIDR', ip);
+  if (start % 2 ** (32 - bits) !== 0) throw new ConfigError('WHARF_CLUSTER_CIDR', `${clusterCidr} has host bits set`);
+  if (nodeCidrMaskSize < bits || nodeCidrMaskSize > 30) throw new ConfigError('WHARF_NODE_CIDR_MASK_SIZE', `expected ${bits}-30 (within WHARF_CLUSTER_CIDR ${clusterCidr}), got ${nodeCidrMaskSize}`);
+  return { clusterCidr, nodeCidrMaskSize };
 }

@@ -117,6 +117,11 @@ export class Keys {
     return `${this.prefix}:nodeusage:${node}`;
   }
 
+  /** Hash of the pod network's allocated node blocks (node IPAM): field = block index, value = node name. */
+  get podCidrs(): string {
+    return `${this.prefix}:podcidrs`;
+  }
+
   /** Per-key counter that advances when a worker starts reconciling the key (see WorkQueue). */
   workEpoch(queue: string, key: string): string {
     return `${this.prefix}:epoch:${queue}:${key}`;

@@ -248,7 +248,7 @@ export interface Deployment extends KubeObject {
 }
 
 export interface Node extends KubeObject {
-  spec?: { unschedulable?: boolean; taints?: Taint[]; podCIDR?: string; providerID?: string };
+  spec?: { unschedulable?: boolean; taints?: Taint[]; podCIDR?: string; podCIDRs?: string[]; providerID?: string };
   status?: {
     capacity?: Record<string, string>;
     allocatable?: Record<string, string>;

@@ -29,6 +29,8 @@ import { NODES_KEY, ServiceLoadBalancerController } from './service-lb/controlle
 import { concernsServiceLb } from './service-lb/plan.ts';
 import { NodeLifecycleController } from './node-lifecycle/controller.ts';
 import { DisruptionController } from './disruption/controller.ts';
+import { NodeIpamController } from './node-ipam/controller.ts';
+import { parseCidr } from '../../shared/pod-cidr.ts';
 import { LEASE_NAMESPACE } from './node-lifecycle/plan.ts';
 import { ServiceAccountsController } from './serviceaccount/controller.ts';
 import { RootCaPublisher } from './root-ca/controller.ts';
@@ -90,6 +92,8 @@ const endpoints = new EndpointsController(store);
 const endpointSlices = new EndpointSliceController(store);
 const nodeLifecycle = new NodeLifecycleController(store, recorder('node-controller'), recorder('taint-eviction-controller'), { graceMs: config.controller.nodeMonitorGraceMs, log });
 const disruption = new DisruptionController(store);
+// Per-node pod CIDRs only when the pod network spans hosts (WHARF_CLUSTER_CIDR).
+const nodeIpam = config.network.clusterCidr ? new NodeIpamController(store, recorder('node-ipam-controller'), parseCidr(config.network.clusterCidr)!, config.network.nodeCidrMaskSize, log) : undefined;
 const serviceAccounts = new ServiceAccountsController(store);
 const rootCa = new RootCaPublisher(store);
 // ClusterRoles are few and every change concerns every aggregated one: a cache of them all.
@@ -162,6 +166,7 @@ const queues = {
   serviceLb: queue('service-lb', (k) => serviceLb.reconcile(k)),
   nodeLifecycle: queue('node-lifecycle', (k) => nodeLifecycle.reconcile(k)),
   disruption: queue('disruption', (k) => disruption.reconcile(k)),
+  ...(nodeIpam ? { nodeIpam: queue('node-ipam', (k) => nodeIpam.reconcile(k)) } : {}),
   serviceAccounts: queue('serviceaccount', (k) => serviceAccounts.reconcile(k)),
   rootCa: queue('root-ca-cert-publisher', (k) => rootCa.reconcile(k)),
   clusterRoleAggregation: queue('clusterrole-aggregation', (k) => clusterRoleAggregation.reconcile(k)),
@@ -231,6 +236,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
     case 'nodes':
       await queues.serviceLb.add(NODES_KEY);
       await queues.nodeLifecycle.add(obj.metadata.name!);
+      await queues.nodeIpam?.add(obj.metadata.name!);
       // Any node change may start or stop a daemon pod there: every DaemonSet looks again.
       await queues.daemonsets.addAll((await store.list('daemonsets')).items.map(nsKey));
       break;
@@ -330,6 +336,7 @@ async function resync(resource: string): Promise<void> {
     case 'nodes':
       await queues.serviceLb.add(NODES_KEY);
       await queues.nodeLifecycle.addAll(await nodeLifecycle.resyncKeys());
+      if (nodeIpam) await queues.nodeIpam?.addAll(await nodeIpam.resyncKeys());
       break;
     case 'poddisruptionbudgets':
       await queues.disruption.addAll((await store.list('poddisruptionbudgets')).items.map(nsKey));

@@ -23,6 +23,7 @@ import { CgroupStats } from './runtime/cgroup-stats.ts';
 import { UsageCollector } from './usage-collector.ts';
 import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 import { LocalPathProvisioner } from './local-path.ts';
+import { PodNetwork } from './pod-network.ts';
 
 const config = loadConfig();
 const cfg = config.nodeAgent;
@@ -38,6 +39,12 @@ const nodeNames = agentNodeNames(cfg);
 
 const runtimes = new Map<string, ContainerRuntime>();
 
+// A pod network spanning hosts (WHARF_CLUSTER_CIDR): this node's pods take its Node's podCIDR, and
+// the other nodes' blocks are routed to them. Only for a Docker node (one per process).
+const podNetwork = cfg.runtime === 'docker' && config.network.clusterCidr
+  ? new PodNetwork({ store, connect, log, nodeName: nodeNames[0], clusterCidr: config.network.clusterCidr, resyncMs: cfg.resyncMs })
+  : undefined;
+
 /** Each simulated node gets its own /24 so pod IPs never overlap between nodes of one process. */
 function simulatedIpBase(index: number): string {
   // 10.244.0.0 - 10.255.255.0 for the first 3,072 nodes, then on from 10.128.0.0 (35,840 in all).
@@ -50,7 +57,7 @@ function runtimeFor(node: string): ContainerRuntime {
     // The containers' cgroups are this host's only when the engine is (its socket is local).
     const localEngine = !cfg.dockerHost || cfg.dockerHost.startsWith('unix://');
     const cgroups = localEngine && cfg.cgroupRoot ? new CgroupStats(cfg.cgroupRoot) : undefined;
-    const shared = runtimes.get('docker') ?? new DockerRuntime({ network: cfg.podNetwork, pauseImage: cfg.pauseImage, address: cfg.nodeAddress, log, cgroups });
+    const shared = runtimes.get('docker') ?? new DockerRuntime({ network: cfg.podNetwork, pauseImage: cfg.pauseImage, address: cfg.nodeAddress, log, cgroups, podSubnet: podNetwork && (() => podNetwork.podCidr()) });
     runtimes.set('docker', shared);
     return shared;
   }
@@ -71,6 +78,7 @@ if (cfg.runtime === 'docker' && config.network.proxy) {
   proxy = new ServiceProxy({ store, connect, log, network: config.network, nodeAddresses: [address], runIp, nodeName: nodeNames[0] });
   await proxy.start();
 }
+await podNetwork?.start();
 const cluster = { dnsServiceIp: config.network.dnsServiceIp, domain: config.network.clusterDomain };
 
 // The endpoint listens on the node's own address (the advertised host's), never on every address.
@@ -144,6 +152,7 @@ async function shutdown(signal: string) {
   metricsEndpoint.close();
   await host?.stop();
   await proxy?.stop();
+  await podNetwork?.stop();
   await Promise.all([...runtimes.values()].map((r) => r.close()));
   server.close();
   redis.disconnect();

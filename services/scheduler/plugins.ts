@@ -335,6 +335,7 @@ interface SpreadConstraint {
   whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
   labelSelector?: LabelSelector | null;
   minDomains?: number;
+  nodeTaintsPolicy?: 'Honor' | 'Ignore';
 }
 
 const spreadConstraints = (pod: Pod, when: SpreadConstraint['whenUnsatisfiable']): SpreadConstraint[] =>
@@ -342,8 +343,10 @@ const spreadConstraints = (pod: Pod, when: SpreadConstraint['whenUnsatisfiable']
 
 /**
  * Matching pods per domain of each constraint, counted over the nodes the pod's node affinity and
- * nodeSelector allow that carry every constraint's key (nodeAffinityPolicy Honor, nodeTaintsPolicy
- * Ignore, Kubernetes' defaults); terminating pods are not counted.
+ * nodeSelector allow that carry every constraint's key (nodeAffinityPolicy Honor, Kubernetes'
+ * default); with nodeTaintsPolicy Honor (the default is Ignore) only over the nodes whose taints the
+ * pod tolerates, so a lost node's empty domain does not hold its pods' replacements back.
+ * Terminating pods are not counted.
  */
 function countSpread(pod: Pod, constraints: SpreadConstraint[], nodes: NodeInfo[]): Map<string, number>[] {
   const counts = constraints.map(() => new Map<string, number>());
@@ -352,6 +355,7 @@ function countSpread(pod: Pod, constraints: SpreadConstraint[], nodes: NodeInfo[
     if (!constraints.every((c) => c.topologyKey in labels)) continue;
     if (!nodeAffinity.filter(pod, info).fits) continue;
     constraints.forEach((c, i) => {
+      if (c.nodeTaintsPolicy === 'Honor' && !taintToleration.filter(pod, info).fits) return;
       const value = labels[c.topologyKey];
       let n = counts[i].get(value) ?? 0;
       for (const other of info.pods ?? []) {

@@ -14,6 +14,8 @@ const SCRIPTS = {
   releaseLock: 'release-lock.lua',
   extendLock: 'extend-lock.lua',
   ensureCredentialPair: 'ensure-credential-pair.lua',
+  allocatePodCidr: 'allocate-pod-cidr.lua',
+  releasePodCidr: 'release-pod-cidr.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

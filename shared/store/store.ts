@@ -375,6 +375,28 @@ export class Store implements ClusterReader {
     return names;
   }
 
+  // ---- node IPAM ---------------------------------------------------------------------------
+
+  /**
+   * Reserves a block of the pod network for a node: the one it holds already, else `wanted` (the
+   * block its spec names) if free, else the first free one. Atomic across controller replicas.
+   * Returns the block's index, 'full' when none is free, or 'taken' when `wanted` is another node's.
+   */
+  async allocatePodCidr(node: string, blocks: number, wanted = -1): Promise<number | 'full' | 'taken'> {
+    const index = Number(await this.scripts.run('allocatePodCidr', [this.keys.podCidrs], [node, blocks, wanted]));
+    return index === -1 ? 'full' : index === -2 ? 'taken' : index;
+  }
+
+  /** Gives back every pod network block a (deleted) node holds; returns how many. */
+  async releasePodCidr(node: string): Promise<number> {
+    return Number(await this.scripts.run('releasePodCidr', [this.keys.podCidrs], [node]));
+  }
+
+  /** The nodes holding pod network blocks (for the controller's resync: nodes deleted while it was away). */
+  async podCidrHolders(): Promise<string[]> {
+    return [...new Set(await this.redis.hvals(this.keys.podCidrs))];
+  }
+
   // ---- the cluster's credentials ----------------------------------------------------------
 
   /**

@@ -84,7 +84,7 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
  * keys of the cluster whose prefix is given, and the administrator (the default user, behind a
  * password): a client without credentials gets NOAUTH.
  */
-export async function startRedis(opts: { prefix?: string } = {}): Promise<RedisHandle> {
+export async function startRedis(opts: { prefix?: string; /** Another address to listen on besides 127.0.0.1 (agents in Docker-in-Docker hosts). */ bind?: string } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'wharf-redis-'));
   const users = aclUsers(new Keys(opts.prefix ?? 'wharf'));
@@ -93,7 +93,7 @@ export async function startRedis(opts: { prefix?: string } = {}): Promise<RedisH
   const base = `redis://127.0.0.1:${port}`;
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--aclfile', aclFile], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', ...(opts.bind ? ['127.0.0.1', opts.bind] : ['127.0.0.1']), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--aclfile', aclFile], { stdio: 'ignore' });
     await waitForPort(port);
   };
   await launch();
@@ -220,6 +220,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** The address API servers listen on (127.0.0.1 unless given): 0.0.0.0 lets pods reach them through default/kubernetes. */
   apiHost?: string;
+  /** Another address Redis listens on besides 127.0.0.1, for node agents outside this machine's network namespace. */
+  redisBind?: string;
 }
 
 export interface Cluster {
@@ -286,7 +288,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   // The admin token, as `npm start` keeps it: a file every API server of the cluster reads.
   const adminToken = randomBytes(32).toString('hex');
   writeFileSync(join(dir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
-  const redis = await startRedis({ prefix });
+  const redis = await startRedis({ prefix, bind: opts.redisBind });
   // Secrets encrypted at rest, as npm start and Compose run: a key of this cluster's own.
   const encryptionConfig = join(redis.dir, 'encryption-config.yaml');
   writeFileSync(encryptionConfig, generateEncryptionConfig(), { mode: 0o600 });

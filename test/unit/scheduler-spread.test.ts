@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decide, podTopologySpread, podTopologySpreadPreference, type NodeInfo } from '../../services/scheduler/plugins.ts';
+import { decide, podTopologySpread, podTopologySpreadPreference, taintToleration, type NodeInfo } from '../../services/scheduler/plugins.ts';
 import type { Node, Pod } from '../../shared/types.ts';
 
 function pod(name: string, labels: Record<string, string> = {}, spec: Record<string, any> = {}, nodeName?: string): Pod {
@@ -76,4 +76,14 @@ test('decide: spreading 6 replicas over 3 hosts one at a time gives 2/2/2', (t) 
     n.used.pods++;
   }
   t.deepEqual(nodes.map((n) => n.pods!.length), [2, 2, 2]);
+});
+
+test('PodTopologySpread: nodeTaintsPolicy Honor leaves out the domains of nodes whose taints the pod does not tolerate', (t) => {
+  // b is lost (unreachable, tainted) with its pods gone: Ignore (the default) counts its empty
+  // domain and holds the replacements back; Honor spreads them over the nodes left.
+  const lost = info('b', {}, 0);
+  lost.node.spec = { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }] };
+  const nodes = () => [info('a', {}, 2), lost, info('c', {}, 2)];
+  t.deepEqual(feasible(spread(HOST), nodes()), ['b']);
+  t.deepEqual(decide(spread(HOST, 1, 'DoNotSchedule', { nodeTaintsPolicy: 'Honor' }), nodes(), [taintToleration, podTopologySpread], [], fixed).ranked.sort(), ['a', 'c']);
 });

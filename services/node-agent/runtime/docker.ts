@@ -9,6 +9,7 @@ import { DockerFrameReader, execStartFailure } from '../stream-protocol.ts';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/log.ts';
 import { hostIPv4, now, sleep } from '../../../shared/util.ts';
+import { gatewayOf } from '../../../shared/pod-cidr.ts';
 import { processUser, runAsNonRootError } from '../security-context.ts';
 import { dockerPortForward, forwardToAddress } from './docker-port-forward.ts';
 import { workingSet, type CgroupStats, type RawUsage } from './cgroup-stats.ts';
@@ -46,6 +47,11 @@ export interface DockerRuntimeOptions {
    * on another machine, or cgroups not readable here): the engine's one-shot stats instead.
    */
   cgroups?: CgroupStats;
+  /**
+   * The pod network's subnet when the pods of every host share one network (the Node's
+   * spec.podCIDR): the bridge is created with it, once it is known. None: the engine picks one.
+   */
+  podSubnet?: () => Promise<string>;
 }
 
 // Keeps running with nothing to do, and exits at once on SIGTERM: a shell as PID 1 ignores
@@ -84,6 +90,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly oomEvents = new Set<string>();
   private readonly watchers = new Set<() => void>();
   private readonly cgroups: CgroupStats | undefined;
+  private readonly podSubnet: (() => Promise<string>) | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker();
@@ -94,6 +101,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.address = options.address;
     this.log = options.log;
     this.cgroups = options.cgroups;
+    this.podSubnet = options.podSubnet;
   }
 
   /**
@@ -104,7 +112,8 @@ export class DockerRuntime implements ContainerRuntime {
    */
   async describeNode(): Promise<NodeResources> {
     const info = await this.docker.info();
-    const address = this.address ?? hostIPv4() ?? (await this.networkGateway()) ?? '127.0.0.1';
+    // (Not with a pod subnet from the Node: the Node is registered with this address first.)
+    const address = this.address ?? hostIPv4() ?? (this.podSubnet ? undefined : await this.networkGateway()) ?? '127.0.0.1';
     return {
       cpuMillis: Number(info.NCPU) * 1000,
       memoryBytes: Number(info.MemTotal),
@@ -552,20 +561,27 @@ export class DockerRuntime implements ContainerRuntime {
   private ensureNetwork(): Promise<Docker.NetworkInspectInfo> {
     this.networkReady ??= (async () => {
       const network = this.docker.getNetwork(this.network);
+      const subnet = await this.podSubnet?.();
       try {
-        return await network.inspect();
+        const info = await network.inspect();
+        if (!subnet || info.IPAM?.Config?.some((c) => c.Subnet === subnet)) return info;
+        // This node's block changed (the Node was deleted and registered again): a bridge with no
+        // pods left is made again with the new one.
+        this.log?.warn({ network: this.network, subnet }, 'pod network has another subnet than the node\'s podCIDR: recreating it');
+        await network.remove();
       } catch (err) {
         if (statusCode(err) !== 404) throw err;
       }
       for (let tries = 1; ; tries++) {
         try {
-          const ipam = await this.freeSubnet();
+          // The node's own block (several hosts), else the subnet the engine would choose, given explicitly.
+          const ipam = subnet ? { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gatewayOf(subnet) }] } : await this.freeSubnet();
           await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', CheckDuplicate: true, Labels: { 'io.wharf.network': 'true' }, IPAM: ipam });
           break;
         } catch (err) {
           if (statusCode(err) === 409) break; // another agent on this engine created it first
           // The subnet was taken between asking and creating: ask again.
-          if (tries >= 3 || !/overlap/i.test(engineMessage(err))) throw err;
+          if (subnet || tries >= 3 || !/overlap/i.test(engineMessage(err))) throw err;
         }
       }
       return await network.inspect();

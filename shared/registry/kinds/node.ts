@@ -1,6 +1,7 @@
 // core/v1 Node (Kubernetes pkg/registry/core/node/strategy.go). Nodes are registered by their
 // agents with their status; their allocatable resources feed the store's node accounting.
 import { schemaFor } from '../../api/schemas.ts';
+import { forbidden } from '../../api/validation.ts';
 import { nodeAllocatable } from '../../api/podutil.ts';
 import { AGE, NAME, nodeRoles, nodeStatus } from '../../api/printers.ts';
 import { defineStrategy, NAMES } from '../define.ts';
@@ -11,6 +12,15 @@ export const nodeStrategy = defineStrategy({
   schema: schemaFor('Node'),
   statusSubresource: true,
   nameErrors: NAMES.subdomain,
+  // As Kubernetes' ValidateNodeUpdate: a node's pod CIDRs are set once (by the node IPAM controller)
+  // and never changed, since its pods' addresses and every host's routes follow from them.
+  validateUpdate: (node, old) => {
+    const cidrs = (n: typeof node) => n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []);
+    const before = cidrs(old);
+    const after = cidrs(node);
+    if (!before.length || (before.length === after.length && before.every((c: string, i: number) => c === after[i]))) return [];
+    return [forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid')];
+  },
   nodeUsage(op, node): UsageOp {
     const name = node.metadata.name!;
     if (op === 'delete') return { op: 'allocatable', node: name, cpu: 0, mem: 0, pods: 0 };
