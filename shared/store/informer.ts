@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { KubeObject } from '../types.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../util.ts';
+import { ExpiredError } from '../errors.ts';
 import type { Store, StoredEvent } from './store.ts';
 
 export interface InformerOptions {
@@ -85,12 +86,18 @@ export class Informer<T extends KubeObject = KubeObject> {
           markSynced();
         }
         const reply = (await connection.xread('COUNT', 1000, 'BLOCK', 5000, 'STREAMS', stream, `${this.cursor}-0`)) as [string, [string, string[]][]][] | null;
-        if (!reply?.[0]?.[1]?.length) continue;
-        // Events older than the compaction mark may be gone: the cache could miss a deletion.
-        if ((await store.compactedResourceVersion(resource)) > this.cursor) {
+        // Events older than the compaction mark may be gone: the cache could miss a deletion. A
+        // cursor a Redis failover lost (the cache holds writes the new primary never had) is
+        // checked also when nothing came, for a stream that nobody writes after the failover.
+        try {
+          await store.checkWatchPosition(resource, this.cursor);
+        } catch (err) {
+          if (!(err instanceof ExpiredError)) throw err;
+          log.info({ resource, err: err.message }, 'informer relisting');
           needsList = true;
           continue;
         }
+        if (!reply?.[0]?.[1]?.length) continue;
         const events = reply[0][1].map((entry) => store.decodeEvent(resource, entry));
         for (const ev of events) {
           if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
