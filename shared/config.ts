@@ -235,7 +235,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
     common: {
       redisUrl: redisUrl(env),
       redisSentinel: redisSentinel(env),
-      ...redisWait(env),
+      ...redisWait(env, Boolean(env.WHARF_REDIS_SENTINELS?.trim())),
       encryptionConfig: env.WHARF_ENCRYPTION_CONFIG ? resolve(env.WHARF_ENCRYPTION_CONFIG) : undefined,
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
@@ -444,8 +444,12 @@ function redisSentinel(env: Env): RedisSentinelConfig | undefined {
   return { sentinels, masterName, sentinelUsername: env.WHARF_REDIS_SENTINEL_USERNAME || undefined, sentinelPassword };
 }
 
-function redisWait(env: Env): { redisWaitReplicas: number; redisWaitTimeoutMs: number } {
-  const redisWaitReplicas = int(env, 'WHARF_REDIS_WAIT_REPLICAS', 0, 0, 100);
+/**
+ * With sentinels a write waits for 1 replica unless told otherwise: replication being asynchronous,
+ * that is what keeps a failover from losing acknowledged writes. A single Redis has no replica to wait for.
+ */
+function redisWait(env: Env, sentinels: boolean): { redisWaitReplicas: number; redisWaitTimeoutMs: number } {
+  const redisWaitReplicas = int(env, 'WHARF_REDIS_WAIT_REPLICAS', sentinels ? 1 : 0, 0, 100);
   const redisWaitTimeoutMs = positiveDuration(env, 'WHARF_REDIS_WAIT_TIMEOUT', 1_000);
   // The API server's connection gives up on any command after WHARF_API_REDIS_TIMEOUT: a WAIT that
   // may take as long would fail as an unanswered Redis, not as an unconfirmed write.

@@ -36,6 +36,9 @@ test('sentinels, master name, WAIT replicas and timeout', (t) => {
     sentinelPassword: 'sentinel-pw',
   });
   t.like(c.common, { redisWaitReplicas: 1, redisWaitTimeoutMs: 500 });
+  // With sentinels a write waits for one replica unless told otherwise; 0 turns it off.
+  t.is(loadConfig({ WHARF_REDIS_SENTINELS: 'a:1', WHARF_REDIS_MASTER_NAME: 'm' }).common.redisWaitReplicas, 1);
+  t.is(loadConfig({ WHARF_REDIS_SENTINELS: 'a:1', WHARF_REDIS_MASTER_NAME: 'm', WHARF_REDIS_WAIT_REPLICAS: '0' }).common.redisWaitReplicas, 0);
   // The user, password and database come from REDIS_URL; the address from the sentinels.
   t.like(targetOptions(redisTarget(c.common)), { name: 'wharf', role: 'master', username: 'wharf-api', password: 's3cret', db: 2, sentinelPassword: 'sentinel-pw', failoverDetector: true });
 });
