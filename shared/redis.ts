@@ -23,8 +23,11 @@ export function redisTarget(common: Pick<CommonConfig, 'redisUrl' | 'redisSentin
 
 /**
  * How ioredis finds the server: the url, or through the sentinels the current primary, asked again
- * on every reconnect. failoverDetector subscribes to the sentinels' +switch-master, so a connection
- * leaves a demoted primary as soon as the sentinels agree, not only when its socket drops.
+ * on every reconnect. A failover reaches a connection as its socket dropping (the primary died, or
+ * Redis closing clients' connections when its role changes) or as a READONLY reply (below).
+ * ioredis' failoverDetector (subscribing to the sentinels' +switch-master) stays off, as ioredis
+ * defaults it: a +switch-master arriving while a connection is redialling aborts that dial, and
+ * ioredis then ends the connection for good ("Connection is closed."; seen here under load).
  */
 export function targetOptions(target: RedisTarget): RedisOptions {
   if (!target.sentinel) return {};
@@ -39,7 +42,6 @@ export function targetOptions(target: RedisTarget): RedisOptions {
     db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
     sentinelUsername: s.sentinelUsername,
     sentinelPassword: s.sentinelPassword,
-    failoverDetector: true,
     // Until the sentinels name a new primary (seconds) the old address refuses: retry at a steady
     // pace rather than backing off to 2 s, so a connection is back soon after the promotion.
     retryStrategy: (times) => Math.min(100 * times, 500),

@@ -27,6 +27,12 @@ export interface SentinelGroup {
   env: Record<string, string>;
   /** The port of the primary the sentinels name now. */
   primaryPort(): Promise<number>;
+  /**
+   * Resolves once a failover has settled: every running sentinel names the same primary, and it
+   * has `replicas` replicas online. Until then each sentinel that learns of the new primary
+   * announces +switch-master, which makes clients drop their connections once more.
+   */
+  settled(replicas: number): Promise<number>;
   /** An administrator's connection to a data node (every command, every key). */
   admin(port: number): Redis;
   /** The cluster harness' view: url and urlFor name the first primary, but with sentinels configured only their credentials count. */
@@ -180,10 +186,24 @@ export async function startSentinelGroup(opts: { prefix: string; replicas?: numb
     throw new Error('no sentinel answered');
   };
   const env = { WHARF_REDIS_SENTINELS: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','), WHARF_REDIS_MASTER_NAME: MASTER_NAME };
+  const settled = (replicas: number) => eventually(async () => {
+    const named = new Set<number>();
+    for (const port of sentinelPorts) named.add(Number((await sentinelCall<[string, string]>(port, 'get-master-addr-by-name', MASTER_NAME))[1]));
+    if (named.size !== 1) return false;
+    const [port] = named;
+    const c = admin(port);
+    try {
+      const info = (await c.info('replication')) as string;
+      return /^role:master/m.test(info) && [...info.matchAll(/^slave\d+:.*state=online/gm)].length >= replicas ? port : false;
+    } finally {
+      c.disconnect();
+    }
+  }, { timeoutMs: 60_000, message: 'the failover settled' });
   return {
     nodes,
     sentinelPorts,
     env,
+    settled,
     primaryPort,
     admin,
     handle: {

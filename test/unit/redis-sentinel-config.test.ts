@@ -40,7 +40,7 @@ test('sentinels, master name, WAIT replicas and timeout', (t) => {
   t.is(loadConfig({ WHARF_REDIS_SENTINELS: 'a:1', WHARF_REDIS_MASTER_NAME: 'm' }).common.redisWaitReplicas, 1);
   t.is(loadConfig({ WHARF_REDIS_SENTINELS: 'a:1', WHARF_REDIS_MASTER_NAME: 'm', WHARF_REDIS_WAIT_REPLICAS: '0' }).common.redisWaitReplicas, 0);
   // The user, password and database come from REDIS_URL; the address from the sentinels.
-  t.like(targetOptions(redisTarget(c.common)), { name: 'wharf', role: 'master', username: 'wharf-api', password: 's3cret', db: 2, sentinelPassword: 'sentinel-pw', failoverDetector: true });
+  t.like(targetOptions(redisTarget(c.common)), { name: 'wharf', role: 'master', username: 'wharf-api', password: 's3cret', db: 2, sentinelPassword: 'sentinel-pw' });
 });
 
 test('bad sentinel settings are ConfigErrors naming the variable', (t) => {
