@@ -55,6 +55,8 @@ test.before(async () => {
 test.after.always(async (t) => {
   if (process.env.WHARF_TEST_DEBUG) t.log(cluster?.dumpLogs());
   await cluster?.stop();
+  // A cluster that failed to start leaves its Redis to us.
+  await group?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
