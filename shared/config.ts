@@ -9,6 +9,12 @@ import { LEVELS, parseVersion, type Level, type PolicyVersion } from './api/pod-
 
 export interface CommonConfig {
   redisUrl: string | undefined; // undefined: the local-cluster launcher decides (embedded redis)
+  /** Redis Sentinel: when set, the primary is found through these sentinels and REDIS_URL gives only the user and password (shared/redis.ts). */
+  redisSentinel: RedisSentinelConfig | undefined;
+  /** Every object write waits for this many replicas to confirm it (Redis' WAIT) before it is acknowledged; 0: none. */
+  redisWaitReplicas: number;
+  /** How long that WAIT may take before the write fails with 504. */
+  redisWaitTimeoutMs: number;
   /** Kubernetes' --encryption-provider-config: the EncryptionConfiguration file (shared/store/encryption.ts); none: nothing is encrypted. */
   encryptionConfig: string | undefined;
   keyPrefix: string;
@@ -16,6 +22,15 @@ export interface CommonConfig {
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
   /** The address every process's Prometheus endpoint listens on (shared/metrics-endpoint.ts). */
   metricsBindAddress: string;
+}
+
+export interface RedisSentinelConfig {
+  sentinels: { host: string; port: number }[];
+  /** The monitored primary's name (sentinel.conf's `sentinel monitor <name> ...`). */
+  masterName: string;
+  /** The sentinels' own user and password (their `requirepass` / ACL), when they have one. */
+  sentinelUsername?: string;
+  sentinelPassword?: string;
 }
 
 export interface ApiConfig {
@@ -229,6 +244,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
   return {
     common: {
       redisUrl: redisUrl(env),
+      redisSentinel: redisSentinel(env),
+      ...redisWait(env, Boolean(env.WHARF_REDIS_SENTINELS?.trim())),
       encryptionConfig: env.WHARF_ENCRYPTION_CONFIG ? resolve(env.WHARF_ENCRYPTION_CONFIG) : undefined,
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
@@ -407,6 +424,51 @@ function redisUrl(env: Env): string | undefined {
   }
   parsed.password = encodeURIComponent(password);
   return parsed.toString();
+}
+
+/** WHARF_REDIS_SENTINELS=host:port,... and WHARF_REDIS_MASTER_NAME, with the sentinels' own credentials when they need them. */
+function redisSentinel(env: Env): RedisSentinelConfig | undefined {
+  const listed = (env.WHARF_REDIS_SENTINELS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!listed.length) {
+    for (const name of ['WHARF_REDIS_MASTER_NAME', 'WHARF_REDIS_SENTINEL_USERNAME', 'WHARF_REDIS_SENTINEL_PASSWORD_FILE']) {
+      if (env[name]) throw new ConfigError(name, 'needs WHARF_REDIS_SENTINELS (host:port,host:port,...)');
+    }
+    return undefined;
+  }
+  const sentinels = listed.map((entry) => {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d+)$/.exec(entry);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) throw new ConfigError('WHARF_REDIS_SENTINELS', `expected host:port,host:port,..., got "${entry}"`);
+    return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  });
+  const masterName = env.WHARF_REDIS_MASTER_NAME;
+  if (!masterName) throw new ConfigError('WHARF_REDIS_MASTER_NAME', 'needed with WHARF_REDIS_SENTINELS: the name the sentinels monitor the primary under');
+  const file = env.WHARF_REDIS_SENTINEL_PASSWORD_FILE;
+  let sentinelPassword: string | undefined;
+  if (file) {
+    try {
+      sentinelPassword = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError('WHARF_REDIS_SENTINEL_PASSWORD_FILE', `cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  return { sentinels, masterName, sentinelUsername: env.WHARF_REDIS_SENTINEL_USERNAME || undefined, sentinelPassword };
+}
+
+/**
+ * With sentinels a write waits for 1 replica unless told otherwise: replication being asynchronous,
+ * that is what keeps a failover from losing acknowledged writes. A single Redis has no replica to wait for.
+ */
+function redisWait(env: Env, sentinels: boolean): { redisWaitReplicas: number; redisWaitTimeoutMs: number } {
+  const redisWaitReplicas = int(env, 'WHARF_REDIS_WAIT_REPLICAS', sentinels ? 1 : 0, 0, 100);
+  const redisWaitTimeoutMs = positiveDuration(env, 'WHARF_REDIS_WAIT_TIMEOUT', 1_000);
+  // The API server's connection gives up on any command after WHARF_API_REDIS_TIMEOUT: a WAIT that
+  // may take as long would fail as an unanswered Redis, not as an unconfirmed write.
+  const commandTimeoutMs = duration(env, 'WHARF_API_REDIS_TIMEOUT', 5_000);
+  if (redisWaitReplicas > 0 && redisWaitTimeoutMs >= commandTimeoutMs) {
+    throw new ConfigError('WHARF_REDIS_WAIT_TIMEOUT', `must be shorter than WHARF_API_REDIS_TIMEOUT (${commandTimeoutMs}ms), got ${redisWaitTimeoutMs}ms`);
+  }
+  return { redisWaitReplicas, redisWaitTimeoutMs };
 }
 
 function ipv4(name: string, ip: string): number {

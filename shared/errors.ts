@@ -144,6 +144,21 @@ export class TimeoutError extends ApiError {
   }
 }
 
+/**
+ * A write Redis' primary applied, but fewer replicas than required (WHARF_REDIS_WAIT_REPLICAS)
+ * confirmed within the WAIT timeout (504): it is not acknowledged, because a failover now could
+ * lose it. It is not rolled back either — WAIT only reports — so, as with any 504, the write may
+ * or may not be there afterwards: read before writing again.
+ */
+export class ReplicationTimeoutError extends TimeoutError {
+  constructor(readonly required: number, readonly confirmed: number, readonly timeoutMs: number) {
+    super(
+      `the write was applied on the Redis primary but confirmed by ${confirmed} of the ${required} replica(s) required within ${timeoutMs}ms (WHARF_REDIS_WAIT_REPLICAS): ` +
+        'it is not acknowledged and may be lost if the primary fails',
+    );
+  }
+}
+
 /** Kubernetes' words for its own request deadline (WithTimeoutForNonLongRunningRequests). */
 export const REQUEST_DEADLINE_EXCEEDED = 'request did not complete within the allotted timeout';
 
@@ -168,6 +183,9 @@ export function storeFailure(err: unknown): ApiError | undefined {
     message === 'Connection is closed.' ||
     message.startsWith('Command aborted due to connection close') ||
     message.startsWith('LOADING') || // Redis is up but still reading its data from disk
+    message.startsWith('READONLY') || // a primary demoted by a failover; the connection reconnects to the new one
+    message.startsWith('MASTERDOWN') || // a replica that lost its primary (a failover under way)
+    message.startsWith('All sentinels are unreachable') ||
     (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code));
   if (!unreachable) return undefined;
   return new ServiceUnavailableError('the server is currently unable to handle the request: the state store is unreachable', { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS }, { cause: err });

@@ -43,6 +43,23 @@ export class Keys {
     return `${this.prefix}:rv`;
   }
 
+  /**
+   * The Redis replication id (INFO's master_replid) of the primary that made the last object write:
+   * a write that finds another one was made by a newly promoted replica (write-object.lua).
+   */
+  get resourceVersionEpoch(): string {
+    return `${this.prefix}:rv-epoch`;
+  }
+
+  /**
+   * Sorted set of the resourceVersions skipped at each failover: member the last resourceVersion
+   * the new primary had, score the first it issued. Versions strictly between them may have been
+   * issued by the old primary and lost with it: a watch resuming from one must relist (410).
+   */
+  get lostResourceVersions(): string {
+    return `${this.prefix}:rv-lost`;
+  }
+
   /** Hash: object name -> JSON, one per (resource, namespace); cluster-scoped kinds use namespace ''. */
   objects(resource: string, namespace: string): string {
     return `${this.prefix}:obj:${resource}:${namespace}`;

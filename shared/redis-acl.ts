@@ -87,7 +87,7 @@ function objectsOf(keys: Keys, resources: string[]): string[] {
  * in-flight markers of quota admission (an update that grows a pod's usage holds one).
  */
 function writeScriptShared(keys: Keys): string[] {
-  return [keys.resourceVersion, keys.uids, keys.claims, keys.nodeUsage('*'), keys.writeRecord('*'), keys.dependents('*'), keys.quotaAdmissions('*')];
+  return [keys.resourceVersion, keys.resourceVersionEpoch, keys.lostResourceVersions, keys.uids, keys.claims, keys.nodeUsage('*'), keys.writeRecord('*'), keys.dependents('*'), keys.quotaAdmissions('*')];
 }
 
 /** The resource usage samples a node agent writes (shared/resource-metrics.ts). */

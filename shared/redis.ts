@@ -3,18 +3,79 @@
 // one RedisOutageLog, so an outage reads as one line when it starts and one when it ends, however
 // many connections retry how often in between.
 import { Redis, type RedisOptions } from 'ioredis';
+import type { CommonConfig, RedisSentinelConfig } from './config.ts';
 import { storeFailure } from './errors.ts';
 import type { Logger } from './log.ts';
 
-export function connectRedis(url: string, options: RedisOptions = {}, outages?: RedisOutageLog): Redis {
-  const connection = new Redis(url, {
+/**
+ * Where a process's Redis is: one server (url), or the primary that Redis Sentinel names. With
+ * sentinels the url gives only the user, password and database; the address comes from them.
+ */
+export interface RedisTarget {
+  url: string;
+  sentinel?: RedisSentinelConfig;
+}
+
+/** The target of a process's configuration; REDIS_URL unset means the Redis on this machine. */
+export function redisTarget(common: Pick<CommonConfig, 'redisUrl' | 'redisSentinel'>): RedisTarget {
+  return { url: common.redisUrl ?? 'redis://127.0.0.1:6379', sentinel: common.redisSentinel };
+}
+
+/**
+ * How ioredis finds the server: the url, or through the sentinels the current primary, asked again
+ * on every reconnect. A failover reaches a connection as its socket dropping (the primary died, or
+ * Redis closing clients' connections when its role changes) or as a READONLY reply (below).
+ * ioredis' failoverDetector (subscribing to the sentinels' +switch-master) stays off, as ioredis
+ * defaults it: a +switch-master arriving while a connection is redialling aborts that dial, and
+ * ioredis then ends the connection for good ("Connection is closed."; seen here under load).
+ */
+export function targetOptions(target: RedisTarget): RedisOptions {
+  if (!target.sentinel) return {};
+  const url = new URL(target.url);
+  const s = target.sentinel;
+  return {
+    sentinels: s.sentinels,
+    name: s.masterName,
+    role: 'master',
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+    sentinelUsername: s.sentinelUsername,
+    sentinelPassword: s.sentinelPassword,
+    // Until the sentinels name a new primary (seconds) the old address refuses: retry at a steady
+    // pace rather than backing off to 2 s, so a connection is back soon after the promotion.
+    retryStrategy: (times) => Math.min(100 * times, 500),
+    // While the sentinels have not yet promoted a replica they answer the old primary's address,
+    // which refuses: ask again soon, as the data connection's own retries do.
+    sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
+    // A sentinel that does not answer must not hold up asking the next one.
+    sentinelCommandTimeout: 1000,
+  };
+}
+
+/**
+ * A READONLY reply means this connection still talks to a primary that has since been made a
+ * replica (a failover that did not drop its socket): reconnect, which asks the sentinels for the
+ * new primary, and send the command again there (2) — or, for a connection that queues nothing,
+ * fail it so the request answers 503 (1). The write id makes a re-sent object write harmless.
+ */
+export function reconnectOnReadonly(resend: boolean): (err: Error) => boolean | 1 | 2 {
+  return (err) => (err.message.startsWith('READONLY') ? (resend ? 2 : 1) : false);
+}
+
+export function connectRedis(target: RedisTarget | string, options: RedisOptions = {}, outages?: RedisOutageLog): Redis {
+  const t = typeof target === 'string' ? { url: target } : target;
+  const settings: RedisOptions = {
     // BullMQ requires null here; for ordinary commands it means "wait for the reconnect" rather
     // than failing work while Redis restarts (the write id makes a re-sent write harmless).
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+    ...targetOptions(t),
     ...options,
-  });
+  };
+  settings.reconnectOnError ??= reconnectOnReadonly(settings.enableOfflineQueue !== false);
+  const connection = t.sentinel ? new Redis(settings) : new Redis(t.url, settings);
   // Without a listener ioredis prints a stack trace per failed reconnect attempt. Without an
   // outage log (tests) the failures still reach whoever sent the commands.
   if (outages) outages.watch(connection);
@@ -23,9 +84,9 @@ export function connectRedis(url: string, options: RedisOptions = {}, outages?: 
 }
 
 /** One process's connections, all reporting to the same outage log. */
-export function redisConnector(url: string, log: Logger): (options?: RedisOptions) => Redis {
+export function redisConnector(target: RedisTarget | string, log: Logger): (options?: RedisOptions) => Redis {
   const outages = new RedisOutageLog(log);
-  return (options = {}) => connectRedis(url, options, outages);
+  return (options = {}) => connectRedis(target, options, outages);
 }
 
 /**

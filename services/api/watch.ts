@@ -210,8 +210,8 @@ export async function serveWatch(store: Store, hub: WakeHub, res: Response, w: W
       const batch = nextBatchSize(sentBytes, sentEvents);
       try {
         events = await store.eventsAfter(w.resource, cursor, batch);
-        const compacted = await store.compactedResourceVersion(w.resource);
-        if (cursor < compacted) throw new ExpiredError(String(cursor), String(compacted + 1));
+        // Compacted past the cursor, or the cursor was lost with a failed-over primary: 410.
+        await store.checkWatchPosition(w.resource, cursor);
         failingSince = 0;
       } catch (err) {
         if (err instanceof ExpiredError) throw err;

@@ -6,7 +6,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { redisConnector } from '../../shared/redis.ts';
+import { redisConnector, redisTarget } from '../../shared/redis.ts';
 import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
@@ -53,12 +53,14 @@ import { CRD_PLURAL } from '../../shared/registry/kinds/customresourcedefinition
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
-const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 // Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
-const connect = redisConnector(redisUrl, log);
+const connect = redisConnector(redisTarget(config.common), log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig), {
+  replicas: config.common.redisWaitReplicas,
+  timeoutMs: config.common.redisWaitTimeoutMs,
+});
 const identity = `${hostname()}-${process.pid}`;
 // The schemas of what the controllers write most, compiled now rather than by the first write that
 // needs them (a Pod's takes 0.2 s on a quiet machine, seconds on a loaded one): otherwise the first

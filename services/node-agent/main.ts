@@ -4,7 +4,7 @@ import { lookup } from 'node:dns/promises';
 import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { redisConnector } from '../../shared/redis.ts';
+import { redisConnector, redisTarget } from '../../shared/redis.ts';
 import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store } from '../../shared/store/store.ts';
 import { EventRecorder } from '../../shared/events.ts';
@@ -28,12 +28,14 @@ import { PodNetwork } from './pod-network.ts';
 const config = loadConfig();
 const cfg = config.nodeAgent;
 const log = createLogger('node-agent', config.common.logLevel);
-const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 // Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
-const connect = redisConnector(redisUrl, log);
+const connect = redisConnector(redisTarget(config.common), log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig), {
+  replicas: config.common.redisWaitReplicas,
+  timeoutMs: config.common.redisWaitTimeoutMs,
+});
 
 const nodeNames = agentNodeNames(cfg);
 

@@ -7,7 +7,7 @@
 import { loadConfig } from '../../shared/config.ts';
 import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { connectRedis } from '../../shared/redis.ts';
+import { connectRedis, redisTarget } from '../../shared/redis.ts';
 import { Store } from '../../shared/store/store.ts';
 import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 
@@ -15,8 +15,8 @@ const config = loadConfig();
 const log = createLogger('reencrypt', config.common.logLevel);
 const encryption = loadEncryptionConfig(config.common.encryptionConfig);
 if (!config.common.encryptionConfig) log.warn('WHARF_ENCRYPTION_CONFIG is not set: objects are rewritten in plaintext');
-const redis = connectRedis(config.common.redisUrl ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 3 });
-const store = new Store(redis, new Keys(config.common.keyPrefix), config.common.watchHistory, config.admission, encryption);
+const redis = connectRedis(redisTarget(config.common), { maxRetriesPerRequest: 3 });
+const store = new Store(redis, new Keys(config.common.keyPrefix), config.common.watchHistory, config.admission, encryption, { replicas: config.common.redisWaitReplicas, timeoutMs: config.common.redisWaitTimeoutMs });
 const resources = process.argv.slice(2).length ? process.argv.slice(2) : ['secrets'];
 let failed = false;
 for (const resource of resources) {

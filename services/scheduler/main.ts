@@ -11,7 +11,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { serveMetrics } from '../../shared/metrics-endpoint.ts';
 import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { redisConnector } from '../../shared/redis.ts';
+import { redisConnector, redisTarget } from '../../shared/redis.ts';
 import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
 import { Store, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
@@ -24,12 +24,14 @@ import { SchedulerCache, podKey } from './cache.ts';
 
 const config = loadConfig();
 const log = createLogger('scheduler', config.common.logLevel);
-const redisUrl = config.common.redisUrl ?? 'redis://127.0.0.1:6379';
 // Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
-const connect = redisConnector(redisUrl, log);
+const connect = redisConnector(redisTarget(config.common), log);
 const redis = connect();
 const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig));
+const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig), {
+  replicas: config.common.redisWaitReplicas,
+  timeoutMs: config.common.redisWaitTimeoutMs,
+});
 const identity = `${hostname()}-${process.pid}`;
 const events = new EventRecorder(store, 'default-scheduler', identity, log);
 const nodeQueues = new NodeQueues(keys, redis, connect);

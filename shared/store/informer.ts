@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
 import type { KubeObject } from '../types.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../util.ts';
+import { ExpiredError } from '../errors.ts';
+import { isRedisOutage } from '../redis.ts';
 import type { Store, StoredEvent } from './store.ts';
 
 export interface InformerOptions {
@@ -26,6 +28,8 @@ const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.nam
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private cursor = 0;
+  /** How many times the connection became ready: each after the first is a reconnect. */
+  private readies = 0;
   private stopped = false;
   private loop?: Promise<void>;
   private synced!: Promise<void>;
@@ -77,6 +81,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     const { store, resource, connection, log } = this.opts;
     const stream = store.keys.stream(resource);
     let needsList = true;
+    connection.on('ready', () => this.readies++);
+    let readiesChecked = this.readies;
     while (!this.stopped) {
       try {
         if (needsList) {
@@ -85,12 +91,23 @@ export class Informer<T extends KubeObject = KubeObject> {
           markSynced();
         }
         const reply = (await connection.xread('COUNT', 1000, 'BLOCK', 5000, 'STREAMS', stream, `${this.cursor}-0`)) as [string, [string, string[]][]][] | null;
-        if (!reply?.[0]?.[1]?.length) continue;
-        // Events older than the compaction mark may be gone: the cache could miss a deletion.
-        if ((await store.compactedResourceVersion(resource)) > this.cursor) {
-          needsList = true;
-          continue;
+        // Events older than the compaction mark may be gone: the cache could miss a deletion. After
+        // a reconnect (a Redis failover, say) the cursor may also be a version lost with the old
+        // primary, the cache holding writes the new one never had: checked then even if nothing
+        // came, for a stream nobody writes after the failover.
+        const reconnected = this.readies !== readiesChecked;
+        if (reply?.[0]?.[1]?.length || reconnected) {
+          try {
+            await store.checkWatchPosition(resource, this.cursor);
+            readiesChecked = this.readies;
+          } catch (err) {
+            if (!(err instanceof ExpiredError)) throw err;
+            log.info({ resource, err: err.message }, 'informer relisting');
+            needsList = true;
+            continue;
+          }
         }
+        if (!reply?.[0]?.[1]?.length) continue;
         const events = reply[0][1].map((entry) => store.decodeEvent(resource, entry));
         for (const ev of events) {
           if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
@@ -101,7 +118,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.opts.onChange?.();
       } catch (err) {
         if (this.stopped) return;
-        log.warn({ err: (err as Error).message, resource }, 'informer lost its stream; relisting');
+        // An outage is reported once by the connections (RedisOutageLog), not once a retry here.
+        if (!isRedisOutage(err)) log.warn({ err: (err as Error).message, resource }, 'informer lost its stream; relisting');
         needsList = true;
         await new Promise((r) => setTimeout(r, 500));
       }

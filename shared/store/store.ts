@@ -14,8 +14,10 @@ import {
   AlreadyExistsError,
   BadRequestError,
   ConflictError,
+  ExpiredError,
   NotFoundError,
   ForbiddenError,
+  ReplicationTimeoutError,
   RequestEntityTooLargeError,
   isConflict,
 } from '../errors.ts';
@@ -29,6 +31,17 @@ import { DecryptionError, NO_ENCRYPTION, storageLocation, type Encryption } from
 import type { AdmissionAttributes, AdmissionWebhooks } from '../admission/webhooks.ts';
 
 export type ResourceRef = ResourceInfo | string;
+
+/**
+ * How many Redis replicas must confirm an object write (WAIT) before the store reports it done,
+ * and how long they have: the config's redisWaitReplicas / redisWaitTimeoutMs.
+ */
+export interface Durability {
+  replicas: number;
+  timeoutMs: number;
+}
+
+export const NO_WAIT: Durability = { replicas: 0, timeoutMs: 0 };
 
 export interface StoredEvent {
   rv: number;
@@ -163,8 +176,31 @@ export class Store implements ClusterReader {
     readonly admission: AdmissionSettings = DEFAULT_ADMISSION,
     /** How each resource's values are stored: encrypted (Secrets, by the EncryptionConfiguration) or as they are. */
     readonly encryption: Encryption = NO_ENCRYPTION,
+    private readonly durability: Durability = NO_WAIT,
   ) {
     this.scripts = scriptsFor(redis);
+    if (durability.replicas > 0) {
+      // WAIT blocks its connection until the replicas answer (the whole timeout when they are
+      // gone), so object writes and their WAITs get a connection of their own: reads go on.
+      // WAIT counts the writes its own connection made, so each write waits on the one it went by.
+      this.writer = redis.duplicate();
+      this.writer.on('error', () => undefined); // the main connection's outage log reports outages
+      this.writeScripts = scriptsFor(this.writer);
+    } else {
+      this.writer = redis;
+      this.writeScripts = this.scripts;
+    }
+  }
+
+  private readonly writer: Redis;
+  private readonly writeScripts: ScriptRunner;
+
+  /** Waits until durability.replicas replicas have every write this store's writer made so far. */
+  private async awaitReplicas(): Promise<void> {
+    const { replicas, timeoutMs } = this.durability;
+    if (replicas <= 0) return;
+    const confirmed = Number(await this.writer.call('WAIT', replicas, timeoutMs));
+    if (confirmed < replicas) throw new ReplicationTimeoutError(replicas, confirmed, timeoutMs);
   }
 
   /** The admission webhooks every write of this process calls (set by the services that follow their configurations). */
@@ -743,6 +779,25 @@ export class Store implements ClusterReader {
     return last ? Number(last[0].split('-')[0]) : 0;
   }
 
+  /**
+   * Throws 410 Expired when a watch of this resource cannot resume at resourceVersion `cursor`: the
+   * events after it were compacted away, or it lies in a range a failover skipped — a version the
+   * old primary issued in a write the new one never received (write-object.lua). Either way the
+   * watcher must list again.
+   */
+  async checkWatchPosition(resource: ResourceRef, cursor: number): Promise<void> {
+    const r = resolve(resource);
+    // Sent together: one round trip.
+    const [compacted, lost] = await Promise.all([
+      this.redis.get(this.keys.compacted(r.plural)),
+      this.redis.zrangebyscore(this.keys.lostResourceVersions, `(${cursor}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
+    ]);
+    const firstKept = Number(compacted ?? 0);
+    if (cursor < firstKept) throw new ExpiredError(String(cursor), String(firstKept + 1));
+    // The first skipped range ending after the cursor: the cursor lies inside it when it starts before.
+    if (lost?.length && Number(lost[0]) < cursor) throw new ExpiredError(String(cursor), lost[1]);
+  }
+
   /** The highest resourceVersion whose events may have been compacted away for this resource. */
   async compactedResourceVersion(resource: ResourceRef): Promise<number> {
     const r = resolve(resource);
@@ -865,6 +920,8 @@ export class Store implements ClusterReader {
       // Sent again after a reconnect, the same command carries the same id: the script answers
       // what the first run did instead of failing its own compare-and-set.
       this.keys.writeRecord(randomBytes(12).toString('base64url')),
+      this.keys.resourceVersionEpoch,
+      this.keys.lostResourceVersions,
       ...adds.map((u) => this.keys.dependents(u)),
       ...removes.map((u) => this.keys.dependents(u)),
     ];
@@ -893,7 +950,8 @@ export class Store implements ClusterReader {
       ...gives,
     ];
     try {
-      const rv = await this.scripts.run('writeObject', keys, args);
+      const rv = await this.writeScripts.run('writeObject', keys, args);
+      await this.awaitReplicas();
       obj.metadata.resourceVersion = String(rv);
       return obj;
     } catch (err) {

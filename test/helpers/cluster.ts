@@ -196,6 +196,7 @@ export function startService(name: string, env: Record<string, string>, label = 
 async function reportAclRefusals(redis: RedisHandle, prefix: string): Promise<void> {
   const { Redis } = await import('ioredis');
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  admin.on('error', () => undefined); // a Redis already gone is reported by connect() below
   try {
     await admin.connect();
     const entries = ((await admin.call('ACL', 'LOG', '1000')) as unknown[][]).map((e) => Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [e[2 * i], e[2 * i + 1]])) as Record<string, string>);
@@ -218,6 +219,12 @@ export interface ClusterOptions {
   /** Node agents: each an env override (WHARF_NODE_NAME, WHARF_RUNTIME, ...). */
   agents?: Record<string, string>[];
   env?: Record<string, string>;
+  /**
+   * The cluster's Redis, made for its key prefix (ACL users confined to it): startRedis unless
+   * given (a Sentinel-managed group, test/helpers/redis-sentinel.ts), with the environment that
+   * points the cluster's processes at it beside REDIS_URL.
+   */
+  redis?: (prefix: string) => Promise<RedisHandle & { env?: Record<string, string> }>;
   /** The address API servers listen on (127.0.0.1 unless given): 0.0.0.0 lets pods reach them through default/kubernetes. */
   apiHost?: string;
   /** Another address Redis listens on besides 127.0.0.1, for node agents outside this machine's network namespace. */
@@ -288,7 +295,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   // The admin token, as `npm start` keeps it: a file every API server of the cluster reads.
   const adminToken = randomBytes(32).toString('hex');
   writeFileSync(join(dir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
-  const redis = await startRedis({ prefix, bind: opts.redisBind });
+  const redis: RedisHandle & { env?: Record<string, string> } = await (opts.redis ?? ((p: string) => startRedis({ prefix: p, bind: opts.redisBind })))(prefix);
   // Secrets encrypted at rest, as npm start and Compose run: a key of this cluster's own.
   const encryptionConfig = join(redis.dir, 'encryption-config.yaml');
   writeFileSync(encryptionConfig, generateEncryptionConfig(), { mode: 0o600 });
@@ -297,6 +304,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     // each get their own kind's user (start, below).
     REDIS_URL: redis.url,
     WHARF_ADMIN_TOKEN_FILE: join(dir, 'admin-token'),
+    ...('env' in redis ? redis.env : {}),
     WHARF_ENCRYPTION_CONFIG: encryptionConfig,
     WHARF_KEY_PREFIX: prefix,
     WHARF_CONTROLLER_RESYNC: '5s',

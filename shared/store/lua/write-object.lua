@@ -19,8 +19,11 @@
 -- KEYS[9]  the resource's object index: sorted set of "namespace/name"
 -- KEYS[10] this write's record, named by its write id (unique to the write, the same when the same
 --          command is sent again): the resourceVersion the write produced
--- KEYS[11 .. 11+ARGV[11]-1]           dependents sets to add this object to
--- KEYS[11+ARGV[11] .. +ARGV[12]-1]    dependents sets to remove this object from
+-- KEYS[11] the replication id of the primary that made the last write (the failover epoch)
+-- KEYS[12] the sorted set of resourceVersions skipped at failovers (member: the last one the new
+--          primary had; score: the first one it issued)
+-- KEYS[13 .. 13+ARGV[11]-1]           dependents sets to add this object to
+-- KEYS[13+ARGV[11] .. +ARGV[12]-1]    dependents sets to remove this object from
 --
 -- ARGV[1]  op: create | update | delete
 -- ARGV[2]  object name (field of the objects hash)
@@ -120,6 +123,25 @@ elseif usageOp == 'allocatable' then
   redis.call('HSET', usage, 'alloc.cpu', ARGV[15], 'alloc.memory', ARGV[16], 'alloc.pods', ARGV[17])
 end
 
+-- A replica promoted by a failover has the counter only as far as it was replicated: the old
+-- primary may have issued (and watchers seen) resourceVersions past it, in writes now lost. The
+-- first write of a new primary (its replication id is new) skips FAILOVER_SKIP versions, so no
+-- version is issued twice for different writes, and records the skipped range, so a watch whose
+-- position falls inside it relists instead of resuming. FAILOVER_SKIP bounds how many writes a
+-- failover may lose; Lua prints numbers with 14 digits, so 10^8 failovers fit.
+local FAILOVER_SKIP = 1000000
+local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+local epoch = redis.call('GET', KEYS[11])
+if replid and epoch ~= replid then
+  -- No epoch yet: the first write with this script (a new cluster, or one made before it).
+  if epoch then
+    local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+    redis.call('INCRBY', KEYS[1], FAILOVER_SKIP)
+    redis.call('ZADD', KEYS[12], last + FAILOVER_SKIP + 1, last)
+  end
+  redis.call('SET', KEYS[11], replid)
+end
+
 local rv = redis.call('INCR', KEYS[1])
 local json = ARGV[4] .. rv .. ARGV[5]
 
@@ -144,8 +166,8 @@ end
 
 local adds = tonumber(ARGV[11])
 local removes = tonumber(ARGV[12])
-for i = 1, adds do redis.call('SADD', KEYS[10 + i], ARGV[9]) end
-for i = 1, removes do redis.call('SREM', KEYS[10 + adds + i], ARGV[9]) end
+for i = 1, adds do redis.call('SADD', KEYS[12 + i], ARGV[9]) end
+for i = 1, removes do redis.call('SREM', KEYS[12 + adds + i], ARGV[9]) end
 
 -- k: where the object lives, which an encrypted value is authenticated with.
 redis.call('XADD', KEYS[4], rv .. '-0', 't', ARGV[6], 'o', json, 'k', ARGV[9])
