@@ -1,5 +1,6 @@
 // Side by side on one Docker engine: how long until N replicas of the same small image are running
-// — raw `docker run` in parallel (the floor), Docker Swarm's `docker service create --replicas N`,
+// — raw `docker run` in parallel (the floor; also on a user-defined bridge network, which every pod
+// joins and which costs the engine more than its default bridge), Docker Swarm's `docker service create --replicas N`,
 // and Wharf applying a Deployment (API server, scheduler, controller manager, one Docker node
 // agent, each its own process). A pod is two containers to the engine (the sandbox holding the
 // network namespace, and the app container joining it, as the kubelet's pause container), so the
@@ -36,10 +37,11 @@ async function waitGone(filter: Record<string, string[]>): Promise<void> {
   }
 }
 
-async function dockerRun(n: number): Promise<number> {
+/** N containers at once; on a user-defined bridge network (what every pod joins) when given one, else Docker's default bridge. */
+async function dockerRun(n: number, network?: string): Promise<number> {
   const started = performance.now();
   await Promise.all(Array.from({ length: n }, async (_, i) => {
-    const c = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '3600'], name: `bench-raw-${i}`, Labels: { [LABEL]: 'raw' } });
+    const c = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '3600'], name: `bench-raw-${i}`, Labels: { [LABEL]: 'raw' }, ...(network ? { HostConfig: { NetworkMode: network } } : {}) });
     await c.start();
   }));
   const seconds = (performance.now() - started) / 1000;
@@ -171,8 +173,12 @@ async function main() {
     await dockerRunPairs(2);
     await swarm(2);
     cold.docker = median([await dockerRun(1), await dockerRun(1), await dockerRun(1)]);
+    const userNetwork = `wharf-bench-net-${process.pid}`;
+    await docker.createNetwork({ Name: userNetwork, Labels: { [LABEL]: 'net' } });
+    cold.dockerNet = median([await dockerRun(1, userNetwork), await dockerRun(1, userNetwork), await dockerRun(1, userNetwork)]);
     cold.swarm = median([await swarm(1), await swarm(1), await swarm(1)]);
-    for (const n of sizes) replicas.set(n, { docker: await dockerRun(n), pairs: await dockerRunPairs(n), swarm: await swarm(n) });
+    for (const n of sizes) replicas.set(n, { docker: await dockerRun(n), dockerNet: await dockerRun(n, userNetwork), pairs: await dockerRunPairs(n), swarm: await swarm(n) });
+    await docker.getNetwork(userNetwork).remove().catch(() => undefined);
     for (const sandbox of ['always', 'auto']) {
       const mode = sandbox === 'always' ? 'sandbox' : 'no sandbox';
       const node = dockerNode('bench', { WHARF_POD_SANDBOX: sandbox });
@@ -187,10 +193,10 @@ async function main() {
           const wh = await wharf(cluster, n);
           const r = replicas.get(n)!;
           r[mode] = wh.seconds;
-          const row = `${mode.padEnd(8)} N=${String(n).padStart(3)}  docker run ${r.docker!.toFixed(2)} s | pairs ${r.pairs!.toFixed(2)} s | swarm ${r.swarm!.toFixed(2)} s (${(r.swarm! / r.docker!).toFixed(2)}x) | wharf ${wh.seconds.toFixed(2)} s (${(wh.seconds / r.docker!).toFixed(2)}x docker run, ${(wh.seconds / r.pairs!).toFixed(2)}x pairs, ${(wh.seconds / r.swarm!).toFixed(2)}x swarm) | wharf pod start-up p50 ${pct(wh.startup, 50).toFixed(2)} s p99 ${pct(wh.startup, 99).toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`;
+          const row = `${mode.padEnd(8)} N=${String(n).padStart(3)}  docker run ${r.docker!.toFixed(2)} s (on a user network ${r.dockerNet!.toFixed(2)} s) | pairs ${r.pairs!.toFixed(2)} s | swarm ${r.swarm!.toFixed(2)} s (${(r.swarm! / r.docker!).toFixed(2)}x) | wharf ${wh.seconds.toFixed(2)} s (${(wh.seconds / r.docker!).toFixed(2)}x docker run, ${(wh.seconds / r.pairs!).toFixed(2)}x pairs, ${(wh.seconds / r.swarm!).toFixed(2)}x swarm) | wharf pod start-up p50 ${pct(wh.startup, 50).toFixed(2)} s p99 ${pct(wh.startup, 99).toFixed(2)} s  [load ${loadavg()[0].toFixed(2)}]`;
           console.log(row);
         }
-        console.log(`cold start (${mode}): one pod created -> Running ${cold[mode]!.toFixed(3)} s (runs ${colds.map((c) => c.toFixed(3)).join(', ')}); docker run ${cold.docker!.toFixed(3)} s, swarm 1 replica ${cold.swarm!.toFixed(3)} s  [load ${loadavg()[0].toFixed(2)}]`);
+        console.log(`cold start (${mode}): one pod created -> Running ${cold[mode]!.toFixed(3)} s (runs ${colds.map((c) => c.toFixed(3)).join(', ')}); docker run ${cold.docker!.toFixed(3)} s (on a user network ${cold.dockerNet!.toFixed(3)} s), swarm 1 replica ${cold.swarm!.toFixed(3)} s  [load ${loadavg()[0].toFixed(2)}]`);
         // Pod start-up latency at the sizes Kubernetes' SLO discussion uses, each on an engine that
         // has finished the step before: its containers gone, and the load left behind by removing them spent.
         if (process.env.BENCH_SLO !== '0') {
@@ -206,8 +212,8 @@ async function main() {
         await removeDockerNode(node, docker);
       }
     }
-    console.log(`\nsummary: cold start docker run ${cold.docker!.toFixed(3)} s | swarm ${cold.swarm!.toFixed(3)} s | wharf with sandbox ${cold.sandbox!.toFixed(3)} s | wharf without ${cold['no sandbox']!.toFixed(3)} s`);
-    for (const [n, r] of replicas) console.log(`summary: N=${n} docker run ${r.docker!.toFixed(2)} s | pairs ${r.pairs!.toFixed(2)} s | swarm ${r.swarm!.toFixed(2)} s | wharf with sandbox ${r.sandbox?.toFixed(2)} s (${(r.sandbox! / r.docker!).toFixed(2)}x docker run) | wharf without ${r['no sandbox']?.toFixed(2)} s (${(r['no sandbox']! / r.docker!).toFixed(2)}x docker run, ${(r['no sandbox']! / r.swarm!).toFixed(2)}x swarm)`);
+    console.log(`\nsummary: cold start docker run ${cold.docker!.toFixed(3)} s | on a user network ${cold.dockerNet!.toFixed(3)} s | swarm ${cold.swarm!.toFixed(3)} s | wharf with sandbox ${cold.sandbox!.toFixed(3)} s | wharf without ${cold['no sandbox']!.toFixed(3)} s`);
+    for (const [n, r] of replicas) console.log(`summary: N=${n} docker run ${r.docker!.toFixed(2)} s | on a user network ${r.dockerNet!.toFixed(2)} s | pairs ${r.pairs!.toFixed(2)} s | swarm ${r.swarm!.toFixed(2)} s | wharf with sandbox ${r.sandbox?.toFixed(2)} s (${(r.sandbox! / r.docker!).toFixed(2)}x docker run) | wharf without ${r['no sandbox']?.toFixed(2)} s (${(r['no sandbox']! / r.docker!).toFixed(2)}x docker run, ${(r['no sandbox']! / r.swarm!).toFixed(2)}x swarm)`);
   } finally {
     if (startedSwarm) await run('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
   }
