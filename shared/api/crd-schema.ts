@@ -7,7 +7,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isIP } from 'node:net';
 import type { StatusCause } from '../types.ts';
-import { isRfc3339Time, structuralErrors, show } from './validation.ts';
+import { isRfc3339Time, pointerToPath, structuralErrors, show } from './validation.ts';
 import { objectMeta } from './schemas.ts';
 
 export type JSONSchemaProps = Record<string, any>;
@@ -207,15 +207,6 @@ function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
   return typeof v;
-}
-
-function pointerToPath(pointer: string): string {
-  let path = '';
-  for (const raw of pointer.split('/').slice(1)) {
-    const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    path = /^\d+$/.test(part) ? `${path}[${part}]` : join(path, part);
-  }
-  return path;
 }
 
 /** One ajv error as kubeOpenAPIResultToFieldErrors words it. */

@@ -44,7 +44,8 @@ function join(path: string, key: string | number): string {
   return path ? `${path}.${key}` : key;
 }
 
-function pointerToPath(pointer: string): string {
+/** A JSON pointer (ajv's instancePath) as Kubernetes names the field: spec.containers[0].image. */
+export function pointerToPath(pointer: string): string {
   let path = '';
   for (const raw of pointer.split('/').slice(1)) {
     const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
