@@ -50,6 +50,8 @@ function createArgs(keys: Keys, name: string, writeId: string): { keys: string[]
       keys.claims,
       keys.objectIndex('configmaps'),
       keys.writeRecord(writeId),
+      keys.resourceVersionEpoch,
+      keys.lostResourceVersions,
     ],
     args: [
       'create', name, '',
