@@ -74,9 +74,18 @@ export class CustomKindsSync {
       try {
         const reply = (await this.connection.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', stream, position)) as [string, [string, string[]][]][] | null;
         const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length) position = entries[entries.length - 1][0];
-        // A quiet period relists too: a stream trimmed or recreated under us still converges.
-        await this.relist();
+        if (entries.length) {
+          position = entries[entries.length - 1][0];
+          await this.relist();
+        } else {
+          // A quiet period: a stream recreated under us (its last entry is not the one we read)
+          // still converges. Asked on this connection, so the store's own stays free for requests.
+          const end = await this.streamEnd();
+          if (end !== position) {
+            position = end;
+            await this.relist();
+          }
+        }
       } catch (err) {
         if (this.stopped) return;
         if (!isRedisOutage(err)) this.log.warn({ err: (err as Error).message }, 'following CustomResourceDefinitions failed; retrying');

@@ -69,7 +69,17 @@ export class WebhookConfigSync {
       try {
         const reply = (await this.connection.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', ...streams, ...positions)) as [string, [string, string[]][]][] | null;
         for (const [stream, entries] of reply ?? []) if (entries.length) positions[streams.indexOf(stream)] = entries[entries.length - 1][0];
-        await this.relist();
+        if (reply?.length) {
+          await this.relist();
+        } else {
+          // A quiet period: streams recreated under us (their last entry is not the one we read)
+          // still converge. Asked on this connection, so the store's own stays free for requests.
+          const ends = await Promise.all(streams.map(async (stream) => ((await this.connection.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]?.[0] ?? '0-0'));
+          if (ends.some((end, i) => end !== positions[i])) {
+            positions.splice(0, positions.length, ...ends);
+            await this.relist();
+          }
+        }
       } catch (err) {
         if (this.stopped) return;
         if (!isRedisOutage(err)) this.log.warn({ err: (err as Error).message }, 'following admission webhook configurations failed; retrying');
