@@ -93,7 +93,8 @@ test.serial('a CronJob starts a Job at its scheduled minute, owned by the CronJo
   }, { timeoutMs: 75_000, intervalMs: 500, message: 'a scheduled job' });
   t.regex(started.metadata.name, /^tick-\d+$/);
   t.is(Number(started.metadata.name.split('-')[1]) * 60_000 % 60_000, 0);
-  const cj = (await cluster.api.get('/apis/batch/v1/namespaces/default/cronjobs/tick')).body;
-  t.truthy(cj.status.lastScheduleTime);
+  // The controller creates the Job, then records it in the CronJob's status (as Kubernetes'): one write later.
+  const lastScheduleTime = await eventually(async () => (await cluster.api.get('/apis/batch/v1/namespaces/default/cronjobs/tick')).body.status?.lastScheduleTime, { timeoutMs: 10_000, message: 'lastScheduleTime' });
+  t.truthy(lastScheduleTime);
   await cluster.api.delete('/apis/batch/v1/namespaces/default/cronjobs/tick');
 });
