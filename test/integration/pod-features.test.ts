@@ -233,11 +233,13 @@ test.serial('crash-loop back-off doubles and caps (base 1 s, cap 4 s here); a me
   for (let i = 1; i <= 5; i++) if (starts.has(i) && starts.has(i - 1)) gaps.push(Math.round((starts.get(i)! - starts.get(i - 1)!) / 1000));
   t.log(`seconds between starts: ${gaps.join(', ')}`);
   // Kubernetes: immediate, then base doubling to the cap. Timestamps are second-granular (±1 s),
-  // and a start itself takes time on a loaded engine (CI saw 2 s for an immediate restart), so a
-  // gap may run up to 2 s over the back-off but never short of it.
+  // and a start itself takes time on a loaded engine (CI saw 5 s for an immediate restart while the
+  // whole suite ran), so a gap may run over the back-off but never short of it. Only the fifth gap
+  // tells a cap from none (4 s against 8 s): it stays under 8.
   t.true(gaps.length >= 4, `gaps ${gaps}`);
   const expected = [0, 1, 2, 4, 4];
-  gaps.forEach((g, i) => t.true(g >= expected[i] - 1 && g <= expected[i] + 2, `gap ${i + 1}: ${g}s, expected about ${expected[i]}s`));
+  const slack = [5, 5, 5, 5, 3];
+  gaps.forEach((g, i) => t.true(g >= expected[i] - 1 && g <= expected[i] + slack[i], `gap ${i + 1}: ${g}s, expected about ${expected[i]}s`));
   t.is((await pod('crasher')).status.containerStatuses[0].lastState.terminated.reason, 'Error');
 
   const oom = await eventually(async () => {
