@@ -3,11 +3,9 @@
 import { createServer } from 'node:https';
 import { hostname } from 'node:os';
 import { loadConfig } from '../../shared/config.ts';
-import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { failFastOptions, redisConnector, retryWhileRedisDown, untilReady, redisTarget } from '../../shared/redis.ts';
-import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
-import { Store } from '../../shared/store/store.ts';
+import { failFastOptions, retryWhileRedisDown, untilReady } from '../../shared/redis.ts';
+import { openStore } from '../../shared/store/open.ts';
 import { answerMalformedRequests, createApiServer } from './server.ts';
 import { WakeHub } from './watch.ts';
 import { serveUpgrades } from './stream-tunnel.ts';
@@ -31,14 +29,8 @@ import { ensureRbacDefaults } from './authz/bootstrap-policy.ts';
 
 const config = loadConfig();
 const log = createLogger('api', config.common.logLevel);
-const connect = redisConnector(redisTarget(config.common), log);
 // Requests fail fast while Redis is unreachable or hung (503/504), never queue for it.
-const redis = connect(failFastOptions(config.api.redisTimeoutMs));
-const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig), {
-  replicas: config.common.redisWaitReplicas,
-  timeoutMs: config.common.redisWaitTimeoutMs,
-});
+const { connect, redis, keys, store } = openStore(config, log, { command: failFastOptions(config.api.redisTimeoutMs) });
 // The wake readers block on XREAD: they keep ioredis' defaults and wait out an outage.
 const hub = new WakeHub(keys, () => connect(), log, { stallTimeoutMs: config.api.watchStallTimeoutMs });
 // The roles and bindings, followed by informers (each holds a connection blocked on XREAD).

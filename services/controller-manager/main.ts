@@ -4,11 +4,10 @@ import { hostname } from 'node:os';
 import type { KubeObject } from '../../shared/types.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { serveMetrics } from '../../shared/metrics-endpoint.ts';
-import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
+import { QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { redisConnector, redisTarget } from '../../shared/redis.ts';
-import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
-import { Store, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type StoredEvent } from '../../shared/store/store.ts';
+import { openStore } from '../../shared/store/open.ts';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
@@ -53,14 +52,7 @@ import { CRD_PLURAL } from '../../shared/registry/kinds/customresourcedefinition
 
 const config = loadConfig();
 const log = createLogger('controller-manager', config.common.logLevel);
-// Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
-const connect = redisConnector(redisTarget(config.common), log);
-const redis = connect();
-const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig), {
-  replicas: config.common.redisWaitReplicas,
-  timeoutMs: config.common.redisWaitTimeoutMs,
-});
+const { connect, redis, keys, store } = openStore(config, log);
 const identity = `${hostname()}-${process.pid}`;
 // The schemas of what the controllers write most, compiled now rather than by the first write that
 // needs them (a Pod's takes 0.2 s on a quiet machine, seconds on a loaded one): otherwise the first

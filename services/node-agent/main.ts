@@ -2,11 +2,8 @@
 // with the simulated runtime one process can host many nodes (WHARF_SIMULATED_NODES), as kwok does.
 import { lookup } from 'node:dns/promises';
 import { agentNodeNames, loadConfig } from '../../shared/config.ts';
-import { Keys } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { redisConnector, redisTarget } from '../../shared/redis.ts';
-import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
-import { Store } from '../../shared/store/store.ts';
+import { openStore } from '../../shared/store/open.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeAgent } from './agent.ts';
 import { SimulatedNodeHost } from './simulated-host.ts';
@@ -28,14 +25,7 @@ import { PodNetwork } from './pod-network.ts';
 const config = loadConfig();
 const cfg = config.nodeAgent;
 const log = createLogger('node-agent', config.common.logLevel);
-// Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
-const connect = redisConnector(redisTarget(config.common), log);
-const redis = connect();
-const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig), {
-  replicas: config.common.redisWaitReplicas,
-  timeoutMs: config.common.redisWaitTimeoutMs,
-});
+const { connect, redis, keys, store } = openStore(config, log);
 
 const nodeNames = agentNodeNames(cfg);
 

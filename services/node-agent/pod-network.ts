@@ -13,6 +13,7 @@ import type { Store } from '../../shared/store/store.ts';
 import type { Node } from '../../shared/types.ts';
 import { Informer } from '../../shared/store/informer.ts';
 import { diffRoutes, formatCidr, parseCidr, planRoutes, type Cidr } from '../../shared/pod-cidr.ts';
+import { CoalescedRun } from '../../shared/coalesced-run.ts';
 
 const run = promisify(execFile);
 
@@ -33,8 +34,7 @@ export class PodNetwork {
   private readonly installed = new Map<string, string>();
   private readonly waiters: ((cidr: string) => void)[] = [];
   private timer?: NodeJS.Timeout;
-  private syncing = false;
-  private again = false;
+  private readonly syncs = new CoalescedRun(() => this.sync());
   private rulesReady = false;
 
   constructor(private readonly opts: PodNetworkOptions) {
@@ -70,39 +70,27 @@ export class PodNetwork {
   }
 
   private requestSync(): void {
-    if (this.syncing) {
-      this.again = true;
-      return;
-    }
-    void this.sync();
+    void this.syncs.request();
   }
 
   private async sync(): Promise<void> {
-    this.syncing = true;
-    try {
-      do {
-        this.again = false;
-        const own = this.ownCidr();
-        if (own) for (const resolve of this.waiters.splice(0)) resolve(own);
-        await this.ensureRules();
-        const { replace, remove } = diffRoutes(this.installed, planRoutes(this.opts.nodeName, this.nodes.list(), this.cluster));
-        for (const route of replace) {
-          try {
-            await run('ip', ['route', 'replace', route.cidr, 'via', route.via]);
-            this.installed.set(route.cidr, route.via);
-            this.log.info(route, 'pod network: route to another node\'s pods');
-          } catch (err) {
-            this.log.warn({ ...route, err: firstLine(err) }, 'pod network: cannot add the route (needs iproute2 and CAP_NET_ADMIN)');
-          }
-        }
-        for (const cidr of remove) {
-          await run('ip', ['route', 'del', cidr]).catch(() => undefined); // gone already: as wanted
-          this.installed.delete(cidr);
-          this.log.info({ cidr }, 'pod network: route removed (its node is gone)');
-        }
-      } while (this.again);
-    } finally {
-      this.syncing = false;
+    const own = this.ownCidr();
+    if (own) for (const resolve of this.waiters.splice(0)) resolve(own);
+    await this.ensureRules();
+    const { replace, remove } = diffRoutes(this.installed, planRoutes(this.opts.nodeName, this.nodes.list(), this.cluster));
+    for (const route of replace) {
+      try {
+        await run('ip', ['route', 'replace', route.cidr, 'via', route.via]);
+        this.installed.set(route.cidr, route.via);
+        this.log.info(route, 'pod network: route to another node\'s pods');
+      } catch (err) {
+        this.log.warn({ ...route, err: firstLine(err) }, 'pod network: cannot add the route (needs iproute2 and CAP_NET_ADMIN)');
+      }
+    }
+    for (const cidr of remove) {
+      await run('ip', ['route', 'del', cidr]).catch(() => undefined); // gone already: as wanted
+      this.installed.delete(cidr);
+      this.log.info({ cidr }, 'pod network: route removed (its node is gone)');
     }
   }
 

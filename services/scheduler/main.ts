@@ -9,11 +9,10 @@ import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../.
 import type { VolumeSnapshot } from './volume-binding.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { serveMetrics } from '../../shared/metrics-endpoint.ts';
-import { Keys, QUEUES, GROUPS } from '../../shared/keys.ts';
+import { QUEUES, GROUPS } from '../../shared/keys.ts';
 import { createLogger } from '../../shared/log.ts';
-import { redisConnector, redisTarget } from '../../shared/redis.ts';
-import { loadEncryptionConfig } from '../../shared/store/encryption.ts';
-import { Store, type StoredEvent } from '../../shared/store/store.ts';
+import { openStore } from '../../shared/store/open.ts';
+import { type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
@@ -24,14 +23,7 @@ import { SchedulerCache, podKey } from './cache.ts';
 
 const config = loadConfig();
 const log = createLogger('scheduler', config.common.logLevel);
-// Every connection reports to one outage log: an outage is a line when it starts and one when it ends.
-const connect = redisConnector(redisTarget(config.common), log);
-const redis = connect();
-const keys = new Keys(config.common.keyPrefix);
-const store = new Store(redis, keys, config.common.watchHistory, config.admission, loadEncryptionConfig(config.common.encryptionConfig), {
-  replicas: config.common.redisWaitReplicas,
-  timeoutMs: config.common.redisWaitTimeoutMs,
-});
+const { connect, redis, keys, store } = openStore(config, log);
 const identity = `${hostname()}-${process.pid}`;
 const events = new EventRecorder(store, 'default-scheduler', identity, log);
 const nodeQueues = new NodeQueues(keys, redis, connect);

@@ -17,6 +17,7 @@ import { TrafficCounters } from './traffic.ts';
 import { writeTraffic } from '../../../shared/http-scaling.ts';
 import { DnsIndex } from './dns-records.ts';
 import { ClusterDnsServer, parseUpstreamList, parseUpstreams, type Upstream } from './dns-server.ts';
+import { CoalescedRun } from '../../../shared/coalesced-run.ts';
 
 const run = promisify(execFile);
 const RETRY_MS = 2_000;
@@ -50,8 +51,7 @@ export class ServiceProxy {
   private dns?: ClusterDnsServer;
   private index: DnsIndex;
   private timer?: NodeJS.Timeout;
-  private syncing = false;
-  private again = false;
+  private readonly syncs = new CoalescedRun(() => this.sync());
   /** Services or Endpoints changed since the listeners and DNS names were last planned. */
   private changed = true;
   private specs: ListenerSpec[] = [];
@@ -77,7 +77,7 @@ export class ServiceProxy {
     const upstreams = await this.upstreams();
     this.dns = new ClusterDnsServer(this.opts.network.dnsServiceIp, this.opts.dnsPort ?? 53, () => this.index, upstreams, this.log);
     await Promise.all([this.services.start(), this.endpoints.start(), this.scaledObjects.start()]);
-    await this.sync();
+    await this.syncs.request();
     this.reportTimer = setInterval(() => void this.report(), this.opts.network.trafficReportMs);
     // Retries what could not bind (an address another agent on this host holds, until it stops).
     this.timer = setInterval(() => this.requestSync(), RETRY_MS);
@@ -106,40 +106,30 @@ export class ServiceProxy {
   }
 
   private requestSync(): void {
-    if (this.syncing) {
-      this.again = true;
-      return;
-    }
-    void this.sync();
+    void this.syncs.request();
   }
 
   private async sync(): Promise<void> {
-    this.syncing = true;
     try {
-      do {
-        this.again = false;
-        // The retry timer only re-binds what is pending; planning waits for a change.
-        if (this.changed) {
-          this.changed = false;
-          const services = this.services.list();
-          const endpoints = this.endpoints.list();
-          const { network } = this.opts;
-          this.index = new DnsIndex(network.clusterDomain, services, endpoints);
-          const activatable = new Set(this.scaledObjects.list().map((o) => `${o.metadata.namespace}/${(o.spec as any)?.scaleTargetRef?.service}`));
-          this.counters.retain(activatable);
-          this.specs = planListeners(services, endpoints, {
-            nodeAddresses: [...new Set([...this.opts.nodeAddresses, '127.0.0.1'])],
-            reservedIps: new Set([network.dnsServiceIp]),
-            activatable,
-          });
-        }
-        await this.proxier.sync(this.specs);
-        if (this.dns && !this.dns.listening) await this.dns.start().catch((err) => this.log.debug({ err: err.message }, 'cluster DNS cannot listen yet'));
-      } while (this.again);
+      // The retry timer only re-binds what is pending; planning waits for a change.
+      if (this.changed) {
+        this.changed = false;
+        const services = this.services.list();
+        const endpoints = this.endpoints.list();
+        const { network } = this.opts;
+        this.index = new DnsIndex(network.clusterDomain, services, endpoints);
+        const activatable = new Set(this.scaledObjects.list().map((o) => `${o.metadata.namespace}/${(o.spec as any)?.scaleTargetRef?.service}`));
+        this.counters.retain(activatable);
+        this.specs = planListeners(services, endpoints, {
+          nodeAddresses: [...new Set([...this.opts.nodeAddresses, '127.0.0.1'])],
+          reservedIps: new Set([network.dnsServiceIp]),
+          activatable,
+        });
+      }
+      await this.proxier.sync(this.specs);
+      if (this.dns && !this.dns.listening) await this.dns.start().catch((err) => this.log.debug({ err: err.message }, 'cluster DNS cannot listen yet'));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'service proxy sync failed');
-    } finally {
-      this.syncing = false;
     }
   }
 
