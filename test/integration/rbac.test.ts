@@ -214,3 +214,35 @@ test.serial('API servers starting together reconcile the defaults without a conf
     for (const c of connections) c.disconnect();
   }
 });
+
+test.serial('RBAC rules name a custom resource by its group and plural, as for a built-in kind', async (t) => {
+  const applied = await kubectl(['apply', '-f', '-'], { input: `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.toys.example.com}
+spec:
+  group: toys.example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}}
+` });
+  await ok(t, 'wait', '--for=condition=established', '--timeout=10s', 'crd/widgets.toys.example.com');
+  await eventually(async () => (await kubectl(['apply', '-n', 'team', '-f', '-'], { input: 'apiVersion: toys.example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n' })).code === 0, { timeoutMs: 10_000, message: 'a Widget created' });
+  const ann = 'ann';
+  t.is(await fails(t, 'get', 'widgets', '-n', 'team', '--as', ann), `Error from server (Forbidden): widgets.toys.example.com is forbidden: User "${ann}" cannot list resource "widgets" in API group "toys.example.com" in the namespace "team"\n`);
+  await ok(t, 'create', 'role', 'widget-reader', '-n', 'team', '--verb=get,list,watch', '--resource=widgets.toys.example.com');
+  await ok(t, 'create', 'rolebinding', 'ann-reads-widgets', '-n', 'team', '--role=widget-reader', `--user=${ann}`);
+  const listed = await eventually(async () => {
+    const r = await kubectl(['get', 'widgets', '-n', 'team', '--as', ann, '-o', 'name']);
+    return r.code === 0 ? r.stdout : undefined;
+  }, { timeoutMs: 10_000, message: 'the binding takes effect' });
+  t.is(listed, 'widget.toys.example.com/w1\n');
+  t.is(await fails(t, 'delete', 'widget', 'w1', '-n', 'team', '--as', ann), `Error from server (Forbidden): widgets.toys.example.com "w1" is forbidden: User "${ann}" cannot delete resource "widgets" in API group "toys.example.com" in the namespace "team"\n`);
+  t.is(await fails(t, 'get', 'widgets', '-n', 'other', '--as', ann), `Error from server (Forbidden): widgets.toys.example.com is forbidden: User "${ann}" cannot list resource "widgets" in API group "toys.example.com" in the namespace "other"\n`);
+  t.is((await kubectl(['auth', 'can-i', 'patch', 'widgets.toys.example.com', '-n', 'team', '--as', ann])).stdout, 'no\n');
+  t.is(await ok(t, 'auth', 'can-i', 'watch', 'widgets.toys.example.com', '-n', 'team', '--as', ann), 'yes\n');
+  await ok(t, 'delete', 'crd', 'widgets.toys.example.com', '--wait=false');
+});
