@@ -265,7 +265,7 @@ async function patch(ctx: HandlerContext, req: Request, res: Response, path: Res
 
 async function remove(ctx: HandlerContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
   const r = path.resource;
-  const result = await ctx.store.delete(r, path.namespace, path.name!, deleteOptionsOf(req));
+  const result = await ctx.store.delete(r, path.namespace, path.name!, { ...deleteOptionsOf(req), requester: requesterOf(ctx, res) });
   if (result.removed && r.plural !== 'pods') {
     return sendObject(res, 200, {
       kind: 'Status',
@@ -282,7 +282,7 @@ async function deleteCollection(ctx: HandlerContext, req: Request, res: Response
   const r = path.resource;
   checkListOptions(req, false);
   const matches = matcherFor(req, r);
-  const opts = deleteOptionsOf(req);
+  const opts = { ...deleteOptionsOf(req), requester: requesterOf(ctx, res) };
   const listed = await ctx.store.list(r, path.namespace);
   const items: KubeObject[] = [];
   for (const obj of listed.items.filter(matches)) {
@@ -400,6 +400,7 @@ async function evict(ctx: HandlerContext, req: Request, res: Response, path: Res
     gracePeriodSeconds: options.gracePeriodSeconds,
     preconditions: deletePreconditions,
     dryRun,
+    requester: requesterOf(ctx, res),
   });
   sendObject(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }

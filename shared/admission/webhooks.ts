@@ -237,6 +237,20 @@ export class AdmissionWebhooks {
   }
 
   /** The validating webhooks (all of them, as Kubernetes calls them in parallel): the first denial refuses. */
+  /**
+   * A delete, as Kubernetes' delete handler admits it: mutating webhooks that select DELETE are
+   * called too (the review carries the object going as oldObject and no object, so there is
+   * nothing to patch: they can only refuse), then the validating ones.
+   */
+  async admitDelete(a: AdmissionAttributes): Promise<void> {
+    for (const hook of this.mutating) {
+      if (!(await this.selects(hook, a, undefined))) continue;
+      const response = await this.call(hook, a, undefined);
+      if (response && !response.allowed) throw denial(hook.webhook.name, response.status);
+    }
+    await this.validate(a, undefined);
+  }
+
   async validate(a: AdmissionAttributes, object: KubeObject | undefined): Promise<void> {
     const hooks: Hook[] = [];
     for (const hook of this.validating) if (await this.selects(hook, a, object)) hooks.push(hook);

@@ -24,7 +24,7 @@ import {
 import { scriptsFor, decodeScriptError, type ScriptRunner } from './scripts.ts';
 import { deepEqual, now } from '../util.ts';
 import { conversionFor, strategyFor } from '../registry/registry.ts';
-import type { AdmissionContext, AdmissionSettings, ClusterReader, Strategy, UsageOp } from '../registry/strategy.ts';
+import type { AdmissionContext, AdmissionSettings, ClusterReader, Requester, Strategy, UsageOp } from '../registry/strategy.ts';
 import { admitConverted, admitCreate, admitPartialUpdate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION, type AdmissionOptions } from '../registry/admission.ts';
 import { admitQuota, IN_FLIGHT_TTL_MS, type QuotaBackend } from '../quota/admission.ts';
 import { DecryptionError, NO_ENCRYPTION, storageLocation, type Encryption } from './encryption.ts';
@@ -59,6 +59,8 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: Preconditions;
   dryRun?: boolean;
+  /** The API client the delete is made for (the webhooks' userInfo); none for Wharf's own deletes. */
+  requester?: Requester;
 }
 
 export interface DeleteResult {
@@ -745,9 +747,9 @@ export class Store implements ClusterReader {
       const refused = s.forbidDelete?.(old);
       if (refused) throw refused;
       assertPreconditions(served, old, opts.preconditions);
-      // Validating webhooks see a delete as Kubernetes sends it: the object going as oldObject, no object.
-      const hooks = this.webhookAttributes(served, { operation: 'DELETE', namespace: old.metadata.namespace, name, oldObject: shown(served, old), dryRun: !!opts.dryRun });
-      if (hooks) await this.webhooks!.validate(hooks, undefined);
+      // The webhooks see a delete as Kubernetes sends it: the object going as oldObject, no object.
+      const hooks = this.webhookAttributes(served, { operation: 'DELETE', namespace: old.metadata.namespace, name, oldObject: shown(served, old), dryRun: !!opts.dryRun, user: opts.requester?.user });
+      if (hooks) await this.webhooks!.admitDelete(hooks);
       const plan = planDeletion(s, old, opts);
       if (opts.dryRun) return { object: shown(served, plan.remove ? old : plan.next!), removed: plan.remove };
       try {

@@ -56,3 +56,35 @@ test('a webhook configuration needs exactly one of url and service, v1 reviews a
   const errs = webhookConfigurationErrors({ apiVersion: '', kind: '', metadata: {}, webhooks: [{ name: 'a.b.c', clientConfig: {}, failurePolicy: 'Fail', matchPolicy: 'Equivalent', timeoutSeconds: 10, admissionReviewVersions: ['v1'], sideEffects: 'None' }] }, false);
   t.deepEqual(errs.map((c) => `${c.field}: ${c.message}`), ['webhooks[0].clientConfig: Required value: exactly one of url or service is required']);
 });
+
+test('a delete: mutating webhooks that select DELETE may refuse it, then validating ones run; the review carries the user and the object going as oldObject', async (t) => {
+  const reviews: any[] = [];
+  const transport: WebhookTransport = async (target, body: any) => {
+    reviews.push({ path: target.path, request: body.request });
+    const allowed = target.path !== '/keep';
+    return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, allowed, ...(allowed ? {} : { status: { code: 403, message: 'this one stays' } }) } };
+  };
+  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => undefined }, transport);
+  const hook = (name: string, path: string, operations: string[]) => ({ name, clientConfig: { url: `https://127.0.0.1:1${path}` }, rules: [{ operations, apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: '*' }], failurePolicy: 'Fail', objectSelector: { matchLabels: { app: 'web' } } });
+  hooks.setConfigurations(
+    [{ apiVersion: '', kind: '', metadata: { name: 'm' }, webhooks: [hook('m.example.com', '/mutate', ['DELETE']), hook('create-only.example.com', '/create', ['CREATE'])] }],
+    [{ apiVersion: '', kind: '', metadata: { name: 'v' }, webhooks: [hook('v.example.com', '/validate', ['DELETE'])] }],
+  );
+  const going = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', labels: { app: 'web' } } };
+  const user = { username: 'jane', groups: ['devs', 'system:authenticated'] };
+  await hooks.admitDelete({ resource: pods, operation: 'DELETE', name: 'p', namespace: 'default', oldObject: going, dryRun: false, user });
+  t.deepEqual(reviews.map((r) => r.path), ['/mutate', '/validate'], 'the CREATE-only webhook is not called');
+  for (const { request } of reviews) {
+    t.is(request.operation, 'DELETE');
+    t.is(request.object, null);
+    t.deepEqual(request.oldObject, going, 'the object selector matched the object going');
+    t.deepEqual(request.userInfo, user);
+    t.is(request.options.kind, 'DeleteOptions');
+  }
+  reviews.length = 0;
+  hooks.setConfigurations([{ apiVersion: '', kind: '', metadata: { name: 'm' }, webhooks: [hook('keep.example.com', '/keep', ['DELETE'])] }], [{ apiVersion: '', kind: '', metadata: { name: 'v' }, webhooks: [hook('v.example.com', '/validate', ['DELETE'])] }]);
+  const refused = await t.throwsAsync(hooks.admitDelete({ resource: pods, operation: 'DELETE', name: 'p', namespace: 'default', oldObject: going, dryRun: false, user }));
+  t.is((refused as any).code, 403);
+  t.is(refused!.message, 'admission webhook "keep.example.com" denied the request: this one stays');
+  t.deepEqual(reviews.map((r) => r.path), ['/keep'], 'a mutating refusal ends the delete before the validating webhooks');
+});
