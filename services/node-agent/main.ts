@@ -4,6 +4,7 @@ import { lookup } from 'node:dns/promises';
 import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
 import { openStore } from '../../shared/store/open.ts';
+import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeAgent } from './agent.ts';
 import { SimulatedNodeHost } from './simulated-host.ts';
@@ -28,6 +29,10 @@ const log = createLogger('node-agent', config.common.logLevel);
 const { connect, redis, keys, store } = openStore(config, log);
 
 const nodeNames = agentNodeNames(cfg);
+// Admission webhooks: the agent's own writes (its Node and Lease, pods' final deletion, the
+// volumes it provisions) are admitted as users' are, from its first write on.
+const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
+await webhookConfigs.start();
 
 const runtimes = new Map<string, ContainerRuntime>();
 
@@ -145,6 +150,7 @@ async function shutdown(signal: string) {
   await host?.stop();
   await proxy?.stop();
   await podNetwork?.stop();
+  await webhookConfigs.stop();
   await Promise.all([...runtimes.values()].map((r) => r.close()));
   server.close();
   redis.disconnect();

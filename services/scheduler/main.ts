@@ -18,6 +18,7 @@ import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeQueues } from '../../shared/queue/node-queues.ts';
 import { Informer } from '../../shared/store/informer.ts';
+import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
 import { Scheduler, queuePriority, triageBurst, wantsScheduling } from './scheduler.ts';
 import { SchedulerCache, podKey } from './cache.ts';
 
@@ -144,6 +145,10 @@ const feed = new ChangeFeed({
   log,
 });
 
+// Admission webhooks: the scheduler's own writes (preemption's deletions, claims' selected node)
+// are admitted as users' are, before it writes anything.
+const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
+await webhookConfigs.start();
 // The cache first: a pod decided against an empty cache would be found unschedulable.
 await Promise.all(informers.map((i) => i.start()));
 scheduling.start();
@@ -156,6 +161,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   await feed.stop();
   await Promise.all(informers.map((i) => i.stop()));
+  await webhookConfigs.stop();
   await scheduling.close();
   await nodeQueues.close();
   redis.disconnect();

@@ -35,8 +35,50 @@ export interface AdmissionAttributes {
 /** What the dispatcher reads of the cluster: a namespace's labels and a Service's backends. */
 export interface WebhookCluster {
   namespaceLabels(namespace: string): Promise<Record<string, string> | undefined>;
-  /** host:port of a ready backend of a Service's port (Kubernetes would go through the Service's cluster IP). */
-  serviceBackend(namespace: string, name: string, port: number): Promise<{ host: string; port: number } | undefined>;
+  /**
+   * host:port of a ready backend of a Service's port (Kubernetes' endpoint service resolver, as
+   * kube-apiserver runs it with aggregator routing); throws, in Kubernetes' words, when the Service
+   * or its port is missing or no endpoint is ready.
+   */
+  serviceBackend(namespace: string, name: string, port: number): Promise<{ host: string; port: number }>;
+}
+
+/** A Service webhook that has nowhere to go: the resolver's message, as the API server reports it. */
+export class ServiceUnavailableError extends Error {}
+
+/**
+ * The ready endpoint a call to port `port` of a Service goes to (Kubernetes' proxy.ResolveEndpoint
+ * over Endpoints): the Service port's name picks the Endpoints port, whose number the endpoints
+ * controller resolved from the pod's targetPort; among the subsets and addresses that have it, one
+ * at random, so a webhook's replicas share the calls. `pick(n)` chooses an index below n.
+ */
+export function resolveServiceEndpoint(name: string, service: KubeObject | null | undefined, endpoints: KubeObject | null | undefined, port: number, pick: (n: number) => number = (n) => Math.floor(Math.random() * n)): { host: string; port: number } {
+  if (!service) throw new ServiceUnavailableError(`service "${name}" not found`);
+  if (service.spec?.type === 'ExternalName') throw new ServiceUnavailableError(`unsupported service type "ExternalName"`);
+  const servicePort = ((service.spec?.ports ?? []) as any[]).find((p) => p.port === port);
+  if (!servicePort) throw new ServiceUnavailableError(`no service port ${port} found for service "${name}"`);
+  if (!endpoints) throw new ServiceUnavailableError(`endpoints "${name}" not found`);
+  const portName = servicePort.name ?? '';
+  const candidates: { host: string; port: number }[][] = [];
+  for (const subset of (endpoints.subsets ?? []) as any[]) {
+    const endpointPort = ((subset.ports ?? []) as any[]).find((p) => (p.name ?? '') === portName);
+    const addresses = (subset.addresses ?? []) as any[];
+    if (endpointPort && addresses.length) candidates.push(addresses.map((a) => ({ host: a.ip, port: endpointPort.port })));
+  }
+  if (!candidates.length) throw new ServiceUnavailableError(`no endpoints available for service "${name}"`);
+  const subset = candidates[pick(candidates.length)];
+  return subset[pick(subset.length)];
+}
+
+/**
+ * A failed call as Go's HTTP client words it (the API server's own words): the request's
+ * `Post "URL"` before the cause, and a connection's errno as the dialer says it.
+ */
+export function callError(url: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const dial: Record<string, string> = { ECONNREFUSED: 'connection refused', EHOSTUNREACH: 'no route to host', ENETUNREACH: 'network is unreachable', ECONNRESET: 'connection reset by peer' };
+  const cause = e.code && dial[e.code] && e.address ? `dial tcp ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}: connect: ${dial[e.code]}` : e.message;
+  return new Error(`Post "${url}": ${cause}`, { cause: err });
 }
 
 /** POSTs a JSON body over HTTPS and resolves the parsed answer (the transport: one narrow side effect). */
@@ -60,7 +102,7 @@ export const httpsTransport: WebhookTransport = (target, body, timeoutMs) => new
       }
     });
   });
-  req.on('timeout', () => req.destroy(new Error(`context deadline exceeded (timeout ${timeoutMs / 1000}s)`)));
+  req.on('timeout', () => req.destroy(new Error('context deadline exceeded')));
   req.on('error', reject);
   req.end(payload);
 });
@@ -181,9 +223,15 @@ export class AdmissionWebhooks {
   private async call(hook: Hook, a: AdmissionAttributes, object: KubeObject | undefined): Promise<any | undefined> {
     const w = hook.webhook;
     const uid = randomUUID();
+    const timeoutSeconds = w.timeoutSeconds ?? 10;
     try {
-      const target = await this.targetOf(w.clientConfig ?? {});
-      const answer = await this.transport(target, review(a, object, uid), (w.timeoutSeconds ?? 10) * 1000);
+      const { url, resolveTarget } = this.destination(w.clientConfig ?? {}, timeoutSeconds);
+      let answer: any;
+      try {
+        answer = await this.transport(await resolveTarget(), review(a, object, uid), timeoutSeconds * 1000);
+      } catch (err) {
+        throw callError(url, err);
+      }
       const response = answer?.response;
       if (answer?.apiVersion !== 'admission.k8s.io/v1' || answer?.kind !== 'AdmissionReview' || !response) throw new Error('expected response.apiVersion admission.k8s.io/v1 kind AdmissionReview with a response');
       if (response.uid !== uid) throw new Error(`expected response.uid="${uid}", got "${response.uid}"`);
@@ -194,16 +242,30 @@ export class AdmissionWebhooks {
     }
   }
 
-  private async targetOf(cc: any): Promise<Parameters<WebhookTransport>[0]> {
+  /**
+   * Where a webhook is called: the URL the API server names in its errors (Kubernetes adds the
+   * timeout as a query parameter, and sends it), and the address it connects to — for a Service,
+   * resolved at connect time to a ready endpoint, as Kubernetes' dialer does.
+   */
+  private destination(cc: any, timeoutSeconds: number): { url: string; resolveTarget: () => Promise<Parameters<WebhookTransport>[0]> } {
     const ca = cc.caBundle ? Buffer.from(cc.caBundle, 'base64').toString('utf8') : undefined;
+    const withTimeout = (u: URL) => {
+      u.searchParams.set('timeout', `${timeoutSeconds}s`);
+      return u;
+    };
     if (cc.url) {
-      const u = new URL(cc.url);
-      return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443), path: `${u.pathname}`, servername: u.hostname, ca };
+      const u = withTimeout(new URL(cc.url));
+      return { url: u.toString(), resolveTarget: async () => ({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443), path: `${u.pathname}${u.search}`, servername: u.hostname, ca }) };
     }
     const s = cc.service;
-    const backend = await this.cluster.serviceBackend(s.namespace, s.name, s.port ?? 443);
-    if (!backend) throw new Error(`service "${s.name}" in namespace "${s.namespace}" has no ready endpoints for port ${s.port ?? 443}`);
-    return { host: backend.host, port: backend.port, path: s.path ?? '/', servername: `${s.name}.${s.namespace}.svc`, ca };
+    const port = s.port ?? 443;
+    const servername = `${s.name}.${s.namespace}.svc`;
+    // Built by hand: URL would drop the default port, which Kubernetes' errors show.
+    const path = `${s.path ?? '/'}?timeout=${timeoutSeconds}s`;
+    return {
+      url: `https://${servername}:${port}${path}`,
+      resolveTarget: async () => ({ ...(await this.cluster.serviceBackend(s.namespace, s.name, port)), path, servername, ca }),
+    };
   }
 
   /** The mutating webhooks, in order: the object as they leave it. */

@@ -1,34 +1,26 @@
 // Follows the admission webhook configurations and hands them to this process's dispatcher, so
-// every writer (API servers, controller managers) calls the webhooks configured a moment ago: a
-// blocking read of both change streams wakes on each write, then the configurations (few) are
-// listed again whole. Also the dispatcher's view of the cluster (namespace labels, a Service's
-// ready backends), read through the store.
+// every writer (API servers, controller managers, schedulers, node agents) calls the webhooks
+// configured a moment ago: a blocking read of both change streams wakes on each write, then the
+// configurations (few) are listed again whole. Also the dispatcher's view of the cluster
+// (namespace labels, a Service's ready backends), read through the store.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../keys.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from './store.ts';
 import { isRedisOutage } from '../redis.ts';
 import { sleep } from '../util.ts';
-import { AdmissionWebhooks, type WebhookCluster } from '../admission/webhooks.ts';
+import { AdmissionWebhooks, resolveServiceEndpoint, type WebhookCluster } from '../admission/webhooks.ts';
 import { MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS } from '../registry/kinds/webhookconfiguration.ts';
 
-/** A namespace's labels and a Service's first ready backend for a port, from the store. */
+/** A namespace's labels and a ready backend of a Service's port, from the store. */
 export function storeWebhookCluster(store: Store): WebhookCluster {
   return {
     async namespaceLabels(namespace) {
       return (await store.get('namespaces', undefined, namespace))?.metadata.labels;
     },
     async serviceBackend(namespace, name, port) {
-      const svc = await store.get('services', namespace, name);
-      const sp = (svc?.spec?.ports ?? []).find((p: any) => p.port === port);
-      if (!sp) return undefined;
-      const endpoints = await store.get('endpoints', namespace, name);
-      for (const subset of endpoints?.subsets ?? []) {
-        const ep = (subset.ports ?? []).find((p: any) => (sp.name ? p.name === sp.name : true));
-        const address = (subset.addresses ?? [])[0];
-        if (ep && address) return { host: address.ip, port: ep.port };
-      }
-      return undefined;
+      const [service, endpoints] = await Promise.all([store.get('services', namespace, name), store.get('endpoints', namespace, name)]);
+      return resolveServiceEndpoint(name, service, endpoints, port);
     },
   };
 }

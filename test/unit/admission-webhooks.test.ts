@@ -1,7 +1,7 @@
 // Admission webhooks' pure parts: which writes a webhook's rules select, the order webhooks run in,
 // and the refusal a denial becomes; and the dispatcher against an in-process transport.
 import test from 'ava';
-import { AdmissionWebhooks, denial, hooksOf, rulesMatch, type WebhookTransport } from '../../shared/admission/webhooks.ts';
+import { AdmissionWebhooks, callError, denial, hooksOf, resolveServiceEndpoint, rulesMatch, type WebhookTransport } from '../../shared/admission/webhooks.ts';
 import { webhookConfigurationErrors } from '../../shared/registry/kinds/webhookconfiguration.ts';
 import { resourceInfo } from '../../shared/registry/strategy.ts';
 
@@ -33,13 +33,14 @@ test('configurations run in name order; a denial is Kubernetes\' ToStatusErr', (
 test('the dispatcher: patches in order, reinvokes IfNeeded webhooks once, honours failurePolicy', async (t) => {
   const calls: string[] = [];
   const transport: WebhookTransport = async (target, body: any) => {
-    calls.push(target.path);
-    if (target.path === '/down') throw new Error('connect ECONNREFUSED');
-    const value = target.path.slice(1);
+    const path = target.path.split('?')[0];
+    calls.push(path);
+    if (path === '/down') throw new Error('connect ECONNREFUSED');
+    const value = path.slice(1);
     const patch = [{ op: 'add', path: `/metadata/labels/${value}`, value: 'set' }];
     return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } };
   };
-  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => undefined }, transport);
+  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => { throw new Error('no Services here'); } }, transport);
   const hook = (name: string, path: string, extra: any = {}) => ({ name, clientConfig: { url: `https://127.0.0.1:1${path}` }, rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: '*' }], failurePolicy: 'Fail', ...extra });
   hooks.setConfigurations([
     { apiVersion: '', kind: '', metadata: { name: 'a' }, webhooks: [hook('a.example.com', '/first', { reinvocationPolicy: 'IfNeeded' })] },
@@ -49,7 +50,7 @@ test('the dispatcher: patches in order, reinvokes IfNeeded webhooks once, honour
   t.deepEqual(out.metadata.labels, { first: 'set', second: 'set' });
   t.deepEqual(calls, ['/first', '/second', '/down', '/first']);
   hooks.setConfigurations([{ apiVersion: '', kind: '', metadata: { name: 'z' }, webhooks: [hook('z.example.com', '/down')] }], []);
-  await t.throwsAsync(hooks.mutate({ resource: pods, operation: 'CREATE', name: 'p', namespace: 'default', dryRun: false }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }), { message: /^Internal error occurred: failed calling webhook "z\.example\.com": failed to call webhook: connect ECONNREFUSED/ });
+  await t.throwsAsync(hooks.mutate({ resource: pods, operation: 'CREATE', name: 'p', namespace: 'default', dryRun: false }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }), { message: 'Internal error occurred: failed calling webhook "z.example.com": failed to call webhook: Post "https://127.0.0.1:1/down?timeout=10s": connect ECONNREFUSED' });
 });
 
 test('a webhook configuration needs exactly one of url and service, v1 reviews and known side effects', (t) => {
@@ -60,11 +61,12 @@ test('a webhook configuration needs exactly one of url and service, v1 reviews a
 test('a delete: mutating webhooks that select DELETE may refuse it, then validating ones run; the review carries the user and the object going as oldObject', async (t) => {
   const reviews: any[] = [];
   const transport: WebhookTransport = async (target, body: any) => {
-    reviews.push({ path: target.path, request: body.request });
-    const allowed = target.path !== '/keep';
+    const path = target.path.split('?')[0];
+    reviews.push({ path, request: body.request });
+    const allowed = path !== '/keep';
     return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, allowed, ...(allowed ? {} : { status: { code: 403, message: 'this one stays' } }) } };
   };
-  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => undefined }, transport);
+  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => { throw new Error('no Services here'); } }, transport);
   const hook = (name: string, path: string, operations: string[]) => ({ name, clientConfig: { url: `https://127.0.0.1:1${path}` }, rules: [{ operations, apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: '*' }], failurePolicy: 'Fail', objectSelector: { matchLabels: { app: 'web' } } });
   hooks.setConfigurations(
     [{ apiVersion: '', kind: '', metadata: { name: 'm' }, webhooks: [hook('m.example.com', '/mutate', ['DELETE']), hook('create-only.example.com', '/create', ['CREATE'])] }],
@@ -87,4 +89,36 @@ test('a delete: mutating webhooks that select DELETE may refuse it, then validat
   t.is((refused as any).code, 403);
   t.is(refused!.message, 'admission webhook "keep.example.com" denied the request: this one stays');
   t.deepEqual(reviews.map((r) => r.path), ['/keep'], 'a mutating refusal ends the delete before the validating webhooks');
+});
+
+test('a Service webhook goes to a ready endpoint of the Service port, its number from the Endpoints', (t) => {
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'policy' }, spec: { ports: [{ name: 'metrics', port: 9090, targetPort: 9090 }, { name: 'https', port: 443, targetPort: 'webhook' }] } };
+  const address = (ip: string) => ({ ip, targetRef: { kind: 'Pod', name: ip } });
+  const endpoints = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'policy' },
+    subsets: [
+      { notReadyAddresses: [address('10.0.0.9')], ports: [{ name: 'https', port: 8443 }, { name: 'metrics', port: 9090 }] },
+      { addresses: [address('10.0.0.4'), address('10.0.0.5')], ports: [{ name: 'metrics', port: 9090 }, { name: 'https', port: 8443 }] },
+    ],
+  };
+  t.deepEqual(resolveServiceEndpoint('policy', service, endpoints, 443, () => 0), { host: '10.0.0.4', port: 8443 });
+  t.deepEqual(resolveServiceEndpoint('policy', service, endpoints, 443, (n) => n - 1), { host: '10.0.0.5', port: 8443 });
+  // An unnamed single port matches the Endpoints' unnamed port.
+  const single = { ...service, spec: { ports: [{ port: 443, targetPort: 8443 }] } };
+  t.deepEqual(resolveServiceEndpoint('policy', single, { ...endpoints, subsets: [{ addresses: [address('10.0.0.7')], ports: [{ port: 8443 }] }] }, 443), { host: '10.0.0.7', port: 8443 });
+  // Kubernetes' words when there is nowhere to go.
+  const refusal = (fn: () => unknown) => t.throws(fn)?.message;
+  t.is(refusal(() => resolveServiceEndpoint('policy', null, endpoints, 443)), 'service "policy" not found');
+  t.is(refusal(() => resolveServiceEndpoint('policy', service, endpoints, 8443)), 'no service port 8443 found for service "policy"');
+  t.is(refusal(() => resolveServiceEndpoint('policy', service, null, 443)), 'endpoints "policy" not found');
+  t.is(refusal(() => resolveServiceEndpoint('policy', service, { ...endpoints, subsets: [] }, 443)), 'no endpoints available for service "policy"');
+  t.is(refusal(() => resolveServiceEndpoint('policy', service, { ...endpoints, subsets: [endpoints.subsets[0]] }, 443)), 'no endpoints available for service "policy"');
+});
+
+test('a failed call reads as Go\'s client words it', (t) => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.4:8443'), { code: 'ECONNREFUSED', address: '10.0.0.4', port: 8443 });
+  t.is(callError('https://policy.webhooks.svc:443/validate?timeout=10s', refused).message, 'Post "https://policy.webhooks.svc:443/validate?timeout=10s": dial tcp 10.0.0.4:8443: connect: connection refused');
+  t.is(callError('https://x.example.com/v?timeout=5s', new Error('context deadline exceeded')).message, 'Post "https://x.example.com/v?timeout=5s": context deadline exceeded');
 });
