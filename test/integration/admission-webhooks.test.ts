@@ -255,6 +255,29 @@ test.serial('the pods a Deployment\'s ReplicaSet creates go through the mutating
   for (const p of pods) t.like(p.metadata.labels, { app: 'web', mutated: 'yes' }, p.metadata.name);
 });
 
+test.serial('a node agent\'s own writes are admitted: its Lease renewal reaches a webhook', async (t) => {
+  // Ignore, and deleted at the end: a Lease that cannot be renewed would take the node down.
+  await ok(t, 'apply', '-f', file('leases.yaml', `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: lease-audit}
+webhooks:
+- name: leases.policy.example.com
+  clientConfig:
+    service: {namespace: webhooks, name: policy, path: /validate}
+    caBundle: ${CA_BUNDLE}
+  rules: [{operations: [UPDATE], apiGroups: [coordination.k8s.io], apiVersions: [v1], resources: [leases]}]
+  objectSelector: {}
+  failurePolicy: Ignore
+  sideEffects: None
+  admissionReviewVersions: [v1]
+`));
+  const [endpoint] = await readyEndpoints();
+  // The agent renews every heartbeat (2 s here): the first renewal after the configuration arrives.
+  const renewal = await eventually(async () => (await reviewsOf(endpoint.pod)).find((r) => r.request.resource.resource === 'leases' && r.request.name === node.name), { timeoutMs: 15_000, message: 'the node agent\'s Lease renewal reviewed' });
+  t.like(renewal.request, { kind: { group: 'coordination.k8s.io', kind: 'Lease' }, namespace: 'kube-node-lease', operation: 'UPDATE' });
+  await ok(t, 'delete', 'validatingwebhookconfiguration', 'lease-audit');
+});
+
 test.serial('the webhook scaled to nothing: failurePolicy Fail refuses writes, Ignore lets them through', async (t) => {
   await scaleWebhook(t, 0);
   // No ready endpoint: the dispatcher has nowhere to call, and says so as Kubernetes does.
