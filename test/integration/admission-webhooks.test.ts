@@ -37,6 +37,7 @@ function file(name: string, content: string): string {
  * The webhook server, run by node in the pod. /validate refuses pods labelled forbidden=true, and
  * the deletion of pods labelled protected=true; /mutate adds the label mutated=yes. Each review is
  * a line of its log, with the address the call arrived at and the name the caller asked for (SNI).
+ * A GET is the readiness probe, over HTTPS too (the kubelet does not verify the certificate).
  */
 const SERVER = `
 const https = require('https'), fs = require('fs');
@@ -56,6 +57,7 @@ const server = https.createServer({ key: fs.readFileSync('/tls/tls.key'), cert: 
   let body = '';
   req.on('data', (d) => (body += d));
   req.on('end', () => {
+    if (req.method === 'GET') return res.end('ok'); // the readiness probe
     const review = JSON.parse(body);
     console.log(JSON.stringify({ path: req.url, servername: req.socket.servername, local: req.socket.localAddress + ':' + req.socket.localPort, request: review.request }));
     res.setHeader('Content-Type', 'application/json');
@@ -81,7 +83,7 @@ spec:
         image: node:20
         command: [node, /app/server.js]
         ports: [{name: webhook, containerPort: 8443}]
-        readinessProbe: {tcpSocket: {port: webhook}, periodSeconds: 1}
+        readinessProbe: {httpGet: {scheme: HTTPS, path: /healthz, port: webhook}, periodSeconds: 1}
         volumeMounts:
         - {name: code, mountPath: /app}
         - {name: tls, mountPath: /tls, readOnly: true}
