@@ -3,9 +3,10 @@
 // admitted alike. Mutating webhooks run before the kind's own admission, in the order of their
 // configurations' names, each applying its JSONPatch (reinvoked once when IfNeeded and a later
 // webhook changed the object); validating webhooks run after, and any denial refuses the write.
-// AdmissionReview v1 is POSTed over HTTPS to a URL or a Service (to one of its endpoints, with the
-// name <service>.<namespace>.svc checked against the certificate). A webhook that cannot be
-// reached or answers wrongly fails the write under failurePolicy Fail and is skipped under Ignore.
+// AdmissionReview v1 is POSTed over HTTPS to a URL or a Service (to a ready endpoint of it, a pod's
+// IP and port, with the name <service>.<namespace>.svc checked against the certificate). A webhook
+// that cannot be reached or answers wrongly fails the write under failurePolicy Fail, in the API
+// server's words, and is skipped under Ignore.
 import { request } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -249,12 +250,9 @@ export class AdmissionWebhooks {
    */
   private destination(cc: any, timeoutSeconds: number): { url: string; resolveTarget: () => Promise<Parameters<WebhookTransport>[0]> } {
     const ca = cc.caBundle ? Buffer.from(cc.caBundle, 'base64').toString('utf8') : undefined;
-    const withTimeout = (u: URL) => {
-      u.searchParams.set('timeout', `${timeoutSeconds}s`);
-      return u;
-    };
     if (cc.url) {
-      const u = withTimeout(new URL(cc.url));
+      const u = new URL(cc.url);
+      u.searchParams.set('timeout', `${timeoutSeconds}s`);
       return { url: u.toString(), resolveTarget: async () => ({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443), path: `${u.pathname}${u.search}`, servername: u.hostname, ca }) };
     }
     const s = cc.service;
