@@ -37,8 +37,8 @@ for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, { ty
 /**
  * Why a CRD's schema is not structural, as apiextensions' validation words it: every node names
  * its type (but where int-or-string or preserve-unknown-fields stand for it), no additionalProperties
- * beside properties, metadata at the root restricted to name and generateName, and no CEL rules
- * (Wharf has no CEL evaluator: a CRD that needs one is refused rather than served without its rules).
+ * beside properties, metadata at the root restricted to name and generateName. CEL rules are
+ * checked by crd-validation-rules.ts.
  */
 export function schemaErrors(schema: JSONSchemaProps, field: string): StatusCause[] {
   const out: StatusCause[] = [];
@@ -65,9 +65,6 @@ function walkSchema(s: JSONSchemaProps, field: string, root: boolean, out: Statu
   }
   if (s.additionalProperties === false) out.push({ reason: 'FieldValueForbidden', field: `${field}.additionalProperties`, message: 'Forbidden: must not be used in structural schemas' });
   if (s.type === 'array' && !s.items) out.push({ reason: 'FieldValueRequired', field: `${field}.items`, message: 'Required value: must be specified' });
-  if (s['x-kubernetes-validations'] !== undefined) {
-    out.push({ reason: 'FieldValueForbidden', field: `${field}.x-kubernetes-validations`, message: 'Forbidden: CEL validation rules are not supported by this server (it has no CEL evaluator); the CustomResourceDefinition is refused rather than served without its rules' });
-  }
   if (s.$ref !== undefined) out.push({ reason: 'FieldValueForbidden', field: `${field}.$ref`, message: 'Forbidden: $ref is not supported' });
   const listType = s['x-kubernetes-list-type'];
   if (listType !== undefined) {

@@ -6,6 +6,7 @@
 import type { KubeObject, StatusCause } from '../types.ts';
 import { deepEqual } from '../util.ts';
 import { admitCustom, type JSONSchemaProps } from '../api/crd-schema.ts';
+import { validationRuleFailures } from '../api/crd-validation-rules.ts';
 import { evaluate } from '../api/jsonpath.ts';
 import { age, NAME } from '../api/printers.ts';
 import { MethodNotAllowedError } from '../errors.ts';
@@ -92,6 +93,9 @@ export function customKindsOf(crd: KubeObject): CustomKinds | undefined {
       return !deepEqual(a, b);
     },
     nameErrors: NAMES.subdomain,
+    // The schema's CEL rules: the plain ones on every write, the transition ones (oldSelf) on updates.
+    validate: (obj) => validationRuleFailures(schemaOf(storage), obj, 'plain'),
+    validateUpdate: (obj, old) => validationRuleFailures(schemaOf(storage), obj, 'transition', old),
     prepareForCreate(obj) {
       if (statusOn) delete obj.status;
     },
@@ -112,7 +116,8 @@ export function customKindsOf(crd: KubeObject): CustomKinds | undefined {
         resource,
         schema: schemaOf(v) ?? { type: 'object' },
         structure: structure(schemaOf(v)),
-        validate: () => [],
+        // This version's own rules when its schema differs from the storage version's (whose rules run on the stored form).
+        validate: deepEqual(schemaOf(v), schemaOf(storage)) ? () => [] : (obj: KubeObject) => validationRuleFailures(schemaOf(v), obj, 'plain'),
         toStorage: (obj) => withApiVersion(obj, storedApiVersion),
         fromStorage: (obj) => withApiVersion(obj, apiVersion),
       };

@@ -10,6 +10,8 @@ import { objectMeta } from '../../api/schemas.ts';
 import { dns1035LabelErrors, dnsSubdomainErrors, duplicate, forbidden, invalid, required, show, unsupported } from '../../api/validation.ts';
 import { NAME } from '../../api/printers.ts';
 import { compileError, schemaErrors } from '../../api/crd-schema.ts';
+import { validationRuleErrors } from '../../api/crd-validation-rules.ts';
+import { deepEqual } from '../../util.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo, type ClusterReader } from '../strategy.ts';
 import { InvalidError } from '../../errors.ts';
@@ -121,6 +123,18 @@ function versionErrors(v: any, field: string, seen: Set<string>): StatusCause[] 
   return out;
 }
 
+/**
+ * The CEL rules of every version's schema that do not compile (or are malformed). Named as
+ * Kubernetes names them: its internal form hoists a schema all versions share to
+ * spec.validation, so a CRD with one schema hears of spec.validation.openAPIV3Schema.
+ */
+function celRuleErrors(versions: any[]): StatusCause[] {
+  const schemas = versions.map((v) => v?.schema?.openAPIV3Schema);
+  if (schemas.some((s) => !s || typeof s !== 'object')) return [];
+  if (schemas.every((s) => deepEqual(s, schemas[0]))) return validationRuleErrors(schemas[0], 'spec.validation.openAPIV3Schema');
+  return schemas.flatMap((s, i) => validationRuleErrors(s, `spec.versions[${i}].schema.openAPIV3Schema`));
+}
+
 /** ValidateCustomResourceDefinition (apiextensions validation.go), in its words. */
 export function crdErrors(crd: KubeObject): StatusCause[] {
   const spec = crd.spec ?? {};
@@ -141,6 +155,7 @@ export function crdErrors(crd: KubeObject): StatusCause[] {
   else {
     const seen = new Set<string>();
     versions.forEach((v, i) => out.push(...versionErrors(v ?? {}, `spec.versions[${i}]`, seen)));
+    out.push(...celRuleErrors(versions));
     const storage = versions.filter((v) => v?.storage).length;
     if (storage !== 1) out.push(invalid('spec.versions', versions, 'must have exactly one version marked as storage version'));
     if (!versions.some((v) => v?.served)) out.push(invalid('spec.versions', versions, 'must have at least one version marked as served'));
