@@ -15,6 +15,7 @@ import { hostIPv4 } from '../../shared/util.ts';
 import { OpenApiV3 } from './openapi.ts';
 import { CustomKindsSync } from '../../shared/store/custom-kinds-sync.ts';
 import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
+import { AdmissionPolicySync } from '../../shared/store/admission-policy-sync.ts';
 import { ServiceAccountTokens } from '../../shared/auth/service-account-tokens.ts';
 import { PodTokenServer } from '../../shared/auth/token-queue.ts';
 import { podTokenAnswerer } from './pod-tokens.ts';
@@ -88,6 +89,9 @@ await retryWhileRedisDown(redis, () => customKinds.start());
 // Admission webhooks, called by every write this server makes.
 const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
 await retryWhileRedisDown(redis, () => webhookConfigs.start());
+// Validating admission policies, enforced on every write this server makes.
+const admissionPolicies = new AdmissionPolicySync(store, connect(), keys, log);
+await retryWhileRedisDown(redis, () => admissionPolicies.start());
 
 const app = createApiServer({
   store,
@@ -134,7 +138,7 @@ function shutdown(signal: string) {
   server.close();
   // Open watches end cleanly first (clients re-watch from their last resourceVersion elsewhere).
   // Settled, not all: one part failing to stop must not cut short the others (giving the Lease up).
-  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop(), customKinds.stop(), webhookConfigs.stop()])
+  void Promise.allSettled([hub.close(), endpoints.stop(), podTokens.stop(), rbac.stop(), customKinds.stop(), webhookConfigs.stop(), admissionPolicies.stop()])
     .then((results) => {
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error)?.message }, 'a part did not stop cleanly');
       return new Promise((resolve) => setTimeout(resolve, 200));

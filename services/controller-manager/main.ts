@@ -47,6 +47,7 @@ import { structuralErrors } from '../../shared/api/validation.ts';
 import { strategyFor } from '../../shared/registry/registry.ts';
 import { CustomKindsSync } from '../../shared/store/custom-kinds-sync.ts';
 import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
+import { AdmissionPolicySync } from '../../shared/store/admission-policy-sync.ts';
 import { CrdCleanupController } from './crd/controller.ts';
 import { CRD_PLURAL } from '../../shared/registry/kinds/customresourcedefinition.ts';
 
@@ -419,6 +420,9 @@ await customKinds.start();
 // Admission webhooks: the controllers' writes are admitted as users' are.
 const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
 await webhookConfigs.start();
+// Validating admission policies: the controllers' writes are held to them as users' are.
+const admissionPolicies = new AdmissionPolicySync(store, connect(), keys, log);
+await admissionPolicies.start();
 
 for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
@@ -441,6 +445,7 @@ async function shutdown(signal: string) {
   await feed.stop();
   await customKinds.stop();
   await webhookConfigs.stop();
+  await admissionPolicies.stop();
   await customFeed?.stop();
   await clusterRoles.stop();
   await quotaInformer.stop();

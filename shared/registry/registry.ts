@@ -37,6 +37,7 @@ import { httpScaledObjectStrategy } from './kinds/httpscaledobject.ts';
 import { customResourceDefinitionStrategy, setBuiltinPlurals } from './kinds/customresourcedefinition.ts';
 import type { CustomKinds } from './custom-resources.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './kinds/webhookconfiguration.ts';
+import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './kinds/validatingadmissionpolicy.ts';
 import { persistentVolumeStrategy } from './kinds/persistentvolume.ts';
 import { persistentVolumeClaimStrategy } from './kinds/persistentvolumeclaim.ts';
 import { storageClassStrategy } from './kinds/storageclass.ts';
@@ -75,6 +76,8 @@ export const STRATEGIES: Strategy[] = [
   customResourceDefinitionStrategy,
   validatingWebhookConfigurationStrategy,
   mutatingWebhookConfigurationStrategy,
+  validatingAdmissionPolicyStrategy,
+  validatingAdmissionPolicyBindingStrategy,
   persistentVolumeStrategy,
   persistentVolumeClaimStrategy,
   storageClassStrategy,

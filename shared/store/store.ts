@@ -29,6 +29,7 @@ import { admitConverted, admitCreate, admitPartialUpdate, admitStatusUpdate, adm
 import { admitQuota, IN_FLIGHT_TTL_MS, type QuotaBackend } from '../quota/admission.ts';
 import { DecryptionError, NO_ENCRYPTION, storageLocation, type Encryption } from './encryption.ts';
 import type { AdmissionAttributes, AdmissionWebhooks } from '../admission/webhooks.ts';
+import type { AdmissionPolicies } from '../admission/policies.ts';
 
 export type ResourceRef = ResourceInfo | string;
 
@@ -210,6 +211,20 @@ export class Store implements ClusterReader {
 
   useWebhooks(webhooks: AdmissionWebhooks): void {
     this.webhooks = webhooks;
+  }
+
+  /** The validating admission policies every write of this process enforces (set by the services that follow them). */
+  private policies?: AdmissionPolicies;
+
+  usePolicies(policies: AdmissionPolicies): void {
+    this.policies = policies;
+  }
+
+  /** The policies' view of a write, or undefined when none could apply (nothing bound, or an admissionregistration kind, which policies never see so a bad one can be fixed). */
+  private policyAttributes(r: ResourceInfo, a: Omit<AdmissionAttributes, 'resource'>): AdmissionAttributes | undefined {
+    if (!this.policies || this.policies.empty) return undefined;
+    if (r.group === 'admissionregistration.k8s.io') return undefined;
+    return { resource: r, ...a };
   }
 
   /** The webhooks' view of a write, or undefined when none could apply (no configurations, or a kind they never see). */
@@ -603,6 +618,8 @@ export class Store implements ClusterReader {
       const ctx = this.admissionContext(opts, attempt);
       await this.checkNamespace(r, meta.namespace);
       await s.admit?.(obj, undefined, ctx);
+      const policed = this.policyAttributes(served, { operation: 'CREATE', namespace: meta.namespace, name: meta.name ?? '', dryRun: !!opts.dryRun, user: opts.requester?.user });
+      if (policed) await this.policies!.validate(policed, shown(served, obj), ctx.warnings);
       if (hooks) await this.webhooks!.validate({ ...hooks, object: obj }, obj);
       if (opts.fieldManager) recordManagedFields(r, undefined, obj, opts.fieldManager);
       // Last, as Kubernetes runs it last: the ResourceQuota admission charges what it admits.
@@ -679,6 +696,8 @@ export class Store implements ClusterReader {
         admitUpdate(s, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
         await s.admit?.(next, old, ctx);
       }
+      const policed = this.policyAttributes(served, { operation: 'UPDATE', subresource: opts.subresource, namespace: old.metadata.namespace, name: old.metadata.name ?? '', oldObject: shown(served, old), dryRun: !!opts.dryRun, user: opts.requester?.user });
+      if (policed) await this.policies!.validate(policed, shown(served, next), ctx.warnings);
       if (hooks) await this.webhooks!.validate(hooks, next);
       if (s.generation && (s.specChanged ? s.specChanged(next, old) : !deepEqual(next.spec, old.spec))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       // As Kubernetes' GuaranteedUpdate: an unchanged object is not written again, unless it was
@@ -747,7 +766,9 @@ export class Store implements ClusterReader {
       const refused = s.forbidDelete?.(old);
       if (refused) throw refused;
       assertPreconditions(served, old, opts.preconditions);
-      // The webhooks see a delete as Kubernetes sends it: the object going as oldObject, no object.
+      // Policies and webhooks see a delete as Kubernetes sends it: the object going as oldObject, no object.
+      const policed = this.policyAttributes(served, { operation: 'DELETE', namespace: old.metadata.namespace, name, oldObject: shown(served, old), dryRun: !!opts.dryRun, user: opts.requester?.user });
+      if (policed) await this.policies!.validate(policed, undefined);
       const hooks = this.webhookAttributes(served, { operation: 'DELETE', namespace: old.metadata.namespace, name, oldObject: shown(served, old), dryRun: !!opts.dryRun, user: opts.requester?.user });
       if (hooks) await this.webhooks!.admitDelete(hooks);
       const plan = planDeletion(s, old, opts);

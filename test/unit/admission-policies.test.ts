@@ -1,0 +1,68 @@
+// ValidatingAdmissionPolicy and its binding: their validation (expressions compiled when written)
+// and their evaluation (shared/admission/policies.ts) in Kubernetes' words, without a cluster.
+import test from 'ava';
+import { AdmissionPolicies } from '../../shared/admission/policies.ts';
+import { bindingErrors, policyErrors, validatingAdmissionPolicyStrategy } from '../../shared/registry/kinds/validatingadmissionpolicy.ts';
+import { strategyFor } from '../../shared/registry/registry.ts';
+import { DEFAULT_ADMISSION } from '../../shared/registry/admission.ts';
+import type { AdmissionAttributes } from '../../shared/admission/webhooks.ts';
+import { ApiError } from '../../shared/errors.ts';
+
+const policy = (spec: any, name = 'max-replicas'): any => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name, resourceVersion: '1' }, spec });
+const binding = (spec: any, name = 'max-replicas-binding'): any => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name, resourceVersion: '1' }, spec });
+const deployments = { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] }] };
+
+const write = (replicas: number, extra: Partial<AdmissionAttributes> = {}): [AdmissionAttributes, any] => {
+  const obj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'team-a', labels: { tier: 'front' } }, spec: { replicas } };
+  return [{ resource: strategyFor('deployments').resource, operation: 'CREATE', namespace: 'team-a', name: 'web', dryRun: false, ...extra }, obj];
+};
+
+const cluster = { namespace: async (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { env: name === 'team-a' ? 'prod' : 'dev' } } }) };
+
+test('a bound policy denies in Kubernetes words with 422, or the reason\'s code; Warn becomes a warning', async (t) => {
+  const p = new AdmissionPolicies(cluster);
+  p.setPolicies([policy({ failurePolicy: 'Fail', matchConstraints: deployments, variables: [{ name: 'limit', expression: '3' }], validations: [{ expression: 'object.spec.replicas <= variables.limit' }] })], [binding({ policyName: 'max-replicas', validationActions: ['Deny'] })]);
+  await t.notThrowsAsync(p.validate(...write(3)));
+  const err = await t.throwsAsync(p.validate(...write(4)), { instanceOf: ApiError });
+  t.is(err!.code, 422);
+  t.is(err!.reason, 'Invalid');
+  t.is(err!.message, "deployments.apps \"web\" is forbidden: ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request: failed expression: object.spec.replicas <= variables.limit");
+
+  p.setPolicies([policy({ failurePolicy: 'Fail', matchConstraints: deployments, validations: [{ expression: 'object.spec.replicas <= 3', messageExpression: "'replicas ' + string(object.spec.replicas) + ' > 3 in ' + namespaceObject.metadata.labels.env", reason: 'Forbidden' }] })], [binding({ policyName: 'max-replicas', validationActions: ['Warn', 'Audit'] }), binding({ policyName: 'max-replicas', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { env: 'dev' } } } }, 'dev-only')]);
+  const warnings: string[] = [];
+  await p.validate(...write(5), warnings);
+  t.deepEqual(warnings, ["Validation failed for ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding': replicas 5 > 3 in prod"]);
+  const denied = await t.throwsAsync(p.validate(write(5, { namespace: 'team-b' })[0], { ...write(5)[1], metadata: { name: 'web', namespace: 'team-b' } }), { instanceOf: ApiError });
+  t.is(denied!.code, 403);
+  t.regex(denied!.message, /with binding 'dev-only' denied request: replicas 5 > 3 in dev$/);
+});
+
+test('matchConditions, excluded rules, object selectors and failurePolicy decide what runs', async (t) => {
+  const p = new AdmissionPolicies(cluster);
+  const bind = binding({ policyName: 'max-replicas', validationActions: ['Deny'] });
+  p.setPolicies([policy({ failurePolicy: 'Fail', matchConstraints: { ...deployments, objectSelector: { matchLabels: { tier: 'front' } } }, matchConditions: [{ name: 'not-system', expression: "!request.userInfo.username.startsWith('system:')" }], validations: [{ expression: 'object.spec.replicas <= 3' }] })], [bind]);
+  await t.notThrowsAsync(p.validate(...write(9))); // Wharf's own writes are system:wharf
+  await t.throwsAsync(p.validate(write(9, { user: { username: 'alice', groups: [] } })[0], write(9)[1]));
+  p.setPolicies([policy({ failurePolicy: 'Ignore', matchConstraints: deployments, validations: [{ expression: 'object.spec.missing > 1' }] })], [bind]);
+  await t.notThrowsAsync(p.validate(...write(9)));
+  p.setPolicies([policy({ failurePolicy: 'Fail', matchConstraints: deployments, validations: [{ expression: 'object.spec.missing > 1' }] })], [bind]);
+  t.regex((await t.throwsAsync(p.validate(...write(9))))!.message, /denied request: expression 'object.spec.missing > 1' resulted in error: no such key: missing$/);
+  p.setPolicies([policy({ failurePolicy: 'Fail', matchConstraints: { ...deployments, excludeResourceRules: [{ apiGroups: ['apps'], apiVersions: ['*'], operations: ['*'], resources: ['deployments'], resourceNames: ['web'] }] }, validations: [{ expression: 'false' }] })], [bind]);
+  await t.notThrowsAsync(p.validate(...write(1)));
+});
+
+test('policies and bindings are validated as Kubernetes validates them, expressions compiled', (t) => {
+  const p = policy({ matchConstraints: deployments, validations: [{ expression: 'object.spec.replicas <=' }, { expression: 'nope(object)', reason: 'Teapot' }], variables: [{ name: 'bad-name', expression: 'authorizer' }], paramKind: { apiVersion: 'v1', kind: 'ConfigMap' } });
+  validatingAdmissionPolicyStrategy.defaults(p, DEFAULT_ADMISSION);
+  const errs = policyErrors(p);
+  t.true(errs.some((c) => c.field === 'spec.validations[0].expression' && c.message.startsWith('Invalid value: "object.spec.replicas <=": compilation failed: ERROR: <input>:1:')));
+  t.true(errs.some((c) => c.field === 'spec.validations[1].expression' && c.message.includes("undeclared reference to 'nope'")));
+  t.true(errs.some((c) => c.field === 'spec.validations[1].reason' && c.message.startsWith('Unsupported value: "Teapot"')));
+  t.true(errs.some((c) => c.field === 'spec.variables[0].name'));
+  t.true(errs.some((c) => c.field === 'spec.variables[0].expression' && c.message.includes("undeclared reference to 'authorizer'")));
+  t.true(errs.some((c) => c.field === 'spec.paramKind' && c.message.startsWith('Forbidden: parameter resources are not supported')));
+  t.deepEqual(policyErrors(policy({ failurePolicy: 'Fail', matchConstraints: { ...deployments, namespaceSelector: {}, objectSelector: {}, matchPolicy: 'Equivalent' } })).map((c) => c.field), ['spec.validations']);
+  t.deepEqual(bindingErrors(binding({ policyName: 'p', validationActions: ['Deny', 'Warn'] })).map((c) => c.message), ['Invalid value: ["Deny","Warn"]: must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)']);
+  t.true(bindingErrors(binding({ policyName: 'p', validationActions: [] })).some((c) => c.field === 'spec.validationActions' && c.message === 'Required value: at least one validation action is required'));
+  t.true(bindingErrors(binding({ policyName: 'p', validationActions: ['Deny'], paramRef: { name: 'x' } })).some((c) => c.field === 'spec.paramRef'));
+});
