@@ -499,3 +499,73 @@ test.serial('a CRD of the shape operators publish: several versions, nested sche
   t.is(await ok(t, 'apply', '-f', file('db-crd-2.yaml', DATABASE_CRD('v1beta1'))), 'customresourcedefinition.apiextensions.k8s.io/databaseclusters.db.example.org configured\n');
   t.deepEqual(JSON.parse(await ok(t, 'get', 'crd', 'databaseclusters.db.example.org', '-o', 'jsonpath={.status.storedVersions}')), ['v1', 'v1beta1']);
 });
+
+// ---- CEL validation rules -------------------------------------------------------------------------
+
+const LIMITS_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: quotalimits.cel.wharf.dev
+spec:
+  group: cel.wharf.dev
+  scope: Namespaced
+  names: {plural: quotalimits, singular: quotalimit, kind: QuotaLimit}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              x-kubernetes-validations:
+                - rule: "self.minReplicas <= self.replicas"
+                  message: "replicas must be at least minReplicas"
+                  fieldPath: .replicas
+                - rule: "self.tier == oldSelf.tier"
+                  message: "tier is immutable"
+                  reason: FieldValueForbidden
+              properties:
+                tier: {type: string}
+                minReplicas: {type: integer, default: 1}
+                replicas:
+                  type: integer
+                  x-kubernetes-validations:
+                    - rule: "self <= 10"
+                owner:
+                  type: string
+                  x-kubernetes-validations:
+                    - rule: "self.endsWith('@example.com')"
+                      messageExpression: "'owner ' + self + ' is not from example.com'"
+`;
+
+const quotaLimit = (spec: string) => `apiVersion: cel.wharf.dev/v1
+kind: QuotaLimit
+metadata: {name: team}
+spec:
+${spec}`;
+
+test.serial('CEL rules (x-kubernetes-validations): enforced with Kubernetes wording, transition rules on update, rules that do not compile refuse the CRD', async (t) => {
+  await ok(t, 'apply', '-f', file('limits-crd.yaml', LIMITS_CRD));
+  await eventually(async () => (await cluster.fetch(`${cluster.apiUrls[1]}/apis/cel.wharf.dev/v1/namespaces/default/quotalimits`)).status === 200, { message: 'served on both API servers' });
+
+  const refused = await fails(t, 'apply', '-f', file('ql-bad.yaml', quotaLimit('  tier: gold\n  replicas: 12\n  minReplicas: 13\n  owner: bob@elsewhere.org\n')));
+  t.regex(refused, /The QuotaLimit "team" is invalid/);
+  t.regex(refused, /spec\.replicas: Invalid value: "object": replicas must be at least minReplicas/);
+  t.regex(refused, /spec\.replicas: Invalid value: "integer": failed rule: self <= 10/);
+  t.regex(refused, /spec\.owner: Invalid value: "string": owner bob@elsewhere\.org is not from example\.com/);
+
+  t.regex(await ok(t, 'apply', '-f', file('ql.yaml', quotaLimit('  tier: gold\n  replicas: 2\n  owner: ann@example.com\n'))), /quotalimit\.cel\.wharf\.dev\/team created/);
+  // The transition rule: tier may not change once set; other changes pass.
+  t.regex(await fails(t, 'apply', '-f', file('ql-tier.yaml', quotaLimit('  tier: silver\n  replicas: 2\n  owner: ann@example.com\n'))), /spec: Forbidden: tier is immutable/);
+  t.regex(await ok(t, 'apply', '-f', file('ql-more.yaml', quotaLimit('  tier: gold\n  replicas: 3\n  owner: ann@example.com\n'))), /configured/);
+
+  // A rule that does not compile: the CRD is refused, naming the rule and cel-go's error.
+  const broken = LIMITS_CRD.replace('"self <= 10"', '"self.max <= 10"');
+  const crdRefused = await fails(t, 'apply', '-f', file('limits-broken.yaml', broken));
+  t.regex(crdRefused, /spec\.validation\.openAPIV3Schema\.properties\[spec\]\.properties\[replicas\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: apiextensions\.ValidationRule\{Rule:"self\.max <= 10"/);
+  t.regex(crdRefused, /compilation failed: ERROR: <input>:1:5: type 'int' does not support field selection/);
+  await ok(t, 'delete', 'crd', 'quotalimits.cel.wharf.dev', '--timeout=30s');
+});
