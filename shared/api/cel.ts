@@ -151,11 +151,19 @@ export interface CompiledExpression {
 
 interface Walk {
   positions: Record<string, number>;
+  /** What is known of each identifier's and field's type, by expression id (for outputKind). */
+  types: Map<string, StaticType>;
   declared: Map<string, StaticType>;
   references: Set<string>;
 }
 
 function walk(e: any, w: Walk, scope: Map<string, StaticType>): StaticType {
+  const t = walkNode(e, w, scope);
+  if (t && e?.id !== undefined) w.types.set(String(e.id), t);
+  return t;
+}
+
+function walkNode(e: any, w: Walk, scope: Map<string, StaticType>): StaticType {
   if (!e?.exprKind) return undefined;
   const at = (expr: any) => w.positions[String(expr.id)] ?? 0;
   const { case: kind, value } = e.exprKind;
@@ -232,7 +240,7 @@ export function toCel(v: unknown, schema?: JSONSchemaProps): unknown {
  * Compiles an expression for an environment that declares `variables` (each with what is known of
  * its type): the compile error in cel-go's words, or the program.
  */
-export function compile(source: string, variables: Record<string, StaticType>): CompiledExpression | { error: string } {
+export function compile(source: string, variables: Record<string, StaticType>, expect?: 'bool' | 'string'): CompiledExpression | CompileFailure {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
@@ -244,12 +252,16 @@ export function compile(source: string, variables: Record<string, StaticType>): 
     const offset = lines.slice(0, Number(m[1]) - 1).reduce((n, l) => n + l.length + 1, 0) + Number(m[2]) - 1;
     return { error: formatError(source, offset, `Syntax error: ${m[3]}`) };
   }
-  const w: Walk = { positions: Object.fromEntries(Object.entries(parsed.sourceInfo?.positions ?? {}).map(([k, v]) => [k, Number(v)])), declared: new Map(Object.entries(variables)), references: new Set() };
+  const w: Walk = { positions: Object.fromEntries(Object.entries(parsed.sourceInfo?.positions ?? {}).map(([k, v]) => [k, Number(v)])), declared: new Map(Object.entries(variables)), references: new Set(), types: new Map() };
   try {
     walk(parsed.expr, w, new Map());
   } catch (err) {
     if (err instanceof CompileError) return { error: formatError(source, err.offset, err.message) };
     throw err;
+  }
+  if (expect) {
+    const kind = outputKind(parsed.expr, w.types);
+    if (kind !== 'dyn' && kind !== expect) return { error: expect === 'bool' ? 'cel expression must evaluate to a bool' : 'must evaluate to string', typeError: true };
   }
   const program = plan(ENV, parsed);
   return {
@@ -269,6 +281,51 @@ export function compile(source: string, variables: Record<string, StaticType>): 
   };
 }
 
-export function isCompileError(c: CompiledExpression | { error: string }): c is { error: string } {
+/** Why an expression does not compile; typeError when it parses and checks but gives the wrong type. */
+export interface CompileFailure {
+  error: string;
+  typeError?: boolean;
+}
+
+const NON_BOOL_CALLS = new Set(['_+_', '_-_', '_*_', '_/_', '_%_', '-_', 'size', 'int', 'uint', 'double', 'string', 'bytes', 'duration', 'timestamp', 'lowerAscii', 'upperAscii', 'replace', 'substring', 'trim', 'charAt', 'indexOf', 'lastIndexOf', 'split', 'join', 'find', 'findAll', 'sum', 'min', 'max', 'format', 'strings.quote']);
+const STRING_CALLS = new Set(['string', 'lowerAscii', 'upperAscii', 'replace', 'substring', 'trim', 'charAt', 'join', 'find', 'format', 'strings.quote']);
+const BOOL_CALLS = new Set(['_&&_', '_||_', '!_', '_==_', '_!=_', '_<_', '_<=_', '_>_', '_>=_', '@in', 'contains', 'startsWith', 'endsWith', 'matches', 'isSorted', 'bool']);
+
+/** What the checker could tell of an expression's result without full type inference: enough to refuse `self.replicas` as a rule. */
+function outputKind(e: any, types: Map<string, StaticType>): 'bool' | 'string' | 'other' | 'dyn' {
+  const { case: kind, value } = e?.exprKind ?? {};
+  if (kind === 'constExpr') {
+    const c = value.constantKind?.case;
+    return c === 'boolValue' ? 'bool' : c === 'stringValue' ? 'string' : c === 'nullValue' ? 'other' : 'other';
+  }
+  if (kind === 'listExpr' || kind === 'structExpr') return 'other';
+  if (kind === 'selectExpr' && value.testOnly) return 'bool';
+  if (kind === 'selectExpr' || kind === 'identExpr') {
+    const t = types.get(String(e.id))?.schema;
+    if (!t || t['x-kubernetes-preserve-unknown-fields'] || t['x-kubernetes-int-or-string']) return 'dyn';
+    return t.type === 'boolean' ? 'bool' : t.type === 'string' ? 'string' : t.type ? 'other' : 'dyn';
+  }
+  if (kind === 'callExpr') {
+    if (value.function === '_+_' || value.function === '_?_:_') {
+      // Concatenation is a string's when a side is; a conditional is what both branches agree on.
+      const kinds = (value.function === '_+_' ? value.args : value.args.slice(1)).map((a: any) => outputKind(a, types));
+      if (value.function === '_?_:_') return kinds[0] === kinds[1] ? kinds[0] : 'dyn';
+      return kinds.includes('string') ? 'string' : kinds.includes('dyn') ? 'dyn' : 'other';
+    }
+    if (BOOL_CALLS.has(value.function)) return 'bool';
+    if (STRING_CALLS.has(value.function)) return 'string';
+    if (NON_BOOL_CALLS.has(value.function)) return 'other';
+    return 'dyn';
+  }
+  if (kind === 'comprehensionExpr') {
+    // all/exists/exists_one accumulate a bool (exists_one a count compared at the end); map/filter a list.
+    const init = value.accuInit?.exprKind?.case;
+    if (init === 'listExpr') return 'other';
+    return 'bool';
+  }
+  return 'dyn';
+}
+
+export function isCompileError(c: CompiledExpression | CompileFailure): c is CompileFailure {
   return 'error' in c;
 }

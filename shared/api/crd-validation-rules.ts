@@ -124,14 +124,14 @@ function ruleErrors(s: JSONSchemaProps, r: any, field: string, root: boolean, co
   }
   if (!rule.trim()) return out;
   const vars = { self: { schema: s, root }, oldSelf: { schema: s, root } };
-  const program = compile(rule, vars);
-  if (isCompileError(program)) out.push({ reason: 'FieldValueInvalid', field: `${field}.rule`, message: `Invalid value: ${goRule(r)}: compilation failed: ${program.error}` });
+  const program = compile(rule, vars, 'bool');
+  if (isCompileError(program)) out.push({ reason: 'FieldValueInvalid', field: `${field}.rule`, message: `Invalid value: ${goRule(r)}: ${program.typeError ? '' : 'compilation failed: '}${program.error}` });
   else if (program.references.has('oldSelf') && !correlatable) {
     out.push({ reason: 'FieldValueInvalid', field: `${field}.rule`, message: `Invalid value: ${goRule(r)}: oldSelf cannot be used on the uncorrelatable portion of the schema within ${nodeField}` });
   }
   if (r.messageExpression !== undefined) {
-    const m = typeof r.messageExpression === 'string' && r.messageExpression.trim() ? compile(r.messageExpression, vars) : { error: 'must be non-empty if specified' };
-    if (isCompileError(m)) out.push({ reason: 'FieldValueInvalid', field: `${field}.messageExpression`, message: `Invalid value: ${goRule(r)}: messageExpression compilation failed: ${m.error}` });
+    const m = typeof r.messageExpression === 'string' && r.messageExpression.trim() ? compile(r.messageExpression, vars, 'string') : { error: 'must be non-empty if specified', typeError: true };
+    if (isCompileError(m)) out.push({ reason: 'FieldValueInvalid', field: `${field}.messageExpression`, message: `Invalid value: ${goRule(r)}: ${m.typeError ? 'messageExpression ' : 'messageExpression compilation failed: '}${m.error}` });
   }
   return out;
 }

@@ -129,12 +129,20 @@ export function admitPartialUpdate(s: Strategy, subresource: string, obj: KubeOb
   }
 }
 
-/** A write through the status subresource: only the status changed, and only its types are checked. */
-export function admitStatusUpdate(s: Strategy, obj: KubeObject, opts: AdmissionOptions = {}): void {
+/**
+ * A write through the status subresource: only the status changed, and only its types are
+ * checked. A custom resource is validated whole, as Kubernetes' status strategy for custom
+ * resources does: its schema, then its CEL rules (transition rules against `old`), what `old`
+ * already broke ratcheted as in admitUpdate.
+ */
+export function admitStatusUpdate(s: Strategy, obj: KubeObject, old?: KubeObject, opts: AdmissionOptions = {}): void {
   if (s.structure) {
-    // A custom resource's status is validated with the whole object, as Kubernetes' status strategy does.
     const { causes } = s.structure(obj);
     if (causes.length) refuse(s, obj, causes);
+    const rules = [...s.validate(obj), ...(old ? s.validateUpdate(obj, old) : [])];
+    const before = new Set(old ? s.validate(old).map((c) => `${c.field}|${c.message}`) : []);
+    const introduced = rules.filter((c) => !before.has(`${c.field}|${c.message}`));
+    if (introduced.length) refuse(s, obj, introduced);
     return;
   }
   const statusSchema = s.schema?.properties?.status;

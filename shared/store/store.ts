@@ -688,7 +688,7 @@ export class Store implements ClusterReader {
       const hooks = this.webhookAttributes(served, { operation: 'UPDATE', subresource: opts.subresource, namespace: old.metadata.namespace, name: old.metadata.name ?? '', oldObject: shown(served, old), dryRun: !!opts.dryRun, user: opts.requester?.user });
       if (hooks) next = (await this.webhooks!.mutate(hooks, next)) as T;
       const ctx = this.admissionContext(opts, attempt);
-      if (opts.subresource === 'status') admitStatusUpdate(s, next);
+      if (opts.subresource === 'status') admitStatusUpdate(s, next, old);
       else if (opts.subresource) {
         admitPartialUpdate(s, opts.subresource, next, old, this.admission, attempt === 0 ? opts : { ...opts, warnings: undefined });
         await s.admit?.(next, old, ctx);

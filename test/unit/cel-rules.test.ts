@@ -5,7 +5,7 @@ import { compile, isCompileError, toCel } from '../../shared/api/cel.ts';
 import { validationRuleErrors, validationRuleFailures } from '../../shared/api/crd-validation-rules.ts';
 import { crdErrors } from '../../shared/registry/kinds/customresourcedefinition.ts';
 import { customKindsOf } from '../../shared/registry/custom-resources.ts';
-import { admitCreate, admitUpdate, DEFAULT_ADMISSION } from '../../shared/registry/admission.ts';
+import { admitCreate, admitStatusUpdate, admitUpdate, DEFAULT_ADMISSION } from '../../shared/registry/admission.ts';
 import { InvalidError } from '../../shared/errors.ts';
 
 const run = (src: string, self: unknown, schema?: any) => {
@@ -144,4 +144,24 @@ test('the custom kind enforces rules on create and transition rules on update; a
   t.is(t.throws(() => admitUpdate(strategy, changed, old, DEFAULT_ADMISSION))!.message, 'Widget.example.com "a" is invalid: spec: Forbidden: mode is immutable');
   const fine = { ...structuredClone(old), spec: { ...old.spec, replicas: 3 } };
   t.notThrows(() => admitUpdate(strategy, fine, old, DEFAULT_ADMISSION));
+});
+
+test('a rule or messageExpression of the wrong type is refused when the CRD is written', (t) => {
+  const schema = { type: 'object', properties: { spec: { type: 'object', properties: { n: { type: 'integer', 'x-kubernetes-validations': [{ rule: 'self + 1' }, { rule: 'self > 0', messageExpression: 'self' }, { rule: 'self > 0 ? true : false', messageExpression: "'n is ' + string(self)" }] } } } } };
+  const errs = validationRuleErrors(schema, 's');
+  t.deepEqual(errs.map((c) => [c.field, c.message.replace(/apiextensions\.ValidationRule\{.*?\}: /, '')]), [
+    ['s.properties[spec].properties[n].x-kubernetes-validations[0].rule', 'Invalid value: cel expression must evaluate to a bool'],
+    ['s.properties[spec].properties[n].x-kubernetes-validations[1].messageExpression', 'Invalid value: messageExpression must evaluate to string'],
+  ]);
+});
+
+test('status writes of a custom resource are held to its rules, transition rules included', (t) => {
+  const schema = { type: 'object', properties: { spec: { type: 'object' }, status: { type: 'object', properties: { phase: { type: 'string', 'x-kubernetes-validations': [{ rule: "self != 'Broken'" }, { rule: "oldSelf != 'Done' || self == 'Done'", message: 'Done is final' }] } } } } };
+  const def = crd(schema);
+  def.spec.versions[0].subresources = { status: {} };
+  const { strategy } = customKindsOf(def)!;
+  const old = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'a', namespace: 'default' }, spec: {}, status: { phase: 'Done' } };
+  t.regex(t.throws(() => admitStatusUpdate(strategy, { ...old, status: { phase: 'Broken' } }, old))!.message, /status\.phase: Invalid value: "string": failed rule: self != 'Broken'/);
+  t.regex(t.throws(() => admitStatusUpdate(strategy, { ...old, status: { phase: 'Running' } }, old))!.message, /status\.phase: Invalid value: "string": Done is final/);
+  t.notThrows(() => admitStatusUpdate(strategy, { ...old, status: { phase: 'Done' } }, old));
 });

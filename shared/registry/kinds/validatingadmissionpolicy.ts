@@ -67,10 +67,11 @@ function defaultMatch(m: any): void {
   for (const r of [...(m.resourceRules ?? []), ...(m.excludeResourceRules ?? [])]) if (r && typeof r === 'object') r.scope ??= '*';
 }
 
-function expressionErrors(expression: unknown, field: string): StatusCause[] {
+function expressionErrors(expression: unknown, field: string, expect?: 'bool' | 'string'): StatusCause[] {
   if (typeof expression !== 'string' || !expression.trim()) return [required(field)];
-  const c = compile(expression, DECLARED);
-  return isCompileError(c) ? [invalid(field, expression, `compilation failed: ${c.error}`)] : [];
+  const c = compile(expression, DECLARED, expect);
+  if (!isCompileError(c)) return [];
+  return [invalid(field, expression, c.typeError ? c.error : `compilation failed: ${c.error}`)];
 }
 
 function rulesErrors(rules: any[], field: string): StatusCause[] {
@@ -109,10 +110,10 @@ export function policyErrors(p: KubeObject): StatusCause[] {
   if (!validations.length && !audits.length) out.push(required('spec.validations', 'validations or auditAnnotations must contain at least one item'));
   validations.forEach((v, i) => {
     const f = `spec.validations[${i}]`;
-    out.push(...expressionErrors(v?.expression, `${f}.expression`));
+    out.push(...expressionErrors(v?.expression, `${f}.expression`, 'bool'));
     if (typeof v?.message === 'string' && /[\r\n]/.test(v.message)) out.push(invalid(`${f}.message`, v.message, 'message must not contain line breaks'));
     if (v?.reason !== undefined && !VALIDATION_REASONS.includes(v.reason)) out.push(unsupported(`${f}.reason`, v.reason, VALIDATION_REASONS));
-    if (v?.messageExpression !== undefined) out.push(...expressionErrors(v.messageExpression, `${f}.messageExpression`));
+    if (v?.messageExpression !== undefined) out.push(...expressionErrors(v.messageExpression, `${f}.messageExpression`, 'string'));
   });
   audits.forEach((a, i) => {
     const f = `spec.auditAnnotations[${i}]`;
@@ -128,7 +129,7 @@ export function policyErrors(p: KubeObject): StatusCause[] {
       if (conditionNames.has(c.name)) out.push(duplicate(`${f}.name`, c.name));
       conditionNames.add(c.name);
     }
-    out.push(...expressionErrors(c?.expression, `${f}.expression`));
+    out.push(...expressionErrors(c?.expression, `${f}.expression`, 'bool'));
   });
   const variableNames = new Set<string>();
   (spec.variables ?? []).forEach((v: any, i: number) => {
