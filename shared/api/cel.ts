@@ -4,8 +4,9 @@
 // refuses for a dynamic environment (undeclared references, unknown functions, fields a structural
 // schema does not declare), cel-go's error format with its caret line, and the Kubernetes CEL
 // libraries operators lean on most (lists, regex). Pure: no I/O.
-import { celEnv, celMethod, CelScalar, isCelError, isCelList, isCelMap, isCelUint, listType, parse, plan, type CelEnv, type CelValue } from '@bufbuild/cel';
+import { celEnv, celFunc, celMethod, CelScalar, isCelError, isCelList, isCelMap, isCelUint, listType, mapType, parse, plan, type CelEnv, type CelMap, type CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { cmpQ, formatQuantity, tryParseExact, valueOf, type Quantity } from './exact-quantity.ts';
 
 export type JSONSchemaProps = Record<string, any>;
 
@@ -18,6 +19,7 @@ export function fromCel(v: CelValue | undefined): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (isCelUint(v)) return Number(v.value);
   if (isCelList(v)) return [...v].map(fromCel);
+  if (isCelMap(v) && typeof v.get('@quantity') === 'string') return formatQuantity({ nanos: BigInt(v.get('@quantity') as string), format: 'DecimalSI' });
   if (isCelMap(v)) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(isCelUint(k) ? k.value : k), fromCel(x)]));
   if (typeof v === 'object' && 'kind' in (v as object)) return String(v);
   return v;
@@ -78,7 +80,57 @@ const KUBERNETES_LIBRARY = [
   }),
 ];
 
-const ENV: CelEnv = celEnv({ funcs: [...strings, ...KUBERNETES_LIBRARY] });
+// Kubernetes' quantity library (library/quantity.go). The evaluator has no way to add a type of
+// our own, so a quantity is a map holding its exact value in nano-units under a key no JSON object
+// of the API has: equal quantities are equal maps, and its methods check for that key.
+const QUANTITY_KEY = '@quantity';
+const ANY_MAP = mapType(STRING, DYN);
+const DOUBLE = CelScalar.DOUBLE;
+
+function quantityOf(text: string): Record<string, string> {
+  const q = tryParseExact(text);
+  if (!q) throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+  return { [QUANTITY_KEY]: q.nanos.toString() };
+}
+
+function nanosOf(m: CelMap | bigint): bigint {
+  if (typeof m === 'bigint') return m * 1_000_000_000n;
+  const v = m.get(QUANTITY_KEY);
+  if (typeof v !== 'string') throw new Error('no such overload: the value is not a quantity');
+  return BigInt(v);
+}
+
+const asQuantity = (nanos: bigint): Quantity => ({ nanos, format: 'DecimalSI' });
+
+const QUANTITY_LIBRARY = [
+  celFunc('quantity', [STRING], ANY_MAP, (text) => quantityOf(text)),
+  celFunc('isQuantity', [STRING], BOOL, (text) => tryParseExact(text) !== undefined),
+  celMethod('isGreaterThan', ANY_MAP, [ANY_MAP], BOOL, function (other) { return nanosOf(this) > nanosOf(other); }),
+  celMethod('isLessThan', ANY_MAP, [ANY_MAP], BOOL, function (other) { return nanosOf(this) < nanosOf(other); }),
+  celMethod('compareTo', ANY_MAP, [ANY_MAP], INT, function (other) { return BigInt(cmpQ(asQuantity(nanosOf(this)), asQuantity(nanosOf(other)))); }),
+  celMethod('add', ANY_MAP, [ANY_MAP], ANY_MAP, function (other) { return { [QUANTITY_KEY]: (nanosOf(this) + nanosOf(other)).toString() }; }),
+  celMethod('add', ANY_MAP, [INT], ANY_MAP, function (other) { return { [QUANTITY_KEY]: (nanosOf(this) + nanosOf(other)).toString() }; }),
+  celMethod('sub', ANY_MAP, [ANY_MAP], ANY_MAP, function (other) { return { [QUANTITY_KEY]: (nanosOf(this) - nanosOf(other)).toString() }; }),
+  celMethod('sub', ANY_MAP, [INT], ANY_MAP, function (other) { return { [QUANTITY_KEY]: (nanosOf(this) - nanosOf(other)).toString() }; }),
+  celMethod('sign', ANY_MAP, [], INT, function () { const n = nanosOf(this); return n > 0n ? 1n : n < 0n ? -1n : 0n; }),
+  celMethod('isInteger', ANY_MAP, [], BOOL, function () { return nanosOf(this) % 1_000_000_000n === 0n; }),
+  celMethod('asInteger', ANY_MAP, [], INT, function () {
+    const n = nanosOf(this);
+    if (n % 1_000_000_000n !== 0n) throw new Error('cannot convert value to integer');
+    const v = valueOf(asQuantity(n));
+    if (v > 9223372036854775807n || v < -9223372036854775808n) throw new Error('cannot convert value to integer');
+    return v;
+  }),
+  celMethod('asApproximateFloat', ANY_MAP, [], DOUBLE, function () { return Number(nanosOf(this)) / 1e9; }),
+];
+
+/**
+ * Functions of Kubernetes' CEL libraries this server does not have: named as such when a rule uses
+ * one, so the refusal says why instead of "undeclared reference".
+ */
+const UNSUPPORTED_KUBERNETES_FUNCTIONS = new Set(['url', 'isURL', 'getScheme', 'getHost', 'getHostname', 'getPort', 'getEscapedPath', 'getQuery', 'ip', 'isIP', 'cidr', 'isCIDR', 'family', 'isUnspecified', 'isLoopback', 'isLinkLocalMulticast', 'isLinkLocalUnicast', 'isGlobalUnicast', 'containsIP', 'containsCIDR', 'masked', 'prefixLength', 'semver', 'isSemver', 'hasValue', 'value', 'orValue', 'optional.of', 'optional.none', 'optional.ofNonZeroValue', 'base64.encode', 'base64.decode', 'sets.contains', 'sets.equivalent', 'sets.intersects']);
+
+const ENV: CelEnv = celEnv({ funcs: [...strings, ...KUBERNETES_LIBRARY, ...QUANTITY_LIBRARY] });
 const FUNCTIONS = new Set([...ENV.funcs].map((f) => f.name));
 /** Operators the parser produces that are not functions of the environment (logic, ternary, index). */
 const BUILTIN_CALLS = new Set(['_&&_', '_||_', '_?_:_', '_[_]', '@not_strictly_false', 'has']);
@@ -187,6 +239,7 @@ function walkNode(e: any, w: Walk, scope: Map<string, StaticType>): StaticType {
       const target = value.target ? walk(value.target, w, scope) : undefined;
       const args = (value.args ?? []).map((a: any) => walk(a, w, scope));
       const fn: string = value.function;
+      if (UNSUPPORTED_KUBERNETES_FUNCTIONS.has(fn)) throw new CompileError(at(e), `function '${fn}' of Kubernetes' CEL libraries is not supported by this server`);
       if (!FUNCTIONS.has(fn) && !BUILTIN_CALLS.has(fn)) {
         throw new CompileError(at(e), `undeclared reference to '${fn}' (in container '')`);
       }

@@ -36,6 +36,21 @@ test('the expressions operators write evaluate: has, size, macros, strings, rege
   t.deepEqual(run('self.missing == 1', self), { error: 'no such key: missing' });
 });
 
+test("Kubernetes' quantity library: exact comparisons and arithmetic; functions of libraries this server lacks are named", (t) => {
+  const self = { memory: '1536Mi', cpu: '1500m' };
+  const cases: [string, unknown][] = [
+    ["quantity(self.memory).isGreaterThan(quantity('1Gi')) && quantity(self.cpu).isLessThan(quantity('2'))", true],
+    ["quantity('1000m') == quantity('1') && quantity('1k').compareTo(quantity('999')) == 1", true],
+    ["quantity(self.memory).add(quantity('512Mi')).compareTo(quantity('2Gi')) == 0 && quantity('1').sub(1).sign() == 0", true],
+    ["quantity('3k').asInteger() == 3000 && !quantity(self.cpu).isInteger() && quantity('100m').asApproximateFloat() == 0.1", true],
+    ["isQuantity(self.memory) && !isQuantity('1 GB')", true],
+  ];
+  for (const [src, want] of cases) t.deepEqual(run(src, self), { value: want }, src);
+  t.deepEqual(run("quantity(self.cpu).asInteger() > 0", self), { error: 'cannot convert value to integer' });
+  const c = compile('isURL(self)', { self: undefined });
+  t.regex(isCompileError(c) ? c.error : '', /function 'isURL' of Kubernetes' CEL libraries is not supported by this server/);
+});
+
 test('compiling refuses what cel-go refuses, in its words with the caret line', (t) => {
   const schema = { type: 'object', properties: { replicas: { type: 'integer' }, labels: { type: 'object', additionalProperties: { type: 'string' } } } };
   const err = (src: string) => {
