@@ -2,8 +2,9 @@
 // the store's write path, beside the validating webhooks, so every writer is admitted alike. Each
 // binding whose policy exists and whose match constraints (the policy's, then the binding's) select
 // the write has the policy's matchConditions evaluated, then its variables, then its validations,
-// with object, oldObject, request, namespaceObject, variables (and params null: parameters are
-// refused when a policy is written). A failed validation denies the write under the binding's Deny
+// with object, oldObject, request, namespaceObject, variables and params: the binding's paramRef
+// resolved to objects of the policy's paramKind (by name or selector, in the paramRef's namespace
+// or the request's), the policy evaluated once per parameter object. A failed validation denies the write under the binding's Deny
 // action (422 Invalid, or the validation's reason), becomes a Warning header under Warn, and is
 // left to an audit log under Audit (this server keeps none). An expression that fails to evaluate
 // denies under failurePolicy Fail and is skipped under Ignore.
@@ -14,10 +15,13 @@ import { ApiError } from '../errors.ts';
 import { selectorMatches } from '../api/selectors.ts';
 import { compile, fromCel, isCompileError, toCel, type CompiledExpression } from '../api/cel.ts';
 import { POLICY_VARIABLES } from '../registry/kinds/validatingadmissionpolicy.ts';
+import { strategyForKind } from '../registry/registry.ts';
 
-/** What the policies read of the cluster: a namespace (its labels, and namespaceObject). */
+/** What the policies read of the cluster: a namespace (its labels, and namespaceObject), and parameter objects. */
 export interface PolicyCluster {
   namespace(name: string): Promise<KubeObject | undefined>;
+  get(resource: string, namespace: string | undefined, name: string): Promise<KubeObject | null>;
+  list(resource: string, namespace: string | undefined): Promise<{ items: KubeObject[] }>;
 }
 
 const REASON_CODES: Record<string, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
@@ -137,7 +141,11 @@ export class AdmissionPolicies {
       const actions: string[] = binding.spec?.validationActions ?? [];
       const bindingName = binding.metadata.name!;
       const policyName = p.policy.metadata.name!;
-      const failures = await this.evaluate(p, a, object, ns).catch((err) => {
+      const failures = await this.paramsFor(p.policy, binding, a).then(async (params) => {
+        const out: { message: string; reason: string }[] = [];
+        for (const param of params) out.push(...(await this.evaluate(p, a, object, ns, param)));
+        return out;
+      }).catch((err) => {
         if (!(err instanceof EvaluationError)) throw err;
         if (p.policy.spec?.failurePolicy === 'Ignore') return [];
         return [{ message: err.message, reason: 'Invalid' }];
@@ -149,14 +157,44 @@ export class AdmissionPolicies {
     }
   }
 
+  /**
+   * The parameter objects a binding gives its policy: [null] for a policy without paramKind; none
+   * when none is found and parameterNotFoundAction is Allow; an error (under failurePolicy) when
+   * Deny, or when the binding and the policy disagree on parameters.
+   */
+  private async paramsFor(policy: KubeObject, binding: KubeObject, a: AdmissionAttributes): Promise<(KubeObject | null)[]> {
+    const kind = policy.spec?.paramKind;
+    const ref = binding.spec?.paramRef;
+    if (!kind) return [null];
+    if (!ref) throw new EvaluationError('failed to configure binding: paramRef is required when the policy has a paramKind');
+    const group = String(kind.apiVersion ?? '').includes('/') ? String(kind.apiVersion).split('/')[0] : '';
+    const s = strategyForKind(kind.kind);
+    if (!s || s.resource.group !== group) throw new EvaluationError(`failed to configure policy: failed to find resource referenced by paramKind: '${kind.apiVersion}, Kind=${kind.kind}'`);
+    let namespace: string | undefined;
+    if (s.resource.namespaced) {
+      namespace = ref.namespace || a.namespace;
+      if (!namespace) throw new EvaluationError('cannot use namespaced paramRef in policy binding that matches cluster-scoped resources');
+    }
+    let found: KubeObject[];
+    if (ref.name) {
+      const one = await this.cluster.get(s.resource.plural, namespace, ref.name);
+      found = one ? [one] : [];
+    } else {
+      found = (await this.cluster.list(s.resource.plural, namespace)).items.filter((o) => selectorMatches(ref.selector ?? {}, o.metadata?.labels ?? {}));
+    }
+    if (found.length) return found;
+    if (ref.parameterNotFoundAction === 'Allow') return [];
+    throw new EvaluationError('failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction');
+  }
+
   /** The failed validations of one policy for this write (none when a matchCondition is false). */
-  private async evaluate(p: CompiledPolicy, a: AdmissionAttributes, object: KubeObject | undefined, namespace: KubeObject | undefined): Promise<{ message: string; reason: string }[]> {
+  private async evaluate(p: CompiledPolicy, a: AdmissionAttributes, object: KubeObject | undefined, namespace: KubeObject | undefined, params: KubeObject | null): Promise<{ message: string; reason: string }[]> {
     const variables: Record<string, unknown> = {};
     const bindings: Record<string, unknown> = {
       object: object ? toCel(object) : null,
       oldObject: a.oldObject ? toCel(a.oldObject) : null,
       request: toCel(requestOf(a)),
-      params: null,
+      params: params ? toCel(params) : null,
       namespaceObject: namespace ? toCel(namespace) : null,
       variables,
     };

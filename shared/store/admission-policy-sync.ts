@@ -20,7 +20,11 @@ export class AdmissionPolicySync {
   readonly policies: AdmissionPolicies;
 
   constructor(private readonly store: Store, private readonly connection: Redis, private readonly keys: Keys, private readonly log: Logger) {
-    this.policies = new AdmissionPolicies({ namespace: async (name) => (await store.get('namespaces', undefined, name)) ?? undefined });
+    this.policies = new AdmissionPolicies({
+      namespace: async (name) => (await store.get('namespaces', undefined, name)) ?? undefined,
+      get: (resource, namespace, name) => store.get(resource, namespace, name),
+      list: (resource, namespace) => store.list(resource, namespace),
+    });
   }
 
   /** Loads the policies and bindings, hands the evaluator to the store, then follows their changes. */

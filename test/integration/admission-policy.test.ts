@@ -1,7 +1,7 @@
 // ValidatingAdmissionPolicy end to end with the real kubectl: a policy refusing Deployments with
 // more than 3 replicas, bound with Deny (kubectl apply refused in Kubernetes' words, on every API
-// server and for the controllers' writes alike) and with Warn (kubectl prints the warning); a policy
-// whose expression does not compile is refused when written.
+// server) and with Warn (kubectl prints the warning); a policy taking its limit from a ConfigMap
+// (paramKind, paramRef); a policy whose expression does not compile is refused when written.
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,10 +101,47 @@ test.serial('Warn lets the write through and kubectl prints the warning', async 
   t.regex(r.stderr, /Warning: Validation failed for ValidatingAdmissionPolicy 'max-replicas\.example\.com' with binding 'max-replicas-binding\.example\.com': failed expression: object\.spec\.replicas <= variables\.limit/);
 });
 
-test.serial('a policy whose expressions do not compile, or that asks for parameters, is refused', async (t) => {
+test.serial('a policy takes its limit from a ConfigMap named by the binding\'s paramRef', async (t) => {
+  await ok(t, 'delete', 'validatingadmissionpolicybinding', 'max-replicas-binding.example.com');
+  const policy = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit.example.com}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}]
+  validations:
+    - expression: "object.spec.replicas <= int(params.data.maxReplicas)"
+      messageExpression: "'at most ' + params.data.maxReplicas + ' replicas in ' + namespaceObject.metadata.name"
+      reason: Forbidden
+`;
+  const paramBinding = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-limit-binding.example.com}
+spec:
+  policyName: replica-limit.example.com
+  validationActions: [Deny]
+  paramRef: {name: replica-limit, parameterNotFoundAction: Allow}
+`;
+  await ok(t, 'apply', '-f', file('param-policy.yaml', policy));
+  await ok(t, 'apply', '-f', file('param-binding.yaml', paramBinding));
+  await ok(t, 'create', 'configmap', 'replica-limit', '--from-literal=maxReplicas=6');
+  const refused = await eventually(async () => {
+    const r = await kubectl(['apply', '-f', file('seven.yaml', deployment('seven', 7))]);
+    return r.code === 1 ? r.stderr : undefined;
+  }, { message: 'the parameterised policy is enforced' });
+  t.regex(refused, /ValidatingAdmissionPolicy 'replica-limit\.example\.com' with binding 'replica-limit-binding\.example\.com' denied request: at most 6 replicas in default/);
+  t.regex(refused, /Forbidden|forbidden/);
+  await ok(t, 'apply', '-f', file('six.yaml', deployment('six', 6)));
+  // No ConfigMap in another namespace: parameterNotFoundAction Allow lets the write through.
+  await ok(t, 'create', 'namespace', 'other');
+  await ok(t, 'apply', '-n', 'other', '-f', file('seven-other.yaml', deployment('seven', 7)));
+});
+
+test.serial('a policy whose expressions do not compile, or a binding with both Deny and Warn, is refused', async (t) => {
   const broken = POLICY.replace('max-replicas.example.com', 'broken.example.com').replace('"object.spec.replicas <= variables.limit"', '"object.spec.replicas <="');
   t.regex(await fails(t, 'apply', '-f', file('broken.yaml', broken)), /spec\.validations\[0\]\.expression: Invalid value: "object\.spec\.replicas <=": compilation failed: ERROR: <input>:1:/);
-  const params = POLICY.replace('max-replicas.example.com', 'params.example.com').replace('  failurePolicy: Fail\n', '  failurePolicy: Fail\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n');
-  t.regex(await fails(t, 'apply', '-f', file('params.yaml', params)), /spec\.paramKind: Forbidden: parameter resources are not supported by this server/);
+  const notBool = POLICY.replace('max-replicas.example.com', 'not-bool.example.com').replace('"object.spec.replicas <= variables.limit"', '"size(object.metadata.name)"');
+  t.regex(await fails(t, 'apply', '-f', file('not-bool.yaml', notBool)), /spec\.validations\[0\]\.expression: Invalid value: "size\(object\.metadata\.name\)": cel expression must evaluate to a bool/);
   t.regex(await fails(t, 'apply', '-f', file('both.yaml', binding('Deny, Warn'))), /must not contain both Deny and Warn/);
 });

@@ -17,7 +17,15 @@ const write = (replicas: number, extra: Partial<AdmissionAttributes> = {}): [Adm
   return [{ resource: strategyFor('deployments').resource, operation: 'CREATE', namespace: 'team-a', name: 'web', dryRun: false, ...extra }, obj];
 };
 
-const cluster = { namespace: async (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { env: name === 'team-a' ? 'prod' : 'dev' } } }) };
+const configMaps: any[] = [
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'limits', namespace: 'team-a', labels: { policy: 'replicas' } }, data: { max: '3' } },
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'strict', namespace: 'team-a', labels: { policy: 'replicas' } }, data: { max: '1' } },
+];
+const cluster = {
+  namespace: async (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { env: name === 'team-a' ? 'prod' : 'dev' } } }),
+  get: async (resource: string, namespace: string | undefined, name: string) => (resource === 'configmaps' ? configMaps.find((c) => c.metadata.namespace === namespace && c.metadata.name === name) ?? null : null),
+  list: async (resource: string, namespace: string | undefined) => ({ items: resource === 'configmaps' ? configMaps.filter((c) => c.metadata.namespace === namespace) : [] }),
+};
 
 test('a bound policy denies in Kubernetes words with 422, or the reason\'s code; Warn becomes a warning', async (t) => {
   const p = new AdmissionPolicies(cluster);
@@ -52,7 +60,7 @@ test('matchConditions, excluded rules, object selectors and failurePolicy decide
 });
 
 test('policies and bindings are validated as Kubernetes validates them, expressions compiled', (t) => {
-  const p = policy({ matchConstraints: deployments, validations: [{ expression: 'object.spec.replicas <=' }, { expression: 'nope(object)', reason: 'Teapot' }], variables: [{ name: 'bad-name', expression: 'authorizer' }], paramKind: { apiVersion: 'v1', kind: 'ConfigMap' } });
+  const p = policy({ matchConstraints: deployments, validations: [{ expression: 'object.spec.replicas <=' }, { expression: 'nope(object)', reason: 'Teapot' }], variables: [{ name: 'bad-name', expression: 'authorizer' }], paramKind: { apiVersion: 'v1' } });
   validatingAdmissionPolicyStrategy.defaults(p, DEFAULT_ADMISSION);
   const errs = policyErrors(p);
   t.true(errs.some((c) => c.field === 'spec.validations[0].expression' && c.message.startsWith('Invalid value: "object.spec.replicas <=": compilation failed: ERROR: <input>:1:')));
@@ -60,9 +68,29 @@ test('policies and bindings are validated as Kubernetes validates them, expressi
   t.true(errs.some((c) => c.field === 'spec.validations[1].reason' && c.message.startsWith('Unsupported value: "Teapot"')));
   t.true(errs.some((c) => c.field === 'spec.variables[0].name'));
   t.true(errs.some((c) => c.field === 'spec.variables[0].expression' && c.message.includes("undeclared reference to 'authorizer'")));
-  t.true(errs.some((c) => c.field === 'spec.paramKind' && c.message.startsWith('Forbidden: parameter resources are not supported')));
+  t.true(errs.some((c) => c.field === 'spec.paramKind.kind' && c.message === 'Required value'));
   t.deepEqual(policyErrors(policy({ failurePolicy: 'Fail', matchConstraints: { ...deployments, namespaceSelector: {}, objectSelector: {}, matchPolicy: 'Equivalent' } })).map((c) => c.field), ['spec.validations']);
   t.deepEqual(bindingErrors(binding({ policyName: 'p', validationActions: ['Deny', 'Warn'] })).map((c) => c.message), ['Invalid value: ["Deny","Warn"]: must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)']);
   t.true(bindingErrors(binding({ policyName: 'p', validationActions: [] })).some((c) => c.field === 'spec.validationActions' && c.message === 'Required value: at least one validation action is required'));
-  t.true(bindingErrors(binding({ policyName: 'p', validationActions: ['Deny'], paramRef: { name: 'x' } })).some((c) => c.field === 'spec.paramRef'));
+  t.deepEqual(bindingErrors(binding({ policyName: 'p', validationActions: ['Deny'], paramRef: { name: 'x' } })).map((c) => c.field), ['spec.paramRef.parameterNotFoundAction']);
+  t.deepEqual(bindingErrors(binding({ policyName: 'p', validationActions: ['Deny'], paramRef: { parameterNotFoundAction: 'Deny' } })).map((c) => c.message), ['Required value: one of name or selector must be specified']);
+});
+
+test('parameters: paramRef by name or selector, in the request\'s namespace, and parameterNotFoundAction', async (t) => {
+  const p = new AdmissionPolicies(cluster);
+  const withParams = policy({ failurePolicy: 'Fail', paramKind: { apiVersion: 'v1', kind: 'ConfigMap' }, matchConstraints: deployments, validations: [{ expression: 'object.spec.replicas <= int(params.data.max)', messageExpression: "'at most ' + params.data.max + ' replicas (' + params.metadata.name + ')'" }] });
+  p.setPolicies([withParams], [binding({ policyName: 'max-replicas', validationActions: ['Deny'], paramRef: { name: 'limits', parameterNotFoundAction: 'Deny' } })]);
+  await t.notThrowsAsync(p.validate(...write(3)));
+  t.regex((await t.throwsAsync(p.validate(...write(4))))!.message, /denied request: at most 3 replicas \(limits\)$/);
+  // In another namespace there is no such ConfigMap: Deny refuses, Allow lets it through.
+  const elsewhere = write(9, { namespace: 'team-b' });
+  t.regex((await t.throwsAsync(p.validate(...elsewhere)))!.message, /no params found for policy binding with `Deny` parameterNotFoundAction/);
+  p.setPolicies([withParams], [binding({ policyName: 'max-replicas', validationActions: ['Deny'], paramRef: { name: 'limits', parameterNotFoundAction: 'Allow' } })]);
+  await t.notThrowsAsync(p.validate(...elsewhere));
+  // A selector: the policy runs once per parameter object; the strictest refuses.
+  p.setPolicies([withParams], [binding({ policyName: 'max-replicas', validationActions: ['Deny'], paramRef: { selector: { matchLabels: { policy: 'replicas' } }, parameterNotFoundAction: 'Deny' } })]);
+  t.regex((await t.throwsAsync(p.validate(...write(2))))!.message, /at most 1 replicas \(strict\)$/);
+  // A policy with parameters bound without a paramRef is misconfigured: failurePolicy decides.
+  p.setPolicies([withParams], [binding({ policyName: 'max-replicas', validationActions: ['Deny'] })]);
+  t.regex((await t.throwsAsync(p.validate(...write(1))))!.message, /paramRef is required when the policy has a paramKind/);
 });

@@ -1,9 +1,7 @@
 // admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding
 // (Kubernetes pkg/apis/admissionregistration/validation, defaults in v1/defaults.go): CEL policies
 // the write path enforces (shared/admission/policies.ts). Every expression is compiled when the
-// object is written, as Kubernetes' validation does. Parameters (paramKind, paramRef) are refused:
-// this server does not resolve parameter resources, and a policy that needs them would otherwise
-// run without them.
+// object is written, as Kubernetes' validation does.
 import type { KubeObject, StatusCause } from '../../types.ts';
 import { objectMeta } from '../../api/schemas.ts';
 import { dnsSubdomainErrors, duplicate, forbidden, invalid, labelSelectorErrors, qualifiedNameErrors, required, unsupported } from '../../api/validation.ts';
@@ -27,7 +25,7 @@ const matchResources = obj({
   matchPolicy: str,
 });
 const policySpec = obj({
-  paramKind: open,
+  paramKind: obj({ apiVersion: str, kind: str }),
   matchConstraints: matchResources,
   validations: { type: 'array', items: obj({ expression: str, message: str, reason: str, messageExpression: str }) },
   failurePolicy: str,
@@ -37,7 +35,7 @@ const policySpec = obj({
 });
 const bindingSpec = obj({
   policyName: str,
-  paramRef: open,
+  paramRef: obj({ name: str, namespace: str, selector: open, parameterNotFoundAction: str }),
   matchResources,
   validationActions: strArr,
 });
@@ -102,7 +100,12 @@ function matchResourcesErrors(m: any, field: string, requireRules: boolean): Sta
 export function policyErrors(p: KubeObject): StatusCause[] {
   const spec = p.spec ?? {};
   const out: StatusCause[] = [];
-  if (spec.paramKind !== undefined) out.push(forbidden('spec.paramKind', 'parameter resources are not supported by this server: write the values into the expressions (or variables) instead'));
+  if (spec.paramKind !== undefined) {
+    const k = spec.paramKind ?? {};
+    if (!k.apiVersion) out.push(required('spec.paramKind.apiVersion'));
+    else if (String(k.apiVersion).split('/').length > 2) out.push(invalid('spec.paramKind.apiVersion', k.apiVersion, 'apiVersion must be a valid group/version'));
+    if (!k.kind) out.push(required('spec.paramKind.kind'));
+  }
   out.push(...matchResourcesErrors(spec.matchConstraints, 'spec.matchConstraints', true));
   if (!['Fail', 'Ignore'].includes(spec.failurePolicy)) out.push(unsupported('spec.failurePolicy', spec.failurePolicy, ['Fail', 'Ignore']));
   const validations: any[] = spec.validations ?? [];
@@ -153,7 +156,15 @@ export function bindingErrors(b: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   if (!spec.policyName) out.push(required('spec.policyName'));
   else out.push(...dnsSubdomainErrors('spec.policyName', spec.policyName));
-  if (spec.paramRef !== undefined) out.push(forbidden('spec.paramRef', 'parameter resources are not supported by this server: bind a policy that needs no parameters'));
+  const ref = spec.paramRef;
+  if (ref !== undefined) {
+    if (ref.name && ref.selector) out.push(forbidden('spec.paramRef.name', 'name and selector are mutually exclusive'));
+    if (!ref.name && !ref.selector) out.push(required('spec.paramRef', 'one of name or selector must be specified'));
+    if (ref.name) out.push(...dnsSubdomainErrors('spec.paramRef.name', ref.name));
+    if (ref.selector) out.push(...labelSelectorErrors('spec.paramRef.selector', ref.selector));
+    if (!ref.parameterNotFoundAction) out.push(required('spec.paramRef.parameterNotFoundAction'));
+    else if (!['Allow', 'Deny'].includes(ref.parameterNotFoundAction)) out.push(unsupported('spec.paramRef.parameterNotFoundAction', ref.parameterNotFoundAction, ['Allow', 'Deny']));
+  }
   out.push(...matchResourcesErrors(spec.matchResources, 'spec.matchResources', false));
   const actions: unknown[] = spec.validationActions ?? [];
   if (!actions.length) out.push(required('spec.validationActions', 'at least one validation action is required'));
@@ -195,6 +206,6 @@ export const validatingAdmissionPolicyBindingStrategy = defineStrategy({
     defaultMatch(b.spec.matchResources);
   },
   validate: bindingErrors,
-  columns: [NAME, { name: 'PolicyName', type: 'string', description: 'PolicyName references a ValidatingAdmissionPolicy name', cell: (b) => b.spec?.policyName ?? '' }, { name: 'ParamRef', type: 'string', description: 'ParamRef specifies the parameter resource', cell: () => '<unset>' }, AGE],
+  columns: [NAME, { name: 'PolicyName', type: 'string', description: 'PolicyName references a ValidatingAdmissionPolicy name', cell: (b) => b.spec?.policyName ?? '' }, { name: 'ParamRef', type: 'string', description: 'ParamRef specifies the parameter resource', cell: (b) => (b.spec?.paramRef ? `${b.spec.paramRef.namespace ? `${b.spec.paramRef.namespace}/` : ''}${b.spec.paramRef.name ?? '*'}` : '<unset>') }, AGE],
 });
 
