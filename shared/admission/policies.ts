@@ -15,6 +15,7 @@ import { ApiError } from '../errors.ts';
 import { selectorMatches } from '../api/selectors.ts';
 import { compile, fromCel, isCompileError, toCel, type CompiledExpression } from '../api/cel.ts';
 import { POLICY_VARIABLES } from '../registry/kinds/validatingadmissionpolicy.ts';
+import { requestOf } from './cel-admission.ts';
 import { strategyForKind } from '../registry/registry.ts';
 
 /** What the policies read of the cluster: a namespace (its labels, and namespaceObject), and parameter objects. */
@@ -67,27 +68,6 @@ export function matchResourcesSelect(m: any, a: AdmissionAttributes, object: Kub
     if (!selectorMatches(namespaceSelector, namespaceLabels ?? {})) return false;
   }
   return true;
-}
-
-/** The `request` variable: the admission request as an AdmissionReview carries it. */
-function requestOf(a: AdmissionAttributes): Record<string, unknown> {
-  const r = a.resource;
-  const gvk = { group: r.group, version: r.version, kind: r.kind };
-  const gvr = { group: r.group, version: r.version, resource: r.plural };
-  return {
-    kind: gvk,
-    resource: gvr,
-    subResource: a.subresource ?? '',
-    requestKind: gvk,
-    requestResource: gvr,
-    requestSubResource: a.subresource ?? '',
-    name: a.name,
-    namespace: a.namespace ?? '',
-    operation: a.operation,
-    userInfo: a.user ? { username: a.user.username, uid: a.user.uid ?? '', groups: a.user.groups, extra: a.user.extra ?? {} } : { username: 'system:wharf', uid: '', groups: ['system:masters'], extra: {} },
-    dryRun: a.dryRun,
-    options: { apiVersion: 'meta.k8s.io/v1', kind: a.operation === 'CREATE' ? 'CreateOptions' : a.operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions' },
-  };
 }
 
 /** The refusal of a denied request, as Kubernetes' validating policy dispatcher words it. */

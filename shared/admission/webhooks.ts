@@ -17,6 +17,7 @@ import { ApiError, InternalError } from '../errors.ts';
 import { jsonPatch } from '../api/patch.ts';
 import { selectorMatches } from '../api/selectors.ts';
 import { deepEqual } from '../util.ts';
+import { matchConditionsHold } from './cel-admission.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -214,10 +215,16 @@ export class AdmissionWebhooks {
       let labels: Record<string, string> | undefined;
       if (a.resource.plural === 'namespaces' && !a.resource.group) labels = object?.metadata?.labels ?? a.oldObject?.metadata?.labels ?? {};
       else if (a.resource.namespaced && a.namespace) labels = (await this.cluster.namespaceLabels(a.namespace)) ?? {};
-      else return true; // cluster-scoped objects are not selected by namespace
-      if (!selectorMatches(namespaceSelector, labels)) return false;
+      else labels = undefined; // cluster-scoped objects are not selected by namespace
+      if (labels && !selectorMatches(namespaceSelector, labels)) return false;
     }
-    return true;
+    // matchConditions last, as Kubernetes: a condition that cannot be evaluated fails the write under failurePolicy Fail.
+    const held = matchConditionsHold(hook.webhook.matchConditions, a, object, a.oldObject);
+    if (typeof held === 'object') {
+      if (hook.webhook.failurePolicy === 'Ignore') return false;
+      throw new InternalError(`failed calling webhook "${hook.webhook.name}": failed to evaluate match conditions: ${held.error}`);
+    }
+    return held;
   }
 
   /** Calls one webhook; resolves its response, or undefined when it failed and failurePolicy is Ignore. */

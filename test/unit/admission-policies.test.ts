@@ -1,5 +1,6 @@
 // ValidatingAdmissionPolicy and its binding: their validation (expressions compiled when written)
-// and their evaluation (shared/admission/policies.ts) in Kubernetes' words, without a cluster.
+// and their evaluation (shared/admission/policies.ts) in Kubernetes' words, without a cluster; and
+// admission webhooks' matchConditions, the same CEL environment.
 import test from 'ava';
 import { AdmissionPolicies } from '../../shared/admission/policies.ts';
 import { bindingErrors, policyErrors, validatingAdmissionPolicyStrategy } from '../../shared/registry/kinds/validatingadmissionpolicy.ts';
@@ -7,6 +8,8 @@ import { strategyFor } from '../../shared/registry/registry.ts';
 import { DEFAULT_ADMISSION } from '../../shared/registry/admission.ts';
 import type { AdmissionAttributes } from '../../shared/admission/webhooks.ts';
 import { ApiError } from '../../shared/errors.ts';
+import { AdmissionWebhooks, type WebhookTransport } from '../../shared/admission/webhooks.ts';
+import { webhookConfigurationErrors } from '../../shared/registry/kinds/webhookconfiguration.ts';
 
 const policy = (spec: any, name = 'max-replicas'): any => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name, resourceVersion: '1' }, spec });
 const binding = (spec: any, name = 'max-replicas-binding'): any => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name, resourceVersion: '1' }, spec });
@@ -93,4 +96,35 @@ test('parameters: paramRef by name or selector, in the request\'s namespace, and
   // A policy with parameters bound without a paramRef is misconfigured: failurePolicy decides.
   p.setPolicies([withParams], [binding({ policyName: 'max-replicas', validationActions: ['Deny'] })]);
   t.regex((await t.throwsAsync(p.validate(...write(1))))!.message, /paramRef is required when the policy has a paramKind/);
+});
+
+// ---- admission webhooks' matchConditions (the same CEL environment) -------------------------------
+
+test('webhook matchConditions: compiled when the configuration is written; the webhook is called only where all hold; failurePolicy decides an error', async (t) => {
+  const calls: string[] = [];
+  const transport: WebhookTransport = async (target, body: any) => {
+    calls.push(body.request.name);
+    return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, allowed: false, status: { message: 'no' } } };
+  };
+  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => undefined }, transport);
+  const hook = (failurePolicy: string, expression: string) => ({ name: 'v.example.com', clientConfig: { url: 'https://127.0.0.1:1/' }, rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: '*' }], failurePolicy, matchConditions: [{ name: 'not-kube-system', expression: "request.namespace != 'kube-system'" }, { name: 'labelled', expression }] });
+  hooks.setConfigurations([], [{ apiVersion: '', kind: '', metadata: { name: 'v' }, webhooks: [hook('Fail', "has(object.metadata.labels) && object.metadata.labels.check == 'yes'")] }]);
+  const pod = (name: string, labels?: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) } });
+  const attrs = (name: string, namespace = 'default') => ({ resource: strategyFor('pods').resource, operation: 'CREATE' as const, name, namespace, dryRun: false });
+  await t.notThrowsAsync(hooks.validate(attrs('unlabelled'), pod('unlabelled')));
+  await t.notThrowsAsync(hooks.validate(attrs('system', 'kube-system'), pod('system', { check: 'yes' })));
+  await t.throwsAsync(hooks.validate(attrs('checked'), pod('checked', { check: 'yes' })), { message: 'admission webhook "v.example.com" denied the request: no' });
+  t.deepEqual(calls, ['checked']);
+  hooks.setConfigurations([], [{ apiVersion: '', kind: '', metadata: { name: 'v' }, webhooks: [hook('Fail', 'object.metadata.labels.check == "yes"')] }]);
+  await t.throwsAsync(hooks.validate(attrs('nolabels'), pod('nolabels')), { message: /failed calling webhook "v\.example\.com": failed to evaluate match conditions: matchCondition 'labelled' resulted in error: no such key: labels/ });
+  hooks.setConfigurations([], [{ apiVersion: '', kind: '', metadata: { name: 'v' }, webhooks: [hook('Ignore', 'object.metadata.labels.check == "yes"')] }]);
+  await t.notThrowsAsync(hooks.validate(attrs('nolabels'), pod('nolabels')));
+
+  const config = (matchConditions: any[]) => ({ apiVersion: '', kind: '', metadata: {}, webhooks: [{ name: 'a.b.c', clientConfig: { url: 'https://x.example.com' }, failurePolicy: 'Fail', matchPolicy: 'Equivalent', timeoutSeconds: 10, admissionReviewVersions: ['v1'], sideEffects: 'None', matchConditions }] });
+  t.deepEqual(webhookConfigurationErrors(config([{ name: 'ok', expression: "request.operation == 'CREATE'" }]), false), []);
+  t.deepEqual(webhookConfigurationErrors(config([{ name: 'a', expression: 'size(object.metadata.name)' }, { name: 'a', expression: 'params.x' }]), false).map((c) => `${c.field}: ${c.message.split('\n')[0]}`), [
+    'webhooks[0].matchConditions[0].expression: Invalid value: "size(object.metadata.name)": cel expression must evaluate to a bool',
+    'webhooks[0].matchConditions[1].name: Duplicate value: "a"',
+    "webhooks[0].matchConditions[1].expression: Invalid value: \"params.x\": compilation failed: ERROR: <input>:1:1: undeclared reference to 'params' (in container '')",
+  ]);
 });

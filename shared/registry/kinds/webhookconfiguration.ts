@@ -3,7 +3,9 @@
 // the webhooks is shared/admission/webhooks.ts, in the store's write path.
 import type { KubeObject, StatusCause } from '../../types.ts';
 import { objectMeta } from '../../api/schemas.ts';
-import { dnsSubdomainErrors, duplicate, invalid, required, unsupported } from '../../api/validation.ts';
+import { dnsSubdomainErrors, duplicate, invalid, qualifiedNameErrors, required, unsupported } from '../../api/validation.ts';
+import { compile, isCompileError } from '../../api/cel.ts';
+import { WEBHOOK_CONDITION_VARIABLES } from '../../admission/cel-admission.ts';
 import { AGE, NAME } from '../../api/printers.ts';
 import { defineStrategy, NAMES } from '../define.ts';
 import { resourceInfo } from '../strategy.ts';
@@ -58,6 +60,30 @@ function defaults(config: KubeObject, mutating: boolean): void {
   }
 }
 
+/** A webhook's matchConditions: at most 64, named uniquely, each expression compiling to a bool. */
+function matchConditionErrors(conditions: unknown, field: string): StatusCause[] {
+  if (conditions === undefined) return [];
+  if (!Array.isArray(conditions)) return [invalid(field, conditions, 'must be a list')];
+  const out: StatusCause[] = [];
+  if (conditions.length > 64) out.push({ reason: 'FieldValueTooMany', field, message: `Too many: ${conditions.length}: must have at most 64 items` });
+  const names = new Set<string>();
+  conditions.forEach((c: any, i: number) => {
+    const f = `${field}[${i}]`;
+    if (!c?.name) out.push(required(`${f}.name`));
+    else {
+      out.push(...qualifiedNameErrors(`${f}.name`, c.name));
+      if (names.has(c.name)) out.push(duplicate(`${f}.name`, c.name));
+      names.add(c.name);
+    }
+    if (typeof c?.expression !== 'string' || !c.expression.trim()) out.push(required(`${f}.expression`));
+    else {
+      const compiled = compile(c.expression, WEBHOOK_CONDITION_VARIABLES, 'bool');
+      if (isCompileError(compiled)) out.push(invalid(`${f}.expression`, c.expression, compiled.typeError ? compiled.error : `compilation failed: ${compiled.error}`));
+    }
+  });
+  return out;
+}
+
 /** ValidateValidatingWebhookConfiguration / ValidateMutatingWebhookConfiguration, in its words. */
 export function webhookConfigurationErrors(config: KubeObject, mutating: boolean): StatusCause[] {
   const out: StatusCause[] = [];
@@ -90,7 +116,7 @@ export function webhookConfigurationErrors(config: KubeObject, mutating: boolean
     if (!['Exact', 'Equivalent'].includes(w.matchPolicy)) out.push(unsupported(`${f}.matchPolicy`, w.matchPolicy, ['Equivalent', 'Exact']));
     if (typeof w.timeoutSeconds !== 'number' || w.timeoutSeconds < 1 || w.timeoutSeconds > 30) out.push(invalid(`${f}.timeoutSeconds`, w.timeoutSeconds, 'the timeout value must be between 1 and 30 seconds'));
     if (mutating && !['Never', 'IfNeeded'].includes(w.reinvocationPolicy)) out.push(unsupported(`${f}.reinvocationPolicy`, w.reinvocationPolicy, ['IfNeeded', 'Never']));
-    if (w.matchConditions?.length) out.push(invalid(`${f}.matchConditions`, 'array', 'matchConditions are CEL expressions, which this server cannot evaluate (it has no CEL evaluator)'));
+    out.push(...matchConditionErrors(w.matchConditions, `${f}.matchConditions`));
     (w.rules ?? []).forEach((r: any, j: number) => {
       const rf = `${f}.rules[${j}]`;
       if (!r.operations?.length) out.push(required(`${rf}.operations`));
