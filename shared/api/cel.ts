@@ -19,6 +19,7 @@ export function fromCel(v: CelValue | undefined): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (isCelUint(v)) return Number(v.value);
   if (isCelList(v)) return [...v].map(fromCel);
+  if (isCelMap(v) && isCelList(v.get(OPTIONAL_KEY))) return fromCel((v.get(OPTIONAL_KEY) as any).get(0));
   if (isCelMap(v) && typeof v.get('@quantity') === 'string') return formatQuantity({ nanos: BigInt(v.get('@quantity') as string), format: 'DecimalSI' });
   if (isCelMap(v)) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(isCelUint(k) ? k.value : k), fromCel(x)]));
   if (typeof v === 'object' && 'kind' in (v as object)) return String(v);
@@ -124,13 +125,45 @@ const QUANTITY_LIBRARY = [
   celMethod('asApproximateFloat', ANY_MAP, [], DOUBLE, function () { return Number(nanosOf(this)) / 1e9; }),
 ];
 
+// CEL's optional values, as far as Kubernetes' optionalOldSelf rules use them: oldSelf.hasValue(),
+// .value(), .orValue(x), optional.none() and optional.of(x) (the `?.` syntax the parser lacks).
+// Like a quantity, an optional is a map under a key no API object has.
+const OPTIONAL_KEY = '@optional';
+
+/** An optional holding value, or none (undefined), as a CEL input. */
+export function optionalOf(value: unknown): Record<string, unknown> {
+  return value === undefined ? { [OPTIONAL_KEY]: [] } : { [OPTIONAL_KEY]: [value] };
+}
+
+function optionalContent(m: CelMap): CelValue[] {
+  const v = m.get(OPTIONAL_KEY);
+  if (!isCelList(v)) throw new Error('no such overload: the value is not an optional');
+  return [...v];
+}
+
+const OPTIONAL_LIBRARY = [
+  celMethod('hasValue', ANY_MAP, [], BOOL, function () { return optionalContent(this).length > 0; }),
+  celMethod('value', ANY_MAP, [], DYN, function () {
+    const [v] = optionalContent(this);
+    if (v === undefined) throw new Error('optional.none() dereference');
+    return v as any;
+  }),
+  celMethod('orValue', ANY_MAP, [DYN], DYN, function (other) { const c = optionalContent(this); return (c.length ? c[0] : other) as any; }),
+  // optional.none() and optional.of(x): methods of the `optional` variable a rule that may read them is given.
+  celMethod('none', ANY_MAP, [], ANY_MAP, function () { return optionalOf(undefined) as any; }),
+  celMethod('of', ANY_MAP, [DYN], ANY_MAP, function (v) { return optionalOf(v) as any; }),
+];
+
+/** The binding of the `optional` identifier (optional.none(), optional.of(x)). */
+export const OPTIONAL_NAMESPACE = { '@optional-namespace': true };
+
 /**
  * Functions of Kubernetes' CEL libraries this server does not have: named as such when a rule uses
  * one, so the refusal says why instead of "undeclared reference".
  */
-const UNSUPPORTED_KUBERNETES_FUNCTIONS = new Set(['url', 'isURL', 'getScheme', 'getHost', 'getHostname', 'getPort', 'getEscapedPath', 'getQuery', 'ip', 'isIP', 'cidr', 'isCIDR', 'family', 'isUnspecified', 'isLoopback', 'isLinkLocalMulticast', 'isLinkLocalUnicast', 'isGlobalUnicast', 'containsIP', 'containsCIDR', 'masked', 'prefixLength', 'semver', 'isSemver', 'hasValue', 'value', 'orValue', 'optional.of', 'optional.none', 'optional.ofNonZeroValue', 'base64.encode', 'base64.decode', 'sets.contains', 'sets.equivalent', 'sets.intersects']);
+const UNSUPPORTED_KUBERNETES_FUNCTIONS = new Set(['url', 'isURL', 'getScheme', 'getHost', 'getHostname', 'getPort', 'getEscapedPath', 'getQuery', 'ip', 'isIP', 'cidr', 'isCIDR', 'family', 'isUnspecified', 'isLoopback', 'isLinkLocalMulticast', 'isLinkLocalUnicast', 'isGlobalUnicast', 'containsIP', 'containsCIDR', 'masked', 'prefixLength', 'semver', 'isSemver', 'ofNonZeroValue', 'base64.encode', 'base64.decode', 'sets.contains', 'sets.equivalent', 'sets.intersects']);
 
-const ENV: CelEnv = celEnv({ funcs: [...strings, ...KUBERNETES_LIBRARY, ...QUANTITY_LIBRARY] });
+const ENV: CelEnv = celEnv({ funcs: [...strings, ...KUBERNETES_LIBRARY, ...QUANTITY_LIBRARY, ...OPTIONAL_LIBRARY] });
 const FUNCTIONS = new Set([...ENV.funcs].map((f) => f.name));
 /** Operators the parser produces that are not functions of the environment (logic, ternary, index). */
 const BUILTIN_CALLS = new Set(['_&&_', '_||_', '_?_:_', '_[_]', '@not_strictly_false', 'has']);

@@ -3,10 +3,12 @@
 // compile refuses the CRD, apiextensions validation), then run on every write of a custom resource
 // (pkg/apiserver/schema/cel/validation.go): each rule with `self` bound to the value at its schema
 // node, transition rules (those reading `oldSelf`) only on an update where the node has an old
-// value it correlates with (same object key, same list-map key; never items of other lists).
+// value it correlates with (same object key, same list-map key; never items of other lists), or,
+// with optionalOldSelf, on every write with oldSelf an optional (none on a create or where nothing
+// correlates).
 // Failures are field errors in Kubernetes 1.32's words. Pure: no I/O.
 import type { StatusCause } from '../types.ts';
-import { compile, isCompileError, toCel, type CompiledExpression, type JSONSchemaProps } from './cel.ts';
+import { compile, isCompileError, optionalOf, OPTIONAL_NAMESPACE, toCel, type CompiledExpression, type JSONSchemaProps, type StaticType } from './cel.ts';
 import { show } from './validation.ts';
 
 const REASONS = ['FieldValueDuplicate', 'FieldValueForbidden', 'FieldValueInvalid', 'FieldValueRequired'];
@@ -18,6 +20,13 @@ interface CompiledRule {
   /** The rule's fieldPath, normalised to a field path below the node ("spec.replicas"). */
   fieldPath?: string;
   transition: boolean;
+  /** optionalOldSelf: oldSelf is an optional, and the rule runs where it is none too. */
+  optional: boolean;
+}
+
+/** What a rule's expressions may name: self and oldSelf (an optional under optionalOldSelf, whose fields are not known), and optional.none()/of(). */
+function variablesFor(schema: JSONSchemaProps, root: boolean, rule: any): Record<string, StaticType> {
+  return { self: { schema, root }, oldSelf: rule?.optionalOldSelf === true ? undefined : { schema, root }, optional: undefined };
 }
 
 /** Go's %#v of an apiextensions.ValidationRule, as Kubernetes prints the rule it refuses. */
@@ -62,8 +71,8 @@ const compiledRules = new WeakMap<object, CompiledRule[]>();
 function rulesAt(schema: JSONSchemaProps, root: boolean): CompiledRule[] {
   let rules = compiledRules.get(schema);
   if (rules) return rules;
-  const vars = { self: { schema, root }, oldSelf: { schema, root } };
   rules = (schema['x-kubernetes-validations'] as any[]).map((rule) => {
+    const vars = variablesFor(schema, root, rule);
     const program = compile(String(rule?.rule ?? ''), vars);
     const message = rule?.messageExpression ? compile(String(rule.messageExpression), vars) : undefined;
     const fieldPath = rule?.fieldPath ? normaliseFieldPath(rule.fieldPath, schema) : undefined;
@@ -73,6 +82,7 @@ function rulesAt(schema: JSONSchemaProps, root: boolean): CompiledRule[] {
       message: message && !isCompileError(message) ? message : undefined,
       fieldPath: fieldPath && 'path' in fieldPath ? fieldPath.path : undefined,
       transition: !isCompileError(program) && program.references.has('oldSelf'),
+      optional: rule?.optionalOldSelf === true && !isCompileError(program) && program.references.has('oldSelf'),
     };
   });
   compiledRules.set(schema, rules);
@@ -115,19 +125,19 @@ function ruleErrors(s: JSONSchemaProps, r: any, field: string, root: boolean, co
   if (typeof r.message === 'string' && /[\r\n]/.test(r.message)) out.push({ reason: 'FieldValueInvalid', field: `${field}.message`, message: `Invalid value: ${show(r.message)}: message must not contain line breaks` });
   if (/[\r\n]/.test(rule) && !r.message) out.push({ reason: 'FieldValueRequired', field: `${field}.message`, message: 'Required value: message must be specified if rule contains line breaks' });
   if (r.reason !== undefined && !REASONS.includes(r.reason)) out.push({ reason: 'FieldValueNotSupported', field: `${field}.reason`, message: `Unsupported value: ${show(r.reason)}: supported values: ${REASONS.map((x) => JSON.stringify(x)).join(', ')}` });
-  if (r.optionalOldSelf === true) {
-    out.push({ reason: 'FieldValueForbidden', field: `${field}.optionalOldSelf`, message: 'Forbidden: optionalOldSelf is not supported by this server (its CEL evaluator has no optional values); the CustomResourceDefinition is refused rather than served with the rule changed' });
-  }
   if (r.fieldPath !== undefined) {
     const p = typeof r.fieldPath === 'string' ? normaliseFieldPath(r.fieldPath, s) : { error: 'must be a string' };
     if ('error' in p) out.push({ reason: 'FieldValueInvalid', field: `${field}.fieldPath`, message: `Invalid value: ${show(r.fieldPath)}: fieldPath must be a valid path: ${p.error}` });
   }
   if (!rule.trim()) return out;
-  const vars = { self: { schema: s, root }, oldSelf: { schema: s, root } };
+  const vars = variablesFor(s, root, r);
   const program = compile(rule, vars, 'bool');
   if (isCompileError(program)) out.push({ reason: 'FieldValueInvalid', field: `${field}.rule`, message: `Invalid value: ${goRule(r)}: ${program.typeError ? '' : 'compilation failed: '}${program.error}` });
   else if (program.references.has('oldSelf') && !correlatable) {
     out.push({ reason: 'FieldValueInvalid', field: `${field}.rule`, message: `Invalid value: ${goRule(r)}: oldSelf cannot be used on the uncorrelatable portion of the schema within ${nodeField}` });
+  }
+  if (r.optionalOldSelf === true && !isCompileError(program) && !program.references.has('oldSelf')) {
+    out.push({ reason: 'FieldValueInvalid', field: `${field}.optionalOldSelf`, message: 'Invalid value: true: may not be set if oldSelf is not used in rule' });
   }
   if (r.messageExpression !== undefined) {
     const m = typeof r.messageExpression === 'string' && r.messageExpression.trim() ? compile(r.messageExpression, vars, 'string') : { error: 'must be non-empty if specified', typeError: true };
@@ -138,8 +148,12 @@ function ruleErrors(s: JSONSchemaProps, r: any, field: string, root: boolean, co
 
 // ---- a custom resource: rules that hold ------------------------------------------------------
 
-/** Which rules a pass runs: those without oldSelf (every write), or the transition rules (updates). */
-export type RulePass = 'plain' | 'transition';
+/**
+ * Which rules a pass runs: 'plain' those without oldSelf (every write); 'create' the
+ * optionalOldSelf rules with oldSelf none (a create); 'transition' the rules reading oldSelf on an
+ * update (those without optionalOldSelf only where an old value correlates).
+ */
+export type RulePass = 'plain' | 'create' | 'transition';
 
 const childPath = (path: string, name: string) => (path ? `${path}.${name}` : name);
 
@@ -167,13 +181,14 @@ function evaluateRules(s: JSONSchemaProps, value: unknown, old: unknown, path: s
   const rules = rulesAt(s, root);
   const self = toCel(value, s);
   const oldSelf = old === undefined ? undefined : toCel(old, s);
-  const bindings = { self, ...(oldSelf === undefined ? {} : { oldSelf }) };
   const nodeField = path || '<nil>';
   const type = JSON.stringify(String(s.type ?? ''));
   for (const c of rules) {
     if (!c.program) continue; // refused when the CRD was written; a stored CRD from before is not re-judged here
-    if (c.transition !== (pass === 'transition')) continue;
-    if (c.transition && oldSelf === undefined) continue;
+    if (pass === 'plain' && c.transition) continue;
+    if (pass === 'create' && !c.optional) continue;
+    if (pass === 'transition' && (!c.transition || (!c.optional && oldSelf === undefined))) continue;
+    const bindings = { self, optional: OPTIONAL_NAMESPACE, ...(c.optional ? { oldSelf: optionalOf(oldSelf) } : oldSelf === undefined ? {} : { oldSelf }) };
     const result = c.program.evaluate(bindings);
     if ('error' in result) {
       out.push({ reason: 'FieldValueInvalid', field: nodeField, message: `Invalid value: ${type}: ${result.error} evaluating rule: ${ruleText(c.rule)}` });
@@ -230,8 +245,7 @@ function walkValue(s: JSONSchemaProps | undefined, value: unknown, old: unknown,
 
 /**
  * The rule failures of a custom resource (`obj`, already pruned and defaulted) under its version's
- * schema. pass 'plain' runs the rules that do not read oldSelf; 'transition' the ones that do,
- * against `old` (an update's stored object).
+ * schema, the rules of one pass (see RulePass); `old` is an update's stored object.
  */
 export function validationRuleFailures(schema: JSONSchemaProps | undefined, obj: unknown, pass: RulePass, old?: unknown): StatusCause[] {
   const out: StatusCause[] = [];

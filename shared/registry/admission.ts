@@ -88,7 +88,7 @@ export function admitCreate(s: Strategy, obj: KubeObject, settings: AdmissionSet
   checkStructure(s, obj, opts);
   s.defaults(obj, settings);
   s.prepareForCreate(obj);
-  const causes = objectErrors(s, obj);
+  const causes = [...objectErrors(s, obj), ...(s.validateCreate?.(obj) ?? [])];
   if (causes.length) refuse(s, obj, causes);
 }
 

@@ -93,8 +93,10 @@ export function customKindsOf(crd: KubeObject): CustomKinds | undefined {
       return !deepEqual(a, b);
     },
     nameErrors: NAMES.subdomain,
-    // The schema's CEL rules: the plain ones on every write, the transition ones (oldSelf) on updates.
+    // The schema's CEL rules: the plain ones on every write, the transition ones (oldSelf) on updates,
+    // optionalOldSelf ones on creates too.
     validate: (obj) => validationRuleFailures(schemaOf(storage), obj, 'plain'),
+    validateCreate: (obj) => validationRuleFailures(schemaOf(storage), obj, 'create'),
     validateUpdate: (obj, old) => validationRuleFailures(schemaOf(storage), obj, 'transition', old),
     prepareForCreate(obj) {
       if (statusOn) delete obj.status;

@@ -132,6 +132,8 @@ export interface Strategy {
   validate(obj: KubeObject): StatusCause[];
   /** Rules only an update has (immutable fields); validate() runs too. */
   validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[];
+  /** Rules only a create has (a custom resource's optionalOldSelf rules, with no old value); validate() runs too. */
+  validateCreate?(obj: KubeObject): StatusCause[];
   /**
    * Subresources that write one part of the object (pods/ephemeralcontainers), by name: what of the
    * writer's object they take over the stored one, and the rules of that write. The kind's defaults,
