@@ -2,8 +2,9 @@
 // with the variables a context declares, and evaluated over JSON values. The evaluator is
 // @bufbuild/cel; what it lacks is added here: a compile step that refuses what cel-go's checker
 // refuses for a dynamic environment (undeclared references, unknown functions, fields a structural
-// schema does not declare), cel-go's error format with its caret line, and the Kubernetes CEL
-// libraries operators lean on most (lists, regex). Pure: no I/O.
+// schema does not declare, results of the wrong type), cel-go's error format with its caret line,
+// the Kubernetes CEL libraries operators lean on most (lists, regex, quantity) and the optional
+// values optionalOldSelf rules use. Pure: no I/O.
 import { celEnv, celFunc, celMethod, CelScalar, isCelError, isCelList, isCelMap, isCelUint, listType, mapType, parse, plan, type CelEnv, type CelMap, type CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { cmpQ, formatQuantity, tryParseExact, valueOf, type Quantity } from './exact-quantity.ts';
