@@ -5,6 +5,7 @@ import { agentNodeNames, loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
 import { openStore } from '../../shared/store/open.ts';
 import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
+import { AdmissionPolicySync } from '../../shared/store/admission-policy-sync.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeAgent } from './agent.ts';
 import { SimulatedNodeHost } from './simulated-host.ts';
@@ -33,6 +34,9 @@ const nodeNames = agentNodeNames(cfg);
 // volumes it provisions) are admitted as users' are, from its first write on.
 const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
 await webhookConfigs.start();
+// Validating admission policies: the agent's own writes are held to them as users' are.
+const admissionPolicies = new AdmissionPolicySync(store, connect(), keys, log);
+await admissionPolicies.start();
 
 const runtimes = new Map<string, ContainerRuntime>();
 
@@ -151,6 +155,7 @@ async function shutdown(signal: string) {
   await proxy?.stop();
   await podNetwork?.stop();
   await webhookConfigs.stop();
+  await admissionPolicies.stop();
   await Promise.all([...runtimes.values()].map((r) => r.close()));
   server.close();
   redis.disconnect();

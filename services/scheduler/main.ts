@@ -19,6 +19,7 @@ import { EventRecorder } from '../../shared/events.ts';
 import { NodeQueues } from '../../shared/queue/node-queues.ts';
 import { Informer } from '../../shared/store/informer.ts';
 import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
+import { AdmissionPolicySync } from '../../shared/store/admission-policy-sync.ts';
 import { Scheduler, queuePriority, triageBurst, wantsScheduling } from './scheduler.ts';
 import { SchedulerCache, podKey } from './cache.ts';
 
@@ -149,6 +150,9 @@ const feed = new ChangeFeed({
 // are admitted as users' are, before it writes anything.
 const webhookConfigs = new WebhookConfigSync(store, connect(), keys, log);
 await webhookConfigs.start();
+// Validating admission policies: the scheduler's own writes are held to them as users' are.
+const admissionPolicies = new AdmissionPolicySync(store, connect(), keys, log);
+await admissionPolicies.start();
 // The cache first: a pod decided against an empty cache would be found unschedulable.
 await Promise.all(informers.map((i) => i.start()));
 scheduling.start();
@@ -162,6 +166,7 @@ async function shutdown(signal: string) {
   await feed.stop();
   await Promise.all(informers.map((i) => i.stop()));
   await webhookConfigs.stop();
+  await admissionPolicies.stop();
   await scheduling.close();
   await nodeQueues.close();
   redis.disconnect();

@@ -106,7 +106,7 @@ test('webhook matchConditions: compiled when the configuration is written; the w
     calls.push(body.request.name);
     return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, allowed: false, status: { message: 'no' } } };
   };
-  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => undefined }, transport);
+  const hooks = new AdmissionWebhooks({ namespaceLabels: async () => ({}), serviceBackend: async () => { throw new Error('no Services here'); } }, transport);
   const hook = (failurePolicy: string, expression: string) => ({ name: 'v.example.com', clientConfig: { url: 'https://127.0.0.1:1/' }, rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: '*' }], failurePolicy, matchConditions: [{ name: 'not-kube-system', expression: "request.namespace != 'kube-system'" }, { name: 'labelled', expression }] });
   hooks.setConfigurations([], [{ apiVersion: '', kind: '', metadata: { name: 'v' }, webhooks: [hook('Fail', "has(object.metadata.labels) && object.metadata.labels.check == 'yes'")] }]);
   const pod = (name: string, labels?: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) } });
