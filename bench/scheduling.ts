@@ -85,7 +85,11 @@ async function run(schedulers: number): Promise<RunResult> {
   const prefix = `b${randomBytes(3).toString('hex')}`;
   const connection = new Redis(redis.url);
   const store = new Store(connection, new Keys(prefix), 100_000);
-  const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix, WHARF_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', WHARF_SCHEDULER_CONCURRENCY: '32' };
+  const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix, WHARF_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', WHARF_SCHEDULER_CONCURRENCY: '32',
+    // The history this process's store keeps too: the schedulers' binds trim the pods' stream to
+    // their own setting (20,000 by default), and a feed that lags that far on a loaded machine
+    // resyncs with a list of every pod, one script that blocks Redis for seconds at 30,000 pods.
+    WHARF_WATCH_HISTORY: '100000' };
   const services: ServiceHandle[] = [];
   /** Pods charged to the nodes, summed over the nodes' usage hashes. */
   const boundPods = async () => {
