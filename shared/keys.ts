@@ -96,6 +96,16 @@ export class Keys {
     return `${this.prefix}:events:${resource}`;
   }
 
+  /**
+   * The view stream of a resource whose strategy has a view (Strategy.view): entries as stream()'s,
+   * the object being the view, written only when a write changes it. Named as a stream of its own
+   * (with its own compaction marker, compacted(viewOf(resource))), so that the ACLs' stream rules
+   * and the informers cover it.
+   */
+  viewOf(resource: string): string {
+    return `view:${resource}`;
+  }
+
   /** Highest resourceVersion that may have been trimmed from a resource's stream. */
   compacted(resource: string): string {
     return `${this.prefix}:compacted:${resource}`;

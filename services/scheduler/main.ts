@@ -1,4 +1,5 @@
-// Scheduler entry point. Informers on pods and nodes keep the scheduler's cache current. New pods
+// Scheduler entry point. Informers on the nodes and on the pods' scheduling view keep the
+// scheduler's cache current (see below why the view and not the pods). New pods
 // arrive in bursts through the pods change stream as a consumer group (each event reaches one
 // scheduler) and are bound a burst at a time; a pod that cannot be bound that way becomes a job
 // on the scheduling queue (one pod per reconcile, retried with backoff). Bound pods are handed to
@@ -48,10 +49,14 @@ const nodeInformer = new Informer<Node>({
     if (changed) retrySoon();
   },
 });
-// Its cache also stands in for a list of every pod (at start-up, after a gap in the feed).
+// The pods' view (podSchedulingView: the placed and nominated pods, small), not every pod event:
+// what a scheduler must know of the pods the others place costs it one small entry per placement,
+// so that N schedulers do not each pay for every pod's events and adding one adds capacity. The
+// pods it places itself come whole through the feed below, shared with the other schedulers.
 const podInformer = new Informer<Pod>({
   store,
   resource: 'pods',
+  view: true,
   connection: connect(),
   log,
   onRelist: (items) => cache.replacePods(items as Pod[]),
@@ -73,10 +78,9 @@ const volumeSnapshot: VolumeSnapshot = {
 };
 const informers = [nodeInformer, podInformer, claimInformer, volumeInformer, classInformer];
 
-/** Every pod, as a list made now would return it. */
+/** Every pod, as a list made now returns it. */
 async function currentPods(): Promise<Pod[]> {
-  await podInformer.caughtUp();
-  return podInformer.list();
+  return (await store.list<Pod>('pods')).items;
 }
 
 const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs }, volumeSnapshot);

@@ -151,6 +151,13 @@ export interface Strategy {
   claimConflict?(obj: KubeObject, claim: string): ApiError;
   /** How this write moves the node accounting. */
   nodeUsage?(op: 'create' | 'update' | 'delete', obj: KubeObject, old: KubeObject | undefined, checkCapacity: boolean): UsageOp;
+  /**
+   * A small projection of the object for followers that need only it (the schedulers follow the
+   * pods' view instead of every pod event); undefined when the object is not in the view. The
+   * write script appends it to the view stream (Keys.viewOf) whenever a write changes it, in the
+   * same step and with the same resourceVersion as the object's own event.
+   */
+  view?(obj: KubeObject): KubeObject | undefined;
 
   /** Graceful deletion: how long the object stays, marked, before it is removed (pods). */
   deletionGraceSeconds?(obj: KubeObject, requested: number | undefined): number;

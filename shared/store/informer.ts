@@ -13,6 +13,11 @@ import type { Store, StoredEvent } from './store.ts';
 export interface InformerOptions {
   store: Store;
   resource: string;
+  /**
+   * Follow the resource's view (Strategy.view: a small projection, on a stream of its own) instead
+   * of its objects: the cache then holds the views of the objects that have one.
+   */
+  view?: boolean;
   /** A dedicated connection: XREAD BLOCK holds it. */
   connection: Redis;
   log: Logger;
@@ -54,7 +59,7 @@ export class Informer<T extends KubeObject = KubeObject> {
    */
   async caughtUp(deadline = Infinity): Promise<boolean> {
     await this.synced;
-    const target = await this.opts.store.latestResourceVersion(this.opts.resource);
+    const target = await this.opts.store.latestResourceVersion(this.opts.resource, { view: this.opts.view });
     while (this.cursor < target && !this.stopped) {
       if (Date.now() >= deadline) return false;
       await sleep(10);
@@ -69,7 +74,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const { items, resourceVersion } = await this.opts.store.list<T>(this.opts.resource);
+    const { items, resourceVersion } = this.opts.view ? await this.opts.store.listView<T>(this.opts.resource) : await this.opts.store.list<T>(this.opts.resource);
     this.cache.clear();
     for (const item of items) this.cache.set(keyOf(item), item);
     this.cursor = Number(resourceVersion);
@@ -79,7 +84,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async run(markSynced: () => void): Promise<void> {
     const { store, resource, connection, log } = this.opts;
-    const stream = store.keys.stream(resource);
+    const stream = store.keys.stream(this.opts.view ? store.keys.viewOf(resource) : resource);
     let needsList = true;
     connection.on('ready', () => this.readies++);
     let readiesChecked = this.readies;
@@ -98,7 +103,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         const reconnected = this.readies !== readiesChecked;
         if (reply?.[0]?.[1]?.length || reconnected) {
           try {
-            await store.checkWatchPosition(resource, this.cursor);
+            await store.checkWatchPosition(resource, this.cursor, { view: this.opts.view });
             readiesChecked = this.readies;
           } catch (err) {
             if (!(err instanceof ExpiredError)) throw err;

@@ -310,6 +310,18 @@ export class Store implements ClusterReader {
   }
 
   /**
+   * The views (Strategy.view) of a resource's objects, as a list made now, and its resourceVersion,
+   * from which the view stream (Keys.viewOf) continues it.
+   */
+  async listView<T extends KubeObject = KubeObject>(resource: ResourceRef): Promise<{ items: T[]; resourceVersion: string }> {
+    const r = resolve(resource);
+    const view = strategyFor(storedResource(r).plural).view;
+    if (!view) throw new Error(`${r.plural} have no view`);
+    const { items, resourceVersion } = await this.list(r);
+    return { items: items.flatMap((item) => (view(item) as T | undefined) ?? []), resourceVersion };
+  }
+
+  /**
    * One page of a resource's objects in "namespace/name" order, after `afterKey`: for list requests
    * with a limit, without reading the objects of the other pages.
    */
@@ -795,10 +807,11 @@ export class Store implements ClusterReader {
     return entries.map((entry) => this.decodeEvent(r, entry));
   }
 
-  /** The resourceVersion of the newest event on this resource's stream (0 when it has none). */
-  async latestResourceVersion(resource: ResourceRef): Promise<number> {
+  /** The resourceVersion of the newest event on this resource's stream, or its view stream (0 when it has none). */
+  async latestResourceVersion(resource: ResourceRef, opts: { view?: boolean } = {}): Promise<number> {
     const r = resolve(resource);
-    const [last] = (await this.redis.xrevrange(this.keys.stream(r.plural), '+', '-', 'COUNT', 1)) as [string, string[]][];
+    const stream = this.keys.stream(opts.view ? this.keys.viewOf(r.plural) : r.plural);
+    const [last] = (await this.redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
     return last ? Number(last[0].split('-')[0]) : 0;
   }
 
@@ -808,11 +821,11 @@ export class Store implements ClusterReader {
    * old primary issued in a write the new one never received (write-object.lua). Either way the
    * watcher must list again.
    */
-  async checkWatchPosition(resource: ResourceRef, cursor: number): Promise<void> {
+  async checkWatchPosition(resource: ResourceRef, cursor: number, opts: { view?: boolean } = {}): Promise<void> {
     const r = resolve(resource);
     // Sent together: one round trip.
     const [compacted, lost] = await Promise.all([
-      this.redis.get(this.keys.compacted(r.plural)),
+      this.redis.get(this.keys.compacted(opts.view ? this.keys.viewOf(r.plural) : r.plural)),
       this.redis.zrangebyscore(this.keys.lostResourceVersions, `(${cursor}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
     ]);
     const firstKept = Number(compacted ?? 0);
@@ -930,6 +943,8 @@ export class Store implements ClusterReader {
     const takes = [...heldAfter].filter((c) => !heldBefore.has(c));
     const gives = [...heldBefore].filter((c) => !heldAfter.has(c));
     const usageKey = usage.op === '' ? this.keys.resourceVersion : this.keys.nodeUsage(usage.node);
+    const view = s.view ? viewChange(s.view, old, op === 'delete' ? undefined : obj) : undefined;
+    const viewStored = view ? this.encryption.forResource(r.plural, r.group).toStorage(view.json, view.placeholder, storageLocation(r.plural, r.group, ns, name)) : undefined;
     const keys = [
       this.keys.resourceVersion,
       this.keys.objects(r.plural, ns),
@@ -945,6 +960,8 @@ export class Store implements ClusterReader {
       this.keys.writeRecord(randomBytes(12).toString('base64url')),
       this.keys.resourceVersionEpoch,
       this.keys.lostResourceVersions,
+      this.keys.stream(this.keys.viewOf(r.plural)),
+      this.keys.compacted(this.keys.viewOf(r.plural)),
       ...adds.map((u) => this.keys.dependents(u)),
       ...removes.map((u) => this.keys.dependents(u)),
     ];
@@ -969,6 +986,9 @@ export class Store implements ClusterReader {
       usage.op === 'allocatable' ? usage.pods : 0,
       takes.length,
       gives.length,
+      view?.type ?? '',
+      viewStored?.pre ?? '',
+      viewStored?.post ?? '',
       ...takes,
       ...gives,
     ];
@@ -1037,6 +1057,18 @@ export function planDeletion(s: Strategy, old: KubeObject, opts: DeleteOptions):
  * Serialises obj with a unique placeholder for its resourceVersion, so the Lua script can set it
  * without re-encoding JSON (or, for an encrypted value, beside the ciphertext).
  */
+/**
+ * The view stream's event for a write (Strategy.view), or undefined when the write leaves the view
+ * as it was: the object's view entering, changing or leaving it (a leaving view is its last form).
+ */
+function viewChange(view: (obj: KubeObject) => KubeObject | undefined, old: KubeObject | undefined, next: KubeObject | undefined): { type: StoredEvent['type']; json: string; placeholder: string } | undefined {
+  const before = old ? view(old) : undefined;
+  const after = next ? view(next) : undefined;
+  if (!before && !after) return undefined;
+  if (before && after && JSON.stringify(before) === JSON.stringify(after)) return undefined;
+  return { type: !before ? 'ADDED' : !after ? 'DELETED' : 'MODIFIED', ...withPlaceholderResourceVersion((after ?? before)!) };
+}
+
 function withPlaceholderResourceVersion(obj: KubeObject): { json: string; placeholder: string } {
   const placeholder = `wharf-rv-${randomBytes(12).toString('hex')}`;
   obj.metadata.resourceVersion = placeholder;

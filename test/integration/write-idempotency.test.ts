@@ -52,6 +52,8 @@ function createArgs(keys: Keys, name: string, writeId: string): { keys: string[]
       keys.writeRecord(writeId),
       keys.resourceVersionEpoch,
       keys.lostResourceVersions,
+      keys.stream(keys.viewOf('configmaps')), // no view: any keys
+      keys.compacted(keys.viewOf('configmaps')),
     ],
     args: [
       'create', name, '',
@@ -61,6 +63,7 @@ function createArgs(keys: Keys, name: string, writeId: string): { keys: string[]
       0, 0, // no dependents
       '', '', 0, 0, 0, // no node accounting
       0, 0, // no claims
+      '', '', '', // no view
     ],
   };
 }

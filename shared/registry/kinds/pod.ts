@@ -3,7 +3,7 @@ import type { KubeObject, Pod } from '../../types.ts';
 import { schemaFor } from '../../api/schemas.ts';
 import { addDefaultTolerations, defaultPodSpec } from '../../api/defaults.ts';
 import { forbidden, podSpecErrors } from '../../api/validation.ts';
-import { isPodTerminal, podRequests } from '../../api/podutil.ts';
+import { isPodTerminal, podRequests, podSchedulingView } from '../../api/podutil.ts';
 import { resolvePriority } from '../../api/priority.ts';
 import { admitPodServiceAccount } from '../../auth/service-account-admission.ts';
 import { AGE, NAME, podRestarts, podStatusReason } from '../../api/printers.ts';
@@ -99,6 +99,7 @@ export const podStrategy = defineStrategy({
     }
     return { op: '' };
   },
+  view: (obj) => podSchedulingView(obj as Pod),
   deletionGraceSeconds(obj, requested) {
     const pod = obj as Pod;
     // An unbound or finished pod has nothing to stop.
