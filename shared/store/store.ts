@@ -957,7 +957,7 @@ export class Store implements ClusterReader {
       this.keys.objectIndex(r.plural),
       // Sent again after a reconnect, the same command carries the same id: the script answers
       // what the first run did instead of failing its own compare-and-set.
-      this.keys.writeRecord(randomBytes(12).toString('base64url')),
+      this.keys.writeRecord(uniqueToken()),
       this.keys.resourceVersionEpoch,
       this.keys.lostResourceVersions,
       this.keys.stream(this.keys.viewOf(r.plural)),
@@ -1070,7 +1070,7 @@ function viewChange(view: (obj: KubeObject) => KubeObject | undefined, old: Kube
 }
 
 function withPlaceholderResourceVersion(obj: KubeObject): { json: string; placeholder: string } {
-  const placeholder = `wharf-rv-${randomBytes(12).toString('hex')}`;
+  const placeholder = `wharf-rv-${uniqueToken()}`;
   obj.metadata.resourceVersion = placeholder;
   return { json: JSON.stringify(obj), placeholder };
 }
@@ -1118,6 +1118,16 @@ function streamEntryFields([id, fields]: [string, string[]]): { rv: number; type
 /** [a, b, c, d] -> [[a, b], [c, d]] */
 function pairs<T>(flat: T[]): [T, T][] {
   return Array.from({ length: Math.floor(flat.length / 2) }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
+}
+
+// A write's record id and its resourceVersion placeholder need only be unique and unguessable by
+// clients: one random prefix per process and a counter, rather than a call into the random
+// generator twice a write (7% of a busy scheduler's CPU in profiles).
+const PROCESS_NONCE = randomBytes(12).toString('hex');
+let tokenCounter = 0;
+
+function uniqueToken(): string {
+  return `${PROCESS_NONCE}${(tokenCounter++).toString(36)}`;
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
