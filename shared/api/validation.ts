@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { BlockList, isIP } from 'node:net';
 import type { StatusCause } from '../types.ts';
 import { isValidQuantity, parseQuantity } from './quantity.ts';
+import { OPENAPI } from './schemas.ts';
 import { selectorMatches } from './selectors.ts';
 
 export interface ValidationResult {
@@ -33,8 +34,59 @@ const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(schema: Record<string, any>): ValidateFunction {
   let validate = compiled.get(schema);
-  if (!validate) compiled.set(schema, (validate = ajv.compile(schema)));
+  if (!validate) compiled.set(schema, (validate = ajv.compile(withSharedDefinitions(schema))));
   return validate;
+}
+
+// ---- definitions compiled once ---------------------------------------------------------
+// Every workload kind embeds a PodSpec (its Containers, Volumes, Probes...), and ajv compiles a
+// schema's subschemas inline: the Pod's took over a second of CPU on a loaded machine, the
+// ReplicaSet's and Deployment's most of that again, in each process that writes them. A named
+// definition (schemas.ts's `named`) is instead added to ajv once and referenced, so each is
+// compiled once per process. What the object must satisfy is unchanged: a $ref validates the data
+// at the same instancePath, against the same keywords.
+
+/** Keywords that say nothing of what validates: two definitions differing in these only are one. */
+const ANNOTATIONS = new Set(['description', OPENAPI]);
+const objectIds = new WeakMap<object, number>();
+const definitionRefs = new Map<string, string>();
+
+let nextObjectId = 0;
+function objectId(value: object): number {
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = nextObjectId++));
+  return id;
+}
+
+/** What a definition validates, as a key: its validating keywords and the identity of each value. */
+function definitionKey(schema: Record<string, any>): string {
+  return Object.keys(schema)
+    .filter((k) => !ANNOTATIONS.has(k))
+    .sort()
+    .map((k) => {
+      const v = schema[k];
+      const shallow = v !== null && typeof v === 'object' && !(Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object'));
+      return `${k}=${shallow ? `#${objectId(v)}` : JSON.stringify(v)}`;
+    })
+    .join(';');
+}
+
+/** A copy of the schema for ajv in which each named definition below the root is a $ref to its one compiled copy. */
+function withSharedDefinitions(schema: unknown, root = true): any {
+  if (schema === null || typeof schema !== 'object') return schema;
+  if (Array.isArray(schema)) return schema.map((s) => withSharedDefinitions(s, false));
+  const s = schema as Record<string, any>;
+  if (!root && s[OPENAPI]?.definition) {
+    const key = definitionKey(s);
+    let ref = definitionRefs.get(key);
+    if (!ref) {
+      ref = `wharf-definition-${definitionRefs.size}`;
+      definitionRefs.set(key, ref);
+      ajv.addSchema(withSharedDefinitions(s, true), ref);
+    }
+    return { $ref: ref };
+  }
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === OPENAPI || k === 'enum' || k === 'const' || k === 'default' ? v : withSharedDefinitions(v, false)]));
 }
 
 // ---- field paths and causes ------------------------------------------------------------

@@ -13,6 +13,7 @@ import { parseKubeconfig } from '../../shared/auth/kubeconfig.ts';
 import { Keys } from '../../shared/keys.ts';
 import { ADMIN_USER, aclUsers, redisUrlFor, redisUserName, REDIS_USER_KINDS, type RedisUserKind } from '../../shared/redis-acl.ts';
 import { generateEncryptionConfig } from '../../shared/store/encryption.ts';
+import { serviceCommand } from './service-bundle.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -142,13 +143,13 @@ export interface ServiceHandle {
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'wharf-test-logs-'));
 
-/** Starts services/<name>/main.ts as its own process with the given environment. */
+/** Starts services/<name>/main.ts as its own process with the given environment (bundled: service-bundle.ts). */
 export function startService(name: string, env: Record<string, string>, label = name): ServiceHandle {
   const logFile = join(LOG_DIR, `${label}-${randomBytes(3).toString('hex')}.log`);
   const out = createWriteStream(logFile);
   // WHARF_PROFILE_DIR=dir: each service writes a V8 CPU profile there when it exits (SIGTERM).
   const profile = process.env.WHARF_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.WHARF_PROFILE_DIR] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'services', name, 'main.ts')], {
+  const child = spawn(process.execPath, [...profile, ...serviceCommand(name)], {
     cwd: ROOT,
     env: { ...process.env, WHARF_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
