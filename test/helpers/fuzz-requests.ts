@@ -215,7 +215,8 @@ function expectOdd(path: Path, original: unknown, value: unknown): 'refuse' | 'a
   // envFrom's names are checked as prefixes (ValidateConfigMapName(name, true)): a last dash is allowed.
   if (last === 'name' && ['configMapRef', 'secretRef'].includes(parent!) && !(value.length <= 253 && DNS_SUBDOMAIN.test(value.replace(/-$/, 'a')))) return 'refuse';
   if (((last === 'ip' && parent === 'hostAliases') || last === 'nameservers') && !/^\d+\.\d+\.\d+\.\d+$/.test(value)) return 'refuse';
-  if (last === 'image' && (value === '' || value.trim() !== value)) return 'refuse';
+  // A container's image (ValidatePodSpec); the image a container status reports is not checked.
+  if (last === 'image' && ['containers', 'initContainers', 'ephemeralContainers'].includes(parent!) && (value === '' || value.trim() !== value)) return 'refuse';
   if (last === 'name' && parent === 'ports' && names.includes('containers') && !(value.length <= 15 && IANA_SVC_NAME.test(value))) return 'refuse';
   if (last === 'schedule' && value.trim().split(/\s+/).length !== 5 && !value.startsWith('@')) return 'refuse';
   return 'any';
