@@ -9,8 +9,7 @@ import type { KubeObject } from '../types.ts';
 import type { Keys } from '../keys.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from './store.ts';
-import { isRedisOutage } from '../redis.ts';
-import { sleep } from '../util.ts';
+import { SmallKindsFollower } from './small-kinds-follower.ts';
 import { installCustomKinds } from '../registry/registry.ts';
 import { customKindsOf, type CustomKinds } from '../registry/custom-resources.ts';
 import { CRD_PLURAL } from '../registry/kinds/customresourcedefinition.ts';
@@ -30,74 +29,34 @@ export function kindsOf(crds: KubeObject[], onError: (crd: KubeObject, err: Erro
 }
 
 export class CustomKindsSync {
-  private stopped = false;
-  private loop?: Promise<void>;
-  /** The CRDs installed last, by name and resourceVersion: an unchanged list installs nothing. */
-  private installed = '';
+  private readonly follower: SmallKindsFollower;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     /** A dedicated connection: XREAD blocks it. */
-    private readonly connection: Redis,
-    private readonly keys: Keys,
-    private readonly log: Logger,
+    connection: Redis,
+    keys: Keys,
+    log: Logger,
     /** Called after the kinds changed (with the CRDs now served). */
-    private readonly onChange: (crds: KubeObject[]) => void = () => {},
-  ) {}
+    onChange: (crds: KubeObject[]) => void = () => {},
+  ) {
+    this.follower = new SmallKindsFollower({
+      store, connection, keys, log,
+      resources: [CRD_PLURAL],
+      what: 'CustomResourceDefinitions',
+      onChange: ([crds]) => {
+        installCustomKinds(kindsOf(crds, (crd, err) => log.warn({ crd: crd.metadata.name, err: err.message }, 'cannot serve a CustomResourceDefinition')));
+        onChange(crds);
+      },
+    });
+  }
 
   /** Installs the kinds of the CRDs stored now, then follows their changes. */
-  async start(): Promise<void> {
-    const position = await this.streamEnd();
-    await this.relist();
-    this.loop = this.follow(position);
+  start(): Promise<void> {
+    return this.follower.start();
   }
 
-  private async streamEnd(): Promise<string> {
-    const last = (await this.connection.xrevrange(this.keys.stream(CRD_PLURAL), '+', '-', 'COUNT', 1)) as [string, string[]][];
-    return last[0]?.[0] ?? '0-0';
-  }
-
-  /** Lists the CRDs and installs their kinds, if anything changed. */
-  async relist(): Promise<void> {
-    const { items } = await this.store.list(CRD_PLURAL);
-    const fingerprint = items.map((c) => `${c.metadata.name}@${c.metadata.resourceVersion}`).sort().join(',');
-    if (fingerprint === this.installed) return;
-    installCustomKinds(kindsOf(items, (crd, err) => this.log.warn({ crd: crd.metadata.name, err: err.message }, 'cannot serve a CustomResourceDefinition')));
-    this.installed = fingerprint;
-    this.onChange(items);
-  }
-
-  private async follow(from: string): Promise<void> {
-    let position = from;
-    const stream = this.keys.stream(CRD_PLURAL);
-    while (!this.stopped) {
-      try {
-        const reply = (await this.connection.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', stream, position)) as [string, [string, string[]][]][] | null;
-        const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length) {
-          position = entries[entries.length - 1][0];
-          await this.relist();
-        } else {
-          // A quiet period: a stream recreated under us (its last entry is not the one we read)
-          // still converges. Asked on this connection, so the store's own stays free for requests.
-          const end = await this.streamEnd();
-          if (end !== position) {
-            position = end;
-            await this.relist();
-          }
-        }
-      } catch (err) {
-        if (this.stopped) return;
-        if (!isRedisOutage(err)) this.log.warn({ err: (err as Error).message }, 'following CustomResourceDefinitions failed; retrying');
-        await sleep(500);
-        position = await this.streamEnd().catch(() => position);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.connection.disconnect();
-    await this.loop?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 }

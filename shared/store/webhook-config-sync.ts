@@ -7,8 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../keys.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from './store.ts';
-import { isRedisOutage } from '../redis.ts';
-import { sleep } from '../util.ts';
+import { SmallKindsFollower } from './small-kinds-follower.ts';
 import { AdmissionWebhooks, resolveServiceEndpoint, type WebhookCluster } from '../admission/webhooks.ts';
 import { MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS } from '../registry/kinds/webhookconfiguration.ts';
 
@@ -26,63 +25,26 @@ export function storeWebhookCluster(store: Store): WebhookCluster {
 }
 
 export class WebhookConfigSync {
-  private stopped = false;
-  private loop?: Promise<void>;
-  private seen = '';
   readonly webhooks: AdmissionWebhooks;
+  private readonly follower: SmallKindsFollower;
 
-  constructor(private readonly store: Store, private readonly connection: Redis, private readonly keys: Keys, private readonly log: Logger) {
+  constructor(private readonly store: Store, connection: Redis, keys: Keys, log: Logger) {
     this.webhooks = new AdmissionWebhooks(storeWebhookCluster(store));
+    this.follower = new SmallKindsFollower({
+      store, connection, keys, log,
+      resources: [MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS],
+      what: 'admission webhook configurations',
+      onChange: ([mutating, validating]) => this.webhooks.setConfigurations(mutating, validating),
+    });
   }
 
   /** Loads the configurations, hands the dispatcher to the store, then follows their changes. */
   async start(): Promise<void> {
-    const positions = await Promise.all([MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS].map(async (r) => {
-      const last = (await this.connection.xrevrange(this.keys.stream(r), '+', '-', 'COUNT', 1)) as [string, string[]][];
-      return last[0]?.[0] ?? '0-0';
-    }));
-    await this.relist();
+    await this.follower.start();
     this.store.useWebhooks(this.webhooks);
-    this.loop = this.follow(positions);
   }
 
-  private async relist(): Promise<void> {
-    const [mutating, validating] = await Promise.all([this.store.list(MUTATING_WEBHOOKS), this.store.list(VALIDATING_WEBHOOKS)]);
-    const fingerprint = [...mutating.items, ...validating.items].map((c) => `${c.kind}/${c.metadata.name}@${c.metadata.resourceVersion}`).sort().join(',');
-    if (fingerprint === this.seen) return;
-    this.webhooks.setConfigurations(mutating.items, validating.items);
-    this.seen = fingerprint;
-  }
-
-  private async follow(from: string[]): Promise<void> {
-    const positions = [...from];
-    const streams = [MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS].map((r) => this.keys.stream(r));
-    while (!this.stopped) {
-      try {
-        const reply = (await this.connection.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', ...streams, ...positions)) as [string, [string, string[]][]][] | null;
-        for (const [stream, entries] of reply ?? []) if (entries.length) positions[streams.indexOf(stream)] = entries[entries.length - 1][0];
-        if (reply?.length) {
-          await this.relist();
-        } else {
-          // A quiet period: streams recreated under us (their last entry is not the one we read)
-          // still converge. Asked on this connection, so the store's own stays free for requests.
-          const ends = await Promise.all(streams.map(async (stream) => ((await this.connection.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]?.[0] ?? '0-0'));
-          if (ends.some((end, i) => end !== positions[i])) {
-            positions.splice(0, positions.length, ...ends);
-            await this.relist();
-          }
-        }
-      } catch (err) {
-        if (this.stopped) return;
-        if (!isRedisOutage(err)) this.log.warn({ err: (err as Error).message }, 'following admission webhook configurations failed; retrying');
-        await sleep(500);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.connection.disconnect();
-    await this.loop?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 }
