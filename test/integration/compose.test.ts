@@ -20,6 +20,7 @@ import { ROOT, eventually, freePort } from '../helpers/cluster.ts';
 import { requireImages } from '../helpers/images.ts';
 import { kubectlRunner } from '../helpers/kubectl.ts';
 import { parseKubeconfig } from '../../shared/auth/kubeconfig.ts';
+import { intToIpv4, ipv4ToInt } from '../../shared/util.ts';
 
 const docker = new Docker();
 const suffix = randomBytes(3).toString('hex');
@@ -192,7 +193,10 @@ spec:
   // address only and refuses a request without the API server's certificate.
   const logs = await kubectl(['logs', 'deployment/web']);
   t.regex(logs.stdout, /^hello from web-/, logs.stderr);
-  const agentHost = (await docker.getNetwork('bridge').inspect()).IPAM!.Config![0].Gateway as string;
+  // Docker 20.10 leaves the default bridge's Gateway out of its IPAM config: it is then the
+  // subnet's first address, as the engine assigns it.
+  const bridgeIpam = (await docker.getNetwork('bridge').inspect()).IPAM!.Config![0];
+  const agentHost = (bridgeIpam.Gateway as string | undefined) ?? intToIpv4(ipv4ToInt(String(bridgeIpam.Subnet).split('/')[0])! + 1);
   t.like(await httpsGet(`https://${agentHost}:${agentPort}/containerLogs/default/x/y`), { status: 401 }, 'the agent refuses a client without the API server\'s certificate');
   t.false(await listening('127.0.0.1', agentPort), 'the agent does not listen on every address');
 

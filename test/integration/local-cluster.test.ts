@@ -154,7 +154,8 @@ test.serial('npm start brings the stack up for kubectl, runs a pod and the READM
   t.is(rollout.code, 0, rollout.stderr);
   const ips = (await kubectl(['get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.podIP}'])).stdout.split(' ');
   t.is(ips.length, 3);
-  const answer = await (await fetch(`http://${ips[0]}:3000/`)).text();
+  // Ready without a readiness probe means started: node may still be binding its port (CI saw a refused connect).
+  const answer = await eventually(() => fetch(`http://${ips[0]}:3000/`).then((r) => r.text(), () => undefined), { timeoutMs: 15_000, message: 'the README\'s Deployment answering' });
   t.regex(answer, /^hello from api-server-/);
 
   await interrupt(first.child, apiPort);
