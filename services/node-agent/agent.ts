@@ -272,7 +272,11 @@ export class NodeAgent {
         metadata: { name: this.opts.nodeName, namespace: ns, ownerReferences: owner },
         spec: { holderIdentity: this.opts.nodeName, leaseDurationSeconds: 40, renewTime },
       }).catch((e) => {
-        if (!isAlreadyExists(e)) throw e;
+        if (isAlreadyExists(e)) return;
+        // The API server makes kube-node-lease when it first starts, and an agent may register
+        // before that: the next heartbeat tries again, as the kubelet's lease controller does.
+        if (isNotFound(e)) return this.log.info({ err: (e as Error).message }, 'namespace kube-node-lease does not exist yet; the Lease is made at the next heartbeat');
+        throw e;
       });
     }
   }
