@@ -18,6 +18,7 @@ import { QUEUES, hostedPodKey } from '../../shared/keys.ts';
 import type { Logger } from '../../shared/log.ts';
 import { NodeAgent, type AgentOptions } from './agent.ts';
 import { inBatches } from '../../shared/util.ts';
+import { CoalescedRun } from '../../shared/coalesced-run.ts';
 
 export interface SimulatedHostOptions {
   /** Names the shared queue: stable across restarts of the same host, unique between hosts. */
@@ -47,8 +48,7 @@ export class SimulatedNodeHost {
   readonly agents = new Map<string, NodeAgent>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pods: Informer<Pod>;
-  private resyncing?: Promise<void>;
-  private resyncAgain = false;
+  private readonly resyncs = new CoalescedRun(() => this.resyncOnce());
   private tick = 0;
 
   constructor(private readonly opts: SimulatedHostOptions) {
@@ -123,28 +123,18 @@ export class SimulatedNodeHost {
 
   /** The informer's pods, by node, for every node of the host; concurrent requests collapse into one more run. */
   resync(): Promise<void> {
-    if (this.resyncing) {
-      this.resyncAgain = true;
-      return this.resyncing;
+    return this.resyncs.request();
+  }
+
+  private async resyncOnce(): Promise<void> {
+    const byNode = new Map<string, Pod[]>();
+    for (const pod of this.pods.list()) {
+      const node = pod.spec.nodeName;
+      if (!node || !this.agents.has(node)) continue;
+      let list = byNode.get(node);
+      if (!list) byNode.set(node, (list = []));
+      list.push(pod);
     }
-    this.resyncing = (async () => {
-      try {
-        do {
-          this.resyncAgain = false;
-          const byNode = new Map<string, Pod[]>();
-          for (const pod of this.pods.list()) {
-            const node = pod.spec.nodeName;
-            if (!node || !this.agents.has(node)) continue;
-            let list = byNode.get(node);
-            if (!list) byNode.set(node, (list = []));
-            list.push(pod);
-          }
-          await inBatches(this.agents.values(), PARALLEL, (a) => a.resync(byNode.get(a.name) ?? [], true));
-        } while (this.resyncAgain);
-      } finally {
-        this.resyncing = undefined;
-      }
-    })();
-    return this.resyncing;
+    await inBatches(this.agents.values(), PARALLEL, (a) => a.resync(byNode.get(a.name) ?? [], true));
   }
 }
