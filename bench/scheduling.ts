@@ -69,6 +69,12 @@ async function redisCpuSeconds(connection: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
+/** Redis' own accounting of where its time went (since the measured window's RESETSTAT), dearest first. */
+async function redisCommandCosts(connection: Redis): Promise<{ name: string; calls: number; usec: number }[]> {
+  const info = await connection.info('commandstats');
+  return [...info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) })).sort((a, b) => b.usec - a.usec);
+}
+
 interface RunResult {
   podsPerSecond: number;
   seconds: number;
@@ -121,6 +127,7 @@ async function run(schedulers: number): Promise<RunResult> {
       await Promise.all(Array.from({ length: Math.min(200, warmup - i) }, (_, j) => store.create('pods', pod(i + j, 'warmup'))));
     }
     while ((await boundPods()) < warmup) await new Promise((r) => setTimeout(r, 200));
+    await connection.config('RESETSTAT');
     const started = Date.now();
     const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)) };
     let createdSeconds = 0;
@@ -145,6 +152,7 @@ async function run(schedulers: number): Promise<RunResult> {
       redis: (((await redisCpuSeconds(connection)) - cpuAtStart.redis) * 1000) / pods,
       creating: (benchCpu.user + benchCpu.system) / 1000 / pods,
     };
+    const redisCommands = await redisCommandCosts(connection);
     // Correctness, read back from Redis: every pod bound exactly once, no node over its allocatable.
     const listed = await store.list<Pod>('pods', 'default');
     const unbound = listed.items.filter((p) => !p.spec.nodeName).length;
@@ -181,6 +189,7 @@ async function run(schedulers: number): Promise<RunResult> {
     const coresBusy = ((cpuMsPerPod.schedulers + cpuMsPerPod.redis + cpuMsPerPod.creating) * pods) / 1000 / seconds;
     console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms, Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    per scheduler (CPU ms per pod of all ${pods}; pods it bound; its CPU per pod it bound): ${perScheduler.map((p) => `${p.cpuMs.toFixed(2)} ms, ${p.bound} pods, ${p.bound ? ((p.cpuMs * pods) / p.bound).toFixed(2) : '-'} ms`).join(' | ')}`);
+    console.log(`    Redis µs per pod by command: ${redisCommands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / pods).toFixed(1)} (${(c.calls / pods).toFixed(2)} calls)`).join(', ')}`);
     console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later`);
     console.log(`    checked: ${pods} pods and ${warmup} warm-up pods bound once each (${scheduled.size} Scheduled events, none twice), ${charged} charged, 0 of ${nodes} nodes overcommitted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds, schedulersMs: cpuMsPerPod.schedulers, redisMs: cpuMsPerPod.redis, creatingMs: cpuMsPerPod.creating, perScheduler };
