@@ -20,6 +20,8 @@ export interface CommonConfig {
   keyPrefix: string;
   logLevel: string;
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
+  /** How long a worker's change feed waits after a pass of a few events, to hand the next ones over as one burst (ChangeFeed's gatherMs). */
+  feedGatherMs: number;
   /** The address every process's Prometheus endpoint listens on (shared/metrics-endpoint.ts). */
   metricsBindAddress: string;
 }
@@ -250,6 +252,9 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
+      // Measured in bench/scheduling.ts (README, "How scheduling scales"): 10 ms makes a trickle
+      // of pods cost a scheduler and Redis about as much per pod as a backlog does.
+      feedGatherMs: duration(env, 'WHARF_FEED_GATHER', 10),
       metricsBindAddress: env.WHARF_METRICS_BIND_ADDRESS || '127.0.0.1',
     },
     local: { stateDir: resolve(env.WHARF_STATE_DIR || '.wharf') },

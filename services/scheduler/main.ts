@@ -148,6 +148,7 @@ const feed = new ChangeFeed({
   handleBatch: onChanges,
   onGap: resync,
   log,
+  gatherMs: config.common.feedGatherMs,
 });
 
 // Admission webhooks: the scheduler's own writes (preemption's deletions, claims' selected node)

@@ -314,3 +314,41 @@ test('an informer caught up holds every write made before the call, as a list ma
     await informer.stop();
   }
 });
+
+/**
+ * Writes `count` ConfigMaps one at a time, `spacingMs` apart, after one that starts the trickle;
+ * returns when each was first seen (ms after its write) and how many deliveries brought the rest.
+ */
+async function trickle(store: Store, prefix: string, count: number, spacingMs: number, seen: Map<string, number>, deliveries: () => number) {
+  const writtenAt = Date.now();
+  await store.create('configmaps', cm(`${prefix}-first`));
+  await eventually(() => seen.has(`${prefix}-first`), { message: 'the first event' });
+  const firstMs = seen.get(`${prefix}-first`)! - writtenAt;
+  const before = deliveries();
+  for (let i = 0; i < count; i++) {
+    await store.create('configmaps', cm(`${prefix}-${i}`));
+    await new Promise((r) => setTimeout(r, spacingMs));
+  }
+  await eventually(() => Array.from({ length: count }, (_, i) => `${prefix}-${i}`).every((n) => seen.has(n)), { message: 'the trickle' });
+  return { firstMs, deliveries: deliveries() - before };
+}
+
+test('a gathering feed hands a trickle over in a burst or two, and the first event after a quiet spell at once', async (t) => {
+  const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
+  const store = await clusterStore(new Store(connect(), keys));
+  const seen = new Map<string, number>();
+  let batches = 0;
+  const f = new ChangeFeed({
+    keys, connection: connect(), group: 'g', consumer: 'gatherer', resources: ['configmaps'], log, gatherMs: 1500, onGap: async () => undefined,
+    handleBatch: async (_, events) => {
+      batches++;
+      for (const e of events) seen.set(e.object.metadata.name!, Date.now());
+    },
+  });
+  feeds.push(f);
+  await f.start();
+  // 10 writes 20 ms apart, all within the wait that follows the first event's delivery.
+  const { firstMs, deliveries } = await trickle(store, 'g', 10, 20, seen, () => batches);
+  t.true(firstMs < 1500, `the first event took ${firstMs} ms`);
+  t.true(deliveries <= 2, `${deliveries} deliveries for 10 events`);
+});
