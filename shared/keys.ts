@@ -159,6 +159,14 @@ export class Keys {
     return `${this.prefix}:lock:${queue}:${key}`;
   }
 
+  /**
+   * Held (SET NX PX, for about a resync period) by the replica of a component that runs this
+   * period's full resync: one replica a period relists everything, not each of them.
+   */
+  resyncTurn(component: string): string {
+    return `${this.prefix}:resyncturn:${component}`;
+  }
+
   /** Prefix for BullMQ's own keys. */
   get bullPrefix(): string {
     return `${this.prefix}-bull`;

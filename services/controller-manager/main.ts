@@ -101,6 +101,13 @@ const clusterRoles = new Informer({
 });
 const clusterRoleAggregation = new ClusterRoleAggregationController(store, clusterRoles);
 const quotaInformer = new Informer({ store, resource: 'resourcequotas', connection: connect(), log });
+// Services, PodDisruptionBudgets and DaemonSets: few, and every pod or node change asks which of
+// them it concerns. Asked of Redis, that was a list per event; a cache answers from memory. A cache
+// that lags a new one loses nothing: its own event reconciles it against the pods and nodes.
+const serviceInformer = new Informer({ store, resource: 'services', connection: connect(), log });
+const budgetInformer = new Informer({ store, resource: 'poddisruptionbudgets', connection: connect(), log });
+const daemonSetInformer = new Informer({ store, resource: 'daemonsets', connection: connect(), log });
+const followers = [serviceInformer, budgetInformer, daemonSetInformer];
 const resourceQuotas = new ResourceQuotaController(store, quotaInformer);
 const hpas = new HorizontalPodAutoscalerController(
   store,
@@ -198,7 +205,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       if (owner?.kind === 'Job') await queues.jobs.add(`${obj.metadata.namespace}/${owner.name}`);
       await enqueueServicesOf(obj);
       if (obj.spec?.nodeName) await queues.nodeLifecycle.add(obj.spec.nodeName);
-      await queues.disruption.addAll(await disruption.budgetsOf(obj));
+      await queues.disruption.addAll(disruption.budgetsOf(obj, budgetInformer.list()));
       // pvc-protection: a claim being deleted waits for the pods that use it.
       await queues.claims.addAll(podClaimNames(obj as any).map((c) => `${obj.metadata.namespace}/${c}`));
       break;
@@ -233,7 +240,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
       await queues.nodeLifecycle.add(obj.metadata.name!);
       await queues.nodeIpam?.add(obj.metadata.name!);
       // Any node change may start or stop a daemon pod there: every DaemonSet looks again.
-      await queues.daemonsets.addAll((await store.list('daemonsets')).items.map(nsKey));
+      await queues.daemonsets.addAll(daemonSetInformer.list().map(nsKey));
       break;
     case 'leases':
       if (obj.metadata.namespace === LEASE_NAMESPACE) await queues.nodeLifecycle.add(obj.metadata.name!);
@@ -292,8 +299,7 @@ async function onChange(resource: string, ev: StoredEvent): Promise<void> {
  * started or stopped matching, and nothing in the event says what they were before.
  */
 async function enqueueServicesOf(pod: KubeObject): Promise<void> {
-  const { items } = await store.list('services', pod.metadata.namespace);
-  const selecting = items.filter((s) => Object.keys(s.spec?.selector ?? {}).length).map(nsKey);
+  const selecting = serviceInformer.list().filter((s) => s.metadata.namespace === pod.metadata.namespace && Object.keys(s.spec?.selector ?? {}).length).map(nsKey);
   await queues.endpoints.addAll(selecting);
   await queues.endpointSlices.addAll(selecting);
 }
@@ -396,6 +402,7 @@ const feed = new ChangeFeed({
   handle: onChange,
   onGap: resync,
   log,
+  gatherMs: config.common.feedGatherMs,
 });
 
 // The kinds CRDs define: installed here too (the collector, the namespace controller and the
@@ -428,14 +435,40 @@ for (const q of Object.values(queues)) q.start();
 await quotaInformer.start();
 for (const i of [volumeInformer, claimInformer, classInformer]) await i.start();
 await httpScaledObjects.start();
+await Promise.all(followers.map((i) => i.start()));
 await activations.subscribe(keys.activationChannel);
 await feed.start();
 await clusterRoles.start();
-for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'initial resync failed'));
-const resyncTimer = setInterval(() => {
-  for (const r of resources) resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
-  queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles()).catch((err) => log.warn({ err: err.message }, 'resync failed'));
-}, config.controller.resyncMs);
+/**
+ * Whether this replica runs this period's resync: the first replica to ask in a period does. The
+ * queues collapse the keys a resync enqueues, but not the lists that find them: with every
+ * replica resyncing, N replicas would read every object N times a period. (The turn lapses a
+ * tenth of a period early, so that a replica's next turn is not lost to its own last one.)
+ */
+async function takeResyncTurn(): Promise<boolean> {
+  const leaseMs = Math.max(100, Math.floor(config.controller.resyncMs * 0.9));
+  return (await redis.set(keys.resyncTurn('controller-manager'), identity, 'PX', leaseMs, 'NX')) === 'OK';
+}
+
+async function resyncEverything(): Promise<void> {
+  for (const r of resources) await resync(r).catch((err) => log.warn({ err: err.message, r }, 'resync failed'));
+  await queues.clusterRoleAggregation.addAll(clusterRoleAggregation.aggregatedRoles());
+}
+
+/** What each replica keeps of its own: the scalers' connections of ScaledObjects that are gone are closed. */
+async function upkeep(): Promise<void> {
+  scaledObjects.sweep((await store.list('scaledobjects')).items.map(nsKey));
+}
+
+const resyncPass = () =>
+  takeResyncTurn()
+    .then((mine) => {
+      log.debug({ mine }, 'resync turn');
+      return mine ? resyncEverything() : upkeep();
+    })
+    .catch((err) => log.warn({ err: err.message }, 'resync failed'));
+await resyncPass();
+const resyncTimer = setInterval(() => void resyncPass(), config.controller.resyncMs);
 const metricsEndpoint = await serveMetrics(config.controller.metricsPort, config.common.metricsBindAddress, log);
 log.info({ identity }, 'controller manager started');
 
@@ -451,6 +484,7 @@ async function shutdown(signal: string) {
   await quotaInformer.stop();
   for (const i of [volumeInformer, claimInformer, classInformer]) await i.stop();
   await httpScaledObjects.stop();
+  await Promise.all(followers.map((i) => i.stop()));
   activations.disconnect();
   await Promise.all(Object.values(queues).map((q) => q.close()));
   scaledObjects.close();

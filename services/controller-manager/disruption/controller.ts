@@ -14,10 +14,9 @@ const SCALABLE: Record<string, string> = { ReplicaSet: 'replicasets', Deployment
 export class DisruptionController {
   constructor(private readonly store: Store) {}
 
-  /** The budgets in the pod's namespace that select it: the keys a pod change concerns. */
-  async budgetsOf(pod: KubeObject): Promise<string[]> {
-    const { items } = await this.store.list('poddisruptionbudgets', pod.metadata.namespace);
-    return items.filter((pdb) => pdbSelects(pdb, pod as Pod)).map((pdb) => `${pdb.metadata.namespace}/${pdb.metadata.name}`);
+  /** Of these budgets (a cache of them all), those in the pod's namespace that select it: the keys a pod change concerns. */
+  budgetsOf(pod: KubeObject, budgets: KubeObject[]): string[] {
+    return budgets.filter((pdb) => pdb.metadata.namespace === pod.metadata.namespace && pdbSelects(pdb, pod as Pod)).map((pdb) => `${pdb.metadata.namespace}/${pdb.metadata.name}`);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
