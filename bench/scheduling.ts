@@ -33,6 +33,10 @@ const rounds = Number(process.argv[5] ?? 1);
 // which is a cost per process, not per pod, and would make N schedulers of a fixed number of pods
 // look dearer per pod than they are in a long-running cluster.
 const warmupPerScheduler = Number(process.env.WARMUP ?? 500);
+// CREATE_RATE=pods/s: pods created no faster than that (default: as fast as this process can),
+// to see what a scheduler's pod costs when its bursts are small rather than backlogged.
+const createRate = Number(process.env.CREATE_RATE ?? 0);
+const createChunk = createRate ? Math.max(1, Math.min(200, Math.round(createRate / 50))) : 200;
 
 function node(name: string): Node {
   return {
@@ -59,8 +63,14 @@ function pod(i: number, prefix = 'bench'): Pod {
 
 /** CPU seconds a process has used (utime + stime from /proc). */
 function processCpuSeconds(pid: number): number {
+  const { user, system } = processCpuSplit(pid);
+  return user + system;
+}
+
+/** The user and kernel shares of it (utime, stime). */
+function processCpuSplit(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 async function redisCpuSeconds(connection: Redis): Promise<number> {
@@ -129,11 +139,12 @@ async function run(schedulers: number): Promise<RunResult> {
     while ((await boundPods()) < warmup) await new Promise((r) => setTimeout(r, 200));
     await connection.config('RESETSTAT');
     const started = Date.now();
-    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)) };
+    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)), schedulersSystem: services.map((s) => processCpuSplit(s.child.pid!).system) };
     let createdSeconds = 0;
     const creating = (async () => {
-      for (let i = 0; i < pods; i += 200) {
-        await Promise.all(Array.from({ length: Math.min(200, pods - i) }, (_, j) => store.create('pods', pod(i + j))));
+      for (let i = 0; i < pods; i += createChunk) {
+        await Promise.all(Array.from({ length: Math.min(createChunk, pods - i) }, (_, j) => store.create('pods', pod(i + j))));
+        if (createRate) await new Promise((r) => setTimeout(r, Math.max(0, started + ((i + createChunk) * 1000) / createRate - Date.now())));
       }
       createdSeconds = (Date.now() - started) / 1000;
     })();
@@ -147,6 +158,7 @@ async function run(schedulers: number): Promise<RunResult> {
     const seconds = (Date.now() - started) / 1000;
     const benchCpu = process.cpuUsage(cpuAtStart.bench);
     const perSchedulerCpuMs = services.map((s, i) => ((processCpuSeconds(s.child.pid!) - cpuAtStart.schedulers[i]) * 1000) / pods);
+    const schedulersSystemMs = services.reduce((sum, s, i) => sum + ((processCpuSplit(s.child.pid!).system - cpuAtStart.schedulersSystem[i]) * 1000) / pods, 0);
     const cpuMsPerPod = {
       schedulers: perSchedulerCpuMs.reduce((a, b) => a + b, 0),
       redis: (((await redisCpuSeconds(connection)) - cpuAtStart.redis) * 1000) / pods,
@@ -187,7 +199,7 @@ async function run(schedulers: number): Promise<RunResult> {
     }
     // What bounds the rate: the cores all parts kept busy, and whether binding kept up with creation.
     const coresBusy = ((cpuMsPerPod.schedulers + cpuMsPerPod.redis + cpuMsPerPod.creating) * pods) / 1000 / seconds;
-    console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms, Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
+    console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms (${schedulersSystemMs.toFixed(2)} of it in the kernel), Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    per scheduler (CPU ms per pod of all ${pods}; pods it bound; its CPU per pod it bound): ${perScheduler.map((p) => `${p.cpuMs.toFixed(2)} ms, ${p.bound} pods, ${p.bound ? ((p.cpuMs * pods) / p.bound).toFixed(2) : '-'} ms`).join(' | ')}`);
     console.log(`    Redis µs per pod by command: ${redisCommands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / pods).toFixed(1)} (${(c.calls / pods).toFixed(2)} calls)`).join(', ')}`);
     console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later`);

@@ -1,6 +1,7 @@
 // The control plane scales out: two of each stateless component, all active, one Deployment of
 // 100 replicas on simulated nodes with room for exactly 100. Killing a scheduler and a controller
-// manager mid-way loses nothing; no pod is bound twice and no node is overcommitted.
+// manager mid-way and starting new ones (a rolling restart) loses nothing; no pod is bound twice
+// and no node is overcommitted.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -33,7 +34,7 @@ test.after.always(async (t) => {
   await cluster?.stop();
 });
 
-test('100 replicas on room for exactly 100: each pod bound once, no node overcommitted, killing a scheduler and a controller manager loses nothing', async (t) => {
+test('100 replicas on room for exactly 100: each pod bound once, no node overcommitted, a rolling restart of a scheduler and a controller manager loses nothing', async (t) => {
   const res = await cluster.api.post('/apis/apps/v1/namespaces/default/deployments', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -55,6 +56,9 @@ test('100 replicas on room for exactly 100: each pod bound once, no node overcom
   const scheduler = cluster.services.find((s) => s.name === 'scheduler')!;
   const manager = cluster.services.find((s) => s.name === 'controller-manager')!;
   await Promise.all([scheduler.kill('SIGKILL'), manager.kill('SIGKILL')]);
+  // A rolling restart: a new one of each joins while the pods are still being placed.
+  cluster.start('scheduler', {}, 'scheduler-restarted');
+  cluster.start('controller-manager', {}, 'controller-manager-restarted');
 
   const pods = await eventually(async () => {
     const items = (await cluster.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dhundred')).body.items as any[];

@@ -1,0 +1,159 @@
+// Controller-manager throughput: D Deployments of R replicas each, with 1, 2 and 4 controller
+// managers sharing the work (no scheduler, no nodes: the pods stay Pending, which is all the
+// Deployment and ReplicaSet controllers need). The figure is pods created per second from the
+// first Deployment's create until every Deployment reports R replicas; with it, the CPU each
+// part used per pod (the managers, each and together, and Redis) and Redis' own cost per pod by
+// command, so that what N replicas add can be predicted as for the schedulers (README, "How
+// scheduling scales"). Afterwards it checks that exactly D x R pods exist, each owned by its
+// Deployment's one ReplicaSet, none being deleted (no replica created a pod another had made).
+// CPU is utime + stime of each process and Redis' used_cpu_user + used_cpu_sys over the window.
+//
+//   node --import tsx bench/controllers.ts [deployments=200] [replicas=50] [managers=1,2,4] [rounds=1]
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { Redis } from 'ioredis';
+import { Keys } from '../shared/keys.ts';
+import { Store } from '../shared/store/store.ts';
+import type { KubeObject, Pod } from '../shared/types.ts';
+import { startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
+
+const deployments = Number(process.argv[2] ?? 200);
+const replicas = Number(process.argv[3] ?? 50);
+const managerCounts = (process.argv[4] ?? '1,2,4').split(',').map(Number);
+const rounds = Number(process.argv[5] ?? 1);
+// Deployments each manager rolls out before the measured ones: a fresh process runs its first
+// reconciles unoptimised, a cost per process rather than per pod.
+const warmupPerManager = Number(process.env.WARMUP ?? 4);
+const pods = deployments * replicas;
+
+function deployment(name: string): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }], terminationGracePeriodSeconds: 0 },
+      },
+    },
+  } as KubeObject;
+}
+
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function redisCpuSeconds(connection: Redis): Promise<number> {
+  const info = await connection.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+async function redisCommandCosts(connection: Redis): Promise<{ name: string; calls: number; usec: number }[]> {
+  const info = await connection.info('commandstats');
+  return [...info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) })).sort((a, b) => b.usec - a.usec);
+}
+
+interface RunResult {
+  podsPerSecond: number;
+  seconds: number;
+  managersMs: number;
+  perManagerMs: number[];
+  redisMs: number;
+}
+
+/** Deployments whose status shows all their replicas, of those named. */
+async function rolledOut(store: Store, names: Set<string>): Promise<number> {
+  const { items } = await store.list<any>('deployments', 'default');
+  return items.filter((d) => names.has(d.metadata.name) && d.status?.replicas === replicas && d.status?.updatedReplicas === replicas).length;
+}
+
+async function rollOut(store: Store, names: string[], deadlineMs: number): Promise<void> {
+  for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => store.create('deployments', deployment(n))));
+  const wanted = new Set(names);
+  while ((await rolledOut(store, wanted)) < names.length) {
+    if (Date.now() > deadlineMs) throw new Error(`only ${await rolledOut(store, wanted)} of ${names.length} Deployments rolled out in time`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function run(managers: number): Promise<RunResult> {
+  const redis = await startRedis();
+  const prefix = `c${randomBytes(3).toString('hex')}`;
+  const connection = new Redis(redis.url);
+  const store = new Store(connection, new Keys(prefix), 100_000);
+  const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix, WHARF_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', WHARF_WATCH_HISTORY: '100000' };
+  const services: ServiceHandle[] = [];
+  try {
+    await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' }, automountServiceAccountToken: false } as any);
+    for (let i = 0; i < managers; i++) services.push(startService('controller-manager', env, `bench-manager-${i}`));
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const started = services.filter((s) => s.logs().includes('controller manager started')).length;
+      if (started === managers) break;
+      if (Date.now() > deadline) throw new Error(`only ${started} of ${managers} controller managers started`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await rollOut(store, Array.from({ length: warmupPerManager * managers }, (_, i) => `warmup-${i}`), Date.now() + 120_000);
+    await connection.config('RESETSTAT');
+    const started = Date.now();
+    const cpuAtStart = { redis: await redisCpuSeconds(connection), managers: services.map((s) => processCpuSeconds(s.child.pid!)) };
+    await rollOut(store, Array.from({ length: deployments }, (_, i) => `bench-${i}`), started + 600_000);
+    const seconds = (Date.now() - started) / 1000;
+    const perManagerMs = services.map((s, i) => ((processCpuSeconds(s.child.pid!) - cpuAtStart.managers[i]) * 1000) / pods);
+    const redisMs = (((await redisCpuSeconds(connection)) - cpuAtStart.redis) * 1000) / pods;
+    const commands = await redisCommandCosts(connection);
+    // Correctness: exactly the pods wanted, each owned by its Deployment's ReplicaSet, none going.
+    const listed = (await store.list<Pod>('pods', 'default')).items.filter((p) => p.metadata.name!.startsWith('bench-'));
+    const sets = new Map((await store.list<any>('replicasets', 'default')).items.map((rs) => [rs.metadata.name, rs]));
+    const deleting = listed.filter((p) => p.metadata.deletionTimestamp).length;
+    const misowned = listed.filter((p) => {
+      const owner = p.metadata.ownerReferences?.find((r) => r.controller);
+      return !owner || sets.get(owner.name)?.metadata.ownerReferences?.[0]?.name !== p.metadata.labels?.app;
+    }).length;
+    if (listed.length !== pods || deleting || misowned) throw new Error(`${listed.length} pods of ${pods}, ${deleting} being deleted, ${misowned} not owned by their Deployment's ReplicaSet`);
+    const managersMs = perManagerMs.reduce((a, b) => a + b, 0);
+    const coresBusy = ((managersMs + redisMs) * pods) / 1000 / seconds;
+    console.log(`    CPU per pod: managers ${managersMs.toFixed(2)} ms (each ${perManagerMs.map((m) => m.toFixed(2)).join(', ')}), Redis ${redisMs.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
+    console.log(`    Redis µs per pod by command: ${commands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / pods).toFixed(1)} (${(c.calls / pods).toFixed(2)} calls)`).join(', ')}`);
+    console.log(`    checked: ${pods} pods, each owned by its Deployment's ReplicaSet, none being deleted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    return { podsPerSecond: pods / seconds, seconds, managersMs, perManagerMs, redisMs };
+  } finally {
+    await Promise.all(services.map((s) => s.kill(process.env.WHARF_PROFILE_DIR ? 'SIGTERM' : 'SIGKILL')));
+    connection.disconnect();
+    await redis.stop();
+  }
+}
+
+console.log(`rolling out ${deployments} Deployments of ${replicas} replicas (${pods} pods), ${rounds} round(s); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const results = new Map<number, RunResult[]>(managerCounts.map((m) => [m, []]));
+for (let round = 0; round < rounds; round++) {
+  for (const m of managerCounts) {
+    const r = await run(m);
+    results.get(m)!.push(r);
+    console.log(`  ${m} controller manager(s): ${r.podsPerSecond.toFixed(0)} pods/s (${r.seconds.toFixed(1)} s)`);
+  }
+}
+const range = (values: number[], digits: number) => {
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}-${hi.toFixed(digits)}`;
+};
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+const base = results.get(managerCounts[0])!;
+console.log(`summary (${rounds} round(s); ranges over rounds; ratios of medians to ${managerCounts[0]} manager(s)):`);
+for (const [m, rs] of results) {
+  const ratio = (pick: (r: RunResult) => number) => (median(rs.map(pick)) / median(base.map(pick))).toFixed(2);
+  console.log(
+    `  ${m} controller manager(s): ${range(rs.map((r) => r.podsPerSecond), 0)} pods/s (${ratio((r) => r.podsPerSecond)}x);` +
+      ` CPU per pod: managers ${range(rs.map((r) => r.managersMs), 2)} ms (${ratio((r) => r.managersMs)}x),` +
+      ` per manager ${range(rs.flatMap((r) => r.perManagerMs), 2)} ms,` +
+      ` Redis ${range(rs.map((r) => r.redisMs), 2)} ms (${ratio((r) => r.redisMs)}x),` +
+      ` managers + Redis ${range(rs.map((r) => r.managersMs + r.redisMs), 2)} ms (${ratio((r) => r.managersMs + r.redisMs)}x)`,
+  );
+}
+process.exit(0);
