@@ -9,7 +9,8 @@
 // scheduler's own CPU is shown with the pods it bound (the Scheduled events name their reporting
 // instance), so that the work one scheduler does for the pods the others place shows. CPU is
 // utime + stime of each process (/proc/<pid>/stat) and Redis' used_cpu_user + used_cpu_sys, from
-// just before the first pod is created to the last bind: a shared, loaded machine slows the run
+// just before the first pod is created until the last bind and the schedulers' feed has handed
+// every bound pod on to its node's queue (the work a bind causes): a shared, loaded machine slows the run
 // but barely changes the CPU each pod costs, which is why the figures to compare are these.
 // With rounds > 1 every count is run that many times, interleaved, and the summary gives ranges.
 //
@@ -85,6 +86,19 @@ async function redisCommandCosts(connection: Redis): Promise<{ name: string; cal
   return [...info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) })).sort((a, b) => b.usec - a.usec);
 }
 
+/** Waits until a consumer group has been handed every entry of the stream and acknowledged them; returns the seconds it took. */
+async function drained(connection: Redis, stream: string, group: string): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const groups = (await connection.xinfo('GROUPS', stream)) as unknown[][];
+    const fields = groups.map((flat) => new Map(Array.from({ length: flat.length / 2 }, (_, i) => [String(flat[2 * i]), flat[2 * i + 1]])));
+    const info = fields.find((f) => f.get('name') === group);
+    if (info && Number(info.get('lag')) === 0 && Number(info.get('pending')) === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > 300_000) throw new Error(`the ${group} group did not drain ${stream} in 5 minutes`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 interface RunResult {
   podsPerSecond: number;
   seconds: number;
@@ -156,6 +170,10 @@ async function run(schedulers: number): Promise<RunResult> {
     }
     await creating;
     const seconds = (Date.now() - started) / 1000;
+    // The work the binds cause is part of each pod's cost: the schedulers' feed hands every bound
+    // pod to its node's queue. A scheduler that runs behind (one, backlogged) has not done that for
+    // the last pods yet when they are bound; the CPU is read once its feed has drained.
+    const drainedAfter = await drained(connection, new Keys(prefix).stream('pods'), 'scheduler');
     const benchCpu = process.cpuUsage(cpuAtStart.bench);
     const perSchedulerCpuMs = services.map((s, i) => ((processCpuSeconds(s.child.pid!) - cpuAtStart.schedulers[i]) * 1000) / pods);
     const schedulersSystemMs = services.reduce((sum, s, i) => sum + ((processCpuSplit(s.child.pid!).system - cpuAtStart.schedulersSystem[i]) * 1000) / pods, 0);
@@ -202,7 +220,7 @@ async function run(schedulers: number): Promise<RunResult> {
     console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms (${schedulersSystemMs.toFixed(2)} of it in the kernel), Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    per scheduler (CPU ms per pod of all ${pods}; pods it bound; its CPU per pod it bound): ${perScheduler.map((p) => `${p.cpuMs.toFixed(2)} ms, ${p.bound} pods, ${p.bound ? ((p.cpuMs * pods) / p.bound).toFixed(2) : '-'} ms`).join(' | ')}`);
     console.log(`    Redis µs per pod by command: ${redisCommands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / pods).toFixed(1)} (${(c.calls / pods).toFixed(2)} calls)`).join(', ')}`);
-    console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later`);
+    console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later, the schedulers' feed drained ${drainedAfter.toFixed(1)} s after that`);
     console.log(`    checked: ${pods} pods and ${warmup} warm-up pods bound once each (${scheduled.size} Scheduled events, none twice), ${charged} charged, 0 of ${nodes} nodes overcommitted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds, schedulersMs: cpuMsPerPod.schedulers, redisMs: cpuMsPerPod.redis, creatingMs: cpuMsPerPod.creating, perScheduler };
   } finally {

@@ -107,7 +107,7 @@ export function keyRules(kind: RedisUserKind, keys: Keys): string[] {
   const queues = [keys.stream('*'), keys.compacted('*'), keys.workEpoch('*', '*'), keys.workLock('*', '*')];
   const own =
     kind === 'scheduler'
-      ? [...objectsOf(keys, ['pods', 'events', 'persistentvolumeclaims']), keys.unschedulablePods]
+      ? [...objectsOf(keys, ['pods', 'events', 'persistentvolumeclaims']), keys.unschedulablePods, keys.resyncTurn('scheduler')]
       : // and its pods' ServiceAccount tokens, asked of the API servers (it never holds the signing key)
         [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events', 'persistentvolumes']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*'), ...usageSamples(keys), keys.serviceTraffic('*', '*')];
   // `~` (read and write), not `%W~`: Redis grants a command's access to a key only when one single

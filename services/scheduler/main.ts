@@ -162,7 +162,19 @@ await admissionPolicies.start();
 await Promise.all(informers.map((i) => i.start()));
 scheduling.start();
 await feed.start();
-if (!resyncs) await schedulePending().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
+/**
+ * The start-up sweep (every pending pod listed and decided) by one scheduler a minute. The feed's
+ * group, the scheduling queue and the unschedulable set durably hold every pod not yet bound, so
+ * the sweep is a safety net; a fleet of restarting schedulers must not each list every pod and
+ * decide every pending one again (the binds would refuse all but one, after N times the work).
+ */
+const SWEEP_TURN_MS = 60_000;
+async function sweepIfMyTurn(): Promise<void> {
+  if ((await redis.set(keys.resyncTurn('scheduler'), identity, 'PX', SWEEP_TURN_MS, 'NX')) !== 'OK') return;
+  log.info('start-up sweep of the pending pods');
+  await schedulePending();
+}
+if (!resyncs) await sweepIfMyTurn().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
 const metricsEndpoint = await serveMetrics(config.scheduler.metricsPort, config.common.metricsBindAddress, log);
 log.info({ identity }, 'scheduler started');
 
