@@ -68,6 +68,13 @@ function processCpuSeconds(pid: number): number {
   return user + system;
 }
 
+/** Times the process gave up the CPU waiting (voluntary) and was made to (involuntary, preempted by another). */
+function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { voluntary: field('voluntary_ctxt_switches'), involuntary: field('nonvoluntary_ctxt_switches') };
+}
+
 /** The user and kernel shares of it (utime, stime). */
 function processCpuSplit(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -153,7 +160,7 @@ async function run(schedulers: number): Promise<RunResult> {
     while ((await boundPods()) < warmup) await new Promise((r) => setTimeout(r, 200));
     await connection.config('RESETSTAT');
     const started = Date.now();
-    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)), schedulersSystem: services.map((s) => processCpuSplit(s.child.pid!).system) };
+    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)), schedulersSystem: services.map((s) => processCpuSplit(s.child.pid!).system), switches: services.map((s) => contextSwitches(s.child.pid!)) };
     let createdSeconds = 0;
     const creating = (async () => {
       for (let i = 0; i < pods; i += createChunk) {
@@ -176,6 +183,10 @@ async function run(schedulers: number): Promise<RunResult> {
     const drainedAfter = await drained(connection, new Keys(prefix).stream('pods'), 'scheduler');
     const benchCpu = process.cpuUsage(cpuAtStart.bench);
     const perSchedulerCpuMs = services.map((s, i) => ((processCpuSeconds(s.child.pid!) - cpuAtStart.schedulers[i]) * 1000) / pods);
+    const switches = services.map((s, i) => {
+      const now = contextSwitches(s.child.pid!);
+      return { voluntary: now.voluntary - cpuAtStart.switches[i].voluntary, involuntary: now.involuntary - cpuAtStart.switches[i].involuntary };
+    });
     const schedulersSystemMs = services.reduce((sum, s, i) => sum + ((processCpuSplit(s.child.pid!).system - cpuAtStart.schedulersSystem[i]) * 1000) / pods, 0);
     const cpuMsPerPod = {
       schedulers: perSchedulerCpuMs.reduce((a, b) => a + b, 0),
@@ -219,6 +230,7 @@ async function run(schedulers: number): Promise<RunResult> {
     const coresBusy = ((cpuMsPerPod.schedulers + cpuMsPerPod.redis + cpuMsPerPod.creating) * pods) / 1000 / seconds;
     console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms (${schedulersSystemMs.toFixed(2)} of it in the kernel), Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    per scheduler (CPU ms per pod of all ${pods}; pods it bound; its CPU per pod it bound): ${perScheduler.map((p) => `${p.cpuMs.toFixed(2)} ms, ${p.bound} pods, ${p.bound ? ((p.cpuMs * pods) / p.bound).toFixed(2) : '-'} ms`).join(' | ')}`);
+    console.log(`    schedulers' context switches per pod: ${(switches.reduce((a, w) => a + w.voluntary, 0) / pods).toFixed(2)} voluntary (waiting), ${(switches.reduce((a, w) => a + w.involuntary, 0) / pods).toFixed(2)} involuntary (preempted)`);
     console.log(`    Redis µs per pod by command: ${redisCommands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / pods).toFixed(1)} (${(c.calls / pods).toFixed(2)} calls)`).join(', ')}`);
     console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later, the schedulers' feed drained ${drainedAfter.toFixed(1)} s after that`);
     console.log(`    checked: ${pods} pods and ${warmup} warm-up pods bound once each (${scheduled.size} Scheduled events, none twice), ${charged} charged, 0 of ${nodes} nodes overcommitted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
