@@ -10,13 +10,13 @@
 //
 //   node --import tsx bench/controllers.ts [deployments=200] [replicas=50] [managers=1,2,4] [rounds=1]
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { KubeObject, Pod } from '../shared/types.ts';
 import { startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
+import { commandCostLine, processCpuSeconds, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds } from './measure.ts';
 
 const deployments = Number(process.argv[2] ?? 200);
 const replicas = Number(process.argv[3] ?? 50);
@@ -41,22 +41,6 @@ function deployment(name: string): KubeObject {
       },
     },
   } as KubeObject;
-}
-
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function redisCpuSeconds(connection: Redis): Promise<number> {
-  const info = await connection.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-async function redisCommandCosts(connection: Redis): Promise<{ name: string; calls: number; usec: number }[]> {
-  const info = await connection.info('commandstats');
-  return [...info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) })).sort((a, b) => b.usec - a.usec);
 }
 
 interface RunResult {
@@ -120,7 +104,7 @@ async function run(managers: number): Promise<RunResult> {
     const managersMs = perManagerMs.reduce((a, b) => a + b, 0);
     const coresBusy = ((managersMs + redisMs) * pods) / 1000 / seconds;
     console.log(`    CPU per pod: managers ${managersMs.toFixed(2)} ms (each ${perManagerMs.map((m) => m.toFixed(2)).join(', ')}), Redis ${redisMs.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
-    console.log(`    Redis µs per pod by command: ${commands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / pods).toFixed(1)} (${(c.calls / pods).toFixed(2)} calls)`).join(', ')}`);
+    console.log(`    Redis µs per pod by command: ${commandCostLine(commands, pods)}`);
     console.log(`    checked: ${pods} pods, each owned by its Deployment's ReplicaSet, none being deleted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds, managersMs, perManagerMs, redisMs };
   } finally {
@@ -139,15 +123,10 @@ for (let round = 0; round < rounds; round++) {
     console.log(`  ${m} controller manager(s): ${r.podsPerSecond.toFixed(0)} pods/s (${r.seconds.toFixed(1)} s)`);
   }
 }
-const range = (values: number[], digits: number) => {
-  const [lo, hi] = [Math.min(...values), Math.max(...values)];
-  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}-${hi.toFixed(digits)}`;
-};
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const base = results.get(managerCounts[0])!;
 console.log(`summary (${rounds} round(s); ranges over rounds; ratios of medians to ${managerCounts[0]} manager(s)):`);
 for (const [m, rs] of results) {
-  const ratio = (pick: (r: RunResult) => number) => (median(rs.map(pick)) / median(base.map(pick))).toFixed(2);
+  const ratio = (pick: (r: RunResult) => number) => ratioOfMedians(rs, base, pick);
   console.log(
     `  ${m} controller manager(s): ${range(rs.map((r) => r.podsPerSecond), 0)} pods/s (${ratio((r) => r.podsPerSecond)}x);` +
       ` CPU per pod: managers ${range(rs.map((r) => r.managersMs), 2)} ms (${ratio((r) => r.managersMs)}x),` +

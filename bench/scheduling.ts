@@ -17,13 +17,13 @@
 //   node --import tsx bench/scheduling.ts [nodes=1000] [pods=30000] [schedulers=1,2,4] [rounds=1]
 //   (WHARF_PROFILE_DIR=dir: the schedulers write V8 CPU profiles there, stopped with SIGTERM)
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { Node, Pod } from '../shared/types.ts';
 import { startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
+import { commandCostLine, contextSwitches, processCpuSeconds, processCpuSplit, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const pods = Number(process.argv[3] ?? 30000);
@@ -60,37 +60,6 @@ function pod(i: number, prefix = 'bench'): Pod {
     spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }], restartPolicy: 'Always', schedulerName: 'default-scheduler' },
     status: { phase: 'Pending' },
   };
-}
-
-/** CPU seconds a process has used (utime + stime from /proc). */
-function processCpuSeconds(pid: number): number {
-  const { user, system } = processCpuSplit(pid);
-  return user + system;
-}
-
-/** Times the process gave up the CPU waiting (voluntary) and was made to (involuntary, preempted by another). */
-function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { voluntary: field('voluntary_ctxt_switches'), involuntary: field('nonvoluntary_ctxt_switches') };
-}
-
-/** The user and kernel shares of it (utime, stime). */
-function processCpuSplit(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-}
-
-async function redisCpuSeconds(connection: Redis): Promise<number> {
-  const info = await connection.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-/** Redis' own accounting of where its time went (since the measured window's RESETSTAT), dearest first. */
-async function redisCommandCosts(connection: Redis): Promise<{ name: string; calls: number; usec: number }[]> {
-  const info = await connection.info('commandstats');
-  return [...info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) })).sort((a, b) => b.usec - a.usec);
 }
 
 /** Waits until a consumer group has been handed every entry of the stream and acknowledged them; returns the seconds it took. */
@@ -231,7 +200,7 @@ async function run(schedulers: number): Promise<RunResult> {
     console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms (${schedulersSystemMs.toFixed(2)} of it in the kernel), Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    per scheduler (CPU ms per pod of all ${pods}; pods it bound; its CPU per pod it bound): ${perScheduler.map((p) => `${p.cpuMs.toFixed(2)} ms, ${p.bound} pods, ${p.bound ? ((p.cpuMs * pods) / p.bound).toFixed(2) : '-'} ms`).join(' | ')}`);
     console.log(`    schedulers' context switches per pod: ${(switches.reduce((a, w) => a + w.voluntary, 0) / pods).toFixed(2)} voluntary (waiting), ${(switches.reduce((a, w) => a + w.involuntary, 0) / pods).toFixed(2)} involuntary (preempted)`);
-    console.log(`    Redis µs per pod by command: ${redisCommands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / pods).toFixed(1)} (${(c.calls / pods).toFixed(2)} calls)`).join(', ')}`);
+    console.log(`    Redis µs per pod by command: ${commandCostLine(redisCommands, pods)}`);
     console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later, the schedulers' feed drained ${drainedAfter.toFixed(1)} s after that`);
     console.log(`    checked: ${pods} pods and ${warmup} warm-up pods bound once each (${scheduled.size} Scheduled events, none twice), ${charged} charged, 0 of ${nodes} nodes overcommitted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds, schedulersMs: cpuMsPerPod.schedulers, redisMs: cpuMsPerPod.redis, creatingMs: cpuMsPerPod.creating, perScheduler };
@@ -251,15 +220,10 @@ for (let round = 0; round < rounds; round++) {
     console.log(`  ${s} scheduler(s): ${r.podsPerSecond.toFixed(0)} pods/s (${r.seconds.toFixed(1)} s)`);
   }
 }
-const range = (values: number[], digits: number) => {
-  const [lo, hi] = [Math.min(...values), Math.max(...values)];
-  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}-${hi.toFixed(digits)}`;
-};
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const base = results.get(schedulerCounts[0])!;
 console.log(`summary (${rounds} round(s); ranges over rounds; ratios of medians to ${schedulerCounts[0]} scheduler(s)):`);
 for (const [s, rs] of results) {
-  const ratio = (pick: (r: RunResult) => number) => (median(rs.map(pick)) / median(base.map(pick))).toFixed(2);
+  const ratio = (pick: (r: RunResult) => number) => ratioOfMedians(rs, base, pick);
   console.log(
     `  ${s} scheduler(s): ${range(rs.map((r) => r.podsPerSecond), 0)} pods/s (${ratio((r) => r.podsPerSecond)}x);` +
       ` CPU per pod: schedulers ${range(rs.map((r) => r.schedulersMs), 2)} ms (${ratio((r) => r.schedulersMs)}x),` +

@@ -1,0 +1,55 @@
+// What the scale-out benchmarks (scheduling.ts, controllers.ts) read of the processes they run and
+// of Redis, and how they summarise rounds.
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/** The user and kernel CPU seconds a process has used (utime, stime from /proc). */
+export function processCpuSplit(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+export function processCpuSeconds(pid: number): number {
+  const { user, system } = processCpuSplit(pid);
+  return user + system;
+}
+
+/** Times the process's main thread gave up the CPU waiting (voluntary) and was made to (involuntary, preempted). */
+export function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { voluntary: field('voluntary_ctxt_switches'), involuntary: field('nonvoluntary_ctxt_switches') };
+}
+
+export async function redisCpuSeconds(connection: Redis): Promise<number> {
+  const info = await connection.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** Redis' own accounting of where its time went (since the measured window's CONFIG RESETSTAT), dearest first. */
+export async function redisCommandCosts(connection: Redis): Promise<{ name: string; calls: number; usec: number }[]> {
+  const info = await connection.info('commandstats');
+  return [...info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) })).sort((a, b) => b.usec - a.usec);
+}
+
+/** The dearest commands (BENCH_COMMANDS of them, 8 by default) as µs and calls per unit of work. */
+export function commandCostLine(commands: { name: string; calls: number; usec: number }[], units: number): string {
+  return commands.slice(0, Number(process.env.BENCH_COMMANDS ?? 8)).map((c) => `${c.name} ${(c.usec / units).toFixed(1)} (${(c.calls / units).toFixed(2)} calls)`).join(', ');
+}
+
+/** "lo-hi" of values over rounds (one value when they agree). */
+export function range(values: number[], digits: number): string {
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}-${hi.toFixed(digits)}`;
+}
+
+/** The median of rounds (the lower of the middle two). */
+export function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+}
+
+/** The ratio of one count's median to the base count's, as the summaries print it. */
+export function ratioOfMedians<R>(rounds: R[], base: R[], pick: (r: R) => number): string {
+  return (median(rounds.map(pick)) / median(base.map(pick))).toFixed(2);
+}
