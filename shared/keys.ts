@@ -160,8 +160,9 @@ export class Keys {
   }
 
   /**
-   * Held (SET NX PX, for about a resync period) by the replica of a component that runs this
-   * period's full resync: one replica a period relists everything, not each of them.
+   * Held (SET NX PX, for about a period) by the replica of a component whose turn it is to do
+   * what one replica does for all (the controller managers' periodic resync, the schedulers'
+   * start-up sweep), so that N replicas do not each relist everything.
    */
   resyncTurn(component: string): string {
     return `${this.prefix}:resyncturn:${component}`;

@@ -58,7 +58,7 @@ type StreamRead = ['GAP', newest: string] | ['OK', position: string, entries: St
 
 const READ_COUNT = 200;
 /** A pass that delivered fewer events than this waits gatherMs before the next (see gatherMs). */
-export const GATHER_BELOW = 50;
+const GATHER_BELOW = 50;
 
 /**
  * How long a consumer with nothing pending may go unseen before it is removed. Redis sees a
