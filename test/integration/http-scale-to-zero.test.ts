@@ -271,8 +271,12 @@ test.serial('a target that does not exist: Ready False with FailedGetScale, and 
   }, { timeoutMs: 15_000, message: 'Ready condition on ghost' });
   t.like(cond, { status: 'False', reason: 'FailedGetScale' });
   t.regex(cond.message, /deployments.apps "nothing" not found/);
-  const events = ((await cluster.api.get(`${NS}/events`)).body.items as any[]).filter((e) => e.involvedObject?.name === 'ghost');
-  t.true(events.some((e: any) => e.type === 'Warning' && e.reason === 'FailedGetScale'));
+  // The event is written after the condition: wait for it.
+  await eventually(async () => {
+    const events = ((await cluster.api.get(`${NS}/events`)).body.items as any[]).filter((e) => e.involvedObject?.name === 'ghost');
+    return events.some((e: any) => e.type === 'Warning' && e.reason === 'FailedGetScale');
+  }, { timeoutMs: 10_000, message: 'a FailedGetScale Warning event on ghost' });
+  t.pass();
 });
 
 test.serial('deleting HTTPScaledObjects: the finalizer gives the Deployment back its original size, then lets them go', async (t) => {
