@@ -23,7 +23,7 @@ import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { Node, Pod } from '../shared/types.ts';
 import { startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
-import { commandCostLine, contextSwitches, processCpuSeconds, processCpuSplit, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds } from './measure.ts';
+import { commandCostLine, contextSwitches, processCpuSplit, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const pods = Number(process.argv[3] ?? 30000);
@@ -129,7 +129,7 @@ async function run(schedulers: number): Promise<RunResult> {
     while ((await boundPods()) < warmup) await new Promise((r) => setTimeout(r, 200));
     await connection.config('RESETSTAT');
     const started = Date.now();
-    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSeconds(s.child.pid!)), schedulersSystem: services.map((s) => processCpuSplit(s.child.pid!).system), switches: services.map((s) => contextSwitches(s.child.pid!)) };
+    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSplit(s.child.pid!)), switches: services.map((s) => contextSwitches(s.child.pid!)) };
     let createdSeconds = 0;
     const creating = (async () => {
       for (let i = 0; i < pods; i += createChunk) {
@@ -151,12 +151,16 @@ async function run(schedulers: number): Promise<RunResult> {
     // the last pods yet when they are bound; the CPU is read once its feed has drained.
     const drainedAfter = await drained(connection, new Keys(prefix).stream('pods'), 'scheduler');
     const benchCpu = process.cpuUsage(cpuAtStart.bench);
-    const perSchedulerCpuMs = services.map((s, i) => ((processCpuSeconds(s.child.pid!) - cpuAtStart.schedulers[i]) * 1000) / pods);
+    const schedulersCpu = services.map((s, i) => {
+      const now = processCpuSplit(s.child.pid!);
+      return { user: now.user - cpuAtStart.schedulers[i].user, system: now.system - cpuAtStart.schedulers[i].system };
+    });
+    const perSchedulerCpuMs = schedulersCpu.map((c) => ((c.user + c.system) * 1000) / pods);
     const switches = services.map((s, i) => {
       const now = contextSwitches(s.child.pid!);
       return { voluntary: now.voluntary - cpuAtStart.switches[i].voluntary, involuntary: now.involuntary - cpuAtStart.switches[i].involuntary };
     });
-    const schedulersSystemMs = services.reduce((sum, s, i) => sum + ((processCpuSplit(s.child.pid!).system - cpuAtStart.schedulersSystem[i]) * 1000) / pods, 0);
+    const schedulersSystemMs = schedulersCpu.reduce((sum, c) => sum + (c.system * 1000) / pods, 0);
     const cpuMsPerPod = {
       schedulers: perSchedulerCpuMs.reduce((a, b) => a + b, 0),
       redis: (((await redisCpuSeconds(connection)) - cpuAtStart.redis) * 1000) / pods,
