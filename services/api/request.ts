@@ -143,6 +143,12 @@ export function decodeBody(raw: Buffer | undefined, contentType: string | undefi
     return replaceLoneSurrogates(value, text);
   }
   checkYamlNesting(text);
+  const asJson = jsonInYaml(text);
+  if (asJson !== undefined) {
+    checkValueDepth(asJson, MAX_NESTING_DEPTH, 'yaml');
+    if (encodedSizeExceeds(asJson, MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(MAX_OBJECT_BYTES);
+    return replaceLoneSurrogates(asJson, text);
+  }
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
   const real = list.filter((d) => d.contents !== null);
@@ -160,6 +166,24 @@ export function decodeBody(raw: Buffer | undefined, contentType: string | undefi
   checkValueDepth(value, MAX_NESTING_DEPTH, 'yaml');
   if (encodedSizeExceeds(value, MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(MAX_OBJECT_BYTES);
   return replaceLoneSurrogates(value, text);
+}
+
+/**
+ * A YAML body that is JSON (what kubectl apply --server-side and most clients send), decoded as
+ * JSON, as Kubernetes' YAML-or-JSON decoder sniffs it: the YAML parser takes about a second a
+ * megabyte, on the event loop, where JSON.parse takes 20 ms. Only when the two agree: a text
+ * JSON.parse refuses, or that names a key twice (which YAML refuses and JSON.parse would let the
+ * last win), goes to the YAML parser and its error.
+ */
+function jsonInYaml(text: string): unknown {
+  if (!/^\s*[{[]/.test(text)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return findDuplicateFields(text).length ? undefined : value;
 }
 
 /**
