@@ -10,7 +10,7 @@ import type { Node, Pod } from '../../shared/types.ts';
 import type { StoredEvent } from '../../shared/store/store.ts';
 import { isPodTerminal, nodeAllocatable } from '../../shared/api/podutil.ts';
 import { deepEqual } from '../../shared/util.ts';
-import { requestsOf, type NodeInfo } from './plugins.ts';
+import { hasPodAffinityTerms, requestsOf, type NodeInfo } from './plugins.ts';
 import { priorityOf } from './preemption.ts';
 
 /** A pod's work-item key, "namespace/name" (the scheduling queue's, the unschedulable set's). */
@@ -157,7 +157,7 @@ export class SchedulerCache {
       info.allocatable = allocatable;
       return changed;
     }
-    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods: [] });
+    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods: [], podsWithAffinity: [] });
     this.list = undefined;
     for (const pod of this.homeless.get(name)?.values() ?? []) this.addToNode(this.infos.get(name)!, pod);
     this.homeless.delete(name);
@@ -201,6 +201,7 @@ export class SchedulerCache {
       info.used = { cpuMillis: info.used.cpuMillis - req.cpuMillis, memoryBytes: info.used.memoryBytes - req.memoryBytes, pods: info.used.pods - 1 };
       // A new array rather than a splice: plugins cache what they derive per pods array.
       info.pods = (info.pods ?? []).filter((p) => p.metadata.uid !== uid);
+      if (hasPodAffinityTerms(pod)) info.podsWithAffinity = info.podsWithAffinity?.filter((p) => p.metadata.uid !== uid);
     } else this.homeless.get(node)?.delete(uid);
   }
 
@@ -220,11 +221,14 @@ export class SchedulerCache {
     }
     // Requests of a placed pod do not change (the API forbids it), so only the object is swapped.
     info.pods = (info.pods ?? []).map((p) => (p.metadata.uid === pod.metadata.uid ? pod : p));
+    // Affinity is part of the spec, which does not change either: the pod has terms or it has not.
+    if (hasPodAffinityTerms(old)) info.podsWithAffinity = info.podsWithAffinity?.map((p) => (p.metadata.uid === pod.metadata.uid ? pod : p));
   }
 
   private addToNode(info: NodeInfo, pod: Pod): void {
     const req = requestsOf(pod);
     info.used = { cpuMillis: info.used.cpuMillis + req.cpuMillis, memoryBytes: info.used.memoryBytes + req.memoryBytes, pods: info.used.pods + 1 };
     info.pods = [...(info.pods ?? []), pod];
+    if (hasPodAffinityTerms(pod) && info.podsWithAffinity) info.podsWithAffinity = [...info.podsWithAffinity, pod];
   }
 }

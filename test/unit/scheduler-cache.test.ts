@@ -202,3 +202,24 @@ test('applyNode says when scheduling may decide differently: not for a heartbeat
   t.true(c.applyNode(ev('DELETED', base())));
   t.false(c.applyNode(ev('DELETED', base())));
 });
+
+test('each node keeps its pods with inter-pod terms as pods are placed, replaced, finish and go, and when its Node comes after them', (t) => {
+  const c = new SchedulerCache();
+  const withTerms = (name: string) => (c.nodes().find((n) => n.node.metadata.name === name)!.podsWithAffinity ?? []).map((p) => p.metadata.name).sort();
+  c.applyPod(ev('ADDED', pod('early-guard', { node: 'a', anti: true, rv: 1 })));
+  c.replaceNodes([node('a'), node('b')]);
+  t.deepEqual(withTerms('a'), ['early-guard']);
+  c.applyPod(ev('ADDED', pod('plain', { node: 'a', rv: 2 })));
+  c.applyPod(ev('ADDED', pod('guard', { node: 'a', anti: true, rv: 3 })));
+  t.true(c.assume(pod('decided', { anti: true, rv: 4 }), 'b'));
+  t.deepEqual(withTerms('a'), ['early-guard', 'guard']);
+  t.deepEqual(withTerms('b'), ['decided']);
+  const replaced = pod('guard', { node: 'a', anti: true, rv: 5 });
+  c.applyPod(ev('MODIFIED', replaced));
+  t.is(c.nodes()[0].podsWithAffinity!.find((p) => p.metadata.name === 'guard'), replaced);
+  c.applyPod(ev('MODIFIED', pod('early-guard', { node: 'a', anti: true, phase: 'Succeeded', rv: 6 })));
+  c.applyPod(ev('DELETED', pod('plain', { node: 'a', rv: 7 })));
+  c.forget(pod('decided', { anti: true, rv: 4 }));
+  t.deepEqual(withTerms('a'), ['guard']);
+  t.deepEqual(withTerms('b'), []);
+});
