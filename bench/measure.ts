@@ -2,6 +2,7 @@
 // of Redis, and how they summarise rounds.
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import type { Node } from '../shared/types.ts';
 
 /** The user and kernel CPU seconds a process has used (utime, stime from /proc). */
 export function processCpuSplit(pid: number): { user: number; system: number } {
@@ -52,4 +53,18 @@ export function median(values: number[]): number {
 /** The ratio of one count's median to the base count's, as the summaries print it. */
 export function ratioOfMedians<R>(rounds: R[], base: R[], pick: (r: R) => number): string {
   return (median(rounds.map(pick)) / median(base.map(pick))).toFixed(2);
+}
+
+/** The scheduling benchmarks' node: Ready, 32 cores, 256 GiB, 110 pods, labelled as kwok's. */
+export function schedulingBenchNode(name: string): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, type: 'kwok' } },
+    status: {
+      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
+      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }],
+    },
+  };
 }

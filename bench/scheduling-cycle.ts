@@ -11,26 +11,13 @@ import { SchedulerCache } from '../services/scheduler/cache.ts';
 import { decide } from '../services/scheduler/plugins.ts';
 import { nodesToScore, window } from '../services/scheduler/sampling.ts';
 import { podSchedulingView } from '../shared/api/podutil.ts';
-import type { Node, Pod } from '../shared/types.ts';
-import { median, range } from './measure.ts';
+import type { Pod } from '../shared/types.ts';
+import { median, range, schedulingBenchNode } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const podsPerNode = Number(process.argv[3] ?? 30);
 const rounds = Number(process.argv[4] ?? 3);
 const PODS_A_ROUND = 5_000;
-
-function node(name: string): Node {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, type: 'kwok' } },
-    status: {
-      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
-      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
-    },
-  };
-}
 
 let uids = 0;
 function pod(i: number, nodeName?: string): Pod {
@@ -45,7 +32,7 @@ function pod(i: number, nodeName?: string): Pod {
 
 function freshCache(): SchedulerCache {
   const cache = new SchedulerCache();
-  cache.replaceNodes(Array.from({ length: nodes }, (_, i) => node(`node-${i}`)));
+  cache.replaceNodes(Array.from({ length: nodes }, (_, i) => schedulingBenchNode(`node-${i}`)));
   cache.replacePods(Array.from({ length: podsPerNode * nodes }, (_, i) => pod(i, `node-${i % nodes}`)));
   return cache;
 }

@@ -21,9 +21,9 @@ import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
-import type { Node, Pod } from '../shared/types.ts';
+import type { Pod } from '../shared/types.ts';
 import { startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
-import { commandCostLine, contextSwitches, processCpuSplit, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds } from './measure.ts';
+import { commandCostLine, contextSwitches, processCpuSplit, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds, schedulingBenchNode } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const pods = Number(process.argv[3] ?? 30000);
@@ -38,19 +38,6 @@ const warmupPerScheduler = Number(process.env.WARMUP ?? 500);
 // to see what a scheduler's pod costs when its bursts are small rather than backlogged.
 const createRate = Number(process.env.CREATE_RATE ?? 0);
 const createChunk = createRate ? Math.max(1, Math.min(200, Math.round(createRate / 50))) : 200;
-
-function node(name: string): Node {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, type: 'kwok' } },
-    status: {
-      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
-      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }],
-    },
-  };
-}
 
 function pod(i: number, prefix = 'bench'): Pod {
   return {
@@ -112,7 +99,7 @@ async function run(schedulers: number): Promise<RunResult> {
     // No controller manager runs here to make it, and pod admission looks the account up (as Kubernetes' ServiceAccount plugin).
     await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' }, automountServiceAccountToken: false } as any);
     for (let i = 0; i < nodes; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, nodes - i) }, (_, j) => store.create('nodes', node(`node-${i + j}`))));
+      await Promise.all(Array.from({ length: Math.min(100, nodes - i) }, (_, j) => store.create('nodes', schedulingBenchNode(`node-${i + j}`))));
     }
     for (let i = 0; i < schedulers; i++) services.push(startService('scheduler', env, `bench-scheduler-${i}`));
     // Every scheduler started (its cache synced, its feed reading) before the first pod is created.
