@@ -3,6 +3,7 @@
 // limit is checked before anything computes on the input.
 import type { Request } from 'express';
 import { parseAllDocuments } from 'yaml';
+import { MAX_YAML_ALIASES, isYamlMediaType, parseYamlDocument, preparedYaml } from './yaml-body.ts';
 import { findByPath, type ResourceInfo } from '../../shared/api/resources.ts';
 import {
   MAX_NESTING_DEPTH,
@@ -107,15 +108,8 @@ export function patchTypeOf(contentType: string): PatchType {
   }
 }
 
-/** Aliases a YAML body may resolve: enough for any manifest, too few for an expansion bomb. */
-const MAX_YAML_ALIASES = 100;
-
 function mediaTypeOf(contentType: string | undefined, fallback = 'application/json'): string {
   return (contentType ?? fallback).split(';')[0].trim().toLowerCase();
-}
-
-function isYaml(mediaType: string): boolean {
-  return mediaType === 'application/yaml' || mediaType === 'application/x-yaml' || mediaType === 'text/yaml' || mediaType === 'application/apply-patch+yaml';
 }
 
 /**
@@ -131,7 +125,7 @@ export function decodeBody(raw: Buffer | undefined, contentType: string | undefi
   const text = raw && raw.length ? raw.toString('utf8') : '';
   if (!text.trim()) throw new BadRequestError('the request body is empty');
   const ct = mediaTypeOf(contentType);
-  if (!isYaml(ct)) {
+  if (!isYamlMediaType(ct)) {
     if (!ct.endsWith('json') && ct !== '*/*' && ct !== 'text/plain') throw new UnsupportedMediaTypeError(ct);
     checkJsonNesting(text);
     let value: unknown;
@@ -149,19 +143,10 @@ export function decodeBody(raw: Buffer | undefined, contentType: string | undefi
     if (encodedSizeExceeds(asJson, MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(MAX_OBJECT_BYTES);
     return replaceLoneSurrogates(asJson, text);
   }
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const real = list.filter((d) => d.contents !== null);
-  if (real.length !== 1) throw new BadRequestError(`yaml: expected exactly one document in the request body, found ${real.length}`);
-  const doc = real[0];
-  if (doc.errors.length) throw new BadRequestError(`yaml: ${doc.errors[0].message.split('\n')[0]}`);
-  let value: unknown;
-  try {
-    value = doc.toJS({ json: true, maxAliasCount: MAX_YAML_ALIASES });
-  } catch (err) {
-    // An alias bomb ("Excessive alias count ..."), or an alias of an alias nested past the stack.
-    throw new BadRequestError(`yaml: ${(err as Error).message.split('\n')[0]}`);
-  }
+  // A large body was parsed on the worker thread before its handler ran (yaml-body.ts).
+  const outcome = preparedYaml(raw) ?? parseYamlDocument(text, parseAllDocuments, MAX_YAML_ALIASES);
+  if ('error' in outcome) throw new BadRequestError(`yaml: ${outcome.error}`);
+  const value = outcome.value;
   // Aliases repeat what their anchor holds: the text's depth and size say nothing of the value's.
   checkValueDepth(value, MAX_NESTING_DEPTH, 'yaml');
   if (encodedSizeExceeds(value, MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(MAX_OBJECT_BYTES);
@@ -194,7 +179,7 @@ function jsonInYaml(text: string): unknown {
 export function duplicateFieldWarnings(raw: Buffer | undefined, contentType: string | undefined, validation: FieldValidation, decoding?: ResourceInfo): string[] {
   if (validation === 'Ignore' || !raw?.length) return [];
   const ct = mediaTypeOf(contentType);
-  if (isYaml(ct) || ct === PROTOBUF) return []; // the YAML parser refuses repeated keys itself
+  if (isYamlMediaType(ct) || ct === PROTOBUF) return []; // the YAML parser refuses repeated keys itself
   const fields = findDuplicateFields(raw.toString('utf8'));
   const warnings = fields.map((f) => `duplicate field "${f}"`);
   if (warnings.length && validation === 'Strict') {
