@@ -16,6 +16,8 @@
 //
 //   node --import tsx bench/scheduling.ts [nodes=1000] [pods=30000] [schedulers=1,2,4] [rounds=1]
 //   (WHARF_PROFILE_DIR=dir: the schedulers write V8 CPU profiles there, stopped with SIGTERM)
+//   (FOLLOWERS=k: the last k schedulers of each run take no pods, WHARF_SCHEDULER_PODS=follow,
+//   so their CPU per pod is what following the others' placements costs, measured alone)
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -37,6 +39,7 @@ const warmupPerScheduler = Number(process.env.WARMUP ?? 500);
 // CREATE_RATE=pods/s: pods created no faster than that (default: as fast as this process can),
 // to see what a scheduler's pod costs when its bursts are small rather than backlogged.
 const createRate = Number(process.env.CREATE_RATE ?? 0);
+const followers = Number(process.env.FOLLOWERS ?? 0);
 const createChunk = createRate ? Math.max(1, Math.min(200, Math.round(createRate / 50))) : 200;
 
 function pod(i: number, prefix = 'bench'): Pod {
@@ -101,7 +104,8 @@ async function run(schedulers: number): Promise<RunResult> {
     for (let i = 0; i < nodes; i += 100) {
       await Promise.all(Array.from({ length: Math.min(100, nodes - i) }, (_, j) => store.create('nodes', schedulingBenchNode(`node-${i + j}`))));
     }
-    for (let i = 0; i < schedulers; i++) services.push(startService('scheduler', env, `bench-scheduler-${i}`));
+    const takers = Math.max(1, schedulers - followers);
+    for (let i = 0; i < schedulers; i++) services.push(startService('scheduler', { ...env, WHARF_SCHEDULER_PODS: i < takers ? 'take' : 'follow' }, `bench-scheduler-${i}`));
     // Every scheduler started (its cache synced, its feed reading) before the first pod is created.
     for (const deadline = Date.now() + 60_000; ; ) {
       const started = services.filter((s) => s.logs().includes('scheduler started')).length;
@@ -109,7 +113,7 @@ async function run(schedulers: number): Promise<RunResult> {
       if (Date.now() > deadline) throw new Error(`only ${started} of ${schedulers} schedulers started`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const warmup = warmupPerScheduler * schedulers;
+    const warmup = warmupPerScheduler * takers;
     for (let i = 0; i < warmup; i += 200) {
       await Promise.all(Array.from({ length: Math.min(200, warmup - i) }, (_, j) => store.create('pods', pod(i + j, 'warmup'))));
     }

@@ -97,6 +97,11 @@ export interface SchedulerConfig {
   concurrency: number;
   retryUnschedulableMs: number;
   metricsPort: number; // 0: no /metrics endpoint
+  /**
+   * false: the scheduler keeps its cache current but takes no pods (no change feed, no scheduling
+   * queue, no start-up sweep): what following the others costs, measured alone (bench/scheduling.ts's FOLLOWERS).
+   */
+  takesPods: boolean;
 }
 
 export interface ControllerConfig {
@@ -291,6 +296,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       retryUnschedulableMs: duration(env, 'WHARF_SCHEDULER_RETRY', 30_000),
       // kube-scheduler's port before it went HTTPS-only (10251).
       metricsPort: port(env, 'WHARF_SCHEDULER_METRICS_PORT', 10251),
+      takesPods: oneOf(env, 'WHARF_SCHEDULER_PODS', ['take', 'follow'] as const, 'take') === 'take',
     },
     controller: {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),

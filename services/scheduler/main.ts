@@ -160,8 +160,11 @@ const admissionPolicies = new AdmissionPolicySync(store, connect(), keys, log);
 await admissionPolicies.start();
 // The cache first: a pod decided against an empty cache would be found unschedulable.
 await Promise.all(informers.map((i) => i.start()));
-scheduling.start();
-await feed.start();
+const takesPods = config.scheduler.takesPods;
+if (takesPods) {
+  scheduling.start();
+  await feed.start();
+}
 /**
  * The start-up sweep (every pending pod listed and decided) by one scheduler a minute. The feed's
  * group, the scheduling queue and the unschedulable set durably hold every pod not yet bound, so
@@ -174,9 +177,9 @@ async function sweepIfMyTurn(): Promise<void> {
   log.info('start-up sweep of the pending pods');
   await schedulePending();
 }
-if (!resyncs) await sweepIfMyTurn().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
+if (takesPods && !resyncs) await sweepIfMyTurn().catch((err) => log.warn({ err: err.message }, 'initial sync failed'));
 const metricsEndpoint = await serveMetrics(config.scheduler.metricsPort, config.common.metricsBindAddress, log);
-log.info({ identity }, 'scheduler started');
+log.info({ identity, takesPods }, 'scheduler started');
 
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');

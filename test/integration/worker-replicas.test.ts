@@ -98,3 +98,31 @@ test('pods created while no scheduler runs are bound by the next ones through th
   const charged = await Promise.all(['n0', 'n1'].map(async (n) => Number(await connection.hget(`${prefix}:nodeusage:${n}`, 'used.pods'))));
   t.deepEqual(charged, ['n0', 'n1'].map((n) => perNode.get(n) ?? 0), 'each pod charged once, to its node');
 });
+
+test('a scheduler run with WHARF_SCHEDULER_PODS=follow takes no pods: those waiting while it runs are bound by the next one that takes pods', async (t) => {
+  const prefix = `fo${randomBytes(3).toString('hex')}`;
+  const connection = new Redis(redis.url);
+  connections.push(connection);
+  const store = new Store(connection, new Keys(prefix));
+  await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' }, automountServiceAccountToken: false } as any);
+  await store.create<Node>('nodes', {
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'n0', labels: { 'kubernetes.io/hostname': 'n0' } },
+    status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+  } as Node);
+  const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix };
+  const follower = startService('scheduler', { ...env, WHARF_SCHEDULER_PODS: 'follow' }, 'scheduler-follower');
+  schedulers.push(follower);
+  await eventually(() => follower.logs().includes('scheduler started'), { timeoutMs: 60_000, message: 'the follower started' });
+  t.true(follower.logs().includes('"takesPods":false'));
+  await Promise.all(Array.from({ length: 10 }, (_, i) => store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'sim:1' }] } } as Pod)));
+  const taker = startService('scheduler', env, 'scheduler-taker');
+  schedulers.push(taker);
+  await eventually(async () => (await store.list<Pod>('pods', 'default')).items.every((p) => p.spec.nodeName), { timeoutMs: 60_000, message: 'the pods bound' });
+  // Each bind's Scheduled event is written after it.
+  const scheduledEvents = async () => (await store.list<any>('events', 'default')).items.filter((e) => e.reason === 'Scheduled');
+  await eventually(async () => (await scheduledEvents()).length >= 10, { timeoutMs: 30_000, message: 'ten Scheduled events' });
+  const scheduled = await scheduledEvents();
+  t.is(scheduled.length, 10);
+  t.deepEqual([...new Set(scheduled.map((e) => e.reportingInstance.split('-').pop()))], [String(taker.child.pid)], 'every bind the taker\'s');
+});
