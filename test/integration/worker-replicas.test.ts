@@ -48,19 +48,25 @@ test('two controller managers resync once a period between them, not once each',
   t.true(total <= Math.ceil((passes[0] + passes[1]) * 0.7), `${total} resyncs in ${passes.join(' + ')} passes`);
 });
 
-test('pods created while no scheduler runs are bound by the next ones through the feed; the start-up sweep runs once, not in each', async (t) => {
-  const prefix = `sw${randomBytes(3).toString('hex')}`;
+/** A cluster of its own for the schedulers: a key prefix with the default namespace and account, and Ready nodes. */
+async function schedulingCluster(prefixStart: string, nodes: string[]): Promise<{ prefix: string; connection: Redis; store: Store }> {
+  const prefix = `${prefixStart}${randomBytes(3).toString('hex')}`;
   const connection = new Redis(redis.url);
   connections.push(connection);
   const store = new Store(connection, new Keys(prefix));
   await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' }, automountServiceAccountToken: false } as any);
-  for (const name of ['n0', 'n1']) {
+  for (const name of nodes) {
     await store.create<Node>('nodes', {
       apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } },
       status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
     } as Node);
   }
+  return { prefix, connection, store };
+}
+
+test('pods created while no scheduler runs are bound by the next ones through the feed; the start-up sweep runs once, not in each', async (t) => {
+  const { prefix, connection, store } = await schedulingCluster('sw', ['n0', 'n1']);
   const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix };
   const sweeps = (s: ServiceHandle) => s.logs().split('\n').filter((l) => l.includes('start-up sweep')).length;
   // The first scheduler makes the feed's group (relisting, which is no sweep); it dies.
@@ -100,16 +106,7 @@ test('pods created while no scheduler runs are bound by the next ones through th
 });
 
 test('a scheduler run with WHARF_SCHEDULER_PODS=follow takes no pods: those waiting while it runs are bound by the next one that takes pods', async (t) => {
-  const prefix = `fo${randomBytes(3).toString('hex')}`;
-  const connection = new Redis(redis.url);
-  connections.push(connection);
-  const store = new Store(connection, new Keys(prefix));
-  await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-  await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' }, automountServiceAccountToken: false } as any);
-  await store.create<Node>('nodes', {
-    apiVersion: 'v1', kind: 'Node', metadata: { name: 'n0', labels: { 'kubernetes.io/hostname': 'n0' } },
-    status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
-  } as Node);
+  const { prefix, store } = await schedulingCluster('fo', ['n0']);
   const env = { REDIS_URL: redis.url, WHARF_KEY_PREFIX: prefix };
   const follower = startService('scheduler', { ...env, WHARF_SCHEDULER_PODS: 'follow' }, 'scheduler-follower');
   schedulers.push(follower);
