@@ -2,15 +2,13 @@
 // and the decoded body and options. Everything here is pure or reads only the request, and every
 // limit is checked before anything computes on the input.
 import type { Request } from 'express';
-import { parseAllDocuments } from 'yaml';
-import { MAX_YAML_ALIASES, isYamlMediaType, parseYamlDocument, preparedYaml } from './yaml-body.ts';
+import { decodeYamlText, isYamlMediaType, preparedYaml } from './yaml-body.ts';
 import { findByPath, type ResourceInfo } from '../../shared/api/resources.ts';
 import {
   MAX_NESTING_DEPTH,
   MAX_OBJECT_BYTES,
   checkJsonNesting,
   checkValueDepth,
-  checkYamlNesting,
   encodedSizeExceeds,
   findDuplicateFields,
   replaceLoneSurrogates,
@@ -108,7 +106,8 @@ export function patchTypeOf(contentType: string): PatchType {
   }
 }
 
-function mediaTypeOf(contentType: string | undefined, fallback = 'application/json'): string {
+/** The media type of a Content-Type header, lower-cased, without its parameters. */
+export function mediaTypeOf(contentType: string | undefined, fallback = 'application/json'): string {
   return (contentType ?? fallback).split(';')[0].trim().toLowerCase();
 }
 
@@ -136,39 +135,14 @@ export function decodeBody(raw: Buffer | undefined, contentType: string | undefi
     }
     return replaceLoneSurrogates(value, text);
   }
-  checkYamlNesting(text);
-  const asJson = jsonInYaml(text);
-  if (asJson !== undefined) {
-    checkValueDepth(asJson, MAX_NESTING_DEPTH, 'yaml');
-    if (encodedSizeExceeds(asJson, MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(MAX_OBJECT_BYTES);
-    return replaceLoneSurrogates(asJson, text);
-  }
-  // A large body was parsed on the worker thread before its handler ran (yaml-body.ts).
-  const outcome = preparedYaml(raw) ?? parseYamlDocument(text, parseAllDocuments, MAX_YAML_ALIASES);
+  // A large body was checked and parsed on the worker thread before its handler ran (yaml-body.ts).
+  const outcome = preparedYaml(raw) ?? decodeYamlText(text);
   if ('error' in outcome) throw new BadRequestError(`yaml: ${outcome.error}`);
   const value = outcome.value;
   // Aliases repeat what their anchor holds: the text's depth and size say nothing of the value's.
   checkValueDepth(value, MAX_NESTING_DEPTH, 'yaml');
   if (encodedSizeExceeds(value, MAX_OBJECT_BYTES)) throw new RequestEntityTooLargeError(MAX_OBJECT_BYTES);
   return replaceLoneSurrogates(value, text);
-}
-
-/**
- * A YAML body that is JSON (what kubectl apply --server-side and most clients send), decoded as
- * JSON, as Kubernetes' YAML-or-JSON decoder sniffs it: the YAML parser takes about a second a
- * megabyte, on the event loop, where JSON.parse takes 20 ms. Only when the two agree: a text
- * JSON.parse refuses, or that names a key twice (which YAML refuses and JSON.parse would let the
- * last win), goes to the YAML parser and its error.
- */
-function jsonInYaml(text: string): unknown {
-  if (!/^\s*[{[]/.test(text)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return findDuplicateFields(text).length ? undefined : value;
 }
 
 /**

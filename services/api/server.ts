@@ -10,7 +10,7 @@ import { redisReadiness } from '../../shared/redis.ts';
 import { metricsRegistry, apiRequestDuration, apiRequestTotal } from '../../shared/metrics.ts';
 import type { Logger } from '../../shared/log.ts';
 import { handle } from './handlers.ts';
-import { parseResourcePath, parseResourcePathQuietly, queryBool } from './request.ts';
+import { mediaTypeOf, parseResourcePath, parseResourcePathQuietly, queryBool } from './request.ts';
 import { prepareYamlBody } from './yaml-body.ts';
 import { requestMetricLabels } from './request-metrics.ts';
 import type { WakeHub } from './watch.ts';
@@ -125,7 +125,7 @@ export function createApiServer(deps: ApiServerDeps): express.Express {
   app.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
   // A large YAML body is parsed on a worker thread, so that this one keeps answering meanwhile.
   app.use((req, _res, next) => {
-    prepareYamlBody(req.body, req.headers['content-type']).then(() => next(), next);
+    prepareYamlBody(req.body, mediaTypeOf(req.headers['content-type'], '')).then(() => next(), next);
   });
 
   const ctx = { store: deps.store, hub: deps.hub, log: deps.log, createOnly: { ...deps.createOnly, ...reviewHandlers(deps.authorizer) }, agentClient: deps.agentClient, tokens: deps.tokens, requester: (user: UserInfo) => deps.authorizer.requester(user) };
