@@ -10,14 +10,14 @@ import type { Node, Pod } from '../../shared/types.ts';
 import type { StoredEvent } from '../../shared/store/store.ts';
 import { isPodTerminal, nodeAllocatable } from '../../shared/api/podutil.ts';
 import { deepEqual } from '../../shared/util.ts';
-import { hasPodAffinityTerms, requestsOf, type NodeInfo } from './plugins.ts';
+import { hasPodAffinityTerms, podsWithAffinity, readyCondition, requestsOf, type NodeInfo } from './plugins.ts';
 import { priorityOf } from './preemption.ts';
 
 /** A pod's work-item key, "namespace/name" (the scheduling queue's, the unschedulable set's). */
 export const podKey = (p: Pod): string => `${p.metadata.namespace}/${p.metadata.name}`;
 const hasRequiredAntiAffinity = (p: Pod) => !!p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
 
-const readyStatus = (n: Node) => (n.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status;
+const readyStatus = (n: Node) => readyCondition(n)?.status;
 
 /**
  * Whether a node update changes what the filters read of it, so that a pod found unschedulable
@@ -157,7 +157,8 @@ export class SchedulerCache {
       info.allocatable = allocatable;
       return changed;
     }
-    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods: [], podsWithAffinity: [] });
+    const pods: Pod[] = [];
+    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods, podsWithAffinity: { of: pods, pods: [] } });
     this.list = undefined;
     for (const pod of this.homeless.get(name)?.values() ?? []) this.addToNode(this.infos.get(name)!, pod);
     this.homeless.delete(name);
@@ -199,9 +200,9 @@ export class SchedulerCache {
     if (info) {
       const req = requestsOf(pod);
       info.used = { cpuMillis: info.used.cpuMillis - req.cpuMillis, memoryBytes: info.used.memoryBytes - req.memoryBytes, pods: info.used.pods - 1 };
-      // A new array rather than a splice: plugins cache what they derive per pods array.
-      info.pods = (info.pods ?? []).filter((p) => p.metadata.uid !== uid);
-      if (hasPodAffinityTerms(pod)) info.podsWithAffinity = info.podsWithAffinity?.filter((p) => p.metadata.uid !== uid);
+      const others = (p: Pod) => p.metadata.uid !== uid;
+      const withTerms = podsWithAffinity(info);
+      setPods(info, (info.pods ?? []).filter(others), hasPodAffinityTerms(pod) ? withTerms.filter(others) : withTerms);
     } else this.homeless.get(node)?.delete(uid);
   }
 
@@ -220,15 +221,25 @@ export class SchedulerCache {
       return;
     }
     // Requests of a placed pod do not change (the API forbids it), so only the object is swapped.
-    info.pods = (info.pods ?? []).map((p) => (p.metadata.uid === pod.metadata.uid ? pod : p));
+    const swap = (p: Pod) => (p.metadata.uid === pod.metadata.uid ? pod : p);
+    const withTerms = podsWithAffinity(info);
     // Affinity is part of the spec, which does not change either: the pod has terms or it has not.
-    if (hasPodAffinityTerms(old)) info.podsWithAffinity = info.podsWithAffinity?.map((p) => (p.metadata.uid === pod.metadata.uid ? pod : p));
+    setPods(info, (info.pods ?? []).map(swap), hasPodAffinityTerms(old) ? withTerms.map(swap) : withTerms);
   }
 
   private addToNode(info: NodeInfo, pod: Pod): void {
     const req = requestsOf(pod);
     info.used = { cpuMillis: info.used.cpuMillis + req.cpuMillis, memoryBytes: info.used.memoryBytes + req.memoryBytes, pods: info.used.pods + 1 };
-    info.pods = [...(info.pods ?? []), pod];
-    if (hasPodAffinityTerms(pod) && info.podsWithAffinity) info.podsWithAffinity = [...info.podsWithAffinity, pod];
+    const withTerms = podsWithAffinity(info);
+    setPods(info, [...(info.pods ?? []), pod], hasPodAffinityTerms(pod) ? [...withTerms, pod] : withTerms);
   }
+}
+
+/**
+ * Gives a node a new pods array (never one changed in place: plugins cache what they derive per
+ * pods array) and, beside it, those of them with inter-pod terms.
+ */
+function setPods(info: NodeInfo, pods: Pod[], withTerms: Pod[]): void {
+  info.pods = pods;
+  info.podsWithAffinity = { of: pods, pods: withTerms };
 }

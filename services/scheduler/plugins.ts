@@ -13,9 +13,10 @@ export interface NodeInfo {
   pods?: Pod[];
   /**
    * Those of `pods` with inter-pod terms of their own, kept by the scheduler's cache as pods come
-   * and go (kube-scheduler's NodeInfo.PodsWithAffinity); derived from `pods` when absent.
+   * and go (kube-scheduler's NodeInfo.PodsWithAffinity), with the pods array they were taken from:
+   * a copy of the NodeInfo with other pods (preemption's what-ifs) derives its own.
    */
-  podsWithAffinity?: Pod[];
+  podsWithAffinity?: { of: Pod[]; pods: Pod[] };
 }
 
 export type FilterResult = { fits: true } | { fits: false; reason: string; reasons: string[] };
@@ -61,8 +62,8 @@ export const hasPodAffinityTerms = (p: Pod): boolean => !!(p.spec.affinity?.podA
 // these. The scheduler's cache keeps them; a NodeInfo made elsewhere (preemption's what-ifs, tests)
 // has them derived once per pods array, which is never changed in place.
 const affinityPodsCache = new WeakMap<Pod[], Pod[]>();
-function podsWithAffinity(info: NodeInfo): Pod[] {
-  if (info.podsWithAffinity) return info.podsWithAffinity;
+export function podsWithAffinity(info: NodeInfo): Pod[] {
+  if (info.podsWithAffinity && info.podsWithAffinity.of === info.pods) return info.podsWithAffinity.pods;
   const all = info.pods;
   if (!all) return [];
   let pods = affinityPodsCache.get(all);
@@ -70,7 +71,7 @@ function podsWithAffinity(info: NodeInfo): Pod[] {
   return pods;
 }
 
-function readyCondition(node: Node) {
+export function readyCondition(node: Node) {
   for (const c of node.status?.conditions ?? []) if (c.type === 'Ready') return c;
   return undefined;
 }

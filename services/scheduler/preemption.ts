@@ -36,7 +36,7 @@ function withPods(info: NodeInfo, pods: Pod[]): NodeInfo {
     used.memoryBytes -= r.memoryBytes;
     used.pods -= 1;
   }
-  return { ...info, used, pods, podsWithAffinity: undefined };
+  return { ...info, used, pods };
 }
 
 /**
@@ -98,6 +98,6 @@ export function withNominated(pod: Pod, nodes: NodeInfo[], nominated: Pod[]): No
       used.memoryBytes += r.memoryBytes;
       used.pods += 1;
     }
-    return { ...info, used, pods: [...(info.pods ?? []), ...here.map((p) => ({ ...p, spec: { ...p.spec, nodeName: info.node.metadata.name } }))], podsWithAffinity: undefined };
+    return { ...info, used, pods: [...(info.pods ?? []), ...here.map((p) => ({ ...p, spec: { ...p.spec, nodeName: info.node.metadata.name } }))] };
   });
 }

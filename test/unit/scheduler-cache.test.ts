@@ -1,6 +1,7 @@
 import test from 'ava';
 import { SchedulerCache } from '../../services/scheduler/cache.ts';
 import { Scheduler } from '../../services/scheduler/scheduler.ts';
+import { podsWithAffinity } from '../../services/scheduler/plugins.ts';
 import type { Store, StoredEvent } from '../../shared/store/store.ts';
 import type { EventRecorder } from '../../shared/events.ts';
 import { ConflictError } from '../../shared/errors.ts';
@@ -205,7 +206,7 @@ test('applyNode says when scheduling may decide differently: not for a heartbeat
 
 test('each node keeps its pods with inter-pod terms as pods are placed, replaced, finish and go, and when its Node comes after them', (t) => {
   const c = new SchedulerCache();
-  const withTerms = (name: string) => (c.nodes().find((n) => n.node.metadata.name === name)!.podsWithAffinity ?? []).map((p) => p.metadata.name).sort();
+  const withTerms = (name: string) => (c.nodes().find((n) => n.node.metadata.name === name)!.podsWithAffinity?.pods ?? []).map((p) => p.metadata.name).sort();
   c.applyPod(ev('ADDED', pod('early-guard', { node: 'a', anti: true, rv: 1 })));
   c.replaceNodes([node('a'), node('b')]);
   t.deepEqual(withTerms('a'), ['early-guard']);
@@ -216,10 +217,15 @@ test('each node keeps its pods with inter-pod terms as pods are placed, replaced
   t.deepEqual(withTerms('b'), ['decided']);
   const replaced = pod('guard', { node: 'a', anti: true, rv: 5 });
   c.applyPod(ev('MODIFIED', replaced));
-  t.is(c.nodes()[0].podsWithAffinity!.find((p) => p.metadata.name === 'guard'), replaced);
+  t.is(c.nodes()[0].podsWithAffinity!.pods.find((p) => p.metadata.name === 'guard'), replaced);
   c.applyPod(ev('MODIFIED', pod('early-guard', { node: 'a', anti: true, phase: 'Succeeded', rv: 6 })));
   c.applyPod(ev('DELETED', pod('plain', { node: 'a', rv: 7 })));
   c.forget(pod('decided', { anti: true, rv: 4 }));
   t.deepEqual(withTerms('a'), ['guard']);
   t.deepEqual(withTerms('b'), []);
+  // A copy of the node with other pods (as preemption makes) does not take the kept list for its own.
+  const a = c.nodes().find((n) => n.node.metadata.name === 'a')!;
+  const other = pod('other-guard', { node: 'a', anti: true });
+  t.deepEqual(podsWithAffinity({ ...a, pods: [other] }), [other]);
+  t.deepEqual(podsWithAffinity(a).map((p) => p.metadata.name), ['guard']);
 });
