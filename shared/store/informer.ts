@@ -5,10 +5,9 @@
 import type { Redis } from 'ioredis';
 import type { KubeObject } from '../types.ts';
 import type { Logger } from '../log.ts';
-import { sleep } from '../util.ts';
 import { ExpiredError } from '../errors.ts';
 import { isRedisOutage } from '../redis.ts';
-import type { Store, StoredEvent } from './store.ts';
+import { watchPositionVerdict, type Store, type StoredEvent } from './store.ts';
 
 export interface InformerOptions {
   store: Store;
@@ -26,16 +25,30 @@ export interface InformerOptions {
   /** For a cache of one's own: every list, whole, and then the events after it, in order. */
   onRelist?: (items: KubeObject[]) => void;
   onEvents?: (events: StoredEvent[]) => void;
+  /**
+   * After a read that brought events (fewer than a read takes at most), wait this long before the
+   * next, so that a steady flow arrives in batches of many events rather than a few each: a
+   * follower of a busy stream pays a wake-up, a round trip and a cold cache per read, which
+   * dominate what it does per event. The first event after a quiet spell comes at once (the wait
+   * comes after it), a backlog is read without waiting, and caughtUp() cuts a wait short, so a
+   * reader that must see the latest state asks for it. 0 (the default): no wait.
+   */
+  gatherMs?: number;
 }
+
+/** Events one read takes at most. */
+const READ_COUNT = 1000;
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private cursor = 0;
-  /** How many times the connection became ready: each after the first is a reconnect. */
-  private readies = 0;
   private stopped = false;
+  /** Ends the current gathering wait early (caughtUp, stop). */
+  private endWait?: () => void;
+  /** Waiters of caughtUp, woken whenever the cursor moves on. */
+  private readonly advanced = new Set<() => void>();
   private loop?: Promise<void>;
   private synced!: Promise<void>;
 
@@ -62,13 +75,24 @@ export class Informer<T extends KubeObject = KubeObject> {
     const target = await this.opts.store.latestResourceVersion(this.opts.resource, { view: this.opts.view });
     while (this.cursor < target && !this.stopped) {
       if (Date.now() >= deadline) return false;
-      await sleep(10);
+      this.endWait?.();
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.advanced.delete(done);
+          resolve();
+        };
+        // Relists and reconnects move the cursor without events: looked at again every 100 ms.
+        const timer = setTimeout(done, Math.min(100, Math.max(0, deadline - Date.now())));
+        this.advanced.add(done);
+      });
     }
     return true;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.endWait?.();
     this.opts.connection.disconnect();
     await this.loop?.catch(() => undefined);
   }
@@ -80,14 +104,24 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.cursor = Number(resourceVersion);
     this.opts.onRelist?.(items);
     this.opts.onChange?.();
+    for (const wake of [...this.advanced]) wake();
+  }
+
+  private gather(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.endWait?.(), ms);
+      this.endWait = () => {
+        clearTimeout(timer);
+        this.endWait = undefined;
+        resolve();
+      };
+    });
   }
 
   private async run(markSynced: () => void): Promise<void> {
     const { store, resource, connection, log } = this.opts;
     const stream = store.keys.stream(this.opts.view ? store.keys.viewOf(resource) : resource);
     let needsList = true;
-    connection.on('ready', () => this.readies++);
-    let readiesChecked = this.readies;
     while (!this.stopped) {
       try {
         if (needsList) {
@@ -95,22 +129,24 @@ export class Informer<T extends KubeObject = KubeObject> {
           needsList = false;
           markSynced();
         }
-        const reply = (await connection.xread('COUNT', 1000, 'BLOCK', 5000, 'STREAMS', stream, `${this.cursor}-0`)) as [string, [string, string[]][]][] | null;
-        // Events older than the compaction mark may be gone: the cache could miss a deletion. After
-        // a reconnect (a Redis failover, say) the cursor may also be a version lost with the old
-        // primary, the cache holding writes the new one never had: checked then even if nothing
-        // came, for a stream nobody writes after the failover.
-        const reconnected = this.readies !== readiesChecked;
-        if (reply?.[0]?.[1]?.length || reconnected) {
-          try {
-            await store.checkWatchPosition(resource, this.cursor, { view: this.opts.view });
-            readiesChecked = this.readies;
-          } catch (err) {
-            if (!(err instanceof ExpiredError)) throw err;
-            log.info({ resource, err: err.message }, 'informer relisting');
-            needsList = true;
-            continue;
-          }
+        // The position check rides behind the read, in its round trip (Store.watchPositionReads):
+        // events older than the compaction mark may be gone, and the cache could miss a deletion;
+        // after a reconnect (a Redis failover, say) the cursor may also be a version lost with the
+        // old primary, the cache holding writes the new one never had. Checked on every read, so
+        // also for a stream nobody writes after the failover.
+        const from = this.cursor;
+        const reads = store.watchPositionReads(connection.pipeline().xread('COUNT', READ_COUNT, 'BLOCK', 5000, 'STREAMS', stream, `${from}-0`), resource, from, { view: this.opts.view });
+        const [[readErr, read], [compactedErr, compacted], [lostErr, lost]] = ((await reads.exec()) ?? []) as [Error | null, unknown][];
+        const failed = readErr ?? compactedErr ?? lostErr;
+        if (failed) throw failed;
+        const reply = read as [string, [string, string[]][]][] | null;
+        try {
+          watchPositionVerdict(from, compacted as string | null, lost as string[] | null);
+        } catch (err) {
+          if (!(err instanceof ExpiredError)) throw err;
+          log.info({ resource, err: err.message }, 'informer relisting');
+          needsList = true;
+          continue;
         }
         if (!reply?.[0]?.[1]?.length) continue;
         const events = reply[0][1].map((entry) => store.decodeEvent(resource, entry));
@@ -121,6 +157,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         this.opts.onEvents?.(events);
         this.opts.onChange?.();
+        for (const wake of [...this.advanced]) wake();
+        if (this.opts.gatherMs && events.length < READ_COUNT) await this.gather(this.opts.gatherMs);
       } catch (err) {
         if (this.stopped) return;
         // An outage is reported once by the connections (RedisOutageLog), not once a retry here.

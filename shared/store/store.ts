@@ -5,7 +5,7 @@
 // same defaults, validation and object semantics (uid, generation, status subresource, finalizers,
 // graceful deletion). Callers ask the store for what they need by name; none holds its Redis client.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { KubeObject, Pod, OwnerReference } from '../types.ts';
 import { Keys } from '../keys.ts';
 import { type ResourceInfo, STORED_RESOURCES, apiVersionOf, mustFindByPlural, qualifiedName } from '../api/resources.ts';
@@ -822,16 +822,23 @@ export class Store implements ClusterReader {
    * watcher must list again.
    */
   async checkWatchPosition(resource: ResourceRef, cursor: number, opts: { view?: boolean } = {}): Promise<void> {
-    const r = resolve(resource);
     // Sent together: one round trip.
-    const [compacted, lost] = await Promise.all([
-      this.redis.get(this.keys.compacted(opts.view ? this.keys.viewOf(r.plural) : r.plural)),
-      this.redis.zrangebyscore(this.keys.lostResourceVersions, `(${cursor}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
-    ]);
-    const firstKept = Number(compacted ?? 0);
-    if (cursor < firstKept) throw new ExpiredError(String(cursor), String(firstKept + 1));
-    // The first skipped range ending after the cursor: the cursor lies inside it when it starts before.
-    if (lost?.length && Number(lost[0]) < cursor) throw new ExpiredError(String(cursor), lost[1]);
+    const [[compactedErr, compacted], [lostErr, lost]] = ((await this.watchPositionReads(this.redis.pipeline(), resource, cursor, opts).exec()) ?? []) as [Error | null, unknown][];
+    if (compactedErr || lostErr) throw compactedErr ?? lostErr;
+    watchPositionVerdict(cursor, compacted as string | null, lost as string[] | null);
+  }
+
+  /**
+   * Queues the reads checkWatchPosition makes (its verdict: watchPositionVerdict on their replies)
+   * on a pipeline, for a follower that sends them behind its own blocking read of the stream, in
+   * the same round trip: Redis runs them once the read returns, so they judge the cursor the read
+   * started from as a check made after it would.
+   */
+  watchPositionReads(pipeline: ChainableCommander, resource: ResourceRef, cursor: number, opts: { view?: boolean } = {}): ChainableCommander {
+    const r = resolve(resource);
+    return pipeline
+      .get(this.keys.compacted(opts.view ? this.keys.viewOf(r.plural) : r.plural))
+      .zrangebyscore(this.keys.lostResourceVersions, `(${cursor}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
   }
 
   /** The highest resourceVersion whose events may have been compacted away for this resource. */
@@ -1100,6 +1107,17 @@ export function decodeStreamEntry(entry: [string, string[]], resource: ResourceR
   const [, namespace = '', name = ''] = raw.location?.split('|') ?? [];
   const { obj } = decodeValue(encryption, storedResource(r), namespace, name, raw.value);
   return { rv: raw.rv, type: raw.type, object: shown(r, obj) };
+}
+
+/**
+ * Throws 410 Expired unless a watch can resume at `cursor`, given the compaction marker and the
+ * first lost range after the cursor (the replies to Store.watchPositionReads).
+ */
+export function watchPositionVerdict(cursor: number, compacted: string | null, lost: string[] | null): void {
+  const firstKept = Number(compacted ?? 0);
+  if (cursor < firstKept) throw new ExpiredError(String(cursor), String(firstKept + 1));
+  // The first skipped range ending after the cursor: the cursor lies inside it when it starts before.
+  if (lost?.length && Number(lost[0]) < cursor) throw new ExpiredError(String(cursor), lost[1]);
 }
 
 /** Fields of a change stream's entry: t (event type), o (the stored value), k ("resource|namespace|name"). */

@@ -315,6 +315,58 @@ test('an informer caught up holds every write made before the call, as a list ma
   }
 });
 
+test('an informer whose cursor falls behind the compaction mark lists again, and its cache then matches a list', async (t) => {
+  const keys = new Keys(`inf-${randomBytes(3).toString('hex')}`);
+  const store = await clusterStore(new Store(connect(), keys, 10_000));
+  const redis = connect();
+  await store.create('configmaps', cm('kept'));
+  await store.create('configmaps', cm('lost'));
+  let lists = 0;
+  const informer = new Informer({ store, resource: 'configmaps', connection: connect(), log, onRelist: () => lists++ });
+  await informer.start();
+  try {
+    await informer.caughtUp();
+    t.is(lists, 1);
+    // What compaction does to a watcher behind it: a deletion it never reads (the object gone
+    // without an event on the stream), and the mark past its cursor. The next event it reads
+    // comes with the mark, and it must list instead of applying it.
+    await redis.hdel(keys.objects('configmaps', 'default'), 'lost');
+    await redis.set(keys.compacted('configmaps'), String(Number(await redis.get(keys.resourceVersion)) + 1));
+    await store.create('configmaps', cm('after'));
+    await eventually(() => lists === 2, { message: 'the informer listed again' });
+    await informer.caughtUp();
+    t.deepEqual(informer.list().map((o) => o.metadata.name).sort(), ['after', 'kept']);
+  } finally {
+    await informer.stop();
+  }
+});
+
+test('a gathering informer brings a flow in batches, the first event at once; caughtUp ends the wait', async (t) => {
+  const keys = new Keys(`inf-${randomBytes(3).toString('hex')}`);
+  const store = await clusterStore(new Store(connect(), keys, 10_000));
+  const names = (informer: Informer) => informer.list().map((o) => o.metadata.name).sort();
+  const informer = new Informer({ store, resource: 'configmaps', connection: connect(), log, gatherMs: 60_000 });
+  await informer.start();
+  try {
+    const quiet = Date.now();
+    await store.create('configmaps', cm('first'));
+    await eventually(() => names(informer).includes('first'), { message: 'the first event after a quiet spell' });
+    const firstMs = Date.now() - quiet;
+    t.true(firstMs < 5_000, `the first event took ${firstMs} ms`);
+    // The read after it waits out the gather: the next events are not read yet.
+    await store.create('configmaps', cm('second'));
+    await store.create('configmaps', cm('third'));
+    await new Promise((r) => setTimeout(r, 500));
+    t.deepEqual(names(informer), ['first']);
+    const asked = Date.now();
+    t.true(await informer.caughtUp(Date.now() + 10_000));
+    t.true(Date.now() - asked < 5_000, `caught up after ${Date.now() - asked} ms`);
+    t.deepEqual(names(informer), ['first', 'second', 'third']);
+  } finally {
+    await informer.stop();
+  }
+});
+
 /**
  * Writes `count` ConfigMaps one at a time, `spacingMs` apart, after one that starts the trickle;
  * returns how long the first took to be seen, how many deliveries brought the rest, and how long
