@@ -102,6 +102,13 @@ export interface SchedulerConfig {
    * queue, no start-up sweep): what following the others costs, measured alone (bench/scheduling.ts's FOLLOWERS).
    */
   takesPods: boolean;
+  /**
+   * How long the follower of the pods' view waits after a read before the next (Informer's
+   * gatherMs): the others' placements reach this scheduler's cache in batches, at most this late.
+   * A decision that depends on them (pods with inter-pod terms or spread constraints, placed pods
+   * with required anti-affinity, the one-pod path with its preemption) first catches up.
+   */
+  viewGatherMs: number;
 }
 
 export interface ControllerConfig {
@@ -297,6 +304,7 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       // kube-scheduler's port before it went HTTPS-only (10251).
       metricsPort: port(env, 'WHARF_SCHEDULER_METRICS_PORT', 10251),
       takesPods: oneOf(env, 'WHARF_SCHEDULER_PODS', ['take', 'follow'] as const, 'take') === 'take',
+      viewGatherMs: duration(env, 'WHARF_SCHEDULER_VIEW_GATHER', 100),
     },
     controller: {
       concurrency: int(env, 'WHARF_CONTROLLER_CONCURRENCY', 16, 1),

@@ -19,6 +19,7 @@ import { WorkQueue } from '../../shared/queue/workqueue.ts';
 import { EventRecorder } from '../../shared/events.ts';
 import { NodeQueues } from '../../shared/queue/node-queues.ts';
 import { Informer } from '../../shared/store/informer.ts';
+import { CoalescedRun } from '../../shared/coalesced-run.ts';
 import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
 import { AdmissionPolicySync } from '../../shared/store/admission-policy-sync.ts';
 import { Scheduler, queuePriority, triageBurst, wantsScheduling } from './scheduler.ts';
@@ -59,6 +60,7 @@ const podInformer = new Informer<Pod>({
   view: true,
   connection: connect(),
   log,
+  gatherMs: config.scheduler.viewGatherMs,
   onRelist: (items) => cache.replacePods(items as Pod[]),
   onEvents: (evs) => {
     for (const ev of evs) cache.applyPod(ev);
@@ -83,7 +85,14 @@ async function currentPods(): Promise<Pod[]> {
   return (await store.list<Pod>('pods')).items;
 }
 
-const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs }, volumeSnapshot);
+/** A catch-up that takes longer (Redis slow or gone) is given up: the bind's check still holds. */
+const CATCH_UP_MS = 2_000;
+// The others' placements arrive in batches (viewGatherMs); a decision that depends on them waits
+// for the cache to catch up first, one catch-up shared by the decisions that ask meanwhile.
+const catchUp = new CoalescedRun(async () => {
+  await podInformer.caughtUp(Date.now() + CATCH_UP_MS);
+});
+const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs, currentPlacements: () => catchUp.request() }, volumeSnapshot);
 
 const scheduling = new WorkQueue({
   name: QUEUES.schedule,

@@ -97,7 +97,16 @@ export class Scheduler {
     private readonly store: Store,
     private readonly events: EventRecorder,
     private readonly cache: SchedulerCache,
-    private readonly opts: { retryUnschedulableMs: number; volumeWaitMs?: number },
+    private readonly opts: {
+      retryUnschedulableMs: number;
+      volumeWaitMs?: number;
+      /**
+       * Resolves once the cache holds the placements made (by any scheduler) before the call:
+       * the cache follows the others' in batches, which a decision that depends on them must not
+       * be made without. None: the cache is taken as current.
+       */
+      currentPlacements?: () => Promise<void>;
+    },
     /** The claims, volumes and classes pods' volumes are checked against (none: pods with claims are decided as if they had none). */
     private readonly volumes?: VolumeSnapshot,
   ) {}
@@ -132,6 +141,9 @@ export class Scheduler {
     // unbound is older than that (the feed can run behind the informer).
     const pods = candidates.filter((p) => wantsScheduling(p) && !this.cache.isPlaced(p)).sort(schedulingOrder);
     if (!pods.length) return [];
+    // Capacity is re-checked by the bind; what the others placed lately matters beyond it only to
+    // pods placed relative to other pods, and next to placed pods that keep others away.
+    if (this.opts.currentPlacements && (this.cache.antiAffinitySeen || pods.some(needsPods))) await this.opts.currentPlacements();
     const slow: { key: string; priority: number }[] = [];
     const binds: { pod: Pod; nodeName: string; startedMs: number }[] = [];
     for (const pod of pods) {
@@ -205,6 +217,8 @@ export class Scheduler {
         if (volumes.toSelect.length) await this.selectNode(volumes.toSelect, volumes.node);
         return { result: { requeueAfterMs: this.opts.volumeWaitMs ?? 250, priority } };
       }
+      // The one-pod path (a pod the fast path could not bind, retries, preemption) decides on the latest placements.
+      await this.opts.currentPlacements?.();
       const decision = this.decide(pod, volumes.kind === 'ready' ? volumes.filter : undefined);
       if (decision.ranked.length && volumes.kind === 'ready' && volumes.toSelect.length) {
         // Reserve: the claims waiting for their first consumer are made or bound on the best node.

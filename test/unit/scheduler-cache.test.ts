@@ -173,6 +173,35 @@ test('a pod found unschedulable before leaves the unschedulable set once bound, 
   t.deepEqual(usage(c, 'a').names, ['b', 'fresh', 'r']);
 });
 
+test('the fast path catches up with the others\' placements only for pods placed relative to other pods (or with anti-affinity placed), the one-pod path always', async (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a'), node('b'), node('c')]);
+  const store = {
+    get: async (_r: string, _ns: string, name: string) => pod(name, { rv: 3 }),
+    bindPod: async (p: Pod, nodeName: string) => ({ ...p, spec: { ...p.spec, nodeName } }),
+    clearUnschedulable: async () => undefined,
+  } as unknown as Store;
+  const events = { normal: async () => undefined, warning: async () => undefined } as unknown as EventRecorder;
+  // Another scheduler has placed a pod that keeps every other off its node; this cache sees it only when it catches up.
+  let catchUps = 0;
+  const currentPlacements = async () => {
+    if (!catchUps++) c.applyPod(ev('ADDED', pod('theirs', { node: 'a', rv: 2, anti: true })));
+  };
+  const scheduler = new Scheduler(store, events, c, { retryUnschedulableMs: 30_000, currentPlacements });
+  t.deepEqual(await scheduler.scheduleBatch([pod('plain', { rv: 3 })]), []);
+  t.is(catchUps, 0, 'a pod placed by room alone is decided on the cache as it is (the bind re-checks room)');
+  t.deepEqual(await scheduler.scheduleBatch([pod('mine', { rv: 3, anti: true })]), []);
+  t.is(catchUps, 1);
+  t.true(c.isPlaced(pod('mine')));
+  t.false(usage(c, 'a').names.includes('mine'), 'decided after the other scheduler\'s pod was seen on a');
+  // Now a placed pod keeps others away: every decision catches up first.
+  await scheduler.scheduleBatch([pod('plain2', { rv: 3 })]);
+  t.is(catchUps, 2);
+  await scheduler.reconcile('default/retried');
+  t.is(catchUps, 3);
+  t.true(c.isPlaced(pod('retried')));
+});
+
 test('applyNode says when scheduling may decide differently: not for a heartbeat, yes for room, labels, taints, cordon, readiness, a node added or removed', (t) => {
   const c = new SchedulerCache();
   const base = () => node('a');
