@@ -12,10 +12,16 @@
 // just before the first pod is created until the last bind and the schedulers' feed has handed
 // every bound pod on to its node's queue (the work a bind causes): a shared, loaded machine slows the run
 // but barely changes the CPU each pod costs, which is why the figures to compare are these.
-// With rounds > 1 every count is run that many times, interleaved, and the summary gives ranges.
+// The schedulers' CPU is also split by thread (the main thread, V8's and libuv's helpers), and
+// their main threads' own CPU by phase (deciding, sending binds, applying placements to the cache:
+// wharf_scheduler_cpu_seconds_total, from each scheduler's metrics endpoint), which tells work
+// that grew from the same work made dearer by sharing the cores.
+// With rounds > 1 every count is run that many times, interleaved, and the summary gives ranges,
+// ratios of the medians, and each round's ratios to its own base run.
 //
 //   node --import tsx bench/scheduling.ts [nodes=1000] [pods=30000] [schedulers=1,2,4] [rounds=1]
 //   (WHARF_PROFILE_DIR=dir: the schedulers write V8 CPU profiles there, stopped with SIGTERM)
+//   (SCHEDULER_NODE_FLAGS='--trace-gc ...': flags for the schedulers' node)
 //   (FOLLOWERS=k: the last k schedulers of each run take no pods, WHARF_SCHEDULER_PODS=follow,
 //   so their CPU per pod is what following the others' placements costs, measured alone)
 import { randomBytes } from 'node:crypto';
@@ -24,8 +30,8 @@ import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { Pod } from '../shared/types.ts';
-import { startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
-import { commandCostLine, contextSwitches, processCpuSplit, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds, schedulingBenchNode } from './measure.ts';
+import { freePort, startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
+import { commandCostLine, contextSwitches, processCpuSplit, threadCpuSeconds, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds, schedulingBenchNode } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const pods = Number(process.argv[3] ?? 30000);
@@ -50,6 +56,18 @@ function pod(i: number, prefix = 'bench'): Pod {
     spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }], restartPolicy: 'Always', schedulerName: 'default-scheduler' },
     status: { phase: 'Pending' },
   };
+}
+
+/** A scheduler's counted main-thread CPU by phase (wharf_scheduler_cpu_seconds_total and its items), from its metrics endpoint. */
+async function cpuPhases(port: number): Promise<Map<string, { seconds: number; items: number }>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const phases = new Map<string, { seconds: number; items: number }>();
+  for (const m of text.matchAll(/^wharf_scheduler_cpu_(seconds|items)_total\{phase="(\w+)"\} ([\d.e+-]+)$/gm)) {
+    const entry = phases.get(m[2]) ?? { seconds: 0, items: 0 };
+    entry[m[1] === 'seconds' ? 'seconds' : 'items'] = Number(m[3]);
+    phases.set(m[2], entry);
+  }
+  return phases;
 }
 
 /** Waits until a consumer group has been handed every entry of the stream and acknowledged them; returns the seconds it took. */
@@ -85,7 +103,9 @@ async function run(schedulers: number): Promise<RunResult> {
     // The history this process's store keeps too: the schedulers' binds trim the pods' stream to
     // their own setting (20,000 by default), and a feed that lags that far on a loaded machine
     // resyncs with a list of every pod, one script that blocks Redis for seconds at 30,000 pods.
-    WHARF_WATCH_HISTORY: '100000' };
+    WHARF_WATCH_HISTORY: '100000',
+    // SCHEDULER_NODE_FLAGS: V8 and Node flags for the schedulers alone (e.g. --trace-gc).
+    WHARF_NODE_FLAGS: process.env.SCHEDULER_NODE_FLAGS ?? '' };
   const services: ServiceHandle[] = [];
   /** Pods charged to the nodes, summed over the nodes' usage hashes. */
   const boundPods = async () => {
@@ -105,7 +125,11 @@ async function run(schedulers: number): Promise<RunResult> {
       await Promise.all(Array.from({ length: Math.min(100, nodes - i) }, (_, j) => store.create('nodes', schedulingBenchNode(`node-${i + j}`))));
     }
     const takers = Math.max(1, schedulers - followers);
-    for (let i = 0; i < schedulers; i++) services.push(startService('scheduler', { ...env, WHARF_SCHEDULER_PODS: i < takers ? 'take' : 'follow' }, `bench-scheduler-${i}`));
+    const metricsPorts: number[] = [];
+    for (let i = 0; i < schedulers; i++) {
+      metricsPorts.push(await freePort());
+      services.push(startService('scheduler', { ...env, WHARF_SCHEDULER_PODS: i < takers ? 'take' : 'follow', WHARF_SCHEDULER_METRICS_PORT: String(metricsPorts[i]) }, `bench-scheduler-${i}`));
+    }
     // Every scheduler started (its cache synced, its feed reading) before the first pod is created.
     for (const deadline = Date.now() + 60_000; ; ) {
       const started = services.filter((s) => s.logs().includes('scheduler started')).length;
@@ -120,7 +144,7 @@ async function run(schedulers: number): Promise<RunResult> {
     while ((await boundPods()) < warmup) await new Promise((r) => setTimeout(r, 200));
     await connection.config('RESETSTAT');
     const started = Date.now();
-    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSplit(s.child.pid!)), switches: services.map((s) => contextSwitches(s.child.pid!)) };
+    const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSplit(s.child.pid!)), switches: services.map((s) => contextSwitches(s.child.pid!)), threads: services.map((s) => threadCpuSeconds(s.child.pid!)), phases: await Promise.all(metricsPorts.map(cpuPhases)) };
     let createdSeconds = 0;
     const creating = (async () => {
       for (let i = 0; i < pods; i += createChunk) {
@@ -150,6 +174,24 @@ async function run(schedulers: number): Promise<RunResult> {
     const switches = services.map((s, i) => {
       const now = contextSwitches(s.child.pid!);
       return { voluntary: now.voluntary - cpuAtStart.switches[i].voluntary, involuntary: now.involuntary - cpuAtStart.switches[i].involuntary };
+    });
+    // The schedulers' CPU by thread: the main thread (the event loop, and the pauses of garbage
+    // collection) and V8's and libuv's helpers (parallel and concurrent collection, compilation).
+    const byThread = new Map<string, number>();
+    services.forEach((s, i) => {
+      for (const [name, seconds] of threadCpuSeconds(s.child.pid!)) byThread.set(name, (byThread.get(name) ?? 0) + seconds - (cpuAtStart.threads[i].get(name) ?? 0));
+    });
+    // The main threads' CPU in the phases the schedulers count (wharf_scheduler_cpu_seconds_total):
+    // the same work costs the same there unless the work itself got dearer (the thread's own
+    // CPU, not the time others held the core).
+    const phaseAtEnd = await Promise.all(metricsPorts.map(cpuPhases));
+    const phaseTotals = new Map<string, { seconds: number; items: number }>();
+    phaseAtEnd.forEach((end, i) => {
+      for (const [phase, v] of end) {
+        const t = phaseTotals.get(phase) ?? { seconds: 0, items: 0 };
+        const start = cpuAtStart.phases[i].get(phase) ?? { seconds: 0, items: 0 };
+        phaseTotals.set(phase, { seconds: t.seconds + v.seconds - start.seconds, items: t.items + v.items - start.items });
+      }
     });
     const schedulersSystemMs = schedulersCpu.reduce((sum, c) => sum + (c.system * 1000) / pods, 0);
     const cpuMsPerPod = {
@@ -194,6 +236,8 @@ async function run(schedulers: number): Promise<RunResult> {
     const coresBusy = ((cpuMsPerPod.schedulers + cpuMsPerPod.redis + cpuMsPerPod.creating) * pods) / 1000 / seconds;
     console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms (${schedulersSystemMs.toFixed(2)} of it in the kernel), Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    per scheduler (CPU ms per pod of all ${pods}; pods it bound; its CPU per pod it bound): ${perScheduler.map((p) => `${p.cpuMs.toFixed(3)} ms, ${p.bound} pods, ${p.bound ? ((p.cpuMs * pods) / p.bound).toFixed(2) : '-'} ms`).join(' | ')}`);
+    console.log(`    schedulers' CPU ms per pod by thread: ${[...byThread].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([name, v]) => `${name} ${((v * 1000) / pods).toFixed(3)}`).join(', ')}`);
+    console.log(`    schedulers' main threads by phase (µs of CPU an item; ms a pod of all): ${[...phaseTotals].map(([phase, v]) => `${phase} ${v.items ? ((v.seconds * 1e6) / v.items).toFixed(1) : '-'} µs x ${v.items} (${((v.seconds * 1000) / pods).toFixed(3)} ms)`).join(', ')}`);
     console.log(`    schedulers' context switches per pod: ${(switches.reduce((a, w) => a + w.voluntary, 0) / pods).toFixed(2)} voluntary (waiting), ${(switches.reduce((a, w) => a + w.involuntary, 0) / pods).toFixed(2)} involuntary (preempted)`);
     console.log(`    Redis µs per pod by command: ${commandCostLine(redisCommands, pods)}`);
     console.log(`    all pods created after ${createdSeconds.toFixed(1)} s, the last bound ${(seconds - createdSeconds).toFixed(1)} s later, the schedulers' feed drained ${drainedAfter.toFixed(1)} s after that`);
@@ -225,7 +269,10 @@ for (const [s, rs] of results) {
       ` per scheduler ${range(rs.flatMap((r) => r.perScheduler.map((p) => p.cpuMs)), 2)} ms,` +
       ` Redis ${range(rs.map((r) => r.redisMs), 2)} ms (${ratio((r) => r.redisMs)}x),` +
       ` schedulers + Redis ${range(rs.map((r) => r.schedulersMs + r.redisMs), 2)} ms (${ratio((r) => r.schedulersMs + r.redisMs)}x),` +
-      ` creating ${range(rs.map((r) => r.creatingMs), 2)} ms`,
+      ` creating ${range(rs.map((r) => r.creatingMs), 2)} ms;` +
+      // The host's speed drifts between rounds more than between the runs of one round: each
+      // round's own ratios, schedulers' CPU and throughput, against the same round's base run.
+      ` each round against its own ${schedulerCounts[0]}: ${rs.map((r, i) => `${(r.schedulersMs / base[i].schedulersMs).toFixed(2)}x CPU, ${(r.podsPerSecond / base[i].podsPerSecond).toFixed(2)}x pods/s`).join('; ')}`,
   );
 }
 const best = Math.max(...[...results.values()].flat().map((r) => r.podsPerSecond));

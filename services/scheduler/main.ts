@@ -24,6 +24,7 @@ import { WebhookConfigSync } from '../../shared/store/webhook-config-sync.ts';
 import { AdmissionPolicySync } from '../../shared/store/admission-policy-sync.ts';
 import { Scheduler, queuePriority, triageBurst, wantsScheduling } from './scheduler.ts';
 import { SchedulerCache, podKey } from './cache.ts';
+import { inCpuPhase } from './metrics.ts';
 
 const config = loadConfig();
 const log = createLogger('scheduler', config.common.logLevel);
@@ -62,9 +63,10 @@ const podInformer = new Informer<Pod>({
   log,
   gatherMs: config.scheduler.viewGatherMs,
   onRelist: (items) => cache.replacePods(items as Pod[]),
-  onEvents: (evs) => {
-    for (const ev of evs) cache.applyPod(ev);
-  },
+  onEvents: (evs) =>
+    inCpuPhase('follow', evs.length, () => {
+      for (const ev of evs) cache.applyPod(ev);
+    }),
 });
 // Claims, volumes and classes, for the pods that use claims (volume-binding.ts): a change of a
 // claim or volume (bound, provisioned, deleted) may let a waiting pod go.

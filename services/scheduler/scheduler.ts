@@ -9,7 +9,7 @@ import type { EventRecorder } from '../../shared/events.ts';
 import type { ReconcileResult } from '../../shared/queue/workqueue.ts';
 import { now } from '../../shared/util.ts';
 import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
-import { observeAttempt, type AttemptResult } from './metrics.ts';
+import { inCpuPhase, observeAttempt, type AttemptResult } from './metrics.ts';
 import { podKey, type SchedulerCache } from './cache.ts';
 import { nodesToScore, window } from './sampling.ts';
 import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
@@ -146,22 +146,25 @@ export class Scheduler {
     if (this.opts.currentPlacements && (this.cache.antiAffinitySeen || pods.some(needsPods))) await this.opts.currentPlacements();
     const slow: { key: string; priority: number }[] = [];
     const binds: { pod: Pod; nodeName: string; startedMs: number }[] = [];
-    for (const pod of pods) {
-      const startedMs = performance.now();
-      // A pod with claims takes the one-pod path, where its volumes are checked and bound.
-      if (this.volumes && podClaimNames(pod).length) {
-        slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
-        continue;
+    inCpuPhase('decide', pods.length, () => {
+      for (const pod of pods) {
+        const startedMs = performance.now();
+        // A pod with claims takes the one-pod path, where its volumes are checked and bound.
+        if (this.volumes && podClaimNames(pod).length) {
+          slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
+          continue;
+        }
+        const decision = this.decide(pod);
+        if (!decision.ranked.length) {
+          slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
+          continue;
+        }
+        if (!this.cache.assume(pod, decision.ranked[0])) continue;
+        binds.push({ pod, nodeName: decision.ranked[0], startedMs });
       }
-      const decision = this.decide(pod);
-      if (!decision.ranked.length) {
-        slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
-        continue;
-      }
-      if (!this.cache.assume(pod, decision.ranked[0])) continue;
-      binds.push({ pod, nodeName: decision.ranked[0], startedMs });
-    }
-    const results = await Promise.allSettled(binds.map(({ pod, nodeName }) => this.store.bindPod(pod, nodeName)));
+    });
+    const sent = inCpuPhase('bind', binds.length, () => binds.map(({ pod, nodeName }) => this.store.bindPod(pod, nodeName)));
+    const results = await Promise.allSettled(sent);
     const recorded: Promise<void>[] = [];
     results.forEach((result, i) => {
       const { pod, nodeName, startedMs } = binds[i];

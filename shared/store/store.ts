@@ -5,6 +5,7 @@
 // same defaults, validation and object semantics (uid, generation, status subresource, finalizers,
 // graceful deletion). Callers ask the store for what they need by name; none holds its Redis client.
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { KubeObject, Pod, OwnerReference } from '../types.ts';
 import { Keys } from '../keys.ts';
@@ -197,6 +198,28 @@ export class Store implements ClusterReader {
 
   private readonly writer: Redis;
   private readonly writeScripts: ScriptRunner;
+  /** Whether the writer's socket is holding this turn's writes (holdWritesForThisTurn). */
+  private writesHeld = false;
+
+  /**
+   * Holds the writes issued in this turn of the event loop in the writer's socket and sends them
+   * in one system call at the next turn. A burst of writes (a scheduler's binds of a batch and
+   * their Scheduled events, a ReplicaSet's new pods) then costs this process one socket write and
+   * Redis one read, instead of one of each a write: measured with one scheduler at 1,000 nodes /
+   * 15,000 pods, issuing the binds of a batch fell from 65-74 to 37-38 µs a pod and Redis' scripts
+   * from 242-275 to 220-224 µs a pod. The wait is at most the rest of this turn.
+   */
+  private holdWritesForThisTurn(): void {
+    if (this.writesHeld) return;
+    const socket = (this.writer as unknown as { stream?: Socket }).stream;
+    if (!socket || typeof socket.cork !== 'function' || !socket.writable) return;
+    this.writesHeld = true;
+    socket.cork();
+    setImmediate(() => {
+      this.writesHeld = false;
+      socket.uncork();
+    });
+  }
 
   /** Waits until durability.replicas replicas have every write this store's writer made so far. */
   private async awaitReplicas(): Promise<void> {
@@ -1000,6 +1023,7 @@ export class Store implements ClusterReader {
       ...gives,
     ];
     try {
+      this.holdWritesForThisTurn();
       const rv = await this.writeScripts.run('writeObject', keys, args);
       await this.awaitReplicas();
       obj.metadata.resourceVersion = String(rv);

@@ -149,7 +149,9 @@ export function startService(name: string, env: Record<string, string>, label = 
   const out = createWriteStream(logFile);
   // WHARF_PROFILE_DIR=dir: each service writes a V8 CPU profile there when it exits (SIGTERM).
   const profile = process.env.WHARF_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.WHARF_PROFILE_DIR] : [];
-  const child = spawn(process.execPath, [...profile, ...serviceCommand(name)], {
+  // WHARF_NODE_FLAGS in env: flags for node itself (V8's, which NODE_OPTIONS refuses), space-separated.
+  const nodeFlags = (env.WHARF_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...nodeFlags, ...serviceCommand(name)], {
     cwd: ROOT,
     env: { ...process.env, WHARF_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -84,6 +84,24 @@ test('a stale resourceVersion is a Conflict and changes nothing', async (t) => {
   await t.throwsAsync(store.update('configmaps', { ...cm('missing') }), { instanceOf: NotFoundError });
 });
 
+test.serial('writes issued in one turn of the event loop reach Redis together, not a read each', async (t) => {
+  // Serial: Redis counts the reads of every client, and no other test of this file runs meanwhile.
+  const store = await newCluster(prefix());
+  await store.create('nodes', node('n1', 110, '32'));
+  const pods = await Promise.all(Array.from({ length: 50 }, (_, i) => store.create('pods', pod(`together-${i}`))));
+  const observer = new Redis(redis.url);
+  connections.push(observer);
+  const readsProcessed = async () => Number(/total_reads_processed:(\d+)/.exec(await observer.info('stats'))?.[1]);
+  const before = await readsProcessed();
+  const bound = await Promise.all(pods.map((p) => store.bindPod(p, 'n1')));
+  const reads = (await readsProcessed()) - before;
+  t.true(bound.every((p) => p.spec.nodeName === 'n1'));
+  // Redis reads up to 16 KiB at a time: the 50 binds (about 2 KiB each) together take 7 or 8
+  // reads, and the observer's INFO one; sent a write each, they took 50.
+  t.true(reads <= 15, `${reads} reads for 50 binds`);
+  t.is((await store.list<Pod>('pods', 'default')).items.filter((p) => p.spec.nodeName === 'n1').length, 50);
+});
+
 test('concurrent read-modify-writes from many clients lose no update', async (t) => {
   const p = prefix();
   await (await newCluster(p)).create('configmaps', cm('counter', { n: '0' }));
