@@ -41,6 +41,7 @@ const nodeInformer = new Informer<Node>({
   resource: 'nodes',
   connection: connect(),
   log,
+  keepObjects: false,
   onRelist: (items) => {
     cache.replaceNodes(items as Node[]);
     retrySoon();
@@ -62,6 +63,8 @@ const podInformer = new Informer<Pod>({
   connection: connect(),
   log,
   gatherMs: config.scheduler.viewGatherMs,
+  // The cache below is the only one kept: no second map of every view to build and collect.
+  keepObjects: false,
   onRelist: (items) => cache.replacePods(items as Pod[]),
   onEvents: (evs) =>
     inCpuPhase('follow', evs.length, () => {

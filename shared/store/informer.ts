@@ -34,6 +34,11 @@ export interface InformerOptions {
    * reader that must see the latest state asks for it. 0 (the default): no wait.
    */
   gatherMs?: number;
+  /**
+   * false: the owner keeps its own cache from onRelist and onEvents, and this one keeps none (no
+   * second map of every object to build and to collect; list() refuses). Default true.
+   */
+  keepObjects?: boolean;
 }
 
 /** Events one read takes at most. */
@@ -63,6 +68,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   list(): T[] {
+    if (this.opts.keepObjects === false) throw new Error(`the informer of ${this.opts.resource} keeps no objects (keepObjects: false)`);
     return [...this.cache.values()];
   }
 
@@ -100,7 +106,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async relist(): Promise<void> {
     const { items, resourceVersion } = this.opts.view ? await this.opts.store.listView<T>(this.opts.resource) : await this.opts.store.list<T>(this.opts.resource);
     this.cache.clear();
-    for (const item of items) this.cache.set(keyOf(item), item);
+    if (this.opts.keepObjects !== false) for (const item of items) this.cache.set(keyOf(item), item);
     this.cursor = Number(resourceVersion);
     this.opts.onRelist?.(items);
     this.opts.onChange?.();
@@ -150,11 +156,13 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         if (!reply?.[0]?.[1]?.length) continue;
         const events = reply[0][1].map((entry) => store.decodeEvent(resource, entry));
-        for (const ev of events) {
-          if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
-          else this.cache.set(keyOf(ev.object), ev.object as T);
-          this.cursor = ev.rv;
+        if (this.opts.keepObjects !== false) {
+          for (const ev of events) {
+            if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
+            else this.cache.set(keyOf(ev.object), ev.object as T);
+          }
         }
+        this.cursor = events[events.length - 1].rv;
         this.opts.onEvents?.(events);
         this.opts.onChange?.();
         for (const wake of [...this.advanced]) wake();

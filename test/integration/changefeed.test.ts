@@ -367,6 +367,41 @@ test('a gathering informer brings a flow in batches, the first event at once; ca
   }
 });
 
+test('an informer that keeps no objects hands over the list and every event, and refuses list()', async (t) => {
+  const keys = new Keys(`inf-${randomBytes(3).toString('hex')}`);
+  const store = await clusterStore(new Store(connect(), keys, 10_000));
+  await store.create('configmaps', cm('listed'));
+  const own = new Map<string, string | undefined>();
+  const informer = new Informer({
+    store,
+    resource: 'configmaps',
+    connection: connect(),
+    log,
+    keepObjects: false,
+    onRelist: (items) => {
+      own.clear();
+      for (const o of items) own.set(o.metadata.name!, o.metadata.resourceVersion);
+    },
+    onEvents: (events) => {
+      for (const ev of events) {
+        if (ev.type === 'DELETED') own.delete(ev.object.metadata.name!);
+        else own.set(ev.object.metadata.name!, ev.object.metadata.resourceVersion);
+      }
+    },
+  });
+  await informer.start();
+  try {
+    await store.create('configmaps', cm('added'));
+    await store.delete('configmaps', 'default', 'listed');
+    t.true(await informer.caughtUp(Date.now() + 10_000));
+    const { items } = await store.list('configmaps', 'default');
+    t.deepEqual([...own].sort(), items.map((o) => [o.metadata.name!, o.metadata.resourceVersion] as [string, string | undefined]).sort());
+    t.throws(() => informer.list(), { message: /keeps no objects/ });
+  } finally {
+    await informer.stop();
+  }
+});
+
 /**
  * Writes `count` ConfigMaps one at a time, `spacingMs` apart, after one that starts the trickle;
  * returns how long the first took to be seen, how many deliveries brought the rest, and how long
