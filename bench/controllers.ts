@@ -7,6 +7,9 @@
 // scheduling scales"). Afterwards it checks that exactly D x R pods exist, each owned by its
 // Deployment's one ReplicaSet, none being deleted (no replica created a pod another had made).
 // CPU is utime + stime of each process and Redis' used_cpu_user + used_cpu_sys over the window.
+// The reconciles per pod by queue and outcome (wharf_reconcile_total) and the jobs put back because
+// another worker held their key (wharf_workqueue_key_busy_total), summed over the managers, tell
+// more work from dearer work as replicas are added.
 //
 //   node --import tsx bench/controllers.ts [deployments=200] [replicas=50] [managers=1,2,4] [rounds=1]
 import { randomBytes } from 'node:crypto';
@@ -15,7 +18,7 @@ import { Redis } from 'ioredis';
 import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { KubeObject, Pod } from '../shared/types.ts';
-import { startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
+import { freePort, startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
 import { commandCostLine, processCpuSeconds, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds } from './measure.ts';
 
 const deployments = Number(process.argv[2] ?? 200);
@@ -66,6 +69,24 @@ async function rollOut(store: Store, names: string[], deadlineMs: number): Promi
   }
 }
 
+/** A manager's reconciles by queue and outcome, and its jobs put back because another worker held the key, from its metrics endpoint. */
+async function queueCounts(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^wharf_reconcile_total\{queue="([^"]+)",result="(\w+)"\} ([\d.e+-]+)$/gm)) counts.set(`${m[1]} ${m[2]}`, Number(m[3]));
+  for (const m of text.matchAll(/^wharf_workqueue_key_busy_total\{name="([^"]+)"\} ([\d.e+-]+)$/gm)) counts.set(`${m[1]} key busy`, Number(m[2]));
+  return counts;
+}
+
+/** Per pod, summed over the managers: what the counts grew by between start and end, largest first. */
+function countsPerPod(start: Map<string, number>[], end: Map<string, number>[]): string {
+  const grown = new Map<string, number>();
+  end.forEach((counts, i) => {
+    for (const [name, value] of counts) grown.set(name, (grown.get(name) ?? 0) + value - (start[i].get(name) ?? 0));
+  });
+  return [...grown].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([name, v]) => `${name} ${(v / pods).toFixed(3)}`).join(', ');
+}
+
 async function run(managers: number): Promise<RunResult> {
   const redis = await startRedis();
   const prefix = `c${randomBytes(3).toString('hex')}`;
@@ -76,7 +97,11 @@ async function run(managers: number): Promise<RunResult> {
   try {
     await store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' }, automountServiceAccountToken: false } as any);
-    for (let i = 0; i < managers; i++) services.push(startService('controller-manager', env, `bench-manager-${i}`));
+    const metricsPorts: number[] = [];
+    for (let i = 0; i < managers; i++) {
+      metricsPorts.push(await freePort());
+      services.push(startService('controller-manager', { ...env, WHARF_CONTROLLER_METRICS_PORT: String(metricsPorts[i]) }, `bench-manager-${i}`));
+    }
     for (const deadline = Date.now() + 60_000; ; ) {
       const started = services.filter((s) => s.logs().includes('controller manager started')).length;
       if (started === managers) break;
@@ -86,12 +111,13 @@ async function run(managers: number): Promise<RunResult> {
     await rollOut(store, Array.from({ length: warmupPerManager * managers }, (_, i) => `warmup-${i}`), Date.now() + 120_000);
     await connection.config('RESETSTAT');
     const started = Date.now();
-    const cpuAtStart = { redis: await redisCpuSeconds(connection), managers: services.map((s) => processCpuSeconds(s.child.pid!)) };
+    const cpuAtStart = { redis: await redisCpuSeconds(connection), managers: services.map((s) => processCpuSeconds(s.child.pid!)), queues: await Promise.all(metricsPorts.map(queueCounts)) };
     await rollOut(store, Array.from({ length: deployments }, (_, i) => `bench-${i}`), started + 600_000);
     const seconds = (Date.now() - started) / 1000;
     const perManagerMs = services.map((s, i) => ((processCpuSeconds(s.child.pid!) - cpuAtStart.managers[i]) * 1000) / pods);
     const redisMs = (((await redisCpuSeconds(connection)) - cpuAtStart.redis) * 1000) / pods;
     const commands = await redisCommandCosts(connection);
+    const queuesAtEnd = await Promise.all(metricsPorts.map(queueCounts));
     // Correctness: exactly the pods wanted, each owned by its Deployment's ReplicaSet, none going.
     const listed = (await store.list<Pod>('pods', 'default')).items.filter((p) => p.metadata.name!.startsWith('bench-'));
     const sets = new Map((await store.list<any>('replicasets', 'default')).items.map((rs) => [rs.metadata.name, rs]));
@@ -105,6 +131,9 @@ async function run(managers: number): Promise<RunResult> {
     const coresBusy = ((managersMs + redisMs) * pods) / 1000 / seconds;
     console.log(`    CPU per pod: managers ${managersMs.toFixed(2)} ms (each ${perManagerMs.map((m) => m.toFixed(2)).join(', ')}), Redis ${redisMs.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    Redis µs per pod by command: ${commandCostLine(commands, pods)}`);
+    // More managers doing more reconciles (smaller bursts each) shows here; the same count at a
+    // higher CPU per pod is the same work made dearer.
+    console.log(`    reconciles per pod, all managers, by queue and outcome: ${countsPerPod(cpuAtStart.queues, queuesAtEnd)}`);
     console.log(`    checked: ${pods} pods, each owned by its Deployment's ReplicaSet, none being deleted; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return { podsPerSecond: pods / seconds, seconds, managersMs, perManagerMs, redisMs };
   } finally {

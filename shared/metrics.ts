@@ -75,4 +75,15 @@ export const workqueueRetries = new Counter({
   labelNames: ['name'] as const,
 });
 
+/**
+ * Wharf's own: jobs that found their key being reconciled by another worker (this process's or
+ * another's) and were put back for a moment. Replicas sharing a queue meet each other here; the
+ * benchmarks read it beside wharf_reconcile_total to tell more reconciles from dearer ones.
+ */
+export const workqueueKeyBusy = new Counter({
+  name: 'wharf_workqueue_key_busy_total',
+  help: 'Jobs that found their key being reconciled by another worker and were put back for a moment, by queue.',
+  labelNames: ['name'] as const,
+});
+
 export const metricsRegistry = register;

@@ -16,7 +16,7 @@ import { Keys } from '../keys.ts';
 import { scriptsFor, type ScriptRunner } from '../store/scripts.ts';
 import { isRedisOutage } from '../redis.ts';
 import type { Logger } from '../log.ts';
-import { reconcileOutcomes, reportQueueDepth, workqueueAdds, workqueueQueueDuration, workqueueRetries, workqueueWorkDuration } from '../metrics.ts';
+import { reconcileOutcomes, reportQueueDepth, workqueueAdds, workqueueKeyBusy, workqueueQueueDuration, workqueueRetries, workqueueWorkDuration } from '../metrics.ts';
 import { inBatches } from '../util.ts';
 
 /** priority: BullMQ's, 1 first (see WorkQueue.add). */
@@ -150,6 +150,7 @@ export class WorkQueue {
     const taken = await this.opts.redis.set(lockKey, lockToken, 'PX', this.lockTtlMs, 'NX');
     if (!taken) {
       // Another worker holds this key: come back shortly rather than run it twice at once.
+      workqueueKeyBusy.inc({ name: this.opts.name });
       await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 200), token);
       throw new DelayedError();
     }
