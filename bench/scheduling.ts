@@ -37,11 +37,13 @@ const nodes = Number(process.argv[2] ?? 1000);
 const pods = Number(process.argv[3] ?? 30000);
 const schedulerCounts = (process.argv[4] ?? '1,2,4').split(',').map(Number);
 const rounds = Number(process.argv[5] ?? 1);
-// Pods each scheduler places before the measured ones (WARMUP per scheduler, default 500): a fresh
-// process runs its first few thousand pods unoptimised (V8 compiles the hot paths as they warm),
-// which is a cost per process, not per pod, and would make N schedulers of a fixed number of pods
-// look dearer per pod than they are in a long-running cluster.
-const warmupPerScheduler = Number(process.env.WARMUP ?? 500);
+// Pods each scheduler places before the measured ones (WARMUP per scheduler, default 2,000): a fresh
+// process runs its first few thousand pods unoptimised (V8 compiles the hot paths as they warm, its
+// heap settles), which is a cost per process, not per pod, and would make N schedulers of a fixed
+// number of pods look dearer per pod than they are in a long-running cluster. With 500, four
+// schedulers' helper threads (compilation, collection) spent twice one's a pod at 5,000 nodes /
+// 10,000 pods; with 2,000, less than one's (README, "How scheduling scales").
+const warmupPerScheduler = Number(process.env.WARMUP ?? 2000);
 // CREATE_RATE=pods/s: pods created no faster than that (default: as fast as this process can),
 // to see what a scheduler's pod costs when its bursts are small rather than backlogged.
 const createRate = Number(process.env.CREATE_RATE ?? 0);
@@ -62,6 +64,8 @@ function pod(i: number, prefix = 'bench'): Pod {
 async function cpuPhases(port: number): Promise<Map<string, { seconds: number; items: number }>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const phases = new Map<string, { seconds: number; items: number }>();
+  // Bursts are counted as items of a phase of their own (no seconds).
+  for (const m of text.matchAll(/^wharf_scheduler_bursts_total ([\d.e+-]+)$/gm)) phases.set('bursts', { seconds: 0, items: Number(m[1]) });
   for (const m of text.matchAll(/^wharf_scheduler_cpu_(seconds|items)_total\{phase="(\w+)"\} ([\d.e+-]+)$/gm)) {
     const entry = phases.get(m[2]) ?? { seconds: 0, items: 0 };
     entry[m[1] === 'seconds' ? 'seconds' : 'items'] = Number(m[3]);
@@ -237,6 +241,9 @@ async function run(schedulers: number): Promise<RunResult> {
     console.log(`    CPU per pod: schedulers ${cpuMsPerPod.schedulers.toFixed(2)} ms (${schedulersSystemMs.toFixed(2)} of it in the kernel), Redis ${cpuMsPerPod.redis.toFixed(2)} ms, creating the pods (this process) ${cpuMsPerPod.creating.toFixed(2)} ms; ${coresBusy.toFixed(2)} of ${cpus().length} cores busy`);
     console.log(`    per scheduler (CPU ms per pod of all ${pods}; pods it bound; its CPU per pod it bound): ${perScheduler.map((p) => `${p.cpuMs.toFixed(3)} ms, ${p.bound} pods, ${p.bound ? ((p.cpuMs * pods) / p.bound).toFixed(2) : '-'} ms`).join(' | ')}`);
     console.log(`    schedulers' CPU ms per pod by thread: ${[...byThread].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([name, v]) => `${name} ${((v * 1000) / pods).toFixed(3)}`).join(', ')}`);
+    const bursts = phaseTotals.get('bursts')?.items ?? 0;
+    phaseTotals.delete('bursts');
+    console.log(`    schedulers' bursts: ${bursts}, ${bursts ? ((phaseTotals.get('decide')?.items ?? 0) / bursts).toFixed(1) : '-'} pods a burst`);
     console.log(`    schedulers' main threads by phase (µs of CPU an item; ms a pod of all): ${[...phaseTotals].map(([phase, v]) => `${phase} ${v.items ? ((v.seconds * 1e6) / v.items).toFixed(1) : '-'} µs x ${v.items} (${((v.seconds * 1000) / pods).toFixed(3)} ms)`).join(', ')}`);
     console.log(`    schedulers' context switches per pod: ${(switches.reduce((a, w) => a + w.voluntary, 0) / pods).toFixed(2)} voluntary (waiting), ${(switches.reduce((a, w) => a + w.involuntary, 0) / pods).toFixed(2)} involuntary (preempted)`);
     console.log(`    Redis µs per pod by command: ${commandCostLine(redisCommands, pods)}`);

@@ -100,10 +100,10 @@ export class Keys {
    * The view stream of a resource whose strategy has a view (Strategy.view): entries as stream()'s,
    * the object being the view, written only when a write changes it. Named as a stream of its own
    * (with its own compaction marker, compacted(viewOf(resource))), so that the ACLs' stream rules
-   * and the informers cover it.
+   * and the informers cover it. A sharded view (Strategy.viewShard) has a stream a shard.
    */
-  viewOf(resource: string): string {
-    return `view:${resource}`;
+  viewOf(resource: string, shard = ''): string {
+    return shard ? `view:${resource}:${shard}` : `view:${resource}`;
   }
 
   /** Highest resourceVersion that may have been trimmed from a resource's stream. */
@@ -166,6 +166,14 @@ export class Keys {
    */
   resyncTurn(component: string): string {
     return `${this.prefix}:resyncturn:${component}`;
+  }
+
+  /**
+   * Sorted set of a component's live replicas (member: its identity; score: when it lapses, ms of
+   * Redis' clock), renewed by each replica while it runs: the schedulers share the nodes out by it.
+   */
+  members(component: string): string {
+    return `${this.prefix}:members:${component}`;
   }
 
   /** Prefix for BullMQ's own keys. */

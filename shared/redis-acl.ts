@@ -75,6 +75,8 @@ const COMMANDS = [
   '+client|getname',
   '+client|info',
   '+client|id',
+  // Redis' clock, the one all replicas share (the schedulers' membership lapses by it).
+  '+time',
 ];
 
 /** The objects of these resources, with their change streams and indexes. */
@@ -107,7 +109,7 @@ export function keyRules(kind: RedisUserKind, keys: Keys): string[] {
   const queues = [keys.stream('*'), keys.compacted('*'), keys.workEpoch('*', '*'), keys.workLock('*', '*')];
   const own =
     kind === 'scheduler'
-      ? [...objectsOf(keys, ['pods', 'events', 'persistentvolumeclaims']), keys.unschedulablePods, keys.resyncTurn('scheduler')]
+      ? [...objectsOf(keys, ['pods', 'events', 'persistentvolumeclaims']), keys.unschedulablePods, keys.resyncTurn('scheduler'), keys.members('scheduler')]
       : // and its pods' ServiceAccount tokens, asked of the API servers (it never holds the signing key)
         [...objectsOf(keys, ['pods', 'nodes', 'leases', 'events', 'persistentvolumes']), keys.agentEndpoints, keys.nodeQueueRoutes, keys.backoff('*'), keys.tokenRequests, keys.tokenReply('*'), ...usageSamples(keys), keys.serviceTraffic('*', '*')];
   // `~` (read and write), not `%W~`: Redis grants a command's access to a key only when one single

@@ -8,7 +8,7 @@
 // No I/O here: the adapter feeds events in (apply*, replace*), which keeps this unit-testable.
 import type { Node, Pod } from '../../shared/types.ts';
 import type { StoredEvent } from '../../shared/store/store.ts';
-import { isPodTerminal, nodeAllocatable } from '../../shared/api/podutil.ts';
+import { isPodTerminal, nodeAllocatable, nodeViewShard } from '../../shared/api/podutil.ts';
 import { deepEqual } from '../../shared/util.ts';
 import { hasPodAffinityTerms, podsWithAffinity, readyCondition, requestsOf, type NodeInfo } from './plugins.ts';
 import { priorityOf } from './preemption.ts';
@@ -46,6 +46,8 @@ interface Placement {
 export class SchedulerCache {
   private readonly infos = new Map<string, NodeInfo>();
   private list?: NodeInfo[];
+  /** The nodes of some view shards (nodesOf), for the last shards asked about and the node list it was made from. */
+  private sharded?: { shards: ReadonlySet<number>; from: NodeInfo[]; nodes: NodeInfo[] };
   /** Pod uid -> where it takes room (only pods that do). */
   private readonly placements = new Map<string, Placement>();
   /** Pods on nodes the cache has no Node for yet, by node name (a pod event may come first). */
@@ -59,6 +61,15 @@ export class SchedulerCache {
   nodes(): NodeInfo[] {
     this.list ??= [...this.infos.values()];
     return this.list;
+  }
+
+  /** The nodes whose view shard (nodeViewShard) is one of these, in the order of nodes(). */
+  nodesOf(shards: ReadonlySet<number>): NodeInfo[] {
+    const all = this.nodes();
+    if (this.sharded?.shards !== shards || this.sharded.from !== all) {
+      this.sharded = { shards, from: all, nodes: all.filter((info) => shards.has(nodeViewShard(info.node.metadata.name!))) };
+    }
+    return this.sharded.nodes;
   }
 
   nominated(): Pod[] {
@@ -111,6 +122,10 @@ export class SchedulerCache {
     // The stream may still be delivering the pod as it was when it was decided (the feed that
     // hands out the work can run ahead of the informers): only a newer state overrides a decision.
     if (current?.assumed && ev.rv <= Number(current.pod.metadata.resourceVersion ?? 0)) return;
+    // A view that moves to another stream (a nominated pod bound: the common stream's DELETED, its
+    // node's shard's ADDED) may arrive there first: a deletion takes away a placement on the node
+    // it names, never one elsewhere.
+    if (deleted && current && current.node !== pod.spec.nodeName) return;
     if (current && current.node === node) {
       // Same node: the newer object replaces the old (or confirms the assumed one).
       this.replaceOnNode(current, pod);

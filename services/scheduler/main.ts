@@ -25,6 +25,7 @@ import { AdmissionPolicySync } from '../../shared/store/admission-policy-sync.ts
 import { Scheduler, queuePriority, triageBurst, wantsScheduling } from './scheduler.ts';
 import { SchedulerCache, podKey } from './cache.ts';
 import { inCpuPhase } from './metrics.ts';
+import { ShardMembership, followedStreams } from './shards.ts';
 
 const config = loadConfig();
 const log = createLogger('scheduler', config.common.logLevel);
@@ -52,10 +53,11 @@ const nodeInformer = new Informer<Node>({
     if (changed) retrySoon();
   },
 });
-// The pods' view (podSchedulingView: the placed and nominated pods, small), not every pod event:
-// what a scheduler must know of the pods the others place costs it one small entry per placement,
-// so that N schedulers do not each pay for every pod's events and adding one adds capacity. The
-// pods it places itself come whole through the feed below, shared with the other schedulers.
+// The pods' view (podSchedulingView: the placed and nominated pods, small), not every pod event,
+// and of a large cluster only the shards of the nodes this scheduler places pods on (shards.ts) as
+// they change, the rest when a decision needs them: so that N schedulers do not each pay for every
+// placement and adding one adds capacity. The pods it places itself come whole through the feed
+// below, shared with the other schedulers.
 const podInformer = new Informer<Pod>({
   store,
   resource: 'pods',
@@ -97,7 +99,25 @@ const CATCH_UP_MS = 2_000;
 const catchUp = new CoalescedRun(async () => {
   await podInformer.caughtUp(Date.now() + CATCH_UP_MS);
 });
-const scheduler = new Scheduler(store, events, cache, { retryUnschedulableMs: config.scheduler.retryUnschedulableMs, currentPlacements: () => catchUp.request() }, volumeSnapshot);
+const takesPods = config.scheduler.takesPods;
+// A scheduler that takes no pods (WHARF_SCHEDULER_PODS=follow) owns no nodes and follows them all.
+const membership = takesPods
+  ? new ShardMembership({
+      redis,
+      keys,
+      identity,
+      log,
+      nodes: () => cache.nodes().length,
+      onChange: (owned) => podInformer.follow(followedStreams(podInformer.streams, owned, (shard) => keys.viewOf('pods', shard))),
+    })
+  : undefined;
+const scheduler = new Scheduler(
+  store,
+  events,
+  cache,
+  { retryUnschedulableMs: config.scheduler.retryUnschedulableMs, currentPlacements: () => catchUp.request(), ownedShards: () => membership?.ownedShards() },
+  volumeSnapshot,
+);
 
 const scheduling = new WorkQueue({
   name: QUEUES.schedule,
@@ -174,7 +194,7 @@ const admissionPolicies = new AdmissionPolicySync(store, connect(), keys, log);
 await admissionPolicies.start();
 // The cache first: a pod decided against an empty cache would be found unschedulable.
 await Promise.all(informers.map((i) => i.start()));
-const takesPods = config.scheduler.takesPods;
+await membership?.start();
 if (takesPods) {
   scheduling.start();
   await feed.start();
@@ -198,6 +218,7 @@ log.info({ identity, takesPods }, 'scheduler started');
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   await feed.stop();
+  await membership?.stop();
   await Promise.all(informers.map((i) => i.stop()));
   await webhookConfigs.stop();
   await admissionPolicies.stop();

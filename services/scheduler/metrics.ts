@@ -44,6 +44,12 @@ export const schedulerCpuItems = new Counter({
   labelNames: ['phase'] as const,
 });
 
+/** With the decide phase's pods, the pods a burst brings: the fewer, the more each pays of a burst's fixed costs. */
+export const schedulerBursts = new Counter({
+  name: 'wharf_scheduler_bursts_total',
+  help: 'Bursts of new pods decided on the fast path (wharf_scheduler_cpu_items_total{phase="decide"} over this: pods a burst).',
+});
+
 export type CpuPhase = 'decide' | 'bind' | 'follow';
 
 /** Runs fn (synchronous) and counts the thread CPU it took against the phase, for items pods or placements. */

@@ -9,7 +9,7 @@ import type { EventRecorder } from '../../shared/events.ts';
 import type { ReconcileResult } from '../../shared/queue/workqueue.ts';
 import { now } from '../../shared/util.ts';
 import { decide, unschedulableMessage, type NodeInfo } from './plugins.ts';
-import { inCpuPhase, observeAttempt, type AttemptResult } from './metrics.ts';
+import { inCpuPhase, observeAttempt, schedulerBursts, type AttemptResult } from './metrics.ts';
 import { podKey, type SchedulerCache } from './cache.ts';
 import { nodesToScore, window } from './sampling.ts';
 import { isPodTerminal, withDisruptionTarget } from '../../shared/api/podutil.ts';
@@ -106,6 +106,13 @@ export class Scheduler {
        * be made without. None: the cache is taken as current.
        */
       currentPlacements?: () => Promise<void>;
+      /**
+       * The view shards whose nodes this scheduler places the pods of its bursts on, undefined for
+       * all nodes (shards.ts: a share of a large cluster's nodes each, whose placements alone
+       * the cache follows as they happen). A pod that fits none of them takes the one-pod path,
+       * which decides over every node once the cache has caught up with all placements.
+       */
+      ownedShards?: () => ReadonlySet<number> | undefined;
     },
     /** The claims, volumes and classes pods' volumes are checked against (none: pods with claims are decided as if they had none). */
     private readonly volumes?: VolumeSnapshot,
@@ -116,17 +123,22 @@ export class Scheduler {
    * them when the pod's placement depends on the pods already placed, or when the share has no
    * feasible node (so an unschedulable pod's message counts every node).
    */
-  private decide(pod: Pod, extra?: FilterPlugin) {
-    // Pods waiting for room they preempted keep it from pods of lower priority.
-    const nodes = withNominated(pod, this.cache.nodes(), this.cache.nominated());
-    const count = nodesToScore(nodes.length);
+  private decide(pod: Pod, extra?: FilterPlugin, opts: { ownNodes?: boolean } = {}) {
+    const all = this.cache.nodes();
+    const count = nodesToScore(all.length);
     // Binding tries the best node and, if it filled up meanwhile, the next two.
     const filters = extra ? [...DEFAULT_FILTERS, extra] : undefined;
     const rank = (among: NodeInfo[]) => decide(pod, among, filters, undefined, Math.random, 3);
-    if (count >= nodes.length || needsPods(pod) || this.cache.antiAffinitySeen || extra) return rank(nodes);
-    const sampled = rank(window(nodes, this.nextStart, count));
+    // Pods waiting for room they preempted keep it from pods of lower priority.
+    const nominated = (nodes: NodeInfo[]) => withNominated(pod, nodes, this.cache.nominated());
+    if (count >= all.length || needsPods(pod) || this.cache.antiAffinitySeen || extra) return rank(nominated(all));
+    const shards = opts.ownNodes ? this.opts.ownedShards?.() : undefined;
+    const nodes = nominated(shards ? this.cache.nodesOf(shards) : all);
+    if (!nodes.length) return rank([]);
+    // A share of the cluster's nodes as large as the whole's sample (or all of them when smaller).
+    const sampled = rank(window(nodes, this.nextStart, Math.min(count, nodes.length)));
     this.nextStart = (this.nextStart + count) % nodes.length;
-    return sampled.ranked.length ? sampled : rank(nodes);
+    return sampled.ranked.length || nodes.length <= count ? sampled : rank(nodes);
   }
 
   /**
@@ -141,6 +153,7 @@ export class Scheduler {
     // unbound is older than that (the feed can run behind the informer).
     const pods = candidates.filter((p) => wantsScheduling(p) && !this.cache.isPlaced(p)).sort(schedulingOrder);
     if (!pods.length) return [];
+    schedulerBursts.inc();
     // Capacity is re-checked by the bind; what the others placed lately matters beyond it only to
     // pods placed relative to other pods, and next to placed pods that keep others away.
     if (this.opts.currentPlacements && (this.cache.antiAffinitySeen || pods.some(needsPods))) await this.opts.currentPlacements();
@@ -154,7 +167,7 @@ export class Scheduler {
           slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
           continue;
         }
-        const decision = this.decide(pod);
+        const decision = this.decide(pod, undefined, { ownNodes: true });
         if (!decision.ranked.length) {
           slow.push({ key: podKey(pod), priority: queuePriority(priorityOf(pod)) });
           continue;

@@ -95,6 +95,34 @@ export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): 
 }
 
 /**
+ * The pods' view stream is split by node into this many shards (and one common stream, shard ''),
+ * so that a scheduler that places pods on some nodes follows the placements on those alone.
+ * Every writer of pods names the shard of each view it writes: a constant, never a setting.
+ */
+export const POD_VIEW_SHARDS = 32;
+/** The names of the pods' view streams' shards: '' (the common one), then '0' to '31'. */
+export const POD_VIEW_SHARD_NAMES: readonly string[] = ['', ...Array.from({ length: POD_VIEW_SHARDS }, (_, i) => String(i))];
+
+/** The view shard of a node (FNV-1a of its name): stable across processes and restarts. */
+export function nodeViewShard(nodeName: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < nodeName.length; i++) hash = Math.imul(hash ^ nodeName.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % POD_VIEW_SHARDS;
+}
+
+/**
+ * Where a pod's view goes: its node's shard, unless others' placements may depend on it wherever
+ * they are, when it goes to the common stream (''), which every scheduler follows: a pod not yet
+ * placed but nominated (it holds room on a node it may not end on), and a pod with inter-pod
+ * affinity or anti-affinity terms (they bear on pods placed on any node of the same topology).
+ */
+export function podViewShard(view: Pod): string {
+  const affinity = view.spec.affinity;
+  if (!view.spec.nodeName || affinity?.podAffinity || affinity?.podAntiAffinity) return '';
+  return String(nodeViewShard(view.spec.nodeName));
+}
+
+/**
  * What the schedulers need to know of a pod other than the one they are placing (the pods' view,
  * Strategy.view): a pod that takes room on a node (bound, not finished) or waits for room it
  * preempted (status.nominatedNodeName), with what the filters, scorers and preemption read of it —

@@ -158,6 +158,14 @@ export interface Strategy {
    * same step and with the same resourceVersion as the object's own event.
    */
   view?(obj: KubeObject): KubeObject | undefined;
+  /**
+   * The view stream a view goes to ('' for the resource's one stream, Keys.viewOf): a view sharded
+   * this way reaches only the followers of its shard. A write that moves a view to another shard
+   * leaves it on the old one (DELETED) as it enters the new one (ADDED).
+   */
+  viewShard?(view: KubeObject): string;
+  /** Every shard viewShard names ('' among them), with viewShard. */
+  viewShards?: readonly string[];
 
   /** Graceful deletion: how long the object stays, marked, before it is removed (pods). */
   deletionGraceSeconds?(obj: KubeObject, requested: number | undefined): number;

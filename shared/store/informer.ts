@@ -14,7 +14,9 @@ export interface InformerOptions {
   resource: string;
   /**
    * Follow the resource's view (Strategy.view: a small projection, on a stream of its own) instead
-   * of its objects: the cache then holds the views of the objects that have one.
+   * of its objects: the cache then holds the views of the objects that have one. A sharded view
+   * (Strategy.viewShard) is on several streams, of which follow() picks those read as they change;
+   * the others are read when caughtUp() asks for every change.
    */
   view?: boolean;
   /** A dedicated connection: XREAD BLOCK holds it. */
@@ -41,23 +43,37 @@ export interface InformerOptions {
   keepObjects?: boolean;
 }
 
-/** Events one read takes at most. */
+/** Events one read takes of a stream at most. */
 const READ_COUNT = 1000;
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
-  private cursor = 0;
+  /** Every stream of the resource (Keys.stream's argument): the resource, or its view's streams. */
+  readonly streams: readonly string[];
+  /** Stream -> the resourceVersion of the last of its events in the cache. */
+  private readonly cursors = new Map<string, number>();
+  /** The streams read as they change (the others: when caughtUp asks). */
+  private followed: Set<string>;
   private stopped = false;
   /** Ends the current gathering wait early (caughtUp, stop). */
   private endWait?: () => void;
-  /** Waiters of caughtUp, woken whenever the cursor moves on. */
+  /** Waiters of caughtUp, woken whenever a cursor moves on. */
   private readonly advanced = new Set<() => void>();
   private loop?: Promise<void>;
   private synced!: Promise<void>;
+  /** The relist under way (the loop's, or a catch-up's that found a stream compacted). */
+  private relisting?: Promise<void>;
+  /** For the reads of the streams not followed (the loop's connection is held by its blocking read). */
+  private catchUpConnection?: Redis;
 
-  constructor(private readonly opts: InformerOptions) {}
+  constructor(private readonly opts: InformerOptions) {
+    const { store, resource, view } = opts;
+    const shards = view ? store.viewShards(resource) : [''];
+    this.streams = shards.map((shard) => (view ? store.keys.viewOf(resource, shard) : resource));
+    this.followed = new Set(this.streams);
+  }
 
   /** Starts following; resolves once the first list is in the cache. */
   start(): Promise<void> {
@@ -73,13 +89,27 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   /**
-   * Resolves once the cache holds every change the stream held when called: list() then agrees with
-   * a list made now. With a deadline, resolves false if it has not by then (true when it has).
+   * Reads these streams (of this.streams) as they change from the next read on (within the blocking
+   * read's 5 s), the others only when caughtUp asks; all of them when called with none.
+   */
+  follow(streams?: Iterable<string>): void {
+    const next = new Set(streams ?? this.streams);
+    if (next.size === this.followed.size && [...next].every((s) => this.followed.has(s))) return;
+    this.followed = next;
+    this.endWait?.();
+  }
+
+  /**
+   * Resolves once the cache holds every change the streams held when called: list() then agrees
+   * with a list made now. With a deadline, resolves false if it has not by then (true when it has).
    */
   async caughtUp(deadline = Infinity): Promise<boolean> {
     await this.synced;
-    const target = await this.opts.store.latestResourceVersion(this.opts.resource, { view: this.opts.view });
-    while (this.cursor < target && !this.stopped) {
+    const followed = [...this.followed];
+    const others = this.streams.filter((s) => !this.followed.has(s));
+    const [targets] = await Promise.all([this.opts.store.latestStreamVersions(followed), others.length ? this.readNow(others) : undefined]);
+    const behind = () => followed.some((s, i) => (this.cursors.get(s) ?? 0) < targets[i]);
+    while (behind() && !this.stopped) {
       if (Date.now() >= deadline) return false;
       this.endWait?.();
       await new Promise<void>((resolve) => {
@@ -100,17 +130,21 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.stopped = true;
     this.endWait?.();
     this.opts.connection.disconnect();
+    this.catchUpConnection?.disconnect();
     await this.loop?.catch(() => undefined);
   }
 
-  private async relist(): Promise<void> {
-    const { items, resourceVersion } = this.opts.view ? await this.opts.store.listView<T>(this.opts.resource) : await this.opts.store.list<T>(this.opts.resource);
-    this.cache.clear();
-    if (this.opts.keepObjects !== false) for (const item of items) this.cache.set(keyOf(item), item);
-    this.cursor = Number(resourceVersion);
-    this.opts.onRelist?.(items);
-    this.opts.onChange?.();
-    for (const wake of [...this.advanced]) wake();
+  private relist(): Promise<void> {
+    this.relisting ??= (async () => {
+      const { items, resourceVersion } = this.opts.view ? await this.opts.store.listView<T>(this.opts.resource) : await this.opts.store.list<T>(this.opts.resource);
+      this.cache.clear();
+      if (this.opts.keepObjects !== false) for (const item of items) this.cache.set(keyOf(item), item);
+      for (const s of this.streams) this.cursors.set(s, Number(resourceVersion));
+      this.opts.onRelist?.(items);
+      this.opts.onChange?.();
+      for (const wake of [...this.advanced]) wake();
+    })().finally(() => (this.relisting = undefined));
+    return this.relisting;
   }
 
   private gather(ms: number): Promise<void> {
@@ -124,9 +158,74 @@ export class Informer<T extends KubeObject = KubeObject> {
     });
   }
 
+  /**
+   * One read of these streams from their cursors (blocking up to blockMs when given) with, in the
+   * same round trip, each one's position check (Store.streamPositionReads): events older than the
+   * compaction mark may be gone, and the cache could miss a deletion; after a reconnect (a Redis
+   * failover, say) a cursor may also be a version lost with the old primary, the cache holding
+   * writes the new one never had. Checked on every read, so also for a stream nobody writes after
+   * the failover. Applies what it read; returns whether a stream gave a full read (more to come)
+   * and whether one can no longer be resumed (a relist is due).
+   */
+  private async read(connection: Redis, streams: string[], blockMs?: number): Promise<{ events: number; full: boolean; expired: boolean }> {
+    const { store, resource, log } = this.opts;
+    const from = streams.map((s) => this.cursors.get(s) ?? 0);
+    const args = [...streams.map((s) => store.keys.stream(s)), ...from.map((c) => `${c}-0`)];
+    let pipeline = blockMs === undefined ? connection.pipeline().xread('COUNT', READ_COUNT, 'STREAMS', ...args) : connection.pipeline().xread('COUNT', READ_COUNT, 'BLOCK', blockMs, 'STREAMS', ...args);
+    streams.forEach((s, i) => (pipeline = store.streamPositionReads(pipeline, s, from[i])));
+    const replies = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+    const failed = replies.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    for (let i = 0; i < streams.length; i++) {
+      try {
+        watchPositionVerdict(from[i], replies[1 + 2 * i][1] as string | null, replies[2 + 2 * i][1] as string[] | null);
+      } catch (err) {
+        if (!(err instanceof ExpiredError)) throw err;
+        log.info({ resource, stream: streams[i], err: err.message }, 'informer relisting');
+        return { events: 0, full: false, expired: true };
+      }
+    }
+    const reply = (replies[0][1] ?? []) as [string, [string, string[]][]][];
+    let full = false;
+    let events = 0;
+    for (const [key, entries] of reply) {
+      full ||= entries.length >= READ_COUNT;
+      events += entries.length;
+      const stream = streams.find((s) => store.keys.stream(s) === key)!;
+      this.apply(stream, entries);
+    }
+    return { events, full, expired: false };
+  }
+
+  /** A stream's entries after its cursor into the cache (both readers may have read the same ones). */
+  private apply(stream: string, entries: [string, string[]][]): void {
+    const cursor = this.cursors.get(stream) ?? 0;
+    const events = entries.map((entry) => this.opts.store.decodeEvent(this.opts.resource, entry)).filter((ev) => ev.rv > cursor);
+    if (!events.length) return;
+    if (this.opts.keepObjects !== false) {
+      for (const ev of events) {
+        if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
+        else this.cache.set(keyOf(ev.object), ev.object as T);
+      }
+    }
+    this.cursors.set(stream, events[events.length - 1].rv);
+    this.opts.onEvents?.(events);
+    this.opts.onChange?.();
+    for (const wake of [...this.advanced]) wake();
+  }
+
+  /** Reads the streams not followed up to now, relisting if one cannot be resumed. */
+  private async readNow(streams: string[]): Promise<void> {
+    this.catchUpConnection ??= this.opts.connection.duplicate();
+    for (;;) {
+      const { full, expired } = await this.read(this.catchUpConnection, streams);
+      if (expired) return this.relist();
+      if (!full) return;
+    }
+  }
+
   private async run(markSynced: () => void): Promise<void> {
-    const { store, resource, connection, log } = this.opts;
-    const stream = store.keys.stream(this.opts.view ? store.keys.viewOf(resource) : resource);
+    const { resource, connection, log } = this.opts;
     let needsList = true;
     while (!this.stopped) {
       try {
@@ -135,38 +234,13 @@ export class Informer<T extends KubeObject = KubeObject> {
           needsList = false;
           markSynced();
         }
-        // The position check rides behind the read, in its round trip (Store.watchPositionReads):
-        // events older than the compaction mark may be gone, and the cache could miss a deletion;
-        // after a reconnect (a Redis failover, say) the cursor may also be a version lost with the
-        // old primary, the cache holding writes the new one never had. Checked on every read, so
-        // also for a stream nobody writes after the failover.
-        const from = this.cursor;
-        const reads = store.watchPositionReads(connection.pipeline().xread('COUNT', READ_COUNT, 'BLOCK', 5000, 'STREAMS', stream, `${from}-0`), resource, from, { view: this.opts.view });
-        const [[readErr, read], [compactedErr, compacted], [lostErr, lost]] = ((await reads.exec()) ?? []) as [Error | null, unknown][];
-        const failed = readErr ?? compactedErr ?? lostErr;
-        if (failed) throw failed;
-        const reply = read as [string, [string, string[]][]][] | null;
-        try {
-          watchPositionVerdict(from, compacted as string | null, lost as string[] | null);
-        } catch (err) {
-          if (!(err instanceof ExpiredError)) throw err;
-          log.info({ resource, err: err.message }, 'informer relisting');
+        await this.relisting;
+        const { events, full, expired } = await this.read(connection, [...this.followed], 5000);
+        if (expired) {
           needsList = true;
           continue;
         }
-        if (!reply?.[0]?.[1]?.length) continue;
-        const events = reply[0][1].map((entry) => store.decodeEvent(resource, entry));
-        if (this.opts.keepObjects !== false) {
-          for (const ev of events) {
-            if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
-            else this.cache.set(keyOf(ev.object), ev.object as T);
-          }
-        }
-        this.cursor = events[events.length - 1].rv;
-        this.opts.onEvents?.(events);
-        this.opts.onChange?.();
-        for (const wake of [...this.advanced]) wake();
-        if (this.opts.gatherMs && events.length < READ_COUNT) await this.gather(this.opts.gatherMs);
+        if (this.opts.gatherMs && events && !full) await this.gather(this.opts.gatherMs);
       } catch (err) {
         if (this.stopped) return;
         // An outage is reported once by the connections (RedisOutageLog), not once a retry here.

@@ -830,12 +830,23 @@ export class Store implements ClusterReader {
     return entries.map((entry) => this.decodeEvent(r, entry));
   }
 
-  /** The resourceVersion of the newest event on this resource's stream, or its view stream (0 when it has none). */
-  async latestResourceVersion(resource: ResourceRef, opts: { view?: boolean } = {}): Promise<number> {
-    const r = resolve(resource);
-    const stream = this.keys.stream(opts.view ? this.keys.viewOf(r.plural) : r.plural);
-    const [last] = (await this.redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
-    return last ? Number(last[0].split('-')[0]) : 0;
+  /** The resourceVersion of the newest event on each of these streams (Keys.stream's argument; 0 for one without). */
+  async latestStreamVersions(streams: string[]): Promise<number[]> {
+    if (!streams.length) return [];
+    const pipeline = this.redis.pipeline();
+    for (const s of streams) pipeline.xrevrange(this.keys.stream(s), '+', '-', 'COUNT', 1);
+    return ((await pipeline.exec()) ?? []).map(([err, last]) => {
+      if (err) throw err;
+      const [entry] = last as [string, string[]][];
+      return entry ? Number(entry[0].split('-')[0]) : 0;
+    });
+  }
+
+  /** The shards of a resource's view (Strategy.viewShard): '' (the common stream) and the others. */
+  viewShards(resource: ResourceRef): string[] {
+    const s = strategyFor(storedResource(resolve(resource)).plural);
+    if (!s.view) throw new Error(`${resolve(resource).plural} have no view`);
+    return s.viewShard ? [...s.viewShards!] : [''];
   }
 
   /**
@@ -859,9 +870,12 @@ export class Store implements ClusterReader {
    */
   watchPositionReads(pipeline: ChainableCommander, resource: ResourceRef, cursor: number, opts: { view?: boolean } = {}): ChainableCommander {
     const r = resolve(resource);
-    return pipeline
-      .get(this.keys.compacted(opts.view ? this.keys.viewOf(r.plural) : r.plural))
-      .zrangebyscore(this.keys.lostResourceVersions, `(${cursor}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+    return this.streamPositionReads(pipeline, opts.view ? this.keys.viewOf(r.plural) : r.plural, cursor);
+  }
+
+  /** watchPositionReads for a stream named as Keys.stream's argument (a view's shard, say). */
+  streamPositionReads(pipeline: ChainableCommander, stream: string, cursor: number): ChainableCommander {
+    return pipeline.get(this.keys.compacted(stream)).zrangebyscore(this.keys.lostResourceVersions, `(${cursor}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
   }
 
   /** The highest resourceVersion whose events may have been compacted away for this resource. */
@@ -973,8 +987,8 @@ export class Store implements ClusterReader {
     const takes = [...heldAfter].filter((c) => !heldBefore.has(c));
     const gives = [...heldBefore].filter((c) => !heldAfter.has(c));
     const usageKey = usage.op === '' ? this.keys.resourceVersion : this.keys.nodeUsage(usage.node);
-    const view = s.view ? viewChange(s.view, old, op === 'delete' ? undefined : obj) : undefined;
-    const viewStored = view ? this.encryption.forResource(r.plural, r.group).toStorage(view.json, view.placeholder, storageLocation(r.plural, r.group, ns, name)) : undefined;
+    const views = s.view ? viewChanges(s, old, op === 'delete' ? undefined : obj) : [];
+    const viewsStored = views.map((v) => this.encryption.forResource(r.plural, r.group).toStorage(v.json, v.placeholder, storageLocation(r.plural, r.group, ns, name)));
     const keys = [
       this.keys.resourceVersion,
       this.keys.objects(r.plural, ns),
@@ -990,8 +1004,7 @@ export class Store implements ClusterReader {
       this.keys.writeRecord(uniqueToken()),
       this.keys.resourceVersionEpoch,
       this.keys.lostResourceVersions,
-      this.keys.stream(this.keys.viewOf(r.plural)),
-      this.keys.compacted(this.keys.viewOf(r.plural)),
+      ...[0, 1].flatMap((i) => [this.keys.stream(this.keys.viewOf(r.plural, views[i]?.shard)), this.keys.compacted(this.keys.viewOf(r.plural, views[i]?.shard))]),
       ...adds.map((u) => this.keys.dependents(u)),
       ...removes.map((u) => this.keys.dependents(u)),
     ];
@@ -1016,9 +1029,9 @@ export class Store implements ClusterReader {
       usage.op === 'allocatable' ? usage.pods : 0,
       takes.length,
       gives.length,
-      view?.type ?? '',
-      viewStored?.pre ?? '',
-      viewStored?.post ?? '',
+      ...[0, 1].flatMap((i) => [views[i]?.type ?? '', viewsStored[i]?.pre ?? '', viewsStored[i]?.post ?? '']),
+      // A shard holds a share of the view's events: it keeps a share of the history.
+      s.viewShard ? Math.max(1_000, Math.ceil(this.watchHistory / 8)) : this.watchHistory,
       ...takes,
       ...gives,
     ];
@@ -1089,15 +1102,24 @@ export function planDeletion(s: Strategy, old: KubeObject, opts: DeleteOptions):
  * without re-encoding JSON (or, for an encrypted value, beside the ciphertext).
  */
 /**
- * The view stream's event for a write (Strategy.view), or undefined when the write leaves the view
- * as it was: the object's view entering, changing or leaving it (a leaving view is its last form).
+ * The view streams' events for a write (Strategy.view), none when the write leaves the view as it
+ * was: the object's view entering, changing or leaving it (a leaving view is its last form). A view
+ * that moves to another shard (Strategy.viewShard) leaves the old one and enters the new one.
  */
-function viewChange(view: (obj: KubeObject) => KubeObject | undefined, old: KubeObject | undefined, next: KubeObject | undefined): { type: StoredEvent['type']; json: string; placeholder: string } | undefined {
-  const before = old ? view(old) : undefined;
-  const after = next ? view(next) : undefined;
-  if (!before && !after) return undefined;
-  if (before && after && JSON.stringify(before) === JSON.stringify(after)) return undefined;
-  return { type: !before ? 'ADDED' : !after ? 'DELETED' : 'MODIFIED', ...withPlaceholderResourceVersion((after ?? before)!) };
+export function viewChanges(s: Pick<Strategy, 'view' | 'viewShard'>, old: KubeObject | undefined, next: KubeObject | undefined): { shard: string; type: StoredEvent['type']; json: string; placeholder: string }[] {
+  const before = old ? s.view!(old) : undefined;
+  const after = next ? s.view!(next) : undefined;
+  if (!before && !after) return [];
+  if (before && after && JSON.stringify(before) === JSON.stringify(after)) return [];
+  const shardOf = (view: KubeObject) => s.viewShard?.(view) ?? '';
+  if (before && after && shardOf(before) !== shardOf(after)) {
+    return [
+      { shard: shardOf(before), type: 'DELETED', ...withPlaceholderResourceVersion(before) },
+      { shard: shardOf(after), type: 'ADDED', ...withPlaceholderResourceVersion(after) },
+    ];
+  }
+  const view = (after ?? before)!;
+  return [{ shard: shardOf(view), type: !before ? 'ADDED' : !after ? 'DELETED' : 'MODIFIED', ...withPlaceholderResourceVersion(view) }];
 }
 
 function withPlaceholderResourceVersion(obj: KubeObject): { json: string; placeholder: string } {

@@ -11,7 +11,8 @@ import { Store, type StoredEvent } from '../../shared/store/store.ts';
 import { ChangeFeed } from '../../shared/store/changefeed.ts';
 import { Informer } from '../../shared/store/informer.ts';
 import { createLogger } from '../../shared/log.ts';
-import type { KubeObject } from '../../shared/types.ts';
+import type { KubeObject, Pod } from '../../shared/types.ts';
+import { nodeViewShard } from '../../shared/api/podutil.ts';
 import { eventually, startRedis, type RedisHandle } from '../helpers/cluster.ts';
 
 let redis: RedisHandle;
@@ -445,4 +446,43 @@ test('a gathering feed hands a trickle over in a burst or two, and the first eve
   const { firstMs, deliveries, writeMs } = await trickle(store, 'g', 10, 20, seen, () => batches);
   t.true(firstMs < GATHER_MS, `the first event took ${firstMs} ms`);
   t.true(deliveries <= 2 + Math.floor(writeMs / GATHER_MS), `${deliveries} deliveries for 10 events written in ${writeMs} ms`);
+});
+
+test('an informer of the pods\' sharded view reads the shards it follows as they change, the others when caught up; a view moving shards leaves one as it enters the other', async (t) => {
+  const keys = new Keys(`inf-${randomBytes(3).toString('hex')}`);
+  const store = await clusterStore(new Store(connect(), keys, 10_000));
+  await store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' }, automountServiceAccountToken: false } as KubeObject);
+  // Two nodes of different shards.
+  const names = Array.from({ length: 40 }, (_, i) => `n-${i}`);
+  const followedNode = names[0];
+  const otherNode = names.find((n) => nodeViewShard(n) !== nodeViewShard(followedNode))!;
+  for (const name of [followedNode, otherNode]) await store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { allocatable: { cpu: '4', memory: '8Gi', pods: '10' } } } as KubeObject);
+  const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x' }] } }) as Pod;
+  const informer = new Informer<Pod>({ store, resource: 'pods', view: true, connection: connect(), log });
+  await informer.start();
+  try {
+    informer.follow([keys.viewOf('pods'), keys.viewOf('pods', String(nodeViewShard(followedNode)))]);
+    const placed = () => new Map(informer.list().map((p) => [p.metadata.name, p.spec.nodeName ?? `nominated ${p.status?.nominatedNodeName}`]));
+    await store.bindPod(await store.create('pods', pod('here')), followedNode);
+    await store.bindPod(await store.create('pods', pod('there')), otherNode);
+    // Nominated on the followed node (the common stream), then bound on the other one.
+    const moving = await store.create('pods', pod('moving'));
+    const nominated = await store.guaranteedUpdate<Pod>('pods', 'default', 'moving', (cur) => ({ ...cur, status: { ...cur.status, nominatedNodeName: followedNode } }), { subresource: 'status' });
+    await eventually(async () => placed().get('here') === followedNode && placed().get('moving') === `nominated ${followedNode}`, { message: 'the followed shard and the common stream read as they change' });
+    const bound = await store.bindPod(nominated, otherNode);
+    await eventually(async () => !placed().has('moving'), { message: 'the nominated view left the common stream' });
+    t.false(placed().has('there'), 'a placement on a shard not followed is not read as it happens');
+    t.true(await informer.caughtUp());
+    t.is(placed().get('there'), otherNode);
+    t.is(placed().get('moving'), otherNode);
+    const listed = (await store.listView<Pod>('pods')).items.map((p) => `${p.metadata.name} ${p.spec.nodeName}`).sort();
+    t.deepEqual(informer.list().map((p) => `${p.metadata.name} ${p.spec.nodeName}`).sort(), listed);
+    // One write, one resourceVersion, on both streams.
+    const [[, leftFields]] = (await connect().xrange(keys.stream(keys.viewOf('pods')), bound.metadata.resourceVersion!, bound.metadata.resourceVersion!)) as [string, string[]][];
+    const [[, enteredFields]] = (await connect().xrange(keys.stream(keys.viewOf('pods', String(nodeViewShard(otherNode)))), bound.metadata.resourceVersion!, bound.metadata.resourceVersion!)) as [string, string[]][];
+    t.is(leftFields[1], 'DELETED');
+    t.is(enteredFields[1], 'ADDED');
+  } finally {
+    await informer.stop();
+  }
 });

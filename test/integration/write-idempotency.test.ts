@@ -54,6 +54,8 @@ function createArgs(keys: Keys, name: string, writeId: string): { keys: string[]
       keys.lostResourceVersions,
       keys.stream(keys.viewOf('configmaps')), // no view: any keys
       keys.compacted(keys.viewOf('configmaps')),
+      keys.stream(keys.viewOf('configmaps')),
+      keys.compacted(keys.viewOf('configmaps')),
     ],
     args: [
       'create', name, '',
@@ -63,7 +65,7 @@ function createArgs(keys: Keys, name: string, writeId: string): { keys: string[]
       0, 0, // no dependents
       '', '', 0, 0, 0, // no node accounting
       0, 0, // no claims
-      '', '', '', // no view
+      '', '', '', '', '', '', 1000, // no view
     ],
   };
 }

@@ -6,6 +6,7 @@ import type { Store, StoredEvent } from '../../shared/store/store.ts';
 import type { EventRecorder } from '../../shared/events.ts';
 import { ConflictError } from '../../shared/errors.ts';
 import type { Node, Pod } from '../../shared/types.ts';
+import { nodeViewShard } from '../../shared/api/podutil.ts';
 
 const node = (name: string, cpu = '4'): Node => ({
   apiVersion: 'v1',
@@ -257,4 +258,47 @@ test('each node keeps its pods with inter-pod terms as pods are placed, replaced
   const other = pod('other-guard', { node: 'a', anti: true });
   t.deepEqual(podsWithAffinity({ ...a, pods: [other] }), [other]);
   t.deepEqual(podsWithAffinity(a).map((p) => p.metadata.name), ['guard']);
+});
+
+test('a nominated pod bound elsewhere leaves the common view stream as its node\'s shard adds it, in either order: it stays placed', (t) => {
+  for (const order of ['added first', 'deleted first']) {
+    const c = new SchedulerCache();
+    c.replaceNodes([node('a'), node('b')]);
+    const nominated = pod('p', { rv: 4, nominated: 'a' });
+    c.applyPod(ev('ADDED', nominated));
+    t.deepEqual(c.nominated().map((p) => p.metadata.name), ['p']);
+    // One write, two streams: the same resourceVersion on both.
+    const left = ev('DELETED', pod('p', { rv: 10, nominated: 'a' }));
+    const entered = ev('ADDED', pod('p', { rv: 10, node: 'b' }));
+    for (const e of order === 'added first' ? [entered, left] : [left, entered]) c.applyPod(e);
+    t.deepEqual(usage(c, 'b'), { cpu: 100, pods: 1, names: ['p'] }, order);
+    t.deepEqual(c.nominated(), [], order);
+    // Its own deletion, naming its node, still frees the room.
+    c.applyPod(ev('DELETED', pod('p', { rv: 12, node: 'b' })));
+    t.is(usage(c, 'b').pods, 0, order);
+  }
+});
+
+test('with shards of its own, the fast path places pods on their nodes alone; a pod that fits none of them takes the one-pod path', async (t) => {
+  const c = new SchedulerCache();
+  // A large cluster (more nodes than every pod is scored against): 150 nodes, 1 cpu each.
+  c.replaceNodes(Array.from({ length: 150 }, (_, i) => node(`n-${i}`, '1')));
+  const owned = new Set([nodeViewShard('n-0'), nodeViewShard('n-1')]);
+  const ownNodes = c.nodes().filter((info) => owned.has(nodeViewShard(info.node.metadata.name!))).map((info) => info.node.metadata.name!);
+  t.true(ownNodes.length > 1 && ownNodes.length < 30, `${ownNodes.length} nodes in two shards`);
+  const bound: string[] = [];
+  const store = {
+    bindPod: async (p: Pod, nodeName: string) => {
+      bound.push(nodeName);
+      return { ...p, spec: { ...p.spec, nodeName } };
+    },
+    clearUnschedulable: async () => undefined,
+  } as unknown as Store;
+  const events = { normal: async () => undefined, warning: async () => undefined } as unknown as EventRecorder;
+  const scheduler = new Scheduler(store, events, c, { retryUnschedulableMs: 30_000, ownedShards: () => owned });
+  // Room for exactly one 1-cpu pod a node: the own nodes fill, the next pod is left to the one-pod path.
+  const pods = Array.from({ length: ownNodes.length + 1 }, (_, i) => pod(`p-${i}`, { rv: 3, cpu: '1' }));
+  const slow = await scheduler.scheduleBatch(pods);
+  t.deepEqual([...bound].sort(), [...ownNodes].sort(), 'each own node took one pod, no other node any');
+  t.is(slow.length, 1);
 });

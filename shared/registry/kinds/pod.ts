@@ -3,7 +3,7 @@ import type { KubeObject, Pod } from '../../types.ts';
 import { schemaFor } from '../../api/schemas.ts';
 import { addDefaultTolerations, defaultPodSpec } from '../../api/defaults.ts';
 import { forbidden, podSpecErrors } from '../../api/validation.ts';
-import { isPodTerminal, podRequests, podSchedulingView } from '../../api/podutil.ts';
+import { isPodTerminal, podRequests, podSchedulingView, podViewShard, POD_VIEW_SHARD_NAMES } from '../../api/podutil.ts';
 import { resolvePriority } from '../../api/priority.ts';
 import { admitPodServiceAccount } from '../../auth/service-account-admission.ts';
 import { AGE, NAME, podRestarts, podStatusReason } from '../../api/printers.ts';
@@ -100,6 +100,8 @@ export const podStrategy = defineStrategy({
     return { op: '' };
   },
   view: (obj) => podSchedulingView(obj as Pod),
+  viewShard: (view) => podViewShard(view as Pod),
+  viewShards: POD_VIEW_SHARD_NAMES,
   deletionGraceSeconds(obj, requested) {
     const pod = obj as Pod;
     // An unbound or finished pod has nothing to stop.

@@ -22,10 +22,13 @@
 -- KEYS[11] the replication id of the primary that made the last write (the failover epoch)
 -- KEYS[12] the sorted set of resourceVersions skipped at failovers (member: the last one the new
 --          primary had; score: the first one it issued)
--- KEYS[13] the resource's view stream (Strategy.view; any key when ARGV[20] is '')
--- KEYS[14] the view stream's compacted-resourceVersion marker
--- KEYS[15 .. 15+ARGV[11]-1]           dependents sets to add this object to
--- KEYS[15+ARGV[11] .. +ARGV[12]-1]    dependents sets to remove this object from
+-- KEYS[13] the view stream of the view's event (Strategy.view; any key when ARGV[20] is '')
+-- KEYS[14] that view stream's compacted-resourceVersion marker
+-- KEYS[15] the view stream of a second view event (a view moving between shards, Strategy.viewShard:
+--          it leaves one and enters the other; any key when ARGV[23] is '')
+-- KEYS[16] that view stream's compacted-resourceVersion marker
+-- KEYS[17 .. 17+ARGV[11]-1]           dependents sets to add this object to
+-- KEYS[17+ARGV[11] .. +ARGV[12]-1]    dependents sets to remove this object from
 --
 -- ARGV[1]  op: create | update | delete
 -- ARGV[2]  object name (field of the objects hash)
@@ -51,7 +54,9 @@
 --          as it was (no entry on the view stream)
 -- ARGV[21] the view's stored value up to its resourceVersion (as ARGV[4])
 -- ARGV[22] the view's stored value after its resourceVersion (as ARGV[5])
--- ARGV[23 ..] the claims taken, then the claims given up
+-- ARGV[23], ARGV[24], ARGV[25] the second view event's type ('' for none) and stored value
+-- ARGV[26] how many events a view stream keeps (approximately) before compacting
+-- ARGV[27 ..] the claims taken, then the claims given up
 --
 -- Returns the new resourceVersion (for a write id seen before: the one its first run produced,
 -- without writing anything), or an error reply:
@@ -89,8 +94,8 @@ end
 local takes = tonumber(ARGV[18])
 local gives = tonumber(ARGV[19])
 for i = 1, takes do
-  local owner = redis.call('HGET', KEYS[8], ARGV[22 + i])
-  if owner and owner ~= ARGV[8] then return redis.error_reply('WHARF_CLAIMED ' .. ARGV[22 + i]) end
+  local owner = redis.call('HGET', KEYS[8], ARGV[26 + i])
+  if owner and owner ~= ARGV[8] then return redis.error_reply('WHARF_CLAIMED ' .. ARGV[26 + i]) end
 end
 
 -- Node accounting is checked before anything is written, so a refused bind changes nothing.
@@ -164,33 +169,34 @@ else
   if op == 'create' then redis.call('ZADD', KEYS[9], 0, ARGV[10] .. '/' .. name) end
 end
 
-for i = 1, takes do redis.call('HSET', KEYS[8], ARGV[22 + i], ARGV[8]) end
+for i = 1, takes do redis.call('HSET', KEYS[8], ARGV[26 + i], ARGV[8]) end
 for i = 1, gives do
-  local claim = ARGV[22 + takes + i]
+  local claim = ARGV[26 + takes + i]
   if redis.call('HGET', KEYS[8], claim) == ARGV[8] then redis.call('HDEL', KEYS[8], claim) end
 end
 
 local adds = tonumber(ARGV[11])
 local removes = tonumber(ARGV[12])
-for i = 1, adds do redis.call('SADD', KEYS[14 + i], ARGV[9]) end
-for i = 1, removes do redis.call('SREM', KEYS[14 + adds + i], ARGV[9]) end
+for i = 1, adds do redis.call('SADD', KEYS[16 + i], ARGV[9]) end
+for i = 1, removes do redis.call('SREM', KEYS[16 + adds + i], ARGV[9]) end
 
 -- Appends an event to a change stream, trimming it and recording where its history now starts.
 -- k: where the object lives, which an encrypted value is authenticated with.
-local function append(stream, compacted, eventType, value)
+local function append(stream, compacted, eventType, value, keep)
   redis.call('XADD', stream, rv .. '-0', 't', eventType, 'o', value, 'k', ARGV[9])
   -- Approximate trimming removes whole stream nodes, so it costs nothing on most writes.
-  if redis.call('XTRIM', stream, 'MAXLEN', '~', tonumber(ARGV[7])) > 0 then
+  if redis.call('XTRIM', stream, 'MAXLEN', '~', keep) > 0 then
     local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
     local firstRv = tonumber(string.match(first[1], '^(%d+)-'))
     redis.call('SET', compacted, firstRv - 1)
   end
 end
 
-append(KEYS[4], KEYS[5], ARGV[6], json)
+append(KEYS[4], KEYS[5], ARGV[6], json, tonumber(ARGV[7]))
 -- The view's event carries the same resourceVersion: a follower of the view can list the objects
 -- and resume on the view stream from the list's resourceVersion.
-if ARGV[20] ~= '' then append(KEYS[13], KEYS[14], ARGV[20], ARGV[21] .. rv .. ARGV[22]) end
+if ARGV[20] ~= '' then append(KEYS[13], KEYS[14], ARGV[20], ARGV[21] .. rv .. ARGV[22], tonumber(ARGV[26])) end
+if ARGV[23] ~= '' then append(KEYS[15], KEYS[16], ARGV[23], ARGV[24] .. rv .. ARGV[25], tonumber(ARGV[26])) end
 
 redis.call('SET', KEYS[10], rv, 'EX', WRITE_RECORD_TTL_SECONDS)
 return rv
