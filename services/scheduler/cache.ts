@@ -115,16 +115,20 @@ export class SchedulerCache {
     const uid = pod.metadata.uid!;
     const key = podKey(pod);
     const deleted = ev.type === 'DELETED';
+    const current = this.placements.get(uid);
+    // A pod's view moves from the common stream to its node's shard when a nominated pod is bound
+    // (the common stream's DELETED, the shard's ADDED, one resourceVersion), and the streams are
+    // read apart: the shard's placement may come first, and the common stream's older events of
+    // the pod (still nominated) are then old news.
+    if (current && !current.assumed && ev.rv < Number(current.pod.metadata.resourceVersion ?? 0)) return;
     if (!deleted && !pod.spec.nodeName && pod.status?.nominatedNodeName && !pod.metadata.deletionTimestamp) this.nominatedPods.set(key, pod);
     else this.nominatedPods.delete(key);
     const node = deleted ? undefined : placedOn(pod);
-    const current = this.placements.get(uid);
     // The stream may still be delivering the pod as it was when it was decided (the feed that
     // hands out the work can run ahead of the informers): only a newer state overrides a decision.
     if (current?.assumed && ev.rv <= Number(current.pod.metadata.resourceVersion ?? 0)) return;
-    // A view that moves to another stream (a nominated pod bound: the common stream's DELETED, its
-    // node's shard's ADDED) may arrive there first: a deletion takes away a placement on the node
-    // it names, never one elsewhere.
+    // The common stream's DELETED of such a move may also come after the placement: a deletion
+    // takes away a placement on the node it names, never one elsewhere.
     if (deleted && current && current.node !== pod.spec.nodeName) return;
     if (current && current.node === node) {
       // Same node: the newer object replaces the old (or confirms the assumed one).

@@ -50,6 +50,12 @@ const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.nam
 
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
+  /**
+   * Key -> the stream and resourceVersion of the event that put the object in the cache (none
+   * after a list; kept only for a resource on several streams). An object of a sharded view moves between streams (its DELETED on one, its
+   * ADDED on the other, one resourceVersion), and the streams are read apart.
+   */
+  private readonly cachedFrom = new Map<string, { stream: string; rv: number }>();
   /** Every stream of the resource (Keys.stream's argument): the resource, or its view's streams. */
   readonly streams: readonly string[];
   /** Stream -> the resourceVersion of the last of its events in the cache. */
@@ -138,6 +144,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.relisting ??= (async () => {
       const { items, resourceVersion } = this.opts.view ? await this.opts.store.listView<T>(this.opts.resource) : await this.opts.store.list<T>(this.opts.resource);
       this.cache.clear();
+      this.cachedFrom.clear();
       if (this.opts.keepObjects !== false) for (const item of items) this.cache.set(keyOf(item), item);
       for (const s of this.streams) this.cursors.set(s, Number(resourceVersion));
       this.opts.onRelist?.(items);
@@ -203,9 +210,19 @@ export class Informer<T extends KubeObject = KubeObject> {
     const events = entries.map((entry) => this.opts.store.decodeEvent(this.opts.resource, entry)).filter((ev) => ev.rv > cursor);
     if (!events.length) return;
     if (this.opts.keepObjects !== false) {
+      const several = this.streams.length > 1;
       for (const ev of events) {
-        if (ev.type === 'DELETED') this.cache.delete(keyOf(ev.object));
-        else this.cache.set(keyOf(ev.object), ev.object as T);
+        const key = keyOf(ev.object);
+        const cached = several ? this.cachedFrom.get(key) : undefined;
+        // Older than what another stream brought, or the leaving half of a move already entered elsewhere.
+        if (cached && cached.stream !== stream && (ev.rv < cached.rv || ev.type === 'DELETED')) continue;
+        if (ev.type === 'DELETED') {
+          this.cache.delete(key);
+          this.cachedFrom.delete(key);
+        } else {
+          this.cache.set(key, ev.object as T);
+          if (several) this.cachedFrom.set(key, { stream, rv: ev.rv });
+        }
       }
     }
     this.cursors.set(stream, events[events.length - 1].rv);

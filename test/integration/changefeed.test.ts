@@ -482,6 +482,17 @@ test('an informer of the pods\' sharded view reads the shards it follows as they
     const [[, enteredFields]] = (await connect().xrange(keys.stream(keys.viewOf('pods', String(nodeViewShard(otherNode)))), bound.metadata.resourceVersion!, bound.metadata.resourceVersion!)) as [string, string[]][];
     t.is(leftFields[1], 'DELETED');
     t.is(enteredFields[1], 'ADDED');
+    // The other order: the new shard read as it changes, the common stream (nominated, then left) only when caught up.
+    informer.follow([keys.viewOf('pods', String(nodeViewShard(otherNode)))]);
+    // The loop's blocking read is still on the old streams: a placement there ends it, and the next read is on the new one.
+    await store.bindPod(await store.create('pods', pod('wake')), followedNode);
+    await eventually(async () => placed().get('wake') === followedNode, { message: 'the blocking read on the old streams ended' });
+    await store.create('pods', pod('moving-late'));
+    const nominatedLate = await store.guaranteedUpdate<Pod>('pods', 'default', 'moving-late', (cur) => ({ ...cur, status: { ...cur.status, nominatedNodeName: followedNode } }), { subresource: 'status' });
+    await store.bindPod(nominatedLate, otherNode);
+    await eventually(async () => placed().get('moving-late') === otherNode, { message: 'the new shard read as it changes' });
+    t.true(await informer.caughtUp());
+    t.is(placed().get('moving-late'), otherNode, 'the common stream\'s older events of the pod do not undo its placement');
   } finally {
     await informer.stop();
   }

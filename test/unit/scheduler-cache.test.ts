@@ -273,6 +273,10 @@ test('a nominated pod bound elsewhere leaves the common view stream as its node\
     for (const e of order === 'added first' ? [entered, left] : [left, entered]) c.applyPod(e);
     t.deepEqual(usage(c, 'b'), { cpu: 100, pods: 1, names: ['p'] }, order);
     t.deepEqual(c.nominated(), [], order);
+    // The common stream read late: the pod's older event there (nominated, before the bind) is old news.
+    c.applyPod(ev('MODIFIED', pod('p', { rv: 6, nominated: 'a' })));
+    t.deepEqual(usage(c, 'b'), { cpu: 100, pods: 1, names: ['p'] }, order);
+    t.deepEqual(c.nominated(), [], order);
     // Its own deletion, naming its node, still frees the room.
     c.applyPod(ev('DELETED', pod('p', { rv: 12, node: 'b' })));
     t.is(usage(c, 'b').pods, 0, order);
