@@ -855,25 +855,20 @@ export class Store implements ClusterReader {
    * old primary issued in a write the new one never received (write-object.lua). Either way the
    * watcher must list again.
    */
-  async checkWatchPosition(resource: ResourceRef, cursor: number, opts: { view?: boolean } = {}): Promise<void> {
+  async checkWatchPosition(resource: ResourceRef, cursor: number): Promise<void> {
     // Sent together: one round trip.
-    const [[compactedErr, compacted], [lostErr, lost]] = ((await this.watchPositionReads(this.redis.pipeline(), resource, cursor, opts).exec()) ?? []) as [Error | null, unknown][];
+    const [[compactedErr, compacted], [lostErr, lost]] = ((await this.streamPositionReads(this.redis.pipeline(), resolve(resource).plural, cursor).exec()) ?? []) as [Error | null, unknown][];
     if (compactedErr || lostErr) throw compactedErr ?? lostErr;
     watchPositionVerdict(cursor, compacted as string | null, lost as string[] | null);
   }
 
   /**
    * Queues the reads checkWatchPosition makes (its verdict: watchPositionVerdict on their replies)
-   * on a pipeline, for a follower that sends them behind its own blocking read of the stream, in
-   * the same round trip: Redis runs them once the read returns, so they judge the cursor the read
-   * started from as a check made after it would.
+   * for a stream named as Keys.stream's argument (a resource, a view's shard) on a pipeline, for a
+   * follower that sends them behind its own blocking read of the stream, in the same round trip:
+   * Redis runs them once the read returns, so they judge the cursor the read started from as a
+   * check made after it would.
    */
-  watchPositionReads(pipeline: ChainableCommander, resource: ResourceRef, cursor: number, opts: { view?: boolean } = {}): ChainableCommander {
-    const r = resolve(resource);
-    return this.streamPositionReads(pipeline, opts.view ? this.keys.viewOf(r.plural) : r.plural, cursor);
-  }
-
-  /** watchPositionReads for a stream named as Keys.stream's argument (a view's shard, say). */
   streamPositionReads(pipeline: ChainableCommander, stream: string, cursor: number): ChainableCommander {
     return pipeline.get(this.keys.compacted(stream)).zrangebyscore(this.keys.lostResourceVersions, `(${cursor}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
   }
@@ -1157,7 +1152,7 @@ export function decodeStreamEntry(entry: [string, string[]], resource: ResourceR
 
 /**
  * Throws 410 Expired unless a watch can resume at `cursor`, given the compaction marker and the
- * first lost range after the cursor (the replies to Store.watchPositionReads).
+ * first lost range after the cursor (the replies to Store.streamPositionReads).
  */
 export function watchPositionVerdict(cursor: number, compacted: string | null, lost: string[] | null): void {
   const firstKept = Number(compacted ?? 0);
