@@ -98,7 +98,7 @@ export class ShardMembership {
   }
 
   /** Recomputes the shards owned (also when the node count crosses the small-cluster bound). */
-  update(): void {
+  private update(): void {
     const next = ownedShards(this.members, this.opts.identity, this.opts.nodes());
     const same = next === this.owned || (next && this.owned && next.size === this.owned.size && [...next].every((s) => this.owned!.has(s)));
     if (same) return;
