@@ -105,8 +105,9 @@ test.serial('at exactly the cluster\'s room, a scheduler killed and another star
   t.deepEqual([...perNode.values()].filter((n) => n !== PODS_PER_NODE), [], 'every node holds exactly its room');
   const scheduled = new Map<string, number>();
   for (const e of (await store.list<any>('events', 'default')).items) if (e.reason === 'Scheduled') scheduled.set(e.involvedObject.name, (scheduled.get(e.involvedObject.name) ?? 0) + (e.count ?? 1));
-  // The killed scheduler may have bound a few pods without recording their events (events are best effort).
-  t.true(scheduled.size > total - 20, `${scheduled.size} Scheduled events`);
+  // The killed scheduler may have bound a burst's pods without recording their events (events are
+  // best effort, sent after the burst's binds): at most a feed pass (200 events) of them.
+  t.true(scheduled.size >= total - 200, `${scheduled.size} Scheduled events`);
   t.deepEqual([...scheduled].filter(([, n]) => n > 1), [], 'no pod bound twice');
   for (let k = 0; k < NODES; k++) {
     const usage = await connection.hgetall(keys.nodeUsage(`node-${k}`));
