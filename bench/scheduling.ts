@@ -24,6 +24,9 @@
 //   (SCHEDULER_NODE_FLAGS='--trace-gc ...': flags for the schedulers' node)
 //   (FOLLOWERS=k: the last k schedulers of each run take no pods, WHARF_SCHEDULER_PODS=follow,
 //   so their CPU per pod is what following the others' placements costs, measured alone)
+//   (IDLE=s: each scheduler's CPU a second while idle for s seconds after the warm-up)
+//   (PRINT_WINDOW=1, or WHARF_PROFILE_DIR: the measured window on CLOCK_MONOTONIC in µs, the clock
+//   of V8's profiles and of `perf record -k CLOCK_MONOTONIC`, to cut the warm-up out of them)
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -31,7 +34,7 @@ import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { Pod } from '../shared/types.ts';
 import { freePort, startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
-import { commandCostLine, contextSwitches, processCpuSplit, threadCpuSeconds, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds, schedulingBenchNode } from './measure.ts';
+import { commandCostLine, contextSwitches, processCpuSeconds, processCpuSplit, threadCpuSeconds, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds, schedulingBenchNode } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const pods = Number(process.argv[3] ?? 30000);
@@ -48,6 +51,8 @@ const warmupPerScheduler = Number(process.env.WARMUP ?? 2000);
 // to see what a scheduler's pod costs when its bursts are small rather than backlogged.
 const createRate = Number(process.env.CREATE_RATE ?? 0);
 const followers = Number(process.env.FOLLOWERS ?? 0);
+// IDLE=s: before the measured pods, each scheduler's CPU while idle for s seconds (its cost per process, not per pod).
+const idleSeconds = Number(process.env.IDLE ?? 0);
 const createChunk = createRate ? Math.max(1, Math.min(200, Math.round(createRate / 50))) : 200;
 
 function pod(i: number, prefix = 'bench'): Pod {
@@ -146,8 +151,19 @@ async function run(schedulers: number): Promise<RunResult> {
       await Promise.all(Array.from({ length: Math.min(200, warmup - i) }, (_, j) => store.create('pods', pod(i + j, 'warmup'))));
     }
     while ((await boundPods()) < warmup) await new Promise((r) => setTimeout(r, 200));
+    if (idleSeconds) {
+      // What a scheduler costs doing nothing (its timers, renewals, blocked reads, idle
+      // collection): paid per process per second, so N of them pay it N times over a run.
+      await new Promise((r) => setTimeout(r, 2000));
+      const before = services.map((s) => processCpuSeconds(s.child.pid!));
+      const redisBefore = await redisCpuSeconds(connection);
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      const perSecond = services.map((s, i) => ((processCpuSeconds(s.child.pid!) - before[i]) * 1000) / idleSeconds);
+      console.log(`    idle for ${idleSeconds} s after the warm-up: each scheduler ${perSecond.map((v) => v.toFixed(1)).join(', ')} ms of CPU a second, Redis ${((((await redisCpuSeconds(connection)) - redisBefore) * 1000) / idleSeconds).toFixed(1)} ms a second`);
+    }
     await connection.config('RESETSTAT');
     const started = Date.now();
+    const monotonicStart = process.hrtime.bigint() / 1000n;
     const cpuAtStart = { bench: process.cpuUsage(), redis: await redisCpuSeconds(connection), schedulers: services.map((s) => processCpuSplit(s.child.pid!)), switches: services.map((s) => contextSwitches(s.child.pid!)), threads: services.map((s) => threadCpuSeconds(s.child.pid!)), phases: await Promise.all(metricsPorts.map(cpuPhases)) };
     let createdSeconds = 0;
     const creating = (async () => {
@@ -170,6 +186,7 @@ async function run(schedulers: number): Promise<RunResult> {
     // the last pods yet when they are bound; the CPU is read once its feed has drained.
     const drainedAfter = await drained(connection, new Keys(prefix).stream('pods'), 'scheduler');
     const benchCpu = process.cpuUsage(cpuAtStart.bench);
+    if (process.env.WHARF_PROFILE_DIR || process.env.PRINT_WINDOW) console.log(`    profiles' measured window (monotonic µs): ${monotonicStart} ${process.hrtime.bigint() / 1000n}`);
     const schedulersCpu = services.map((s, i) => {
       const now = processCpuSplit(s.child.pid!);
       return { user: now.user - cpuAtStart.schedulers[i].user, system: now.system - cpuAtStart.schedulers[i].system };

@@ -29,7 +29,10 @@ export class NodeQueues {
     const name = hosted ?? QUEUES.node(node);
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.keys.bullPrefix });
+      // One queue a node, made as a node is first met: without skipVersionCheck each would send
+      // a full INFO (BullMQ's version check) on the shared connection, which the scheduling queue's
+      // check has made already; with N schedulers each meeting every node, N times a node count.
+      queue = new Queue(name, { connection: this.connection, prefix: this.keys.bullPrefix, skipVersionCheck: true });
       // Its errors are its connection's, which reports them (RedisOutageLog); without a listener
       // BullMQ would print each with a stack.
       queue.on('error', () => undefined);
