@@ -43,6 +43,7 @@ export class NodeQueues {
 
   /** Many at once (pod key → node), a few hundred in flight. */
   async addAll(podNodes: Map<string, string>): Promise<void> {
+    await this.readRoutes(new Set(podNodes.values()));
     await inBatches(podNodes, 200, ([podKey, node]) => this.add(node, podKey));
   }
 
@@ -52,6 +53,22 @@ export class NodeQueues {
     const queue = await this.redis.hget(this.keys.nodeQueueRoutes, node);
     this.routes.set(node, { queue, at: Date.now() });
     return queue;
+  }
+
+  /**
+   * The stale routes among these nodes in one round trip. A scheduler hands over the pods bound by
+   * every scheduler (the feed's share it reads), spread over every node, so with N schedulers each
+   * meets a node N times less often and finds its route stale N times as often: one read a node
+   * would grow the round trips a pod with N.
+   */
+  private async readRoutes(nodes: Set<string>): Promise<void> {
+    const now = Date.now();
+    const stale = [...nodes].filter((node) => !(now - (this.routes.get(node)?.at ?? -Infinity) < ROUTE_TTL_MS));
+    for (let i = 0; i < stale.length; i += 1000) {
+      const chunk = stale.slice(i, i + 1000);
+      const queues = await this.redis.hmget(this.keys.nodeQueueRoutes, ...chunk);
+      chunk.forEach((node, j) => this.routes.set(node, { queue: queues[j], at: now }));
+    }
   }
 
   async close(): Promise<void> {
