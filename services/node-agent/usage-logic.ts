@@ -28,6 +28,9 @@ export function startReading(c: Pick<ObservedContainer, 'startedAt' | 'createdAt
   return Number.isFinite(at) ? { at, usage: { cpuNanos: 0, memoryWorkingSetBytes: 0 } } : undefined;
 }
 
+/** How long a made container that has not run yet counts as being started. */
+const STARTING_MS = 30_000;
+
 export interface PassResult {
   pods: PodUsage[];
   /** The readings to keep for the next pass, by container id. */
@@ -45,8 +48,13 @@ export function podSamples(node: string, containers: ObservedContainer[], read: 
     if (c.role !== 'app' || c.state !== 'running') continue;
     byPod.set(c.pod.uid, [...(byPod.get(c.pod.uid) ?? []), c]);
   }
+  // A pod whose app containers are still being started (made, not yet running) is left out, or its
+  // first sample would lack them, and stay the one served until the next pass; one made long ago
+  // that never ran (a failed start) does not hold back the running ones' figures.
+  const starting = new Set(containers.filter((c) => c.role === 'app' && c.state === 'created' && at - Date.parse(c.createdAt) < STARTING_MS).map((c) => c.pod.uid));
   const pods: PodUsage[] = [];
-  for (const list of byPod.values()) {
+  for (const [podUid, list] of byPod) {
+    if (starting.has(podUid)) continue;
     const measured: PodUsage['containers'] = [];
     let window = 0;
     for (const c of list.sort((a, b) => a.name.localeCompare(b.name))) {
