@@ -48,11 +48,17 @@ export class NodeQueues {
   }
 
   private async route(node: string): Promise<string | null> {
-    const cached = this.routes.get(node);
-    if (cached && Date.now() - cached.at < ROUTE_TTL_MS) return cached.queue;
+    const cached = this.freshRoute(node, Date.now());
+    if (cached) return cached.queue;
     const queue = await this.redis.hget(this.keys.nodeQueueRoutes, node);
     this.routes.set(node, { queue, at: Date.now() });
     return queue;
+  }
+
+  /** The cached route of a node, if read within ROUTE_TTL_MS of now. */
+  private freshRoute(node: string, now: number): { queue: string | null } | undefined {
+    const cached = this.routes.get(node);
+    return cached && now - cached.at < ROUTE_TTL_MS ? cached : undefined;
   }
 
   /**
@@ -63,7 +69,7 @@ export class NodeQueues {
    */
   private async readRoutes(nodes: Set<string>): Promise<void> {
     const now = Date.now();
-    const stale = [...nodes].filter((node) => !(now - (this.routes.get(node)?.at ?? -Infinity) < ROUTE_TTL_MS));
+    const stale = [...nodes].filter((node) => !this.freshRoute(node, now));
     for (let i = 0; i < stale.length; i += 1000) {
       const chunk = stale.slice(i, i + 1000);
       const queues = await this.redis.hmget(this.keys.nodeQueueRoutes, ...chunk);
