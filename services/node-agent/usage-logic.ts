@@ -39,19 +39,22 @@ export interface PassResult {
 
 /**
  * One pass over a node's running app containers: a pod's sample when every one of its running app
- * containers was read (as metrics-server leaves out a pod with a container it has no figures for).
+ * containers was read (as metrics-server leaves out a pod with a container it has no figures for)
+ * and none is still being started.
  */
 export function podSamples(node: string, containers: ObservedContainer[], read: Map<string, RawUsage>, previous: Map<string, Reading>, at: number): PassResult {
   const readings = new Map<string, Reading>();
   const byPod = new Map<string, ObservedContainer[]>();
+  const starting = new Set<string>();
   for (const c of containers) {
-    if (c.role !== 'app' || c.state !== 'running') continue;
+    if (c.role !== 'app') continue;
+    // A container made and not yet running would be missing from its pod's first sample, which
+    // would be served until the next pass; one made long ago that never ran (a failed start) does
+    // not hold back the running ones' figures.
+    if (c.state === 'created' && at - Date.parse(c.createdAt) < STARTING_MS) starting.add(c.pod.uid);
+    if (c.state !== 'running') continue;
     byPod.set(c.pod.uid, [...(byPod.get(c.pod.uid) ?? []), c]);
   }
-  // A pod whose app containers are still being started (made, not yet running) is left out, or its
-  // first sample would lack them, and stay the one served until the next pass; one made long ago
-  // that never ran (a failed start) does not hold back the running ones' figures.
-  const starting = new Set(containers.filter((c) => c.role === 'app' && c.state === 'created' && at - Date.parse(c.createdAt) < STARTING_MS).map((c) => c.pod.uid));
   const pods: PodUsage[] = [];
   for (const [podUid, list] of byPod) {
     if (starting.has(podUid)) continue;
