@@ -28,9 +28,6 @@ export function startReading(c: Pick<ObservedContainer, 'startedAt' | 'createdAt
   return Number.isFinite(at) ? { at, usage: { cpuNanos: 0, memoryWorkingSetBytes: 0 } } : undefined;
 }
 
-/** How long a made container that has not run yet counts as being started. */
-const STARTING_MS = 30_000;
-
 export interface PassResult {
   pods: PodUsage[];
   /** The readings to keep for the next pass, by container id. */
@@ -39,25 +36,17 @@ export interface PassResult {
 
 /**
  * One pass over a node's running app containers: a pod's sample when every one of its running app
- * containers was read (as metrics-server leaves out a pod with a container it has no figures for)
- * and none is still being started.
+ * containers was read (as metrics-server leaves out a pod with a container it has no figures for).
  */
 export function podSamples(node: string, containers: ObservedContainer[], read: Map<string, RawUsage>, previous: Map<string, Reading>, at: number): PassResult {
   const readings = new Map<string, Reading>();
   const byPod = new Map<string, ObservedContainer[]>();
-  const starting = new Set<string>();
   for (const c of containers) {
-    if (c.role !== 'app') continue;
-    // A container made and not yet running would be missing from its pod's first sample, which
-    // would be served until the next pass; one made long ago that never ran (a failed start) does
-    // not hold back the running ones' figures.
-    if (c.state === 'created' && at - Date.parse(c.createdAt) < STARTING_MS) starting.add(c.pod.uid);
-    if (c.state !== 'running') continue;
+    if (c.role !== 'app' || c.state !== 'running') continue;
     byPod.set(c.pod.uid, [...(byPod.get(c.pod.uid) ?? []), c]);
   }
   const pods: PodUsage[] = [];
-  for (const [podUid, list] of byPod) {
-    if (starting.has(podUid)) continue;
+  for (const list of byPod.values()) {
     const measured: PodUsage['containers'] = [];
     let window = 0;
     for (const c of list.sort((a, b) => a.name.localeCompare(b.name))) {

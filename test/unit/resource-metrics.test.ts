@@ -111,23 +111,6 @@ test('a pass: app containers only, a new container measured from its start, a po
   t.deepEqual({ cpu: host.cpuNanoCores, memory: host.memoryBytes, window: host.windowSeconds }, { cpu: 2e9, memory: 1 << 30, window: 5 });
 });
 
-test('a pod with an app container still being started is left out; one that never ran long ago does not hold back the rest', (t) => {
-  const start = Date.parse('2026-01-01T00:00:00Z');
-  const at = start + 10_000;
-  const containers = [
-    container('a', 'main', 'a1'),
-    container('a', 'side', 'a2', { state: 'created', startedAt: undefined, createdAt: new Date(at - 1_000).toISOString() }),
-    container('b', 'main', 'b1'),
-    container('b', 'broken', 'b2', { state: 'created', startedAt: undefined, createdAt: new Date(at - 120_000).toISOString() }),
-  ];
-  const read = new Map([
-    ['a1', { cpuNanos: 5e9, memoryWorkingSetBytes: 1024 }],
-    ['b1', { cpuNanos: 1e9, memoryWorkingSetBytes: 2048 }],
-  ]);
-  const { pods } = podSamples('n1', containers, read, new Map(), at);
-  t.deepEqual(pods.map((p) => [p.name, p.containers.map((c) => c.name)]), [['b', ['main']]]);
-});
-
 test('quantities as metrics-server writes them: CPU in n, memory in Ki (or a larger exact binary suffix)', (t) => {
   t.is(cpuQuantity(1_234_567), '1234567n');
   t.is(cpuQuantity(5_000_000), '5m');
