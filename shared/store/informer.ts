@@ -95,14 +95,23 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   /**
-   * Reads these streams (of this.streams) as they change from the next read on (within the blocking
-   * read's 5 s), the others only when caughtUp asks; all of them when called with none.
+   * Reads these streams (of this.streams) as they change, the others only when caughtUp asks; all
+   * of them when called with none. What the newly followed ones hold is read at once; the loop's
+   * blocking read takes them on from its next read (within its 5 s).
    */
   follow(streams?: Iterable<string>): void {
     const next = new Set(streams ?? this.streams);
     if (next.size === this.followed.size && [...next].every((s) => this.followed.has(s))) return;
+    const added = [...next].filter((s) => !this.followed.has(s));
     this.followed = next;
     this.endWait?.();
+    // A scheduler given a dead one's nodes must see the placements made there meanwhile before it
+    // places pods on them, not after the loop's blocking read on its old streams ends.
+    if (added.length && this.loop && !this.stopped) {
+      this.readNow(added).catch((err) => {
+        if (!this.stopped && !isRedisOutage(err)) this.opts.log.warn({ err: (err as Error).message, resource: this.opts.resource }, 'informer could not read the streams it follows now');
+      });
+    }
   }
 
   /**

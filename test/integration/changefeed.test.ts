@@ -483,7 +483,11 @@ test('an informer of the pods\' sharded view reads the shards it follows as they
     t.is(leftFields[1], 'DELETED');
     t.is(enteredFields[1], 'ADDED');
     // The other order: the new shard read as it changes, the common stream (nominated, then left) only when caught up.
+    await store.bindPod(await store.create('pods', pod('before-following')), otherNode);
+    t.false(placed().has('before-following'));
     informer.follow([keys.viewOf('pods', String(nodeViewShard(otherNode)))]);
+    // Read when followed, not when the loop's blocking read on the old streams ends (5 s, nothing written there).
+    await eventually(async () => placed().get('before-following') === otherNode, { message: 'what a newly followed shard holds is read at once', timeoutMs: 2_000 });
     // The loop's blocking read is still on the old streams: a placement there ends it, and the next read is on the new one.
     await store.bindPod(await store.create('pods', pod('wake')), followedNode);
     await eventually(async () => placed().get('wake') === followedNode, { message: 'the blocking read on the old streams ended' });
