@@ -25,6 +25,7 @@
 //   (FOLLOWERS=k: the last k schedulers of each run take no pods, WHARF_SCHEDULER_PODS=follow,
 //   so their CPU per pod is what following the others' placements costs, measured alone)
 //   (IDLE=s: each scheduler's CPU a second while idle for s seconds after the warm-up)
+//   (HOST_PROBE=0: without the probe of the host's speed before and after each run, bench/host-speed.ts)
 //   (PRINT_WINDOW=1, or WHARF_PROFILE_DIR: the measured window on CLOCK_MONOTONIC in µs, the clock
 //   of V8's profiles and of `perf record -k CLOCK_MONOTONIC`, to cut the warm-up out of them)
 import { randomBytes } from 'node:crypto';
@@ -34,6 +35,7 @@ import { Keys } from '../shared/keys.ts';
 import { Store } from '../shared/store/store.ts';
 import type { Pod } from '../shared/types.ts';
 import { freePort, startRedis, startService, type ServiceHandle } from '../test/helpers/cluster.ts';
+import { hostSpeedProbe } from './host-speed.ts';
 import { commandCostLine, contextSwitches, processCpuSeconds, processCpuSplit, threadCpuSeconds, range, ratioOfMedians, redisCommandCosts, redisCpuSeconds, schedulingBenchNode } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
@@ -276,11 +278,21 @@ async function run(schedulers: number): Promise<RunResult> {
 
 console.log(`scheduling ${pods} pods onto ${nodes} nodes (requests 100m/128Mi; nodes 32 cpu, 256Gi, 110 pods), ${rounds} round(s); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const results = new Map<number, RunResult[]>(schedulerCounts.map((s) => [s, []]));
+// The host's speed around each run (µs of the probe's work): a run whose probes differ much, or
+// differ from the other runs', ran on a host of another speed. Not used to correct the figures:
+// the host's speed changes within seconds (an idle probe every 2 s: 87-156 µs), so two probes
+// cannot say what it was through a run.
+const probes: number[] = [];
+const probe = process.env.HOST_PROBE === '0' ? undefined : hostSpeedProbe();
 for (let round = 0; round < rounds; round++) {
   for (const s of schedulerCounts) {
+    const before = probe?.();
     const r = await run(s);
+    const after = probe?.();
     results.get(s)!.push(r);
-    console.log(`  ${s} scheduler(s): ${r.podsPerSecond.toFixed(0)} pods/s (${r.seconds.toFixed(1)} s)`);
+    if (before !== undefined && after !== undefined) probes.push(before, after);
+    const speed = before === undefined ? '' : `; the host probe ${before.toFixed(1)} µs before, ${after!.toFixed(1)} after`;
+    console.log(`  ${s} scheduler(s): ${r.podsPerSecond.toFixed(0)} pods/s (${r.seconds.toFixed(1)} s)${speed}`);
   }
 }
 const base = results.get(schedulerCounts[0])!;
@@ -299,6 +311,7 @@ for (const [s, rs] of results) {
       ` each round against its own ${schedulerCounts[0]}: ${rs.map((r, i) => `${(r.schedulersMs / base[i].schedulersMs).toFixed(2)}x CPU, ${(r.podsPerSecond / base[i].podsPerSecond).toFixed(2)}x pods/s`).join('; ')}`,
   );
 }
+if (probes.length) console.log(`the host probe (bench/host-speed.ts) before and after the runs: ${range(probes, 1)} µs`);
 const best = Math.max(...[...results.values()].flat().map((r) => r.podsPerSecond));
 console.log(`reference: Kubernetes scheduler_perf asks >= 270 pods/s for 5000 nodes / 10000 pods; best here ${best.toFixed(0)} pods/s = ${(best / 270).toFixed(1)}x; load now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 process.exit(0);
