@@ -10,7 +10,7 @@ import type { Node, Pod } from '../../shared/types.ts';
 import type { StoredEvent } from '../../shared/store/store.ts';
 import { isPodTerminal, nodeAllocatable, nodeViewShard } from '../../shared/api/podutil.ts';
 import { deepEqual } from '../../shared/util.ts';
-import { hasPodAffinityTerms, podsWithAffinity, readyCondition, requestsOf, type NodeInfo } from './plugins.ts';
+import { hasPodAffinityTerms, nodeTraits, podsWithAffinity, readyCondition, requestsOf, type NodeInfo } from './plugins.ts';
 import { priorityOf } from './preemption.ts';
 
 /** A pod's work-item key, "namespace/name" (the scheduling queue's, the unschedulable set's). */
@@ -174,10 +174,11 @@ export class SchedulerCache {
       const changed = schedulingChanged(info.node, node);
       info.node = node;
       info.allocatable = allocatable;
+      info.traits = nodeTraits(node);
       return changed;
     }
     const pods: Pod[] = [];
-    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods, podsWithAffinity: { of: pods, pods: [] } });
+    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods, podsWithAffinity: { of: pods, pods: [] }, traits: nodeTraits(node) });
     this.list = undefined;
     for (const pod of this.homeless.get(name)?.values() ?? []) this.addToNode(this.infos.get(name)!, pod);
     this.homeless.delete(name);

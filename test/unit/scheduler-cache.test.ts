@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SchedulerCache } from '../../services/scheduler/cache.ts';
 import { Scheduler } from '../../services/scheduler/scheduler.ts';
-import { podsWithAffinity } from '../../services/scheduler/plugins.ts';
+import { decide, podsWithAffinity } from '../../services/scheduler/plugins.ts';
 import type { Store, StoredEvent } from '../../shared/store/store.ts';
 import type { EventRecorder } from '../../shared/events.ts';
 import { ConflictError } from '../../shared/errors.ts';
@@ -232,6 +232,38 @@ test('applyNode says when scheduling may decide differently: not for a heartbeat
   t.false(c.applyNode(ev('MODIFIED', { ...reordered, metadata: { ...reordered.metadata, labels: { 'kubernetes.io/hostname': 'a', zone: 'z1' } } })));
   t.true(c.applyNode(ev('DELETED', base())));
   t.false(c.applyNode(ev('DELETED', base())));
+});
+
+test('the filters read what the cache took from each Node as it came (cordon, taints, readiness), as they read a NodeInfo made without it', (t) => {
+  const c = new SchedulerCache();
+  c.replaceNodes([node('a'), node('b')]);
+  const decideHere = (p: Pod) => {
+    const d = decide(p, c.nodes(), undefined, undefined, () => 0.5);
+    // The same nodes without the cache's traits: derived from each Node as it is read.
+    const plain = decide(p, c.nodes().map(({ traits: _, ...rest }) => rest), undefined, undefined, () => 0.5);
+    t.deepEqual([...d.ranked].sort(), [...plain.ranked].sort());
+    t.deepEqual([...d.reasons], [...plain.reasons]);
+    return [...d.ranked].sort();
+  };
+  t.deepEqual(decideHere(pod('p')), ['a', 'b']);
+  const cordoned = node('a');
+  cordoned.spec = { unschedulable: true };
+  c.applyNode(ev('MODIFIED', cordoned));
+  t.deepEqual(decideHere(pod('p')), ['b']);
+  const tainted = node('b');
+  tainted.spec = { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] };
+  c.applyNode(ev('MODIFIED', tainted));
+  t.deepEqual(decideHere(pod('p')), []);
+  const tolerating = pod('q');
+  tolerating.spec.tolerations = [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }];
+  t.deepEqual(decideHere(tolerating), ['b']);
+  c.applyNode(ev('MODIFIED', node('a')));
+  const unready = node('b');
+  unready.status!.conditions = [{ type: 'Ready', status: 'Unknown' }];
+  c.applyNode(ev('MODIFIED', unready));
+  t.deepEqual(decideHere(pod('p')), ['a']);
+  const reasons = decide(pod('p'), c.nodes().filter((n) => n.node.metadata.name === 'b')).reasons;
+  t.deepEqual([...reasons.keys()], ['node(s) had untolerated taint {node.kubernetes.io/unreachable: }']);
 });
 
 test('each node keeps its pods with inter-pod terms as pods are placed, replaced, finish and go, and when its Node comes after them', (t) => {
