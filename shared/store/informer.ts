@@ -108,7 +108,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     // A scheduler given a dead one's nodes must see the placements made there meanwhile before it
     // places pods on them, not after the loop's blocking read on its old streams ends.
     if (added.length && this.loop && !this.stopped) {
-      this.readNow(added).catch((err) => {
+      // After the first list: a stream read from no cursor would be read from its beginning.
+      this.synced.then(() => this.readNow(added)).catch((err) => {
         if (!this.stopped && !isRedisOutage(err)) this.opts.log.warn({ err: (err as Error).message, resource: this.opts.resource }, 'informer could not read the streams it follows now');
       });
     }
