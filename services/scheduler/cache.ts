@@ -10,27 +10,26 @@ import type { Node, Pod } from '../../shared/types.ts';
 import type { StoredEvent } from '../../shared/store/store.ts';
 import { isPodTerminal, nodeAllocatable, nodeViewShard } from '../../shared/api/podutil.ts';
 import { deepEqual } from '../../shared/util.ts';
-import { hasPodAffinityTerms, nodeTraits, podsWithAffinity, readyCondition, requestsOf, type NodeInfo } from './plugins.ts';
+import { hasPodAffinityTerms, nodeTraits, podsWithAffinity, requestsOf, type NodeInfo, type NodeTraits } from './plugins.ts';
 import { priorityOf } from './preemption.ts';
 
 /** A pod's work-item key, "namespace/name" (the scheduling queue's, the unschedulable set's). */
 export const podKey = (p: Pod): string => `${p.metadata.namespace}/${p.metadata.name}`;
 const hasRequiredAntiAffinity = (p: Pod) => !!p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
 
-const readyStatus = (n: Node) => readyCondition(n)?.status;
-
 /**
  * Whether a node update changes what the filters read of it, so that a pod found unschedulable
- * may fit now: its room (allocatable, capacity), labels, taints, cordon, or Ready status. A
- * heartbeat (the Ready condition's times, the Lease-like status writes) changes none of these.
+ * may fit now: its room (allocatable, capacity), labels, or its traits (taints, cordon, Ready
+ * status). A heartbeat (the Ready condition's times, the Lease-like status writes) changes none
+ * of these. The cache passes the traits it holds and has just taken.
  */
-export function schedulingChanged(old: Node, next: Node): boolean {
+export function schedulingChanged(old: Node, next: Node, was: NodeTraits = nodeTraits(old), now: NodeTraits = nodeTraits(next)): boolean {
   return !deepEqual(old.status?.allocatable, next.status?.allocatable)
     || !deepEqual(old.status?.capacity, next.status?.capacity)
     || !deepEqual(old.metadata.labels ?? {}, next.metadata.labels ?? {})
-    || !deepEqual(old.spec?.taints ?? [], next.spec?.taints ?? [])
-    || !!old.spec?.unschedulable !== !!next.spec?.unschedulable
-    || readyStatus(old) !== readyStatus(next);
+    || !deepEqual(was.taints, now.taints)
+    || was.unschedulable !== now.unschedulable
+    || was.ready !== now.ready;
 }
 
 /** A pod takes room on its node from the bind until it finishes or is deleted (as the store charges it). */
@@ -169,16 +168,17 @@ export class SchedulerCache {
     const name = node.metadata.name!;
     const alloc = nodeAllocatable(node) ?? { cpuMillis: 0, memoryBytes: 0, pods: 0 };
     const allocatable = { cpuMillis: alloc.cpuMillis, memoryBytes: alloc.memoryBytes, pods: alloc.pods };
+    const traits = nodeTraits(node);
     const info = this.infos.get(name);
     if (info) {
-      const changed = schedulingChanged(info.node, node);
+      const changed = schedulingChanged(info.node, node, info.traits, traits);
       info.node = node;
       info.allocatable = allocatable;
-      info.traits = nodeTraits(node);
+      info.traits = traits;
       return changed;
     }
     const pods: Pod[] = [];
-    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods, podsWithAffinity: { of: pods, pods: [] }, traits: nodeTraits(node) });
+    this.infos.set(name, { node, allocatable, used: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, pods, podsWithAffinity: { of: pods, pods: [] }, traits });
     this.list = undefined;
     for (const pod of this.homeless.get(name)?.values() ?? []) this.addToNode(this.infos.get(name)!, pod);
     this.homeless.delete(name);
