@@ -1,25 +1,25 @@
 // A probe of the host's speed: the CPU a fixed piece of scheduler work takes (a pod decided over
 // 420 of 1,000 nodes, assumed and forgotten, and the pod's JSON written and read as a bind does),
-// run in the bench's own process while nothing else of the bench runs. This VM's host drifts by
-// up to 40% between runs minutes apart and reports no steal time, so a run's CPU a pod is only
-// comparable with another's measured at the same host speed: the probe before and after each run
-// says what that speed was.
+// run in the bench's own process while nothing else of the bench runs. This VM's speed moves by
+// up to 2x within seconds and it reports no steal time, so a run's CPU a pod carries the host's
+// speed through it: the probe before and after each run shows runs made on a host of another
+// speed (it cannot say what the speed was through a run, so it corrects nothing).
 import { pathToFileURL } from 'node:url';
 import { SchedulerCache } from '../services/scheduler/cache.ts';
 import { decide } from '../services/scheduler/plugins.ts';
 import { nodesToScore, window } from '../services/scheduler/sampling.ts';
 import type { Pod } from '../shared/types.ts';
-import { schedulingBenchNode } from './measure.ts';
+import { median, range, schedulingBenchNode } from './measure.ts';
 
 const NODES = 1000;
 const DECISIONS = 1500;
 
-function probePod(i: number): Pod {
+function probePod(i: number, nodeName?: string): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: `probe-${i}`, namespace: 'default', uid: `probe-${i}`, labels: { app: 'probe' }, resourceVersion: '1' },
-    spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+    spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }], ...(nodeName ? { nodeName } : {}) },
     status: { phase: 'Pending' },
   };
 }
@@ -29,7 +29,7 @@ export function hostSpeedProbe(): () => number {
   const cache = new SchedulerCache();
   cache.replaceNodes(Array.from({ length: NODES }, (_, i) => schedulingBenchNode(`node-${i}`)));
   // Ten pods a node, so that the nodes' pod lists are walked as in a busy cluster.
-  cache.replacePods(Array.from({ length: NODES * 10 }, (_, i) => ({ ...probePod(i), spec: { ...probePod(i).spec, nodeName: `node-${i % NODES}` } })));
+  cache.replacePods(Array.from({ length: NODES * 10 }, (_, i) => probePod(i, `node-${i % NODES}`)));
   const count = nodesToScore(NODES);
   let start = 0;
   let sink = 0;
@@ -50,7 +50,7 @@ export function hostSpeedProbe(): () => number {
   };
   // V8 optimises the work over the first passes; what is measured is the warm work.
   for (let i = 0; i < 6; i++) pass();
-  return () => [pass(), pass(), pass()].sort((a, b) => a - b)[1];
+  return () => median([pass(), pass(), pass()]);
 }
 
 // Run alone, it samples the idle host's speed: node --import tsx bench/host-speed.ts [samples=20] [intervalMs=2000]
@@ -63,7 +63,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     seen.push(probe());
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  const sorted = [...seen].sort((a, b) => a - b);
   console.log(`the host probe, idle, every ${intervalMs} ms: ${seen.map((s) => s.toFixed(0)).join(' ')} µs`);
-  console.log(`  ${sorted[0].toFixed(0)}-${sorted[sorted.length - 1].toFixed(0)} µs, median ${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(0)}: the slowest ${(sorted[sorted.length - 1] / sorted[0]).toFixed(2)}x the fastest`);
+  console.log(`  ${range(seen, 0)} µs, median ${median(seen).toFixed(0)}: the slowest ${(Math.max(...seen) / Math.min(...seen)).toFixed(2)}x the fastest`);
 }

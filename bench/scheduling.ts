@@ -280,7 +280,7 @@ console.log(`scheduling ${pods} pods onto ${nodes} nodes (requests 100m/128Mi; n
 const results = new Map<number, RunResult[]>(schedulerCounts.map((s) => [s, []]));
 // The host's speed around each run (µs of the probe's work): a run whose probes differ much, or
 // differ from the other runs', ran on a host of another speed. Not used to correct the figures:
-// the host's speed changes within seconds (an idle probe every 2 s: 87-156 µs), so two probes
+// the host's speed changes within seconds (an idle probe every 2 s: 87-179 µs), so two probes
 // cannot say what it was through a run.
 const probes: number[] = [];
 const probe = process.env.HOST_PROBE === '0' ? undefined : hostSpeedProbe();
