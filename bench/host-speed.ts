@@ -9,20 +9,12 @@ import { SchedulerCache } from '../services/scheduler/cache.ts';
 import { decide } from '../services/scheduler/plugins.ts';
 import { nodesToScore, window } from '../services/scheduler/sampling.ts';
 import type { Pod } from '../shared/types.ts';
-import { median, range, schedulingBenchNode } from './measure.ts';
+import { median, range, schedulingBenchNode, schedulingBenchPod } from './measure.ts';
 
 const NODES = 1000;
 const DECISIONS = 1500;
 
-function probePod(i: number, nodeName?: string): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `probe-${i}`, namespace: 'default', uid: `probe-${i}`, labels: { app: 'probe' }, resourceVersion: '1' },
-    spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }], ...(nodeName ? { nodeName } : {}) },
-    status: { phase: 'Pending' },
-  };
-}
+const probePod = (i: number, nodeName?: string): Pod => schedulingBenchPod(`probe-${i}`, `probe-${i}`, '1', nodeName);
 
 /** Returns the probe: each call takes about half a second and answers the CPU µs one unit of its work took (the median of three passes). */
 export function hostSpeedProbe(): () => number {

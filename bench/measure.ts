@@ -2,7 +2,7 @@
 // of Redis, and how they summarise rounds.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import type { Node } from '../shared/types.ts';
+import type { Node, Pod } from '../shared/types.ts';
 
 /** The user and kernel CPU seconds a process has used (utime, stime from /proc). */
 export function processCpuSplit(pid: number): { user: number; system: number } {
@@ -82,5 +82,16 @@ export function schedulingBenchNode(name: string): Node {
       capacity: { cpu: '32', memory: '256Gi', pods: '110' },
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }],
     },
+  };
+}
+
+/** The scheduling benchmarks' pod as the scheduler's cache holds it: 100m CPU and 128Mi requested, unbound unless given a node. */
+export function schedulingBenchPod(name: string, uid: string, resourceVersion: string, nodeName?: string): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', uid, labels: { app: 'bench' }, resourceVersion, creationTimestamp: '2026-12-04T10:00:00Z' },
+    spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }], ...(nodeName ? { nodeName } : {}) },
+    status: { phase: 'Pending' },
   };
 }

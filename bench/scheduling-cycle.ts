@@ -12,7 +12,7 @@ import { decide } from '../services/scheduler/plugins.ts';
 import { nodesToScore, window } from '../services/scheduler/sampling.ts';
 import { podSchedulingView } from '../shared/api/podutil.ts';
 import type { Pod } from '../shared/types.ts';
-import { median, range, schedulingBenchNode } from './measure.ts';
+import { median, range, schedulingBenchNode, schedulingBenchPod } from './measure.ts';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const podsPerNode = Number(process.argv[3] ?? 30);
@@ -20,15 +20,7 @@ const rounds = Number(process.argv[4] ?? 3);
 const PODS_A_ROUND = 5_000;
 
 let uids = 0;
-function pod(i: number, nodeName?: string): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `bench-${i}`, namespace: 'default', uid: `uid-${uids++}`, labels: { app: 'bench' }, resourceVersion: String(i + 1), creationTimestamp: '2026-12-04T10:00:00Z' },
-    spec: { containers: [{ name: 'c', image: 'sim:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }], ...(nodeName ? { nodeName } : {}) },
-    status: { phase: 'Pending' },
-  };
-}
+const pod = (i: number, nodeName?: string): Pod => schedulingBenchPod(`bench-${i}`, `uid-${uids++}`, String(i + 1), nodeName);
 
 function freshCache(): SchedulerCache {
   const cache = new SchedulerCache();
