@@ -182,7 +182,7 @@ const feed = new ChangeFeed({
   handleBatch: onChanges,
   onGap: resync,
   log,
-  gatherMs: config.common.feedGatherMs,
+  gatherMs: config.scheduler.feedGatherMs,
 });
 
 // Admission webhooks: the scheduler's own writes (preemption's deletions, claims' selected node)

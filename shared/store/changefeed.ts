@@ -34,9 +34,9 @@ interface ChangeFeedBase {
   /** Decrypts the objects of encrypted kinds (the store's EncryptionConfiguration). */
   encryption?: Encryption;
   /**
-   * After a pass that delivered a few events (fewer than GATHER_BELOW), wait this long before the
-   * next read, so that a steady trickle reaches the handler in bursts of several events rather
-   * than one each. Every burst costs the handler and Redis the same fixed share (a script, an
+   * After a pass that delivered events but read no stream in full (READ_COUNT entries), wait this
+   * long before the next read, so that a steady flow reaches the handler in bursts rather than a
+   * few events each. Every burst costs the handler and Redis the same fixed share (a script, an
    * acknowledgement, the handler's own round trips), and with N replicas sharing a stream each
    * sees 1/N of its rate: without the wait, the smaller bursts make every event dearer as
    * replicas are added. The first event after a quiet spell is delivered at once (the wait comes
@@ -56,9 +56,8 @@ type StreamEntry = [id: string, fields: string[] | null];
 /** read-group.lua's result for one stream. */
 type StreamRead = ['GAP', newest: string] | ['OK', position: string, entries: StreamEntry[]];
 
+/** Entries read from each stream a pass; a pass that reads one in full is behind and reads on at once (see gatherMs). */
 const READ_COUNT = 200;
-/** A pass that delivered fewer events than this waits gatherMs before the next (see gatherMs). */
-const GATHER_BELOW = 50;
 
 /**
  * How long a consumer with nothing pending may go unseen before it is removed. Redis sees a
@@ -130,6 +129,7 @@ export class ChangeFeed {
         const reads = (await this.scripts.run('readGroup', scriptKeys, [this.opts.group, this.opts.consumer, READ_COUNT])) as StreamRead[];
         let busy = false;
         let delivered = 0;
+        let behind = false;
         const positions: string[] = [];
         for (const [i, resource] of resources.entries()) {
           const read = reads[i];
@@ -148,12 +148,13 @@ export class ChangeFeed {
           if (!entries.length) continue;
           busy = true;
           delivered += entries.length;
+          if (entries.length >= READ_COUNT) behind = true;
           await this.deliver(resource, entries);
         }
         // Nothing new anywhere: wait for the next entry after what the group has had (a plain
         // XREAD, which consumes nothing), then read it through the script.
         if (!busy) await this.opts.connection.xread('COUNT', 1, 'BLOCK', 1000, 'STREAMS', ...streams, ...positions);
-        else if (this.opts.gatherMs && delivered > 0 && delivered < GATHER_BELOW) await sleep(this.opts.gatherMs);
+        else if (this.opts.gatherMs && delivered > 0 && !behind) await sleep(this.opts.gatherMs);
       } catch (err) {
         if (this.stopped) break;
         const message = err instanceof Error ? err.message : String(err);

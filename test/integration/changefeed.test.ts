@@ -448,6 +448,36 @@ test('a gathering feed hands a trickle over in a burst or two, and the first eve
   t.true(deliveries <= 2 + Math.floor(writeMs / GATHER_MS), `${deliveries} deliveries for 10 events written in ${writeMs} ms`);
 });
 
+test('a gathering feed reads a backlog on at once and waits after any pass that read less than in full', async (t) => {
+  const keys = new Keys(`f${randomBytes(3).toString('hex')}`);
+  const store = await clusterStore(new Store(connect(), keys));
+  const batches: { size: number; at: number }[] = [];
+  const f = new ChangeFeed({
+    keys, connection: connect(), group: 'g', consumer: 'gatherer', resources: ['configmaps'], log, gatherMs: GATHER_MS, onGap: async () => undefined,
+    handleBatch: async (_, events) => void batches.push({ size: events.length, at: Date.now() }),
+  });
+  feeds.push(f);
+  await f.start();
+  const delivered = () => batches.reduce((sum, b) => sum + b.size, 0);
+  await store.create('configmaps', cm('first'));
+  await eventually(() => delivered() === 1, { message: 'the first event' });
+  // Written while the feed waits after the first: two full reads (200 each) and a partial one of 80.
+  for (let i = 0; i < 480; i += 60) await Promise.all(Array.from({ length: 60 }, (_, j) => store.create('configmaps', cm(`backlog-${i + j}`))));
+  await eventually(() => delivered() === 481, { message: 'the backlog', timeoutMs: 4 * GATHER_MS });
+  // The pass of 80 is followed by a wait, though 80 events are far from a trickle.
+  await store.create('configmaps', cm('after'));
+  await eventually(() => delivered() === 482, { message: 'the event after the backlog', timeoutMs: 4 * GATHER_MS });
+  const sizes = batches.map((b) => b.size);
+  const fullAt = batches.findIndex((b) => b.size === 200);
+  t.true(fullAt > 0, `a full read among ${sizes.join(', ')}`);
+  for (let i = 0; i + 1 < batches.length; i++) {
+    const gap = batches[i + 1].at - batches[i].at;
+    // A full read is followed at once; any other, only after the wait.
+    if (batches[i].size === 200) t.true(gap < GATHER_MS / 2, `${gap} ms after a full read (${sizes.join(', ')})`);
+    else t.true(gap >= GATHER_MS - 50, `${gap} ms after a read of ${batches[i].size} (${sizes.join(', ')})`);
+  }
+});
+
 test('an informer of the pods\' sharded view reads the shards it follows as they change, the others when caught up; a view moving shards leaves one as it enters the other', async (t) => {
   const keys = new Keys(`inf-${randomBytes(3).toString('hex')}`);
   const store = await clusterStore(new Store(connect(), keys, 10_000));

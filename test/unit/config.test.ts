@@ -12,7 +12,7 @@ test('defaults with an empty environment', (t) => {
   t.is(c.admission.podSecurity.defaults.enforce.level, 'baseline');
   t.is(c.local.stateDir, resolve('.wharf'));
   t.like(c.network, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', clusterDomain: 'cluster.local', dnsServiceIp: '10.96.0.10', proxy: true, endpointDrainMs: 1000 });
-  t.like(c.scheduler, { concurrency: 16, retryUnschedulableMs: 30_000, viewGatherMs: 100 });
+  t.like(c.scheduler, { concurrency: 16, retryUnschedulableMs: 30_000, viewGatherMs: 100, feedGatherMs: 100 });
   t.like(c.controller, { concurrency: 16, resyncMs: 60_000, nodeMonitorGraceMs: 50_000 });
   const n = c.nodeAgent;
   t.is(n.nodeName, hostname().toLowerCase());
@@ -64,6 +64,7 @@ test('values from the environment', (t) => {
     WHARF_SCHEDULER_CONCURRENCY: '4',
     WHARF_SCHEDULER_RETRY: '5s',
     WHARF_SCHEDULER_VIEW_GATHER: '0',
+    WHARF_SCHEDULER_FEED_GATHER: '250ms',
     WHARF_CONTROLLER_CONCURRENCY: '2',
     WHARF_CONTROLLER_RESYNC: '1m',
     WHARF_NODE_NAME: 'Worker-A',
@@ -88,7 +89,7 @@ test('values from the environment', (t) => {
   t.like(c.common, { redisUrl: 'redis://r:6379/2', keyPrefix: 'test', logLevel: 'debug', watchHistory: 500 });
   t.like(c.api, { host: '0.0.0.0', port: 6443, maxBodyBytes: 2048 });
   t.like(c.network, { serviceCidr: '10.0.0.0/24', dnsServiceIp: '10.0.0.10' });
-  t.like(c.scheduler, { concurrency: 4, retryUnschedulableMs: 5000, viewGatherMs: 0 });
+  t.like(c.scheduler, { concurrency: 4, retryUnschedulableMs: 5000, viewGatherMs: 0, feedGatherMs: 250 });
   t.like(c.controller, { concurrency: 2, resyncMs: 60_000 });
   // t.like: sections may grow new fields; these must hold.
   t.like(c.nodeAgent, {
