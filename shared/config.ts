@@ -313,7 +313,8 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       takesPods: oneOf(env, 'WHARF_SCHEDULER_PODS', ['take', 'follow'] as const, 'take') === 'take',
       viewGatherMs: duration(env, 'WHARF_SCHEDULER_VIEW_GATHER', 100),
       // Measured in bench/scheduling.ts (README, "How scheduling scales"): four schedulers' bursts
-      // of 50-52 pods became 91-99; their CPU a pod, median 1.22x one's, became 1.21x (250 ms: 1.09x).
+      // of 43-53 pods became 89-100, their CPU a pod a median 1.11x one's at 1,000 nodes and 1.20x at
+      // 5,000; 250 ms made bursts of 97-104 and no better ratio, for twice the wait.
       feedGatherMs: duration(env, 'WHARF_SCHEDULER_FEED_GATHER', 100),
     },
     controller: {
