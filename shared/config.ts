@@ -20,7 +20,7 @@ export interface CommonConfig {
   keyPrefix: string;
   logLevel: string;
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
-  /** How long a worker's change feed waits after a pass of a few events, to hand the next ones over as one burst (ChangeFeed's gatherMs). */
+  /** How long a controller manager's change feed waits after a pass that read no stream in full, to hand the next events over as one burst (ChangeFeed's gatherMs; the scheduler has its own, SchedulerConfig.feedGatherMs). */
   feedGatherMs: number;
   /** The address every process's Prometheus endpoint listens on (shared/metrics-endpoint.ts). */
   metricsBindAddress: string;
@@ -271,8 +271,9 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
-      // Measured in bench/scheduling.ts (README, "How scheduling scales"): at 800 pods/s, 10 ms cut
-      // a scheduler's CPU a pod by about a quarter and Redis' by a fifth.
+      // Measured in bench/scheduling.ts (README, "How scheduling scales") before the scheduler had a
+      // gather of its own: at 800 pods/s, 10 ms cut a scheduler's CPU a pod by about a quarter and
+      // Redis' by a fifth.
       feedGatherMs: duration(env, 'WHARF_FEED_GATHER', 10),
       metricsBindAddress: env.WHARF_METRICS_BIND_ADDRESS || '127.0.0.1',
     },

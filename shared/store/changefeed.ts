@@ -128,7 +128,7 @@ export class ChangeFeed {
         // One round trip reads every stream (and checks each for a gap).
         const reads = (await this.scripts.run('readGroup', scriptKeys, [this.opts.group, this.opts.consumer, READ_COUNT])) as StreamRead[];
         let busy = false;
-        let delivered = 0;
+        let delivered = false;
         let behind = false;
         const positions: string[] = [];
         for (const [i, resource] of resources.entries()) {
@@ -147,14 +147,14 @@ export class ChangeFeed {
           positions.push(position);
           if (!entries.length) continue;
           busy = true;
-          delivered += entries.length;
+          delivered = true;
           if (entries.length >= READ_COUNT) behind = true;
           await this.deliver(resource, entries);
         }
         // Nothing new anywhere: wait for the next entry after what the group has had (a plain
         // XREAD, which consumes nothing), then read it through the script.
         if (!busy) await this.opts.connection.xread('COUNT', 1, 'BLOCK', 1000, 'STREAMS', ...streams, ...positions);
-        else if (this.opts.gatherMs && delivered > 0 && !behind) await sleep(this.opts.gatherMs);
+        else if (this.opts.gatherMs && delivered && !behind) await sleep(this.opts.gatherMs);
       } catch (err) {
         if (this.stopped) break;
         const message = err instanceof Error ? err.message : String(err);
