@@ -25,10 +25,13 @@ const kubectl = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig
 const kubectlSpdy = kubectlRunner(() => ({ cacheDir: join(work, 'cache'), kubeconfig: cluster.kubeconfig, env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } }));
 const BIG = 10 * 1024 * 1024;
 
-// busybox httpd on 8080 (all addresses) and on 127.0.0.1:8081 only, serving a 10 MiB random file.
+// busybox httpd on 8080 (all addresses) and on 127.0.0.1:8081 only, serving a 10 MiB random file,
+// and a sparse 1 GiB one for a download held by back-pressure: the socket buffers of the hops
+// between the pod and the client (each loopback TCP connection autotunes to megabytes) can take
+// in all of 10 MiB, and nc would then have finished before the hold is looked at.
 const SERVE = [
   'sh', '-c',
-  `mkdir -p /www && head -c ${BIG} /dev/urandom > /www/big && echo hello-from-pod > /www/index.html && ` +
+  `mkdir -p /www && head -c ${BIG} /dev/urandom > /www/big && truncate -s 1G /www/huge && echo hello-from-pod > /www/index.html && ` +
   'httpd -p 8080 -h /www && exec httpd -f -p 127.0.0.1:8081 -h /www',
 ];
 const template = (app: string) => ({
@@ -219,7 +222,7 @@ test.serial('nothing is left behind: finished forwards end their connection into
   const f = await forward(['pod/web', '0:8080']);
   // A download that stalls: the client reads one chunk and stops, so the pod's side blocks on back-pressure.
   const stalled = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: f.port, path: '/big', agent: false }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port: f.port, path: '/huge', agent: false }, (res) => {
       res.once('data', () => {
         res.pause();
         resolve(res);
