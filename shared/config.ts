@@ -20,8 +20,6 @@ export interface CommonConfig {
   keyPrefix: string;
   logLevel: string;
   watchHistory: number; // events kept per kind's change stream before older ones are compacted
-  /** How long a controller manager's change feed waits after a pass that read no stream in full, to hand the next events over as one burst (ChangeFeed's gatherMs; the scheduler has its own, SchedulerConfig.feedGatherMs). */
-  feedGatherMs: number;
   /** The address every process's Prometheus endpoint listens on (shared/metrics-endpoint.ts). */
   metricsBindAddress: string;
 }
@@ -126,6 +124,8 @@ export interface ControllerConfig {
   kedaScalerTimeoutMs: number;
   httpScalerSyncMs: number; // how often the HTTPScaledObject controller looks again at a Service's traffic (KEDA's pollingInterval)
   metricsPort: number; // 0: no /metrics endpoint
+  /** How long the change feed waits after a pass that read no stream in full, to hand the next events over as one burst (ChangeFeed's gatherMs; the scheduler has its own, SchedulerConfig.feedGatherMs). */
+  feedGatherMs: number;
   hpa: HpaControllerConfig;
 }
 
@@ -271,10 +271,6 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       keyPrefix: env.WHARF_KEY_PREFIX || 'wharf',
       logLevel: env.WHARF_LOG_LEVEL || 'info',
       watchHistory: int(env, 'WHARF_WATCH_HISTORY', 20_000, 100),
-      // Measured in bench/scheduling.ts (README, "How scheduling scales") before the scheduler had a
-      // gather of its own: at 800 pods/s, 10 ms cut a scheduler's CPU a pod by about a quarter and
-      // Redis' by a fifth.
-      feedGatherMs: duration(env, 'WHARF_FEED_GATHER', 10),
       metricsBindAddress: env.WHARF_METRICS_BIND_ADDRESS || '127.0.0.1',
     },
     local: { stateDir: resolve(env.WHARF_STATE_DIR || '.wharf') },
@@ -323,6 +319,10 @@ export function loadConfig(env: Env = process.env): WharfConfig {
       resyncMs: duration(env, 'WHARF_CONTROLLER_RESYNC', 60_000),
       nodeMonitorGraceMs: duration(env, 'WHARF_NODE_MONITOR_GRACE', 50_000),
       kedaScalerTimeoutMs: positiveDuration(env, 'WHARF_KEDA_SCALER_TIMEOUT', 3_000),
+      // Measured in bench/scheduling.ts (README, "How scheduling scales") before the scheduler had a
+      // gather of its own: at 800 pods/s, 10 ms cut a scheduler's CPU a pod by about a quarter and
+      // Redis' by a fifth.
+      feedGatherMs: duration(env, 'WHARF_FEED_GATHER', 10),
       hpa: {
         syncPeriodMs: positiveDuration(env, 'WHARF_HPA_SYNC_PERIOD', 15_000),
         downscaleStabilizationMs: duration(env, 'WHARF_HPA_DOWNSCALE_STABILIZATION', 300_000),

@@ -402,7 +402,7 @@ const feed = new ChangeFeed({
   handle: onChange,
   onGap: resync,
   log,
-  gatherMs: config.common.feedGatherMs,
+  gatherMs: config.controller.feedGatherMs,
 });
 
 // The kinds CRDs define: installed here too (the collector, the namespace controller and the

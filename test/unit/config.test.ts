@@ -13,7 +13,7 @@ test('defaults with an empty environment', (t) => {
   t.is(c.local.stateDir, resolve('.wharf'));
   t.like(c.network, { serviceCidr: '10.96.0.0/16', nodePortRange: '30000-32767', clusterDomain: 'cluster.local', dnsServiceIp: '10.96.0.10', proxy: true, endpointDrainMs: 1000 });
   t.like(c.scheduler, { concurrency: 16, retryUnschedulableMs: 30_000, viewGatherMs: 100, feedGatherMs: 100 });
-  t.like(c.controller, { concurrency: 16, resyncMs: 60_000, nodeMonitorGraceMs: 50_000 });
+  t.like(c.controller, { concurrency: 16, resyncMs: 60_000, nodeMonitorGraceMs: 50_000, feedGatherMs: 10 });
   const n = c.nodeAgent;
   t.is(n.nodeName, hostname().toLowerCase());
   t.is(n.runtime, 'docker');
